@@ -1,0 +1,175 @@
+/**
+ * dbt: models are built by dbt itself, run as a child process with an argument array.
+ * The activity heartbeats while dbt runs, kills it on cancellation, and reports each model's
+ * status from dbt's own run_results.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import type { Config } from '../src/config';
+import type { DbtModelResult, DbtRunInput, DbtRunResult } from '../src/contracts';
+import { parseDs } from '../src/logical-date';
+import { cancellationSignal, whileHeartbeating } from './heartbeat';
+
+export interface DbtDeps {
+  logger: Logger;
+  config: Pick<Config, 'dbt' | 'databaseUrl'>;
+}
+
+/** The profile's connection, passed to dbt in its environment (never on the command line). */
+export function dbtEnvironment(databaseUrl: string): Record<string, string> {
+  const url = new URL(databaseUrl);
+  const socketHost = url.searchParams.get('host');
+  return {
+    BATON_PG_HOST: socketHost ?? (url.hostname || 'localhost'),
+    BATON_PG_PORT: url.port || '5432',
+    BATON_PG_USER: decodeURIComponent(url.username),
+    BATON_PG_PASSWORD: decodeURIComponent(url.password),
+    BATON_PG_DBNAME: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
+  };
+}
+
+interface RunResultsFile {
+  results: Array<{
+    unique_id: string;
+    status: string;
+    execution_time: number;
+    message: string | null;
+  }>;
+}
+
+const SELECTOR = /^[A-Za-z0-9_:+.,*@ -]+$/;
+
+export function createDbtActivities({ logger, config }: DbtDeps) {
+  /** `dbt run --select <select> --target <target> --vars {ds: ...}` */
+  async function dbtRun({ ds, select, target }: DbtRunInput): Promise<DbtRunResult> {
+    parseDs(ds);
+    if (!SELECTOR.test(select)) {
+      throw ApplicationFailure.nonRetryable(`dbt selector ${JSON.stringify(select)} has characters dbt does not use`, 'InvalidSelector');
+    }
+    // Each run gets its own target folder: concurrent runs must not share run_results.json.
+    const targetPath = await mkdtemp(path.join(os.tmpdir(), 'baton-dbt-'));
+    const args = [
+      'run',
+      '--select', select,
+      '--target', target,
+      '--vars', JSON.stringify({ ds }),
+      '--project-dir', config.dbt.projectDir,
+      '--profiles-dir', config.dbt.projectDir,
+      '--target-path', targetPath,
+      '--log-path', targetPath,
+      '--no-use-colors',
+    ];
+    const output: string[] = [];
+    const started = Date.now();
+    try {
+      const exitCode = await whileHeartbeating(
+        runProcess(config.dbt.bin, args, {
+          cwd: config.dbt.projectDir,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? os.tmpdir(),
+            DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+            ...dbtEnvironment(config.databaseUrl),
+          },
+          onLine: (line) => {
+            output.push(line);
+            if (output.length > 200) output.shift();
+          },
+        }),
+        () => ({ elapsedMs: Date.now() - started, lastLine: output.at(-1) ?? '' }),
+      );
+      const models = await readRunResults(targetPath);
+      const failed = models.filter((m) => m.status !== 'success');
+      if (exitCode !== 0 || failed.length) {
+        const detail = failed.length
+          ? failed.map((m) => `${m.model} ${m.status}: ${m.message ?? ''}`).join('; ')
+          : dbtErrorLines(output);
+        // A broken model or SQL error will fail the same way again; anything else may be transient.
+        const failure = new Error(`dbt run --select ${select} --target ${target} exited ${exitCode}: ${detail}`);
+        if (failed.length) throw ApplicationFailure.nonRetryable(failure.message, 'DbtModelFailed');
+        throw ApplicationFailure.retryable(failure.message, 'DbtFailed');
+      }
+      logger.info({ ds, models: models.map((m) => `${m.model}:${m.status}`) }, 'dbt run finished');
+      return { models };
+    } finally {
+      await rm(targetPath, { recursive: true, force: true });
+    }
+  }
+
+  return { dbtRun };
+}
+
+async function readRunResults(targetPath: string): Promise<DbtModelResult[]> {
+  let text: string;
+  try {
+    text = await readFile(path.join(targetPath, 'run_results.json'), 'utf8');
+  } catch {
+    return [];
+  }
+  const parsed = JSON.parse(text) as RunResultsFile;
+  return parsed.results.map((r) => ({
+    model: r.unique_id.split('.').at(-1) ?? r.unique_id,
+    status: r.status,
+    executionTimeSeconds: Math.round(r.execution_time * 1000) / 1000,
+    ...(r.message && r.status !== 'success' ? { message: r.message } : {}),
+  }));
+}
+
+/** dbt's own error text: the lines from its first error on, or the tail of its output. */
+function dbtErrorLines(lines: string[]): string {
+  const first = lines.findIndex((l) => /error/i.test(l));
+  const picked = first === -1 ? lines.slice(-15) : lines.slice(first, first + 15);
+  return picked.map((l) => l.replace(/^\d{2}:\d{2}:\d{2}\s+/, '').trim()).filter(Boolean).join(' | ');
+}
+
+interface RunOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  onLine: (line: string) => void;
+}
+
+/**
+ * Spawns `bin args...` (no shell), streams its output lines, and resolves with its exit code.
+ * On activity cancellation, sends SIGTERM, then SIGKILL after 10 s.
+ */
+function runProcess(bin: string, args: string[], { cwd, env, onLine }: RunOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const signal = cancellationSignal();
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    let pending = '';
+    const onData = (chunk: Buffer) => {
+      const text = pending + chunk.toString('utf8');
+      const lines = text.split('\n');
+      pending = lines.pop() ?? '';
+      lines.forEach(onLine);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      signal.removeEventListener('abort', onAbort);
+      if (err.code === 'ENOENT') {
+        reject(ApplicationFailure.nonRetryable(`dbt executable not found at ${bin}; run \`npm start\` or set BATON_DBT_BIN`, 'DbtNotInstalled'));
+      } else reject(err);
+    });
+    child.on('close', (code, sig) => {
+      signal.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      if (pending) onLine(pending);
+      if (signal.aborted) {
+        reject(signal.reason ?? new Error(`dbt was cancelled (${sig ?? code})`));
+        return;
+      }
+      resolve(code ?? 128);
+    });
+  });
+}

@@ -1,0 +1,21 @@
+import type { Config } from '../src/config';
+import type { RunSettings } from '../src/contracts';
+
+export interface SettingsDeps {
+  config: Pick<Config, 'retry' | 'dbt'>;
+}
+
+/**
+ * Worker configuration a run needs, read once by a local activity so the values are
+ * recorded in the run's history and replay sees the same ones.
+ */
+export function createSettingsActivities({ config }: SettingsDeps) {
+  async function runSettings(): Promise<RunSettings> {
+    return {
+      ...(config.retry.retryDelay ? { retryDelay: config.retry.retryDelay } : {}),
+      ...(config.retry.maximumAttempts ? { maximumAttempts: config.retry.maximumAttempts } : {}),
+      dbtTarget: config.dbt.target,
+    };
+  }
+  return { runSettings };
+}

@@ -1,0 +1,48 @@
+/**
+ * `npm start`: set up and start everything, sync the schedules, run the DAG on a sample file
+ * and print its outcome and its Web UI address. Safe to run again at any time.
+ */
+import path from 'node:path';
+import { connectClient } from '../src/client';
+import { loadConfig, loadServiceSettings } from '../src/config';
+import { dags, ordersDailyEtlDag } from '../src/dags';
+import { startPlatform } from '../src/platform';
+import { describeResult, triggerRun, waitForRun } from '../src/runs';
+import { syncSchedule } from '../src/schedules';
+import { generateOrders } from '../src/seed';
+import { WorkerProcess } from '../src/services';
+
+const SAMPLE = { ds: '2024-01-15', rows: 1000, badRate: 0.02, seed: 20240115 };
+
+async function main(): Promise<void> {
+  const say = (line: string) => console.log(`baton: ${line}`);
+  const settings = loadServiceSettings();
+  const platform = await startPlatform(settings, say);
+  const workerEnv = { ...process.env, DATABASE_URL: platform.databaseUrl };
+  const config = loadConfig(workerEnv);
+  say(`Postgres ${settings.externalDatabaseUrl ? '(DATABASE_URL)' : `on 127.0.0.1:${settings.pgPort}`}, Temporal on ${config.temporal.address}`);
+
+  const worker = new WorkerProcess(settings);
+  say(`worker ${await worker.ensure(workerEnv)} (log: ${path.relative(process.cwd(), worker.logFile)})`);
+
+  const client = await connectClient(config);
+  try {
+    for (const dag of dags) say(`schedule ${dag.dagId} (${dag.schedule} ${dag.timezone}): ${await syncSchedule(client, dag)}`);
+
+    const sample = await generateOrders({ ...SAMPLE, file: path.join(config.dataDir, 'raw', `orders_${SAMPLE.ds}.csv`) });
+    say(`sample file ${path.relative(process.cwd(), sample.file)}: ${sample.rows} rows, ${sample.badRows} bad`);
+    const run = await triggerRun(client, config, ordersDailyEtlDag, SAMPLE.ds);
+    say(`running ${run.workflowId} ...`);
+    const result = await waitForRun(client, run);
+    for (const line of describeResult(result)) console.log(line);
+    console.log(`\nWeb UI: ${config.webUiUrl}`);
+    console.log(`This run: ${run.url}`);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`baton: npm start failed: ${err.message}`);
+  process.exit(1);
+});

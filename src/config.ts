@@ -1,0 +1,150 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The project root: where `dbt/`, `.baton/` and the default `data/` live. */
+export const projectRoot = path.resolve(__dirname, '..');
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 500ms, 30s, 5m or 1h');
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().url('a postgres:// URL').optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  BATON_DATA_DIR: z.string().min(1).default('./data'),
+  BATON_HOME: z.string().min(1).optional(),
+  BATON_DBT_BIN: z.string().min(1).optional(),
+  BATON_DBT_PROJECT_DIR: z.string().min(1).optional(),
+  BATON_DBT_TARGET: z.enum(['dev', 'prod']).default('prod'),
+  BATON_RETRY_DELAY: duration.optional(),
+  BATON_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
+  BATON_WEB_UI: z.string().url().default('http://localhost:8233'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface RetryOverride {
+  /** Replaces the DAG's retry_delay (Temporal duration string, e.g. "1s"). */
+  retryDelay?: string;
+  /** Replaces the DAG's retries + 1. */
+  maximumAttempts?: number;
+}
+
+export interface Config {
+  databaseUrl: string;
+  temporal: { address: string; namespace: string };
+  dataDir: string;
+  home: string;
+  dbt: { bin: string; projectDir: string; target: 'dev' | 'prod' };
+  retry: RetryOverride;
+  webUiUrl: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Where the local Postgres cluster made by `npm start` writes its connection URL. */
+export function localDatabaseUrlFile(home: string): string {
+  return path.join(home, 'postgres', 'database-url');
+}
+
+/**
+ * Reads and validates the environment once. The only reader of `process.env` in Baton.
+ * Without DATABASE_URL, the local cluster that `npm start` created is used.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.BATON_HOME ?? path.join(projectRoot, '.baton'));
+  let databaseUrl = e.DATABASE_URL;
+  if (!databaseUrl) {
+    const file = localDatabaseUrlFile(home);
+    if (!existsSync(file)) {
+      throw new ConfigError(
+        `DATABASE_URL is not set and there is no local Postgres cluster (${file}); run \`npm start\` or set DATABASE_URL`,
+      );
+    }
+    databaseUrl = readFileSync(file, 'utf8').trim();
+  }
+  return {
+    databaseUrl,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+    },
+    dataDir: path.resolve(e.BATON_DATA_DIR),
+    home,
+    dbt: {
+      bin: e.BATON_DBT_BIN ?? path.join(home, 'venv', 'bin', 'dbt'),
+      projectDir: path.resolve(e.BATON_DBT_PROJECT_DIR ?? path.join(projectRoot, 'dbt')),
+      target: e.BATON_DBT_TARGET,
+    },
+    retry: { retryDelay: e.BATON_RETRY_DELAY, maximumAttempts: e.BATON_RETRY_ATTEMPTS },
+    webUiUrl: e.BATON_WEB_UI.replace(/\/$/, ''),
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The URL with its password masked, for log lines and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable URL>';
+  }
+}
+
+const ServiceEnvSchema = z.object({
+  DATABASE_URL: z.string().url('a postgres:// URL').optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  BATON_HOME: z.string().min(1).optional(),
+  BATON_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
+  BATON_DATA_DIR: z.string().min(1).default('./data'),
+  CI: z.string().optional(),
+});
+
+/** What the local set-up needs: valid before any database exists. */
+export interface ServiceSettings {
+  home: string;
+  dataDir: string;
+  /** DATABASE_URL when the user brings a database; then no local cluster is made. */
+  externalDatabaseUrl?: string;
+  pgPort: number;
+  temporalAddress: string;
+  namespace: string;
+  uiPort: number;
+  ci: boolean;
+  /** The environment handed to child processes (worker, dbt, test runner). */
+  env: NodeJS.ProcessEnv;
+}
+
+export function loadServiceSettings(env: NodeJS.ProcessEnv = process.env): ServiceSettings {
+  const parsed = ServiceEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    home: path.resolve(e.BATON_HOME ?? path.join(projectRoot, '.baton')),
+    dataDir: path.resolve(e.BATON_DATA_DIR),
+    externalDatabaseUrl: e.DATABASE_URL,
+    pgPort: e.BATON_PG_PORT,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    uiPort: e.BATON_UI_PORT,
+    ci: Boolean(e.CI && e.CI !== 'false'),
+    env: { ...env },
+  };
+}

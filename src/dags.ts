@@ -1,0 +1,66 @@
+/**
+ * DAG definitions: each DAG's identity, schedule and default_args as data, in one place.
+ * Read by the workflow (retry policy, alert addresses), the schedule sync and the CLI.
+ * Pure data: imported by the workflow bundle.
+ */
+import { WorkflowTypes } from './contracts';
+
+export interface DefaultArgs {
+  owner: string;
+  dependsOnPast: boolean;
+  email: string[];
+  emailOnFailure: boolean;
+  emailOnRetry: boolean;
+  /** Retries after the first try, as in Airflow (`retries=2` is 3 attempts). */
+  retries: number;
+  /** Fixed delay between tries; Temporal duration string. */
+  retryDelay: string;
+}
+
+export interface DagDefinition {
+  dagId: string;
+  workflowType: string;
+  description: string;
+  /** Cron expression, evaluated in `timezone`. */
+  schedule: string;
+  timezone: string;
+  /** `interval`: ds is the start of the data interval (Airflow 2); `trigger`: ds is the fire date. */
+  timetable: 'interval' | 'trigger';
+  startDate: string;
+  endDate?: string;
+  catchup: boolean;
+  maxActiveRuns: number;
+  tags: string[];
+  defaultArgs: DefaultArgs;
+  /** Workflow id of the run for a logical date. */
+  workflowId(ds: string): string;
+}
+
+export const ordersDailyEtlDag: DagDefinition = {
+  dagId: 'orders_daily_etl',
+  workflowType: WorkflowTypes.ordersDailyEtl,
+  description: 'Daily orders ETL pipeline',
+  schedule: '0 6 * * *',
+  timezone: 'UTC',
+  timetable: 'interval',
+  startDate: '2024-01-01',
+  catchup: false,
+  maxActiveRuns: 1,
+  tags: ['etl', 'orders', 'daily'],
+  defaultArgs: {
+    owner: 'data-team',
+    dependsOnPast: false,
+    email: ['alerts@company.com'],
+    emailOnFailure: true,
+    emailOnRetry: false,
+    retries: 2,
+    retryDelay: '5m',
+  },
+  workflowId: (ds) => `orders_daily_etl-${ds}`,
+};
+
+export const dags: readonly DagDefinition[] = [ordersDailyEtlDag];
+
+export function findDag(dagId: string): DagDefinition | undefined {
+  return dags.find((d) => d.dagId === dagId);
+}

@@ -1,0 +1,53 @@
+/**
+ * Set-up and start-up of the local platform, shared by `npm start`, `npm test` and `npm stop`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from './config';
+import { LocalPostgres, LocalTemporal, run, WorkerProcess, type Report } from './services';
+
+/** The project venv: pinned Temporal CLI, Temporal test server and dbt. Reinstalled only when the pins change. */
+export async function ensurePythonTools(settings: ServiceSettings, report: Report): Promise<void> {
+  const venv = path.join(settings.home, 'venv');
+  const requirements = path.join(projectRoot, 'scripts', 'requirements.txt');
+  const want = createHash('sha256').update(await readFile(requirements)).digest('hex');
+  const marker = path.join(venv, '.baton-requirements');
+  if (existsSync(marker) && (await readFile(marker, 'utf8')) === want) return;
+  report('installing the Temporal CLI, the Temporal test server and dbt into .baton/venv (pinned)');
+  await mkdir(settings.home, { recursive: true });
+  if (!existsSync(path.join(venv, 'bin', 'python'))) await run('python3', ['-m', 'venv', venv]);
+  await run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', '-r', requirements]);
+  await writeFile(marker, want);
+}
+
+export interface Platform {
+  databaseUrl: string;
+  postgres?: LocalPostgres;
+  temporal: LocalTemporal;
+  /** What this call started (and so what its caller may stop). */
+  started: string[];
+}
+
+export async function startPlatform(settings: ServiceSettings, report: Report, namespaces: string[] = []): Promise<Platform> {
+  await ensurePythonTools(settings, report);
+  const started: string[] = [];
+  let databaseUrl = settings.externalDatabaseUrl;
+  let postgres: LocalPostgres | undefined;
+  if (!databaseUrl) {
+    postgres = new LocalPostgres(settings);
+    if ((await postgres.ensure(report)) === 'started') started.push('postgres');
+    databaseUrl = (await readFile(localDatabaseUrlFile(settings.home), 'utf8')).trim();
+  }
+  const temporal = new LocalTemporal(settings);
+  if ((await temporal.ensure(report, namespaces)) === 'started') started.push('temporal');
+  return { databaseUrl, postgres, temporal, started };
+}
+
+/** Stops the worker, the Temporal dev server and the Postgres cluster that `npm start` started. */
+export async function stopPlatform(settings: ServiceSettings, report: Report): Promise<void> {
+  await new WorkerProcess(settings).stop(report);
+  await new LocalTemporal(settings).stop(report);
+  if (!settings.externalDatabaseUrl) await new LocalPostgres(settings).stop(report);
+}

@@ -1,0 +1,404 @@
+/**
+ * The local platform `npm start` runs: a private Postgres cluster, the Temporal dev server
+ * (with its Web UI) and the worker, each a background process whose files, pid and log live
+ * under `.baton/`. Every step is idempotent: what runs is reused, what died is restarted,
+ * and `stop` ends only what these functions started.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, openSync, closeSync, readdirSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from './config';
+import { TASK_QUEUE } from './contracts';
+
+const execFileAsync = promisify(execFile);
+
+export type Report = (line: string) => void;
+
+/** Runs a command with an argument array; a failure carries the command's own stderr. */
+export async function run(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}) {
+  if (options.input !== undefined) {
+    return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(cmd, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) =>
+        code === 0 ? resolve({ stdout, stderr }) : reject(new Error(`${path.basename(cmd)} ${args[0] ?? ''} exited ${code}: ${stderr.trim() || stdout.trim()}`)),
+      );
+      child.stdin.end(options.input);
+    });
+  }
+  try {
+    return await execFileAsync(cmd, args, { env: options.env, cwd: options.cwd, maxBuffer: 64 << 20 });
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${path.basename(cmd)} ${args[0] ?? ''} failed: ${(e.stderr || e.stdout || e.message).trim()}`);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const pid = Number((await readFile(file, 'utf8')).trim().split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid in `file` if that process is alive and is still the one we started. */
+async function livePid(file: string, marker: string): Promise<number | undefined> {
+  const pid = await readPid(file);
+  if (!pid || !isAlive(pid)) return undefined;
+  try {
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+    return cmdline.includes(marker) ? pid : undefined;
+  } catch {
+    return pid; // no /proc: trust the pid file
+  }
+}
+
+/** Starts a process that outlives this one, its output appended to `logFile`. */
+async function spawnDetached(cmd: string, args: string[], opts: { logFile: string; pidFile: string; env: NodeJS.ProcessEnv; cwd?: string }) {
+  await mkdir(path.dirname(opts.logFile), { recursive: true });
+  const fd = openSync(opts.logFile, 'a');
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env: opts.env, cwd: opts.cwd ?? projectRoot });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.unref();
+    await writeFile(opts.pidFile, `${child.pid}\n`);
+    return child.pid!;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function stopPid(pid: number, timeoutMs = 15_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await sleep(250);
+  }
+  const tail = logFile && existsSync(logFile) ? `\n--- last lines of ${logFile} ---\n${(await readFile(logFile, 'utf8')).split('\n').slice(-20).join('\n')}` : '';
+  throw new Error(`${what} did not become ready within ${timeoutMs / 1000}s${tail}`);
+}
+
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+// ---- Postgres ---------------------------------------------------------------------------
+
+export class LocalPostgres {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly socketDir: string;
+  readonly logFile: string;
+
+  constructor(private readonly settings: ServiceSettings) {
+    this.dir = path.join(settings.home, 'postgres');
+    this.dataDir = path.join(this.dir, 'data');
+    this.socketDir = path.join(this.dir, 'run');
+    this.logFile = path.join(this.dir, 'postgres.log');
+  }
+
+  /** Debian's Postgres 15 binaries; installed from Debian's packages when missing. */
+  async binDir(report: Report): Promise<string> {
+    const found = findPostgresBin();
+    if (found) return found;
+    if (!isRoot()) throw new Error('Postgres 15 is not installed: run `apt-get install postgresql-15` or set DATABASE_URL');
+    report('installing Postgres 15 from Debian packages');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    await run('apt-get', ['update', '-qq'], { env });
+    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql-15'], { env });
+    const installed = findPostgresBin();
+    if (!installed) throw new Error('apt-get installed postgresql-15 but no initdb was found under /usr/lib/postgresql');
+    return installed;
+  }
+
+  /** Runs a Postgres server binary as the cluster's owner (initdb refuses root). */
+  private async asOwner(bin: string, args: string[]) {
+    return isRoot() ? run('runuser', ['-u', 'postgres', '--', bin, ...args]) : run(bin, args);
+  }
+
+  async isRunning(bin: string): Promise<boolean> {
+    if (!existsSync(path.join(this.dataDir, 'PG_VERSION'))) return false;
+    try {
+      await this.asOwner(path.join(bin, 'pg_ctl'), ['status', '-D', this.dataDir]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async ensure(report: Report): Promise<'started' | 'running'> {
+    const bin = await this.binDir(report);
+    if (!existsSync(path.join(this.dataDir, 'PG_VERSION'))) await this.init(bin, report);
+    if (await this.isRunning(bin)) return 'running';
+    await rm(path.join(this.dataDir, 'postmaster.pid'), { force: true }).catch(() => undefined);
+    await this.asOwner(path.join(bin, 'pg_ctl'), ['start', '-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60']);
+    await this.ensureRole();
+    return 'started';
+  }
+
+  private async init(bin: string, report: Report): Promise<void> {
+    report(`creating a Postgres cluster in ${this.dataDir}`);
+    await rm(this.dataDir, { recursive: true, force: true });
+    await mkdir(this.dataDir, { recursive: true });
+    await mkdir(this.socketDir, { recursive: true });
+    if (isRoot()) {
+      for (const dir of [this.dir, this.dataDir, this.socketDir]) await chown(dir, ...(await postgresIds()));
+      await run('runuser', ['-u', 'postgres', '--', 'test', '-w', this.dataDir]).catch(() => {
+        throw new Error(`the postgres user cannot reach ${this.dataDir}: a parent folder is not searchable by others; set BATON_HOME to a folder it can reach`);
+      });
+    }
+    await chmod(this.dataDir, 0o700);
+    await chmod(this.socketDir, 0o700);
+    await this.asOwner(path.join(bin, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8']);
+    // Private port and socket folder: never collides with a system cluster.
+    const conf = [
+      `port = ${this.settings.pgPort}`,
+      `listen_addresses = '127.0.0.1'`,
+      `unix_socket_directories = '${this.socketDir}'`,
+      'unix_socket_permissions = 0700',
+      'max_connections = 100',
+      'shared_buffers = 256MB',
+      'max_wal_size = 2GB',
+    ].join('\n');
+    await writeFile(path.join(this.dataDir, 'postgresql.auto.conf'), `${conf}\n`);
+    if (isRoot()) await chown(path.join(this.dataDir, 'postgresql.auto.conf'), ...(await postgresIds()));
+  }
+
+  /** psql as the cluster superuser over the private socket. */
+  async admin(sql: string, database = 'postgres'): Promise<string> {
+    const bin = findPostgresBin() ?? '/usr/bin';
+    const { stdout } = await run(path.join(bin, 'psql'), ['-h', this.socketDir, '-p', String(this.settings.pgPort), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAtX', '-f', '-'], { input: sql });
+    return stdout.trim();
+  }
+
+  /** The `baton` role and database, with a generated password kept in `.baton/postgres/`. */
+  async ensureRole(): Promise<void> {
+    const passwordFile = path.join(this.dir, 'password');
+    let password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : '';
+    if (!password) {
+      password = randomBytes(18).toString('hex');
+      await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    }
+    await this.admin(
+      `DO $$ BEGIN
+         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'baton') THEN CREATE ROLE baton LOGIN; END IF;
+       END $$;
+       ALTER ROLE baton WITH LOGIN PASSWORD '${password}';`,
+    );
+    await this.ensureDatabase('baton');
+    await writeFile(localDatabaseUrlFile(this.settings.home), `${this.url('baton', password)}\n`, { mode: 0o600 });
+  }
+
+  async ensureDatabase(name: string): Promise<void> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name ${name}`);
+    const exists = await this.admin(`SELECT 1 FROM pg_database WHERE datname = '${name}'`);
+    if (exists !== '1') await this.admin(`CREATE DATABASE ${name} OWNER baton`);
+  }
+
+  url(database: string, password: string): string {
+    return `postgres://baton:${password}@127.0.0.1:${this.settings.pgPort}/${database}`;
+  }
+
+  async password(): Promise<string> {
+    return (await readFile(path.join(this.dir, 'password'), 'utf8')).trim();
+  }
+
+  async stop(report: Report): Promise<void> {
+    const bin = findPostgresBin();
+    if (!bin || !(await this.isRunning(bin))) return;
+    await this.asOwner(path.join(bin, 'pg_ctl'), ['stop', '-D', this.dataDir, '-m', 'fast', '-w']);
+    report('stopped Postgres');
+  }
+}
+
+function findPostgresBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')));
+  const preferred = versions.includes('15') ? '15' : versions.sort((a, b) => Number(b) - Number(a))[0];
+  return preferred ? path.join(root, preferred, 'bin') : undefined;
+}
+
+async function postgresIds(): Promise<[number, number]> {
+  const { stdout: uid } = await run('id', ['-u', 'postgres']);
+  const { stdout: gid } = await run('id', ['-g', 'postgres']);
+  return [Number(uid.trim()), Number(gid.trim())];
+}
+
+// ---- Temporal dev server -------------------------------------------------------------------
+
+export const SEARCH_ATTRIBUTES = { BatonDag: 'Keyword', BatonDs: 'Keyword', BatonTags: 'KeywordList' } as const;
+
+export class LocalTemporal {
+  readonly dir: string;
+  readonly pidFile: string;
+  readonly logFile: string;
+  readonly dbFile: string;
+
+  constructor(private readonly settings: ServiceSettings) {
+    this.dir = path.join(settings.home, 'temporal');
+    this.pidFile = path.join(this.dir, 'server.pid');
+    this.logFile = path.join(this.dir, 'server.log');
+    this.dbFile = path.join(this.dir, 'temporal.db');
+  }
+
+  get bin(): string {
+    return path.join(this.settings.home, 'venv', 'bin', 'temporal');
+  }
+
+  get isLocalAddress(): boolean {
+    return /^(localhost|127\.0\.0\.1):\d+$/.test(this.settings.temporalAddress);
+  }
+
+  async reachable(): Promise<boolean> {
+    try {
+      const connection = await Connection.connect({ address: this.settings.temporalAddress, connectTimeout: '1s' });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return true;
+      } finally {
+        await connection.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reuses a reachable server; otherwise starts the dev server on its persistent SQLite file. */
+  async ensure(report: Report, namespaces: string[] = []): Promise<'started' | 'running' | 'external'> {
+    const ours = await livePid(this.pidFile, 'start-dev');
+    if (!ours && (await this.reachable())) {
+      await this.ensureNamespaces(namespaces);
+      return 'external';
+    }
+    if (ours) {
+      await waitFor('Temporal dev server', () => this.reachable(), 60_000, this.logFile);
+      await this.ensureNamespaces(namespaces);
+      return 'running';
+    }
+    if (!this.isLocalAddress) throw new Error(`Temporal at ${this.settings.temporalAddress} is not reachable`);
+    const port = this.settings.temporalAddress.split(':')[1];
+    await mkdir(this.dir, { recursive: true });
+    report(`starting the Temporal dev server on ${this.settings.temporalAddress} (Web UI on port ${this.settings.uiPort})`);
+    const args = ['server', 'start-dev', '--db-filename', this.dbFile, '--ip', '127.0.0.1', '--port', port, '--ui-port', String(this.settings.uiPort), '--log-level', 'warn', '--ui-disable-news-fetch'];
+    for (const [key, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${key}=${type}`);
+    for (const ns of namespaces) if (ns !== 'default') args.push('--namespace', ns);
+    await spawnDetached(this.bin, args, { logFile: this.logFile, pidFile: this.pidFile, env: process.env });
+    await waitFor('Temporal dev server', () => this.reachable(), 90_000, this.logFile);
+    await this.ensureNamespaces(namespaces);
+    return 'started';
+  }
+
+  /** Registers missing namespaces (and Baton's search attributes in them) on a running server. */
+  async ensureNamespaces(namespaces: string[]): Promise<void> {
+    const connection = await Connection.connect({ address: this.settings.temporalAddress });
+    try {
+      for (const namespace of new Set(['default', ...namespaces])) {
+        try {
+          await connection.workflowService.describeNamespace({ namespace });
+        } catch {
+          await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('3 days') });
+          await waitFor(`namespace ${namespace}`, async () => !!(await connection.workflowService.describeNamespace({ namespace })), 30_000);
+        }
+        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+        const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([key]) => !customAttributes?.[key]);
+        if (missing.length) {
+          const types = { Keyword: 2, KeywordList: 7 } as const;
+          await connection.operatorService.addSearchAttributes({
+            namespace,
+            searchAttributes: Object.fromEntries(missing.map(([key, type]) => [key, types[type]])),
+          });
+        }
+      }
+    } finally {
+      await connection.close();
+    }
+  }
+
+  async stop(report: Report): Promise<void> {
+    const pid = await livePid(this.pidFile, 'start-dev');
+    if (!pid) return;
+    await stopPid(pid);
+    await rm(this.pidFile, { force: true });
+    report('stopped the Temporal dev server');
+  }
+}
+
+// ---- Worker ------------------------------------------------------------------------------------
+
+export class WorkerProcess {
+  readonly pidFile: string;
+  readonly logFile: string;
+
+  constructor(settings: ServiceSettings, readonly name = 'worker') {
+    this.pidFile = path.join(settings.home, `${name}.pid`);
+    this.logFile = path.join(settings.home, 'logs', `${name}.log`);
+  }
+
+  async pid(): Promise<number | undefined> {
+    return livePid(this.pidFile, 'scripts/worker.ts');
+  }
+
+  async ensure(env: NodeJS.ProcessEnv): Promise<'started' | 'running'> {
+    if (await this.pid()) return 'running';
+    await this.start(env);
+    return 'started';
+  }
+
+  async start(env: NodeJS.ProcessEnv): Promise<number> {
+    const pid = await spawnDetached(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], { logFile: this.logFile, pidFile: this.pidFile, env });
+    const ready = (log: string) => log.split('\n').some((line) => line.includes(`"pid":${pid},`) && line.includes('"msg":"worker ready"'));
+    const deadline = Date.now() + 120_000;
+    while (!ready(await readFile(this.logFile, 'utf8'))) {
+      const tail = async () => (await readFile(this.logFile, 'utf8')).split('\n').slice(-5).join('\n');
+      if (!isAlive(pid)) throw new Error(`the worker exited at start; see ${this.logFile}\n${await tail()}`);
+      if (Date.now() > deadline) throw new Error(`the worker was not ready within 120s; see ${this.logFile}\n${await tail()}`);
+      await sleep(250);
+    }
+    return pid;
+  }
+
+  async stop(report: Report): Promise<void> {
+    const pid = await this.pid();
+    if (!pid) return;
+    await stopPid(pid, 30_000);
+    await rm(this.pidFile, { force: true });
+    report(`stopped the ${this.name}`);
+  }
+}
+
+export { TASK_QUEUE };

@@ -1,0 +1,61 @@
+/**
+ * The worker process: connects to Temporal and Postgres once, makes sure the warehouse
+ * schema exists, and runs Baton's workflows and activities on the `etl` task queue.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { Pool } from 'pg';
+import { createActivities } from '../activities';
+import { migrateWarehouse } from '../activities/postgres';
+import { redactUrl, type Config } from './config';
+import { TASK_QUEUE } from './contracts';
+import { installRuntimeLogger, type Logger } from './logging';
+
+/**
+ * How `workflows/` is bundled, everywhere a bundle is made (worker, replay tests).
+ * cron-parser's index also exports a crontab-file reader that requires `fs`; workflows only
+ * use its expression parser, so the file reader's imports are left out of the bundle.
+ */
+export const workflowBundlerOptions = { ignoreModules: ['fs', 'fs/promises'] };
+
+export const workflowsPath = require.resolve('../workflows');
+
+export interface WorkerOptions {
+  /** Bundle once and reuse (tests); by default the worker bundles `workflows/` itself. */
+  workflowBundle?: { code: string };
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
+  installRuntimeLogger(logger);
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 10, application_name: 'baton-worker' });
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
+  await migrateWarehouse(pool);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: TASK_QUEUE,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
+    activities: createActivities({ pool, logger, config }),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 10,
+  });
+  logger.info(
+    { taskQueue: TASK_QUEUE, namespace: config.temporal.namespace, temporal: config.temporal.address, database: redactUrl(config.databaseUrl) },
+    'worker ready',
+  );
+  const close = async () => {
+    await connection.close();
+    await pool.end();
+  };
+  return { worker, close };
+}
+
+/** Runs until SIGINT/SIGTERM (the SDK's default shutdown signals), then drains and closes. */
+export async function runWorker(config: Config, logger: Logger): Promise<void> {
+  const { worker, close } = await createWorker(config, logger);
+  try {
+    await worker.run();
+  } finally {
+    await close();
+  }
+}

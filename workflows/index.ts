@@ -1,0 +1,1 @@
+export { ordersDailyEtl } from './orders-daily-etl';
