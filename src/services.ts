@@ -334,14 +334,22 @@ export class LocalTemporal {
           await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('3 days') });
           await waitFor(`namespace ${namespace}`, async () => !!(await connection.workflowService.describeNamespace({ namespace })), 30_000);
         }
-        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+        // A new namespace reaches every server component's cache only after a refresh (~10 s).
+        let customAttributes: Record<string, unknown> | null | undefined;
+        await waitFor(`namespace ${namespace}`, async () => {
+          ({ customAttributes } = await connection.operatorService.listSearchAttributes({ namespace }));
+          return true;
+        }, 60_000);
         const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([key]) => !customAttributes?.[key]);
         if (missing.length) {
           const types = { Keyword: 2, KeywordList: 7 } as const;
-          await connection.operatorService.addSearchAttributes({
-            namespace,
-            searchAttributes: Object.fromEntries(missing.map(([key, type]) => [key, types[type]])),
-          });
+          await waitFor(`search attributes in ${namespace}`, async () => {
+            await connection.operatorService.addSearchAttributes({
+              namespace,
+              searchAttributes: Object.fromEntries(missing.map(([key, type]) => [key, types[type]])),
+            });
+            return true;
+          }, 60_000);
         }
       }
     } finally {

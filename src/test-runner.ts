@@ -1,0 +1,75 @@
+/**
+ * `npm test`: type-check, lint, bring up the platform the integration tier needs (its own
+ * namespace and database, so a running `npm start` is never touched), run every tier, and
+ * stop what it started.
+ */
+import { readdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { projectRoot, type ServiceSettings } from './config';
+import { ensurePythonTools, startPlatform } from './platform';
+import type { Report } from './services';
+
+export const TEST_NAMESPACE = 'baton-test';
+const TIERS = ['unit', 'workflow', 'replay', 'integration'];
+
+function testFiles(filter?: string): string[] {
+  return TIERS.flatMap((tier) => {
+    const dir = path.join(projectRoot, 'test', tier);
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort();
+    } catch {
+      return [];
+    }
+    return names.map((f) => path.join('test', tier, f)).filter((f) => !filter || f.includes(filter));
+  });
+}
+
+function runInherited(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: projectRoot, env, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+export async function runTests(settings: ServiceSettings, report: Report, filter?: string): Promise<number> {
+  await ensurePythonTools(settings, report);
+  const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
+  report('type-checking (tsc --strict)');
+  if ((await runInherited(bin('tsc'), ['-p', '.'], process.env)) !== 0) return 1;
+  report('linting (eslint)');
+  if ((await runInherited(bin('eslint'), ['.'], process.env)) !== 0) return 1;
+
+  const platform = await startPlatform(settings, report, [TEST_NAMESPACE]);
+  try {
+    let databaseUrl = platform.databaseUrl;
+    if (platform.postgres) {
+      await platform.postgres.ensureDatabase('baton_test');
+      databaseUrl = platform.postgres.url('baton_test', await platform.postgres.password());
+    }
+    const dataDir = path.join(settings.home, 'test-data');
+    await mkdir(dataDir, { recursive: true });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: settings.temporalAddress,
+      TEMPORAL_NAMESPACE: TEST_NAMESPACE,
+      BATON_DATA_DIR: dataDir,
+      BATON_DBT_TARGET: 'dev',
+      BATON_RETRY_DELAY: '1s',
+      BATON_TEST_SERVER: path.join(settings.home, 'venv', 'bin', 'temporal-test-server'),
+      BATON_TEMPORAL_CLI: path.join(settings.home, 'venv', 'bin', 'temporal'),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    };
+    const files = testFiles(filter);
+    report(`running ${files.length} test files`);
+    return await runInherited(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], env);
+  } finally {
+    if (platform.started.includes('temporal')) await platform.temporal.stop(report);
+    if (platform.started.includes('postgres')) await platform.postgres?.stop(report);
+  }
+}
+

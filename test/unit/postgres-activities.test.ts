@@ -1,0 +1,171 @@
+/**
+ * The Postgres activities in MockActivityEnvironment (heartbeats, cancellation) against the
+ * real test database: extract, transform, load and validate with exact outcomes.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createPostgresActivities, migrateWarehouse } from '../../activities/postgres';
+import { count, quietLogger, tempDir, testConfig, testPool } from '../support';
+
+const config = testConfig();
+const pool = testPool(config);
+let dataDir: string;
+let acts: ReturnType<typeof createPostgresActivities>;
+
+before(async () => {
+  dataDir = await tempDir();
+  await mkdir(path.join(dataDir, 'raw'));
+  await migrateWarehouse(pool);
+  acts = createPostgresActivities({ pool, logger: quietLogger, config: { dataDir } });
+});
+after(() => pool.end());
+
+const HEADER = 'order_id,customer_id,order_date,amount,status';
+const writeRaw = (ds: string, body: string) => writeFile(path.join(dataDir, 'raw', `orders_${ds}.csv`), body);
+
+async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return new MockActivityEnvironment().run(fn, ...args);
+}
+
+async function nonRetryable(promise: Promise<unknown>, type: string, message: string | RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
+    assert.equal(err.type, type);
+    assert.equal(err.nonRetryable, true);
+    if (typeof message === 'string') assert.equal(err.message, message);
+    else assert.match(err.message, message);
+    return true;
+  });
+}
+
+test('every kind of bad row is rejected with its line and reason; good rows load', async () => {
+  const ds = '2030-01-01';
+  await writeRaw(
+    ds,
+    [
+      HEADER,
+      '1,10,2030-01-01,10.50,shipped', // 2 ok
+      ',11,2030-01-01,1.00,shipped', // 3 missing order_id
+      'x7,11,2030-01-01,1.00,shipped', // 4 order_id not an integer
+      '2,12,2030-01-02,1.00,shipped', // 5 not the run's date
+      '3,12,2030-02-30,1.00,shipped', // 6 impossible date
+      '4,12,01/01/2030,1.00,shipped', // 7 not a date
+      '5,13,2030-01-01,abc,shipped', // 8 amount not a number
+      '6,13,2030-01-01,-3.00,shipped', // 9 negative
+      '7,13,2030-01-01,12345678901.00,shipped', // 10 out of range
+      '8,13,2030-01-01,1.005,shipped', // 11 too many decimals
+      '1,14,2030-01-01,99.99,pending', // 12 duplicate of line 2
+      '9,14,2030-01-01,2.25', // 13 missing column
+      '10,,2030-01-01,2.25,shipped', // 14 missing customer_id
+      '11,15,2030-01-01,2.25,', // 15 missing status
+      '12,15,2030-01-01,0,"delivered, late"', // 16 ok (quoted comma)
+      '',
+    ].join('\n'),
+  );
+  const extracted = await runActivity(acts.extract, { ds });
+  assert.equal(extracted.rowCount, 15);
+  assert.equal(extracted.stagingTable, 'staging.orders_raw_20300101');
+  const transformed = await runActivity(acts.transform, { ds, rowCount: 15 });
+  assert.deepEqual([transformed.cleanRows, transformed.rejectedRows], [2, 13]);
+  const loaded = await runActivity(acts.load, { ds });
+  assert.deepEqual(loaded, { loadedRows: 2, rejectedRows: 13, replacedRows: 0 });
+  assert.deepEqual(await runActivity(acts.validate, { ds, rowCount: 15 }), { checksPassed: 5 });
+
+  const { rows: rejected } = await pool.query('SELECT line, reason FROM warehouse.orders_rejected WHERE ds = $1 ORDER BY line', [ds]);
+  assert.deepEqual(rejected, [
+    { line: 3, reason: 'missing order_id' },
+    { line: 4, reason: "order_id 'x7' is not a positive integer" },
+    { line: 5, reason: "order_date 2030-01-02 is not the run's date 2030-01-01" },
+    { line: 6, reason: "order_date 2030-02-30 is not the run's date 2030-01-01" },
+    { line: 7, reason: "order_date '01/01/2030' is not a date (YYYY-MM-DD)" },
+    { line: 8, reason: "amount 'abc' is not a number" },
+    { line: 9, reason: 'amount -3.00 is negative' },
+    { line: 10, reason: 'amount 12345678901.00 is out of range (at most 10 digits and 2 decimals)' },
+    { line: 11, reason: 'amount 1.005 is out of range (at most 10 digits and 2 decimals)' },
+    { line: 12, reason: 'duplicate order_id 1 (first at line 2)' },
+    { line: 13, reason: 'expected 5 fields, found 4' },
+    { line: 14, reason: 'missing customer_id' },
+    { line: 15, reason: 'missing status' },
+  ]);
+  const { rows: orders } = await pool.query('SELECT order_id::int, amount::text, status, source_line FROM warehouse.orders WHERE ds = $1 ORDER BY order_id', [ds]);
+  assert.deepEqual(orders, [
+    { order_id: 1, amount: '10.50', status: 'shipped', source_line: 2 },
+    { order_id: 12, amount: '0.00', status: 'delivered, late', source_line: 16 },
+  ]);
+  // validate drops the day's staging tables once the partition is good.
+  assert.equal(await count(pool, "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'staging' AND tablename LIKE '%20300101'"), 0);
+});
+
+test('a rerun replaces the partition: nothing doubles', async () => {
+  const ds = '2030-01-02';
+  await writeRaw(ds, `${HEADER}\n1,1,${ds},1.00,a\n2,1,${ds},2.00,a\n3,1,${ds},x,a\n`);
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const { rowCount } = await runActivity(acts.extract, { ds });
+    await runActivity(acts.transform, { ds, rowCount });
+    const loaded = await runActivity(acts.load, { ds });
+    assert.deepEqual(loaded, { loadedRows: 2, rejectedRows: 1, replacedRows: attempt === 1 ? 0 : 2 });
+    await runActivity(acts.validate, { ds, rowCount });
+  }
+  assert.equal(await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]), 2);
+  assert.equal(await count(pool, 'SELECT count(*) AS n FROM warehouse.orders_rejected WHERE ds = $1', [ds]), 1);
+});
+
+test('load retried after it committed leaves the partition exactly as once', async () => {
+  const ds = '2030-01-03';
+  await writeRaw(ds, `${HEADER}\n1,1,${ds},1.00,a\n`);
+  const { rowCount } = await runActivity(acts.extract, { ds });
+  await runActivity(acts.transform, { ds, rowCount });
+  await runActivity(acts.load, { ds });
+  assert.deepEqual(await runActivity(acts.load, { ds }), { loadedRows: 1, rejectedRows: 0, replacedRows: 1 });
+  assert.equal(await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]), 1);
+});
+
+test('validate lists each failed check with its numbers, and fails non-retryably', async () => {
+  const ds = '2030-01-04';
+  await writeRaw(ds, `${HEADER}\n1,1,${ds},1.00,a\n2,1,${ds},2.00,a\n`);
+  const { rowCount } = await runActivity(acts.extract, { ds });
+  await runActivity(acts.transform, { ds, rowCount });
+  await runActivity(acts.load, { ds });
+  // Someone wrote into the partition behind the pipeline's back.
+  await pool.query("INSERT INTO warehouse.orders (ds, order_id, customer_id, order_date, amount, status, source_line) VALUES ($1, 3, 1, '2030-01-05', 1, 'a', 99)", [ds]);
+  await nonRetryable(
+    runActivity(acts.validate, { ds, rowCount }),
+    'ValidationFailed',
+    'validation of orders 2030-01-04 failed 2 of 5 checks: rows in (2) != loaded (3) + rejected (0); order_date <> 2030-01-04 in 1 rows',
+  );
+});
+
+test('bad input fails before any side effect, naming the problem', async () => {
+  await nonRetryable(runActivity(acts.extract, { ds: '2024-02-30' }), 'InvalidLogicalDate', 'ds "2024-02-30" is not a real calendar date');
+  await nonRetryable(runActivity(acts.extract, { ds: "'; drop table" }), 'InvalidLogicalDate', `ds "'; drop table" is not a date in the form YYYY-MM-DD`);
+  const missing = path.join(dataDir, 'raw', 'orders_2030-01-06.csv');
+  await nonRetryable(runActivity(acts.extract, { ds: '2030-01-06' }), 'FileNotFound', `input file not found: ${missing} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`);
+  await writeRaw('2030-01-07', 'id,customer,date,amount\n1,2,2030-01-07,3\n');
+  await nonRetryable(
+    runActivity(acts.extract, { ds: '2030-01-07' }),
+    'WrongHeader',
+    `${path.join(dataDir, 'raw', 'orders_2030-01-07.csv')}: wrong header: expected "order_id,customer_id,order_date,amount,status", found "id,customer,date,amount"`,
+  );
+  assert.equal(await count(pool, "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'staging' AND tablename = 'orders_raw_20300107'"), 0);
+});
+
+test('a header-only file stages zero rows', async () => {
+  const ds = '2030-01-08';
+  await writeRaw(ds, `${HEADER}\n`);
+  assert.equal((await runActivity(acts.extract, { ds })).rowCount, 0);
+});
+
+test('extract heartbeats its progress in bytes', async () => {
+  const ds = '2030-01-09';
+  await writeRaw(ds, `${HEADER}\n1,1,${ds},1.00,a\n`);
+  const env = new MockActivityEnvironment();
+  const beats: unknown[] = [];
+  env.on('heartbeat', (d: unknown) => beats.push(d));
+  await env.run(acts.extract, { ds });
+  assert.ok(beats.length >= 1);
+  assert.equal((beats[0] as { of: number }).of, HEADER.length + 1 + `1,1,${ds},1.00,a\n`.length);
+});
