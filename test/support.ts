@@ -33,3 +33,48 @@ export async function count(pool: Pool, sql: string, params: unknown[] = []): Pr
   const { rows } = await pool.query<{ n: string }>(sql, params);
   return Number(rows[0].n);
 }
+
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+
+export const execFileAsync = promisify(execFile);
+
+export interface RunningWorker {
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the real worker entry point (`scripts/worker.ts`) as a user's deployment would. */
+export async function startWorkerProcess(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], { cwd: repoRoot, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 120_000;
+  while (!output.includes('"msg":"worker ready"')) {
+    if (child.exitCode !== null) throw new Error(`worker exited ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`worker not ready after 120s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** The pinned Temporal CLI, pointed at the test server and namespace. */
+export async function temporalCli(args: string[]): Promise<string> {
+  const bin = process.env.BATON_TEMPORAL_CLI;
+  if (!bin) throw new Error('BATON_TEMPORAL_CLI is not set: run the tests with `npm test`');
+  const config = loadConfig();
+  const { stdout } = await execFileAsync(bin, [...args, '--address', config.temporal.address, '--namespace', config.temporal.namespace]);
+  return stdout;
+}

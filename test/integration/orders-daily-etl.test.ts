@@ -1,0 +1,136 @@
+/**
+ * orders_daily_etl end to end, as a user runs it: the real worker process, the Temporal dev
+ * server, Postgres and dbt; runs started from the Temporal CLI and from the client.
+ * With BATON_RECORD_HISTORIES=1 it saves the histories the replay tier replays.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { connectClient } from '../../src/client';
+import type { OrdersDailyEtlResult } from '../../src/contracts';
+import { ordersDailyEtlDag } from '../../src/dags';
+import { triggerRun, waitForRun } from '../../src/runs';
+import { generateOrders, type SeedSummary } from '../../src/seed';
+import { migrateWarehouse } from '../../activities/postgres';
+import { count, repoRoot, startWorkerProcess, temporalCli, testConfig, testPool, type RunningWorker } from '../support';
+
+const config = testConfig();
+const pool = testPool(config);
+let client: Client;
+let worker: RunningWorker;
+
+before(async () => {
+  await migrateWarehouse(pool);
+  client = await connectClient(config);
+  worker = await startWorkerProcess();
+});
+after(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await pool.end();
+});
+
+const rawFile = (ds: string) => path.join(config.dataDir, 'raw', `orders_${ds}.csv`);
+
+async function saveHistory(workflowId: string, runId: string, name: string): Promise<void> {
+  if (process.env.BATON_RECORD_HISTORIES !== '1') return;
+  const json = await temporalCli(['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json']);
+  await writeFile(path.join(repoRoot, 'test', 'histories', name), json);
+}
+
+async function partition(ds: string) {
+  const loaded = await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]);
+  const rejected = await count(pool, 'SELECT count(*) AS n FROM warehouse.orders_rejected WHERE ds = $1', [ds]);
+  const distinctIds = await count(pool, 'SELECT count(DISTINCT order_id) AS n FROM warehouse.orders WHERE ds = $1', [ds]);
+  const { rows } = await pool.query<{ orders: string; revenue: string }>('SELECT orders::text, revenue::text FROM analytics_dev.daily_revenue WHERE ds = $1', [ds]);
+  const reasons = await pool.query<{ kind: string; n: string }>(
+    `SELECT CASE
+       WHEN reason = 'missing order_id' THEN 'missing_order_id'
+       WHEN reason LIKE 'amount % is not a number' THEN 'amount_not_a_number'
+       WHEN reason LIKE 'amount % is negative' THEN 'negative_amount'
+       WHEN reason LIKE 'order_date %-02-30 is not the run''s date %' THEN 'impossible_date'
+       WHEN reason LIKE 'order_date % is not the run''s date %' THEN 'wrong_order_date'
+       WHEN reason LIKE 'duplicate order_id % (first at line %)' THEN 'duplicate_order_id'
+       WHEN reason = 'expected 5 fields, found 4' THEN 'missing_column'
+       ELSE reason END AS kind, count(*)::text AS n
+     FROM warehouse.orders_rejected WHERE ds = $1 GROUP BY 1 ORDER BY 1`,
+    [ds],
+  );
+  return { loaded, rejected, distinctIds, dailyRevenue: rows, byKind: Object.fromEntries(reasons.rows.map((r) => [r.kind, Number(r.n)])) };
+}
+
+function expectedPartition(seed: SeedSummary) {
+  return {
+    loaded: seed.expectedLoaded,
+    rejected: seed.expectedRejected,
+    distinctIds: seed.expectedLoaded,
+    dailyRevenue: [{ orders: String(seed.expectedLoaded), revenue: seed.expectedRevenue }],
+    byKind: Object.fromEntries(Object.entries(seed.byKind).filter(([, n]) => n > 0)),
+  };
+}
+
+test('10,000 generated rows started from the Temporal CLI load exactly; a rerun doubles nothing', async () => {
+  const ds = '2031-03-01';
+  const seed = await generateOrders({ ds, rows: 10_000, badRate: 0.0137, seed: 310301, file: rawFile(ds) });
+  assert.equal(seed.badRows, 137);
+  const workflowId = `orders_daily_etl-${ds}`;
+
+  const started = JSON.parse(
+    await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', JSON.stringify({ ds }), '--output', 'json']),
+  ) as { runId: string };
+  const result = (await client.workflow.getHandle(workflowId, started.runId).result()) as OrdersDailyEtlResult;
+  assert.equal(result.state, 'success');
+  assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [10_000, seed.expectedLoaded, 137]);
+  assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
+  assert.deepEqual(await partition(ds), expectedPartition(seed));
+  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v1.json');
+
+  // A rerun of the same ds (the client path, as the CLI and npm start take) replaces, never appends.
+  const rerun = await triggerRun(client, config, ordersDailyEtlDag, ds);
+  assert.notEqual(rerun.runId, started.runId);
+  const again = await waitForRun(client, rerun);
+  assert.deepEqual([again.rowCount, again.loadedRows, again.rejectedRows], [10_000, seed.expectedLoaded, 137]);
+  assert.deepEqual(await partition(ds), expectedPartition(seed));
+});
+
+test('a header-only file takes the empty branch and ends with skips', async () => {
+  const ds = '2031-03-02';
+  await writeFile(rawFile(ds), 'order_id,customer_id,order_date,amount,status\n');
+  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
+  const result = await waitForRun(client, run);
+  assert.equal(result.state, 'success_with_skips');
+  assert.deepEqual(
+    result.tasks.map((t) => `${t.taskId}:${t.state}`),
+    ['extract:success', 'check_data:success', 'transform:skipped', 'load:skipped', 'validate:skipped', 'dbt_run:skipped', 'send_empty_alert:success'],
+  );
+  assert.match(worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
+  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v1.json');
+});
+
+test('a missing file fails the run at once, naming the file; the tasks table shows where', async () => {
+  const ds = '2031-03-03';
+  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
+  const started = Date.now();
+  await assert.rejects(waitForRun(client, run), (err: unknown) => {
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.equal(err.cause?.message, `task extract failed: input file not found: ${rawFile(ds)} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`);
+    return true;
+  });
+  assert.ok(Date.now() - started < 30_000, 'non-retryable: no retry delay');
+  const tasks = await client.workflow.getHandle(run.workflowId, run.runId).query<{ taskId: string; state: string }[]>('tasks');
+  assert.deepEqual(tasks.map((t) => `${t.taskId}:${t.state}`).slice(0, 3), ['extract:failed', 'check_data:upstream_failed', 'transform:upstream_failed']);
+});
+
+test('an invalid ds from the Temporal CLI fails before any task, naming the value', async () => {
+  const workflowId = 'orders_daily_etl-bad';
+  const started = JSON.parse(
+    await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', '{"ds":"2024-02-30"}', '--output', 'json']),
+  ) as { runId: string };
+  await assert.rejects(client.workflow.getHandle(workflowId, started.runId).result(), (err: unknown) => {
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.equal(err.cause?.message, 'orders_daily_etl: ds "2024-02-30" is not a real calendar date');
+    return true;
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * Control flow of orders_daily_etl on the time-skipping test server, with faked activities:
+ * task order and XCom, the empty branch, bad input, retries as default_args define them, and
+ * email_on_failure.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import type { AlertInput, OrdersDailyEtlResult, RunSettings, TaskRecord } from '../../src/contracts';
+import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
+import { testServerPath } from '../support';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let queueNumber = 0;
+
+before(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  bundle = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
+});
+after(async () => env?.teardown());
+
+type Calls = Array<[string, unknown]>;
+
+/** Fake activities that record their calls; each can be replaced per test. */
+function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input: never) => Promise<unknown>>> = {}) {
+  const record = <I, R>(name: string, result: (input: I) => R | Promise<R>) => async (input: I) => {
+    calls.push([name, input]);
+    const override = overrides[name as keyof Activities] as ((i: I) => Promise<R>) | undefined;
+    return override ? override(input) : result(input);
+  };
+  return {
+    runSettings: record<void, RunSettings>('runSettings', () => ({ dbtTarget: 'prod' })),
+    extract: record('extract', ({ ds }: { ds: string }) => ({ rowCount: 100, file: `/data/raw/orders_${ds}.csv`, bytes: 4200, stagingTable: 'staging.orders_raw' })),
+    transform: record('transform', () => ({ cleanRows: 97, rejectedRows: 3, cleanTable: 'c', rejectedTable: 'r' })),
+    load: record('load', () => ({ loadedRows: 97, rejectedRows: 3, replacedRows: 0 })),
+    validate: record('validate', () => ({ checksPassed: 5 })),
+    dbtRun: record('dbtRun', () => ({ models: [{ model: 'stg_orders', status: 'success', executionTimeSeconds: 0.1 }, { model: 'daily_revenue', status: 'success', executionTimeSeconds: 0.2 }] })),
+    sendAlert: record('sendAlert', () => ({ delivered: 'logged' as const })),
+  };
+}
+
+async function runDag(activities: object, input: unknown, workflowId: string): Promise<OrdersDailyEtlResult> {
+  const taskQueue = `etl-test-${++queueNumber}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  return worker.runUntil(env.client.workflow.execute('ordersDailyEtl', { taskQueue, workflowId, args: [input] }) as Promise<OrdersDailyEtlResult>);
+}
+
+const states = (tasks: TaskRecord[]) => Object.fromEntries(tasks.map((t) => [t.taskId, t.state]));
+
+test('the happy path runs the tasks in DAG order and passes row_count along', async () => {
+  const calls: Calls = [];
+  const result = await runDag(fakes(calls), { ds: '2024-01-15' }, 'orders_daily_etl-2024-01-15');
+  assert.deepEqual(calls, [
+    ['runSettings', undefined],
+    ['extract', { ds: '2024-01-15' }],
+    ['transform', { ds: '2024-01-15', rowCount: 100 }],
+    ['load', { ds: '2024-01-15' }],
+    ['validate', { ds: '2024-01-15', rowCount: 100 }],
+    ['dbtRun', { ds: '2024-01-15', select: 'tag:orders', target: 'prod' }],
+  ]);
+  assert.equal(result.state, 'success');
+  assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [100, 97, 3]);
+  assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
+  assert.deepEqual(states(result.tasks), {
+    extract: 'success', check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
+  });
+  assert.deepEqual(result.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 100 });
+  assert.deepEqual(result.tasks.find((t) => t.taskId === 'check_data')?.output, { branch: 'transform' });
+});
+
+test('an empty extract branches to send_empty_alert and skips the rest', async () => {
+  const calls: Calls = [];
+  const activities = fakes(calls, { extract: async () => ({ rowCount: 0, file: 'f', bytes: 46, stagingTable: 't' }) });
+  const result = await runDag(activities, { ds: '2024-01-16' }, 'orders_daily_etl-2024-01-16');
+  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'extract', 'sendAlert']);
+  const alert = calls[2][1] as AlertInput;
+  assert.equal(alert.subject, '[orders_daily_etl] no orders for 2024-01-16');
+  assert.deepEqual(alert.to, ['alerts@company.com']);
+  assert.equal(result.state, 'success_with_skips');
+  assert.deepEqual(states(result.tasks), {
+    extract: 'success', check_data: 'success', transform: 'skipped', load: 'skipped', validate: 'skipped', dbt_run: 'skipped', send_empty_alert: 'success',
+  });
+});
+
+async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
+    assert.ok(err.cause instanceof ApplicationFailure);
+    return err.cause;
+  }
+  assert.fail('the run succeeded');
+}
+
+test('an invalid ds fails the run at once, naming the value, before any task', async () => {
+  for (const [ds, message] of [
+    ['2024-02-30', 'orders_daily_etl: ds "2024-02-30" is not a real calendar date'],
+    ['../x', 'orders_daily_etl: ds "../x" is not a date in the form YYYY-MM-DD'],
+    ["'; drop table", `orders_daily_etl: ds "'; drop table" is not a date in the form YYYY-MM-DD`],
+  ]) {
+    const calls: Calls = [];
+    const err = await failure(runDag(fakes(calls), { ds }, `bad-ds-${queueNumber}`));
+    assert.equal(err.message, message);
+    assert.equal(err.type, 'InvalidLogicalDate');
+    assert.deepEqual(calls, []);
+  }
+});
+
+test('retries=2, retry_delay=5m: a task gets 3 attempts, 5 minutes apart', async () => {
+  const calls: Calls = [];
+  const attemptTimes: number[] = [];
+  const activities = fakes(calls, {
+    extract: async () => {
+      attemptTimes.push(await env.currentTimeMs());
+      if (Context.current().info.attempt < 3) throw new Error('connection reset');
+      return { rowCount: 5, file: 'f', bytes: 1, stagingTable: 't' };
+    },
+  });
+  const result = await runDag(activities, { ds: '2024-01-17' }, 'orders_daily_etl-2024-01-17');
+  assert.equal(result.state, 'success');
+  assert.equal(calls.filter(([name]) => name === 'extract').length, 3);
+  const gaps = attemptTimes.slice(1).map((t, i) => (t - attemptTimes[i]) / 60_000);
+  for (const gap of gaps) assert.ok(gap >= 4.9 && gap < 6, `gap of ${gap} minutes`);
+});
+
+test('when retries are spent the run fails naming the task, and one failure alert goes out', async () => {
+  const calls: Calls = [];
+  const activities = fakes(calls, { transform: async () => { throw new Error('relation "staging.x" does not exist'); } });
+  const err = await failure(runDag(activities, { ds: '2024-01-18' }, 'orders_daily_etl-2024-01-18'));
+  assert.equal(err.message, 'task transform failed: relation "staging.x" does not exist');
+  assert.equal(calls.filter(([name]) => name === 'transform').length, 3);
+  const alerts = calls.filter(([name]) => name === 'sendAlert').map(([, input]) => input as AlertInput);
+  assert.equal(alerts.length, 1);
+  assert.equal(alerts[0].subject, '[orders_daily_etl] 2024-01-18 failed at transform');
+  assert.match(alerts[0].body, /^task transform failed: relation "staging.x" does not exist\nworkflow orders_daily_etl-2024-01-18, run /);
+  assert.deepEqual(calls.map(([name]) => name).filter((n) => ['load', 'validate', 'dbtRun'].includes(n)), []);
+});
+
+test('a non-retryable failure is not retried', async () => {
+  const calls: Calls = [];
+  const activities = fakes(calls, {
+    validate: async () => { throw ApplicationFailure.nonRetryable('validation of orders 2024-01-19 failed 1 of 5 checks: amount < 0 in 2 rows', 'ValidationFailed'); },
+  });
+  const err = await failure(runDag(activities, { ds: '2024-01-19' }, 'orders_daily_etl-2024-01-19'));
+  assert.equal(err.message, 'task validate failed: validation of orders 2024-01-19 failed 1 of 5 checks: amount < 0 in 2 rows');
+  assert.equal(calls.filter(([name]) => name === 'validate').length, 1);
+  assert.equal(calls.filter(([name]) => name === 'dbtRun').length, 0);
+});
+
+test('worker config overrides the retry policy (BATON_RETRY_DELAY, BATON_RETRY_ATTEMPTS)', async () => {
+  const calls: Calls = [];
+  const attemptTimes: number[] = [];
+  const activities = fakes(calls, {
+    runSettings: async () => ({ dbtTarget: 'dev', retryDelay: '1s', maximumAttempts: 2 }),
+    load: async () => {
+      attemptTimes.push(await env.currentTimeMs());
+      throw new Error('deadlock detected');
+    },
+  });
+  await failure(runDag(activities, { ds: '2024-01-20' }, 'orders_daily_etl-2024-01-20'));
+  assert.equal(calls.filter(([name]) => name === 'load').length, 2);
+  const gap = (attemptTimes[1] - attemptTimes[0]) / 1000;
+  assert.ok(gap >= 0.9 && gap < 30, `gap of ${gap} seconds`);
+});
