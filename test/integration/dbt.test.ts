@@ -1,0 +1,91 @@
+/**
+ * The dbt_run activity with the real dbt and Postgres: model statuses from run_results.json,
+ * dbt's own error text on failure, the process killed on cancellation, and the project's
+ * data tests passing.
+ */
+import assert from 'node:assert/strict';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createDbtActivities, dbtEnvironment } from '../../activities/dbt';
+import type { DbtRunResult } from '../../src/contracts';
+import { migrateWarehouse } from '../../activities/postgres';
+import { execFileAsync, quietLogger, repoRoot, tempDir, testConfig, testPool } from '../support';
+
+const config = testConfig();
+const pool = testPool(config);
+
+before(() => migrateWarehouse(pool));
+after(() => pool.end());
+
+async function projectCopy(): Promise<string> {
+  const dir = path.join(await tempDir('baton-dbt-project-'), 'dbt');
+  await cp(path.join(repoRoot, 'dbt'), dir, { recursive: true, filter: (src) => !/\/(target|logs)$/.test(src) });
+  return dir;
+}
+
+function dbtWith(projectDir: string) {
+  return createDbtActivities({ logger: quietLogger, config: { databaseUrl: config.databaseUrl, dbt: { ...config.dbt, projectDir } } });
+}
+
+test('dbt run --select tag:orders builds both models and reports each one', async () => {
+  const { dbtRun } = dbtWith(config.dbt.projectDir);
+  const result: DbtRunResult = await new MockActivityEnvironment().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const });
+  assert.deepEqual(result.models.map((m) => [m.model, m.status]), [['stg_orders', 'success'], ['daily_revenue', 'success']]);
+  const { rows } = await pool.query("SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 'analytics_dev' ORDER BY table_name");
+  assert.deepEqual(rows, [
+    { table_schema: 'analytics_dev', table_name: 'daily_revenue', table_type: 'BASE TABLE' },
+    { table_schema: 'analytics_dev', table_name: 'stg_orders', table_type: 'VIEW' },
+  ]);
+});
+
+test("the project's data tests pass on what the pipeline loaded", async () => {
+  const { stdout } = await execFileAsync(
+    config.dbt.bin,
+    ['test', '--select', 'tag:orders', '--target', 'dev', '--project-dir', config.dbt.projectDir, '--profiles-dir', config.dbt.projectDir, '--target-path', await tempDir(), '--no-use-colors'],
+    { env: { PATH: process.env.PATH, HOME: process.env.HOME, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', ...dbtEnvironment(config.databaseUrl) } },
+  );
+  assert.match(stdout, /Done\. PASS=10 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=10/);
+});
+
+test("a broken model fails non-retryably with dbt's own error text", async () => {
+  const dir = await projectCopy();
+  await writeFile(path.join(dir, 'models', 'marts', 'daily_revenue.sql'), "select ds, count(*) as orders from {{ ref('stg_orders') }} group by\n");
+  const { dbtRun } = dbtWith(dir);
+  await assert.rejects(new MockActivityEnvironment().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const }), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure);
+    assert.equal(err.type, 'DbtModelFailed');
+    assert.equal(err.nonRetryable, true);
+    assert.match(err.message, /^dbt run --select tag:orders --target dev exited 1: daily_revenue error: Database Error in model daily_revenue .*syntax error at or near "\)"/s);
+    return true;
+  });
+});
+
+test('cancelling the activity kills dbt', async () => {
+  const dir = await projectCopy();
+  await writeFile(path.join(dir, 'models', 'marts', 'slow.sql'), "{{ config(tags=['slow']) }}\nselect 1 as x from pg_sleep(120)\n");
+  const { dbtRun } = dbtWith(dir);
+  const env = new MockActivityEnvironment();
+  const started = Date.now();
+  const running = env.run(dbtRun, { ds: '2031-03-01', select: 'tag:slow', target: 'dev' as const });
+  // Wait until dbt is really running the model, then cancel.
+  while (!(await dbtProcesses(dir)).length) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 2000));
+  env.cancel();
+  await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure || /cancel/i.test(String(err)));
+  assert.ok(Date.now() - started < 60_000);
+  assert.deepEqual(await dbtProcesses(dir), []);
+});
+
+/** Live processes whose command line mentions `marker`. */
+async function dbtProcesses(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(marker) && cmdline.includes('dbt')) pids.push(Number(entry));
+  }
+  return pids;
+}
