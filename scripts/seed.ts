@@ -1,6 +1,6 @@
 /** `npm run seed -- --ds 2024-01-15 --rows 10000 --bad-rate 0.01`: writes a generated orders file. */
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadServiceSettings } from '../src/config';
 import { parseDs } from '../src/logical-date';
 import { generateOrders } from '../src/seed';
@@ -19,6 +19,7 @@ const date = (value: string) => {
 };
 
 const program = new Command('seed')
+  .exitOverride()
   .description('Generate a deterministic orders CSV with a known number of bad rows')
   .requiredOption('--ds <date>', 'logical date, YYYY-MM-DD', date)
   .option('--rows <n>', 'data rows', number('--rows'), 10_000)
@@ -32,6 +33,8 @@ const program = new Command('seed')
   });
 
 program.parseAsync().catch((err: Error) => {
+  // commander has already printed its usage error; bad arguments exit 2, failures 1.
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   console.error(`seed: ${err.message}`);
   process.exit(1);
 });
