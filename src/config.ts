@@ -15,13 +15,16 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   BATON_DATA_DIR: z.string().min(1).default('./data'),
   BATON_HOME: z.string().min(1).optional(),
+  BATON_VENV: z.string().min(1).optional(),
   BATON_DBT_BIN: z.string().min(1).optional(),
   BATON_DBT_PROJECT_DIR: z.string().min(1).optional(),
   BATON_DBT_TARGET: z.enum(['dev', 'prod']).default('prod'),
   BATON_RETRY_DELAY: duration.optional(),
   BATON_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
-  BATON_WEB_UI: z.string().url().default('http://localhost:8233'),
+  BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
+  BATON_WEB_UI: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BATON_WORKER_READY_FILE: z.string().min(1).optional(),
 });
 
 export interface RetryOverride {
@@ -40,6 +43,8 @@ export interface Config {
   retry: RetryOverride;
   webUiUrl: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Set by `npm start`: the worker writes its pid here once it polls, whatever the log level. */
+  workerReadyFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -82,13 +87,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.BATON_DATA_DIR),
     home,
     dbt: {
-      bin: e.BATON_DBT_BIN ?? path.join(home, 'venv', 'bin', 'dbt'),
+      bin: e.BATON_DBT_BIN ?? path.join(path.resolve(e.BATON_VENV ?? path.join(home, 'venv')), 'bin', 'dbt'),
       projectDir: path.resolve(e.BATON_DBT_PROJECT_DIR ?? path.join(projectRoot, 'dbt')),
       target: e.BATON_DBT_TARGET,
     },
     retry: { retryDelay: e.BATON_RETRY_DELAY, maximumAttempts: e.BATON_RETRY_ATTEMPTS },
-    webUiUrl: e.BATON_WEB_UI.replace(/\/$/, ''),
+    webUiUrl: (e.BATON_WEB_UI ?? `http://localhost:${e.BATON_UI_PORT}`).replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
+    workerReadyFile: e.BATON_WORKER_READY_FILE,
   };
 }
 
@@ -108,6 +114,7 @@ const ServiceEnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   BATON_HOME: z.string().min(1).optional(),
+  BATON_VENV: z.string().min(1).optional(),
   BATON_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
   BATON_DATA_DIR: z.string().min(1).default('./data'),
@@ -117,6 +124,8 @@ const ServiceEnvSchema = z.object({
 /** What the local set-up needs: valid before any database exists. */
 export interface ServiceSettings {
   home: string;
+  /** The project venv with the Temporal CLI, the test server and dbt. */
+  venv: string;
   dataDir: string;
   /** DATABASE_URL when the user brings a database; then no local cluster is made. */
   externalDatabaseUrl?: string;
@@ -136,8 +145,10 @@ export function loadServiceSettings(env: NodeJS.ProcessEnv = process.env): Servi
     throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const home = path.resolve(e.BATON_HOME ?? path.join(projectRoot, '.baton'));
   return {
-    home: path.resolve(e.BATON_HOME ?? path.join(projectRoot, '.baton')),
+    home,
+    venv: path.resolve(e.BATON_VENV ?? path.join(home, 'venv')),
     dataDir: path.resolve(e.BATON_DATA_DIR),
     externalDatabaseUrl: e.DATABASE_URL,
     pgPort: e.BATON_PG_PORT,

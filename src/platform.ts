@@ -10,12 +10,12 @@ import { LocalPostgres, LocalTemporal, run, WorkerProcess, type Report } from '.
 
 /** The project venv: pinned Temporal CLI, Temporal test server and dbt. Reinstalled only when the pins change. */
 export async function ensurePythonTools(settings: ServiceSettings, report: Report): Promise<void> {
-  const venv = path.join(settings.home, 'venv');
+  const venv = settings.venv;
   const requirements = path.join(projectRoot, 'scripts', 'requirements.txt');
   const want = createHash('sha256').update(await readFile(requirements)).digest('hex');
   const marker = path.join(venv, '.baton-requirements');
   if (existsSync(marker) && (await readFile(marker, 'utf8')) === want) return;
-  report('installing the Temporal CLI, the Temporal test server and dbt into .baton/venv (pinned)');
+  report(`installing the Temporal CLI, the Temporal test server and dbt into ${path.relative(process.cwd(), venv)} (pinned)`);
   await mkdir(settings.home, { recursive: true });
   if (!existsSync(path.join(venv, 'bin', 'python'))) await run('python3', ['-m', 'venv', venv]);
   await run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', '-r', requirements]);

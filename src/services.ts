@@ -4,9 +4,9 @@
  * under `.baton/`. Every step is idempotent: what runs is reused, what died is restarted,
  * and `stop` ends only what these functions started.
  */
-import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, openSync, closeSync, readdirSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -43,12 +43,18 @@ export async function run(cmd: string, args: string[], options: { env?: NodeJS.P
   }
 }
 
+/** Whether `pid` is a running process (a zombie waiting to be reaped counts as ended). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -119,16 +125,24 @@ const isRoot = () => typeof process.getuid === 'function' && process.getuid() ==
 // ---- Postgres ---------------------------------------------------------------------------
 
 export class LocalPostgres {
+  /** Baton's own files about the cluster: password and connection URL (readable by this user only). */
   readonly dir: string;
+  /** The cluster itself, owned by the postgres user. */
+  readonly clusterDir: string;
   readonly dataDir: string;
   readonly socketDir: string;
   readonly logFile: string;
 
   constructor(private readonly settings: ServiceSettings) {
     this.dir = path.join(settings.home, 'postgres');
-    this.dataDir = path.join(this.dir, 'data');
-    this.socketDir = path.join(this.dir, 'run');
-    this.logFile = path.join(this.dir, 'postgres.log');
+    this.clusterDir = postgresCanReach(settings.home)
+      ? this.dir
+      : // initdb refuses root, and the postgres user cannot pass a private parent folder (a
+        // home directory, a mkdtemp folder): the cluster then lives in a folder of its own.
+        path.join('/var/tmp', `baton-postgres-${createHash('sha256').update(settings.home).digest('hex').slice(0, 12)}`);
+    this.dataDir = path.join(this.clusterDir, 'data');
+    this.socketDir = path.join(this.clusterDir, 'run');
+    this.logFile = path.join(this.clusterDir, 'postgres.log');
   }
 
   /** Debian's Postgres 15 binaries; installed from Debian's packages when missing. */
@@ -173,12 +187,15 @@ export class LocalPostgres {
   private async init(bin: string, report: Report): Promise<void> {
     report(`creating a Postgres cluster in ${this.dataDir}`);
     await rm(this.dataDir, { recursive: true, force: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await mkdir(this.dataDir, { recursive: true });
     await mkdir(this.socketDir, { recursive: true });
     if (isRoot()) {
-      for (const dir of [this.dir, this.dataDir, this.socketDir]) await chown(dir, ...(await postgresIds()));
+      const owner = await postgresIds();
+      for (const dir of [this.dataDir, this.socketDir]) await chown(dir, ...owner);
+      if (this.clusterDir !== this.dir) await chown(this.clusterDir, ...owner);
       await run('runuser', ['-u', 'postgres', '--', 'test', '-w', this.dataDir]).catch(() => {
-        throw new Error(`the postgres user cannot reach ${this.dataDir}: a parent folder is not searchable by others; set BATON_HOME to a folder it can reach`);
+        throw new Error(`the postgres user cannot write ${this.dataDir}; set BATON_HOME to a folder it can reach`);
       });
     }
     await chmod(this.dataDir, 0o700);
@@ -240,8 +257,25 @@ export class LocalPostgres {
   async stop(report: Report): Promise<void> {
     const bin = findPostgresBin();
     if (!bin || !(await this.isRunning(bin))) return;
+    const postmaster = await readPid(path.join(this.dataDir, 'postmaster.pid'));
     await this.asOwner(path.join(bin, 'pg_ctl'), ['stop', '-D', this.dataDir, '-m', 'fast', '-w']);
+    // pg_ctl returns once the pid file is gone, a moment before the postmaster has exited.
+    const deadline = Date.now() + 10_000;
+    while (postmaster && isAlive(postmaster) && Date.now() < deadline) await sleep(50);
     report('stopped Postgres');
+  }
+}
+
+/** Whether the postgres user can pass through every folder down to `dir` (always true when not root). */
+function postgresCanReach(dir: string): boolean {
+  if (!isRoot()) return true;
+  let existing = path.resolve(dir);
+  while (!existsSync(existing)) existing = path.dirname(existing);
+  try {
+    execFileSync('runuser', ['-u', 'postgres', '--', 'test', '-x', existing], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -277,7 +311,7 @@ export class LocalTemporal {
   }
 
   get bin(): string {
-    return path.join(this.settings.home, 'venv', 'bin', 'temporal');
+    return path.join(this.settings.venv, 'bin', 'temporal');
   }
 
   get isLocalAddress(): boolean {
@@ -388,10 +422,15 @@ export class WorkerProcess {
   }
 
   async start(env: NodeJS.ProcessEnv): Promise<number> {
-    const pid = await spawnDetached(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], { logFile: this.logFile, pidFile: this.pidFile, env });
-    const ready = (log: string) => log.split('\n').some((line) => line.includes(`"pid":${pid},`) && line.includes('"msg":"worker ready"'));
+    const readyFile = path.join(path.dirname(this.pidFile), `${this.name}.ready`);
+    await rm(readyFile, { force: true });
+    const pid = await spawnDetached(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+      logFile: this.logFile,
+      pidFile: this.pidFile,
+      env: { ...env, BATON_WORKER_READY_FILE: readyFile },
+    });
     const deadline = Date.now() + 120_000;
-    while (!ready(await readFile(this.logFile, 'utf8'))) {
+    while ((await readPid(readyFile)) !== pid) {
       const tail = async () => (await readFile(this.logFile, 'utf8')).split('\n').slice(-5).join('\n');
       if (!isAlive(pid)) throw new Error(`the worker exited at start; see ${this.logFile}\n${await tail()}`);
       if (Date.now() > deadline) throw new Error(`the worker was not ready within 120s; see ${this.logFile}\n${await tail()}`);

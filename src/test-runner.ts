@@ -60,8 +60,9 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
       BATON_DATA_DIR: dataDir,
       BATON_DBT_TARGET: 'dev',
       BATON_RETRY_DELAY: '1s',
-      BATON_TEST_SERVER: path.join(settings.home, 'venv', 'bin', 'temporal-test-server'),
-      BATON_TEMPORAL_CLI: path.join(settings.home, 'venv', 'bin', 'temporal'),
+      BATON_VENV: settings.venv,
+      BATON_TEST_SERVER: path.join(settings.venv, 'bin', 'temporal-test-server'),
+      BATON_TEMPORAL_CLI: path.join(settings.venv, 'bin', 'temporal'),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
     const files = testFiles(filter);

@@ -2,6 +2,7 @@
  * The worker process: connects to Temporal and Postgres once, makes sure the warehouse
  * schema exists, and runs Baton's workflows and activities on the `etl` task queue.
  */
+import { writeFile } from 'node:fs/promises';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
@@ -54,6 +55,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
   const { worker, close } = await createWorker(config, logger);
   try {
+    if (config.workerReadyFile) await writeFile(config.workerReadyFile, `${process.pid}\n`);
     await worker.run();
   } finally {
     await close();

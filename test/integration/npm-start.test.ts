@@ -1,0 +1,102 @@
+/**
+ * `npm start` and `npm stop` as a user runs them, on a platform of their own (own home folder,
+ * Postgres port, Temporal and Web UI ports): the first start sets up everything and prints the
+ * sample run; a second start reinstalls nothing and restarts what died; stop ends it all.
+ */
+import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { Connection } from '@temporalio/client';
+import { loadServiceSettings } from '../../src/config';
+import { isAlive, LocalPostgres } from '../../src/services';
+import { execFileAsync, repoRoot, tempDir } from '../support';
+
+let home = '';
+const ports = { pg: 54339, temporal: 7243, ui: 8243 };
+
+async function env(): Promise<NodeJS.ProcessEnv> {
+  if (!home) home = await tempDir('baton-start-');
+  const { DATABASE_URL: _db, TEMPORAL_NAMESPACE: _ns, BATON_DATA_DIR: _data, ...rest } = process.env;
+  return {
+    ...rest,
+    BATON_HOME: home,
+    BATON_DATA_DIR: path.join(home, 'data'),
+    BATON_PG_PORT: String(ports.pg),
+    TEMPORAL_ADDRESS: `localhost:${ports.temporal}`,
+    BATON_UI_PORT: String(ports.ui),
+  };
+}
+
+async function npm(script: 'start' | 'stop'): Promise<string> {
+  try {
+    const { stdout, stderr } = await execFileAsync('npm', [script, '--silent'], { cwd: repoRoot, env: await env(), timeout: 480_000 });
+    return stdout + stderr;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    assert.fail(`npm ${script} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+const pidOf = async (file: string) => Number((await readFile(path.join(home, file), 'utf8')).trim());
+
+after(async () => {
+  if (!home) return;
+  const cluster = new LocalPostgres(loadServiceSettings(await env()));
+  await npm('stop').catch(() => undefined);
+  await rm(cluster.clusterDir, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
+});
+
+test('npm start on a fresh home sets up everything and prints the sample run and its Web UI link', async () => {
+  const out = await npm('start');
+  for (const expected of [
+    `baton: creating a Postgres cluster in ${new LocalPostgres(loadServiceSettings(await env())).dataDir}`,
+    `baton: starting the Temporal dev server on localhost:${ports.temporal} (Web UI on port ${ports.ui})`,
+    'baton: worker started',
+    'baton: schedule orders_daily_etl (0 6 * * * UTC): created',
+    'baton: sample file',
+    'orders_daily_etl 2024-01-15: success',
+    '  rows in 1000, loaded 980, rejected 20',
+    '  dbt models: stg_orders success',
+    `Web UI: http://localhost:${ports.ui}`,
+    `This run: http://localhost:${ports.ui}/namespaces/default/workflows/orders_daily_etl-2024-01-15/`,
+  ]) {
+    assert.ok(out.includes(expected), `missing ${JSON.stringify(expected)} in:\n${out}`);
+  }
+});
+
+test('npm start again reuses what runs and restarts a killed worker and a stopped server', async () => {
+  process.kill(await pidOf('worker.pid'), 'SIGKILL');
+  process.kill(await pidOf('temporal/server.pid'), 'SIGTERM');
+  while (isAlive(await pidOf('temporal/server.pid'))) await new Promise((r) => setTimeout(r, 200));
+
+  const out = await npm('start');
+  assert.ok(!out.includes('installing'), out);
+  assert.ok(!out.includes('creating a Postgres cluster'), out);
+  assert.ok(out.includes(`baton: starting the Temporal dev server on localhost:${ports.temporal}`), out);
+  assert.ok(out.includes('baton: worker started'), out);
+  assert.ok(out.includes('baton: schedule orders_daily_etl (0 6 * * * UTC): unchanged'), out);
+  assert.ok(out.includes('  rows in 1000, loaded 980, rejected 20'), out);
+
+  // The dev server kept its database file: both sample runs are in its history.
+  const connection = await Connection.connect({ address: `localhost:${ports.temporal}` });
+  try {
+    const { executions } = await connection.workflowService.listWorkflowExecutions({ namespace: 'default', query: "WorkflowId = 'orders_daily_etl-2024-01-15'" });
+    assert.equal(executions?.length, 2);
+  } finally {
+    await connection.close();
+  }
+});
+
+test('npm stop stops what npm start started', async () => {
+  const worker = await pidOf('worker.pid');
+  const server = await pidOf('temporal/server.pid');
+  const cluster = new LocalPostgres(loadServiceSettings(await env()));
+  const postgres = Number((await readFile(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const out = await npm('stop');
+  assert.ok(out.includes('baton: stopped the worker'), out);
+  assert.ok(out.includes('baton: stopped the Temporal dev server'), out);
+  assert.ok(out.includes('baton: stopped Postgres'), out);
+  assert.deepEqual([isAlive(worker), isAlive(server), isAlive(postgres)], [false, false, false]);
+});
