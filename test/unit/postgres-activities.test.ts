@@ -20,6 +20,10 @@ before(async () => {
   dataDir = await tempDir();
   await mkdir(path.join(dataDir, 'raw'));
   await migrateWarehouse(pool);
+  // This file owns the logical dates of January 2030 in the test database: start them empty.
+  for (const table of ['warehouse.orders', 'warehouse.orders_rejected']) {
+    await pool.query(`DELETE FROM ${table} WHERE ds BETWEEN '2030-01-01' AND '2030-01-31'`);
+  }
   acts = createPostgresActivities({ pool, logger: quietLogger, config: { dataDir } });
 });
 after(() => pool.end());
