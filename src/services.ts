@@ -187,7 +187,7 @@ export class LocalPostgres {
   private async init(bin: string, report: Report): Promise<void> {
     report(`creating a Postgres cluster in ${this.dataDir}`);
     await rm(this.dataDir, { recursive: true, force: true });
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await mkdir(this.dir, { recursive: true }); // the password files in it are 0600 themselves
     await mkdir(this.dataDir, { recursive: true });
     await mkdir(this.socketDir, { recursive: true });
     if (isRoot()) {
