@@ -142,7 +142,7 @@ export class LocalPostgres {
         path.join('/var/tmp', `baton-postgres-${createHash('sha256').update(settings.home).digest('hex').slice(0, 12)}`);
     this.dataDir = path.join(this.clusterDir, 'data');
     this.socketDir = path.join(this.clusterDir, 'run');
-    this.logFile = path.join(this.clusterDir, 'postgres.log');
+    this.logFile = path.join(this.clusterDir, 'log', 'postgres.log');
   }
 
   /** Debian's Postgres 15 binaries; installed from Debian's packages when missing. */
@@ -179,6 +179,8 @@ export class LocalPostgres {
     if (!existsSync(path.join(this.dataDir, 'PG_VERSION'))) await this.init(bin, report);
     if (await this.isRunning(bin)) return 'running';
     await rm(path.join(this.dataDir, 'postmaster.pid'), { force: true }).catch(() => undefined);
+    await mkdir(path.dirname(this.logFile), { recursive: true });
+    if (isRoot()) await chown(path.dirname(this.logFile), ...(await postgresIds()));
     await this.asOwner(path.join(bin, 'pg_ctl'), ['start', '-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60']);
     await this.ensureRole();
     return 'started';
