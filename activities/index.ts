@@ -1,15 +1,19 @@
+import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import { createDbtActivities } from './dbt';
 import { createMailActivities } from './mail';
+import { createNoopActivities } from './noop';
 import { createPostgresActivities } from './postgres';
 import { createSettingsActivities } from './settings';
+import { createTemporalActivities } from './temporal';
 
 export interface ActivityDeps {
   pool: Pool;
   logger: Logger;
   config: Config;
+  client: Client;
 }
 
 /** Every activity the worker registers, wired once with real clients. */
@@ -19,6 +23,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createDbtActivities(deps),
     ...createMailActivities(deps),
     ...createSettingsActivities(deps),
+    ...createTemporalActivities(deps),
+    ...createNoopActivities(),
   };
 }
 

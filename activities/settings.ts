@@ -2,7 +2,7 @@ import type { Config } from '../src/config';
 import type { RunSettings } from '../src/contracts';
 
 export interface SettingsDeps {
-  config: Pick<Config, 'retry' | 'dbt'>;
+  config: Pick<Config, 'retry' | 'dbt' | 'dependsOnPastPoll'>;
 }
 
 /**
@@ -15,6 +15,7 @@ export function createSettingsActivities({ config }: SettingsDeps) {
       ...(config.retry.retryDelay ? { retryDelay: config.retry.retryDelay } : {}),
       ...(config.retry.maximumAttempts ? { maximumAttempts: config.retry.maximumAttempts } : {}),
       dbtTarget: config.dbt.target,
+      ...(config.dependsOnPastPoll ? { dependsOnPastPoll: config.dependsOnPastPoll } : {}),
     };
   }
   return { runSettings };

@@ -8,7 +8,7 @@ import { loadConfig, loadServiceSettings } from '../src/config';
 import { dags, ordersDailyEtlDag } from '../src/dags';
 import { startPlatform } from '../src/platform';
 import { describeResult, triggerRun, waitForRun } from '../src/runs';
-import { syncSchedule } from '../src/schedules';
+import { syncSchedules } from '../src/schedules';
 import { generateOrders } from '../src/seed';
 import { WorkerProcess } from '../src/services';
 
@@ -27,7 +27,9 @@ async function main(): Promise<void> {
 
   const client = await connectClient(config);
   try {
-    for (const dag of dags) say(`schedule ${dag.dagId} (${dag.schedule} ${dag.timezone}): ${await syncSchedule(client, dag)}`);
+    const synced = await syncSchedules(client, dags);
+    for (const dag of dags) say(`schedule ${dag.dagId} (${dag.schedule} ${dag.timezone}): ${synced.outcomes[dag.dagId]}`);
+    for (const id of synced.removed) say(`schedule ${id} has no DAG in code any more; \`baton schedules sync --prune\` deletes it`);
 
     const sample = await generateOrders({ ...SAMPLE, file: path.join(config.dataDir, 'raw', `orders_${SAMPLE.ds}.csv`) });
     say(`sample file ${path.relative(process.cwd(), sample.file)}: ${sample.rows} rows, ${sample.badRows} bad`);

@@ -1,8 +1,8 @@
-/** `npm test [-- <filter>]`: every tier, on the real platform; see src/test-runner.ts. */
+/** `npm test [-- <file filter> [node --test options]]`: every tier, on the real platform; see src/test-runner.ts. */
 import { loadServiceSettings } from '../src/config';
 import { runTests } from '../src/test-runner';
 
-runTests(loadServiceSettings(), (line) => console.log(`baton test: ${line}`), process.argv[2])
+runTests(loadServiceSettings(), (line) => console.log(`baton test: ${line}`), process.argv[2], process.argv.slice(3))
   .then((code) => process.exit(code))
   .catch((err: Error) => {
     console.error(`baton test: ${err.message}`);

@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   BATON_DBT_TARGET: z.enum(['dev', 'prod']).default('prod'),
   BATON_RETRY_DELAY: duration.optional(),
   BATON_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
+  BATON_DEPENDS_ON_PAST_POLL: duration.optional(),
   BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
   BATON_WEB_UI: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -41,6 +42,8 @@ export interface Config {
   home: string;
   dbt: { bin: string; projectDir: string; target: 'dev' | 'prod' };
   retry: RetryOverride;
+  /** How often a depends_on_past run looks at the previous run. */
+  dependsOnPastPoll?: string;
   webUiUrl: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** Set by `npm start`: the worker writes its pid here once it polls, whatever the log level. */
@@ -92,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       target: e.BATON_DBT_TARGET,
     },
     retry: { retryDelay: e.BATON_RETRY_DELAY, maximumAttempts: e.BATON_RETRY_ATTEMPTS },
+    dependsOnPastPoll: e.BATON_DEPENDS_ON_PAST_POLL,
     webUiUrl: (e.BATON_WEB_UI ?? `http://localhost:${e.BATON_UI_PORT}`).replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
     workerReadyFile: e.BATON_WORKER_READY_FILE,

@@ -8,12 +8,49 @@ export const TASK_QUEUE = 'etl';
 
 export const WorkflowTypes = {
   ordersDailyEtl: 'ordersDailyEtl',
+  /** A DAG of no-op tasks: measures orchestration itself (benchmarks, scheduling tests). */
+  noopDag: 'noopDag',
+  /** What a Temporal Schedule starts: derives ds from the fire time and starts `<dag_id>-<ds>`. */
+  scheduledDagRun: 'scheduledDagRun',
+  /** max_active_runs: one per DAG, hands out run slots in logical-date order. */
+  dagRunSlots: 'dagRunSlots',
+  /** `baton backfill`: runs each logical date of a range once, durable. */
+  dagBackfill: 'dagBackfill',
 } as const;
 
 export const Queries = {
   /** The run's task table, as Airflow's grid view shows it. */
   tasks: 'tasks',
+  /** A backfill's progress. */
+  progress: 'progress',
 } as const;
+
+export const Signals = {
+  acquireSlot: 'acquireSlot',
+  releaseSlot: 'releaseSlot',
+  slotGranted: 'slotGranted',
+} as const;
+
+/** Custom search attributes on every DAG run (registered by the dev server start-up). */
+export const SearchAttributeNames = {
+  dag: 'BatonDag',
+  ds: 'BatonDs',
+  tags: 'BatonTags',
+} as const;
+
+export const slotsWorkflowId = (dagId: string) => `baton-slots-${dagId}`;
+export const backfillWorkflowId = (dagId: string, from: string, to: string) => `baton-backfill-${dagId}-${from}-${to}`;
+
+/** Airflow's dag_run.conf: free-form JSON a run is triggered with, bounded in size. */
+export type DagRunConf = Record<string, unknown>;
+export const MAX_CONF_BYTES = 64 * 1024;
+
+/** What every DAG run workflow takes. */
+export interface DagRunInput {
+  /** Logical date, YYYY-MM-DD (Airflow's `ds`). */
+  ds: string;
+  conf?: DagRunConf;
+}
 
 export type TaskState = 'scheduled' | 'running' | 'success' | 'failed' | 'skipped' | 'upstream_failed';
 
@@ -30,10 +67,7 @@ export interface TaskRecord {
 
 // ---- orders_daily_etl -------------------------------------------------------------------
 
-export interface OrdersDailyEtlInput {
-  /** Logical date, YYYY-MM-DD (Airflow's `ds`). */
-  ds: string;
-}
+export type OrdersDailyEtlInput = DagRunInput;
 
 export interface OrdersDailyEtlResult {
   dagId: string;
@@ -122,4 +156,75 @@ export interface RunSettings {
   retryDelay?: string;
   maximumAttempts?: number;
   dbtTarget: 'dev' | 'prod';
+  /** How often depends_on_past looks at the previous run (Temporal duration string). */
+  dependsOnPastPoll?: string;
+}
+
+// ---- scheduling -------------------------------------------------------------------------------
+
+export type RunStatus = 'NOT_FOUND' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW' | 'UNKNOWN';
+
+export interface RunRef {
+  workflowId: string;
+  runId: string;
+}
+
+export interface SlotRequest {
+  dagId: string;
+  capacity: number;
+  holder: RunRef & { ds: string };
+}
+
+export interface RunStatusInput {
+  workflowIds: string[];
+}
+
+export interface RunStatusResult {
+  statuses: Record<string, RunStatus>;
+}
+
+/** What a schedule hands its scheduledDagRun: the DAG's timetable, taken from its definition at sync time. */
+export interface ScheduledDagRunInput {
+  dagId: string;
+  workflowType: string;
+  schedule: string;
+  timezone: string;
+  timetable: 'interval' | 'trigger';
+  startDate: string;
+  endDate?: string;
+  /** Extra input fields for the DAG run (for DAGs that take more than ds and conf). */
+  args?: Record<string, unknown>;
+}
+
+export interface ScheduledDagRunResult {
+  ds?: string;
+  workflowId?: string;
+  outcome: 'started' | 'already_exists' | 'outside_start_end';
+}
+
+export type RerunPolicy = 'none' | 'failed' | 'all';
+
+export interface BackfillInput {
+  dagId: string;
+  workflowType: string;
+  dates: string[];
+  maxActive: number;
+  rerun: RerunPolicy;
+  args?: Record<string, unknown>;
+  /** Carried across continue-as-new. */
+  cursor?: number;
+  progress?: BackfillProgress;
+}
+
+export interface BackfillProgress {
+  total: number;
+  done: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  running: string[];
+  failedDates: string[];
+  /** Epoch ms, workflow time. */
+  startedAt: number;
+  finishedAt?: number;
 }

@@ -29,12 +29,16 @@ export interface DagDefinition {
   startDate: string;
   endDate?: string;
   catchup: boolean;
-  maxActiveRuns: number;
+  /** Runs of this DAG executing at once, over scheduled, manual and backfill runs; null: no limit. */
+  maxActiveRuns: number | null;
   tags: string[];
   defaultArgs: DefaultArgs;
-  /** Workflow id of the run for a logical date. */
-  workflowId(ds: string): string;
+  /** Extra input every run of this DAG gets besides ds and conf (DAGs such as noopDag). */
+  runArgs?: Record<string, unknown>;
 }
+
+/** The workflow id of a DAG's run for a logical date: one run per DAG and ds. */
+export const dagRunWorkflowId = (dagId: string, ds: string) => `${dagId}-${ds}`;
 
 export const ordersDailyEtlDag: DagDefinition = {
   dagId: 'orders_daily_etl',
@@ -56,7 +60,6 @@ export const ordersDailyEtlDag: DagDefinition = {
     retries: 2,
     retryDelay: '5m',
   },
-  workflowId: (ds) => `orders_daily_etl-${ds}`,
 };
 
 export const dags: readonly DagDefinition[] = [ordersDailyEtlDag];

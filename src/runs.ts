@@ -2,9 +2,10 @@
  * Starting and following DAG runs from code: shared by `npm start`, the CLI and the tests.
  */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Config } from './config';
-import { TASK_QUEUE, type OrdersDailyEtlInput, type OrdersDailyEtlResult } from './contracts';
-import type { DagDefinition } from './dags';
+import { MAX_CONF_BYTES, SearchAttributeNames, TASK_QUEUE, type DagRunConf, type DagRunInput, type OrdersDailyEtlResult } from './contracts';
+import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { webUiRunUrl } from './client';
 
@@ -18,9 +19,15 @@ export interface StartedRun {
  * Starts the DAG's run for `ds` with the workflow id `<dag_id>-<ds>`. A run of that ds still in
  * flight is joined, not doubled; a finished one is run again (a rerun replaces its partition).
  */
-export async function triggerRun(client: Client, config: Pick<Config, 'webUiUrl' | 'temporal'>, dag: DagDefinition, ds: string): Promise<StartedRun> {
-  const input: OrdersDailyEtlInput = { ds: parseDs(ds) };
-  const workflowId = dag.workflowId(ds);
+export async function triggerRun(
+  client: Client,
+  config: Pick<Config, 'webUiUrl' | 'temporal'>,
+  dag: DagDefinition,
+  ds: string,
+  conf?: DagRunConf,
+): Promise<StartedRun> {
+  const input: DagRunInput = { ...dag.runArgs, ds: parseDs(ds), ...(conf ? { conf: checkConf(conf) } : {}) };
+  const workflowId = dagRunWorkflowId(dag.dagId, ds);
   const handle = await client.workflow.start(dag.workflowType, {
     taskQueue: TASK_QUEUE,
     workflowId,
@@ -28,9 +35,22 @@ export async function triggerRun(client: Client, config: Pick<Config, 'webUiUrl'
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     memo: { owner: dag.defaultArgs.owner, description: dag.description },
+    typedSearchAttributes: [
+      { key: defineSearchAttributeKey(SearchAttributeNames.dag, SearchAttributeType.KEYWORD), value: dag.dagId },
+      { key: defineSearchAttributeKey(SearchAttributeNames.ds, SearchAttributeType.KEYWORD), value: ds },
+      { key: defineSearchAttributeKey(SearchAttributeNames.tags, SearchAttributeType.KEYWORD_LIST), value: dag.tags },
+    ],
   });
   const runId = handle.firstExecutionRunId;
   return { workflowId, runId, url: webUiRunUrl(config, workflowId, runId) };
+}
+
+/** A run's conf: a JSON object of bounded size (the workflow checks again, for runs started elsewhere). */
+export function checkConf(conf: unknown): DagRunConf {
+  if (typeof conf !== 'object' || conf === null || Array.isArray(conf)) throw new Error('--conf must be a JSON object');
+  const size = JSON.stringify(conf).length;
+  if (size > MAX_CONF_BYTES) throw new Error(`--conf is ${size} bytes, more than the ${MAX_CONF_BYTES} allowed`);
+  return conf as DagRunConf;
 }
 
 export async function waitForRun(client: Client, run: StartedRun): Promise<OrdersDailyEtlResult> {

@@ -35,7 +35,7 @@ function runInherited(cmd: string, args: string[], env: NodeJS.ProcessEnv): Prom
   });
 }
 
-export async function runTests(settings: ServiceSettings, report: Report, filter?: string): Promise<number> {
+export async function runTests(settings: ServiceSettings, report: Report, filter?: string, nodeTestArgs: string[] = []): Promise<number> {
   await ensurePythonTools(settings, report);
   const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
   report('type-checking (tsc --strict)');
@@ -67,7 +67,7 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
     };
     const files = testFiles(filter);
     report(`running ${files.length} test files`);
-    return await runInherited(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], env);
+    return await runInherited(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...nodeTestArgs, ...files], env);
   } finally {
     if (platform.started.includes('temporal')) await platform.temporal.stop(report);
     if (platform.started.includes('postgres')) await platform.postgres?.stop(report);

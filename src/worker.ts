@@ -7,6 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { migrateWarehouse } from '../activities/postgres';
+import { connectClient } from './client';
 import { redactUrl, type Config } from './config';
 import { TASK_QUEUE } from './contracts';
 import { installRuntimeLogger, type Logger } from './logging';
@@ -32,12 +33,13 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   await migrateWarehouse(pool);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const client = await connectClient(config);
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
-    activities: createActivities({ pool, logger, config }),
+    activities: createActivities({ pool, logger, config, client }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 10,
   });
   logger.info(
@@ -46,6 +48,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   );
   const close = async () => {
     await connection.close();
+    await client.connection.close();
     await pool.end();
   };
   return { worker, close };

@@ -1,9 +1,41 @@
 /**
  * The DAG toolkit shared by Baton's workflows: a task table with Airflow's task states,
- * branching and skips. Deterministic: no I/O, time is workflow time.
+ * branching and skips, and the life of a DAG run (logical date, labels, depends_on_past,
+ * max_active_runs, failure alerts). Deterministic: no I/O, time is workflow time.
  */
-import { ApplicationFailure, defineQuery, setHandler } from '@temporalio/workflow';
-import { Queries, type TaskRecord } from '../src/contracts';
+import { defineSearchAttributeKey, SearchAttributeType, type Duration } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineSignal,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  MAX_CONF_BYTES,
+  Queries,
+  SearchAttributeNames,
+  Signals,
+  slotsWorkflowId,
+  type DagRunConf,
+  type DagRunInput,
+  type RunRef,
+  type RunSettings,
+  type TaskRecord,
+} from '../src/contracts';
+import { dagRunWorkflowId, type DagDefinition } from '../src/dags';
+import { parseDs } from '../src/logical-date';
+import { intervalForFireTime, intervalForLogicalDate, previousLogicalDate, type DataInterval } from '../src/timetable';
 
 export const tasksQuery = defineQuery<TaskRecord[]>(Queries.tasks);
 
@@ -71,4 +103,134 @@ export class TaskTable {
     if (!record) throw new Error(`unknown task ${taskId}`);
     return record;
   }
+}
+
+// ---- DAG runs ---------------------------------------------------------------------------------
+
+/** What a DAG run needs of its definition; DAGs in src/dags.ts, or a synthetic one (noopDag). */
+export type DagPolicy = Pick<
+  DagDefinition,
+  'dagId' | 'description' | 'schedule' | 'timezone' | 'timetable' | 'startDate' | 'maxActiveRuns' | 'tags' | 'defaultArgs'
+>;
+
+export interface DagRunContext {
+  ds: string;
+  interval: DataInterval;
+  conf: DagRunConf;
+  settings: RunSettings;
+  tasks: TaskTable;
+}
+
+const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
+const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+const alerts = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3 } });
+
+const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+const batonDag = defineSearchAttributeKey(SearchAttributeNames.dag, SearchAttributeType.KEYWORD);
+const batonDs = defineSearchAttributeKey(SearchAttributeNames.ds, SearchAttributeType.KEYWORD);
+const batonTags = defineSearchAttributeKey(SearchAttributeNames.tags, SearchAttributeType.KEYWORD_LIST);
+export const slotGranted = defineSignal<[RunRef]>(Signals.slotGranted);
+export const releaseSlot = defineSignal<[RunRef]>(Signals.releaseSlot);
+
+/**
+ * One DAG run, as Airflow runs it: validate the logical date and conf, label the run
+ * (search attributes BatonDag/BatonDs/BatonTags, memo owner/description), wait for the
+ * previous run when depends_on_past, take one of the DAG's max_active_runs slots, run the
+ * tasks, and send the failure alert once when the run fails.
+ */
+export async function runDag<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined, taskIds: readonly string[], body: (run: DagRunContext) => Promise<R>): Promise<R> {
+  const ds = logicalDate(dag, input);
+  const conf = runConf(dag, input?.conf);
+  upsertSearchAttributes([
+    { key: batonDag, value: dag.dagId },
+    { key: batonDs, value: ds },
+    { key: batonTags, value: [...dag.tags] },
+  ]);
+  upsertMemo({ owner: dag.defaultArgs.owner, description: dag.description });
+  const tasks = new TaskTable(taskIds);
+  const settings = await control.runSettings();
+  const run: DagRunContext = { ds, interval: intervalForLogicalDate(dag, ds), conf, settings, tasks };
+
+  if (dag.defaultArgs.dependsOnPast) await waitForPreviousRun(dag, ds, settings);
+  const slot = dag.maxActiveRuns === null ? undefined : await acquireRunSlot(dag, ds);
+  try {
+    return await body(run);
+  } catch (err) {
+    // email_on_failure: one alert per failed run, after the task's retries are spent.
+    const failed = tasks.failedTask();
+    if (dag.defaultArgs.emailOnFailure && failed) {
+      await CancellationScope.nonCancellable(() =>
+        alerts.sendAlert({
+          dagId: dag.dagId,
+          ds,
+          to: dag.defaultArgs.email,
+          subject: `[${dag.dagId}] ${ds} failed at ${failed.taskId}`,
+          body: `task ${failed.taskId} failed: ${rootMessage(err)}\nworkflow ${workflowInfo().workflowId}, run ${workflowInfo().runId}`,
+        }),
+      );
+    }
+    throw err;
+  } finally {
+    if (slot) await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(slotsWorkflowId(dag.dagId)).signal(releaseSlot, slot));
+  }
+}
+
+/**
+ * ds from the input (a manual, backfilled or scheduled run), or from the run's scheduled time
+ * when a bare schedule started it. Invalid input fails the run at once, naming the value.
+ */
+function logicalDate(dag: DagPolicy, input: Partial<DagRunInput> | undefined): string {
+  try {
+    if (input?.ds !== undefined) return parseDs(input.ds);
+    const fireTime = workflowInfo().typedSearchAttributes.get(scheduledStartTime);
+    if (fireTime) return intervalForFireTime(dag, fireTime).ds;
+    return parseDs(undefined);
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable(`${dag.dagId}: ${(err as Error).message}`, 'InvalidLogicalDate');
+  }
+}
+
+function runConf(dag: DagPolicy, conf: unknown): DagRunConf {
+  if (conf === undefined || conf === null) return {};
+  if (typeof conf !== 'object' || Array.isArray(conf)) {
+    throw ApplicationFailure.nonRetryable(`${dag.dagId}: conf must be a JSON object, got ${Array.isArray(conf) ? 'an array' : typeof conf}`, 'InvalidConf');
+  }
+  const size = JSON.stringify(conf).length;
+  if (size > MAX_CONF_BYTES) {
+    throw ApplicationFailure.nonRetryable(`${dag.dagId}: conf is ${size} bytes, more than the ${MAX_CONF_BYTES} allowed; pass a reference (a path, a table) instead`, 'InvalidConf');
+  }
+  return conf as DagRunConf;
+}
+
+/** depends_on_past: wait until the previous interval's run succeeded; fail if it failed. */
+async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSettings): Promise<void> {
+  const previous = previousLogicalDate(dag, ds);
+  if (previous < dag.startDate) return; // the first interval after start_date has no past
+  const workflowId = dagRunWorkflowId(dag.dagId, previous);
+  for (;;) {
+    const { statuses } = await bookkeeping.runStatuses({ workflowIds: [workflowId] });
+    const status = statuses[workflowId];
+    if (status === 'COMPLETED') return;
+    if (['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(status)) {
+      throw ApplicationFailure.nonRetryable(
+        `${dag.dagId} ${ds}: depends_on_past: the previous run ${workflowId} ${status.toLowerCase().replace('_', ' ')}; rerun ${previous} first`,
+        'DependsOnPast',
+      );
+    }
+    log.info('depends_on_past: waiting for the previous run', { previous: workflowId, status });
+    await sleep((settings.dependsOnPastPoll ?? '30s') as Duration);
+  }
+}
+
+/** max_active_runs: queue at the DAG's slot keeper and wait for a slot (oldest logical date first). */
+async function acquireRunSlot(dag: DagPolicy, ds: string): Promise<RunRef> {
+  const { workflowId, runId } = workflowInfo();
+  const me: RunRef = { workflowId, runId };
+  let granted = false;
+  setHandler(slotGranted, (ref) => {
+    if (ref.runId === runId) granted = true;
+  });
+  await bookkeeping.requestRunSlot({ dagId: dag.dagId, capacity: dag.maxActiveRuns ?? 1, holder: { ...me, ds } });
+  await condition(() => granted);
+  return me;
 }

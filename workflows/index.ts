@@ -1,1 +1,5 @@
 export { ordersDailyEtl } from './orders-daily-etl';
+export { noopDag } from './noop-dag';
+export { scheduledDagRun } from './scheduled';
+export { dagRunSlots } from './slots';
+export { dagBackfill } from './backfill';

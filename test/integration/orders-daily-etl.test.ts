@@ -85,7 +85,7 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [10_000, seed.expectedLoaded, 137]);
   assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
   assert.deepEqual(await partition(ds), expectedPartition(seed));
-  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v1.json');
+  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v2.json');
 
   // A rerun of the same ds (the client path, as the CLI and npm start take) replaces, never appends.
   const rerun = await triggerRun(client, config, ordersDailyEtlDag, ds);
@@ -106,7 +106,7 @@ test('a header-only file takes the empty branch and ends with skips', async () =
     ['extract:success', 'check_data:success', 'transform:skipped', 'load:skipped', 'validate:skipped', 'dbt_run:skipped', 'send_empty_alert:success'],
   );
   assert.match(worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
-  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v1.json');
+  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v2.json');
 });
 
 test('a missing file fails the run at once, naming the file; the tasks table shows where', async () => {

@@ -32,7 +32,7 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap) {
 }
 
 test('the saved histories are there: the happy path and the empty branch', () => {
-  assert.deepEqual(histories.map((h) => h.workflowId), ['ordersDailyEtl-empty-v1.json', 'ordersDailyEtl-happy-v1.json']);
+  assert.deepEqual(histories.map((h) => h.workflowId), ['ordersDailyEtl-empty-v2.json', 'ordersDailyEtl-happy-v2.json']);
 });
 
 test('every saved history replays against the current workflow code', async () => {

@@ -11,20 +11,30 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import type { AlertInput, OrdersDailyEtlResult, RunSettings, TaskRecord } from '../../src/contracts';
+import { slotsWorkflowId, type AlertInput, type OrdersDailyEtlResult, type RunSettings, type SlotRequest, type TaskRecord } from '../../src/contracts';
 import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
 import { testServerPath } from '../support';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-let queueNumber = 0;
 
 before(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+  Runtime.install({ logger: new DefaultLogger((process.env.BATON_TEST_SDK_LOG ?? 'ERROR') as 'ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: (process.env.BATON_TEST_SDK_LOG ?? 'ERROR') as 'ERROR' }) } } });
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  // The search attributes every DAG run labels itself with, as the dev server start-up registers them.
+  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: { BatonDag: 2, BatonDs: 2, BatonTags: 7 } });
   bundle = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
+  // Each activity calls the current test's fake of the same name.
+  const names = Object.keys(fakes([]));
+  const activities = Object.fromEntries(names.map((name) => [name, (arg: never) => current[name](arg)]));
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  running = worker.run();
 });
-after(async () => env?.teardown());
+after(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
 
 type Calls = Array<[string, unknown]>;
 
@@ -43,13 +53,32 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
     validate: record('validate', () => ({ checksPassed: 5 })),
     dbtRun: record('dbtRun', () => ({ models: [{ model: 'stg_orders', status: 'success', executionTimeSeconds: 0.1 }, { model: 'daily_revenue', status: 'success', executionTimeSeconds: 0.2 }] })),
     sendAlert: record('sendAlert', () => ({ delivered: 'logged' as const })),
+    // Bookkeeping works for real against the test server: the slot keeper runs on this test's queue.
+    requestRunSlot: record('requestRunSlot', async (request: SlotRequest) => {
+      await env.client.workflow.signalWithStart('dagRunSlots', {
+        workflowId: slotsWorkflowId(request.dagId),
+        taskQueue,
+        args: [{ dagId: request.dagId }],
+        signal: 'acquireSlot',
+        signalArgs: [request],
+      });
+    }),
+    runStatuses: record('runStatuses', async ({ workflowIds }: { workflowIds: string[] }) => ({
+      statuses: Object.fromEntries(await Promise.all(workflowIds.map(async (id) => [id, (await env.client.workflow.getHandle(id).describe()).status.name]))),
+    })),
   };
 }
 
+
+/** One worker for every test: the DAG's slot keeper, started by the first run, serves them all. */
+const taskQueue = 'etl-workflow-tests';
+let current: Record<string, (input: never) => Promise<unknown>> = {};
+let worker: Worker;
+let running: Promise<void>;
+
 async function runDag(activities: object, input: unknown, workflowId: string): Promise<OrdersDailyEtlResult> {
-  const taskQueue = `etl-test-${++queueNumber}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-  return worker.runUntil(env.client.workflow.execute('ordersDailyEtl', { taskQueue, workflowId, args: [input] }) as Promise<OrdersDailyEtlResult>);
+  current = activities as typeof current;
+  return (await env.client.workflow.execute('ordersDailyEtl', { taskQueue, workflowId, args: [input] })) as OrdersDailyEtlResult;
 }
 
 const states = (tasks: TaskRecord[]) => Object.fromEntries(tasks.map((t) => [t.taskId, t.state]));
@@ -59,6 +88,7 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
   const result = await runDag(fakes(calls), { ds: '2024-01-15' }, 'orders_daily_etl-2024-01-15');
   assert.deepEqual(calls, [
     ['runSettings', undefined],
+    ['requestRunSlot', { dagId: 'orders_daily_etl', capacity: 1, holder: { workflowId: 'orders_daily_etl-2024-01-15', runId: calls[1][1] && (calls[1][1] as SlotRequest).holder.runId, ds: '2024-01-15' } }],
     ['extract', { ds: '2024-01-15' }],
     ['transform', { ds: '2024-01-15', rowCount: 100 }],
     ['load', { ds: '2024-01-15' }],
@@ -79,8 +109,8 @@ test('an empty extract branches to send_empty_alert and skips the rest', async (
   const calls: Calls = [];
   const activities = fakes(calls, { extract: async () => ({ rowCount: 0, file: 'f', bytes: 46, stagingTable: 't' }) });
   const result = await runDag(activities, { ds: '2024-01-16' }, 'orders_daily_etl-2024-01-16');
-  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'extract', 'sendAlert']);
-  const alert = calls[2][1] as AlertInput;
+  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'requestRunSlot', 'extract', 'sendAlert']);
+  const alert = calls[3][1] as AlertInput;
   assert.equal(alert.subject, '[orders_daily_etl] no orders for 2024-01-16');
   assert.deepEqual(alert.to, ['alerts@company.com']);
   assert.equal(result.state, 'success_with_skips');
@@ -107,7 +137,7 @@ test('an invalid ds fails the run at once, naming the value, before any task', a
     ["'; drop table", `orders_daily_etl: ds "'; drop table" is not a date in the form YYYY-MM-DD`],
   ]) {
     const calls: Calls = [];
-    const err = await failure(runDag(fakes(calls), { ds }, `bad-ds-${queueNumber}`));
+    const err = await failure(runDag(fakes(calls), { ds }, `bad-ds-${ds}`));
     assert.equal(err.message, message);
     assert.equal(err.type, 'InvalidLogicalDate');
     assert.deepEqual(calls, []);

@@ -1,0 +1,85 @@
+/**
+ * Checks a DAG definition before anything is created from it: a broken cron, an unknown
+ * timezone or an impossible date is named, with the DAG it belongs to.
+ */
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+import type { DagDefinition } from './dags';
+import { parseDs } from './logical-date';
+import { dateIn } from './timetable';
+
+export class InvalidDagDefinition extends Error {
+  override name = 'InvalidDagDefinition';
+}
+
+const realDate = z.string().refine((v) => {
+  try {
+    parseDs(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a real date YYYY-MM-DD');
+
+const DagSchema = z.object({
+  dagId: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ , starting with a letter'),
+  workflowType: z.string().min(1),
+  description: z.string(),
+  schedule: z.string().min(1),
+  timezone: z.string().min(1),
+  timetable: z.enum(['interval', 'trigger']),
+  startDate: realDate,
+  endDate: realDate.optional(),
+  catchup: z.boolean(),
+  maxActiveRuns: z.number().int().min(1).max(1000).nullable(),
+  tags: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)),
+  defaultArgs: z.object({
+    owner: z.string().min(1),
+    dependsOnPast: z.boolean(),
+    email: z.array(z.string().email()),
+    emailOnFailure: z.boolean(),
+    emailOnRetry: z.boolean(),
+    retries: z.number().int().min(0).max(50),
+    retryDelay: z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s or 5m'),
+  }),
+  runArgs: z.record(z.string(), z.unknown()).optional(),
+});
+
+export function validateTimezone(timezone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw new InvalidDagDefinition(`unknown timezone ${JSON.stringify(timezone)} (an IANA name such as UTC or Europe/Berlin)`);
+  }
+}
+
+export function validateCron(schedule: string, timezone: string): void {
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5) throw new InvalidDagDefinition(`cron ${JSON.stringify(schedule)} must have 5 fields (minute hour day month weekday), found ${fields.length}`);
+  try {
+    CronExpressionParser.parse(schedule, { tz: timezone, strict: false });
+  } catch (err) {
+    throw new InvalidDagDefinition(`cron ${JSON.stringify(schedule)} is not valid: ${(err as Error).message}`);
+  }
+}
+
+/** Throws InvalidDagDefinition naming the DAG and every problem found. */
+export function validateDag(dag: DagDefinition): DagDefinition {
+  const where = `DAG ${JSON.stringify(dag.dagId)}`;
+  const parsed = DagSchema.safeParse(dag);
+  if (!parsed.success) {
+    throw new InvalidDagDefinition(`${where}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  try {
+    validateTimezone(dag.timezone);
+    validateCron(dag.schedule, dag.timezone);
+  } catch (err) {
+    throw new InvalidDagDefinition(`${where}: ${(err as Error).message}`);
+  }
+  if (dag.endDate && dag.endDate < dag.startDate) throw new InvalidDagDefinition(`${where}: end_date ${dag.endDate} is before start_date ${dag.startDate}`);
+  // A run is identified by its date: a schedule that fires twice a day would need two runs with one id.
+  const cron = CronExpressionParser.parse(dag.schedule, { tz: dag.timezone, currentDate: new Date(`${dag.startDate}T00:00:00Z`) });
+  const dates = Array.from({ length: 8 }, () => dateIn(cron.next().toDate(), dag.timezone));
+  if (new Set(dates).size !== dates.length) throw new InvalidDagDefinition(`${where}: cron ${JSON.stringify(dag.schedule)} fires more than once a day; Baton runs a DAG at most once per logical date`);
+  return dag;
+}

@@ -1,0 +1,101 @@
+/**
+ * `baton backfill`: each logical date of a range runs once (`<dag_id>-<ds>`), at most
+ * `maxActive` at a time, with Airflow 3's reprocess behaviour (`rerun`: none, failed, all).
+ * The backfill is itself a workflow, so a killed CLI or worker loses nothing: it resumes where
+ * it was. It continues as new every few hundred dates to keep each history small.
+ */
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  WorkflowIdReusePolicy,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { Queries, type BackfillInput, type BackfillProgress, type RunStatus } from '../src/contracts';
+import { dagRunWorkflowId } from '../src/dags';
+
+export const progressQuery = defineQuery<BackfillProgress>(Queries.progress);
+
+const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+
+/** Dates decided per history before continuing as new. */
+const DATES_PER_RUN = 250;
+
+type DagRunWorkflow = (input: { ds: string }) => Promise<unknown>;
+
+const FAILED: RunStatus[] = ['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'];
+
+export async function dagBackfill(input: BackfillInput): Promise<BackfillProgress> {
+  const progress: BackfillProgress = input.progress ?? {
+    total: input.dates.length,
+    done: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    running: [],
+    failedDates: [],
+    startedAt: Date.now(),
+  };
+  setHandler(progressQuery, () => progress);
+  const inFlight = new Set<Promise<void>>();
+  let cursor = input.cursor ?? 0;
+  const stopAt = Math.min(input.dates.length, cursor + DATES_PER_RUN);
+
+  const settle = (ds: string, outcome: 'succeeded' | 'failed' | 'skipped') => {
+    progress.done++;
+    progress[outcome]++;
+    if (outcome === 'failed') progress.failedDates.push(ds);
+  };
+
+  for (; cursor < stopAt; cursor++) {
+    await condition(() => inFlight.size < input.maxActive);
+    const ds = input.dates[cursor];
+    const workflowId = dagRunWorkflowId(input.dagId, ds);
+    const { statuses } = await bookkeeping.runStatuses({ workflowIds: [workflowId] });
+    const status = statuses[workflowId];
+    const rerun =
+      status === 'NOT_FOUND' ||
+      (status === 'COMPLETED' && input.rerun === 'all') ||
+      (FAILED.includes(status) && input.rerun !== 'none');
+    if (!rerun) {
+      // A date that already ran (or runs now) is not run twice; none/failed keep what succeeded.
+      settle(ds, 'skipped');
+      continue;
+    }
+    let child: ChildWorkflowHandle<DagRunWorkflow>;
+    try {
+      child = await startChild<DagRunWorkflow>(input.workflowType, {
+        workflowId,
+        args: [{ ...input.args, ds }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      });
+    } catch {
+      settle(ds, 'skipped'); // started meanwhile by its schedule or a user: that run counts
+      continue;
+    }
+    progress.running.push(ds);
+    const done: Promise<void> = child
+      .result()
+      .then(
+        () => settle(ds, 'succeeded'),
+        () => settle(ds, 'failed'),
+      )
+      .finally(() => {
+        progress.running.splice(progress.running.indexOf(ds), 1);
+        inFlight.delete(done);
+      });
+    inFlight.add(done);
+  }
+  await condition(() => inFlight.size === 0);
+  if (cursor < input.dates.length) {
+    await continueAsNew<typeof dagBackfill>({ ...input, cursor, progress });
+  }
+  progress.finishedAt = Date.now();
+  return progress;
+}

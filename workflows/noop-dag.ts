@@ -1,0 +1,36 @@
+/**
+ * A DAG of N sequential no-op tasks whose definition comes with its input: the instrument
+ * that measures what orchestration itself costs (benchmarks) and exercises scheduling
+ * (max_active_runs, depends_on_past, timetables) without moving data.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DagRunInput, TaskRecord } from '../src/contracts';
+import { runDag, type DagPolicy } from './dag';
+
+export interface NoopDagInput extends DagRunInput {
+  dag: DagPolicy;
+  tasks?: number;
+  taskSleepMs?: number;
+  /** Task id that fails (tests of the failure paths). */
+  failTask?: string;
+}
+
+export interface NoopDagResult {
+  ds: string;
+  dataIntervalStart: string;
+  dataIntervalEnd: string;
+  tasks: TaskRecord[];
+}
+
+const noop = proxyActivities<Activities>({ startToCloseTimeout: '15m', retry: { maximumAttempts: 1 } });
+
+export async function noopDag(input: NoopDagInput): Promise<NoopDagResult> {
+  const taskIds = Array.from({ length: input.tasks ?? 7 }, (_, i) => `task_${i + 1}`);
+  return runDag(input.dag, input, taskIds, async ({ ds, interval, tasks }) => {
+    for (const taskId of taskIds) {
+      await tasks.run(taskId, () => noop.noopTask({ taskId, ds, sleepMs: input.taskSleepMs, fail: taskId === input.failTask }));
+    }
+    return { ds, dataIntervalStart: interval.dataIntervalStart, dataIntervalEnd: interval.dataIntervalEnd, tasks: tasks.list() };
+  });
+}
