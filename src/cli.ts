@@ -3,15 +3,17 @@
  * touches anything; `--json` prints machine-readable output. Exit codes: 0 done, 1 the run
  * or the operation failed, 2 bad usage or input.
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CronExpressionParser } from 'cron-parser';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { BackfillInputError, backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from './backfill';
 import { connectClient } from './client';
-import { loadConfig } from './config';
+import { loadConfig, type Config } from './config';
+import type { BackfillProgress, DagRunConf, RerunPolicy } from './contracts';
 import { dags, findDag, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
-import { describeResult, triggerRun, waitForRun } from './runs';
-import { syncSchedule } from './schedules';
+import { checkConf, describeResult, triggerRun, waitForRun } from './runs';
+import { syncSchedules } from './schedules';
 import { intervalForFireTime } from './timetable';
 
 function dagArg(dagId: string): DagDefinition {
@@ -20,13 +22,15 @@ function dagArg(dagId: string): DagDefinition {
   return dag;
 }
 
-function dsArg(value: string): string {
+function dsArgNamed(value: string, name: string): string {
   try {
-    return parseDs(value);
+    return parseDs(value, name);
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
 }
+
+const dsArg = (value: string) => dsArgNamed(value, 'ds');
 
 /** The next `n` logical dates the DAG's schedule will run, after `from`. */
 export function nextLogicalDates(dag: DagDefinition, n: number, from = new Date()): string[] {
@@ -35,73 +39,225 @@ export function nextLogicalDates(dag: DagDefinition, n: number, from = new Date(
   return Array.from({ length: n }, () => intervalForFireTime(dag, cron.next().toDate()).ds);
 }
 
+function confArg(value: string): DagRunConf {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`--conf is not JSON: ${(err as Error).message}`);
+  }
+  try {
+    return checkConf(parsed);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function intArg(name: string) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number, got ${JSON.stringify(value)}`);
+    return Number(value);
+  };
+}
+
+/** Runs `work` with a connected client, closing it afterwards. */
+async function withClient<T>(work: (client: Client, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const client = await connectClient(config);
+  try {
+    return await work(client, config);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+const runsQuery = (dag: DagDefinition) => `BatonDag = '${dag.dagId}' AND WorkflowType = '${dag.workflowType}'`;
+
+async function scheduleState(client: Client, dag: DagDefinition): Promise<'active' | 'paused' | 'no schedule'> {
+  try {
+    return (await client.schedule.getHandle(dag.dagId).describe()).state.paused ? 'paused' : 'active';
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return 'no schedule';
+    throw err;
+  }
+}
+
+async function listRuns(client: Client, dag: DagDefinition, limit: number) {
+  const runs: Array<{ workflowId: string; ds: string; status: string; startTime: string; closeTime?: string; durationMs?: number }> = [];
+  for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: Math.min(limit, 100) })) {
+    const ds = run.searchAttributes?.BatonDs?.[0];
+    runs.push({
+      workflowId: run.workflowId,
+      ds: typeof ds === 'string' ? ds : run.workflowId.slice(dag.dagId.length + 1),
+      status: run.status.name,
+      startTime: run.startTime.toISOString(),
+      ...(run.closeTime ? { closeTime: run.closeTime.toISOString(), durationMs: run.closeTime.getTime() - run.startTime.getTime() } : {}),
+    });
+    if (runs.length >= limit) break;
+  }
+  return runs;
+}
+
 export function buildProgram(out: (line: string) => void = console.log): Command {
-  const program = new Command('baton').description('Airflow-style data pipelines as durable Temporal workflows').exitOverride();
+  const program = new Command('baton')
+    .description('Airflow-style data pipelines as durable Temporal workflows')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
 
   const dagsCmd = program.command('dags').description('DAGs defined in code');
   dagsCmd
     .command('list')
-    .description('list DAGs with their schedule, owner, tags and next logical dates')
+    .description('list DAGs: schedule, timezone, paused, next three logical dates, last run state')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
-      const rows = dags.map((d) => ({
-        dagId: d.dagId,
-        description: d.description,
-        schedule: d.schedule,
-        timezone: d.timezone,
-        owner: d.defaultArgs.owner,
-        tags: d.tags,
-        catchup: d.catchup,
-        maxActiveRuns: d.maxActiveRuns,
-        nextLogicalDates: nextLogicalDates(d, 3),
-      }));
-      if (opts.json) return out(JSON.stringify(rows, null, 2));
-      for (const r of rows) {
-        out(`${r.dagId}  ${r.schedule} (${r.timezone})  owner ${r.owner}  tags ${r.tags.join(',')}  max_active_runs ${r.maxActiveRuns}  catchup ${r.catchup}`);
-        out(`  ${r.description}; next logical dates: ${r.nextLogicalDates.join(', ')}`);
-      }
-    });
+    .action((opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const rows = [];
+        for (const d of dags) {
+          const [last] = await listRuns(client, d, 1);
+          rows.push({
+            dagId: d.dagId,
+            description: d.description,
+            schedule: d.schedule,
+            timezone: d.timezone,
+            timetable: d.timetable,
+            schedule_state: await scheduleState(client, d),
+            owner: d.defaultArgs.owner,
+            tags: d.tags,
+            catchup: d.catchup,
+            maxActiveRuns: d.maxActiveRuns,
+            dependsOnPast: d.defaultArgs.dependsOnPast,
+            nextLogicalDates: nextLogicalDates(d, 3),
+            lastRun: last ? { ds: last.ds, status: last.status } : null,
+          });
+        }
+        if (opts.json) return out(JSON.stringify(rows, null, 2));
+        for (const r of rows) {
+          out(`${r.dagId}  ${r.schedule} ${r.timezone} (${r.timetable})  ${r.schedule_state}  owner ${r.owner}  tags ${r.tags.join(',')}`);
+          out(`  max_active_runs ${r.maxActiveRuns ?? 'unlimited'}  catchup ${r.catchup}  depends_on_past ${r.dependsOnPast}`);
+          out(`  next logical dates ${r.nextLogicalDates.join(', ')}  last run ${r.lastRun ? `${r.lastRun.ds} ${r.lastRun.status}` : 'none'}`);
+        }
+      }),
+    );
 
   program
     .command('trigger')
     .description('start a run of a DAG for a logical date (workflow id <dag_id>-<ds>)')
     .argument('<dag>', 'DAG id', dagArg)
     .requiredOption('--ds <date>', 'logical date, YYYY-MM-DD', dsArg)
+    .option('--conf <json>', "the run's conf, a JSON object (Airflow's dag_run.conf)", confArg)
     .option('--wait', 'wait for the run to finish and print its outcome')
     .option('--json', 'print JSON')
-    .action(async (dag: DagDefinition, opts: { ds: string; wait?: boolean; json?: boolean }) => {
-      const config = loadConfig();
-      const client = await connectClient(config);
-      try {
-        const run = await triggerRun(client, config, dag, opts.ds);
+    .action((dag: DagDefinition, opts: { ds: string; conf?: DagRunConf; wait?: boolean; json?: boolean }) =>
+      withClient(async (client, config) => {
+        const run = await triggerRun(client, config, dag, opts.ds, opts.conf);
         if (!opts.wait) return out(opts.json ? JSON.stringify(run) : `started ${run.workflowId} (run ${run.runId})\n${run.url}`);
         const result = await waitForRun(client, run);
         if (opts.json) return out(JSON.stringify({ ...run, result }, null, 2));
         for (const line of describeResult(result)) out(line);
         out(run.url);
-      } finally {
-        await client.connection.close();
-      }
+      }),
+    );
+
+  program
+    .command('backfill')
+    .description('run each logical date from --from to --to once, durably (resumes after a crash)')
+    .argument('<dag>', 'DAG id', dagArg)
+    .requiredOption('--from <date>', 'first logical date, YYYY-MM-DD', (v) => dsArgNamed(v, '--from'))
+    .requiredOption('--to <date>', 'last logical date, YYYY-MM-DD', (v) => dsArgNamed(v, '--to'))
+    .option('--max-active <n>', 'runs of this backfill at once (the DAG max_active_runs also applies)', intArg('--max-active'), 1)
+    .addOption(new Option('--rerun <which>', 'dates that ran before: none, failed or all').choices(['none', 'failed', 'all']).default('none'))
+    .option('--dry-run', 'show what would run, start nothing')
+    .option('--reverse', 'newest date first')
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, opts: { from: string; to: string; maxActive: number; rerun: RerunPolicy; dryRun?: boolean; reverse?: boolean; json?: boolean }) => {
+      const request: BackfillRequest = { from: opts.from, to: opts.to, maxActive: opts.maxActive, rerun: opts.rerun, reverse: Boolean(opts.reverse) };
+      const dates = planBackfill(dag, request); // bad input is named here, before anything starts
+      return withClient(async (client) => {
+        if (opts.dryRun) {
+          const plan = await dryRun(client, dag, dates, opts.rerun);
+          if (opts.json) return out(JSON.stringify(plan, null, 2));
+          for (const row of plan) out(`${row.ds}  ${row.action.padEnd(4)}  (${row.status.toLowerCase()})`);
+          return out(`${plan.filter((r) => r.action === 'run').length} of ${plan.length} dates would run`);
+        }
+        const started = Date.now();
+        const handle = await startBackfill(client, dag, request, dates);
+        const tty = process.stderr.isTTY && !opts.json;
+        let last: BackfillProgress | undefined;
+        const timer = setInterval(async () => {
+          last = (await backfillProgress(client, handle.workflowId)) ?? last;
+          if (tty && last) process.stderr.write(`\r${progressLine(last)}`);
+        }, 500);
+        let summary: BackfillProgress;
+        try {
+          summary = (await client.workflow.getHandle(handle.workflowId).result()) as BackfillProgress;
+        } finally {
+          clearInterval(timer);
+        }
+        if (tty) process.stderr.write(`\r${progressLine(summary)}\n`);
+        const wallSeconds = Math.round(((summary.finishedAt ?? Date.now()) - summary.startedAt) / 100) / 10;
+        if (opts.json) {
+          out(JSON.stringify({ workflowId: handle.workflowId, ...summary, wallSeconds }, null, 2));
+        } else {
+          out(`backfill ${dag.dagId} ${request.from}..${request.to}: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.skipped} skipped in ${wallSeconds}s (this command ${Math.round((Date.now() - started) / 1000)}s)`);
+          if (summary.failedDates.length) out(`failed: ${summary.failedDates.join(', ')}`);
+        }
+        if (summary.failed > 0) process.exitCode = 1;
+      });
     });
+
+  for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {
+    program
+      .command(name)
+      .description(paused ? "pause the DAG's schedule (runs in flight go on)" : "unpause the DAG's schedule (missed intervals run only with catchup)")
+      .argument('<dag>', 'DAG id', dagArg)
+      .option('--json', 'print JSON')
+      .action((dag: DagDefinition, opts: { json?: boolean }) =>
+        withClient(async (client) => {
+          const handle = client.schedule.getHandle(dag.dagId);
+          try {
+            await (paused ? handle.pause(`paused with baton by ${process.env.USER ?? 'a user'}`) : handle.unpause('unpaused with baton'));
+          } catch (e) {
+            if (e instanceof ScheduleNotFoundError) throw new Error(`${dag.dagId} has no schedule yet: run \`baton schedules sync\``);
+            throw e;
+          }
+          out(opts.json ? JSON.stringify({ dagId: dag.dagId, paused }) : `${dag.dagId}: ${paused ? 'paused' : 'active'}`);
+        }),
+      );
+  }
+
+  const runsCmd = program.command('runs').description('runs of a DAG');
+  runsCmd
+    .command('list')
+    .description('latest runs of a DAG, newest first')
+    .argument('<dag>', 'DAG id', dagArg)
+    .option('--limit <n>', 'how many', intArg('--limit'), 20)
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, opts: { limit: number; json?: boolean }) =>
+      withClient(async (client) => {
+        const runs = await listRuns(client, dag, opts.limit);
+        if (opts.json) return out(JSON.stringify(runs, null, 2));
+        if (!runs.length) return out(`${dag.dagId}: no runs yet`);
+        for (const r of runs) {
+          out(`${r.ds}  ${r.status.padEnd(10)}  started ${r.startTime.slice(0, 19).replace('T', ' ')}  ${r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : 'running'}  ${r.workflowId}`);
+        }
+      }),
+    );
 
   program
     .command('schedules')
     .description('Temporal Schedules of the DAGs')
     .command('sync')
     .description('create or update one schedule per DAG from the definitions in code')
+    .option('--prune', 'delete Baton schedules whose DAG is no longer in code')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const config = loadConfig();
-      const client = await connectClient(config);
-      try {
-        const outcomes: Record<string, string> = {};
-        for (const dag of dags) outcomes[dag.dagId] = await syncSchedule(client, dag);
-        if (opts.json) return out(JSON.stringify(outcomes));
-        for (const [dagId, outcome] of Object.entries(outcomes)) out(`${dagId}: ${outcome}`);
-      } finally {
-        await client.connection.close();
-      }
-    });
+    .action((opts: { prune?: boolean; json?: boolean }) =>
+      withClient(async (client) => {
+        const report = await syncSchedules(client, dags, Boolean(opts.prune));
+        if (opts.json) return out(JSON.stringify(report));
+        for (const [dagId, outcome] of Object.entries(report.outcomes)) out(`${dagId}: ${outcome}`);
+        for (const id of report.removed) out(report.pruned ? `${id}: deleted (no DAG in code)` : `${id}: no DAG in code; --prune deletes it`);
+      }),
+    );
 
   return program;
 }
@@ -109,9 +265,13 @@ export function buildProgram(out: (line: string) => void = console.log): Command
 export async function main(argv = process.argv): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof BackfillInputError) {
+      console.error(`baton: ${err.message}`);
+      return 2;
+    }
     if (err instanceof WorkflowFailedError) {
       console.error(`baton: run failed: ${err.cause?.message ?? err.message}`);
       return 1;
