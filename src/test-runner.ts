@@ -60,6 +60,7 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
       BATON_DATA_DIR: dataDir,
       BATON_DBT_TARGET: 'dev',
       BATON_RETRY_DELAY: '1s',
+      BATON_DEPENDS_ON_PAST_POLL: '1s',
       BATON_VENV: settings.venv,
       BATON_TEST_SERVER: path.join(settings.venv, 'bin', 'temporal-test-server'),
       BATON_TEMPORAL_CLI: path.join(settings.venv, 'bin', 'temporal'),

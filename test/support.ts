@@ -78,3 +78,38 @@ export async function temporalCli(args: string[]): Promise<string> {
   const { stdout } = await execFileAsync(bin, [...args, '--address', config.temporal.address, '--namespace', config.temporal.namespace]);
   return stdout;
 }
+
+import type { DagDefinition } from '../src/dags';
+
+/** A DAG of no-op tasks for scheduling tests: its definition travels in each run's input. */
+export function noopDagDefinition(overrides: Partial<DagDefinition> & { dagId: string }, run: { tasks?: number; taskSleepMs?: number } = {}): DagDefinition {
+  const dag: DagDefinition = {
+    workflowType: 'noopDag',
+    description: `test DAG ${overrides.dagId}`,
+    schedule: '0 6 * * *',
+    timezone: 'UTC',
+    timetable: 'interval',
+    startDate: '2024-01-01',
+    catchup: false,
+    maxActiveRuns: null,
+    tags: ['test'],
+    defaultArgs: { owner: 'tests', dependsOnPast: false, email: [], emailOnFailure: false, emailOnRetry: false, retries: 0, retryDelay: '1s' },
+    ...overrides,
+  };
+  const { runArgs: _ignored, ...policy } = dag;
+  return { ...dag, runArgs: { dag: policy, tasks: run.tasks ?? 2, taskSleepMs: run.taskSleepMs ?? 0 } };
+}
+
+/** Waits until a workflow with this id exists, then returns its result. */
+export async function resultOf<T>(client: import('@temporalio/client').Client, workflowId: string, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.workflow.getHandle(workflowId).describe();
+      return (await client.workflow.getHandle(workflowId).result()) as T;
+    } catch (err) {
+      if ((err as Error).name !== 'WorkflowNotFoundError' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Airflow's scheduling model on Temporal Schedules, against the real dev server and worker:
+ * logical dates in both timetables (across a DST change), catchup, max_active_runs,
+ * depends_on_past, and schedule sync. Test DAGs are no-op DAGs with ids unique to this run.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { startBackfill } from '../../src/backfill';
+import { connectClient } from '../../src/client';
+import type { BackfillProgress, TaskRecord } from '../../src/contracts';
+import { dagRunWorkflowId, type DagDefinition } from '../../src/dags';
+import { addDays, utcDate } from '../../src/logical-date';
+import { syncSchedule, syncSchedules } from '../../src/schedules';
+import { intervalForFireTime } from '../../src/timetable';
+import { noopDagDefinition, resultOf, startWorkerProcess, testConfig, type RunningWorker } from '../support';
+import type { NoopDagResult } from '../../workflows/noop-dag';
+
+const config = testConfig();
+const suffix = Date.now().toString(36);
+const id = (name: string) => `${name}_${suffix}`;
+let client: Client;
+let worker: RunningWorker;
+const schedules: string[] = [];
+
+before(async () => {
+  client = await connectClient(config);
+  worker = await startWorkerProcess();
+});
+after(async () => {
+  for (const scheduleId of schedules) await client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+  await worker?.stop();
+  await client?.connection.close();
+});
+
+async function sync(dag: DagDefinition) {
+  schedules.push(dag.dagId);
+  return syncSchedule(client, dag);
+}
+
+async function runsOf(dagId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const run of client.workflow.list({ query: `BatonDag = '${dagId}' AND WorkflowType = 'noopDag'` })) ids.push(run.workflowId);
+  return ids.sort();
+}
+
+/** Runs of a DAG from their task tables: when each really executed (after its slot was granted). */
+function spans(results: NoopDagResult[]) {
+  return results.map((r) => {
+    const first = r.tasks[0] as Required<TaskRecord>;
+    const last = r.tasks.at(-1) as Required<TaskRecord>;
+    return { ds: r.ds, start: Date.parse(first.startedAt), end: Date.parse(last.startedAt) + last.durationMs };
+  });
+}
+
+function maxOverlap(intervals: Array<{ start: number; end: number }>): number {
+  const edges = intervals.flatMap((i) => [[i.start, 1], [i.end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of edges) max = Math.max(max, (now += d));
+  return max;
+}
+
+test('scheduled runs take ds from their fire time: interval and trigger timetables across the US DST change', async () => {
+  const common = { schedule: '30 0 * * *', timezone: 'America/New_York', startDate: '2024-03-01' };
+  const interval = noopDagDefinition({ dagId: id('tt_interval'), ...common, timetable: 'interval' });
+  const trigger = noopDagDefinition({ dagId: id('tt_trigger'), ...common, timetable: 'trigger' });
+  for (const dag of [interval, trigger]) {
+    assert.equal(await sync(dag), 'created');
+    // Fires at 00:30 New York time on 03-09 (EST), 03-10 (the DST day, still EST at 00:30) and 03-11 (EDT).
+    await client.schedule.getHandle(dag.dagId).backfill([{ start: new Date('2024-03-09T05:00:00Z'), end: new Date('2024-03-11T05:00:00Z') }]);
+  }
+  const got = async (dag: DagDefinition, ds: string) => {
+    const r = await resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, ds));
+    return [r.ds, r.dataIntervalStart, r.dataIntervalEnd];
+  };
+  assert.deepEqual(await got(interval, '2024-03-08'), ['2024-03-08', '2024-03-08T05:30:00.000Z', '2024-03-09T05:30:00.000Z']);
+  assert.deepEqual(await got(interval, '2024-03-09'), ['2024-03-09', '2024-03-09T05:30:00.000Z', '2024-03-10T05:30:00.000Z']);
+  // The interval of the DST day is 23 hours long.
+  assert.deepEqual(await got(interval, '2024-03-10'), ['2024-03-10', '2024-03-10T05:30:00.000Z', '2024-03-11T04:30:00.000Z']);
+  assert.deepEqual(await got(trigger, '2024-03-09'), ['2024-03-09', '2024-03-09T05:30:00.000Z', '2024-03-09T05:30:00.000Z']);
+  assert.deepEqual(await got(trigger, '2024-03-11'), ['2024-03-11', '2024-03-11T04:30:00.000Z', '2024-03-11T04:30:00.000Z']);
+  assert.deepEqual(await runsOf(interval.dagId), ['2024-03-08', '2024-03-09', '2024-03-10'].map((d) => dagRunWorkflowId(interval.dagId, d)));
+  assert.deepEqual(await runsOf(trigger.dagId), ['2024-03-09', '2024-03-10', '2024-03-11'].map((d) => dagRunWorkflowId(trigger.dagId, d)));
+});
+
+test('a run triggered on the schedule now processes the interval that just ended', async () => {
+  const dag = noopDagDefinition({ dagId: id('tt_now') });
+  await sync(dag);
+  const firedAt = new Date();
+  await client.schedule.getHandle(dag.dagId).trigger();
+  const expected = intervalForFireTime(dag, firedAt).ds;
+  const r = await resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, expected));
+  assert.equal(r.ds, expected);
+});
+
+test('catchup=True runs every missed interval since start_date, oldest first; catchup=False runs none', async () => {
+  const today = utcDate(new Date());
+  const startDate = addDays(today, -4);
+  const withCatchup = noopDagDefinition({ dagId: id('catchup_on'), startDate, catchup: true, maxActiveRuns: 1 }, { taskSleepMs: 200 });
+  const without = noopDagDefinition({ dagId: id('catchup_off'), startDate, catchup: false });
+  await sync(withCatchup);
+  await sync(without);
+  // The 06:00 UTC fire on day D runs logical date D-1; D-1 must not be before start_date.
+  const sixToday = Date.parse(`${today}T06:00:00Z`);
+  const expected = [addDays(today, -4), addDays(today, -3), addDays(today, -2)];
+  if (Date.now() >= sixToday) expected.push(addDays(today, -1));
+  const results = [];
+  for (const ds of expected) results.push(await resultOf<NoopDagResult>(client, dagRunWorkflowId(withCatchup.dagId, ds)));
+  assert.deepEqual(await runsOf(withCatchup.dagId), expected.map((d) => dagRunWorkflowId(withCatchup.dagId, d)));
+  const order = spans(results).sort((a, b) => a.start - b.start).map((s) => s.ds);
+  assert.deepEqual(order, expected, 'oldest first');
+  assert.equal(maxOverlap(spans(results)), 1, 'max_active_runs=1');
+  assert.deepEqual(await runsOf(without.dagId), []);
+});
+
+for (const maxActiveRuns of [1, 3]) {
+  test(`max_active_runs=${maxActiveRuns} holds over a 10-date backfill started with more at once`, async () => {
+    const dag = noopDagDefinition({ dagId: id(`mar${maxActiveRuns}`), maxActiveRuns }, { tasks: 2, taskSleepMs: 400 });
+    const dates = Array.from({ length: 10 }, (_, i) => addDays('2024-06-01', i));
+    const handle = await startBackfill(client, dag, { from: dates[0], to: dates[9], maxActive: 10, rerun: 'none', reverse: false }, dates);
+    const summary = (await handle.result()) as BackfillProgress;
+    assert.deepEqual([summary.succeeded, summary.failed, summary.skipped], [10, 0, 0]);
+    const results = await Promise.all(dates.map((ds) => resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, ds))));
+    assert.equal(maxOverlap(spans(results)), maxActiveRuns);
+    if (maxActiveRuns === 1) {
+      assert.deepEqual(spans(results).sort((a, b) => a.start - b.start).map((s) => s.ds), dates, 'queued runs go in date order');
+    }
+  });
+}
+
+test('depends_on_past: a run waits for the previous interval, and fails when that run failed', async () => {
+  const dag = noopDagDefinition({ dagId: id('dop'), startDate: '2024-05-01', defaultArgs: { ...noopDagDefinition({ dagId: 'x' }).defaultArgs, dependsOnPast: true } });
+  const start = (ds: string, failTask?: string) =>
+    client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...(failTask ? { failTask } : {}) }] });
+
+  const second = await start('2024-05-02');
+  await new Promise((r) => setTimeout(r, 3000));
+  const waiting = await second.query<TaskRecord[]>('tasks');
+  assert.deepEqual(waiting.map((t) => t.state), ['scheduled', 'scheduled'], 'blocked until 2024-05-01 succeeds');
+  const first = await start('2024-05-01'); // the first interval after start_date does not wait
+  const firstResult = (await first.result()) as NoopDagResult;
+  const secondResult = (await second.result()) as NoopDagResult;
+  assert.ok(spans([secondResult])[0].start >= spans([firstResult])[0].end);
+
+  const third = await start('2024-05-03', 'task_1');
+  await assert.rejects(third.result(), WorkflowFailedError);
+  const fourth = await start('2024-05-04');
+  await assert.rejects(fourth.result(), (err: unknown) => {
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.equal(err.cause?.message, `${dag.dagId} 2024-05-04: depends_on_past: the previous run ${dag.dagId}-2024-05-03 failed; rerun 2024-05-03 first`);
+    return true;
+  });
+});
+
+test('schedule sync: a changed cron updates in place, a paused schedule stays paused, a removed DAG is reported and pruned', async () => {
+  const dag = noopDagDefinition({ dagId: id('sync') });
+  assert.equal(await sync(dag), 'created');
+  assert.equal(await sync(dag), 'unchanged');
+  const handle = client.schedule.getHandle(dag.dagId);
+  await handle.pause('paused by the test');
+  assert.equal(await sync({ ...dag, schedule: '0 7 * * *' }), 'updated');
+  const described = await handle.describe();
+  assert.equal(described.state.paused, true);
+  assert.deepEqual(described.spec.calendars?.map((c) => c.hour), [[{ start: 7, end: 7, step: 1 }]]);
+
+  const report = await syncSchedules(client, []);
+  assert.ok(report.removed.includes(dag.dagId));
+  assert.equal((await handle.describe()).state.paused, true, 'reported, not deleted');
+  await syncSchedules(client, [], true);
+  await assert.rejects(handle.describe(), ScheduleNotFoundError);
+});
+
+test('a broken cron or an unknown timezone is refused before anything is created', async () => {
+  const broken = noopDagDefinition({ dagId: id('broken'), schedule: '61 6 * * *' });
+  await assert.rejects(syncSchedule(client, broken), /cron "61 6 \* \* \*" is not valid/);
+  const badZone = noopDagDefinition({ dagId: id('badzone'), timezone: 'Mars/Olympus' });
+  await assert.rejects(syncSchedule(client, badZone), { message: `DAG "${badZone.dagId}": unknown timezone "Mars/Olympus" (an IANA name such as UTC or Europe/Berlin)` });
+  const twice = noopDagDefinition({ dagId: id('twice'), schedule: '0 6,18 * * *' });
+  await assert.rejects(syncSchedule(client, twice), /fires more than once a day/);
+  for (const dagId of [broken.dagId, badZone.dagId, twice.dagId]) await assert.rejects(client.schedule.getHandle(dagId).describe(), ScheduleNotFoundError);
+});
