@@ -3,6 +3,7 @@
  * sync`, and clear errors with exit code 2 for bad input, before anything is created.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
@@ -57,15 +58,20 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
   await client.schedule.getHandle('orders_daily_etl').delete().catch((err) => {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   });
-  assert.deepEqual(await cli('baton', ['schedules', 'sync', '--json']).then((r) => JSON.parse(r.stdout)), { orders_daily_etl: 'created' });
-  assert.deepEqual(await cli('baton', ['schedules', 'sync', '--json']).then((r) => JSON.parse(r.stdout)), { orders_daily_etl: 'unchanged' });
+  const outcomes = async () => (JSON.parse((await cli('baton', ['schedules', 'sync', '--json'])).stdout) as { outcomes: Record<string, string> }).outcomes;
+  assert.deepEqual(await outcomes(), { orders_daily_etl: 'created' });
+  assert.deepEqual(await outcomes(), { orders_daily_etl: 'unchanged' });
   const schedule = await client.schedule.getHandle('orders_daily_etl').describe();
   assert.equal(schedule.spec.timezone, 'UTC');
-  assert.equal(schedule.policies.overlap, 'BUFFER_ALL');
+  // max_active_runs is kept by the DAG's slot keeper; the schedule itself only starts runs.
+  assert.equal(schedule.policies.overlap, 'ALLOW_ALL');
   assert.equal(schedule.policies.catchupWindow, 60_000);
   assert.equal(schedule.action.type, 'startWorkflow');
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue, 'etl');
-  assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.workflowType, 'ordersDailyEtl');
+  assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.workflowType, 'scheduledDagRun');
+  assert.deepEqual(schedule.action.type === 'startWorkflow' && schedule.action.args, [
+    { dagId: 'orders_daily_etl', workflowType: 'ordersDailyEtl', schedule: '0 6 * * *', timezone: 'UTC', timetable: 'interval', startDate: '2024-01-01' },
+  ]);
   // The cron 0 6 * * * as the server stores it: 06:00 every day.
   assert.deepEqual(
     schedule.spec.calendars?.map((c) => [c.hour, c.minute]),
@@ -83,4 +89,67 @@ test('bad input: exit code 2 and a message that names the problem', async () => 
   const traversal = await cli('seed', ['--ds', '../../etc', '--rows', '1']);
   assert.equal(traversal.code, 2);
   assert.match(traversal.stderr, /ds "..\/..\/etc" is not a date in the form YYYY-MM-DD/);
+});
+
+test('baton backfill survives a killed CLI and a killed worker, and runs each date exactly once', async () => {
+  const dates = ['2031-05-01', '2031-05-02', '2031-05-03', '2031-05-04', '2031-05-05'];
+  const seeds = new Map<string, SeedSummary>();
+  for (const ds of dates) {
+    const seeded = await cli('seed', ['--ds', ds, '--rows', '200', '--bad-rate', '0.05', '--seed', ds.slice(-2)]);
+    seeds.set(ds, JSON.parse(seeded.stdout) as SeedSummary);
+  }
+  const args = ['backfill', 'orders_daily_etl', '--from', dates[0], '--to', dates[4], '--max-active', '2', '--json'];
+  const first = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), ...args], { cwd: repoRoot, stdio: 'ignore' });
+  // Let two dates finish, then kill the CLI and the worker mid-backfill.
+  const completed = async () => {
+    let n = 0;
+    for await (const run of client.workflow.list({ query: `BatonDag = 'orders_daily_etl' AND WorkflowType = 'ordersDailyEtl' AND ExecutionStatus = 'Completed' AND BatonDs >= '2031-05-01' AND BatonDs <= '2031-05-05'` })) n += run ? 1 : 0;
+    return n;
+  };
+  const deadline = Date.now() + 120_000;
+  while ((await completed()) < 2) {
+    assert.ok(Date.now() < deadline, 'two dates did not finish in time');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  first.kill('SIGKILL');
+  worker.child.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 500));
+  worker = await startWorkerProcess();
+
+  const again = await cli('baton', args);
+  assert.equal(again.code, 0, again.stderr);
+  const summary = JSON.parse(again.stdout) as { succeeded: number; failed: number; skipped: number; total: number; workflowId: string };
+  assert.deepEqual([summary.total, summary.succeeded, summary.failed, summary.skipped], [5, 5, 0, 0]);
+  assert.equal(summary.workflowId, 'baton-backfill-orders_daily_etl-2031-05-01-2031-05-05');
+  for (const ds of dates) {
+    const executions = [];
+    for await (const run of client.workflow.list({ query: `WorkflowId = 'orders_daily_etl-${ds}'` })) executions.push(run.runId);
+    assert.equal(executions.length, 1, `${ds} ran ${executions.length} times`);
+    assert.equal(await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]), seeds.get(ds)!.expectedLoaded);
+  }
+
+  const plan = await cli('baton', ['backfill', 'orders_daily_etl', '--from', dates[0], '--to', dates[4], '--dry-run', '--json']);
+  assert.deepEqual((JSON.parse(plan.stdout) as Array<{ action: string; status: string }>).map((r) => `${r.action}:${r.status}`), Array(5).fill('skip:COMPLETED'));
+  const rerunAll = await cli('baton', ['backfill', 'orders_daily_etl', '--from', dates[0], '--to', dates[1], '--dry-run', '--rerun', 'all', '--json']);
+  assert.deepEqual((JSON.parse(rerunAll.stdout) as Array<{ action: string }>).map((r) => r.action), ['run', 'run']);
+});
+
+test('baton pause, unpause, dags list and runs list', async () => {
+  await cli('baton', ['schedules', 'sync']);
+  assert.deepEqual(JSON.parse((await cli('baton', ['pause', 'orders_daily_etl', '--json'])).stdout), { dagId: 'orders_daily_etl', paused: true });
+  assert.equal((await client.schedule.getHandle('orders_daily_etl').describe()).state.paused, true);
+  const listed = JSON.parse((await cli('baton', ['dags', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].dagId, 'orders_daily_etl');
+  assert.equal(listed[0].schedule_state, 'paused');
+  assert.equal((listed[0].nextLogicalDates as string[]).length, 3);
+  assert.deepEqual(Object.keys(listed[0].lastRun as object).sort(), ['ds', 'status']);
+  assert.deepEqual(JSON.parse((await cli('baton', ['unpause', 'orders_daily_etl', '--json'])).stdout), { dagId: 'orders_daily_etl', paused: false });
+  assert.equal((await client.schedule.getHandle('orders_daily_etl').describe()).state.paused, false);
+
+  const runs = JSON.parse((await cli('baton', ['runs', 'list', 'orders_daily_etl', '--limit', '200', '--json'])).stdout) as Array<{ workflowId: string; ds: string; status: string }>;
+  const run = runs.find((r) => r.workflowId === 'orders_daily_etl-2031-04-01');
+  assert.deepEqual(run && { ds: run.ds, status: run.status }, { ds: '2031-04-01', status: 'COMPLETED' });
+  const text = await cli('baton', ['runs', 'list', 'orders_daily_etl', '--limit', '1']);
+  assert.match(text.stdout, /^\d{4}-\d{2}-\d{2} {2}\w+ +started \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}(\d+\.\d+s|running) {2}orders_daily_etl-\d{4}-\d{2}-\d{2}\n$/);
 });
