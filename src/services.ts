@@ -181,7 +181,11 @@ export class LocalPostgres {
     await rm(path.join(this.dataDir, 'postmaster.pid'), { force: true }).catch(() => undefined);
     await mkdir(path.dirname(this.logFile), { recursive: true });
     if (isRoot()) await chown(path.dirname(this.logFile), ...(await postgresIds()));
-    await this.asOwner(path.join(bin, 'pg_ctl'), ['start', '-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60']);
+    await this.asOwner(path.join(bin, 'pg_ctl'), ['start', '-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60']).catch(async (err: Error) => {
+      const log = existsSync(this.logFile) ? (await readFile(this.logFile, 'utf8')).trim().split('\n').slice(-4).join('\n') : '';
+      const hint = /already in use/.test(log) ? `\nport ${this.settings.pgPort} is taken: stop what uses it or set BATON_PG_PORT` : '';
+      throw new Error(`${err.message}\n${log}${hint}`);
+    });
     await this.ensureRole();
     return 'started';
   }
