@@ -9,8 +9,10 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -32,17 +34,25 @@ const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', re
 /** How long slots may stay full with runs waiting before the keeper checks its holders are alive. */
 const LEAK_CHECK = '1 minute';
 
+/**
+ * Runs started together (a catchup, a backfill) reach the keeper in whatever order their
+ * workers got to them; gathering them this long before granting lets the oldest date go first.
+ */
+const GATHER_MS = 1000;
+
 export async function dagRunSlots(input: DagRunSlotsInput): Promise<void> {
   let capacity = input.capacity ?? 1;
   const holders = new Map((input.holders ?? []).map((h) => [h.runId, h]));
   const waiters = [...(input.waiters ?? [])];
   let changed = true;
+  let lastArrival = 0;
 
   setHandler(acquireSlot, (request) => {
     capacity = request.capacity;
     const { holder } = request;
     // A retried request activity may signal twice: one place per run.
     if (!holders.has(holder.runId) && !waiters.some((w) => w.runId === holder.runId)) waiters.push(holder);
+    lastArrival = Date.now();
     changed = true;
   });
   setHandler(releaseSlotSignal, ({ runId }) => {
@@ -54,6 +64,11 @@ export async function dagRunSlots(input: DagRunSlotsInput): Promise<void> {
 
   for (;;) {
     changed = false;
+    const sinceArrival = Date.now() - lastArrival;
+    // Keepers are long-lived: ones started before the gathering existed replay without it.
+    if (holders.size < capacity && waiters.length > 0 && sinceArrival < GATHER_MS && patched('slots-gather-before-grant')) {
+      await sleep(GATHER_MS - sinceArrival);
+    }
     waiters.sort((a, b) => (a.ds < b.ds ? -1 : a.ds > b.ds ? 1 : 0));
     while (holders.size < capacity && waiters.length) {
       const next = waiters.shift()!;
