@@ -59,18 +59,29 @@ export function localDatabaseUrlFile(home: string): string {
   return path.join(home, 'postgres', 'database-url');
 }
 
+/** Validates the environment against a schema; a problem names the variable and what was expected. */
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** `.baton/` (BATON_HOME) and the project venv in it (BATON_VENV). */
+function homeAndVenv(e: { BATON_HOME?: string; BATON_VENV?: string }) {
+  const home = path.resolve(e.BATON_HOME ?? path.join(projectRoot, '.baton'));
+  return { home, venv: path.resolve(e.BATON_VENV ?? path.join(home, 'venv')) };
+}
+
 /**
  * Reads and validates the environment once. The only reader of `process.env` in Baton.
  * Without DATABASE_URL, the local cluster that `npm start` created is used.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
-  const home = path.resolve(e.BATON_HOME ?? path.join(projectRoot, '.baton'));
+  const e = parseEnv(EnvSchema, env);
+  const { home, venv } = homeAndVenv(e);
   let databaseUrl = e.DATABASE_URL;
   if (!databaseUrl) {
     const file = localDatabaseUrlFile(home);
@@ -90,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.BATON_DATA_DIR),
     home,
     dbt: {
-      bin: e.BATON_DBT_BIN ?? path.join(path.resolve(e.BATON_VENV ?? path.join(home, 'venv')), 'bin', 'dbt'),
+      bin: e.BATON_DBT_BIN ?? path.join(venv, 'bin', 'dbt'),
       projectDir: path.resolve(e.BATON_DBT_PROJECT_DIR ?? path.join(projectRoot, 'dbt')),
       target: e.BATON_DBT_TARGET,
     },
@@ -122,7 +133,6 @@ const ServiceEnvSchema = z.object({
   BATON_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
   BATON_DATA_DIR: z.string().min(1).default('./data'),
-  CI: z.string().optional(),
 });
 
 /** What the local set-up needs: valid before any database exists. */
@@ -137,29 +147,17 @@ export interface ServiceSettings {
   temporalAddress: string;
   namespace: string;
   uiPort: number;
-  ci: boolean;
-  /** The environment handed to child processes (worker, dbt, test runner). */
-  env: NodeJS.ProcessEnv;
 }
 
 export function loadServiceSettings(env: NodeJS.ProcessEnv = process.env): ServiceSettings {
-  const parsed = ServiceEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid environment: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
-  const home = path.resolve(e.BATON_HOME ?? path.join(projectRoot, '.baton'));
+  const e = parseEnv(ServiceEnvSchema, env);
   return {
-    home,
-    venv: path.resolve(e.BATON_VENV ?? path.join(home, 'venv')),
+    ...homeAndVenv(e),
     dataDir: path.resolve(e.BATON_DATA_DIR),
     externalDatabaseUrl: e.DATABASE_URL,
     pgPort: e.BATON_PG_PORT,
     temporalAddress: e.TEMPORAL_ADDRESS,
     namespace: e.TEMPORAL_NAMESPACE,
     uiPort: e.BATON_UI_PORT,
-    ci: Boolean(e.CI && e.CI !== 'false'),
-    env: { ...env },
   };
 }
