@@ -51,7 +51,7 @@ export async function dryRun(client: Client, dag: DagDefinition, dates: string[]
 }
 
 /** Starts the backfill workflow, or attaches to the one already running for the same range. */
-export async function startBackfill(client: Client, dag: DagDefinition, request: BackfillRequest, dates: string[]) {
+export async function startBackfill(client: Client, dag: DagDefinition, request: BackfillRequest, dates: string[], datesPerRun?: number) {
   const input: BackfillInput = {
     dagId: dag.dagId,
     workflowType: dag.workflowType,
@@ -59,6 +59,7 @@ export async function startBackfill(client: Client, dag: DagDefinition, request:
     maxActive: request.maxActive,
     rerun: request.rerun,
     ...(dag.runArgs ? { args: dag.runArgs } : {}),
+    ...(datesPerRun ? { datesPerRun } : {}),
   };
   return client.workflow.start(WorkflowTypes.dagBackfill, {
     taskQueue: TASK_QUEUE,

@@ -211,6 +211,8 @@ export interface BackfillInput {
   maxActive: number;
   rerun: RerunPolicy;
   args?: Record<string, unknown>;
+  /** Dates decided per workflow history before continuing as new (default 250). */
+  datesPerRun?: number;
   /** Carried across continue-as-new. */
   cursor?: number;
   progress?: BackfillProgress;

@@ -44,7 +44,7 @@ export async function dagBackfill(input: BackfillInput): Promise<BackfillProgres
   setHandler(progressQuery, () => progress);
   const inFlight = new Set<Promise<void>>();
   let cursor = input.cursor ?? 0;
-  const stopAt = Math.min(input.dates.length, cursor + DATES_PER_RUN);
+  const stopAt = Math.min(input.dates.length, cursor + (input.datesPerRun ?? DATES_PER_RUN));
 
   const settle = (ds: string, outcome: 'succeeded' | 'failed' | 'skipped') => {
     progress.done++;

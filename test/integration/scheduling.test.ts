@@ -180,3 +180,25 @@ test('a broken cron or an unknown timezone is refused before anything is created
   await assert.rejects(syncSchedule(client, twice), /fires more than once a day/);
   for (const dagId of [broken.dagId, badZone.dagId, twice.dagId]) await assert.rejects(client.schedule.getHandle(dagId).describe(), ScheduleNotFoundError);
 });
+
+test('a backfill continues as new to keep its histories small, and still counts every date once', async () => {
+  const dag = noopDagDefinition({ dagId: id('bf_can') }, { tasks: 1 });
+  const dates = Array.from({ length: 10 }, (_, i) => addDays('2024-07-01', i));
+  const handle = await startBackfill(client, dag, { from: dates[0], to: dates[9], maxActive: 2, rerun: 'none', reverse: false }, dates, 3);
+  const summary = (await client.workflow.getHandle(handle.workflowId).result()) as BackfillProgress;
+  assert.deepEqual([summary.total, summary.done, summary.succeeded, summary.skipped], [10, 10, 10, 0]);
+  const runs = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(run.status.name);
+  assert.deepEqual(runs.sort(), ['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
+  assert.deepEqual(await runsOf(dag.dagId), dates.map((d) => dagRunWorkflowId(dag.dagId, d)));
+});
+
+test('start_date and end_date bound what the schedule runs', async () => {
+  const dag = noopDagDefinition({ dagId: id('bounded'), startDate: '2024-08-02', endDate: '2024-08-04' });
+  await sync(dag);
+  // Fires from 2024-08-01 06:00 to 2024-08-07 06:00: logical dates 07-31 .. 08-06, of which 08-02 .. 08-04 are in bounds.
+  await client.schedule.getHandle(dag.dagId).backfill([{ start: new Date('2024-08-01T00:00:00Z'), end: new Date('2024-08-07T12:00:00Z') }]);
+  for (const ds of ['2024-08-02', '2024-08-03', '2024-08-04']) await resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, ds));
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.deepEqual(await runsOf(dag.dagId), ['2024-08-02', '2024-08-03', '2024-08-04'].map((d) => dagRunWorkflowId(dag.dagId, d)));
+});
