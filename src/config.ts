@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   BATON_WEB_UI: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_WORKER_READY_FILE: z.string().min(1).optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+  BATON_MAIL_FROM: z.string().email().default('baton@localhost'),
 });
 
 export interface RetryOverride {
@@ -46,6 +48,8 @@ export interface Config {
   dependsOnPastPoll?: string;
   webUiUrl: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Where alerts are mailed; without it they are logged. A secret: it may hold a password. */
+  mail: { smtpUrl?: string; from: string };
   /** Set by `npm start`: the worker writes its pid here once it polls, whatever the log level. */
   workerReadyFile?: string;
 }
@@ -110,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webUiUrl: (e.BATON_WEB_UI ?? `http://localhost:${e.BATON_UI_PORT}`).replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
     workerReadyFile: e.BATON_WORKER_READY_FILE,
+    mail: { smtpUrl: e.SMTP_URL, from: e.BATON_MAIL_FROM },
   };
 }
 

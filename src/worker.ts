@@ -42,6 +42,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
     activities: createActivities({ pool, logger, config, client }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 10,
   });
+  if (!config.mail.smtpUrl) logger.warn('SMTP_URL is not set: alerts (email_on_failure, send_empty_alert) are written to this log instead of mailed');
   logger.info(
     { taskQueue: TASK_QUEUE, namespace: config.temporal.namespace, temporal: config.temporal.address, database: redactUrl(config.databaseUrl) },
     'worker ready',
