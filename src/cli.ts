@@ -5,12 +5,12 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CronExpressionParser } from 'cron-parser';
-import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { BackfillInputError, backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from './backfill';
-import { connectClient } from './client';
+import { connectClient, webUiRunUrl } from './client';
 import { loadConfig, type Config } from './config';
-import type { BackfillProgress, DagRunConf, RerunPolicy } from './contracts';
-import { dags, findDag, type DagDefinition } from './dags';
+import { Queries, type BackfillProgress, type DagRunConf, type RerunPolicy, type TaskRecord } from './contracts';
+import { dagRunWorkflowId, dags, findDag, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { checkConf, describeResult, triggerRun, waitForRun } from './runs';
 import { syncSchedules } from './schedules';
@@ -239,6 +239,34 @@ export function buildProgram(out: (line: string) => void = console.log): Command
         if (!runs.length) return out(`${dag.dagId}: no runs yet`);
         for (const r of runs) {
           out(`${r.ds}  ${r.status.padEnd(10)}  started ${r.startTime.slice(0, 19).replace('T', ' ')}  ${r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : 'running'}  ${r.workflowId}`);
+        }
+      }),
+    );
+
+  runsCmd
+    .command('show')
+    .description("a run's task table: state, start, duration and key output of each task")
+    .argument('<dag>', 'DAG id', dagArg)
+    .argument('<ds>', 'logical date, YYYY-MM-DD', dsArg)
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, ds: string, opts: { json?: boolean }) =>
+      withClient(async (client, config) => {
+        const handle = client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds));
+        let description;
+        try {
+          description = await handle.describe();
+        } catch (e) {
+          if (e instanceof WorkflowNotFoundError) throw new Error(`${dag.dagId} has no run for ${ds}`);
+          throw e;
+        }
+        const tasks = await handle.query<TaskRecord[]>(Queries.tasks);
+        const url = webUiRunUrl(config, description.workflowId, description.runId);
+        if (opts.json) return out(JSON.stringify({ workflowId: description.workflowId, runId: description.runId, status: description.status.name, url, tasks }, null, 2));
+        out(`${description.workflowId}  ${description.status.name}  ${url}`);
+        for (const t of tasks) {
+          const duration = t.durationMs === undefined ? '' : `${(t.durationMs / 1000).toFixed(1)}s`;
+          const detail = t.error ? `error: ${t.error}` : Object.entries(t.output ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+          out(`  ${t.taskId.padEnd(18)} ${t.state.padEnd(15)} ${(t.startedAt ?? '').slice(11, 19).padEnd(8)} ${duration.padStart(7)}  ${detail}`);
         }
       }),
     );

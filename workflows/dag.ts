@@ -14,6 +14,7 @@ import {
   log,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertMemo,
@@ -53,6 +54,17 @@ export class TaskTable {
   constructor(taskIds: readonly string[]) {
     for (const taskId of taskIds) this.records.set(taskId, { taskId, state: 'scheduled' });
     setHandler(tasksQuery, () => this.list());
+    this.publish();
+  }
+
+  /** The task table as the run's current details: what the Web UI shows on the run's page. */
+  private publish(): void {
+    const rows = this.list().map((t) => {
+      const output = t.error ? `error: ${t.error}` : Object.entries(t.output ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+      const duration = t.durationMs === undefined ? '' : `${(t.durationMs / 1000).toFixed(1)}s`;
+      return `| ${t.taskId} | ${t.state} | ${duration} | ${output.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`;
+    });
+    setCurrentDetails(['| task | state | duration | output |', '| --- | --- | --- | --- |', ...rows].join('\n'));
   }
 
   /**
@@ -65,6 +77,7 @@ export class TaskTable {
     record.state = 'running';
     record.startedAt = new Date().toISOString();
     const started = Date.now();
+    this.publish();
     try {
       const result = await work();
       record.state = 'success';
@@ -82,12 +95,14 @@ export class TaskTable {
       });
     } finally {
       record.durationMs = Date.now() - started;
+      this.publish();
     }
   }
 
   /** Marks tasks a branch did not choose, as Airflow's BranchPythonOperator does. */
   skip(...taskIds: string[]): void {
     for (const taskId of taskIds) this.get(taskId).state = 'skipped';
+    this.publish();
   }
 
   failedTask(): TaskRecord | undefined {
@@ -208,7 +223,7 @@ async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSetti
   if (previous < dag.startDate) return; // the first interval after start_date has no past
   const workflowId = dagRunWorkflowId(dag.dagId, previous);
   for (;;) {
-    const { statuses } = await bookkeeping.runStatuses({ workflowIds: [workflowId] });
+    const { statuses } = await bookkeeping.runStatuses.executeWithOptions({ summary: `depends_on_past: is ${workflowId} done?` }, [{ workflowIds: [workflowId] }]);
     const status = statuses[workflowId];
     if (status === 'COMPLETED') return;
     if (['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(status)) {
@@ -230,7 +245,9 @@ async function acquireRunSlot(dag: DagPolicy, ds: string): Promise<RunRef> {
   setHandler(slotGranted, (ref) => {
     if (ref.runId === runId) granted = true;
   });
-  await bookkeeping.requestRunSlot({ dagId: dag.dagId, capacity: dag.maxActiveRuns ?? 1, holder: { ...me, ds } });
+  await bookkeeping.requestRunSlot.executeWithOptions({ summary: `max_active_runs=${dag.maxActiveRuns}: queue for a run slot` }, [
+    { dagId: dag.dagId, capacity: dag.maxActiveRuns ?? 1, holder: { ...me, ds } },
+  ]);
   await condition(() => granted);
   return me;
 }

@@ -16,28 +16,30 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
     const etl = etlTasks(dag.defaultArgs, settings);
     const alerts = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3 } });
 
-    const { rowCount } = await tasks.run('extract', () => etl.extract({ ds }), (r) => ({ rowCount: r.rowCount }));
+    // Each call carries a one-line summary that the Web UI shows in the run's history.
+    const { rowCount } = await tasks.run('extract', () => etl.extract.executeWithOptions({ summary: `extract: COPY raw/orders_${ds}.csv into staging` }, [{ ds }]), (r) => ({ rowCount: r.rowCount }));
     const branch = await tasks.run('check_data', async () => (rowCount > 0 ? 'transform' : 'send_empty_alert'), (b) => ({ branch: b }));
 
     if (branch === 'send_empty_alert') {
       tasks.skip('transform', 'load', 'validate', 'dbt_run');
       await tasks.run('send_empty_alert', () =>
-        alerts.sendAlert({
+        alerts.sendAlert.executeWithOptions({ summary: `send_empty_alert: no orders for ${ds}` }, [{
           dagId: dag.dagId,
           ds,
           to: dag.defaultArgs.email,
           subject: `[${dag.dagId}] no orders for ${ds}`,
           body: `extract staged 0 rows for ${ds}; transform, load, validate and dbt_run were skipped.`,
-        }),
+        }]),
       );
       return { dagId: dag.dagId, ds, state: 'success_with_skips', rowCount, loadedRows: 0, rejectedRows: 0, models: [], tasks: tasks.list() };
     }
 
     tasks.skip('send_empty_alert');
-    await tasks.run('transform', () => etl.transform({ ds, rowCount }), (r) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }));
-    const loaded = await tasks.run('load', () => etl.load({ ds }), (r) => ({ loadedRows: r.loadedRows, rejectedRows: r.rejectedRows }));
-    await tasks.run('validate', () => etl.validate({ ds, rowCount }), (r) => ({ checksPassed: r.checksPassed }));
-    const dbt = await tasks.run('dbt_run', () => etl.dbtRun({ ds, select: 'tag:orders', target: settings.dbtTarget }), (r) =>
+    await tasks.run('transform', () => etl.transform.executeWithOptions({ summary: `transform: type and check ${rowCount} rows in SQL` }, [{ ds, rowCount }]), (r) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }));
+    const loaded = await tasks.run('load', () => etl.load.executeWithOptions({ summary: `load: replace partition ds=${ds} of warehouse.orders` }, [{ ds }]), (r) => ({ loadedRows: r.loadedRows, rejectedRows: r.rejectedRows }));
+    await tasks.run('validate', () => etl.validate.executeWithOptions({ summary: `validate: 5 data checks on ds=${ds}` }, [{ ds, rowCount }]), (r) => ({ checksPassed: r.checksPassed }));
+    const dbtArgs = { ds, select: 'tag:orders', target: settings.dbtTarget };
+    const dbt = await tasks.run('dbt_run', () => etl.dbtRun.executeWithOptions({ summary: `dbt_run: dbt run --select tag:orders --target ${settings.dbtTarget}` }, [dbtArgs]), (r) =>
       Object.fromEntries(r.models.map((m) => [m.model, m.status])),
     );
 

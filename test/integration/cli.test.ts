@@ -156,3 +156,35 @@ test('baton pause, unpause, dags list and runs list', async () => {
   const text = await cli('baton', ['runs', 'list', 'orders_daily_etl', '--limit', '1']);
   assert.match(text.stdout, /^\d{4}-\d{2}-\d{2} {2}\w+ +started \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}(\d+\.\d+s|running) {2}orders_daily_etl-\d{4}-\d{2}-\d{2}\n$/);
 });
+
+test("baton runs show prints a run's task table; the Web UI gets it as current details and a summary per activity", async () => {
+  const ds = '2031-04-01'; // run by the first test of this file
+  const shown = JSON.parse((await cli('baton', ['runs', 'show', 'orders_daily_etl', ds, '--json'])).stdout) as { status: string; tasks: Array<{ taskId: string; state: string; output?: Record<string, unknown> }> };
+  assert.equal(shown.status, 'COMPLETED');
+  assert.deepEqual(shown.tasks.map((t) => `${t.taskId}:${t.state}`), ['extract:success', 'check_data:success', 'transform:success', 'load:success', 'validate:success', 'dbt_run:success', 'send_empty_alert:skipped']);
+  assert.deepEqual(shown.tasks[0].output, { rowCount: 2500 });
+  const text = (await cli('baton', ['runs', 'show', 'orders_daily_etl', ds])).stdout;
+  assert.match(text, /^ {2}load {15}success {9}\d{2}:\d{2}:\d{2} +\d+\.\ds {2}loadedRows=2450 rejectedRows=50$/m);
+
+  const handle = client.workflow.getHandle(`orders_daily_etl-${ds}`);
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  assert.match(metadata.currentDetails ?? '', /^\| task \| state \| duration \| output \|$/m);
+  assert.match(metadata.currentDetails ?? '', /^\| validate \| success \| \d+\.\ds \| checksPassed=5 \|$/m);
+
+  const history = await handle.fetchHistory();
+  const summaries = (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString('utf8'));
+  assert.deepEqual(summaries, [
+    '"max_active_runs=1: queue for a run slot"',
+    `"extract: COPY raw/orders_${ds}.csv into staging"`,
+    '"transform: type and check 2500 rows in SQL"',
+    `"load: replace partition ds=${ds} of warehouse.orders"`,
+    `"validate: 5 data checks on ds=${ds}"`,
+    '"dbt_run: dbt run --select tag:orders --target dev"',
+  ]);
+
+  const missing = await cli('baton', ['runs', 'show', 'orders_daily_etl', '1999-01-01']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /orders_daily_etl has no run for 1999-01-01/);
+});
