@@ -6,6 +6,7 @@ import { createDbtActivities } from './dbt';
 import { createMailActivities } from './mail';
 import { createNoopActivities } from './noop';
 import { createPostgresActivities } from './postgres';
+import { createSensorActivities } from './sensors';
 import { createSettingsActivities } from './settings';
 import { createTemporalActivities } from './temporal';
 
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMailActivities(deps),
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps),
+    ...createSensorActivities(deps),
     ...createNoopActivities(),
   };
 }

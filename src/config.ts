@@ -22,6 +22,9 @@ const EnvSchema = z.object({
   BATON_RETRY_DELAY: duration.optional(),
   BATON_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
   BATON_DEPENDS_ON_PAST_POLL: duration.optional(),
+  BATON_SENSOR_POKE_INTERVAL: duration.optional(),
+  BATON_SENSOR_TIMEOUT: duration.optional(),
+  BATON_FILE_SETTLE: duration.optional(),
   BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
   BATON_WEB_UI: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -46,6 +49,8 @@ export interface Config {
   retry: RetryOverride;
   /** How often a depends_on_past run looks at the previous run. */
   dependsOnPastPoll?: string;
+  /** Overrides of every sensor's poke_interval and timeout, and of file settle times (tests, local runs). */
+  sensors: { pokeInterval?: string; timeout?: string; fileSettle?: string };
   webUiUrl: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** Where alerts are mailed; without it they are logged. A secret: it may hold a password. */
@@ -111,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     retry: { retryDelay: e.BATON_RETRY_DELAY, maximumAttempts: e.BATON_RETRY_ATTEMPTS },
     dependsOnPastPoll: e.BATON_DEPENDS_ON_PAST_POLL,
+    sensors: { pokeInterval: e.BATON_SENSOR_POKE_INTERVAL, timeout: e.BATON_SENSOR_TIMEOUT, fileSettle: e.BATON_FILE_SETTLE },
     webUiUrl: (e.BATON_WEB_UI ?? `http://localhost:${e.BATON_UI_PORT}`).replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
     workerReadyFile: e.BATON_WORKER_READY_FILE,

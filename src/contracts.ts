@@ -158,6 +158,10 @@ export interface RunSettings {
   dbtTarget: 'dev' | 'prod';
   /** How often depends_on_past looks at the previous run (Temporal duration string). */
   dependsOnPastPoll?: string;
+  /** Overrides of sensors' poke_interval / timeout and of file settle times (duration strings). */
+  sensorPokeInterval?: string;
+  sensorTimeout?: string;
+  fileSettle?: string;
 }
 
 // ---- scheduling -------------------------------------------------------------------------------

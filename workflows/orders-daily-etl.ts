@@ -2,18 +2,31 @@
  * orders_daily_etl, ported from Airflow:
  *   extract >> check_data >> [transform >> load >> validate >> dbt_run | send_empty_alert]
  */
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { patched, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { OrdersDailyEtlInput, OrdersDailyEtlResult, RunSettings } from '../src/contracts';
 import { ordersDailyEtlDag as dag, type DefaultArgs } from '../src/dags';
 import { runDag } from './dag';
+import { fileSensor, type FileSensorSpec, type SensorOptions } from './sensors';
 
-const TASKS = ['extract', 'check_data', 'transform', 'load', 'validate', 'dbt_run', 'send_empty_alert'] as const;
+const TASKS = ['wait_for_file', 'extract', 'check_data', 'transform', 'load', 'validate', 'dbt_run', 'send_empty_alert'] as const;
+
+/** Airflow's FileSensor(filepath=".../orders_{{ ds }}.csv", poke_interval=300, timeout=3600, mode="reschedule"). */
+const ORDERS_FILE: FileSensorSpec = { pathTemplate: 'raw/orders_{{ ds }}.csv', settle: '5s' };
+const WAIT_FOR_FILE: SensorOptions = { mode: 'reschedule', pokeInterval: '300s', timeout: '3600s' };
 
 export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
-  return runDag(dag, input, TASKS, async ({ ds, settings, tasks }) => {
+  return runDag(dag, input, TASKS, async (run) => {
+    const { ds, settings, tasks } = run;
     const etl = etlTasks(dag.defaultArgs, settings);
+
+    // Runs started before wait_for_file existed replay without it.
+    if (patched('orders-wait-for-file')) {
+      await tasks.run('wait_for_file', () => fileSensor(ORDERS_FILE, WAIT_FOR_FILE, run), (r) => ({ checks: r.checks }));
+    } else {
+      tasks.skip('wait_for_file');
+    }
     const alerts = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3 } });
 
     // Each call carries a one-line summary that the Web UI shows in the run's history.

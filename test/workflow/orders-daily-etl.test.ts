@@ -53,6 +53,8 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
     validate: record('validate', () => ({ checksPassed: 5 })),
     dbtRun: record('dbtRun', () => ({ models: [{ model: 'stg_orders', status: 'success', executionTimeSeconds: 0.1 }, { model: 'daily_revenue', status: 'success', executionTimeSeconds: 0.2 }] })),
     sendAlert: record('sendAlert', () => ({ delivered: 'logged' as const })),
+    checkFile: record('checkFile', () => ({ found: true })),
+    pokeFile: record('pokeFile', () => ({ found: true, timedOut: false, checks: 1 })),
     // Bookkeeping works for real against the test server: the slot keeper runs on this test's queue.
     requestRunSlot: record('requestRunSlot', async (request: SlotRequest) => {
       await env.client.workflow.signalWithStart('dagRunSlots', {
@@ -89,6 +91,7 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
   assert.deepEqual(calls, [
     ['runSettings', undefined],
     ['requestRunSlot', { dagId: 'orders_daily_etl', capacity: 1, holder: { workflowId: 'orders_daily_etl-2024-01-15', runId: calls[1][1] && (calls[1][1] as SlotRequest).holder.runId, ds: '2024-01-15' } }],
+    ['checkFile', { path: 'raw/orders_2024-01-15.csv', settleSeconds: 5 }],
     ['extract', { ds: '2024-01-15' }],
     ['transform', { ds: '2024-01-15', rowCount: 100 }],
     ['load', { ds: '2024-01-15' }],
@@ -99,7 +102,7 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [100, 97, 3]);
   assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
   assert.deepEqual(states(result.tasks), {
-    extract: 'success', check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
+    wait_for_file: 'success', extract: 'success', check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
   });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 100 });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'check_data')?.output, { branch: 'transform' });
@@ -109,13 +112,13 @@ test('an empty extract branches to send_empty_alert and skips the rest', async (
   const calls: Calls = [];
   const activities = fakes(calls, { extract: async () => ({ rowCount: 0, file: 'f', bytes: 46, stagingTable: 't' }) });
   const result = await runDag(activities, { ds: '2024-01-16' }, 'orders_daily_etl-2024-01-16');
-  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'requestRunSlot', 'extract', 'sendAlert']);
-  const alert = calls[3][1] as AlertInput;
+  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'requestRunSlot', 'checkFile', 'extract', 'sendAlert']);
+  const alert = calls[4][1] as AlertInput;
   assert.equal(alert.subject, '[orders_daily_etl] no orders for 2024-01-16');
   assert.deepEqual(alert.to, ['alerts@company.com']);
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(states(result.tasks), {
-    extract: 'success', check_data: 'success', transform: 'skipped', load: 'skipped', validate: 'skipped', dbt_run: 'skipped', send_empty_alert: 'success',
+    wait_for_file: 'success', extract: 'success', check_data: 'success', transform: 'skipped', load: 'skipped', validate: 'skipped', dbt_run: 'skipped', send_empty_alert: 'success',
   });
 });
 

@@ -1,0 +1,96 @@
+/**
+ * Sensor checks: one look at the world, answering found or not yet. "Not yet" is a normal
+ * result, not an error, so waiting never fills logs or histories with failures.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Config } from '../src/config';
+
+export interface FileCheckInput {
+  /** Relative to the data directory (rendered from its template by the workflow). */
+  path: string;
+  /** The file counts as complete once unmodified this long. */
+  settleSeconds: number;
+  /** Also require a marker file beside it (e.g. `_SUCCESS`). */
+  successMarker?: string;
+}
+
+export interface SensorCheckResult {
+  found: boolean;
+  /** Why not yet (shown in the task table). */
+  reason?: string;
+  /** When a second look makes sense sooner than the poke interval (a file still settling). */
+  recheckAfterMs?: number;
+}
+
+export interface SensorDeps {
+  config: Pick<Config, 'dataDir'>;
+}
+
+export function createSensorActivities({ config }: SensorDeps) {
+  const root = path.resolve(config.dataDir) + path.sep;
+  const resolve = (relative: string) => {
+    const file = path.resolve(root, relative);
+    if (!file.startsWith(root)) throw ApplicationFailure.nonRetryable(`path ${relative} leaves the data directory ${root}`, 'InvalidPath');
+    return file;
+  };
+
+  async function checkFile({ path: relative, settleSeconds, successMarker }: FileCheckInput): Promise<SensorCheckResult> {
+    const file = resolve(relative);
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) return { found: false, reason: `${relative} does not exist yet` };
+    if (successMarker) {
+      const marker = await stat(path.join(path.dirname(file), successMarker)).catch(() => undefined);
+      if (!marker) return { found: false, reason: `no ${successMarker} beside ${relative} yet` };
+    }
+    const ageMs = Date.now() - info.mtimeMs;
+    if (ageMs < settleSeconds * 1000) {
+      // Still being written, or just finished: look again once it has been still for the settle time.
+      return { found: false, reason: `${relative} changed ${Math.round(ageMs / 1000)}s ago (settles after ${settleSeconds}s)`, recheckAfterMs: settleSeconds * 1000 - ageMs + 100 };
+    }
+    return { found: true };
+  }
+
+  return { checkFile, pokeFile: createPokeActivity(checkFile) };
+}
+
+export interface PokeInput {
+  file: FileCheckInput;
+  pokeIntervalMs: number;
+  timeoutMs: number;
+}
+
+export interface PokeResult extends SensorCheckResult {
+  timedOut: boolean;
+  checks: number;
+}
+
+/**
+ * Poke mode: one long activity that checks, heartbeats and sleeps, holding its worker slot.
+ * After a worker crash the retried attempt resumes from the heartbeat: the time-out still
+ * counts from the first check, as Airflow's does.
+ */
+export function createPokeActivity(checkFile: (input: FileCheckInput) => Promise<SensorCheckResult>) {
+  return async function pokeFile({ file, pokeIntervalMs, timeoutMs }: PokeInput): Promise<PokeResult> {
+    const ctx = Context.current();
+    const resumed = ctx.info.heartbeatDetails as { firstCheckAt: number; checks: number } | undefined;
+    const firstCheckAt = resumed?.firstCheckAt ?? Date.now();
+    let checks = resumed?.checks ?? 0;
+    for (;;) {
+      const result = await checkFile(file);
+      checks++;
+      ctx.heartbeat({ firstCheckAt, checks });
+      if (result.found) return { ...result, timedOut: false, checks };
+      const waited = Date.now() - firstCheckAt;
+      if (waited >= timeoutMs) return { ...result, timedOut: true, checks };
+      const wait = Math.min(result.recheckAfterMs ?? pokeIntervalMs, pokeIntervalMs, timeoutMs - waited);
+      const until = Date.now() + wait;
+      while (Date.now() < until) {
+        await ctx.sleep(Math.min(5_000, until - Date.now())); // rejects when the activity is cancelled
+        ctx.heartbeat({ firstCheckAt, checks });
+      }
+    }
+  };
+}
