@@ -54,9 +54,9 @@ test('a failed run sends one mail to the DAG owners, naming the task and the err
   const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
   await assert.rejects(waitForRun(client, run));
   await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(subjects(), [`[orders_daily_etl] ${ds} failed at extract`]);
+  assert.deepEqual(subjects(), [`[orders_daily_etl] ${ds} failed at wait_for_file`]);
   assert.deepEqual(mails[0].to, ['alerts@company.com']);
-  assert.match(mails[0].data, new RegExp(`task extract failed: input file not found: .*orders_${ds}\\.csv`));
+  assert.match(mails[0].data, new RegExp(`task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet`));
   assert.match(mails[0].data, new RegExp(`Web UI: http://localhost:8233/namespaces/baton-test/workflows/orders_daily_etl-${ds}/`));
 });
 

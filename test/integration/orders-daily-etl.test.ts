@@ -85,7 +85,7 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [10_000, seed.expectedLoaded, 137]);
   assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
   assert.deepEqual(await partition(ds), expectedPartition(seed));
-  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v2.json');
+  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v3.json');
 
   // A rerun of the same ds (the client path, as the CLI and npm start take) replaces, never appends.
   const rerun = await triggerRun(client, config, ordersDailyEtlDag, ds);
@@ -103,24 +103,25 @@ test('a header-only file takes the empty branch and ends with skips', async () =
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(
     result.tasks.map((t) => `${t.taskId}:${t.state}`),
-    ['extract:success', 'check_data:success', 'transform:skipped', 'load:skipped', 'validate:skipped', 'dbt_run:skipped', 'send_empty_alert:success'],
+    ['wait_for_file:success', 'extract:success', 'check_data:success', 'transform:skipped', 'load:skipped', 'validate:skipped', 'dbt_run:skipped', 'send_empty_alert:success'],
   );
   assert.match(worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
-  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v2.json');
+  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v3.json');
 });
 
-test('a missing file fails the run at once, naming the file; the tasks table shows where', async () => {
+test('a file that never comes times wait_for_file out, naming the file; the tasks table shows where', async () => {
   const ds = '2031-03-03';
   const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
   const started = Date.now();
   await assert.rejects(waitForRun(client, run), (err: unknown) => {
     assert.ok(err instanceof WorkflowFailedError);
-    assert.equal(err.cause?.message, `task extract failed: input file not found: ${rawFile(ds)} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`);
+    // The test runner shortens the sensor to poke every 1 s and time out after 3 s.
+    assert.match(err.cause?.message ?? '', new RegExp(`^task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet$`));
     return true;
   });
   assert.ok(Date.now() - started < 30_000, 'non-retryable: no retry delay');
   const tasks = await client.workflow.getHandle(run.workflowId, run.runId).query<{ taskId: string; state: string }[]>('tasks');
-  assert.deepEqual(tasks.map((t) => `${t.taskId}:${t.state}`).slice(0, 3), ['extract:failed', 'check_data:upstream_failed', 'transform:upstream_failed']);
+  assert.deepEqual(tasks.map((t) => `${t.taskId}:${t.state}`).slice(0, 3), ['wait_for_file:failed', 'extract:upstream_failed', 'check_data:upstream_failed']);
 });
 
 test('an invalid ds from the Temporal CLI fails before any task, naming the value', async () => {

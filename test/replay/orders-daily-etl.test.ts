@@ -31,8 +31,9 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap) {
   return results;
 }
 
-test('the saved histories are there: the happy path and the empty branch', () => {
-  assert.deepEqual(histories.map((h) => h.workflowId), ['ordersDailyEtl-empty-v2.json', 'ordersDailyEtl-happy-v2.json']);
+test('the saved histories are there: the happy path and the empty branch, from before and after wait_for_file', () => {
+  // v2 runs had no wait_for_file: they replay through patched('orders-wait-for-file').
+  assert.deepEqual(histories.map((h) => h.workflowId), ['ordersDailyEtl-empty-v2.json', 'ordersDailyEtl-empty-v3.json', 'ordersDailyEtl-happy-v2.json', 'ordersDailyEtl-happy-v3.json']);
 });
 
 test('every saved history replays against the current workflow code', async () => {
@@ -44,7 +45,7 @@ test('every saved history replays against the current workflow code', async () =
 test('a task added without patched() is a DeterminismViolationError', async () => {
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./incompatible'), ...workflowBundlerOptions, logger });
   const results = await replayAll(bundle);
-  assert.equal(results.length, 2);
+  assert.equal(results.length, 4);
   for (const result of results) {
     assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${String(result.error)}`);
   }
