@@ -3,7 +3,7 @@
  * loopback: one mail per failed run (after its retries), one for an empty day.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -62,6 +62,7 @@ test('a failed run sends one mail to the DAG owners, naming the task and the err
 
 test('an empty day mails send_empty_alert', async () => {
   const ds = addDays(base, 1);
+  await mkdir(path.join(config.dataDir, 'raw'), { recursive: true });
   await writeFile(path.join(config.dataDir, 'raw', `orders_${ds}.csv`), 'order_id,customer_id,order_date,amount,status\n');
   const before = mails.length;
   const result = await waitForRun(client, await triggerRun(client, config, ordersDailyEtlDag, ds));

@@ -4,7 +4,7 @@
  * With BATON_RECORD_HISTORIES=1 it saves the histories the replay tier replays.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
@@ -97,6 +97,7 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
 
 test('a header-only file takes the empty branch and ends with skips', async () => {
   const ds = '2031-03-02';
+  await mkdir(path.dirname(rawFile(ds)), { recursive: true });
   await writeFile(rawFile(ds), 'order_id,customer_id,order_date,amount,status\n');
   const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
   const result = await waitForRun(client, run);
