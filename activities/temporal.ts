@@ -5,7 +5,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { Signals, slotsWorkflowId, TASK_QUEUE, WorkflowTypes, type RunStatus, type RunStatusInput, type RunStatusResult, type SlotRequest } from '../src/contracts';
+import { Signals, slotsWorkflowId, TASK_QUEUE, toRunStatus, WorkflowTypes, type RunStatus, type RunStatusInput, type RunStatusResult, type SlotRequest } from '../src/contracts';
 
 export interface TemporalDeps {
   client: Client;
@@ -30,9 +30,7 @@ export function createTemporalActivities({ client }: TemporalDeps) {
     await Promise.all(
       workflowIds.map(async (workflowId) => {
         try {
-          const description = await client.workflow.getHandle(workflowId).describe();
-          const name = description.status.name;
-          statuses[workflowId] = name === 'PAUSED' ? 'RUNNING' : name === 'UNSPECIFIED' ? 'UNKNOWN' : name;
+          statuses[workflowId] = toRunStatus((await client.workflow.getHandle(workflowId).describe()).status.name);
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) statuses[workflowId] = 'NOT_FOUND';
           else throw err;

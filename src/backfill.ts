@@ -2,8 +2,8 @@
  * Backfills from the client side: plan the dates, start (or re-attach to) the durable
  * backfill workflow, and follow its progress.
  */
-import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import { backfillWorkflowId, Queries, TASK_QUEUE, WorkflowTypes, type BackfillInput, type BackfillProgress, type RerunPolicy, type RunStatus } from './contracts';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { backfillRuns, backfillWorkflowId, Queries, TASK_QUEUE, toRunStatus, WorkflowTypes, type BackfillInput, type BackfillProgress, type RerunPolicy, type RunStatus } from './contracts';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { logicalDatesBetween } from './timetable';
@@ -38,14 +38,11 @@ export async function dryRun(client: Client, dag: DagDefinition, dates: string[]
   for (const ds of dates) {
     let status: RunStatus = 'NOT_FOUND';
     try {
-      const name = (await client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds)).describe()).status.name;
-      status = name === 'PAUSED' ? 'RUNNING' : name === 'UNSPECIFIED' ? 'UNKNOWN' : name;
-    } catch {
-      status = 'NOT_FOUND';
+      status = toRunStatus((await client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds)).describe()).status.name);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
-    const failed = ['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(status);
-    const run = status === 'NOT_FOUND' || (status === 'COMPLETED' && rerun === 'all') || (failed && rerun !== 'none');
-    rows.push({ ds, status, action: run ? 'run' : 'skip' });
+    rows.push({ ds, status, action: backfillRuns(status, rerun) ? 'run' : 'skip' });
   }
   return rows;
 }

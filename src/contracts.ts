@@ -168,6 +168,21 @@ export interface RunSettings {
 
 export type RunStatus = 'NOT_FOUND' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW' | 'UNKNOWN';
 
+/** The states in which a run ended without succeeding. */
+export const UNSUCCESSFUL: readonly RunStatus[] = ['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'];
+
+/** A Temporal execution status name as a RunStatus (a paused run is still running). */
+export function toRunStatus(name: string): RunStatus {
+  if (name === 'PAUSED') return 'RUNNING';
+  if (name === 'UNSPECIFIED') return 'UNKNOWN';
+  return name as RunStatus;
+}
+
+/** Airflow 3's reprocess behaviour: whether a backfill runs a date whose latest run is in `status`. */
+export function backfillRuns(status: RunStatus, rerun: RerunPolicy): boolean {
+  return status === 'NOT_FOUND' || (status === 'COMPLETED' && rerun === 'all') || (UNSUCCESSFUL.includes(status) && rerun !== 'none');
+}
+
 export interface RunRef {
   workflowId: string;
   runId: string;

@@ -16,7 +16,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { Queries, type BackfillInput, type BackfillProgress, type RunStatus } from '../src/contracts';
+import { backfillRuns, Queries, type BackfillInput, type BackfillProgress } from '../src/contracts';
 import { dagRunWorkflowId } from '../src/dags';
 
 export const progressQuery = defineQuery<BackfillProgress>(Queries.progress);
@@ -27,8 +27,6 @@ const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', re
 const DATES_PER_RUN = 250;
 
 type DagRunWorkflow = (input: { ds: string }) => Promise<unknown>;
-
-const FAILED: RunStatus[] = ['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'];
 
 export async function dagBackfill(input: BackfillInput): Promise<BackfillProgress> {
   const progress: BackfillProgress = input.progress ?? {
@@ -57,12 +55,7 @@ export async function dagBackfill(input: BackfillInput): Promise<BackfillProgres
     const ds = input.dates[cursor];
     const workflowId = dagRunWorkflowId(input.dagId, ds);
     const { statuses } = await bookkeeping.runStatuses({ workflowIds: [workflowId] });
-    const status = statuses[workflowId];
-    const rerun =
-      status === 'NOT_FOUND' ||
-      (status === 'COMPLETED' && input.rerun === 'all') ||
-      (FAILED.includes(status) && input.rerun !== 'none');
-    if (!rerun) {
+    if (!backfillRuns(statuses[workflowId], input.rerun)) {
       // A date that already ran (or runs now) is not run twice; none/failed keep what succeeded.
       settle(ds, 'skipped');
       continue;

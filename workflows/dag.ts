@@ -28,6 +28,7 @@ import {
   SearchAttributeNames,
   Signals,
   slotsWorkflowId,
+  UNSUCCESSFUL,
   type DagRunConf,
   type DagRunInput,
   type RunRef,
@@ -226,7 +227,7 @@ async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSetti
     const { statuses } = await bookkeeping.runStatuses.executeWithOptions({ summary: `depends_on_past: is ${workflowId} done?` }, [{ workflowIds: [workflowId] }]);
     const status = statuses[workflowId];
     if (status === 'COMPLETED') return;
-    if (['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(status)) {
+    if (UNSUCCESSFUL.includes(status)) {
       throw ApplicationFailure.nonRetryable(
         `${dag.dagId} ${ds}: depends_on_past: the previous run ${workflowId} ${status.toLowerCase().replace('_', ' ')}; rerun ${previous} first`,
         'DependsOnPast',

@@ -4,50 +4,34 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { SMTPServer } from 'smtp-server';
 import { connectClient } from '../../src/client';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun } from '../../src/runs';
-import { startWorkerProcess, testConfig, type RunningWorker } from '../support';
+import { startSmtpServer, startWorkerProcess, testConfig, type RunningWorker } from '../support';
 
 const config = testConfig();
-const mails: Array<{ to: string[]; data: string }> = [];
-let server: SMTPServer;
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let worker: RunningWorker;
 let client: Client;
 // Dates of their own on every run, so that no earlier run of the same day interferes.
 const base = addDays('2050-01-01', (Math.floor(Date.now() / 1000) % 5000) * 3);
 
 before(async () => {
-  server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let data = '';
-      stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), data: data.replace(/=\r\n/g, '') });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  worker = await startWorkerProcess({ ...process.env, SMTP_URL: `smtp://127.0.0.1:${port}` });
+  smtp = await startSmtpServer();
+  worker = await startWorkerProcess({ ...process.env, SMTP_URL: `smtp://127.0.0.1:${smtp.port}` });
   client = await connectClient(config);
 });
 after(async () => {
   await worker?.stop();
   await client?.connection.close();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await smtp?.close();
 });
 
-const subjects = () => mails.map((m) => /^Subject: (.*)$/m.exec(m.data)?.[1]);
+const subjects = () => smtp.mails.map((m) => /^Subject: (.*)$/m.exec(m.data)?.[1]);
 
 test('a failed run sends one mail to the DAG owners, naming the task and the error', async () => {
   const ds = base;
@@ -55,16 +39,16 @@ test('a failed run sends one mail to the DAG owners, naming the task and the err
   await assert.rejects(waitForRun(client, run));
   await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(subjects(), [`[orders_daily_etl] ${ds} failed at wait_for_file`]);
-  assert.deepEqual(mails[0].to, ['alerts@company.com']);
-  assert.match(mails[0].data, new RegExp(`task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet`));
-  assert.match(mails[0].data, new RegExp(`Web UI: http://localhost:8233/namespaces/baton-test/workflows/orders_daily_etl-${ds}/`));
+  assert.deepEqual(smtp.mails[0].to, ['alerts@company.com']);
+  assert.match(smtp.mails[0].data, new RegExp(`task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet`));
+  assert.match(smtp.mails[0].data, new RegExp(`Web UI: http://localhost:8233/namespaces/baton-test/workflows/orders_daily_etl-${ds}/`));
 });
 
 test('an empty day mails send_empty_alert', async () => {
   const ds = addDays(base, 1);
   await mkdir(path.join(config.dataDir, 'raw'), { recursive: true });
   await writeFile(path.join(config.dataDir, 'raw', `orders_${ds}.csv`), 'order_id,customer_id,order_date,amount,status\n');
-  const before = mails.length;
+  const before = smtp.mails.length;
   const result = await waitForRun(client, await triggerRun(client, config, ordersDailyEtlDag, ds));
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(subjects().slice(before), [`[orders_daily_etl] no orders for ${ds}`]);
