@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { Pool } from 'pg';
 import type { Config } from '../src/config';
 
 export interface FileCheckInput {
@@ -26,10 +27,11 @@ export interface SensorCheckResult {
 }
 
 export interface SensorDeps {
-  config: Pick<Config, 'dataDir'>;
+  config: Pick<Config, 'dataDir' | 'connections'>;
+  pool: Pool;
 }
 
-export function createSensorActivities({ config }: SensorDeps) {
+export function createSensorActivities({ config, pool }: SensorDeps) {
   const root = path.resolve(config.dataDir) + path.sep;
   const resolve = (relative: string) => {
     const file = path.resolve(root, relative);
@@ -53,7 +55,7 @@ export function createSensorActivities({ config }: SensorDeps) {
     return { found: true };
   }
 
-  return { checkFile, pokeFile: createPokeActivity(checkFile) };
+  return { checkFile, pokeFile: createPokeActivity(checkFile), checkSql: createSqlCheck(pool, config.connections) };
 }
 
 export interface PokeInput {
@@ -92,5 +94,42 @@ export function createPokeActivity(checkFile: (input: FileCheckInput) => Promise
         ctx.heartbeat({ firstCheckAt, checks });
       }
     }
+  };
+}
+
+export interface SqlCheckInput {
+  /** Airflow's conn_id; `warehouse` (the default) is DATABASE_URL. */
+  connId?: string;
+  /** Parameterized statement and its values (see parameterizeSql). */
+  text: string;
+  params: string[];
+}
+
+/**
+ * SqlSensor's check: found when the first cell of the first row is truthy and not zero.
+ * A SQL error is not "not yet": it fails the sensor at once with Postgres's own message.
+ */
+export function createSqlCheck(warehouse: Pool, connections: Record<string, string>) {
+  const pools = new Map<string, Pool>();
+  const poolFor = (connId: string) => {
+    if (connId === 'warehouse') return warehouse;
+    const url = connections[connId];
+    if (!url) throw ApplicationFailure.nonRetryable(`unknown connection ${JSON.stringify(connId)}: set BATON_CONN_${connId.toUpperCase()} to its URL`, 'UnknownConnection');
+    let pool = pools.get(connId);
+    if (!pool) pools.set(connId, (pool = new Pool({ connectionString: url, max: 2 })));
+    return pool;
+  };
+  return async function checkSql({ connId = 'warehouse', text, params }: SqlCheckInput): Promise<SensorCheckResult> {
+    let rows: unknown[][];
+    try {
+      ({ rows } = await poolFor(connId).query({ text, values: params, rowMode: 'array' }));
+    } catch (err) {
+      const e = err as { code?: string; message: string };
+      if (e.code && /^(42|22)/.test(e.code)) throw ApplicationFailure.nonRetryable(`SqlSensor on ${connId}: ${e.message}`, 'SqlSensorError');
+      throw err;
+    }
+    const cell = rows[0]?.[0];
+    const found = Boolean(cell) && cell !== '0' && Number(cell) !== 0;
+    return found ? { found: true } : { found: false, reason: `${connId}: the query returned ${rows.length ? JSON.stringify(cell) : 'no rows'}` };
   };
 }

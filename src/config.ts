@@ -53,6 +53,8 @@ export interface Config {
   sensors: { pokeInterval?: string; timeout?: string; fileSettle?: string };
   webUiUrl: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Airflow's connections: `BATON_CONN_<ID>` URLs by lower-case conn_id (e.g. postgres_prod). Secrets. */
+  connections: Record<string, string>;
   /** Where alerts are mailed; without it they are logged. A secret: it may hold a password. */
   mail: { smtpUrl?: string; from: string };
   /** Set by `npm start`: the worker writes its pid here once it polls, whatever the log level. */
@@ -121,6 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     workerReadyFile: e.BATON_WORKER_READY_FILE,
     mail: { smtpUrl: e.SMTP_URL, from: e.BATON_MAIL_FROM },
+    connections: Object.fromEntries(
+      Object.entries(env)
+        .filter(([key, value]) => /^BATON_CONN_[A-Z0-9_]+$/.test(key) && value)
+        .map(([key, value]) => [key.slice('BATON_CONN_'.length).toLowerCase(), value as string]),
+    ),
   };
 }
 

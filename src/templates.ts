@@ -36,3 +36,18 @@ export function renderDataPath(template: string, values: Record<string, string>)
   }
   return rendered;
 }
+
+/**
+ * An Airflow-templated SQL statement as a parameterized one: each `{{ name }}` (quoted as
+ * `'{{ ds }}'` or not) becomes a bound parameter `$n`, never text spliced into the SQL.
+ */
+export function parameterizeSql(sql: string, values: Record<string, string>): { text: string; params: string[] } {
+  const params: string[] = [];
+  const text = sql.replace(/'?\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}'?/g, (_, name: string) => {
+    if (!(name in values)) throw new TemplateError(`unknown placeholder {{ ${name} }} in the SQL; known: ${Object.keys(values).join(', ')}`);
+    params.push(values[name]);
+    return `$${params.length}`;
+  });
+  if (/\{\{|\}\}/.test(text)) throw new TemplateError('malformed placeholder in the SQL');
+  return { text, params };
+}

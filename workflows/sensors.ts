@@ -12,9 +12,9 @@
 import { ApplicationFailure, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import type { FileCheckInput, SensorCheckResult } from '../activities/sensors';
+import type { FileCheckInput, SensorCheckResult, SqlCheckInput } from '../activities/sensors';
 import type { RunSettings } from '../src/contracts';
-import { renderDataPath, templateValues } from '../src/templates';
+import { parameterizeSql, renderDataPath, templateValues } from '../src/templates';
 import type { DagRunContext } from './dag';
 
 export interface SensorOptions {
@@ -79,11 +79,40 @@ export async function fileSensor(spec: FileSensorSpec, options: SensorOptions, r
     return timedOut(options, timeoutMs, result.reason ?? 'not found', result.checks);
   }
 
+  return poll(options, pokeMs, timeoutMs, () =>
+    options.mode === 'deferrable' ? localChecks.checkFile(input) : checks.checkFile.executeWithOptions({ summary }, [input]),
+  );
+}
+
+export interface SqlSensorSpec {
+  /** Airflow's conn_id (BATON_CONN_<ID>); the warehouse by default. */
+  connId?: string;
+  /** Airflow-templated SQL; `'{{ ds }}'` becomes a bound parameter, never spliced text. */
+  sql: string;
+}
+
+/** Waits until the query's first cell is truthy and not zero (reschedule or deferrable mode). */
+export async function sqlSensor(spec: SqlSensorSpec, options: SensorOptions, run: Pick<DagRunContext, 'interval' | 'settings'>): Promise<SensorOutcome> {
+  let input: SqlCheckInput;
+  try {
+    input = { ...parameterizeSql(spec.sql, templateValues(run.interval)), ...(spec.connId ? { connId: spec.connId } : {}) };
+  } catch (err) {
+    throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidSensor');
+  }
+  if (options.mode === 'poke') throw ApplicationFailure.nonRetryable('SqlSensor runs in reschedule or deferrable mode', 'InvalidSensor');
+  const { pokeMs, timeoutMs } = timings(options, run.settings);
+  const summary = `sensor: wait for ${spec.connId ?? 'warehouse'} rows`;
+  return poll(options, pokeMs, timeoutMs, () =>
+    options.mode === 'deferrable' ? localChecks.checkSql(input) : checks.checkSql.executeWithOptions({ summary }, [input]),
+  );
+}
+
+/** Check, then wait on a workflow timer, until found or timed out (from the first check). */
+async function poll(options: SensorOptions, pokeMs: number, timeoutMs: number, check: () => Promise<SensorCheckResult>): Promise<SensorOutcome> {
   const firstCheckAt = Date.now();
   let interval = pokeMs;
   for (let n = 1; ; n++) {
-    const result: SensorCheckResult =
-      options.mode === 'deferrable' ? await localChecks.checkFile(input) : await checks.checkFile.executeWithOptions({ summary }, [input]);
+    const result = await check();
     if (result.found) return { found: true, checks: n };
     const waited = Date.now() - firstCheckAt;
     if (waited >= timeoutMs) return timedOut(options, timeoutMs, result.reason ?? 'not found', n);

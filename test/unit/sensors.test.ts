@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSensorActivities, type PokeResult, type SensorCheckResult } from '../../activities/sensors';
-import { tempDir } from '../support';
+import { parameterizeSql } from '../../src/templates';
+import { tempDir, testPool } from '../support';
+
+const pool = testPool();
+after(() => pool.end());
 
 test('checkFile: missing, settling, waiting for its marker, then found', async () => {
   const dataDir = await tempDir();
   await mkdir(path.join(dataDir, 'raw'));
-  const { checkFile } = createSensorActivities({ config: { dataDir } });
+  const { checkFile } = createSensorActivities({ config: { dataDir, connections: {} }, pool });
   const check = (settleSeconds: number, successMarker?: string): Promise<SensorCheckResult> =>
     new MockActivityEnvironment().run(checkFile, { path: 'raw/orders.csv', settleSeconds, ...(successMarker ? { successMarker } : {}) });
 
@@ -31,7 +35,7 @@ test('checkFile: missing, settling, waiting for its marker, then found', async (
 
 test('pokeFile resumes from its heartbeat: the time-out counts from the first check of the first attempt', async () => {
   const dataDir = await tempDir();
-  const { pokeFile } = createSensorActivities({ config: { dataDir } });
+  const { pokeFile } = createSensorActivities({ config: { dataDir, connections: {} }, pool });
   const firstCheckAt = Date.now() - 10_000; // an earlier attempt started checking 10 s ago
   const env = new MockActivityEnvironment({ heartbeatDetails: { firstCheckAt, checks: 7 } });
   const beats: unknown[] = [];
@@ -42,4 +46,26 @@ test('pokeFile resumes from its heartbeat: the time-out counts from the first ch
   assert.ok(Date.now() - started < 3_000, 'resumed the time-out instead of starting it again');
   assert.ok(result.checks > 7);
   assert.deepEqual(beats[0], { firstCheckAt, checks: 8 });
+});
+
+test('checkSql: the first cell decides; templates are bound parameters; SQL errors and unknown connections fail at once', async () => {
+  const { checkSql } = createSensorActivities({ config: { dataDir: '/nonexistent', connections: {} }, pool });
+  await pool.query('CREATE SCHEMA IF NOT EXISTS source');
+  await pool.query('CREATE TABLE IF NOT EXISTS source.sensor_test (date date NOT NULL)');
+  await pool.query("DELETE FROM source.sensor_test WHERE date = '2030-02-01'");
+  const { text, params } = parameterizeSql("SELECT COUNT(*) FROM source.sensor_test WHERE date = '{{ ds }}'", { ds: '2030-02-01' });
+  assert.equal(text, 'SELECT COUNT(*) FROM source.sensor_test WHERE date = $1');
+  assert.deepEqual(params, ['2030-02-01']);
+  const check = (input: { text: string; params: string[]; connId?: string }): Promise<SensorCheckResult> => new MockActivityEnvironment().run(checkSql, input);
+  assert.deepEqual(await check({ text, params }), { found: false, reason: 'warehouse: the query returned "0"' });
+  await pool.query("INSERT INTO source.sensor_test VALUES ('2030-02-01')");
+  assert.deepEqual(await check({ text, params }), { found: true });
+  assert.deepEqual(await check({ text: 'SELECT NULL', params: [] }), { found: false, reason: 'warehouse: the query returned null' });
+  await assert.rejects(check({ text: 'SELECT COUNT(*) FROM source.missing_table', params: [] }), {
+    message: 'SqlSensor on warehouse: relation "source.missing_table" does not exist',
+  });
+  await assert.rejects(check({ text, params, connId: 'postgres_prod' }), {
+    message: 'unknown connection "postgres_prod": set BATON_CONN_POSTGRES_PROD to its URL',
+  });
+  assert.throws(() => parameterizeSql("SELECT 1 WHERE x = '{{ dsx }}'", { ds: 'x' }), { message: 'unknown placeholder {{ dsx }} in the SQL; known: ds' });
 });

@@ -8,7 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
-import type { FileCheckInput, PokeInput, SensorCheckResult } from '../../activities/sensors';
+import type { FileCheckInput, PokeInput, SensorCheckResult, SqlCheckInput } from '../../activities/sensors';
 import { workflowBundlerOptions } from '../../src/worker';
 import type { SensorOptions } from '../../workflows/sensors';
 import { testServerPath } from '../support';
@@ -20,6 +20,7 @@ const taskQueue = 'sensor-tests';
 let answers: (n: number) => SensorCheckResult = () => ({ found: true });
 let checks: Array<{ input: FileCheckInput; at: number }> = [];
 let pokes: PokeInput[] = [];
+let sqlChecks: SqlCheckInput[] = [];
 
 const interval = { ds: '2024-01-15', dataIntervalStart: '2024-01-15T06:00:00.000Z', dataIntervalEnd: '2024-01-16T06:00:00.000Z' };
 const spec = { pathTemplate: 'raw/orders_{{ ds_nodash }}.csv', settle: '30s' };
@@ -37,6 +38,10 @@ before(async () => {
       checkFile: async (input: FileCheckInput) => {
         checks.push({ input, at: await env.currentTimeMs() });
         return answers(checks.length);
+      },
+      checkSql: async (input: SqlCheckInput) => {
+        sqlChecks.push(input);
+        return answers(sqlChecks.length);
       },
       pokeFile: async (input: PokeInput) => {
         pokes.push(input);
@@ -124,4 +129,16 @@ test('an unknown placeholder or a path out of the data directory fails before an
     });
     assert.equal(checks.length, 0);
   }
+});
+
+test("SqlSensor: the Airflow-templated query runs with ds bound as a parameter until it finds rows", async () => {
+  answers = (i) => (i < 3 ? { found: false, reason: 'warehouse: the query returned "0"' } : { found: true });
+  sqlChecks = [];
+  const result = await env.client.workflow.execute('sqlSensorProbe', {
+    taskQueue,
+    workflowId: `sql-probe-${++n}`,
+    args: [{ connId: 'postgres_prod', sql: "SELECT COUNT(*) FROM orders WHERE date = '{{ ds }}'" }, { ...reschedule, pokeInterval: '600s' }, interval],
+  });
+  assert.deepEqual(result, { found: true, checks: 3 });
+  assert.deepEqual(sqlChecks[0], { connId: 'postgres_prod', text: 'SELECT COUNT(*) FROM orders WHERE date = $1', params: ['2024-01-15'] });
 });
