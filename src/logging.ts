@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 export type { Logger } from 'pino';
 
 /** Keys whose values never reach a log line. */
-const REDACT = ['password', 'databaseUrl', 'DATABASE_URL', 'smtpUrl', 'SMTP_URL', '*.password', '*.databaseUrl', '*.smtpUrl', 'config.databaseUrl'];
+const REDACT = ['password', 'databaseUrl', 'DATABASE_URL', 'smtpUrl', 'SMTP_URL', 'connections', '*.connections', '*.password', '*.databaseUrl', '*.smtpUrl', 'config.databaseUrl'];
 
 export function createLogger(level: string, name = 'baton'): Logger {
   return pino({ name, level, redact: { paths: REDACT, censor: '***' } });
