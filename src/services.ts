@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from './config';
-import { TASK_QUEUE } from './contracts';
+import { SearchAttributeNames } from './contracts';
 
 const execFileAsync = promisify(execFile);
 
@@ -301,7 +301,11 @@ async function postgresIds(): Promise<[number, number]> {
 
 // ---- Temporal dev server -------------------------------------------------------------------
 
-export const SEARCH_ATTRIBUTES = { BatonDag: 'Keyword', BatonDs: 'Keyword', BatonTags: 'KeywordList' } as const;
+export const SEARCH_ATTRIBUTES = {
+  [SearchAttributeNames.dag]: 'Keyword',
+  [SearchAttributeNames.ds]: 'Keyword',
+  [SearchAttributeNames.tags]: 'KeywordList',
+} as const;
 
 export class LocalTemporal {
   readonly dir: string;
@@ -454,4 +458,3 @@ export class WorkerProcess {
   }
 }
 
-export { TASK_QUEUE };

@@ -139,7 +139,8 @@ export interface DagRunContext {
 
 const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
 const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
-const alerts = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3 } });
+/** Alert mails: a few quick tries, whatever the DAG's own retry policy. */
+export const alerts = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3 } });
 
 const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const batonDag = defineSearchAttributeKey(SearchAttributeNames.dag, SearchAttributeType.KEYWORD);

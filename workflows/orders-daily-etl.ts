@@ -7,7 +7,7 @@ import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { OrdersDailyEtlInput, OrdersDailyEtlResult, RunSettings } from '../src/contracts';
 import { ordersDailyEtlDag as dag, type DefaultArgs } from '../src/dags';
-import { runDag } from './dag';
+import { alerts, runDag } from './dag';
 import { fileSensor, type FileSensorSpec, type SensorOptions } from './sensors';
 
 const TASKS = ['wait_for_file', 'extract', 'check_data', 'transform', 'load', 'validate', 'dbt_run', 'send_empty_alert'] as const;
@@ -27,7 +27,6 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
     } else {
       tasks.skip('wait_for_file');
     }
-    const alerts = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3 } });
 
     // Each call carries a one-line summary that the Web UI shows in the run's history.
     const { rowCount } = await tasks.run('extract', () => etl.extract.executeWithOptions({ summary: `extract: COPY raw/orders_${ds}.csv into staging` }, [{ ds }]), (r) => ({ rowCount: r.rowCount }));
