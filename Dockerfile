@@ -35,9 +35,12 @@ RUN groupadd --system --gid 10001 baton \
  && mkdir -p /data /app/dbt/target /app/dbt/logs \
  && chown -R baton:baton /data /app/dbt
 
+# Prometheus metrics on every interface: the container's loopback is out of a scraper's reach.
 ENV BATON_DBT_BIN=/opt/baton/venv/bin/dbt \
     BATON_DATA_DIR=/data \
+    BATON_METRICS_HOST=0.0.0.0 \
     NODE_ENV=production
+EXPOSE 9464
 
 USER baton
 

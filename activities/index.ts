@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
+import { createConnections } from './connections';
 import { createDbtActivities } from './dbt';
 import { createMailActivities } from './mail';
 import { createNoopActivities } from './noop';
@@ -19,13 +20,14 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers, wired once with real clients. */
 export function createActivities(deps: ActivityDeps) {
+  const poolFor = createConnections(deps.pool, deps.config.connections);
   return {
-    ...createPostgresActivities(deps),
+    ...createPostgresActivities({ ...deps, poolFor }),
     ...createDbtActivities(deps),
     ...createMailActivities(deps),
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps),
-    ...createSensorActivities(deps),
+    ...createSensorActivities({ ...deps, poolFor }),
     ...createNoopActivities(),
   };
 }

@@ -6,28 +6,35 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
-import type {
-  ExtractResult,
-  LoadResult,
-  PartitionInput,
-  TransformInput,
-  TransformResult,
-  ValidateInput,
-  ValidateResult,
+import {
+  MetricNames,
+  type ExtractFromDbInput,
+  type ExtractResult,
+  type LoadResult,
+  type PartitionInput,
+  type TransformInput,
+  type TransformResult,
+  type ValidateInput,
+  type ValidateResult,
 } from '../src/contracts';
+import { dags } from '../src/dags';
 import { dsNodash, parseDs } from '../src/logical-date';
+import { createConnections, isStatementError, WAREHOUSE, type PoolFor } from './connections';
 import { checkHeader, NumberedCsvRecords, ORDERS_HEADER, ordersRawFile, readFirstLine } from './files';
 import { cancellationSignal, whileHeartbeating } from './heartbeat';
 
 export interface PostgresDeps {
   pool: Pool;
   logger: Logger;
-  config: Pick<Config, 'dataDir'>;
+  config: Pick<Config, 'dataDir' | 'connections'>;
+  /** The worker's shared connections (made from pool and config.connections when absent). */
+  poolFor?: PoolFor;
 }
 
 /** Staging tables of one logical date. Names come from a validated ds, never from input text. */
@@ -63,6 +70,11 @@ function activityDs(value: unknown): string {
   }
 }
 
+/** The DAG an activity runs for, from its workflow type: a bounded metric label, never the run's ds. */
+function dagIdOf(workflowType: string | undefined): string {
+  return dags.find((dag) => dag.workflowType === workflowType)?.dagId ?? workflowType ?? 'unknown';
+}
+
 /** Runs `work` on one pooled connection; cancels the running statement if the activity is cancelled. */
 async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -96,12 +108,22 @@ async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Pro
   }
 }
 
+/** A fresh staging table of one day's rows as text, each with its line (or row number) at the source. */
+async function createRawStaging(client: PoolClient, raw: string): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${raw}`);
+  await client.query(
+    `CREATE UNLOGGED TABLE ${raw} (
+       line integer NOT NULL, order_id text, customer_id text, order_date text, amount text,
+       status text, malformed_reason text, malformed_raw text)`,
+  );
+}
+
 async function count(client: PoolClient, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await client.query<{ n: string }>(sql, params);
   return Number(rows[0].n);
 }
 
-export function createPostgresActivities({ pool, logger, config }: PostgresDeps) {
+export function createPostgresActivities({ pool, logger, config, poolFor = createConnections(pool, config.connections) }: PostgresDeps) {
   /** Streams `<data dir>/raw/orders_<ds>.csv` into a fresh staging table with COPY. */
   async function extract({ ds: dsIn }: PartitionInput): Promise<ExtractResult> {
     const ds = activityDs(dsIn);
@@ -121,12 +143,7 @@ export function createPostgresActivities({ pool, logger, config }: PostgresDeps)
     const { raw } = stagingTables(ds);
     const records = new NumberedCsvRecords(ORDERS_HEADER.length);
     const rowCount = await withClient(pool, async (client) => {
-      await client.query(`DROP TABLE IF EXISTS ${raw}`);
-      await client.query(
-        `CREATE UNLOGGED TABLE ${raw} (
-           line integer NOT NULL, order_id text, customer_id text, order_date text, amount text,
-           status text, malformed_reason text, malformed_raw text)`,
-      );
+      await createRawStaging(client, raw);
       const copy = client.query(
         copyFrom(
           `COPY ${raw} (line, order_id, customer_id, order_date, amount, status, malformed_reason, malformed_raw)
@@ -142,6 +159,49 @@ export function createPostgresActivities({ pool, logger, config }: PostgresDeps)
     });
     logger.info({ ds, file, rowCount, malformed: records.stats.malformed }, 'extract: staged');
     return { rowCount, file, bytes: info.size, stagingTable: raw };
+  }
+
+  /**
+   * The database source: copies the ds rows of `source.orders` on a named connection into a
+   * fresh staging table, COPY out of the source streamed into COPY into the warehouse, from one
+   * read-only snapshot. A row's `line` is its position by order_id. Transform, load and
+   * validate then work as for the file.
+   */
+  async function extractFromDb({ ds: dsIn, connId = WAREHOUSE }: ExtractFromDbInput): Promise<ExtractResult> {
+    const ds = activityDs(dsIn);
+    const { raw } = stagingTables(ds);
+    const source = await poolFor(connId).connect();
+    let broken: Error | undefined;
+    try {
+      const rowCount = await withClient(pool, async (client) => {
+        await createRawStaging(client, raw);
+        await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        // COPY takes no bind parameters: ds goes in as a bound setting the query reads back.
+        await source.query("SELECT set_config('baton.ds', $1, true), set_config('datestyle', 'ISO', true)", [ds]);
+        const copyOut = source.query(
+          copyTo(
+            `COPY (SELECT row_number() OVER (ORDER BY order_id, customer_id, amount, status), order_id, customer_id, "date", amount, status
+                   FROM source.orders WHERE "date" = current_setting('baton.ds')::date) TO STDOUT WITH (FORMAT csv)`,
+          ),
+        );
+        const copyIn = client.query(copyFrom(`COPY ${raw} (line, order_id, customer_id, order_date, amount, status) FROM STDIN WITH (FORMAT csv)`));
+        let bytes = 0;
+        copyOut.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        await whileHeartbeating(pipeline(copyOut, copyIn, { signal: cancellationSignal() }), () => ({ bytes }));
+        await source.query('COMMIT');
+        return copyIn.rowCount;
+      });
+      logger.info({ ds, connId, rowCount }, 'extract_from_db: staged');
+      return { rowCount, file: `${connId}:source.orders`, bytes: 0, stagingTable: raw };
+    } catch (err) {
+      broken = err as Error;
+      if (isStatementError(err)) {
+        throw ApplicationFailure.nonRetryable(`extract_from_db on ${connId}: ${(err as Error).message} (Baton reads source.orders ("date" date, order_id, customer_id, amount, status))`, 'SourceQueryFailed');
+      }
+      throw err;
+    } finally {
+      source.release(broken);
+    }
   }
 
   /**
@@ -223,11 +283,14 @@ export function createPostgresActivities({ pool, logger, config }: PostgresDeps)
     );
   }
 
-  /** Replaces the ds partition of warehouse.orders and warehouse.orders_rejected in one transaction. */
+  /**
+   * Replaces the ds partition of warehouse.orders and warehouse.orders_rejected in one
+   * transaction, then counts the rows it committed (baton_rows_loaded, baton_rows_rejected).
+   */
   async function load({ ds: dsIn }: PartitionInput): Promise<LoadResult> {
     const ds = activityDs(dsIn);
     const t = stagingTables(ds);
-    return withClient(pool, (client) =>
+    const counts = await withClient(pool, (client) =>
       whileHeartbeating(
         inTransaction(client, async () => {
           // Two runs of the same ds (a rerun racing a retry) take turns here.
@@ -252,6 +315,11 @@ export function createPostgresActivities({ pool, logger, config }: PostgresDeps)
         }),
       ),
     );
+    const { metricMeter, info } = Context.current();
+    const tags = { dag_id: dagIdOf(info.workflowType) };
+    metricMeter.createCounter(MetricNames.rowsLoaded, 'rows', 'rows load wrote to the warehouse').add(counts.loadedRows, tags);
+    metricMeter.createCounter(MetricNames.rowsRejected, 'rows', 'rows load wrote to the rejects table').add(counts.rejectedRows, tags);
+    return counts;
   }
 
   /**
@@ -293,5 +361,5 @@ export function createPostgresActivities({ pool, logger, config }: PostgresDeps)
     });
   }
 
-  return { extract, transform, load, validate };
+  return { extract, extractFromDb, transform, load, validate };
 }

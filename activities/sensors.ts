@@ -6,8 +6,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { Config } from '../src/config';
+import { createConnections, isStatementError, type PoolFor } from './connections';
 
 export interface FileCheckInput {
   /** Relative to the data directory (rendered from its template by the workflow). */
@@ -29,9 +30,11 @@ export interface SensorCheckResult {
 export interface SensorDeps {
   config: Pick<Config, 'dataDir' | 'connections'>;
   pool: Pool;
+  /** The worker's shared connections (made from pool and config.connections when absent). */
+  poolFor?: PoolFor;
 }
 
-export function createSensorActivities({ config, pool }: SensorDeps) {
+export function createSensorActivities({ config, pool, poolFor }: SensorDeps) {
   const root = path.resolve(config.dataDir) + path.sep;
   const resolve = (relative: string) => {
     const file = path.resolve(root, relative);
@@ -55,7 +58,7 @@ export function createSensorActivities({ config, pool }: SensorDeps) {
     return { found: true };
   }
 
-  return { checkFile, pokeFile: createPokeActivity(checkFile), checkSql: createSqlCheck(pool, config.connections) };
+  return { checkFile, pokeFile: createPokeActivity(checkFile), checkSql: createSqlCheck(poolFor ?? createConnections(pool, config.connections)) };
 }
 
 export interface PokeInput {
@@ -80,6 +83,8 @@ export function createPokeActivity(checkFile: (input: FileCheckInput) => Promise
     const resumed = ctx.info.heartbeatDetails as { firstCheckAt: number; checks: number } | undefined;
     const firstCheckAt = resumed?.firstCheckAt ?? Date.now();
     let checks = resumed?.checks ?? 0;
+    // Beat well within the heartbeat time-out, however short, so a live poke is never taken for a dead one.
+    const beatEveryMs = Math.min(5_000, (ctx.info.heartbeatTimeoutMs || 10_000) / 2);
     for (;;) {
       const result = await checkFile(file);
       checks++;
@@ -90,7 +95,7 @@ export function createPokeActivity(checkFile: (input: FileCheckInput) => Promise
       const wait = Math.min(result.recheckAfterMs ?? pokeIntervalMs, pokeIntervalMs, timeoutMs - waited);
       const until = Date.now() + wait;
       while (Date.now() < until) {
-        await ctx.sleep(Math.min(5_000, until - Date.now())); // rejects when the activity is cancelled
+        await ctx.sleep(Math.min(beatEveryMs, until - Date.now())); // rejects when the activity is cancelled
         ctx.heartbeat({ firstCheckAt, checks });
       }
     }
@@ -109,23 +114,13 @@ export interface SqlCheckInput {
  * SqlSensor's check: found when the first cell of the first row is truthy and not zero.
  * A SQL error is not "not yet": it fails the sensor at once with Postgres's own message.
  */
-export function createSqlCheck(warehouse: Pool, connections: Record<string, string>) {
-  const pools = new Map<string, Pool>();
-  const poolFor = (connId: string) => {
-    if (connId === 'warehouse') return warehouse;
-    const url = connections[connId];
-    if (!url) throw ApplicationFailure.nonRetryable(`unknown connection ${JSON.stringify(connId)}: set BATON_CONN_${connId.toUpperCase()} to its URL`, 'UnknownConnection');
-    let pool = pools.get(connId);
-    if (!pool) pools.set(connId, (pool = new Pool({ connectionString: url, max: 2 })));
-    return pool;
-  };
+export function createSqlCheck(poolFor: PoolFor) {
   return async function checkSql({ connId = 'warehouse', text, params }: SqlCheckInput): Promise<SensorCheckResult> {
     let rows: unknown[][];
     try {
       ({ rows } = await poolFor(connId).query({ text, values: params, rowMode: 'array' }));
     } catch (err) {
-      const e = err as { code?: string; message: string };
-      if (e.code && /^(42|22)/.test(e.code)) throw ApplicationFailure.nonRetryable(`SqlSensor on ${connId}: ${e.message}`, 'SqlSensorError');
+      if (isStatementError(err)) throw ApplicationFailure.nonRetryable(`SqlSensor on ${connId}: ${(err as Error).message}`, 'SqlSensorError');
       throw err;
     }
     const cell = rows[0]?.[0];

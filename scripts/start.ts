@@ -3,13 +3,14 @@
  * and print its outcome and its Web UI address. Safe to run again at any time.
  */
 import path from 'node:path';
+import { Pool } from 'pg';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
 import { dags, ordersDailyEtlDag } from '../src/dags';
 import { startPlatform } from '../src/platform';
 import { describeResult, triggerRun, waitForRun } from '../src/runs';
 import { syncSchedules } from '../src/schedules';
-import { generateOrders } from '../src/seed';
+import { generateOrders, seedSourceOrders } from '../src/seed';
 import { WorkerProcess } from '../src/services';
 
 const SAMPLE = { ds: '2024-01-15', rows: 1000, badRate: 0.02, seed: 20240115 };
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
   const say = (line: string) => console.log(`baton: ${line}`);
   const settings = loadServiceSettings();
   const platform = await startPlatform(settings, say);
-  const workerEnv = { ...process.env, DATABASE_URL: platform.databaseUrl };
+  // The demo's source database (conn_id postgres_prod) is the warehouse's `source` schema unless set.
+  const workerEnv = { ...process.env, DATABASE_URL: platform.databaseUrl, BATON_CONN_POSTGRES_PROD: process.env.BATON_CONN_POSTGRES_PROD ?? platform.databaseUrl };
   const config = loadConfig(workerEnv);
   say(`Postgres ${settings.externalDatabaseUrl ? '(DATABASE_URL)' : `on 127.0.0.1:${settings.pgPort}`}, Temporal on ${config.temporal.address}`);
 
@@ -33,12 +35,18 @@ async function main(): Promise<void> {
 
     const sample = await generateOrders({ ...SAMPLE, file: path.join(config.dataDir, 'raw', `orders_${SAMPLE.ds}.csv`) });
     say(`sample file ${path.relative(process.cwd(), sample.file)}: ${sample.rows} rows, ${sample.badRows} bad`);
+    // The same day in the demo source database, for runs with { "source": "db" }.
+    const source = new Pool({ connectionString: workerEnv.BATON_CONN_POSTGRES_PROD, max: 1 });
+    const seeded = await seedSourceOrders(source, { ds: SAMPLE.ds, rows: SAMPLE.rows, badRate: SAMPLE.badRate }).finally(() => source.end());
+    say(`sample rows in source.orders (conn_id postgres_prod) for ${SAMPLE.ds}: ${seeded.rows} rows, ${seeded.badRows} bad`);
     const run = await triggerRun(client, config, ordersDailyEtlDag, SAMPLE.ds);
     say(`running ${run.workflowId} ...`);
     const result = await waitForRun(client, run);
     for (const line of describeResult(result)) console.log(line);
     console.log(`\nWeb UI: ${config.webUiUrl}`);
     console.log(`This run: ${run.url}`);
+    console.log(`\nFrom the database source instead of the file:`);
+    console.log(`  npx baton trigger orders_daily_etl ${SAMPLE.ds} --conf '{"source": "db"}'`);
   } finally {
     await client.connection.close();
   }

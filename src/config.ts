@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -8,6 +9,13 @@ export const projectRoot = path.resolve(__dirname, '..');
 const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 500ms, 30s, 5m or 1h');
+
+/** The worker's Prometheus port: 1024-65535, or `off` (or 0) to serve no metrics. */
+const metricsPort = z
+  .string()
+  .regex(/^(off|\d+)$/, 'a port from 1024 to 65535, or off')
+  .transform((v) => (v === 'off' ? 0 : Number(v)))
+  .refine((port) => port === 0 || (port >= 1024 && port <= 65535), 'a port from 1024 to 65535, or off');
 
 const EnvSchema = z.object({
   DATABASE_URL: z.string().url('a postgres:// URL').optional(),
@@ -29,6 +37,8 @@ const EnvSchema = z.object({
   BATON_WEB_UI: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_WORKER_READY_FILE: z.string().min(1).optional(),
+  BATON_METRICS_PORT: metricsPort.default(9464),
+  BATON_METRICS_HOST: z.string().refine((host) => isIP(host) !== 0, 'an IP address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
   BATON_MAIL_FROM: z.string().email().default('baton@localhost'),
 });
@@ -59,6 +69,8 @@ export interface Config {
   mail: { smtpUrl?: string; from: string };
   /** Set by `npm start`: the worker writes its pid here once it polls, whatever the log level. */
   workerReadyFile?: string;
+  /** Where the worker serves Prometheus metrics (`/metrics`); undefined when turned off. */
+  metrics?: { host: string; port: number };
 }
 
 export class ConfigError extends Error {
@@ -122,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webUiUrl: (e.BATON_WEB_UI ?? `http://localhost:${e.BATON_UI_PORT}`).replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
     workerReadyFile: e.BATON_WORKER_READY_FILE,
+    metrics: e.BATON_METRICS_PORT === 0 ? undefined : { host: e.BATON_METRICS_HOST, port: e.BATON_METRICS_PORT },
     mail: { smtpUrl: e.SMTP_URL, from: e.BATON_MAIL_FROM },
     connections: Object.fromEntries(
       Object.entries(env)

@@ -38,6 +38,23 @@ export const SearchAttributeNames = {
   tags: 'BatonTags',
 } as const;
 
+/**
+ * Baton's Prometheus metrics, served with Temporal's own on the worker's metrics port. Labels
+ * are bounded (dag_id, task_id, state): never a ds, a run id or a file name.
+ */
+export const MetricNames = {
+  /** Counter of DAG runs that ended, by dag_id and state (success, failed). */
+  dagRuns: 'baton_dag_runs',
+  /** Histogram of task durations in seconds, by dag_id, task_id and end state. */
+  taskDuration: 'baton_task_duration_seconds',
+  /** Counters of rows `load` wrote to the warehouse and to its rejects table, by dag_id. */
+  rowsLoaded: 'baton_rows_loaded',
+  rowsRejected: 'baton_rows_rejected',
+} as const;
+
+/** Task durations run from a second (check_data) to an hour (a sensor's timeout). */
+export const TASK_DURATION_BUCKETS_SECONDS = [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 1800, 3600];
+
 export const slotsWorkflowId = (dagId: string) => `baton-slots-${dagId}`;
 export const backfillWorkflowId = (dagId: string, from: string, to: string) => `baton-backfill-${dagId}-${from}-${to}`;
 
@@ -67,7 +84,14 @@ export interface TaskRecord {
 
 // ---- orders_daily_etl -------------------------------------------------------------------
 
-export type OrdersDailyEtlInput = DagRunInput;
+/** Where a run of orders_daily_etl reads the day's orders: the CSV file (default) or the source database. */
+export const ORDERS_SOURCES = ['file', 'db'] as const;
+export type OrdersSource = (typeof ORDERS_SOURCES)[number];
+
+export interface OrdersDailyEtlInput extends DagRunInput {
+  /** `db` waits for and extracts the day's rows of source.orders on conn_id postgres_prod. */
+  source?: OrdersSource;
+}
 
 export interface OrdersDailyEtlResult {
   dagId: string;
@@ -82,6 +106,12 @@ export interface OrdersDailyEtlResult {
 
 export interface PartitionInput {
   ds: string;
+}
+
+export interface ExtractFromDbInput {
+  ds: string;
+  /** Airflow's conn_id of the source database; the warehouse by default. */
+  connId?: string;
 }
 
 export interface ExtractResult {

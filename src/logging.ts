@@ -1,5 +1,6 @@
 import { DefaultLogger, LogLevel, Runtime, makeTelemetryFilterString, type LogMetadata } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
+import { MetricNames, TASK_DURATION_BUCKETS_SECONDS } from './contracts';
 
 export type { Logger } from 'pino';
 
@@ -20,22 +21,45 @@ const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>
 
 let installed = false;
 
+/** `host:port` for config.metrics, IPv6 hosts in brackets. */
+function bindAddress({ host, port }: { host: string; port: number }): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Where Prometheus scrapes the worker. */
+export function metricsUrl(metrics: { host: string; port: number }): string {
+  return `http://${bindAddress(metrics)}/metrics`;
+}
+
 /**
- * Routes the Temporal SDK's logs (worker, workflow and activity loggers, and Core) through
- * pino. Runtime.install may run once per process.
+ * Installs the Temporal Runtime, before any connection or worker exists: routes the SDK's
+ * logs (worker, workflow and activity loggers, and Core) through pino and, given `metrics`,
+ * serves Temporal's runtime metrics and Baton's own (MetricNames) for Prometheus on one port.
+ * Runtime.install may run once per process.
  */
-export function installRuntimeLogger(logger: Logger): void {
+export function installRuntimeLogger(logger: Logger, metrics?: { host: string; port: number }): void {
   if (installed) return;
-  installed = true;
   const level = (logger.level === 'silent' ? 'ERROR' : logger.level.toUpperCase()) as LogLevel;
   const sdkLevel: LogLevel = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].includes(level) ? level : 'INFO';
-  Runtime.install({
-    logger: new DefaultLogger(sdkLevel, (entry) => {
-      const meta: LogMetadata = entry.meta ?? {};
-      logger[pinoLevel[entry.level]](meta, entry.message);
-    }),
-    telemetryOptions: {
-      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-    },
-  });
+  const prometheus = metrics && {
+    bindAddress: bindAddress(metrics),
+    histogramBucketOverrides: { [MetricNames.taskDuration]: TASK_DURATION_BUCKETS_SECONDS },
+  };
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(sdkLevel, (entry) => {
+        const meta: LogMetadata = entry.meta ?? {};
+        logger[pinoLevel[entry.level]](meta, entry.message);
+      }),
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+        ...(prometheus && { metrics: { prometheus } }),
+      },
+    });
+  } catch (err) {
+    // Core binds the metrics port inside install; a port in use is the usual cause.
+    if (!prometheus) throw err;
+    throw new Error(`cannot serve metrics on ${prometheus.bindAddress}: ${(err as Error).message}; set BATON_METRICS_PORT to a free port, or off`);
+  }
+  installed = true;
 }

@@ -131,3 +131,58 @@ export async function generateOrders(options: SeedOptions): Promise<SeedSummary>
     expectedRevenue: money(revenueCents),
   };
 }
+
+// ---- The source database -------------------------------------------------------------------
+
+/** The source system's table that `{ source: "db" }` runs read (created by the demo seed, not by the worker). */
+export const SOURCE_ORDERS_DDL = `
+  CREATE SCHEMA IF NOT EXISTS source;
+  CREATE TABLE IF NOT EXISTS source.orders (
+    "date"       date NOT NULL,
+    order_id     bigint,
+    customer_id  bigint,
+    amount       numeric(12,2),
+    status       text
+  );
+  CREATE INDEX IF NOT EXISTS orders_date_idx ON source.orders ("date");`;
+
+export const SOURCE_BAD_ROW_KINDS = ['missing_order_id', 'negative_amount', 'duplicate_order_id', 'missing_status'] as const;
+
+export interface SourceSeedSummary {
+  ds: string;
+  rows: number;
+  badRows: number;
+  expectedLoaded: number;
+  expectedRejected: number;
+}
+
+/**
+ * Replaces the rows of one date in source.orders with `rows` generated rows, every k-th of
+ * them bad (a kind a typed table can hold: a null order_id or status, a negative amount, a
+ * duplicated order_id), the same on every run. Generated in SQL, where the rows live.
+ */
+export async function seedSourceOrders(db: Queryable, options: { ds: string; rows: number; badRate: number }): Promise<SourceSeedSummary> {
+  const ds = parseDs(options.ds);
+  if (!Number.isInteger(options.rows) || options.rows < 0 || options.rows > 100_000_000) throw new Error(`rows must be a whole number from 0 to 100000000, got ${options.rows}`);
+  if (!(options.badRate >= 0 && options.badRate <= 0.5)) throw new Error(`bad rate must be between 0 and 0.5, got ${options.badRate}`);
+  const every = options.badRate > 0 ? Math.floor(1 / options.badRate) : 0;
+  await db.query(SOURCE_ORDERS_DDL);
+  await db.query('DELETE FROM source.orders WHERE "date" = $1', [ds]);
+  await db.query(
+    `INSERT INTO source.orders ("date", order_id, customer_id, amount, status)
+     SELECT $1::date,
+            CASE kind WHEN 0 THEN NULL WHEN 2 THEN $4::bigint + i - 1 ELSE $4::bigint + i END,
+            1 + (i * 7919) % 5000,
+            CASE kind WHEN 1 THEN -1 ELSE 1 END * (1 + ((i * 37) % 49900) / 100.0),
+            CASE kind WHEN 3 THEN NULL ELSE (ARRAY['pending', 'shipped', 'delivered', 'cancelled'])[1 + i % 4] END
+     FROM (SELECT i, CASE WHEN i % NULLIF($3::integer, 0) = 0 THEN (i / $3::integer) % 4 END AS kind FROM generate_series(1, $2::integer) AS i) AS g`,
+    [ds, options.rows, every, Number(dsNodash(ds)) * 10_000_000],
+  );
+  const badRows = every > 0 ? Math.floor(options.rows / every) : 0;
+  return { ds, rows: options.rows, badRows, expectedLoaded: options.rows - badRows, expectedRejected: badRows };
+}
+
+/** What seedSourceOrders needs of a pg Pool or Client. */
+interface Queryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}

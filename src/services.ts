@@ -299,6 +299,23 @@ async function postgresIds(): Promise<[number, number]> {
   return [Number(uid.trim()), Number(gid.trim())];
 }
 
+// ---- Chromium (browser tests of the Web UI) ------------------------------------------------
+
+/** Debian's Chromium: the browser tests drive it with playwright-core, which downloads none. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/** Debian's Chromium, installed from Debian's packages when missing; returns its path. */
+export async function ensureChromium(report: Report): Promise<string> {
+  if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
+  if (!isRoot()) throw new Error(`Chromium is not installed (${CHROMIUM_PATH}), and the Web UI tests need it: run \`apt-get install chromium\` as root`);
+  report('installing Chromium from Debian packages (for the Web UI tests)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update', '-qq'], { env });
+  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env });
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`apt-get installed chromium but there is no ${CHROMIUM_PATH}`);
+  return CHROMIUM_PATH;
+}
+
 // ---- Temporal dev server -------------------------------------------------------------------
 
 export const SEARCH_ATTRIBUTES = {

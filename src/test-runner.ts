@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { projectRoot, type ServiceSettings } from './config';
 import { ensurePythonTools, startPlatform } from './platform';
-import type { Report } from './services';
+import { ensureChromium, type Report } from './services';
 
 export const TEST_NAMESPACE = 'baton-test';
 const TIERS = ['unit', 'workflow', 'replay', 'integration'];
@@ -27,6 +27,9 @@ function testFiles(filter?: string): string[] {
   });
 }
 
+/** Tests that drive the Web UI in a headless browser are named `web-ui*.test.ts`. */
+const isBrowserTest = (file: string) => path.basename(file).startsWith('web-ui');
+
 function runInherited(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: projectRoot, env, stdio: 'inherit' });
@@ -43,6 +46,9 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
   report('linting (eslint)');
   if ((await runInherited(bin('eslint'), ['.'], process.env)) !== 0) return 1;
 
+  const files = testFiles(filter);
+  // Installed only when a selected test needs it: Debian's Chromium is a large package.
+  const chromium = files.some(isBrowserTest) ? await ensureChromium(report) : undefined;
   const platform = await startPlatform(settings, report, [TEST_NAMESPACE]);
   try {
     let databaseUrl = platform.databaseUrl;
@@ -55,6 +61,8 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DATABASE_URL: databaseUrl,
+      // orders_daily_etl's source database (conn_id postgres_prod): source.orders beside the warehouse.
+      BATON_CONN_POSTGRES_PROD: databaseUrl,
       TEMPORAL_ADDRESS: settings.temporalAddress,
       TEMPORAL_NAMESPACE: TEST_NAMESPACE,
       BATON_DATA_DIR: dataDir,
@@ -64,12 +72,15 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
       BATON_SENSOR_POKE_INTERVAL: '1s',
       BATON_SENSOR_TIMEOUT: '3s',
       BATON_FILE_SETTLE: '0s',
+      // Test workers serve no metrics, so they never race each other (or `npm start`'s worker)
+      // for port 9464; the metrics test gives its worker a port of its own.
+      BATON_METRICS_PORT: 'off',
       BATON_VENV: settings.venv,
       BATON_TEST_SERVER: path.join(settings.venv, 'bin', 'temporal-test-server'),
       BATON_TEMPORAL_CLI: path.join(settings.venv, 'bin', 'temporal'),
+      ...(chromium ? { BATON_CHROMIUM: chromium } : {}),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
-    const files = testFiles(filter);
     report(`running ${files.length} test files`);
     return await runInherited(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...nodeTestArgs, ...files], env);
   } finally {

@@ -10,7 +10,7 @@ import { migrateWarehouse } from '../activities/postgres';
 import { connectClient } from './client';
 import { redactUrl, type Config } from './config';
 import { TASK_QUEUE } from './contracts';
-import { installRuntimeLogger, type Logger } from './logging';
+import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
 
 /**
  * How `workflows/` is bundled, everywhere a bundle is made (worker, replay tests).
@@ -23,12 +23,14 @@ export const workflowsPath = require.resolve('../workflows');
 
 export interface WorkerOptions {
   /** Bundle once and reuse (tests); by default the worker bundles `workflows/` itself. */
-  workflowBundle?: { code: string };
+  workflowBundle?: { code: string } | { codePath: string };
+  /** The task queue to poll; `etl` by default. */
+  taskQueue?: string;
   maxConcurrentActivityTaskExecutions?: number;
 }
 
 export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
-  installRuntimeLogger(logger);
+  installRuntimeLogger(logger, config.metrics);
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10, application_name: 'baton-worker' });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   await migrateWarehouse(pool);
@@ -37,14 +39,20 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: TASK_QUEUE,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
     activities: createActivities({ pool, logger, config, client }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 10,
   });
   if (!config.mail.smtpUrl) logger.warn('SMTP_URL is not set: alerts (email_on_failure, send_empty_alert) are written to this log instead of mailed');
   logger.info(
-    { taskQueue: TASK_QUEUE, namespace: config.temporal.namespace, temporal: config.temporal.address, database: redactUrl(config.databaseUrl) },
+    {
+      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      namespace: config.temporal.namespace,
+      temporal: config.temporal.address,
+      database: redactUrl(config.databaseUrl),
+      metrics: config.metrics ? metricsUrl(config.metrics) : 'off',
+    },
     'worker ready',
   );
   const close = async () => {

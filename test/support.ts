@@ -64,7 +64,10 @@ export async function startWorkerProcess(env: NodeJS.ProcessEnv = process.env): 
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      // A pending timer would hold the test file's process open for its full 20 s.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+      clearTimeout(timer);
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
@@ -142,4 +145,20 @@ export async function startSmtpServer(): Promise<{ port: number; mails: Received
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
   return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+import { chromium, type Browser } from 'playwright-core';
+
+/**
+ * Debian's Chromium (BATON_CHROMIUM, installed by `npm test` when a web-ui test is selected),
+ * headless, with a fresh profile. The background-networking flags keep it from calling out:
+ * on a closed network those connections fail, many at a time.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.BATON_CHROMIUM;
+  if (!executablePath) throw new Error('BATON_CHROMIUM is not set: run the tests with `npm test`');
+  return chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
 }

@@ -34,9 +34,11 @@ import {
   type RunRef,
   type RunSettings,
   type TaskRecord,
+  type TaskState,
 } from '../src/contracts';
 import { dagRunWorkflowId, type DagDefinition } from '../src/dags';
 import { parseDs } from '../src/logical-date';
+import { recordRun, recordTask } from './metrics';
 import { intervalForFireTime, intervalForLogicalDate, previousLogicalDate, type DataInterval } from '../src/timetable';
 
 export const tasksQuery = defineQuery<TaskRecord[]>(Queries.tasks);
@@ -48,12 +50,50 @@ export function rootMessage(err: unknown): string {
   return e?.message ?? String(err);
 }
 
+/** When a task runs, given its upstream tasks' states (Airflow's trigger rules). */
+export type TriggerRule = 'all_success' | 'none_failed_min_one_success';
+
+export interface TaskSpec {
+  taskId: string;
+  upstream?: readonly string[];
+  /** `all_success` by default. */
+  triggerRule?: TriggerRule;
+}
+
+/** `a >> b >> c`: each task downstream of the one before. */
+export function chain(...taskIds: string[]): TaskSpec[] {
+  return taskIds.map((taskId, i) => ({ taskId, upstream: i ? [taskIds[i - 1]] : [] }));
+}
+
+const DONE: readonly TaskState[] = ['success', 'failed', 'skipped', 'upstream_failed'];
+
+/** What a trigger rule decides from the upstream states: run, skip, upstream_failed, or not yet. */
+export function evaluateTriggerRule(rule: TriggerRule, upstream: readonly TaskState[]): 'run' | 'skipped' | 'upstream_failed' | 'wait' {
+  if (upstream.some((s) => s === 'failed' || s === 'upstream_failed')) return 'upstream_failed';
+  if (rule === 'all_success') {
+    if (upstream.some((s) => s === 'skipped')) return 'skipped';
+    return upstream.every((s) => s === 'success') ? 'run' : 'wait';
+  }
+  // none_failed_min_one_success: a join after a branch runs once every upstream is done and one succeeded.
+  if (!upstream.every((s) => DONE.includes(s))) return 'wait';
+  return upstream.some((s) => s === 'success') ? 'run' : 'skipped';
+}
+
 export class TaskTable {
   private readonly records = new Map<string, TaskRecord>();
+  private readonly specs = new Map<string, Required<TaskSpec>>();
 
-  /** Task ids in the DAG's order; all start `scheduled`. Registers the `tasks` query. */
-  constructor(taskIds: readonly string[]) {
-    for (const taskId of taskIds) this.records.set(taskId, { taskId, state: 'scheduled' });
+  /**
+   * Tasks in the DAG's order, with their upstream tasks and trigger rules; all start
+   * `scheduled`. A bare task id has no upstream. Registers the `tasks` query.
+   */
+  constructor(tasks: readonly (string | TaskSpec)[], private readonly dagId = '') {
+    for (const task of tasks) {
+      const spec = typeof task === 'string' ? { taskId: task } : task;
+      this.specs.set(spec.taskId, { taskId: spec.taskId, upstream: spec.upstream ?? [], triggerRule: spec.triggerRule ?? 'all_success' });
+      this.records.set(spec.taskId, { taskId: spec.taskId, state: 'scheduled' });
+    }
+    for (const spec of this.specs.values()) for (const up of spec.upstream) this.get(up);
     setHandler(tasksQuery, () => this.list());
     this.publish();
   }
@@ -61,7 +101,8 @@ export class TaskTable {
   /** The task table as the run's current details: what the Web UI shows on the run's page. */
   private publish(): void {
     const rows = this.list().map((t) => {
-      const output = t.error ? `error: ${t.error}` : Object.entries(t.output ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+      // An error goes in a code span, so the Web UI's markdown shows it as written (no curly quotes).
+      const output = t.error ? `error: \`${t.error.replace(/`/g, "'")}\`` : Object.entries(t.output ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
       const duration = t.durationMs === undefined ? '' : `${(t.durationMs / 1000).toFixed(1)}s`;
       return `| ${t.taskId} | ${t.state} | ${duration} | ${output.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`;
     });
@@ -69,24 +110,40 @@ export class TaskTable {
   }
 
   /**
-   * Runs one task. Its output summary is kept as the task's XCom; on failure the task is
-   * `failed`, every task still scheduled becomes `upstream_failed`, and the workflow fails
-   * with a message naming the task and the root cause.
+   * Runs one task once its trigger rule lets it. Its output summary is kept as the task's
+   * XCom. `skipWhen` turns a result into a skip (a soft-failed sensor), which skips what
+   * depends on it. On failure the task is `failed`, what depends on it `upstream_failed`,
+   * and the workflow fails with a message naming the task and the root cause.
    */
-  async run<T>(taskId: string, work: () => Promise<T>, output?: (result: T) => TaskRecord['output']): Promise<T> {
+  async run<T>(
+    taskId: string,
+    work: () => Promise<T>,
+    output?: (result: T) => TaskRecord['output'],
+    options: { skipWhen?: (result: T) => string | undefined } = {},
+  ): Promise<T> {
     const record = this.get(taskId);
+    const verdict = this.verdict(taskId);
+    if (record.state !== 'scheduled' || verdict !== 'run') {
+      const upstream = this.specs.get(taskId)!.upstream.map((u) => `${u}=${this.get(u).state}`).join(', ');
+      throw ApplicationFailure.nonRetryable(`task ${taskId} cannot run: it is ${record.state}, upstream ${upstream || 'none'}`, 'DagDefinitionError');
+    }
     record.state = 'running';
     record.startedAt = new Date().toISOString();
     const started = Date.now();
     this.publish();
     try {
       const result = await work();
-      record.state = 'success';
       if (output) record.output = output(result);
+      const skipReason = options.skipWhen?.(result);
+      record.state = skipReason === undefined ? 'success' : 'skipped';
+      if (skipReason !== undefined) record.output = { ...record.output, skipped: skipReason };
+      this.propagate();
       return result;
     } catch (err) {
       record.state = 'failed';
       record.error = rootMessage(err);
+      this.propagate();
+      // The run stops here: what was still waiting will not run.
       for (const other of this.records.values()) if (other.state === 'scheduled') other.state = 'upstream_failed';
       throw ApplicationFailure.create({
         message: `task ${taskId} failed: ${record.error}`,
@@ -96,14 +153,34 @@ export class TaskTable {
       });
     } finally {
       record.durationMs = Date.now() - started;
+      recordTask(this.dagId, taskId, record.state, record.durationMs);
       this.publish();
     }
   }
 
-  /** Marks tasks a branch did not choose, as Airflow's BranchPythonOperator does. */
+  /** Marks tasks a branch did not choose (Airflow's BranchPythonOperator); what depends only on them is skipped too. */
   skip(...taskIds: string[]): void {
     for (const taskId of taskIds) this.get(taskId).state = 'skipped';
+    this.propagate();
     this.publish();
+  }
+
+  /** Takes out a task this run's version of the DAG does not have (a run started before it was added). */
+  remove(taskId: string): void {
+    this.get(taskId);
+    this.records.delete(taskId);
+    this.specs.delete(taskId);
+    for (const spec of this.specs.values()) spec.upstream = spec.upstream.filter((u) => u !== taskId);
+    this.publish();
+  }
+
+  /** Whether a task's trigger rule lets it run now. */
+  ready(taskId: string): boolean {
+    return this.get(taskId).state === 'scheduled' && this.verdict(taskId) === 'run';
+  }
+
+  state(taskId: string): TaskState {
+    return this.get(taskId).state;
   }
 
   failedTask(): TaskRecord | undefined {
@@ -112,6 +189,27 @@ export class TaskTable {
 
   list(): TaskRecord[] {
     return [...this.records.values()].map((r) => ({ ...r, ...(r.output ? { output: { ...r.output } } : {}) }));
+  }
+
+  private verdict(taskId: string) {
+    const spec = this.specs.get(taskId)!;
+    if (spec.upstream.length === 0) return 'run';
+    return evaluateTriggerRule(spec.triggerRule, spec.upstream.map((u) => this.get(u).state));
+  }
+
+  /** Settles every waiting task whose trigger rule can no longer be met: skipped or upstream_failed. */
+  private propagate(): void {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const record of this.records.values()) {
+        if (record.state !== 'scheduled') continue;
+        const verdict = this.verdict(record.taskId);
+        if (verdict === 'skipped' || verdict === 'upstream_failed') {
+          record.state = verdict;
+          changed = true;
+        }
+      }
+    }
   }
 
   private get(taskId: string): TaskRecord {
@@ -155,7 +253,18 @@ export const releaseSlot = defineSignal<[RunRef]>(Signals.releaseSlot);
  * previous run when depends_on_past, take one of the DAG's max_active_runs slots, run the
  * tasks, and send the failure alert once when the run fails.
  */
-export async function runDag<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined, taskIds: readonly string[], body: (run: DagRunContext) => Promise<R>): Promise<R> {
+export async function runDag<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined, taskIds: readonly (string | TaskSpec)[], body: (run: DagRunContext) => Promise<R>): Promise<R> {
+  try {
+    const result = await dagRun(dag, input, taskIds, body);
+    recordRun(dag.dagId, 'success');
+    return result;
+  } catch (err) {
+    recordRun(dag.dagId, 'failed'); // bad input, depends_on_past and cancellation included
+    throw err;
+  }
+}
+
+async function dagRun<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined, taskIds: readonly (string | TaskSpec)[], body: (run: DagRunContext) => Promise<R>): Promise<R> {
   const ds = logicalDate(dag, input);
   const conf = runConf(dag, input?.conf);
   upsertSearchAttributes([
@@ -164,7 +273,7 @@ export async function runDag<R>(dag: DagPolicy, input: Partial<DagRunInput> | un
     { key: batonTags, value: [...dag.tags] },
   ]);
   upsertMemo({ owner: dag.defaultArgs.owner, description: dag.description });
-  const tasks = new TaskTable(taskIds);
+  const tasks = new TaskTable(taskIds, dag.dagId);
   const settings = await control.runSettings();
   const run: DagRunContext = { ds, interval: intervalForLogicalDate(dag, ds), conf, settings, tasks };
 

@@ -6,7 +6,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DagRunInput, TaskRecord } from '../src/contracts';
-import { runDag, type DagPolicy } from './dag';
+import { chain, runDag, type DagPolicy } from './dag';
 
 export interface NoopDagInput extends DagRunInput {
   dag: DagPolicy;
@@ -27,7 +27,7 @@ const noop = proxyActivities<Activities>({ startToCloseTimeout: '15m', retry: { 
 
 export async function noopDag(input: NoopDagInput): Promise<NoopDagResult> {
   const taskIds = Array.from({ length: input.tasks ?? 7 }, (_, i) => `task_${i + 1}`);
-  return runDag(input.dag, input, taskIds, async ({ ds, interval, tasks }) => {
+  return runDag(input.dag, input, chain(...taskIds), async ({ ds, interval, tasks }) => {
     for (const taskId of taskIds) {
       await tasks.run(taskId, () => noop.noopTask({ taskId, ds, sleepMs: input.taskSleepMs, fail: taskId === input.failTask }));
     }

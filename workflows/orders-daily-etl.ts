@@ -1,39 +1,68 @@
 /**
  * orders_daily_etl, ported from Airflow:
- *   extract >> check_data >> [transform >> load >> validate >> dbt_run | send_empty_alert]
+ *   choose_source >> [wait_for_file >> extract, wait_for_data >> extract_from_db]
+ *     >> check_data >> [transform >> load >> validate >> dbt_run, send_empty_alert]
+ * choose_source follows the run's `source` (the file by default); check_data joins the two
+ * paths with trigger rule none_failed_min_one_success, so the path not taken is skipped.
  */
-import { patched, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { OrdersDailyEtlInput, OrdersDailyEtlResult, RunSettings } from '../src/contracts';
+import { ORDERS_SOURCES, type OrdersDailyEtlInput, type OrdersDailyEtlResult, type OrdersSource, type RunSettings } from '../src/contracts';
 import { ordersDailyEtlDag as dag, type DefaultArgs } from '../src/dags';
-import { alerts, runDag } from './dag';
-import { fileSensor, type FileSensorSpec, type SensorOptions } from './sensors';
+import { alerts, chain, runDag, type TaskSpec } from './dag';
+import { fileSensor, sqlSensor, type FileSensorSpec, type SensorOptions, type SqlSensorSpec } from './sensors';
 
-const TASKS = ['wait_for_file', 'extract', 'check_data', 'transform', 'load', 'validate', 'dbt_run', 'send_empty_alert'] as const;
+export const ORDERS_TASKS: readonly TaskSpec[] = [
+  { taskId: 'choose_source' },
+  ...chain('choose_source', 'wait_for_file', 'extract').slice(1),
+  ...chain('choose_source', 'wait_for_data', 'extract_from_db').slice(1),
+  { taskId: 'check_data', upstream: ['extract', 'extract_from_db'], triggerRule: 'none_failed_min_one_success' },
+  ...chain('check_data', 'transform', 'load', 'validate', 'dbt_run').slice(1),
+  { taskId: 'send_empty_alert', upstream: ['check_data'] },
+];
 
 /** Airflow's FileSensor(filepath=".../orders_{{ ds }}.csv", poke_interval=300, timeout=3600, mode="reschedule"). */
 const ORDERS_FILE: FileSensorSpec = { pathTemplate: 'raw/orders_{{ ds }}.csv', settle: '5s' };
 const WAIT_FOR_FILE: SensorOptions = { mode: 'reschedule', pokeInterval: '300s', timeout: '3600s' };
 
+/** Airflow's SqlSensor(conn_id="postgres_prod", sql=..., mode="reschedule", poke_interval=600), with its default 7-day timeout. */
+export const SOURCE_CONN_ID = 'postgres_prod';
+const ORDERS_ROWS: SqlSensorSpec = { connId: SOURCE_CONN_ID, sql: "SELECT COUNT(*) FROM source.orders WHERE date = '{{ ds }}'" };
+const WAIT_FOR_DATA: SensorOptions = { mode: 'reschedule', pokeInterval: '600s', timeout: '604800s' };
+
 export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
-  return runDag(dag, input, TASKS, async (run) => {
+  const source = ordersSource(input);
+  return runDag(dag, input, ORDERS_TASKS, async (run) => {
     const { ds, settings, tasks } = run;
     const etl = etlTasks(dag.defaultArgs, settings);
 
-    // Runs started before wait_for_file existed replay without it.
-    if (patched('orders-wait-for-file')) {
-      await tasks.run('wait_for_file', () => fileSensor(ORDERS_FILE, WAIT_FOR_FILE, run), (r) => ({ checks: r.checks }));
+    const chosen = await tasks.run('choose_source', async () => (source === 'db' ? 'wait_for_data' : 'wait_for_file'), (b) => ({ branch: b, source }));
+    tasks.skip(chosen === 'wait_for_data' ? 'wait_for_file' : 'wait_for_data');
+
+    let rowCount: number;
+    if (source === 'db') {
+      await tasks.run('wait_for_data', () => sqlSensor(ORDERS_ROWS, WAIT_FOR_DATA, run), (r) => ({ checks: r.checks }));
+      ({ rowCount } = await tasks.run(
+        'extract_from_db',
+        () => etl.extractFromDb.executeWithOptions({ summary: `extract_from_db: COPY source.orders of ${ds} on ${SOURCE_CONN_ID} into staging` }, [{ ds, connId: SOURCE_CONN_ID }]),
+        (r) => ({ rowCount: r.rowCount }),
+      ));
     } else {
-      tasks.skip('wait_for_file');
+      // Runs started before wait_for_file existed replay without it.
+      if (patched('orders-wait-for-file')) {
+        await tasks.run('wait_for_file', () => fileSensor(ORDERS_FILE, WAIT_FOR_FILE, run), (r) => ({ checks: r.checks }));
+      } else {
+        tasks.remove('wait_for_file');
+      }
+      // Each call carries a one-line summary that the Web UI shows in the run's history.
+      ({ rowCount } = await tasks.run('extract', () => etl.extract.executeWithOptions({ summary: `extract: COPY raw/orders_${ds}.csv into staging` }, [{ ds }]), (r) => ({ rowCount: r.rowCount })));
     }
 
-    // Each call carries a one-line summary that the Web UI shows in the run's history.
-    const { rowCount } = await tasks.run('extract', () => etl.extract.executeWithOptions({ summary: `extract: COPY raw/orders_${ds}.csv into staging` }, [{ ds }]), (r) => ({ rowCount: r.rowCount }));
     const branch = await tasks.run('check_data', async () => (rowCount > 0 ? 'transform' : 'send_empty_alert'), (b) => ({ branch: b }));
 
     if (branch === 'send_empty_alert') {
-      tasks.skip('transform', 'load', 'validate', 'dbt_run');
+      tasks.skip('transform');
       await tasks.run('send_empty_alert', () =>
         alerts.sendAlert.executeWithOptions({ summary: `send_empty_alert: no orders for ${ds}` }, [{
           dagId: dag.dagId,
@@ -66,6 +95,15 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
       tasks: tasks.list(),
     };
   });
+}
+
+/** The run's source: `source` in the input, or in its conf (`--conf '{"source":"db"}'`); the file by default. */
+function ordersSource(input: Partial<OrdersDailyEtlInput> | undefined): OrdersSource {
+  const value = input?.source ?? (input?.conf as { source?: unknown } | undefined)?.source ?? 'file';
+  if (!ORDERS_SOURCES.includes(value as OrdersSource)) {
+    throw ApplicationFailure.nonRetryable(`${dag.dagId}: source must be one of ${ORDERS_SOURCES.join(', ')}, got ${JSON.stringify(value)}`, 'InvalidInput');
+  }
+  return value as OrdersSource;
 }
 
 /** default_args `retries=2, retry_delay=5m` as a Temporal retry policy: 3 attempts, fixed 5 minutes apart. */

@@ -10,6 +10,7 @@
  * A check that finds nothing is a normal result, never an error in logs or history.
  */
 import { ApplicationFailure, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import type { FileCheckInput, SensorCheckResult, SqlCheckInput } from '../activities/sensors';
@@ -27,6 +28,8 @@ export interface SensorOptions {
   softFail?: boolean;
   /** Double the interval after each empty check, up to the time-out. */
   exponentialBackoff?: boolean;
+  /** Poke mode: how long a poke may go without a heartbeat (its worker gone) before it is retried elsewhere; 30s by default. */
+  heartbeatTimeout?: Duration;
 }
 
 export interface FileSensorSpec {
@@ -39,7 +42,8 @@ export interface FileSensorSpec {
 
 export type SensorOutcome = { found: true; checks: number } | { found: false; skipped: true; checks: number; reason: string };
 
-const checks = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '5s', maximumAttempts: 5 } });
+/** Sensor checks queue behind real work: the lowest priority (1 is highest, 3 the default). */
+const checks = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '5s', maximumAttempts: 5 }, priority: { priorityKey: 5 } });
 const localChecks = proxyLocalActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '5s', maximumAttempts: 5 } });
 
 /** The sensor's timings, with the worker's overrides (tests, local runs) applied. */
@@ -72,7 +76,7 @@ export async function fileSensor(spec: FileSensorSpec, options: SensorOptions, r
 
   if (options.mode === 'poke') {
     const result = await checks.pokeFile.executeWithOptions(
-      { summary, startToCloseTimeout: timeoutMs + 60_000, heartbeatTimeout: '30s', retry: { maximumAttempts: 3 } },
+      { summary, startToCloseTimeout: timeoutMs + 60_000, heartbeatTimeout: options.heartbeatTimeout ?? '30s', retry: { maximumAttempts: 3 } },
       [{ file: input, pokeIntervalMs: pokeMs, timeoutMs }],
     );
     if (result.found) return { found: true, checks: result.checks };

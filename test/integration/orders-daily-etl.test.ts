@@ -12,7 +12,7 @@ import { connectClient } from '../../src/client';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun, waitForRun } from '../../src/runs';
-import { generateOrders, type SeedSummary } from '../../src/seed';
+import { generateOrders, seedSourceOrders, type SeedSummary } from '../../src/seed';
 import { migrateWarehouse } from '../../activities/postgres';
 import { count, repoRoot, startWorkerProcess, temporalCli, testConfig, testPool, type RunningWorker } from '../support';
 
@@ -104,7 +104,10 @@ test('a header-only file takes the empty branch and ends with skips', async () =
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(
     result.tasks.map((t) => `${t.taskId}:${t.state}`),
-    ['wait_for_file:success', 'extract:success', 'check_data:success', 'transform:skipped', 'load:skipped', 'validate:skipped', 'dbt_run:skipped', 'send_empty_alert:success'],
+    [
+      'choose_source:success', 'wait_for_file:success', 'extract:success', 'wait_for_data:skipped', 'extract_from_db:skipped',
+      'check_data:success', 'transform:skipped', 'load:skipped', 'validate:skipped', 'dbt_run:skipped', 'send_empty_alert:success',
+    ],
   );
   assert.match(worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
   await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v3.json');
@@ -122,7 +125,38 @@ test('a file that never comes times wait_for_file out, naming the file; the task
   });
   assert.ok(Date.now() - started < 30_000, 'non-retryable: no retry delay');
   const tasks = await client.workflow.getHandle(run.workflowId, run.runId).query<{ taskId: string; state: string }[]>('tasks');
-  assert.deepEqual(tasks.map((t) => `${t.taskId}:${t.state}`).slice(0, 3), ['wait_for_file:failed', 'extract:upstream_failed', 'check_data:upstream_failed']);
+  assert.deepEqual(tasks.map((t) => `${t.taskId}:${t.state}`).slice(0, 6), [
+    'choose_source:success', 'wait_for_file:failed', 'extract:upstream_failed', 'wait_for_data:skipped', 'extract_from_db:skipped', 'check_data:upstream_failed',
+  ]);
+});
+
+test('source "db" from the Temporal CLI: wait_for_data finds the day in source.orders on postgres_prod, and it loads exactly', async () => {
+  const ds = '2031-03-04';
+  const seeded = await seedSourceOrders(pool, { ds, rows: 5000, badRate: 0.01 });
+  assert.equal(seeded.badRows, 50);
+  const workflowId = `orders_daily_etl-${ds}`;
+  const started = JSON.parse(
+    await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', JSON.stringify({ ds, source: 'db' }), '--output', 'json']),
+  ) as { runId: string };
+  const result = (await client.workflow.getHandle(workflowId, started.runId).result()) as OrdersDailyEtlResult;
+  assert.equal(result.state, 'success');
+  assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [5000, 4950, 50]);
+  assert.deepEqual(
+    result.tasks.map((t) => `${t.taskId}:${t.state}`),
+    [
+      'choose_source:success', 'wait_for_file:skipped', 'extract:skipped', 'wait_for_data:success', 'extract_from_db:success',
+      'check_data:success', 'transform:success', 'load:success', 'validate:success', 'dbt_run:success', 'send_empty_alert:skipped',
+    ],
+  );
+  const { rows } = await pool.query<{ loaded: string; revenue: string; source: string }>(
+    `SELECT (SELECT count(*) FROM warehouse.orders WHERE ds = $1)::text AS loaded,
+            (SELECT revenue FROM analytics_dev.daily_revenue WHERE ds = $1)::text AS revenue,
+            (SELECT sum(amount) FROM (SELECT DISTINCT ON (order_id) order_id, amount FROM source.orders
+              WHERE "date" = $1 AND order_id IS NOT NULL AND amount >= 0 AND status IS NOT NULL ORDER BY order_id, customer_id, amount, status) AS firsts)::text AS source`,
+    [ds],
+  );
+  assert.deepEqual(rows[0], { loaded: '4950', revenue: rows[0].source, source: rows[0].source });
+  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-db-v3.json');
 });
 
 test('an invalid ds from the Temporal CLI fails before any task, naming the value', async () => {

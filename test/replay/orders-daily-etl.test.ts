@@ -31,9 +31,11 @@ async function replayAll(bundle: WorkflowBundleWithSourceMap) {
   return results;
 }
 
-test('the saved histories are there: the happy path and the empty branch, from before and after wait_for_file', () => {
+test('the saved histories are there: the happy path and the empty branch, from before and after wait_for_file, and the db source', () => {
   // v2 runs had no wait_for_file: they replay through patched('orders-wait-for-file').
-  assert.deepEqual(histories.map((h) => h.workflowId), ['ordersDailyEtl-empty-v2.json', 'ordersDailyEtl-empty-v3.json', 'ordersDailyEtl-happy-v2.json', 'ordersDailyEtl-happy-v3.json']);
+  assert.deepEqual(histories.map((h) => h.workflowId), [
+    'ordersDailyEtl-db-v3.json', 'ordersDailyEtl-empty-v2.json', 'ordersDailyEtl-empty-v3.json', 'ordersDailyEtl-happy-v2.json', 'ordersDailyEtl-happy-v3.json',
+  ]);
 });
 
 test('every saved history replays against the current workflow code', async () => {
@@ -45,7 +47,7 @@ test('every saved history replays against the current workflow code', async () =
 test('a task added without patched() is a DeterminismViolationError', async () => {
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./incompatible'), ...workflowBundlerOptions, logger });
   const results = await replayAll(bundle);
-  assert.equal(results.length, 4);
+  assert.equal(results.length, 5);
   for (const result of results) {
     assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${String(result.error)}`);
   }

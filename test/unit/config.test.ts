@@ -24,3 +24,16 @@ test('a database URL is logged with its password masked', () => {
   assert.equal(redactUrl(base.DATABASE_URL), 'postgres://baton:***@127.0.0.1:5432/baton');
   assert.ok(!redactUrl(base.DATABASE_URL).includes('s3cret'));
 });
+
+test('the worker serves metrics on 127.0.0.1:9464 unless told another port, or off', () => {
+  assert.deepEqual(loadConfig({ ...base }).metrics, { host: '127.0.0.1', port: 9464 });
+  assert.deepEqual(loadConfig({ ...base, BATON_METRICS_PORT: '9470', BATON_METRICS_HOST: '0.0.0.0' }).metrics, { host: '0.0.0.0', port: 9470 });
+  assert.equal(loadConfig({ ...base, BATON_METRICS_PORT: 'off' }).metrics, undefined);
+  assert.equal(loadConfig({ ...base, BATON_METRICS_PORT: '0' }).metrics, undefined);
+  assert.throws(() => loadConfig({ ...base, BATON_METRICS_PORT: '80' }), {
+    message: 'invalid environment: BATON_METRICS_PORT: a port from 1024 to 65535, or off',
+  });
+  assert.throws(() => loadConfig({ ...base, BATON_METRICS_HOST: 'localhost' }), {
+    message: 'invalid environment: BATON_METRICS_HOST: an IP address such as 127.0.0.1 or 0.0.0.0',
+  });
+});

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createPostgresActivities, migrateWarehouse } from '../../activities/postgres';
+import { seedSourceOrders } from '../../src/seed';
 import { count, quietLogger, tempDir, testConfig, testPool } from '../support';
 
 const config = testConfig();
@@ -24,7 +25,7 @@ before(async () => {
   for (const table of ['warehouse.orders', 'warehouse.orders_rejected']) {
     await pool.query(`DELETE FROM ${table} WHERE ds BETWEEN '2030-01-01' AND '2030-01-31'`);
   }
-  acts = createPostgresActivities({ pool, logger: quietLogger, config: { dataDir } });
+  acts = createPostgresActivities({ pool, logger: quietLogger, config: { dataDir, connections: { postgres_prod: testConfig().databaseUrl } } });
 });
 after(() => pool.end());
 
@@ -172,4 +173,57 @@ test('extract heartbeats its progress in bytes', async () => {
   await env.run(acts.extract, { ds });
   assert.ok(beats.length >= 1);
   assert.equal((beats[0] as { of: number }).of, HEADER.length + 1 + `1,1,${ds},1.00,a\n`.length);
+});
+
+test('extract_from_db: the day\'s rows of source.orders on a named connection go through the same checks', async () => {
+  const ds = '2030-01-10';
+  const seeded = await seedSourceOrders(pool, { ds, rows: 1000, badRate: 0.02 });
+  assert.deepEqual(seeded, { ds, rows: 1000, badRows: 20, expectedLoaded: 980, expectedRejected: 20 });
+  // Another day's rows stay where they are.
+  await seedSourceOrders(pool, { ds: '2030-01-11', rows: 7, badRate: 0 });
+
+  const extracted = await runActivity(acts.extractFromDb, { ds, connId: 'postgres_prod' });
+  assert.equal(extracted.rowCount, 1000);
+  const transformed = await runActivity(acts.transform, { ds, rowCount: extracted.rowCount });
+  assert.deepEqual([transformed.cleanRows, transformed.rejectedRows], [980, 20]);
+  const loaded = await runActivity(acts.load, { ds });
+  assert.deepEqual([loaded.loadedRows, loaded.rejectedRows], [980, 20]);
+  await runActivity(acts.validate, { ds, rowCount: 1000 });
+
+  const reasons = await pool.query<{ reason: string; n: string }>(
+    `SELECT regexp_replace(reason, '[0-9]+', 'N', 'g') AS reason, count(*) AS n FROM warehouse.orders_rejected WHERE ds = $1 GROUP BY 1 ORDER BY 1`,
+    [ds],
+  );
+  assert.deepEqual(
+    reasons.rows.map((r) => [r.reason, Number(r.n)]),
+    [
+      ['amount -N.N is negative', 5],
+      ['duplicate order_id N (first at line N)', 5],
+      ['missing order_id', 5],
+      ['missing status', 5],
+    ],
+  );
+  // The same revenue as the source's good rows.
+  const { rows } = await pool.query<{ loaded: string; source: string }>(
+    `SELECT (SELECT sum(amount) FROM warehouse.orders WHERE ds = $1) AS loaded,
+            (SELECT sum(amount) FROM (SELECT DISTINCT ON (order_id) order_id, amount FROM source.orders
+              WHERE "date" = $1 AND order_id IS NOT NULL AND amount >= 0 AND status IS NOT NULL ORDER BY order_id, customer_id, amount, status) AS first) AS source`,
+    [ds],
+  );
+  assert.equal(rows[0].loaded, rows[0].source);
+});
+
+test('extract_from_db: a missing source table or connection fails at once, naming it', async () => {
+  const noTable = createPostgresActivities({
+    pool,
+    logger: quietLogger,
+    config: { dataDir, connections: { elsewhere: config.databaseUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1') } },
+  });
+  await nonRetryable(
+    runActivity(noTable.extractFromDb, { ds: '2030-01-12', connId: 'elsewhere' }),
+    'SourceQueryFailed',
+    'extract_from_db on elsewhere: relation "source.orders" does not exist (Baton reads source.orders ("date" date, order_id, customer_id, amount, status))',
+  );
+  await nonRetryable(runActivity(acts.extractFromDb, { ds: '2030-01-12', connId: 'postgres_dev' }), 'UnknownConnection', 'unknown connection "postgres_dev": set BATON_CONN_POSTGRES_DEV to its URL');
+  await nonRetryable(runActivity(acts.extractFromDb, { ds: '2030-13-01', connId: 'postgres_prod' }), 'InvalidLogicalDate', 'ds "2030-13-01" is not a real calendar date');
 });

@@ -48,6 +48,8 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
   return {
     runSettings: record<void, RunSettings>('runSettings', () => ({ dbtTarget: 'prod' })),
     extract: record('extract', ({ ds }: { ds: string }) => ({ rowCount: 100, file: `/data/raw/orders_${ds}.csv`, bytes: 4200, stagingTable: 'staging.orders_raw' })),
+    extractFromDb: record('extractFromDb', ({ connId }: { connId: string }) => ({ rowCount: 100, file: `${connId}:source.orders`, bytes: 0, stagingTable: 'staging.orders_raw' })),
+    checkSql: record('checkSql', () => ({ found: true })),
     transform: record('transform', () => ({ cleanRows: 97, rejectedRows: 3, cleanTable: 'c', rejectedTable: 'r' })),
     load: record('load', () => ({ loadedRows: 97, rejectedRows: 3, replacedRows: 0 })),
     validate: record('validate', () => ({ checksPassed: 5 })),
@@ -102,8 +104,10 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [100, 97, 3]);
   assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
   assert.deepEqual(states(result.tasks), {
-    wait_for_file: 'success', extract: 'success', check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
+    choose_source: 'success', wait_for_file: 'success', extract: 'success', wait_for_data: 'skipped', extract_from_db: 'skipped',
+    check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
   });
+  assert.deepEqual(result.tasks.find((t) => t.taskId === 'choose_source')?.output, { branch: 'wait_for_file', source: 'file' });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 100 });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'check_data')?.output, { branch: 'transform' });
 });
@@ -118,8 +122,38 @@ test('an empty extract branches to send_empty_alert and skips the rest', async (
   assert.deepEqual(alert.to, ['alerts@company.com']);
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(states(result.tasks), {
-    wait_for_file: 'success', extract: 'success', check_data: 'success', transform: 'skipped', load: 'skipped', validate: 'skipped', dbt_run: 'skipped', send_empty_alert: 'success',
+    choose_source: 'success', wait_for_file: 'success', extract: 'success', wait_for_data: 'skipped', extract_from_db: 'skipped',
+    check_data: 'success', transform: 'skipped', load: 'skipped', validate: 'skipped', dbt_run: 'skipped', send_empty_alert: 'success',
   });
+});
+
+test('source "db": wait_for_data polls source.orders on postgres_prod, extract_from_db stages it, the file path is skipped', async () => {
+  const calls: Calls = [];
+  let polls = 0;
+  const activities = fakes(calls, {
+    checkSql: async () => (++polls < 3 ? { found: false, reason: 'postgres_prod: the query returned "0"' } : { found: true }),
+  });
+  const result = await runDag(activities, { ds: '2024-01-21', source: 'db' }, 'orders_daily_etl-2024-01-21');
+  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'requestRunSlot', 'checkSql', 'checkSql', 'checkSql', 'extractFromDb', 'transform', 'load', 'validate', 'dbtRun']);
+  assert.deepEqual(calls[2][1], { text: 'SELECT COUNT(*) FROM source.orders WHERE date = $1', params: ['2024-01-21'], connId: 'postgres_prod' });
+  assert.deepEqual(calls[5][1], { ds: '2024-01-21', connId: 'postgres_prod' });
+  assert.equal(result.state, 'success');
+  assert.deepEqual(states(result.tasks), {
+    choose_source: 'success', wait_for_file: 'skipped', extract: 'skipped', wait_for_data: 'success', extract_from_db: 'success',
+    check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
+  });
+  assert.deepEqual(result.tasks.find((t) => t.taskId === 'wait_for_data')?.output, { checks: 3 });
+  // The Airflow way works too: --conf '{"source": "db"}'.
+  const viaConf = await runDag(fakes([]), { ds: '2024-01-22', conf: { source: 'db' } }, 'orders_daily_etl-2024-01-22');
+  assert.equal(states(viaConf.tasks).extract_from_db, 'success');
+});
+
+test('an unknown source fails the run before any task, naming it', async () => {
+  const calls: Calls = [];
+  const err = await failure(runDag(fakes(calls), { ds: '2024-01-23', source: 'ftp' }, 'orders_daily_etl-2024-01-23'));
+  assert.equal(err.message, 'orders_daily_etl: source must be one of file, db, got "ftp"');
+  assert.equal(err.type, 'InvalidInput');
+  assert.deepEqual(calls, []);
 });
 
 async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -175,6 +209,11 @@ test('when retries are spent the run fails naming the task, and one failure aler
   assert.equal(alerts[0].subject, '[orders_daily_etl] 2024-01-18 failed at transform');
   assert.match(alerts[0].body, /^task transform failed: relation "staging.x" does not exist\nworkflow orders_daily_etl-2024-01-18, run /);
   assert.deepEqual(calls.map(([name]) => name).filter((n) => ['load', 'validate', 'dbtRun'].includes(n)), []);
+  const tasks = states((await env.client.workflow.getHandle('orders_daily_etl-2024-01-18').query<TaskRecord[]>('tasks')));
+  assert.deepEqual(tasks, {
+    choose_source: 'success', wait_for_file: 'success', extract: 'success', wait_for_data: 'skipped', extract_from_db: 'skipped',
+    check_data: 'success', transform: 'failed', load: 'upstream_failed', validate: 'upstream_failed', dbt_run: 'upstream_failed', send_empty_alert: 'skipped',
+  });
 });
 
 test('a non-retryable failure is not retried', async () => {

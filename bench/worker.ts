@@ -1,0 +1,36 @@
+/**
+ * A worker for one benchmark scenario: the real worker (createWorker) on a task queue of the
+ * scenario's own, with a set number of activity slots and a pre-built workflow bundle.
+ *
+ *   node --import tsx bench/worker.ts <task queue> <activity slots> <workflow bundle file>
+ *
+ * Prints `bench worker ready` once it polls; drains and exits on SIGTERM or when stdin closes.
+ */
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logging';
+import { createWorker } from '../src/worker';
+
+async function main(taskQueue: string, slots: number, codePath: string) {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const { worker, close } = await createWorker(config, logger, { taskQueue, workflowBundle: { codePath }, maxConcurrentActivityTaskExecutions: slots });
+  process.stdin.on('end', () => worker.shutdown());
+  process.stdin.resume();
+  const running = worker.run();
+  process.stdout.write('bench worker ready\n');
+  try {
+    await running;
+  } finally {
+    await close();
+  }
+}
+
+const [taskQueue, slots, codePath] = process.argv.slice(2);
+if (!taskQueue || !Number(slots) || !codePath) {
+  process.stderr.write('usage: bench/worker.ts <task queue> <activity slots> <workflow bundle file>\n');
+  process.exit(2);
+}
+main(taskQueue, Number(slots), codePath).catch((err: Error) => {
+  process.stderr.write(`bench worker failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
