@@ -161,8 +161,11 @@ test("baton runs show prints a run's task table; the Web UI gets it as current d
   const ds = '2031-04-01'; // run by the first test of this file
   const shown = JSON.parse((await cli('baton', ['runs', 'show', 'orders_daily_etl', ds, '--json'])).stdout) as { status: string; tasks: Array<{ taskId: string; state: string; output?: Record<string, unknown> }> };
   assert.equal(shown.status, 'COMPLETED');
-  assert.deepEqual(shown.tasks.map((t) => `${t.taskId}:${t.state}`), ['wait_for_file:success', 'extract:success', 'check_data:success', 'transform:success', 'load:success', 'validate:success', 'dbt_run:success', 'send_empty_alert:skipped']);
-  assert.deepEqual(shown.tasks[1].output, { rowCount: 2500 });
+  assert.deepEqual(shown.tasks.map((t) => `${t.taskId}:${t.state}`), [
+    'choose_source:success', 'wait_for_file:success', 'extract:success', 'wait_for_data:skipped', 'extract_from_db:skipped',
+    'check_data:success', 'transform:success', 'load:success', 'validate:success', 'dbt_run:success', 'send_empty_alert:skipped',
+  ]);
+  assert.deepEqual(shown.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 2500 });
   const text = (await cli('baton', ['runs', 'show', 'orders_daily_etl', ds])).stdout;
   assert.match(text, /^ {2}load {15}success {9}\d{2}:\d{2}:\d{2} +\d+\.\ds {2}loadedRows=2450 rejectedRows=50$/m);
 
