@@ -32,6 +32,8 @@ export default tseslint.config(
             ...nodeBuiltins.map((name) => ({ name, message: 'workflows are deterministic: no Node built-ins; do I/O in an activity' })),
             { name: 'pg', message: 'workflows do no I/O: query Postgres from an activity' },
             { name: 'pg-copy-streams', message: 'workflows do no I/O: COPY from an activity' },
+            { name: '@duckdb/node-api', message: 'workflows do no I/O: run DuckDB from an activity' },
+            { name: 'nodemailer', message: 'workflows do no I/O: send mail from an activity' },
             { name: 'pino', message: 'use the workflow logger (log from @temporalio/workflow)' },
             { name: '@temporalio/client', message: 'workflows use @temporalio/workflow, not the client' },
             { name: '@temporalio/worker', message: 'workflows use @temporalio/workflow, not the worker' },

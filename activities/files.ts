@@ -2,12 +2,16 @@
  * Files: the raw CSV drop zone. Reading the header, and a streaming transform that numbers
  * each CSV record for Postgres COPY, so that every staged row keeps its source line.
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseDs } from '../src/logical-date';
+import { cancellationSignal } from './heartbeat';
 
 export const ORDERS_HEADER = ['order_id', 'customer_id', 'order_date', 'amount', 'status'] as const;
 
@@ -179,4 +183,11 @@ export class NumberedCsvRecords extends Transform {
 
 function csvQuote(value: string): string {
   return `"${value.replace(/"/g, '""')}"`;
+}
+
+/** A file's sha256, streamed; stops when the activity is cancelled. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hash, { signal: cancellationSignal() });
+  return hash.digest('hex');
 }

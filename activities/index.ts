@@ -2,8 +2,10 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
+import { createCacheActivities } from './cache';
 import { createConnections } from './connections';
 import { createDbtActivities } from './dbt';
+import { createDuckdbActivities } from './duckdb';
 import { createMailActivities } from './mail';
 import { createNoopActivities } from './noop';
 import { createPostgresActivities } from './postgres';
@@ -28,6 +30,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps),
     ...createSensorActivities({ ...deps, poolFor }),
+    ...createCacheActivities(deps),
+    ...createDuckdbActivities(deps),
     ...createNoopActivities(),
   };
 }

@@ -10,6 +10,7 @@ import { Pool } from 'pg';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { BenchContext, Figure } from '../bench/harness';
 import { formatTable, machineFacts, writeResults } from '../bench/report';
+import { flowScenario } from '../bench/scenarios/flow';
 import { sensorsScenario } from '../bench/scenarios/sensors';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
@@ -18,6 +19,7 @@ import { workflowBundlerOptions } from '../src/worker';
 
 const BENCH_NAMESPACE = 'baton-bench';
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
+  flow: flowScenario,
   sensors: sensorsScenario,
 };
 

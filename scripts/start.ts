@@ -6,9 +6,10 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
-import { dags, ordersDailyEtlDag } from '../src/dags';
+import type { OrdersPipelineResult } from '../src/contracts';
+import { dags, ordersDailyEtlDag, ordersEtlFlow } from '../src/dags';
 import { startPlatform } from '../src/platform';
-import { describeResult, triggerRun, waitForRun } from '../src/runs';
+import { describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from '../src/runs';
 import { syncSchedules } from '../src/schedules';
 import { generateOrders, seedSourceOrders } from '../src/seed';
 import { WorkerProcess } from '../src/services';
@@ -43,10 +44,18 @@ async function main(): Promise<void> {
     say(`running ${run.workflowId} ...`);
     const result = await waitForRun(client, run);
     for (const line of describeResult(result)) console.log(line);
+    // The Prefect flow orders-etl on the same file: CSV to clean Parquet.
+    const flowRun = await runFlow(client, config, ordersEtlFlow, SAMPLE.ds);
+    say(`running ${flowRun.workflowId} ...`);
+    const flowResult = (await client.workflow.getHandle(flowRun.workflowId, flowRun.runId).result()) as OrdersPipelineResult;
+    for (const line of describeFlowResult(flowResult)) console.log(line);
+
     console.log(`\nWeb UI: ${config.webUiUrl}`);
     console.log(`This run: ${run.url}`);
     console.log(`\nFrom the database source instead of the file:`);
-    console.log(`  npx baton trigger orders_daily_etl ${SAMPLE.ds} --conf '{"source": "db"}'`);
+    console.log(`  npx baton trigger orders_daily_etl --ds ${SAMPLE.ds} --conf '{"source": "db"}' --wait`);
+    console.log(`The flow again, past its cache:`);
+    console.log(`  npx baton run orders-etl --start-date ${SAMPLE.ds} --refresh-cache --wait`);
   } finally {
     await client.connection.close();
   }

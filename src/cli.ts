@@ -9,10 +9,10 @@ import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type
 import { BackfillInputError, backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from './backfill';
 import { connectClient, webUiRunUrl } from './client';
 import { loadConfig, type Config } from './config';
-import { Queries, type BackfillProgress, type DagRunConf, type RerunPolicy, type TaskRecord } from './contracts';
+import { CACHE_POLICIES, DEFAULT_START_DATE, Queries, WorkflowTypes, type BackfillProgress, type CachePolicy, type DagRunConf, type OrdersPipelineResult, type RerunPolicy, type TaskRecord } from './contracts';
 import { dagRunWorkflowId, dags, findDag, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
-import { checkConf, describeResult, triggerRun, waitForRun } from './runs';
+import { checkConf, describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from './runs';
 import { syncSchedules } from './schedules';
 import { intervalForFireTime } from './timetable';
 
@@ -20,6 +20,13 @@ function dagArg(dagId: string): DagDefinition {
   const dag = findDag(dagId);
   if (!dag) throw new InvalidArgumentError(`unknown DAG ${JSON.stringify(dagId)}; known: ${dags.map((d) => d.dagId).join(', ')}`);
   return dag;
+}
+
+function flowArg(flowId: string): DagDefinition {
+  const flow = findDag(flowId);
+  const flows = dags.filter((d) => d.workflowType === WorkflowTypes.ordersPipeline);
+  if (!flow || !flows.includes(flow)) throw new InvalidArgumentError(`unknown flow ${JSON.stringify(flowId)}; known: ${flows.map((d) => d.dagId).join(', ')}`);
+  return flow;
 }
 
 function dsArgNamed(value: string, name: string): string {
@@ -154,6 +161,26 @@ export function buildProgram(out: (line: string) => void = console.log): Command
         const result = await waitForRun(client, run);
         if (opts.json) return out(JSON.stringify({ ...run, result }, null, 2));
         for (const line of describeResult(result)) out(line);
+        out(run.url);
+      }),
+    );
+
+  program
+    .command('run')
+    .description('start a run of a flow for a start date (workflow id <flow>-<start date>), as Prefect runs a flow')
+    .argument('<flow>', 'flow id (orders-etl)', flowArg)
+    .option('--start-date <date>', 'the day to process, YYYY-MM-DD', (v) => dsArgNamed(v, '--start-date'), DEFAULT_START_DATE)
+    .option('--refresh-cache', 'run cached tasks again and store fresh results')
+    .addOption(new Option('--cache-policy <policy>', "extract_data's cache key: inputs+file (inputs and the file's content) or inputs (Prefect's task_input_hash)").choices([...CACHE_POLICIES]))
+    .option('--wait', 'wait for the run to finish and print its outcome')
+    .option('--json', 'print JSON')
+    .action((flow: DagDefinition, opts: { startDate: string; refreshCache?: boolean; cachePolicy?: CachePolicy; wait?: boolean; json?: boolean }) =>
+      withClient(async (client, config) => {
+        const run = await runFlow(client, config, flow, opts.startDate, { refreshCache: opts.refreshCache, cachePolicy: opts.cachePolicy });
+        if (!opts.wait) return out(opts.json ? JSON.stringify(run) : `started ${run.workflowId} (run ${run.runId})\n${run.url}`);
+        const result = (await client.workflow.getHandle(run.workflowId, run.runId).result()) as OrdersPipelineResult;
+        if (opts.json) return out(JSON.stringify({ ...run, result }, null, 2));
+        for (const line of describeFlowResult(result)) out(line);
         out(run.url);
       }),
     );

@@ -22,7 +22,8 @@ const realDate = z.string().refine((v) => {
 }, 'a real date YYYY-MM-DD');
 
 const DagSchema = z.object({
-  dagId: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'lower-case letters, digits and _ , starting with a letter'),
+  // Airflow's dag_id characters, lower-case; a Prefect flow name such as orders-etl fits too.
+  dagId: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and -, starting with a letter'),
   workflowType: z.string().min(1),
   description: z.string(),
   schedule: z.string().min(1),

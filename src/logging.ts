@@ -1,4 +1,5 @@
 import { DefaultLogger, LogLevel, Runtime, makeTelemetryFilterString, type LogMetadata } from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
 import pino, { type Logger } from 'pino';
 import { MetricNames, TASK_DURATION_BUCKETS_SECONDS } from './contracts';
 
@@ -62,4 +63,18 @@ export function installRuntimeLogger(logger: Logger, metrics?: { host: string; p
     throw new Error(`cannot serve metrics on ${prometheus.bindAddress}: ${(err as Error).message}; set BATON_METRICS_PORT to a free port, or off`);
   }
   installed = true;
+}
+
+/**
+ * The logger with the current activity's workflow id, run id, activity type and attempt, so a
+ * task's log lines can be found by run (Prefect's get_run_logger); the plain logger outside one.
+ */
+export function withActivityContext(logger: Logger): Logger {
+  let info;
+  try {
+    info = Context.current().info;
+  } catch {
+    return logger;
+  }
+  return logger.child({ workflowId: info.workflowExecution?.workflowId, runId: info.workflowExecution?.runId, activity: info.activityType, attempt: info.attempt });
 }

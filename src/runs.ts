@@ -4,7 +4,7 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Config } from './config';
-import { MAX_CONF_BYTES, SearchAttributeNames, TASK_QUEUE, type DagRunConf, type DagRunInput, type OrdersDailyEtlResult } from './contracts';
+import { MAX_CONF_BYTES, SearchAttributeNames, TASK_QUEUE, type DagRunConf, type DagRunInput, type OrdersDailyEtlResult, type OrdersPipelineResult, type CachePolicy } from './contracts';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { webUiRunUrl } from './client';
@@ -25,8 +25,9 @@ export async function triggerRun(
   dag: DagDefinition,
   ds: string,
   conf?: DagRunConf,
+  extraInput: Record<string, unknown> = {},
 ): Promise<StartedRun> {
-  const input: DagRunInput = { ...dag.runArgs, ds: parseDs(ds), ...(conf ? { conf: checkConf(conf) } : {}) };
+  const input: DagRunInput = { ...dag.runArgs, ...extraInput, ds: parseDs(ds), ...(conf ? { conf: checkConf(conf) } : {}) };
   const workflowId = dagRunWorkflowId(dag.dagId, ds);
   const handle = await client.workflow.start(dag.workflowType, {
     taskQueue: TASK_QUEUE,
@@ -43,6 +44,25 @@ export async function triggerRun(
   });
   const runId = handle.firstExecutionRunId;
   return { workflowId, runId, url: webUiRunUrl(config, workflowId, runId) };
+}
+
+/** Starts the flow orders-etl for a start date (workflow id `orders-etl-<startDate>`), as `baton run` does. */
+export function runFlow(client: Client, config: Pick<Config, 'webUiUrl' | 'temporal'>, flow: DagDefinition, startDate: string, options: { refreshCache?: boolean; cachePolicy?: CachePolicy } = {}) {
+  return triggerRun(client, config, flow, startDate, undefined, {
+    startDate,
+    ...(options.refreshCache ? { refreshCache: true } : {}),
+    ...(options.cachePolicy ? { cachePolicy: options.cachePolicy } : {}),
+  });
+}
+
+/** The lines `baton run --wait` prints for a finished flow run. */
+export function describeFlowResult(result: OrdersPipelineResult): string[] {
+  return [
+    `${result.flow} ${result.startDate}: ${result.rowsIn} rows in, ${result.kept} kept, ${result.dropped} dropped (no order_id), ${result.rejected} rejected`,
+    `  output ${result.output.path} (${result.output.rows} rows, sha256 ${result.output.sha256.slice(0, 12)}...)`,
+    ...(result.rejected ? [`  rejects ${result.rejects.path}`] : []),
+    `  extract_data cache: ${result.cache.extract_data}`,
+  ];
 }
 
 /** A run's conf: a JSON object of bounded size (the workflow checks again, for runs started elsewhere). */

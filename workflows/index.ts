@@ -3,3 +3,4 @@ export { noopDag } from './noop-dag';
 export { scheduledDagRun } from './scheduled';
 export { dagRunSlots } from './slots';
 export { dagBackfill } from './backfill';
+export { ordersPipeline } from './orders-pipeline';

@@ -24,3 +24,16 @@ CREATE TABLE IF NOT EXISTS warehouse.orders_rejected (
   rejected_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (ds, line)
 );
+
+-- Task results cached by input hash (the orders-etl flow), shared by every worker. A result is
+-- a reference to a file, never the data; a row past expires_at is an expired entry.
+CREATE SCHEMA IF NOT EXISTS baton;
+CREATE TABLE IF NOT EXISTS baton.task_cache (
+  cache_key   text        PRIMARY KEY,
+  task        text        NOT NULL,
+  policy      text        NOT NULL,
+  inputs      jsonb       NOT NULL,
+  result      jsonb       NOT NULL,
+  stored_at   timestamptz NOT NULL,
+  expires_at  timestamptz NOT NULL
+);

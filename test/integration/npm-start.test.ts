@@ -17,7 +17,7 @@ const ports = { pg: 54339, temporal: 7243, ui: 8243 };
 
 async function env(): Promise<NodeJS.ProcessEnv> {
   if (!home) home = await tempDir('baton-start-');
-  const { DATABASE_URL: _db, TEMPORAL_NAMESPACE: _ns, BATON_DATA_DIR: _data, ...rest } = process.env;
+  const { DATABASE_URL: _db, BATON_CONN_POSTGRES_PROD: _source, TEMPORAL_NAMESPACE: _ns, BATON_DATA_DIR: _data, ...rest } = process.env;
   return {
     ...rest,
     BATON_HOME: home,
@@ -55,10 +55,15 @@ test('npm start on a fresh home sets up everything and prints the sample run and
     `baton: starting the Temporal dev server on localhost:${ports.temporal} (Web UI on port ${ports.ui})`,
     'baton: worker started',
     'baton: schedule orders_daily_etl (0 6 * * * UTC): created',
+    'baton: schedule orders-etl (0 7 * * * UTC): created',
     'baton: sample file',
+    'baton: sample rows in source.orders (conn_id postgres_prod) for 2024-01-15: 1000 rows, 20 bad',
     'orders_daily_etl 2024-01-15: success',
     '  rows in 1000, loaded 980, rejected 20',
     '  dbt models: stg_orders success',
+    'orders-etl 2024-01-15: 1000 rows in, 991 kept, 3 dropped (no order_id), 6 rejected',
+    '  output processed/orders_2024-01-15.parquet (991 rows, sha256 ',
+    '  extract_data cache: miss',
     `Web UI: http://localhost:${ports.ui}`,
     `This run: http://localhost:${ports.ui}/namespaces/default/workflows/orders_daily_etl-2024-01-15/`,
   ]) {
@@ -77,6 +82,7 @@ test('npm start again reuses what runs and restarts a killed worker and a stoppe
   assert.ok(out.includes(`baton: starting the Temporal dev server on localhost:${ports.temporal}`), out);
   assert.ok(out.includes('baton: worker started'), out);
   assert.ok(out.includes('baton: schedule orders_daily_etl (0 6 * * * UTC): unchanged'), out);
+  assert.ok(out.includes('  extract_data cache: hit'), out);
   assert.ok(out.includes('  rows in 1000, loaded 980, rejected 20'), out);
 
   // The dev server kept its database file: both sample runs are in its history.

@@ -14,20 +14,28 @@ import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
 import { repoRoot } from '../support';
 
 const historiesDir = path.join(repoRoot, 'test', 'histories');
-let histories: Array<{ workflowId: string; history: ReturnType<typeof historyFromJSON> }>;
+type SavedHistory = { workflowId: string; history: ReturnType<typeof historyFromJSON> };
+/** orders_daily_etl's histories. */
+let histories: SavedHistory[];
+/** The flow orders-etl's histories. */
+let flowHistories: SavedHistory[];
 const logger = new DefaultLogger('ERROR');
+
+async function loadHistories(workflowType: string): Promise<SavedHistory[]> {
+  const pattern = new RegExp(`^${workflowType}-.+-v\\d+\\.json$`);
+  const files = (await readdir(historiesDir)).filter((f) => pattern.test(f)).sort();
+  return Promise.all(files.map(async (file) => ({ workflowId: file, history: historyFromJSON(JSON.parse(await readFile(path.join(historiesDir, file), 'utf8'))) })));
+}
 
 before(async () => {
   Runtime.install({ logger, telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-  const files = (await readdir(historiesDir)).filter((f) => /^ordersDailyEtl-.+-v\d+\.json$/.test(f)).sort();
-  histories = await Promise.all(
-    files.map(async (file) => ({ workflowId: file, history: historyFromJSON(JSON.parse(await readFile(path.join(historiesDir, file), 'utf8'))) })),
-  );
+  histories = await loadHistories('ordersDailyEtl');
+  flowHistories = await loadHistories('ordersPipeline');
 });
 
-async function replayAll(bundle: WorkflowBundleWithSourceMap) {
+async function replayAll(bundle: WorkflowBundleWithSourceMap, saved: SavedHistory[] = histories) {
   const results: Array<{ workflowId: string; error?: Error }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) results.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, saved)) results.push(result);
   return results;
 }
 
@@ -40,8 +48,13 @@ test('the saved histories are there: the happy path and the empty branch, from b
 
 test('every saved history replays against the current workflow code', async () => {
   const bundle = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger });
-  const results = await replayAll(bundle);
-  assert.deepEqual(results.map((r) => [r.workflowId, r.error?.message]), histories.map((h) => [h.workflowId, undefined]));
+  const all = [...histories, ...flowHistories];
+  const results = await replayAll(bundle, all);
+  assert.deepEqual(results.map((r) => [r.workflowId, r.error?.message]), all.map((h) => [h.workflowId, undefined]));
+});
+
+test("the flow orders-etl's saved histories are there: a cache miss and a cache hit", () => {
+  assert.deepEqual(flowHistories.map((h) => h.workflowId), ['ordersPipeline-hit-v1.json', 'ordersPipeline-miss-v1.json']);
 });
 
 test('a task added without patched() is a DeterminismViolationError', async () => {

@@ -1,0 +1,98 @@
+/**
+ * Scenario 7 (and issue 6's figures): the flow orders-etl on 1M generated rows, CSV to clean
+ * Parquet through the worker, against one DuckDB statement doing the same work (the floor);
+ * and the worker's peak memory at 1M and 5M rows (5M in the full run only).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { OrdersPipelineResult } from '../../src/contracts';
+import { generateOrders } from '../../src/seed';
+import { median, processRssMb, sleep, spread, startBenchWorker, type BenchContext, type Figure } from '../harness';
+
+/** The floor: the clean Parquet file in one statement, straight from the CSV. */
+async function oneStatement(csv: string, parquet: string): Promise<number> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '512MB' });
+  const connection = await instance.connect();
+  const started = performance.now();
+  try {
+    const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+    await connection.run(
+      `COPY (
+         SELECT trim(order_id) AS order_id, customer_id, order_date, TRY_CAST(trim(amount) AS DOUBLE) AS amount, status
+         FROM read_csv(${quote(csv)}, header = true, all_varchar = true, ignore_errors = true)
+         WHERE coalesce(trim(order_id), '') <> '' AND (coalesce(trim(amount), '') = '' OR TRY_CAST(trim(amount) AS DOUBLE) IS NOT NULL)
+       ) TO ${quote(parquet)} (FORMAT parquet)`,
+    );
+    return performance.now() - started;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export async function flowScenario(ctx: BenchContext): Promise<Figure[]> {
+  const dataDir = ctx.config.dataDir;
+  const sizes = ctx.quick ? [1_000_000] : [1_000_000, 5_000_000];
+  const repeats = ctx.quick ? 1 : 3;
+  const figures: Figure[] = [];
+  const peaks: Record<number, number> = {};
+  const taskQueue = `bench-flow-${randomUUID().slice(0, 8)}`;
+  const worker = await startBenchWorker(ctx, taskQueue, 10);
+  try {
+    for (const rows of sizes) {
+      const startDate = rows === 1_000_000 ? '2031-07-01' : '2031-07-05';
+      const csv = path.join(dataDir, 'raw', `orders_${startDate}.csv`);
+      ctx.say(`flow: generating ${rows.toLocaleString('en')} rows`);
+      await generateOrders({ ds: startDate, rows, badRate: 0.01, seed: 7, file: csv });
+
+      const flowMs: number[] = [];
+      const floorMs: number[] = [];
+      let peak = 0;
+      for (let i = 0; i < repeats; i++) {
+        const floorOut = path.join(dataDir, 'bench', `floor-${startDate}.parquet`);
+        await mkdir(path.dirname(floorOut), { recursive: true });
+        floorMs.push(await oneStatement(csv, floorOut));
+        await rm(floorOut, { force: true });
+
+        // Memory is sampled every 100 ms while the run lasts; the cache is bypassed so extract runs.
+        let sampling = true;
+        const sampler = (async () => {
+          while (sampling) {
+            peak = Math.max(peak, await processRssMb(worker.pid).catch(() => 0));
+            await sleep(100);
+          }
+        })();
+        const started = performance.now();
+        const result = (await ctx.client.workflow.execute('ordersPipeline', {
+          taskQueue,
+          workflowId: `${taskQueue}-${rows}-${i}`,
+          args: [{ startDate, refreshCache: true }],
+        })) as OrdersPipelineResult;
+        flowMs.push(performance.now() - started);
+        sampling = false;
+        await sampler;
+        if (result.rowsIn !== rows) throw new Error(`flow read ${result.rowsIn} rows of ${rows}`);
+        ctx.say(`flow: ${rows.toLocaleString('en')} rows in ${(flowMs[i] / 1000).toFixed(2)} s (one statement ${(floorMs[i] / 1000).toFixed(2)} s), worker peak ${peak.toFixed(0)} MB`);
+      }
+      peaks[rows] = peak;
+      const label = `${rows / 1_000_000}M rows CSV to Parquet`;
+      const value = median(flowMs);
+      const floor = median(floorMs);
+      figures.push({
+        scenario: 'flow', measure: `orders-etl, ${label}`, value, unit: 'ms', spread: spread(flowMs),
+        floor: { label: 'one DuckDB statement', value: floor }, ratio: value / floor,
+        ...(rows === 1_000_000 ? { target: '<= 1.5x', met: value / floor <= 1.5 } : {}),
+      });
+      figures.push({ scenario: 'flow', measure: `orders-etl, ${label}: worker peak RSS`, value: peak, unit: 'MB', target: '<= 250 MB', met: peak <= 250 });
+    }
+    if (peaks[5_000_000] !== undefined) {
+      const growth = peaks[5_000_000] / peaks[1_000_000];
+      figures.push({ scenario: 'flow', measure: 'orders-etl: worker peak RSS, 5M rows / 1M rows', value: growth, unit: 'x', target: '<= 1.10x', met: growth <= 1.1 });
+    }
+  } finally {
+    await worker.stop();
+  }
+  return figures;
+}
