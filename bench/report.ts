@@ -55,6 +55,10 @@ export async function writeResults(figures: Figure[], facts: Record<string, unkn
   const dir = path.join(projectRoot, 'bench', 'results');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${date}${quick ? '-quick' : ''}.json`);
-  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, figures }, null, 2)}\n`);
+  // A run of some scenarios (--only) replaces theirs in the day's file and keeps the others.
+  const ran = new Set(figures.map((f) => f.scenario));
+  const earlier = await readFile(file, 'utf8').then((text) => (JSON.parse(text) as { figures: Figure[] }).figures, () => [] as Figure[]);
+  const merged = [...earlier.filter((f) => !ran.has(f.scenario)), ...figures];
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, figures: merged }, null, 2)}\n`);
   return file;
 }
