@@ -13,7 +13,7 @@ import { median, processRssMb, sleep, spread, startBenchWorker, type BenchContex
 
 /** The floor: the clean Parquet file in one statement, straight from the CSV. */
 async function oneStatement(csv: string, parquet: string): Promise<number> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '512MB' });
+  const instance = await DuckDBInstance.create(':memory:', { threads: '2', memory_limit: '256MB' });
   const connection = await instance.connect();
   const started = performance.now();
   try {
