@@ -79,10 +79,16 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
     await tasks.run('transform', () => etl.transform.executeWithOptions({ summary: `transform: type and check ${rowCount} rows in SQL` }, [{ ds, rowCount }]), (r) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }));
     const loaded = await tasks.run('load', () => etl.load.executeWithOptions({ summary: `load: replace partition ds=${ds} of warehouse.orders` }, [{ ds }]), (r) => ({ loadedRows: r.loadedRows, rejectedRows: r.rejectedRows }));
     await tasks.run('validate', () => etl.validate.executeWithOptions({ summary: `validate: 5 data checks on ds=${ds}` }, [{ ds, rowCount }]), (r) => ({ checksPassed: r.checksPassed }));
-    const dbtArgs = { ds, select: 'tag:orders', target: settings.dbtTarget };
-    const dbt = await tasks.run('dbt_run', () => etl.dbtRun.executeWithOptions({ summary: `dbt_run: dbt run --select tag:orders --target ${settings.dbtTarget}` }, [dbtArgs]), (r) =>
-      Object.fromEntries(r.models.map((m) => [m.model, m.status])),
-    );
+    // conf {"skip_dbt": true} loads without rebuilding the models (backfills, benchmarks of the data path).
+    let models: OrdersDailyEtlResult['models'] = [];
+    if (run.conf.skip_dbt === true) {
+      tasks.skip('dbt_run');
+    } else {
+      const dbtArgs = { ds, select: 'tag:orders', target: settings.dbtTarget };
+      ({ models } = await tasks.run('dbt_run', () => etl.dbtRun.executeWithOptions({ summary: `dbt_run: dbt run --select tag:orders --target ${settings.dbtTarget}` }, [dbtArgs]), (r) =>
+        Object.fromEntries(r.models.map((m) => [m.model, m.status])),
+      ));
+    }
 
     return {
       dagId: dag.dagId,
@@ -91,7 +97,7 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
       rowCount,
       loadedRows: loaded.loadedRows,
       rejectedRows: loaded.rejectedRows,
-      models: dbt.models,
+      models,
       tasks: tasks.list(),
     };
   });

@@ -148,6 +148,15 @@ test('source "db": wait_for_data polls source.orders on postgres_prod, extract_f
   assert.equal(states(viaConf.tasks).extract_from_db, 'success');
 });
 
+test('conf skip_dbt loads the day and skips dbt_run', async () => {
+  const calls: Calls = [];
+  const result = await runDag(fakes(calls), { ds: '2024-01-24', conf: { skip_dbt: true } }, 'orders_daily_etl-2024-01-24');
+  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'requestRunSlot', 'checkFile', 'extract', 'transform', 'load', 'validate']);
+  assert.equal(result.state, 'success');
+  assert.deepEqual(result.models, []);
+  assert.equal(states(result.tasks).dbt_run, 'skipped');
+});
+
 test('an unknown source fails the run before any task, naming it', async () => {
   const calls: Calls = [];
   const err = await failure(runDag(fakes(calls), { ds: '2024-01-23', source: 'ftp' }, 'orders_daily_etl-2024-01-23'));
