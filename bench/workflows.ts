@@ -7,3 +7,29 @@ export async function benchSensor(input: { path: string; options: SensorOptions 
   const interval = { ds: '2024-01-01', dataIntervalStart: '2024-01-01T00:00:00Z', dataIntervalEnd: '2024-01-02T00:00:00Z' };
   return fileSensor({ pathTemplate: input.path, settle: '0s' }, input.options, { interval, settings: { dbtTarget: 'dev' } });
 }
+
+// The overhead scenario's floor (imports kept with it: this file is appended to by scenario).
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+const rawTasks = proxyActivities<Activities>({ startToCloseTimeout: '15m', retry: { maximumAttempts: 1 } });
+
+/**
+ * The floor of the overhead scenario: noopDag's tasks (the same no-op activity, the same
+ * options, one after another) in a bare workflow, without Baton's DAG machinery (labels,
+ * run settings, task table, metrics).
+ */
+export async function benchRawSequence(input: { ds: string; tasks?: number }): Promise<{ tasks: number }> {
+  const count = input.tasks ?? 7;
+  for (let i = 1; i <= count; i++) await rawTasks.noopTask({ taskId: `task_${i}`, ds: input.ds });
+  return { tasks: count };
+}
+
+import type { OrdersDailyEtlInput, OrdersDailyEtlResult } from '../src/contracts';
+import { ordersDailyEtlFor } from '../workflows/orders-daily-etl';
+import { benchOrdersPolicy } from './backfill-dag';
+
+/** orders_daily_etl's tasks under the backfill benchmark's policy (dag id bench_orders, max_active_runs 4). */
+export async function benchOrdersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
+  return ordersDailyEtlFor(benchOrdersPolicy, input);
+}

@@ -11,6 +11,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { BenchContext, Figure } from '../bench/harness';
 import { formatTable, machineFacts, writeResults } from '../bench/report';
 import { flowScenario } from '../bench/scenarios/flow';
+import { overheadScenario } from '../bench/scenarios/overhead';
 import { sensorsScenario } from '../bench/scenarios/sensors';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
@@ -20,6 +21,7 @@ import { workflowBundlerOptions } from '../src/worker';
 const BENCH_NAMESPACE = 'baton-bench';
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   flow: flowScenario,
+  overhead: overheadScenario,
   sensors: sensorsScenario,
 };
 

@@ -9,8 +9,8 @@ import { ApplicationFailure, patched, proxyActivities, type RetryPolicy } from '
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { ORDERS_SOURCES, type OrdersDailyEtlInput, type OrdersDailyEtlResult, type OrdersSource, type RunSettings } from '../src/contracts';
-import { ordersDailyEtlDag as dag, type DefaultArgs } from '../src/dags';
-import { alerts, chain, runDag, type TaskSpec } from './dag';
+import { ordersDailyEtlDag, type DefaultArgs } from '../src/dags';
+import { alerts, chain, runDag, type DagPolicy, type TaskSpec } from './dag';
 import { fileSensor, sqlSensor, type FileSensorSpec, type SensorOptions, type SqlSensorSpec } from './sensors';
 
 export const ORDERS_TASKS: readonly TaskSpec[] = [
@@ -32,7 +32,12 @@ const ORDERS_ROWS: SqlSensorSpec = { connId: SOURCE_CONN_ID, sql: "SELECT COUNT(
 const WAIT_FOR_DATA: SensorOptions = { mode: 'reschedule', pokeInterval: '600s', timeout: '604800s' };
 
 export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
-  const source = ordersSource(input);
+  return ordersDailyEtlFor(ordersDailyEtlDag, input);
+}
+
+/** The DAG's tasks under a given policy (dag id, max_active_runs, default_args): the benchmarks run them under their own. */
+export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
+  const source = ordersSource(dag, input);
   return runDag(dag, input, ORDERS_TASKS, async (run) => {
     const { ds, settings, tasks } = run;
     const etl = etlTasks(dag.defaultArgs, settings);
@@ -104,7 +109,7 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
 }
 
 /** The run's source: `source` in the input, or in its conf (`--conf '{"source":"db"}'`); the file by default. */
-function ordersSource(input: Partial<OrdersDailyEtlInput> | undefined): OrdersSource {
+function ordersSource(dag: DagPolicy, input: Partial<OrdersDailyEtlInput> | undefined): OrdersSource {
   const value = input?.source ?? (input?.conf as { source?: unknown } | undefined)?.source ?? 'file';
   if (!ORDERS_SOURCES.includes(value as OrdersSource)) {
     throw ApplicationFailure.nonRetryable(`${dag.dagId}: source must be one of ${ORDERS_SOURCES.join(', ')}, got ${JSON.stringify(value)}`, 'InvalidInput');

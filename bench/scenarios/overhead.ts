@@ -1,0 +1,195 @@
+/**
+ * Issue 7, scenarios 1 and 2: what orchestration itself costs. A 7-task DAG of no-op
+ * activities (noopDag), run one after another (run time, and the gap between one task's end
+ * and the next task's start), then many at once (runs per second). The floor is the same 7
+ * no-op activities in a bare workflow without Baton's DAG machinery (benchRawSequence), on
+ * the same worker, measured in the same run: Baton's figures are read as ratios to it.
+ * Every time comes from the runs' histories, so the client's own latency is not in it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { percentile, startBenchWorker, type BenchContext, type Figure } from '../harness';
+import { noopPolicy } from '../runs';
+
+const EventType = temporal.api.enums.v1.EventType;
+const TASKS = 7;
+const SLOTS = 10;
+const WARMUP = 5;
+const KINDS = ['baton', 'raw'] as const;
+type Kind = (typeof KINDS)[number];
+
+/** One run read back from its history. */
+interface RunProfile {
+  /** WorkflowExecutionStarted to the last event. */
+  runMs: number;
+  /** WorkflowExecutionStarted to the first task's start: the run's set-up. */
+  firstTaskMs: number;
+  /** Per task after the first, the time from the previous task's end to its start, and its parts. */
+  gaps: Array<{
+    total: number;
+    /** Previous task's end to the workflow task's start: the workflow task waiting for the worker. */
+    wftWait: number;
+    /** Workflow task started to completed: the worker's workflow code and the round trip that schedules the task. */
+    wftRun: number;
+    /** Task scheduled to started: the activity waiting to be dispatched. */
+    activityWait: number;
+  }>;
+}
+
+async function profileRun(client: Client, workflowId: string): Promise<RunProfile> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const time = (e: (typeof events)[number]) => tsToMs(e.eventTime);
+  const startedAt = time(events[0]);
+  let wftScheduled = 0;
+  let wftStarted = 0;
+  let wftCompleted = 0;
+  let lastCompleted: number | undefined;
+  const scheduled = new Map<number, { scheduledAt: number; wftScheduled: number; wftStarted: number; wftCompleted: number; previousEnd?: number }>();
+  const gaps: RunProfile['gaps'] = [];
+  let firstTaskMs = NaN;
+  for (const e of events) {
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        wftScheduled = time(e);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        wftStarted = time(e);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        wftCompleted = time(e);
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'noopTask') {
+          scheduled.set(Number(e.eventId), { scheduledAt: time(e), wftScheduled, wftStarted, wftCompleted, previousEnd: lastCompleted });
+        }
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
+        // The started event is written when the task ends, with the time it really started.
+        const task = scheduled.get(Number(e.activityTaskStartedEventAttributes?.scheduledEventId));
+        if (!task) break;
+        const started = time(e);
+        if (task.previousEnd === undefined) firstTaskMs = started - startedAt;
+        else {
+          gaps.push({
+            total: started - task.previousEnd,
+            wftWait: task.wftStarted - task.previousEnd,
+            wftRun: task.wftCompleted - task.wftStarted,
+            activityWait: started - task.scheduledAt,
+          });
+        }
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        if (scheduled.has(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId))) lastCompleted = time(e);
+        break;
+    }
+  }
+  if (scheduled.size !== TASKS) throw new Error(`${workflowId}: ${scheduled.size} no-op tasks in its history, expected ${TASKS}`);
+  return { runMs: time(events[events.length - 1]) - startedAt, firstTaskMs, gaps };
+}
+
+/** Runs `count` workflows of a kind, `concurrency` at a time; returns their ids and the wall time from the first start to the last result. */
+async function runMany(ctx: BenchContext, taskQueue: string, kind: Kind, prefix: string, count: number, concurrency: number): Promise<{ ids: string[]; wallMs: number }> {
+  const ids = Array.from({ length: count }, (_, i) => `${taskQueue}-${prefix}-${kind}-${i}`);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < ids.length) {
+        const workflowId = ids[next++];
+        if (kind === 'baton') {
+          await ctx.client.workflow.execute('noopDag', { taskQueue, workflowId, args: [{ ds: '2024-01-01', dag: noopPolicy('bench_overhead'), tasks: TASKS }] });
+        } else {
+          await ctx.client.workflow.execute('benchRawSequence', { taskQueue, workflowId, args: [{ ds: '2024-01-01', tasks: TASKS }] });
+        }
+      }
+    }),
+  );
+  return { ids, wallMs: performance.now() - started };
+}
+
+async function profileAll(client: Client, ids: string[]): Promise<RunProfile[]> {
+  const profiles: RunProfile[] = [];
+  for (let i = 0; i < ids.length; i += 10) profiles.push(...(await Promise.all(ids.slice(i, i + 10).map((id) => profileRun(client, id)))));
+  return profiles;
+}
+
+const range = (values: number[]): [number, number] | undefined => (values.length > 1 ? [Math.min(...values), Math.max(...values)] : undefined);
+
+export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
+  const sequential = ctx.quick ? 30 : 200;
+  const [burst, atOnce] = ctx.quick ? [100, 20] : [500, 50];
+  const taskQueue = `bench-overhead-${randomUUID().slice(0, 8)}`;
+  const worker = await startBenchWorker(ctx, taskQueue, SLOTS);
+  const seq: Record<Kind, RunProfile[]> = { baton: [], raw: [] };
+  const many: Record<Kind, { profiles: RunProfile[]; wallMs: number }> = { baton: { profiles: [], wallMs: NaN }, raw: { profiles: [], wallMs: NaN } };
+  try {
+    // Warm-up, not counted: the worker's workflow cache, its connections, the server's task queue.
+    for (const kind of KINDS) await runMany(ctx, taskQueue, kind, 'warmup', WARMUP, 1);
+
+    // 1. One run after another, Baton and the floor taking turns so both see the same noise.
+    ctx.say(`overhead: ${sequential} sequential runs of a ${TASKS}-task no-op DAG, and as many of the bare floor workflow`);
+    for (let i = 0; i < sequential; i++) {
+      for (const kind of i % 2 ? [...KINDS].reverse() : KINDS) {
+        const { ids } = await runMany(ctx, taskQueue, kind, `seq${i}`, 1, 1);
+        seq[kind].push(await profileRun(ctx.client, ids[0]));
+      }
+    }
+    for (const kind of KINDS) {
+      const p = seq[kind];
+      ctx.say(`overhead: ${kind}: run p50 ${percentile(runs(p), 50)} ms, gap p50 ${percentile(gaps(p, 'total'), 50)} ms (workflow task wait ${percentile(gaps(p, 'wftWait'), 50)}, run ${percentile(gaps(p, 'wftRun'), 50)}, activity wait ${percentile(gaps(p, 'activityWait'), 50)})`);
+    }
+
+    // 2. Throughput: many runs, a fixed number at once; the floor first, then Baton.
+    for (const kind of [...KINDS].reverse()) {
+      ctx.say(`overhead: ${burst} ${kind} runs, ${atOnce} at once`);
+      const { ids, wallMs } = await runMany(ctx, taskQueue, kind, 'burst', burst, atOnce);
+      many[kind] = { profiles: await profileAll(ctx.client, ids), wallMs };
+      ctx.say(`overhead: ${kind}: ${(burst / (wallMs / 1000)).toFixed(1)} runs/s`);
+    }
+  } finally {
+    await worker.stop();
+  }
+
+  const figures: Figure[] = [];
+  const scenario = 'overhead';
+  const floorLabel = 'bare workflow';
+  /** A Baton figure beside the same figure of the floor workflow. */
+  const vs = (measure: string, unit: string, baton: number[], raw: number[], p: number, target?: { max: number }): Figure => {
+    const value = percentile(baton, p);
+    const floor = percentile(raw, p);
+    return {
+      scenario, measure, value, unit, spread: range(baton),
+      floor: { label: floorLabel, value: floor }, ratio: value / floor,
+      ...(target ? { target: `<= ${target.max} ${unit}`, met: value <= target.max } : {}),
+    };
+  };
+  const s = seq.baton;
+  const r = seq.raw;
+  const seqLabel = `${sequential} sequential runs`;
+  figures.push(vs(`${seqLabel}: run time, p50`, 'ms', runs(s), runs(r), 50, { max: 150 }));
+  figures.push(vs(`${seqLabel}: run time, p95`, 'ms', runs(s), runs(r), 95));
+  figures.push(vs(`${seqLabel}: task end to next task start, p50`, 'ms', gaps(s, 'total'), gaps(r, 'total'), 50, { max: 20 }));
+  figures.push(vs(`${seqLabel}: task end to next task start, p95`, 'ms', gaps(s, 'total'), gaps(r, 'total'), 95));
+  figures.push({ ...vs(`${seqLabel}: gap part: workflow task waits for the worker, p50`, 'ms', gaps(s, 'wftWait'), gaps(r, 'wftWait'), 50), note: 'task end to workflow task started' });
+  figures.push({ ...vs(`${seqLabel}: gap part: workflow task runs, p50`, 'ms', gaps(s, 'wftRun'), gaps(r, 'wftRun'), 50), note: 'workflow task started to completed (next task scheduled)' });
+  figures.push({ ...vs(`${seqLabel}: gap part: next task waits for dispatch, p50`, 'ms', gaps(s, 'activityWait'), gaps(r, 'activityWait'), 50), note: 'activity scheduled to started' });
+  figures.push(vs(`${seqLabel}: run start to first task start, p50`, 'ms', s.map((p) => p.firstTaskMs), r.map((p) => p.firstTaskMs), 50));
+
+  const burstLabel = `${burst} runs, ${atOnce} at once`;
+  const rate = (kind: Kind) => burst / (many[kind].wallMs / 1000);
+  figures.push({
+    scenario, measure: `${burstLabel}: runs per second`, value: rate('baton'), unit: 'runs/s',
+    floor: { label: floorLabel, value: rate('raw') }, ratio: rate('baton') / rate('raw'),
+    note: 'first start to last result, as the client sees it',
+  });
+  figures.push(vs(`${burstLabel}: run time, p50`, 'ms', runs(many.baton.profiles), runs(many.raw.profiles), 50));
+  figures.push(vs(`${burstLabel}: run time, p95`, 'ms', runs(many.baton.profiles), runs(many.raw.profiles), 95));
+  figures.push(vs(`${burstLabel}: task end to next task start, p50`, 'ms', gaps(many.baton.profiles, 'total'), gaps(many.raw.profiles, 'total'), 50));
+  return figures;
+}
+
+const runs = (profiles: RunProfile[]) => profiles.map((p) => p.runMs);
+const gaps = (profiles: RunProfile[], part: keyof RunProfile['gaps'][number]) => profiles.flatMap((p) => p.gaps.map((g) => g[part]));
