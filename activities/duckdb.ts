@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, type Json } from '@duckdb/node-api';
@@ -537,9 +537,11 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
   }
 
   /**
-   * load_data: the clean staged file to `processed/<target>.parquet`, replaced atomically (COPY
-   * to a hidden temp file beside it, fsync, rename over it): a rerun replaces the file, and a
-   * reader never sees half of one. The columns are ORDERS_PARQUET_SCHEMA, empty days included.
+   * load_data: the clean staged file to `processed/<target>.parquet`, replaced atomically (a
+   * copy to a hidden temp file beside it, fsync, rename over it): a rerun replaces the file, and
+   * a reader never sees half of one. The file is checked first: the columns are
+   * ORDERS_PARQUET_SCHEMA (empty days included), no order_id is null, the rows are as many as
+   * its reference says.
    */
   async function loadOrders({ input, target: targetIn }: LoadOrdersInput): Promise<FileRef> {
     const target = checkTarget(targetIn);
@@ -558,16 +560,15 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
           if (Number(c.null_ids) > 0) {
             throw nonRetryable(`loadOrders: ${input.path} has ${c.null_ids} rows without order_id; order_id is NOT NULL`, 'NullOrderId');
           }
+          const rows = Number(c.n);
+          if (rows !== input.rows) {
+            throw nonRetryable(`loadOrders: ${input.path} holds ${rows} rows, its reference says ${input.rows}`, 'CountMismatch');
+          }
           const tmp = tempBeside(processedDir, `${target}.parquet`);
           try {
-            progress.step('write parquet');
-            const rows = await db.copy(
-              `COPY (SELECT ${ORDERS_PARQUET_SCHEMA.map(([name]) => name).join(', ')} FROM read_parquet($1)) TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
-              [source, tmp],
-            );
-            if (rows !== input.rows || rows !== Number(c.n)) {
-              throw nonRetryable(`loadOrders: ${input.path} holds ${c.n} rows, its reference says ${input.rows}, and ${rows} were written`, 'CountMismatch');
-            }
+            // transform_data wrote the clean file in this very schema: loading is publishing a copy of it.
+            progress.step('copy parquet');
+            await copyFile(source, tmp);
             progress.step('publish');
             return await publish(tmp, () => path.join(processedDir, `${target}.parquet`), rows);
           } finally {

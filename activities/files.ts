@@ -112,7 +112,11 @@ export class NumberedCsvRecords extends Transform {
 
   /** Emits every complete record in `data`; returns how many bytes were consumed. */
   private scan(data: Buffer, final: boolean): number {
-    const out: Buffer[] = [];
+    // One output buffer per chunk: a record grows by at most its line number, a comma and ",,\n".
+    this.out = Buffer.allocUnsafe(data.length + 64 * 1024);
+    this.outLength = 0;
+    // Checked once for the whole chunk; per record only when the chunk as a whole is not UTF-8.
+    this.chunkIsUtf8 = isUtf8(data);
     let start = 0;
     let inQuotes = false;
     let commas = 0;
@@ -121,6 +125,7 @@ export class NumberedCsvRecords extends Transform {
     const n = data.length;
     for (let i = 0; i < n; i++) {
       const b = data[i];
+      if (b > COMMA) continue; // the common case: a byte that is none of the four below
       if (b === QUOTE) inQuotes = !inQuotes;
       else if (b === COMMA) {
         if (!inQuotes) commas++;
@@ -129,7 +134,7 @@ export class NumberedCsvRecords extends Transform {
           newlinesInRecord++;
           continue;
         }
-        this.emitRecord(out, data, start, i, commas, hasNul);
+        this.emitRecord(data, start, i, commas, hasNul);
         this.line += newlinesInRecord + 1;
         start = i + 1;
         commas = 0;
@@ -138,22 +143,30 @@ export class NumberedCsvRecords extends Transform {
       } else if (b === NUL) hasNul = true;
     }
     if (final && start < n) {
-      this.emitRecord(out, data, start, n, commas, hasNul, inQuotes);
+      this.emitRecord(data, start, n, commas, hasNul, inQuotes);
       start = n;
     }
-    if (out.length) this.push(out.length === 1 ? out[0] : Buffer.concat(out));
+    if (this.outLength) this.push(this.out.subarray(0, this.outLength));
     return start;
   }
 
-  private emitRecord(
-    out: Buffer[],
-    data: Buffer,
-    start: number,
-    end: number,
-    commas: number,
-    hasNul: boolean,
-    unterminatedQuote = false,
-  ): void {
+  private out: Buffer = Buffer.alloc(0);
+  private outLength = 0;
+  private chunkIsUtf8 = true;
+
+  private append(bytes: Buffer | string): void {
+    const length = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.length;
+    if (this.outLength + length > this.out.length) {
+      // A chunk of many malformed records (their reasons and quoting) can outgrow the estimate.
+      const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLength + length));
+      this.out.copy(bigger, 0, 0, this.outLength);
+      this.out = bigger;
+    }
+    if (typeof bytes === 'string') this.outLength += this.out.write(bytes, this.outLength, 'utf8');
+    else this.outLength += bytes.copy(this.out, this.outLength);
+  }
+
+  private emitRecord(data: Buffer, start: number, end: number, commas: number, hasNul: boolean, unterminatedQuote = false): void {
     if (end > start && data[end - 1] === CR) end--;
     if (!this.headerSeen) {
       this.headerSeen = true;
@@ -168,18 +181,23 @@ export class NumberedCsvRecords extends Transform {
         ? 'contains a NUL byte'
         : commas + 1 !== this.fields
           ? `expected ${this.fields} fields, found ${commas + 1}`
-          : !isUtf8(record)
+          : !this.chunkIsUtf8 && !isUtf8(record)
             ? 'not valid UTF-8'
             : undefined;
     if (reason === undefined) {
-      out.push(Buffer.from(`${this.line},`), record, Buffer.from(',,\n'));
+      this.append(`${this.line},`);
+      this.append(record);
+      this.append(RECORD_END);
       return;
     }
     this.stats.malformed++;
     const raw = record.toString('utf8').replace(/\0/g, '\\0');
-    out.push(Buffer.from(`${this.line}${','.repeat(this.fields + 1)}${csvQuote(reason)},${csvQuote(raw)}\n`));
+    this.append(`${this.line}${','.repeat(this.fields + 1)}${csvQuote(reason)},${csvQuote(raw)}\n`);
   }
 }
+
+/** What follows a good record: the two empty malformed_reason and malformed_raw fields. */
+const RECORD_END = Buffer.from(',,\n');
 
 function csvQuote(value: string): string {
   return `"${value.replace(/"/g, '""')}"`;
