@@ -36,13 +36,17 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   await migrateWarehouse(pool);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const client = await connectClient(config);
+  const slots = options.maxConcurrentActivityTaskExecutions ?? 10;
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
     activities: createActivities({ pool, logger, config, client }),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 10,
+    maxConcurrentActivityTaskExecutions: slots,
+    // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
+    // activity and the worker takes it at once instead of a round trip through the queue.
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.max(1, Math.min(5, slots - 2)) },
   });
   if (!config.mail.smtpUrl) logger.warn('SMTP_URL is not set: alerts (email_on_failure, send_empty_alert) are written to this log instead of mailed');
   logger.info(
