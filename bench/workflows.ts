@@ -27,9 +27,9 @@ export async function benchRawSequence(input: { ds: string; tasks?: number }): P
 
 import type { OrdersDailyEtlInput, OrdersDailyEtlResult } from '../src/contracts';
 import { ordersDailyEtlFor } from '../workflows/orders-daily-etl';
-import { benchOrdersPolicy } from './backfill-dag';
+import { benchOrdersDag } from './backfill-dag';
 
 /** orders_daily_etl's tasks under the backfill benchmark's policy (dag id bench_orders, max_active_runs 4). */
 export async function benchOrdersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
-  return ordersDailyEtlFor(benchOrdersPolicy, input);
+  return ordersDailyEtlFor(benchOrdersDag, input);
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only sensors,...]`: every scenario against the real dev
+ * `npm run bench [-- --quick] [-- --only sensors,...] [-- --peers]`: every scenario against the real dev
  * server, Postgres and worker, in a namespace and database of its own; prints one table and
  * writes bench/results/<date>.json. See bench/README.md.
  */
@@ -10,8 +10,11 @@ import { Pool } from 'pg';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { BenchContext, Figure } from '../bench/harness';
 import { formatTable, machineFacts, writeResults } from '../bench/report';
+import { backfillScenario } from '../bench/scenarios/backfill';
+import { datapathScenario } from '../bench/scenarios/datapath';
 import { flowScenario } from '../bench/scenarios/flow';
 import { overheadScenario } from '../bench/scenarios/overhead';
+import { peersScenario } from '../bench/scenarios/peers';
 import { sensorsScenario } from '../bench/scenarios/sensors';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
@@ -20,20 +23,29 @@ import { workflowBundlerOptions } from '../src/worker';
 
 const BENCH_NAMESPACE = 'baton-bench';
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
+  backfill: backfillScenario,
+  datapath: datapathScenario,
   flow: flowScenario,
   overhead: overheadScenario,
   sensors: sensorsScenario,
 };
+/** Only with --peers, never in CI: installs Airflow 3 and Prefect 3 in a venv of their own and runs them beside Baton. */
+const PEER_SCENARIOS: typeof SCENARIOS = { peers: peersScenario };
 
 async function main(): Promise<void> {
   const opts = new Command('bench')
     .option('--quick', 'a short run (under five minutes)')
-    .option('--only <names>', `comma-separated scenarios: ${Object.keys(SCENARIOS).join(', ')}`)
+    .option('--only <names>', `comma-separated scenarios: ${Object.keys(SCENARIOS).join(', ')} (and peers with --peers)`)
+    .option('--peers', 'also run Airflow 3 and Prefect 3 on this machine beside Baton (installs them; not in CI)')
     .parse(process.argv)
-    .opts<{ quick?: boolean; only?: string }>();
-  const names = opts.only ? opts.only.split(',').map((s) => s.trim()) : Object.keys(SCENARIOS);
-  const unknown = names.filter((n) => !SCENARIOS[n]);
-  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    .opts<{ quick?: boolean; only?: string; peers?: boolean }>();
+  if (opts.peers && process.env.CI) throw new Error('--peers is not for CI: it installs Airflow and Prefect and runs for minutes');
+  const scenarios = { ...SCENARIOS, ...(opts.peers ? PEER_SCENARIOS : {}) };
+  const names = opts.only ? opts.only.split(',').map((s) => s.trim()) : Object.keys(scenarios);
+  const needPeers = names.filter((n) => !scenarios[n] && PEER_SCENARIOS[n]);
+  if (needPeers.length) throw new Error(`scenario ${needPeers.join(', ')} runs only with --peers`);
+  const unknown = names.filter((n) => !scenarios[n]);
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(scenarios).join(', ')}`);
 
   const say = (line: string) => console.log(`baton bench: ${line}`);
   const settings = loadServiceSettings();
@@ -70,7 +82,7 @@ async function main(): Promise<void> {
     for (const name of names) {
       const started = Date.now();
       say(`scenario ${name}`);
-      figures.push(...(await SCENARIOS[name](ctx)));
+      figures.push(...(await scenarios[name](ctx)));
       say(`scenario ${name} took ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
     console.log(`\n${formatTable(figures)}\n`);
