@@ -1,16 +1,18 @@
 /** The worker's workflows plus the benchmarks' own instruments. */
-export * from '../workflows';
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { OrdersDailyEtlInput, OrdersDailyEtlResult } from '../src/contracts';
+import { ordersDailyEtlFor } from '../workflows/orders-daily-etl';
 import { fileSensor, type SensorOptions, type SensorOutcome } from '../workflows/sensors';
+import { benchOrdersDag } from './backfill-dag';
+
+export * from '../workflows';
 
 /** One sensor waiting for a file under the data directory, outside any DAG: what 200 waiting sensors cost. */
 export async function benchSensor(input: { path: string; options: SensorOptions }): Promise<SensorOutcome> {
   const interval = { ds: '2024-01-01', dataIntervalStart: '2024-01-01T00:00:00Z', dataIntervalEnd: '2024-01-02T00:00:00Z' };
   return fileSensor({ pathTemplate: input.path, settle: '0s' }, input.options, { interval, settings: { dbtTarget: 'dev' } });
 }
-
-// The overhead scenario's floor (imports kept with it: this file is appended to by scenario).
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 
 const rawTasks = proxyActivities<Activities>({ startToCloseTimeout: '15m', retry: { maximumAttempts: 1 } });
 
@@ -24,10 +26,6 @@ export async function benchRawSequence(input: { ds: string; tasks?: number }): P
   for (let i = 1; i <= count; i++) await rawTasks.noopTask({ taskId: `task_${i}`, ds: input.ds });
   return { tasks: count };
 }
-
-import type { OrdersDailyEtlInput, OrdersDailyEtlResult } from '../src/contracts';
-import { ordersDailyEtlFor } from '../workflows/orders-daily-etl';
-import { benchOrdersDag } from './backfill-dag';
 
 /** orders_daily_etl's tasks under the backfill benchmark's policy (dag id bench_orders, max_active_runs 4). */
 export async function benchOrdersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
