@@ -7,14 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import { withActivityContext } from '../src/logging';
 import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef } from '../src/contracts';
-import { sha256File } from './files';
+import { dataDirResolver, sha256File } from './files';
 import { whileHeartbeating } from './heartbeat';
 
 export interface CacheDeps {
@@ -33,12 +32,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function createCacheActivities({ pool, logger, config }: CacheDeps) {
-  const root = path.resolve(config.dataDir) + path.sep;
-  const resolve = (relative: string) => {
-    const file = path.resolve(root, relative);
-    if (!file.startsWith(root)) throw ApplicationFailure.nonRetryable(`path ${relative} leaves the data directory ${root}`, 'InvalidPath');
-    return file;
-  };
+  const resolve = dataDirResolver(config.dataDir);
 
   /** Finds a task's cached result: hit, miss, expired, vanished (its file is gone) or refresh (bypassed). */
   async function cacheLookup({ task, policy, inputs, inputFile, now, refresh }: CacheLookupInput): Promise<CacheLookupResult> {

@@ -33,6 +33,19 @@ export function ordersRawFile(dataDir: string, ds: string): string {
 }
 
 /**
+ * Resolves paths relative to the data directory; one that leaves it (`..`, an absolute path
+ * elsewhere) is a non-retryable InvalidPath, before any file is touched.
+ */
+export function dataDirResolver(dataDir: string): (relative: string) => string {
+  const root = path.resolve(dataDir) + path.sep;
+  return (relative) => {
+    const file = path.resolve(root, relative);
+    if (!file.startsWith(root)) throw ApplicationFailure.nonRetryable(`path ${relative} leaves the data directory ${root}`, 'InvalidPath');
+    return file;
+  };
+}
+
+/**
  * Reads the first line of a CSV file (a UTF-8 BOM and a trailing CR removed) without reading
  * the rest. Returns '' for an empty file.
  */

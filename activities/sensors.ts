@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Config } from '../src/config';
 import { createConnections, isStatementError, type PoolFor } from './connections';
+import { dataDirResolver } from './files';
 
 export interface FileCheckInput {
   /** Relative to the data directory (rendered from its template by the workflow). */
@@ -35,12 +36,7 @@ export interface SensorDeps {
 }
 
 export function createSensorActivities({ config, pool, poolFor }: SensorDeps) {
-  const root = path.resolve(config.dataDir) + path.sep;
-  const resolve = (relative: string) => {
-    const file = path.resolve(root, relative);
-    if (!file.startsWith(root)) throw ApplicationFailure.nonRetryable(`path ${relative} leaves the data directory ${root}`, 'InvalidPath');
-    return file;
-  };
+  const resolve = dataDirResolver(config.dataDir);
 
   async function checkFile({ path: relative, settleSeconds, successMarker }: FileCheckInput): Promise<SensorCheckResult> {
     const file = resolve(relative);
