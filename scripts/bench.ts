@@ -18,7 +18,7 @@ import { peersScenario } from '../bench/scenarios/peers';
 import { sensorsScenario } from '../bench/scenarios/sensors';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
-import { startPlatform } from '../src/platform';
+import { isolatedEnv, startPlatform, stopStarted } from '../src/platform';
 import { workflowBundlerOptions } from '../src/worker';
 
 const BENCH_NAMESPACE = 'baton-bench';
@@ -50,26 +50,10 @@ async function main(): Promise<void> {
   const say = (line: string) => console.log(`baton bench: ${line}`);
   const settings = loadServiceSettings();
   const platform = await startPlatform(settings, say, [BENCH_NAMESPACE]);
-  let databaseUrl = platform.databaseUrl;
-  if (platform.postgres) {
-    await platform.postgres.ensureDatabase('baton_bench');
-    databaseUrl = platform.postgres.url('baton_bench', await platform.postgres.password());
-  }
-  const dataDir = path.join(settings.home, 'bench-data');
-  await mkdir(dataDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    BATON_CONN_POSTGRES_PROD: databaseUrl,
-    TEMPORAL_ADDRESS: settings.temporalAddress,
-    TEMPORAL_NAMESPACE: BENCH_NAMESPACE,
-    BATON_DATA_DIR: dataDir,
-    BATON_DBT_TARGET: 'dev',
-    BATON_VENV: settings.venv,
-  };
+  const env = await isolatedEnv(settings, platform, { namespace: BENCH_NAMESPACE, database: 'baton_bench', dataFolder: 'bench-data' });
   const config = loadConfig(env);
   const client = await connectClient(config);
-  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  const pool = new Pool({ connectionString: env.DATABASE_URL, max: 2 });
   try {
     say('bundling the workflows once for every bench worker');
     const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../bench/workflows'), ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
@@ -91,8 +75,7 @@ async function main(): Promise<void> {
   } finally {
     await pool.end();
     await client.connection.close();
-    if (platform.started.includes('temporal')) await platform.temporal.stop(say);
-    if (platform.started.includes('postgres')) await platform.postgres?.stop(say);
+    await stopStarted(platform, say);
   }
 }
 

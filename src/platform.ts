@@ -45,6 +45,42 @@ export async function startPlatform(settings: ServiceSettings, report: Report, n
   return { databaseUrl, postgres, temporal, started };
 }
 
+/**
+ * A corner of the platform of its own, for the tests and the benchmarks: a Temporal namespace
+ * (registered by startPlatform), a database on the local cluster and a data folder, and the
+ * environment that points workers, tools and the CLI at them; `npm start`'s runs are never touched.
+ */
+export async function isolatedEnv(
+  settings: ServiceSettings,
+  platform: Platform,
+  { namespace, database, dataFolder }: { namespace: string; database: string; dataFolder: string },
+): Promise<NodeJS.ProcessEnv> {
+  let databaseUrl = platform.databaseUrl;
+  if (platform.postgres) {
+    await platform.postgres.ensureDatabase(database);
+    databaseUrl = platform.postgres.url(database, await platform.postgres.password());
+  }
+  const dataDir = path.join(settings.home, dataFolder);
+  await mkdir(dataDir, { recursive: true });
+  return {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    // orders_daily_etl's source database (conn_id postgres_prod): source.orders beside the warehouse.
+    BATON_CONN_POSTGRES_PROD: databaseUrl,
+    TEMPORAL_ADDRESS: settings.temporalAddress,
+    TEMPORAL_NAMESPACE: namespace,
+    BATON_DATA_DIR: dataDir,
+    BATON_DBT_TARGET: 'dev',
+    BATON_VENV: settings.venv,
+  };
+}
+
+/** Stops what this startPlatform call started, and nothing else. */
+export async function stopStarted(platform: Platform, report: Report): Promise<void> {
+  if (platform.started.includes('temporal')) await platform.temporal.stop(report);
+  if (platform.started.includes('postgres')) await platform.postgres?.stop(report);
+}
+
 /** Stops the worker, the Temporal dev server and the Postgres cluster that `npm start` started. */
 export async function stopPlatform(settings: ServiceSettings, report: Report): Promise<void> {
   await new WorkerProcess(settings).stop(report);

@@ -4,11 +4,10 @@
  * stop what it started.
  */
 import { readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { projectRoot, type ServiceSettings } from './config';
-import { ensurePythonTools, startPlatform } from './platform';
+import { ensurePythonTools, isolatedEnv, startPlatform, stopStarted } from './platform';
 import { ensureChromium, type Report } from './services';
 
 export const TEST_NAMESPACE = 'baton-test';
@@ -51,22 +50,8 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
   const chromium = files.some(isBrowserTest) ? await ensureChromium(report) : undefined;
   const platform = await startPlatform(settings, report, [TEST_NAMESPACE]);
   try {
-    let databaseUrl = platform.databaseUrl;
-    if (platform.postgres) {
-      await platform.postgres.ensureDatabase('baton_test');
-      databaseUrl = platform.postgres.url('baton_test', await platform.postgres.password());
-    }
-    const dataDir = path.join(settings.home, 'test-data');
-    await mkdir(dataDir, { recursive: true });
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      // orders_daily_etl's source database (conn_id postgres_prod): source.orders beside the warehouse.
-      BATON_CONN_POSTGRES_PROD: databaseUrl,
-      TEMPORAL_ADDRESS: settings.temporalAddress,
-      TEMPORAL_NAMESPACE: TEST_NAMESPACE,
-      BATON_DATA_DIR: dataDir,
-      BATON_DBT_TARGET: 'dev',
+      ...(await isolatedEnv(settings, platform, { namespace: TEST_NAMESPACE, database: 'baton_test', dataFolder: 'test-data' })),
       BATON_RETRY_DELAY: '1s',
       BATON_DEPENDS_ON_PAST_POLL: '1s',
       BATON_SENSOR_POKE_INTERVAL: '1s',
@@ -75,7 +60,6 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
       // Test workers serve no metrics, so they never race each other (or `npm start`'s worker)
       // for port 9464; the metrics test gives its worker a port of its own.
       BATON_METRICS_PORT: 'off',
-      BATON_VENV: settings.venv,
       BATON_TEST_SERVER: path.join(settings.venv, 'bin', 'temporal-test-server'),
       BATON_TEMPORAL_CLI: path.join(settings.venv, 'bin', 'temporal'),
       ...(chromium ? { BATON_CHROMIUM: chromium } : {}),
@@ -84,8 +68,7 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
     report(`running ${files.length} test files`);
     return await runInherited(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...nodeTestArgs, ...files], env);
   } finally {
-    if (platform.started.includes('temporal')) await platform.temporal.stop(report);
-    if (platform.started.includes('postgres')) await platform.postgres?.stop(report);
+    await stopStarted(platform, report);
   }
 }
 
