@@ -9,12 +9,12 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createDuckdbActivities, type FileRef } from '../../activities/duckdb';
 import { generateOrders } from '../../src/seed';
-import { tempDir } from '../support';
+import { nonRetryable, runActivity, tempDir } from '../support';
 
 const HEADER = 'order_id,customer_id,order_date,amount,status';
 const REJECTS_HEADER = 'source_line,reason,order_id,customer_id,order_date,amount,status,raw';
@@ -35,21 +35,6 @@ const rawFile = (startDate: string) => path.join(dataDir, 'raw', `orders_${start
 async function writeRaw(startDate: string, body: string | Buffer): Promise<void> {
   await mkdir(path.join(dataDir, 'raw'), { recursive: true });
   await writeFile(rawFile(startDate), body);
-}
-
-async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment().run(fn, ...args);
-}
-
-async function nonRetryable(promise: Promise<unknown>, type: string, message: string | RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
-    assert.equal(err.type, type);
-    assert.equal(err.nonRetryable, true);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
 }
 
 /** A Parquet file's columns (name and DuckDB type) and rows in source_line order, BIGINTs as numbers. */

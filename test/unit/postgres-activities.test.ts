@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createPostgresActivities, migrateWarehouse } from '../../activities/postgres';
 import { seedSourceOrders } from '../../src/seed';
-import { count, quietLogger, tempDir, testConfig, testPool } from '../support';
+import { count, nonRetryable, quietLogger, runActivity, tempDir, testConfig, testPool } from '../support';
 
 const config = testConfig();
 const pool = testPool(config);
@@ -31,21 +30,6 @@ after(() => pool.end());
 
 const HEADER = 'order_id,customer_id,order_date,amount,status';
 const writeRaw = (ds: string, body: string) => writeFile(path.join(dataDir, 'raw', `orders_${ds}.csv`), body);
-
-async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment().run(fn, ...args);
-}
-
-async function nonRetryable(promise: Promise<unknown>, type: string, message: string | RegExp): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
-    assert.equal(err.type, type);
-    assert.equal(err.nonRetryable, true);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
-}
 
 test('every kind of bad row is rejected with its line and reason; good rows load', async () => {
   const ds = '2030-01-01';

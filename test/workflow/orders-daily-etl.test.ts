@@ -6,14 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Context } from '@temporalio/activity';
-import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { slotsWorkflowId, type AlertInput, type OrdersDailyEtlResult, type RunSettings, type SlotRequest, type TaskRecord } from '../../src/contracts';
 import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
-import { testServerPath } from '../support';
+import { testServerPath, workflowFailure } from '../support';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -159,22 +158,11 @@ test('conf skip_dbt loads the day and skips dbt_run', async () => {
 
 test('an unknown source fails the run before any task, naming it', async () => {
   const calls: Calls = [];
-  const err = await failure(runDag(fakes(calls), { ds: '2024-01-23', source: 'ftp' }, 'orders_daily_etl-2024-01-23'));
+  const err = await workflowFailure(runDag(fakes(calls), { ds: '2024-01-23', source: 'ftp' }, 'orders_daily_etl-2024-01-23'));
   assert.equal(err.message, 'orders_daily_etl: source must be one of file, db, got "ftp"');
   assert.equal(err.type, 'InvalidInput');
   assert.deepEqual(calls, []);
 });
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
-    assert.ok(err.cause instanceof ApplicationFailure);
-    return err.cause;
-  }
-  assert.fail('the run succeeded');
-}
 
 test('an invalid ds fails the run at once, naming the value, before any task', async () => {
   for (const [ds, message] of [
@@ -183,7 +171,7 @@ test('an invalid ds fails the run at once, naming the value, before any task', a
     ["'; drop table", `orders_daily_etl: ds "'; drop table" is not a date in the form YYYY-MM-DD`],
   ]) {
     const calls: Calls = [];
-    const err = await failure(runDag(fakes(calls), { ds }, `bad-ds-${ds}`));
+    const err = await workflowFailure(runDag(fakes(calls), { ds }, `bad-ds-${ds}`));
     assert.equal(err.message, message);
     assert.equal(err.type, 'InvalidLogicalDate');
     assert.deepEqual(calls, []);
@@ -210,7 +198,7 @@ test('retries=2, retry_delay=5m: a task gets 3 attempts, 5 minutes apart', async
 test('when retries are spent the run fails naming the task, and one failure alert goes out', async () => {
   const calls: Calls = [];
   const activities = fakes(calls, { transform: async () => { throw new Error('relation "staging.x" does not exist'); } });
-  const err = await failure(runDag(activities, { ds: '2024-01-18' }, 'orders_daily_etl-2024-01-18'));
+  const err = await workflowFailure(runDag(activities, { ds: '2024-01-18' }, 'orders_daily_etl-2024-01-18'));
   assert.equal(err.message, 'task transform failed: relation "staging.x" does not exist');
   assert.equal(calls.filter(([name]) => name === 'transform').length, 3);
   const alerts = calls.filter(([name]) => name === 'sendAlert').map(([, input]) => input as AlertInput);
@@ -230,7 +218,7 @@ test('a non-retryable failure is not retried', async () => {
   const activities = fakes(calls, {
     validate: async () => { throw ApplicationFailure.nonRetryable('validation of orders 2024-01-19 failed 1 of 5 checks: amount < 0 in 2 rows', 'ValidationFailed'); },
   });
-  const err = await failure(runDag(activities, { ds: '2024-01-19' }, 'orders_daily_etl-2024-01-19'));
+  const err = await workflowFailure(runDag(activities, { ds: '2024-01-19' }, 'orders_daily_etl-2024-01-19'));
   assert.equal(err.message, 'task validate failed: validation of orders 2024-01-19 failed 1 of 5 checks: amount < 0 in 2 rows');
   assert.equal(calls.filter(([name]) => name === 'validate').length, 1);
   assert.equal(calls.filter(([name]) => name === 'dbtRun').length, 0);
@@ -246,7 +234,7 @@ test('worker config overrides the retry policy (BATON_RETRY_DELAY, BATON_RETRY_A
       throw new Error('deadlock detected');
     },
   });
-  await failure(runDag(activities, { ds: '2024-01-20' }, 'orders_daily_etl-2024-01-20'));
+  await workflowFailure(runDag(activities, { ds: '2024-01-20' }, 'orders_daily_etl-2024-01-20'));
   assert.equal(calls.filter(([name]) => name === 'load').length, 2);
   const gap = (attemptTimes[1] - attemptTimes[0]) / 1000;
   assert.ok(gap >= 0.9 && gap < 30, `gap of ${gap} seconds`);

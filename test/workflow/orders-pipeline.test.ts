@@ -10,8 +10,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Context } from '@temporalio/activity';
-import { Client, WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
 import { createCacheActivities } from '../../activities/cache';
@@ -20,7 +19,7 @@ import { migrateWarehouse } from '../../activities/postgres';
 import { createSettingsActivities } from '../../activities/settings';
 import type { OrdersPipelineInput, OrdersPipelineResult } from '../../src/contracts';
 import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
-import { quietLogger, tempDir, testConfig, testPool, testServerPath } from '../support';
+import { quietLogger, tempDir, testConfig, testPool, testServerPath, workflowFailure } from '../support';
 
 const pool = testPool();
 let env: TestWorkflowEnvironment;
@@ -146,22 +145,11 @@ test('extract retries a transient failure (3 attempts in all) and recovers', asy
   }
 });
 
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
-    assert.ok(err.cause instanceof ApplicationFailure);
-    return err.cause;
-  }
-  assert.fail('the run succeeded');
-}
-
 test('a missing amount column fails at once, not retried, naming the column and the file', async () => {
   const startDate = nextDate();
   await writeFile(path.join(dataDir, 'raw', `orders_${startDate}.csv`), `order_id,customer_id,order_date,status\n1,10,${startDate},a\n`);
   extractCalls = 0;
-  const err = await failure(flow({ startDate }));
+  const err = await workflowFailure(flow({ startDate }));
   assert.match(err.message, new RegExp(`^task extract_data failed: .*orders_${startDate}\\.csv: missing column amount`));
   assert.equal(extractCalls, 1);
 });
@@ -173,7 +161,7 @@ test('bad parameters fail before any task, naming the value', async () => {
     [{ startDate: '2024-06-01', cachePolicy: 'forever' }, 'orders-etl: cachePolicy must be one of inputs, inputs+file, got "forever"'],
   ] as const) {
     extractCalls = 0;
-    const err = await failure(flow(input as OrdersPipelineInput));
+    const err = await workflowFailure(flow(input as OrdersPipelineInput));
     assert.equal(err.message, message);
     assert.equal(extractCalls, 0);
   }
