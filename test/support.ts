@@ -198,3 +198,27 @@ export async function workflowFailure(promise: Promise<unknown>): Promise<Applic
   }
   assert.fail('the run succeeded');
 }
+
+// ---- The workflow tier's server ----------------------------------------------------------------
+
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { SEARCH_ATTRIBUTES } from '../src/services';
+
+/**
+ * Temporal's time-skipping test server (the pinned binary; it is never downloaded), with the
+ * SDK quiet unless BATON_TEST_SDK_LOG says otherwise, and the search attributes every DAG run
+ * labels itself with registered, as the dev server set-up registers them.
+ */
+export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const level = (process.env.BATON_TEST_SDK_LOG ?? 'ERROR') as LogLevel;
+  Runtime.install({ logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: level }) } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  const types = { Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST };
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, types[type]])),
+  });
+  return env;
+}

@@ -8,20 +8,17 @@ import { after, before, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { slotsWorkflowId, type AlertInput, type OrdersDailyEtlResult, type RunSettings, type SlotRequest, type TaskRecord } from '../../src/contracts';
 import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
-import { testServerPath, workflowFailure } from '../support';
+import { startTimeSkippingEnv, workflowFailure } from '../support';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 
 before(async () => {
-  Runtime.install({ logger: new DefaultLogger((process.env.BATON_TEST_SDK_LOG ?? 'ERROR') as 'ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: (process.env.BATON_TEST_SDK_LOG ?? 'ERROR') as 'ERROR' }) } } });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
-  // The search attributes every DAG run labels itself with, as the dev server start-up registers them.
-  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: { BatonDag: 2, BatonDs: 2, BatonTags: 7 } });
+  env = await startTimeSkippingEnv();
   bundle = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
   // Each activity calls the current test's fake of the same name.
   const names = Object.keys(fakes([]));

@@ -12,14 +12,14 @@ import { after, before, test } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { createCacheActivities } from '../../activities/cache';
 import { createDuckdbActivities } from '../../activities/duckdb';
 import { migrateWarehouse } from '../../activities/postgres';
 import { createSettingsActivities } from '../../activities/settings';
 import type { OrdersPipelineInput, OrdersPipelineResult } from '../../src/contracts';
 import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
-import { quietLogger, tempDir, testConfig, testPool, testServerPath, workflowFailure } from '../support';
+import { quietLogger, tempDir, testConfig, startTimeSkippingEnv, testPool, workflowFailure } from '../support';
 
 const pool = testPool();
 let env: TestWorkflowEnvironment;
@@ -32,12 +32,10 @@ let transientFailures = 0;
 let extractCalls = 0;
 
 before(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
   await migrateWarehouse(pool);
   dataDir = await tempDir();
   await mkdir(path.join(dataDir, 'raw'), { recursive: true });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
-  await env.connection.operatorService.addSearchAttributes({ namespace: env.namespace ?? 'default', searchAttributes: { BatonDag: 2, BatonDs: 2, BatonTags: 7 } });
+  env = await startTimeSkippingEnv();
   const config = testConfig({ dataDir });
   const duckdb = createDuckdbActivities({ logger: quietLogger, config });
   worker = await Worker.create({

@@ -7,11 +7,11 @@ import { after, before, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import type { FileCheckInput, PokeInput, SensorCheckResult, SqlCheckInput } from '../../activities/sensors';
 import { workflowBundlerOptions } from '../../src/worker';
 import type { SensorOptions } from '../../workflows/sensors';
-import { testServerPath } from '../support';
+import { startTimeSkippingEnv } from '../support';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
@@ -27,8 +27,7 @@ const spec = { pathTemplate: 'raw/orders_{{ ds_nodash }}.csv', settle: '30s' };
 const reschedule: SensorOptions = { mode: 'reschedule', pokeInterval: '300s', timeout: '3600s' };
 
 before(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  env = await startTimeSkippingEnv();
   const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./sensor-probe'), ...workflowBundlerOptions, logger: new DefaultLogger('ERROR') });
   worker = await Worker.create({
     connection: env.nativeConnection,

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, makeTelemetryFilterString, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { workflowBundlerOptions } from '../../src/worker';
 import { evaluateTriggerRule } from '../../workflows/dag';
-import { testServerPath } from '../support';
+import { startTimeSkippingEnv } from '../support';
 import type { TaskTableProbeInput } from './task-table-probe';
 
 let env: TestWorkflowEnvironment;
@@ -18,8 +18,7 @@ let running: Promise<void>;
 const taskQueue = 'task-table-tests';
 
 before(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  env = await startTimeSkippingEnv();
   worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('./task-table-probe'), bundlerOptions: workflowBundlerOptions });
   running = worker.run();
 });
