@@ -46,15 +46,18 @@ export async function machineFacts(pool: Pool, venv: string) {
     temporalSdk: pkg.dependencies['@temporalio/worker'],
     temporalCli: await version(path.join(venv, 'bin', 'temporal'), ['--version']),
     postgres: rows[0].version.split(' on ')[0],
-    dbt: await version(path.join(venv, 'bin', 'dbt'), ['--version']),
+    // `dbt --version` opens with "Core:", then "  - installed: 1.10.23".
+    dbt: (await run(path.join(venv, 'bin', 'dbt'), ['--version']).catch(() => ({ stdout: '' }))).stdout.match(/installed:\s*(\S+)/)?.[1] ?? 'not found',
   };
 }
 
-export async function writeResults(figures: Figure[], facts: Record<string, unknown>, quick: boolean): Promise<string> {
-  const date = new Date().toISOString().slice(0, 10);
-  const dir = path.join(projectRoot, 'bench', 'results');
-  await mkdir(dir, { recursive: true });
-  const file = path.join(dir, `${date}${quick ? '-quick' : ''}.json`);
+/** The day's results file, bench/results/<date>.json (<date>-quick.json for a quick run, not kept in git). */
+export function resultsFile(quick: boolean): string {
+  return path.join(projectRoot, 'bench', 'results', `${new Date().toISOString().slice(0, 10)}${quick ? '-quick' : ''}.json`);
+}
+
+export async function writeResults(file: string, figures: Figure[], facts: Record<string, unknown>, quick: boolean): Promise<string> {
+  await mkdir(path.dirname(file), { recursive: true });
   // A run of some scenarios (--only) replaces theirs in the day's file and keeps the others.
   const ran = new Set(figures.map((f) => f.scenario));
   const earlier = await readFile(file, 'utf8').then((text) => (JSON.parse(text) as { figures: Figure[] }).figures, () => [] as Figure[]);

@@ -22,6 +22,7 @@ async function main(taskQueue: string, slots: number, codePath: string) {
     await running;
   } finally {
     await close();
+    process.stdin.destroy(); // it kept the process alive after the worker drained
   }
 }
 

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { Pool } from 'pg';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { BenchContext, Figure } from '../bench/harness';
-import { formatTable, machineFacts, writeResults } from '../bench/report';
+import { formatTable, machineFacts, resultsFile, writeResults } from '../bench/report';
 import { backfillScenario } from '../bench/scenarios/backfill';
 import { datapathScenario } from '../bench/scenarios/datapath';
 import { flowScenario } from '../bench/scenarios/flow';
@@ -37,8 +37,9 @@ async function main(): Promise<void> {
     .option('--quick', 'a short run (under five minutes)')
     .option('--only <names>', `comma-separated scenarios: ${Object.keys(SCENARIOS).join(', ')} (and peers with --peers)`)
     .option('--peers', 'also run Airflow 3 and Prefect 3 on this machine beside Baton (installs them; not in CI)')
+    .option('--results <file>', 'write the figures here instead of bench/results/<date>.json')
     .parse(process.argv)
-    .opts<{ quick?: boolean; only?: string; peers?: boolean }>();
+    .opts<{ quick?: boolean; only?: string; peers?: boolean; results?: string }>();
   if (opts.peers && process.env.CI) throw new Error('--peers is not for CI: it installs Airflow and Prefect and runs for minutes');
   const scenarios = { ...SCENARIOS, ...(opts.peers ? PEER_SCENARIOS : {}) };
   const names = opts.only ? opts.only.split(',').map((s) => s.trim()) : Object.keys(scenarios);
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
       say(`scenario ${name} took ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
     console.log(`\n${formatTable(figures)}\n`);
-    const file = await writeResults(figures, await machineFacts(pool, settings.venv), ctx.quick);
+    const file = await writeResults(opts.results ? path.resolve(opts.results) : resultsFile(ctx.quick), figures, await machineFacts(pool, settings.venv), ctx.quick);
     say(`results in ${path.relative(process.cwd(), file)}`);
   } finally {
     await pool.end();

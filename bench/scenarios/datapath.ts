@@ -36,7 +36,7 @@ const FLOOR_TABLE = 'public.bench_datapath_copy_floor';
 const RAW_TABLE = 'public.bench_datapath_raw_lines';
 
 /** A day of its own per size, apart from the other scenarios' files and partitions. */
-const DAYS: Record<number, string> = { 1_000_000: '2031-09-01', 5_000_000: '2031-09-05' };
+const DAYS: Record<number, string> = { 250_000: '2031-09-03', 1_000_000: '2031-09-01', 5_000_000: '2031-09-05' };
 
 interface Repeat {
   stages: Record<Stage, number>;
@@ -175,7 +175,7 @@ async function runOnce(ctx: BenchContext, worker: BenchWorker, taskQueue: string
 }
 
 export async function datapathScenario(ctx: BenchContext): Promise<Figure[]> {
-  const sizes = ctx.quick ? [1_000_000] : [1_000_000, 5_000_000];
+  const sizes = ctx.quick ? [250_000] : [1_000_000, 5_000_000];
   const repeats = ctx.quick ? 1 : 3;
   const databaseUrl = ctx.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('datapath: the bench environment has no DATABASE_URL');

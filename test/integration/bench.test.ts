@@ -1,0 +1,66 @@
+/**
+ * The smoke test of `npm run bench -- --quick`: every scenario runs against the real platform
+ * (its own namespace and database), each run's data checked by the scenario itself, and the
+ * table and results file come out whole. The figures are not judged here: this machine is
+ * shared and noisy, and the targets are read from a full run (bench/README.md).
+ */
+import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { Figure } from '../../bench/harness';
+import { execFileAsync, repoRoot, tempDir } from '../support';
+
+const SCENARIOS = ['backfill', 'datapath', 'flow', 'overhead', 'sensors'];
+let dir = '';
+
+after(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('npm run bench -- --quick runs every scenario and writes one table and its results file', async () => {
+  dir = await tempDir('baton-bench-');
+  const file = path.join(dir, 'results.json');
+  // The bench picks its own namespace, database and data folder on the platform npm test runs.
+  const { DATABASE_URL: _db, BATON_CONN_POSTGRES_PROD: _source, TEMPORAL_NAMESPACE: _ns, BATON_DATA_DIR: _data, ...env } = process.env;
+  const startedAt = Date.now();
+  let stdout = '';
+  try {
+    ({ stdout } = await execFileAsync('npm', ['run', 'bench', '--silent', '--', '--quick', '--results', file], { cwd: repoRoot, env, timeout: 300_000, maxBuffer: 16 << 20 }));
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    assert.fail(`npm run bench -- --quick failed: ${e.message}\n${(e.stdout ?? '').slice(-4000)}${e.stderr ?? ''}`);
+  }
+  const seconds = (Date.now() - startedAt) / 1000;
+  assert.ok(seconds < 300, `the quick run took ${seconds.toFixed(0)} s, more than five minutes`);
+
+  for (const name of SCENARIOS) assert.match(stdout, new RegExp(`baton bench: scenario ${name} took \\d+ s`));
+  assert.match(stdout, /^scenario +measure +value +spread +floor +ratio +target +note$/m);
+  assert.match(stdout, new RegExp(`baton bench: results in .*${path.basename(file)}`));
+
+  const results = JSON.parse(await readFile(file, 'utf8')) as { quick: boolean; machine: Record<string, unknown>; figures: Figure[] };
+  assert.equal(results.quick, true);
+  assert.equal(results.machine.cores, (await import('node:os')).cpus().length);
+  assert.match(String(results.machine.postgres), /^PostgreSQL 15\./);
+  assert.match(String(results.machine.dbt), /^\d+\.\d+\.\d+$/);
+  assert.deepEqual([...new Set(results.figures.map((f) => f.scenario))].sort(), SCENARIOS);
+  for (const f of results.figures) {
+    assert.ok(Number.isFinite(f.value) && f.value >= 0, `${f.scenario} ${f.measure}: ${f.value}`);
+    if (f.ratio !== undefined) assert.ok(Number.isFinite(f.ratio) && f.ratio > 0 && f.floor, `${f.measure}: a ratio is to a floor`);
+    if (f.target) assert.equal(typeof f.met, 'boolean', `${f.measure}: a target is met or missed`);
+  }
+  const measure = (scenario: string, pattern: RegExp) => {
+    const found = results.figures.find((f) => f.scenario === scenario && pattern.test(f.measure));
+    assert.ok(found, `no ${scenario} figure matching ${pattern}`);
+    return found;
+  };
+  // The scenarios check their runs' data and throw on a mismatch; the notes say what was checked.
+  assert.match(measure('backfill', /12 dates x 1,000 rows without dbt, 4 at a time: runs per minute/).note!, /12 of 12 runs succeeded, the warehouse's rows checked per date/);
+  assert.match(measure('backfill', /2 dates x 1,000 rows with dbt, 1 at a time: runs per minute/).note!, /2 of 2 runs succeeded/);
+  assert.equal(measure('overhead', /^20 sequential runs: run time, p50$/).target, '<= 150 ms');
+  assert.equal(measure('overhead', /^20 sequential runs: task end to next task start, p50$/).target, '<= 20 ms');
+  assert.equal(measure('datapath', /0\.25M rows: extract$/).target, '<= 1.25x');
+  assert.equal(measure('flow', /0\.25M rows CSV to Parquet$/).unit, 'ms');
+  assert.equal(measure('sensors', /50 poke sensors: activity slots busy/).value, 10, 'waiting pokes hold all 10 slots');
+  assert.equal(measure('sensors', /50 reschedule sensors: activity slots busy/).value, 0, 'rescheduled sensors hold none');
+});
