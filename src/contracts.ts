@@ -215,15 +215,31 @@ export function backfillRuns(status: RunStatus, rerun: RerunPolicy): boolean {
   return status === 'NOT_FOUND' || (status === 'COMPLETED' && rerun === 'all') || (UNSUCCESSFUL.includes(status) && rerun !== 'none');
 }
 
+/** The memo a backfill gives each run it starts (shown in the Web UI). */
+export interface BackfillMemo {
+  backfill: { workflowId: string; maxActive: number };
+}
+
 export interface RunRef {
   workflowId: string;
   runId: string;
 }
 
+/** A run queued for a slot: its logical date orders the queue. */
+export type SlotHolder = RunRef & {
+  ds: string;
+  /**
+   * The run comes from a backfill that starts its dates oldest first and keeps no more of them
+   * in flight than the DAG has slots: it is granted a free slot at once, with no gathering of
+   * other arrivals.
+   */
+  ordered?: boolean;
+};
+
 export interface SlotRequest {
   dagId: string;
   capacity: number;
-  holder: RunRef & { ds: string };
+  holder: SlotHolder;
 }
 
 export interface RunStatusInput {

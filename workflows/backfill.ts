@@ -13,10 +13,11 @@ import {
   setHandler,
   startChild,
   WorkflowIdReusePolicy,
+  workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { backfillRuns, Queries, type BackfillInput, type BackfillProgress } from '../src/contracts';
+import { backfillRuns, Queries, type BackfillInput, type BackfillMemo, type BackfillProgress } from '../src/contracts';
 import { dagRunWorkflowId } from '../src/dags';
 
 export const progressQuery = defineQuery<BackfillProgress>(Queries.progress);
@@ -67,6 +68,7 @@ export async function dagBackfill(input: BackfillInput): Promise<BackfillProgres
         args: [{ ...input.args, ds }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        memo: { backfill: { workflowId: workflowInfo().workflowId, maxActive: input.maxActive } } satisfies BackfillMemo,
       });
     } catch {
       settle(ds, 'skipped'); // started meanwhile by its schedule or a user: that run counts

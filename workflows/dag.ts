@@ -29,6 +29,7 @@ import {
   Signals,
   slotsWorkflowId,
   UNSUCCESSFUL,
+  type BackfillMemo,
   type DagRunConf,
   type DagRunInput,
   type RunRef,
@@ -348,6 +349,12 @@ async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSetti
   }
 }
 
+/** A backfill starts its dates oldest first; with no more in flight than the DAG's slots, they need no reordering. */
+function startedInOrder(dag: DagPolicy): boolean {
+  const { backfill } = (workflowInfo().memo ?? {}) as Partial<BackfillMemo>;
+  return backfill !== undefined && backfill.maxActive <= (dag.maxActiveRuns ?? 1);
+}
+
 /** max_active_runs: queue at the DAG's slot keeper and wait for a slot (oldest logical date first). */
 async function acquireRunSlot(dag: DagPolicy, ds: string): Promise<RunRef> {
   const { workflowId, runId } = workflowInfo();
@@ -357,7 +364,7 @@ async function acquireRunSlot(dag: DagPolicy, ds: string): Promise<RunRef> {
     if (ref.runId === runId) granted = true;
   });
   await bookkeeping.requestRunSlot.executeWithOptions({ summary: `max_active_runs=${dag.maxActiveRuns}: queue for a run slot` }, [
-    { dagId: dag.dagId, capacity: dag.maxActiveRuns ?? 1, holder: { ...me, ds } },
+    { dagId: dag.dagId, capacity: dag.maxActiveRuns ?? 1, holder: { ...me, ds, ordered: startedInOrder(dag) } },
   ]);
   await condition(() => granted);
   return me;

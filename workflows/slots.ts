@@ -16,14 +16,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { Signals, type RunRef, type SlotRequest } from '../src/contracts';
+import { Signals, type RunRef, type SlotHolder, type SlotRequest } from '../src/contracts';
 import { slotGranted } from './dag';
 
 export interface DagRunSlotsInput {
   dagId: string;
   capacity?: number;
-  holders?: Array<RunRef & { ds: string }>;
-  waiters?: Array<RunRef & { ds: string }>;
+  holders?: SlotHolder[];
+  waiters?: SlotHolder[];
 }
 
 export const acquireSlot = defineSignal<[SlotRequest]>(Signals.acquireSlot);
@@ -35,8 +35,9 @@ const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', re
 const LEAK_CHECK = '1 minute';
 
 /**
- * Runs started together (a catchup, a backfill) reach the keeper in whatever order their
- * workers got to them; gathering them this long before granting lets the oldest date go first.
+ * Runs started together (a catchup) reach the keeper in whatever order their workers got to
+ * them; gathering them this long before granting lets the oldest date go first. A backfill's
+ * runs come in date order already and are not held back (it was a second per run).
  */
 const GATHER_MS = 1000;
 
@@ -66,7 +67,9 @@ export async function dagRunSlots(input: DagRunSlotsInput): Promise<void> {
     changed = false;
     const sinceArrival = Date.now() - lastArrival;
     // Keepers are long-lived: ones started before the gathering existed replay without it.
-    if (holders.size < capacity && waiters.length > 0 && sinceArrival < GATHER_MS && patched('slots-gather-before-grant')) {
+    // Only backfill runs carry `ordered`, and keepers replaying from before it never saw one.
+    const unordered = waiters.some((w) => !w.ordered);
+    if (holders.size < capacity && unordered && sinceArrival < GATHER_MS && patched('slots-gather-before-grant')) {
       await sleep(GATHER_MS - sinceArrival);
     }
     waiters.sort((a, b) => (a.ds < b.ds ? -1 : a.ds > b.ds ? 1 : 0));
@@ -88,7 +91,7 @@ export async function dagRunSlots(input: DagRunSlotsInput): Promise<void> {
   }
 }
 
-async function dropEndedHolders(holders: Map<string, RunRef & { ds: string }>): Promise<void> {
+async function dropEndedHolders(holders: Map<string, SlotHolder>): Promise<void> {
   const byWorkflow = new Map([...holders.values()].map((h) => [h.workflowId, h]));
   const { statuses } = await bookkeeping.runStatuses({ workflowIds: [...byWorkflow.keys()] });
   for (const [workflowId, status] of Object.entries(statuses)) {
