@@ -19,7 +19,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, type Json } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue, Json } from '@duckdb/node-api';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
@@ -128,6 +128,15 @@ interface DuckdbSession {
 }
 
 /**
+ * DuckDB's API, loaded on first use: a worker that runs no DuckDB task never maps the library.
+ * A require, not an import(): the compiled worker (src/build.ts) finds packages through NODE_PATH.
+ */
+function duckdbApi(): typeof import('@duckdb/node-api') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+}
+
+/**
  * Runs `work` on a fresh in-memory DuckDB, held to `limits` and fenced into the data
  * directory, and closes it. One instance per activity call: its memory is returned when the
  * call ends, concurrent calls never share a temp directory, and the interrupt sent on
@@ -135,6 +144,7 @@ interface DuckdbSession {
  */
 async function withDuckdb<T>(root: string, tempDirectory: string, limits: DuckdbLimits, work: (db: DuckdbSession) => Promise<T>): Promise<T> {
   const signal = cancellationSignal();
+  const { DuckDBInstance } = duckdbApi();
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: limits.memoryLimit,
     threads: String(limits.threads),

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Logger } from 'pino';
-import type { Config } from '../src/config';
+import { projectRoot, type Config } from '../src/config';
 import {
   MetricNames,
   type ExtractFromDbInput,
@@ -49,7 +49,7 @@ export function stagingTables(ds: string) {
 
 /** Creates the warehouse schemas and tables if they are missing. */
 export async function migrateWarehouse(pool: Pool): Promise<void> {
-  const sql = await readFile(path.join(__dirname, 'sql', 'warehouse.sql'), 'utf8');
+  const sql = await readFile(path.join(projectRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8');
   const client = await pool.connect();
   try {
     // Two workers starting at once would race on CREATE ... IF NOT EXISTS.

@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../src/config';
 
@@ -15,6 +14,8 @@ export interface BenchContext {
   /** Environment of the bench workers (database, namespace, data directory). */
   env: NodeJS.ProcessEnv;
   /** The pre-built workflow bundle (bench/workflows.ts). */
+  /** bench/worker.ts compiled (src/build.ts). */
+  workerEntry: string;
   bundlePath: string;
   quick: boolean;
   say: (line: string) => void;
@@ -75,7 +76,7 @@ export async function processRssMb(pid: number): Promise<number> {
 export async function startBenchWorker(ctx: BenchContext, taskQueue: string, activitySlots: number): Promise<BenchWorker> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'worker.ts'), taskQueue, String(activitySlots), ctx.bundlePath],
+    ['--enable-source-maps', ctx.workerEntry, taskQueue, String(activitySlots), ctx.bundlePath],
     { env: { ...ctx.env, BATON_METRICS_PORT: 'off', LOG_LEVEL: 'error' }, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let output = '';

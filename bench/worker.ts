@@ -2,7 +2,7 @@
  * A worker for one benchmark scenario: the real worker (createWorker) on a task queue of the
  * scenario's own, with a set number of activity slots and a pre-built workflow bundle.
  *
- *   node --import tsx bench/worker.ts <task queue> <activity slots> <workflow bundle file>
+ *   node <bench/worker.ts compiled> <task queue> <activity slots> <workflow bundle file>
  *
  * Prints `bench worker ready` once it polls; drains and exits on SIGTERM or when stdin closes.
  */

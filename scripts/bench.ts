@@ -3,11 +3,9 @@
  * server, Postgres and worker, in a namespace and database of its own; prints one table and
  * writes bench/results/<date>.json. See bench/README.md.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { Pool } from 'pg';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { BenchContext, Figure } from '../bench/harness';
 import { formatTable, machineFacts, resultsFile, writeResults } from '../bench/report';
 import { backfillScenario } from '../bench/scenarios/backfill';
@@ -19,7 +17,7 @@ import { sensorsScenario } from '../bench/scenarios/sensors';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
 import { isolatedEnv, startPlatform, stopStarted } from '../src/platform';
-import { workflowBundlerOptions } from '../src/worker';
+import { bundleWorkflows, compiledEnv, compileEntry } from '../src/build';
 
 const BENCH_NAMESPACE = 'baton-bench';
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
@@ -56,13 +54,14 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   const pool = new Pool({ connectionString: env.DATABASE_URL, max: 2 });
   try {
-    say('bundling the workflows once for every bench worker');
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../bench/workflows'), ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
-    const bundlePath = path.join(settings.home, 'bench', 'workflows.js');
-    await mkdir(path.dirname(bundlePath), { recursive: true });
-    await writeFile(bundlePath, bundle.code);
-
-    const ctx: BenchContext = { client, config, env, bundlePath, quick: Boolean(opts.quick), say };
+    // The bench worker runs compiled, as Baton's worker does outside tests (src/build.ts).
+    say('compiling the bench worker and bundling the workflows once for every scenario');
+    const outDir = path.join(settings.home, 'bench');
+    const [workerEntry, bundlePath] = await Promise.all([
+      compileEntry('bench/worker.ts', outDir),
+      bundleWorkflows(path.join(outDir, 'workflows.js'), require.resolve('../bench/workflows')),
+    ]);
+    const ctx: BenchContext = { client, config, env: { ...env, ...compiledEnv() }, workerEntry, bundlePath, quick: Boolean(opts.quick), say };
     const figures: Figure[] = [];
     for (const name of names) {
       const started = Date.now();

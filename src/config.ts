@@ -3,8 +3,11 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** Set by src/build.ts in the compiled worker, which runs from a build folder anywhere. */
+declare const BATON_COMPILED_FROM: string | undefined;
+
 /** The project root: where `dbt/`, `.baton/` and the default `data/` live. */
-export const projectRoot = path.resolve(__dirname, '..');
+export const projectRoot = typeof BATON_COMPILED_FROM === 'string' ? BATON_COMPILED_FROM : path.resolve(__dirname, '..');
 
 const duration = z
   .string()

@@ -440,13 +440,13 @@ export class WorkerProcess {
   readonly pidFile: string;
   readonly logFile: string;
 
-  constructor(settings: ServiceSettings, readonly name = 'worker') {
+  constructor(private readonly settings: ServiceSettings, readonly name = 'worker') {
     this.pidFile = path.join(settings.home, `${name}.pid`);
     this.logFile = path.join(settings.home, 'logs', `${name}.log`);
   }
 
   async pid(): Promise<number | undefined> {
-    return livePid(this.pidFile, 'scripts/worker.ts');
+    return livePid(this.pidFile, 'worker.js');
   }
 
   async ensure(env: NodeJS.ProcessEnv): Promise<'started' | 'running'> {
@@ -458,10 +458,12 @@ export class WorkerProcess {
   async start(env: NodeJS.ProcessEnv): Promise<number> {
     const readyFile = path.join(path.dirname(this.pidFile), `${this.name}.ready`);
     await rm(readyFile, { force: true });
-    const pid = await spawnDetached(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+    const { buildWorker } = await import('./build'); // esbuild and the bundler: only where a worker starts
+    const built = await buildWorker(this.settings.home);
+    const pid = await spawnDetached(process.execPath, ['--enable-source-maps', built.entry, '--workflow-bundle', built.workflowBundle], {
       logFile: this.logFile,
       pidFile: this.pidFile,
-      env: { ...env, BATON_WORKER_READY_FILE: readyFile },
+      env: { ...env, ...built.env, BATON_WORKER_READY_FILE: readyFile },
     });
     const deadline = Date.now() + 120_000;
     while ((await readPid(readyFile)) !== pid) {

@@ -3,12 +3,13 @@
  * schema exists, and runs Baton's workflows and activities on the `etl` task queue.
  */
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { migrateWarehouse } from '../activities/postgres';
 import { connectClient } from './client';
-import { redactUrl, type Config } from './config';
+import { projectRoot, redactUrl, type Config } from './config';
 import { TASK_QUEUE } from './contracts';
 import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
 
@@ -19,7 +20,7 @@ import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
  */
 export const workflowBundlerOptions = { ignoreModules: ['fs', 'fs/promises'] };
 
-export const workflowsPath = require.resolve('../workflows');
+export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
 export interface WorkerOptions {
   /** Bundle once and reuse (tests); by default the worker bundles `workflows/` itself. */
@@ -68,8 +69,8 @@ export async function createWorker(config: Config, logger: Logger, options: Work
 }
 
 /** Runs until SIGINT/SIGTERM (the SDK's default shutdown signals), then drains and closes. */
-export async function runWorker(config: Config, logger: Logger): Promise<void> {
-  const { worker, close } = await createWorker(config, logger);
+export async function runWorker(config: Config, logger: Logger, options: WorkerOptions = {}): Promise<void> {
+  const { worker, close } = await createWorker(config, logger, options);
   try {
     if (config.workerReadyFile) await writeFile(config.workerReadyFile, `${process.pid}\n`);
     await worker.run();
