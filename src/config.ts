@@ -44,7 +44,50 @@ const EnvSchema = z.object({
   BATON_METRICS_HOST: z.string().refine((host) => isIP(host) !== 0, 'an IP address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
   BATON_MAIL_FROM: z.string().email().default('baton@localhost'),
+  // Temporal Cloud or a secured cluster: the Temporal CLI's own variables, so one environment
+  // serves `temporal workflow start` and Baton alike.
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
 });
+
+/** How Baton reaches Temporal over TLS; files are read when connecting. */
+export interface TemporalTls {
+  /** mTLS: the client certificate and its key (PEM files), both or neither. */
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  /** The CA that signed the server's certificate, when it is not a public one. */
+  serverCaCertPath?: string;
+  /** The name to check the server's certificate against, when it is not the address's host. */
+  serverName?: string;
+}
+
+/**
+ * TLS is on when TEMPORAL_TLS=true, when any TLS file or name is given, or with an API key
+ * (Temporal Cloud takes API keys over TLS only); TEMPORAL_TLS=false turns it off outright.
+ */
+function temporalSecurity(e: z.infer<typeof EnvSchema>): { tls?: TemporalTls; apiKey?: string } {
+  const paths = { clientCertPath: e.TEMPORAL_TLS_CLIENT_CERT_PATH, clientKeyPath: e.TEMPORAL_TLS_CLIENT_KEY_PATH };
+  if (Boolean(paths.clientCertPath) !== Boolean(paths.clientKeyPath)) {
+    throw new ConfigError('invalid environment: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together (mTLS needs the certificate and its key)');
+  }
+  const tls: TemporalTls = {
+    ...(paths.clientCertPath ? { clientCertPath: path.resolve(paths.clientCertPath), clientKeyPath: path.resolve(paths.clientKeyPath!) } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? { serverCaCertPath: path.resolve(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH) } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+  for (const [name, file] of [['TEMPORAL_TLS_CLIENT_CERT_PATH', tls.clientCertPath], ['TEMPORAL_TLS_CLIENT_KEY_PATH', tls.clientKeyPath], ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', tls.serverCaCertPath]] as const) {
+    if (file && !existsSync(file)) throw new ConfigError(`invalid environment: ${name}: no such file ${file}`);
+  }
+  const on = e.TEMPORAL_TLS === 'true' || (e.TEMPORAL_TLS !== 'false' && (Object.keys(tls).length > 0 || e.TEMPORAL_API_KEY !== undefined));
+  if (!on && Object.keys(tls).length > 0) {
+    throw new ConfigError('invalid environment: TEMPORAL_TLS=false, but TLS files or a server name are set');
+  }
+  return { ...(on ? { tls } : {}), ...(e.TEMPORAL_API_KEY ? { apiKey: e.TEMPORAL_API_KEY } : {}) };
+}
 
 export interface RetryOverride {
   /** Replaces the DAG's retry_delay (Temporal duration string, e.g. "1s"). */
@@ -55,7 +98,8 @@ export interface RetryOverride {
 
 export interface Config {
   databaseUrl: string;
-  temporal: { address: string; namespace: string };
+  /** `apiKey` is a secret. Without `tls`, the connection is plain (a local dev server). */
+  temporal: { address: string; namespace: string; tls?: TemporalTls; apiKey?: string };
   dataDir: string;
   home: string;
   dbt: { bin: string; projectDir: string; target: 'dev' | 'prod' };
@@ -123,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
+      ...temporalSecurity(e),
     },
     dataDir: path.resolve(e.BATON_DATA_DIR),
     home,

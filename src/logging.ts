@@ -6,10 +6,14 @@ import { MetricNames, TASK_DURATION_BUCKETS_SECONDS } from './contracts';
 export type { Logger } from 'pino';
 
 /** Keys whose values never reach a log line. */
-const REDACT = ['password', 'databaseUrl', 'DATABASE_URL', 'smtpUrl', 'SMTP_URL', 'connections', '*.connections', '*.password', '*.databaseUrl', '*.smtpUrl', 'config.databaseUrl'];
+const REDACT = [
+  'password', 'databaseUrl', 'DATABASE_URL', 'smtpUrl', 'SMTP_URL', 'connections', 'apiKey', 'TEMPORAL_API_KEY',
+  '*.connections', '*.password', '*.databaseUrl', '*.smtpUrl', '*.apiKey', 'config.databaseUrl', '*.temporal.apiKey',
+];
 
-export function createLogger(level: string, name = 'baton'): Logger {
-  return pino({ name, level, redact: { paths: REDACT, censor: '***' } });
+/** Baton's logger: JSON lines on stdout (or `destination`), secrets masked. */
+export function createLogger(level: string, name = 'baton', destination?: pino.DestinationStream): Logger {
+  return pino({ name, level, redact: { paths: REDACT, censor: '***' } }, destination);
 }
 
 const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {

@@ -8,7 +8,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { migrateWarehouse } from '../activities/postgres';
-import { connectClient } from './client';
+import { connectClient, temporalConnectionOptions } from './client';
 import { projectRoot, redactUrl, type Config } from './config';
 import { TASK_QUEUE } from './contracts';
 import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
@@ -35,7 +35,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10, application_name: 'baton-worker' });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   await migrateWarehouse(pool);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const client = await connectClient(config);
   const slots = options.maxConcurrentActivityTaskExecutions ?? 10;
   const worker = await Worker.create({
@@ -55,6 +55,8 @@ export async function createWorker(config: Config, logger: Logger, options: Work
       taskQueue: options.taskQueue ?? TASK_QUEUE,
       namespace: config.temporal.namespace,
       temporal: config.temporal.address,
+      tls: config.temporal.tls ? (config.temporal.tls.clientCertPath ? 'mTLS' : 'TLS') : 'off',
+      apiKey: config.temporal.apiKey ? 'set' : 'none',
       database: redactUrl(config.databaseUrl),
       metrics: config.metrics ? metricsUrl(config.metrics) : 'off',
     },
