@@ -236,6 +236,8 @@ export class LocalPostgres {
       password = randomBytes(18).toString('hex');
       await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
     }
+    // Goes into SQL text on psql's stdin (ALTER ROLE takes no parameters): only what we generate.
+    if (!/^[0-9a-f]{36}$/.test(password)) throw new Error(`${passwordFile} does not hold a password Baton generated (36 hex digits); remove it to make a new one`);
     await this.admin(
       `DO $$ BEGIN
          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'baton') THEN CREATE ROLE baton LOGIN; END IF;
