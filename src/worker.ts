@@ -56,7 +56,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
       namespace: config.temporal.namespace,
       temporal: config.temporal.address,
       tls: config.temporal.tls ? (config.temporal.tls.clientCertPath ? 'mTLS' : 'TLS') : 'off',
-      apiKey: config.temporal.apiKey ? 'set' : 'none',
+      temporalAuth: config.temporal.apiKey ? 'api key' : 'none',
       database: redactUrl(config.databaseUrl),
       metrics: config.metrics ? metricsUrl(config.metrics) : 'off',
     },

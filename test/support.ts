@@ -128,11 +128,22 @@ export interface ReceivedMail {
 }
 
 /** A real SMTP server on loopback that keeps every message it receives. */
-export async function startSmtpServer(): Promise<{ port: number; mails: ReceivedMail[]; close: () => Promise<void> }> {
+/**
+ * A real SMTP server on loopback that keeps what it receives. With `auth`, it requires those
+ * credentials (over plain SMTP, as on a private relay) and records every login it accepts.
+ */
+export async function startSmtpServer(auth?: { user: string; pass: string }): Promise<{ port: number; mails: ReceivedMail[]; logins: string[]; close: () => Promise<void> }> {
   const mails: ReceivedMail[] = [];
+  const logins: string[] = [];
   const server = new SMTPServer({
-    authOptional: true,
+    authOptional: !auth,
+    allowInsecureAuth: true,
     disabledCommands: ['STARTTLS'],
+    onAuth(credentials, _session, callback) {
+      if (!auth || credentials.username !== auth.user || credentials.password !== auth.pass) return callback(new Error('invalid credentials'));
+      logins.push(credentials.username);
+      callback(null, { user: credentials.username });
+    },
     onData(stream, session, callback) {
       let data = '';
       stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
@@ -144,7 +155,7 @@ export async function startSmtpServer(): Promise<{ port: number; mails: Received
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { port, mails, logins, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 import { chromium, type Browser } from 'playwright-core';
