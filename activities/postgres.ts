@@ -75,9 +75,17 @@ function dagIdOf(workflowType: string | undefined): string {
   return dags.find((dag) => dag.workflowType === workflowType)?.dagId ?? workflowType ?? 'unknown';
 }
 
-/** Runs `work` on one pooled connection; cancels the running statement if the activity is cancelled. */
+/**
+ * Runs `work` on one pooled connection; cancels the running statement if the activity is
+ * cancelled. A connection the server drops (a restart, pg_terminate_backend) fails `work` and is
+ * discarded: an 'error' event on a checked-out client with no listener would end the worker.
+ */
 async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  return usingClient(client, pool, work);
+}
+
+async function usingClient<T>(client: PoolClient, pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const signal = cancellationSignal();
   const backendPid = (client as unknown as { processID?: number }).processID;
   const onAbort = () => {
@@ -85,13 +93,16 @@ async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T
   };
   signal.addEventListener('abort', onAbort);
   let broken: Error | undefined;
+  const onError = (err: Error) => (broken ??= err);
+  client.on('error', onError);
   try {
     return await work(client);
   } catch (err) {
-    broken = err as Error;
+    broken ??= err as Error;
     throw err;
   } finally {
     signal.removeEventListener('abort', onAbort);
+    client.off('error', onError);
     client.release(broken);
   }
 }
@@ -170,10 +181,9 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
   async function extractFromDb({ ds: dsIn, connId = WAREHOUSE }: ExtractFromDbInput): Promise<ExtractResult> {
     const ds = activityDs(dsIn);
     const { raw } = stagingTables(ds);
-    const source = await poolFor(connId).connect();
-    let broken: Error | undefined;
+    const sourcePool = poolFor(connId);
     try {
-      const rowCount = await withClient(pool, async (client) => {
+      const rowCount = await usingClient(await sourcePool.connect(), sourcePool, (source) => withClient(pool, async (client) => {
         await createRawStaging(client, raw);
         await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         // COPY takes no bind parameters: ds goes in as a bound setting the query reads back.
@@ -190,17 +200,14 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
         await whileHeartbeating(pipeline(copyOut, copyIn, { signal: cancellationSignal() }), () => ({ bytes }));
         await source.query('COMMIT');
         return copyIn.rowCount;
-      });
+      }));
       logger.info({ ds, connId, rowCount }, 'extract_from_db: staged');
       return { rowCount, file: `${connId}:source.orders`, bytes: 0, stagingTable: raw };
     } catch (err) {
-      broken = err as Error;
       if (isStatementError(err)) {
         throw ApplicationFailure.nonRetryable(`extract_from_db on ${connId}: ${(err as Error).message} (Baton reads source.orders ("date" date, order_id, customer_id, amount, status))`, 'SourceQueryFailed');
       }
       throw err;
-    } finally {
-      source.release(broken);
     }
   }
 
