@@ -1,14 +1,11 @@
 import { Context } from '@temporalio/activity';
 
 /**
- * Keeps a long activity alive: heartbeats every `everyMs` with `details()` while `work` runs.
- * Outside an activity (a script calling the function directly) it only runs `work`.
+ * Keeps a long activity alive: heartbeats with `details()` while `work` runs, every 5 s or a
+ * quarter of the activity's heartbeat timeout if that is shorter. Outside an activity (a
+ * script calling the function directly) it only runs `work`.
  */
-export async function whileHeartbeating<T>(
-  work: Promise<T>,
-  details: () => unknown = () => undefined,
-  everyMs = 5_000,
-): Promise<T> {
+export async function whileHeartbeating<T>(work: Promise<T>, details: () => unknown = () => undefined): Promise<T> {
   let ctx: Context | undefined;
   try {
     ctx = Context.current();
@@ -16,6 +13,7 @@ export async function whileHeartbeating<T>(
     return work;
   }
   const active = ctx;
+  const everyMs = Math.max(100, Math.min(5_000, (active.info.heartbeatTimeoutMs || 20_000) / 4));
   active.heartbeat(details());
   const timer = setInterval(() => active.heartbeat(details()), everyMs);
   try {

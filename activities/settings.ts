@@ -2,7 +2,7 @@ import type { Config } from '../src/config';
 import type { RunSettings } from '../src/contracts';
 
 export interface SettingsDeps {
-  config: Pick<Config, 'retry' | 'dbt' | 'dependsOnPastPoll' | 'sensors'>;
+  config: Pick<Config, 'retry' | 'dbt' | 'dependsOnPastPoll' | 'sensors' | 'heartbeatTimeout'>;
 }
 
 /**
@@ -19,6 +19,7 @@ export function createSettingsActivities({ config }: SettingsDeps) {
       ...(config.sensors.pokeInterval ? { sensorPokeInterval: config.sensors.pokeInterval } : {}),
       ...(config.sensors.timeout ? { sensorTimeout: config.sensors.timeout } : {}),
       ...(config.sensors.fileSettle ? { fileSettle: config.sensors.fileSettle } : {}),
+      ...(config.heartbeatTimeout ? { heartbeatTimeout: config.heartbeatTimeout } : {}),
     };
   }
   return { runSettings };

@@ -36,6 +36,7 @@ const EnvSchema = z.object({
   BATON_SENSOR_POKE_INTERVAL: duration.optional(),
   BATON_SENSOR_TIMEOUT: duration.optional(),
   BATON_FILE_SETTLE: duration.optional(),
+  BATON_HEARTBEAT_TIMEOUT: duration.optional(),
   BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
   BATON_WEB_UI: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -108,6 +109,8 @@ export interface Config {
   dependsOnPastPoll?: string;
   /** Overrides of every sensor's poke_interval and timeout, and of file settle times (tests, local runs). */
   sensors: { pokeInterval?: string; timeout?: string; fileSettle?: string };
+  /** Overrides the data tasks' heartbeat timeout (30 s): how long a dead worker holds a task. */
+  heartbeatTimeout?: string;
   webUiUrl: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   /** Airflow's connections: `BATON_CONN_<ID>` URLs by lower-case conn_id (e.g. postgres_prod). Secrets. */
@@ -179,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retry: { retryDelay: e.BATON_RETRY_DELAY, maximumAttempts: e.BATON_RETRY_ATTEMPTS },
     dependsOnPastPoll: e.BATON_DEPENDS_ON_PAST_POLL,
     sensors: { pokeInterval: e.BATON_SENSOR_POKE_INTERVAL, timeout: e.BATON_SENSOR_TIMEOUT, fileSettle: e.BATON_FILE_SETTLE },
+    heartbeatTimeout: e.BATON_HEARTBEAT_TIMEOUT,
     webUiUrl: (e.BATON_WEB_UI ?? `http://localhost:${e.BATON_UI_PORT}`).replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
     workerReadyFile: e.BATON_WORKER_READY_FILE,

@@ -194,6 +194,8 @@ export interface RunSettings {
   sensorPokeInterval?: string;
   sensorTimeout?: string;
   fileSettle?: string;
+  /** Overrides the data tasks' heartbeat timeout: how soon a task on a dead worker starts again. */
+  heartbeatTimeout?: string;
 }
 
 // ---- scheduling -------------------------------------------------------------------------------

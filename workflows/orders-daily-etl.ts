@@ -128,10 +128,16 @@ export function retryPolicyFor(args: DefaultArgs, settings: RunSettings): RetryP
   };
 }
 
+/**
+ * A data task heartbeats several times per heartbeat timeout; after the timeout without one
+ * (its worker died), Temporal starts it again on another worker.
+ */
+export const DATA_TASK_HEARTBEAT_TIMEOUT = '30s';
+
 function etlTasks(args: DefaultArgs, settings: RunSettings) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '2h',
-    heartbeatTimeout: '2m',
+    heartbeatTimeout: (settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT) as Duration,
     retry: retryPolicyFor(args, settings),
   });
 }

@@ -5,13 +5,14 @@
  * extract_data keeps Prefect's retries=2 and cache (1 hour), keyed by default on its inputs
  * and its input file's content, so a changed file is never served from the cache.
  */
+import type { Duration } from '@temporalio/common';
 import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { CACHE_POLICIES, DEFAULT_START_DATE, type CachePolicy, type CacheStatus, type FileRef, type OrdersPipelineInput, type OrdersPipelineResult } from '../src/contracts';
 import { ordersEtlFlow as flow } from '../src/dags';
 import { parseDs } from '../src/logical-date';
 import { chain, runDag } from './dag';
-import { retryPolicyFor } from './orders-daily-etl';
+import { DATA_TASK_HEARTBEAT_TIMEOUT, retryPolicyFor } from './orders-daily-etl';
 
 const TASKS = chain('extract_data', 'transform_data', 'load_data');
 
@@ -31,7 +32,11 @@ export async function ordersPipeline(input: OrdersPipelineInput = {}): Promise<O
   return runDag(flow, { ds: startDate }, TASKS, async ({ tasks, settings }) => {
     // retries=2: 3 attempts, 10 s apart (BATON_RETRY_DELAY/ATTEMPTS override, as for the DAGs). A file
     // briefly unreadable recovers; a permanent problem (a missing column) fails at once, non-retryable.
-    const files = proxyActivities<Activities>({ startToCloseTimeout: '1h', heartbeatTimeout: '1m', retry: retryPolicyFor(flow.defaultArgs, settings) });
+    const files = proxyActivities<Activities>({
+      startToCloseTimeout: '1h',
+      heartbeatTimeout: (settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT) as Duration,
+      retry: retryPolicyFor(flow.defaultArgs, settings),
+    });
     log.info(`orders-etl: processing ${startDate} into processed/${target}.parquet`);
 
     const { result: extracted, status } = await tasks.run(
