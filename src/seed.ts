@@ -35,6 +35,8 @@ export interface SeedSummary {
   rows: number;
   badRows: number;
   byKind: Record<BadRowKind, number>;
+  /** The sum of the order_ids that land in warehouse.orders, as a decimal string (a checksum). */
+  expectedOrderIdSum: string;
   /** Rows that land in warehouse.orders. */
   expectedLoaded: number;
   /** Rows that land in warehouse.orders_rejected. */
@@ -82,6 +84,7 @@ export async function generateOrders(options: SeedOptions): Promise<SeedSummary>
   let badLeft = badTotal;
   let loaded = 0;
   let revenueCents = 0;
+  let idSum = 0n;
   let lastGoodId: number | undefined;
   let badIndex = 0;
 
@@ -96,6 +99,7 @@ export async function generateOrders(options: SeedOptions): Promise<SeedSummary>
       buffer += `${id},${customer},${ds},${money(cents)},${status}\n`;
       loaded++;
       revenueCents += cents;
+      idSum += BigInt(id);
       lastGoodId = id;
     } else {
       badLeft--;
@@ -129,6 +133,7 @@ export async function generateOrders(options: SeedOptions): Promise<SeedSummary>
     expectedLoaded: loaded,
     expectedRejected: badTotal,
     expectedRevenue: money(revenueCents),
+    expectedOrderIdSum: idSum.toString(),
   };
 }
 

@@ -11,7 +11,8 @@ import { ensurePythonTools, isolatedEnv, startPlatform, stopStarted } from './pl
 import { ensureChromium, type Report } from './services';
 
 export const TEST_NAMESPACE = 'baton-test';
-const TIERS = ['unit', 'workflow', 'replay', 'integration'];
+/** In order; `chaos` runs bounded here, in full with `npm run test:chaos` (BATON_CHAOS=full). */
+const TIERS = ['unit', 'workflow', 'replay', 'integration', 'chaos'];
 
 function testFiles(filter?: string): string[] {
   return TIERS.flatMap((tier) => {
@@ -37,7 +38,7 @@ function runInherited(cmd: string, args: string[], env: NodeJS.ProcessEnv): Prom
   });
 }
 
-export async function runTests(settings: ServiceSettings, report: Report, filter?: string, nodeTestArgs: string[] = []): Promise<number> {
+export async function runTests(settings: ServiceSettings, report: Report, filter?: string, nodeTestArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<number> {
   await ensurePythonTools(settings, report);
   const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
   report('type-checking (tsc --strict)');
@@ -64,6 +65,7 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
       BATON_TEMPORAL_CLI: path.join(settings.venv, 'bin', 'temporal'),
       ...(chromium ? { BATON_CHROMIUM: chromium } : {}),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...extraEnv,
     };
     report(`running ${files.length} test files`);
     return await runInherited(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...nodeTestArgs, ...files], env);

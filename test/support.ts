@@ -233,3 +233,55 @@ export async function startTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   });
   return env;
 }
+
+import type { SeedSummary } from '../src/seed';
+
+/**
+ * A day's partition as it stands: rows loaded and rejected, distinct order_ids, the order_id
+ * sum and amount sum (checksums), dbt's daily_revenue row, and the rejects by kind of bad row.
+ */
+export async function partition(pool: Pool, ds: string, { dbt = true }: { dbt?: boolean } = {}) {
+  const { rows: [totals] } = await pool.query<{ loaded: string; distinct_ids: string; id_sum: string | null; amount_sum: string | null }>(
+    `SELECT count(*) AS loaded, count(DISTINCT order_id) AS distinct_ids, sum(order_id)::text AS id_sum, sum(amount)::text AS amount_sum
+     FROM warehouse.orders WHERE ds = $1`,
+    [ds],
+  );
+  const rejected = await count(pool, 'SELECT count(*) AS n FROM warehouse.orders_rejected WHERE ds = $1', [ds]);
+  // The test runs build dbt's dev target (analytics_dev).
+  const dailyRevenue = dbt ? (await pool.query<{ orders: string; revenue: string }>('SELECT orders::text, revenue::text FROM analytics_dev.daily_revenue WHERE ds = $1', [ds])).rows : undefined;
+  const reasons = await pool.query<{ kind: string; n: string }>(
+    `SELECT CASE
+       WHEN reason = 'missing order_id' THEN 'missing_order_id'
+       WHEN reason LIKE 'amount % is not a number' THEN 'amount_not_a_number'
+       WHEN reason LIKE 'amount % is negative' THEN 'negative_amount'
+       WHEN reason LIKE 'order_date %-02-30 is not the run''s date %' THEN 'impossible_date'
+       WHEN reason LIKE 'order_date % is not the run''s date %' THEN 'wrong_order_date'
+       WHEN reason LIKE 'duplicate order_id % (first at line %)' THEN 'duplicate_order_id'
+       WHEN reason = 'expected 5 fields, found 4' THEN 'missing_column'
+       ELSE reason END AS kind, count(*)::text AS n
+     FROM warehouse.orders_rejected WHERE ds = $1 GROUP BY 1 ORDER BY 1`,
+    [ds],
+  );
+  return {
+    loaded: Number(totals.loaded),
+    rejected,
+    distinctIds: Number(totals.distinct_ids),
+    orderIdSum: totals.id_sum ?? '0',
+    amountSum: totals.amount_sum ?? '0',
+    ...(dailyRevenue ? { dailyRevenue } : {}),
+    byKind: Object.fromEntries(reasons.rows.map((r) => [r.kind, Number(r.n)])),
+  };
+}
+
+/** What `partition` must find after a run of the generated file `seed` (with dbt unless `dbt: false`). */
+export function expectedPartition(seed: SeedSummary, { dbt = true }: { dbt?: boolean } = {}) {
+  return {
+    loaded: seed.expectedLoaded,
+    rejected: seed.expectedRejected,
+    distinctIds: seed.expectedLoaded,
+    orderIdSum: seed.expectedOrderIdSum,
+    amountSum: seed.expectedRevenue,
+    ...(dbt ? { dailyRevenue: [{ orders: String(seed.expectedLoaded), revenue: seed.expectedRevenue }] } : {}),
+    byKind: Object.fromEntries(Object.entries(seed.byKind).filter(([, n]) => n > 0)),
+  };
+}

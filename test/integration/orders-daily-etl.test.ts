@@ -12,9 +12,9 @@ import { connectClient } from '../../src/client';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun, waitForRun } from '../../src/runs';
-import { generateOrders, seedSourceOrders, type SeedSummary } from '../../src/seed';
+import { generateOrders, seedSourceOrders } from '../../src/seed';
 import { migrateWarehouse } from '../../activities/postgres';
-import { count, repoRoot, startWorkerProcess, temporalCli, testConfig, testPool, type RunningWorker } from '../support';
+import { expectedPartition, partition, repoRoot, startWorkerProcess, temporalCli, testConfig, testPool, type RunningWorker } from '../support';
 
 const config = testConfig();
 const pool = testPool(config);
@@ -40,37 +40,6 @@ async function saveHistory(workflowId: string, runId: string, name: string): Pro
   await writeFile(path.join(repoRoot, 'test', 'histories', name), json);
 }
 
-async function partition(ds: string) {
-  const loaded = await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]);
-  const rejected = await count(pool, 'SELECT count(*) AS n FROM warehouse.orders_rejected WHERE ds = $1', [ds]);
-  const distinctIds = await count(pool, 'SELECT count(DISTINCT order_id) AS n FROM warehouse.orders WHERE ds = $1', [ds]);
-  const { rows } = await pool.query<{ orders: string; revenue: string }>('SELECT orders::text, revenue::text FROM analytics_dev.daily_revenue WHERE ds = $1', [ds]);
-  const reasons = await pool.query<{ kind: string; n: string }>(
-    `SELECT CASE
-       WHEN reason = 'missing order_id' THEN 'missing_order_id'
-       WHEN reason LIKE 'amount % is not a number' THEN 'amount_not_a_number'
-       WHEN reason LIKE 'amount % is negative' THEN 'negative_amount'
-       WHEN reason LIKE 'order_date %-02-30 is not the run''s date %' THEN 'impossible_date'
-       WHEN reason LIKE 'order_date % is not the run''s date %' THEN 'wrong_order_date'
-       WHEN reason LIKE 'duplicate order_id % (first at line %)' THEN 'duplicate_order_id'
-       WHEN reason = 'expected 5 fields, found 4' THEN 'missing_column'
-       ELSE reason END AS kind, count(*)::text AS n
-     FROM warehouse.orders_rejected WHERE ds = $1 GROUP BY 1 ORDER BY 1`,
-    [ds],
-  );
-  return { loaded, rejected, distinctIds, dailyRevenue: rows, byKind: Object.fromEntries(reasons.rows.map((r) => [r.kind, Number(r.n)])) };
-}
-
-function expectedPartition(seed: SeedSummary) {
-  return {
-    loaded: seed.expectedLoaded,
-    rejected: seed.expectedRejected,
-    distinctIds: seed.expectedLoaded,
-    dailyRevenue: [{ orders: String(seed.expectedLoaded), revenue: seed.expectedRevenue }],
-    byKind: Object.fromEntries(Object.entries(seed.byKind).filter(([, n]) => n > 0)),
-  };
-}
-
 test('10,000 generated rows started from the Temporal CLI load exactly; a rerun doubles nothing', async () => {
   const ds = '2031-03-01';
   const seed = await generateOrders({ ds, rows: 10_000, badRate: 0.0137, seed: 310301, file: rawFile(ds) });
@@ -84,7 +53,7 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [10_000, seed.expectedLoaded, 137]);
   assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
-  assert.deepEqual(await partition(ds), expectedPartition(seed));
+  assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
   await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v3.json');
 
   // A rerun of the same ds (the client path, as the CLI and npm start take) replaces, never appends.
@@ -92,7 +61,7 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
   assert.notEqual(rerun.runId, started.runId);
   const again = await waitForRun(client, rerun);
   assert.deepEqual([again.rowCount, again.loadedRows, again.rejectedRows], [10_000, seed.expectedLoaded, 137]);
-  assert.deepEqual(await partition(ds), expectedPartition(seed));
+  assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
 });
 
 test('a header-only file takes the empty branch and ends with skips', async () => {

@@ -1,0 +1,108 @@
+/**
+ * orders-etl: the worker is SIGKILLed while the flow writes Parquet (transform_data's staged
+ * file, then load_data's output), over a day whose output already exists from an earlier run.
+ * Watched all along, `processed/orders_<date>.parquet` is always a whole file: the earlier
+ * one until the new one replaces it, never a part of either.
+ */
+import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { DuckDBInstance as Instance } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Client } from '@temporalio/client';
+import { migrateWarehouse } from '../../activities/postgres';
+import { connectClient } from '../../src/client';
+import type { OrdersPipelineResult } from '../../src/contracts';
+import { ordersEtlFlow } from '../../src/dags';
+import { runFlow } from '../../src/runs';
+import { generateOrders } from '../../src/seed';
+import { testConfig, testPool, type RunningWorker } from '../support';
+import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
+
+const ROWS = FULL ? 1_000_000 : 300_000;
+const config = testConfig();
+const pool = testPool(config);
+let client: Client;
+let worker: RunningWorker | undefined;
+let duck: Instance;
+
+before(async () => {
+  await migrateWarehouse(pool);
+  client = await connectClient(config);
+  duck = await DuckDBInstance.create(':memory:');
+});
+after(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await pool.end();
+  duck?.closeSync();
+});
+
+/** The rows of the Parquet file as a reader finds it now, or 'absent', or 'unreadable: <why>'. */
+async function readOutput(file: string): Promise<number | 'absent' | string> {
+  if (!(await stat(file).catch(() => undefined))) return 'absent';
+  const connection = await duck.connect();
+  try {
+    const reader = await connection.runAndReadAll(`SELECT count(*)::INTEGER FROM read_parquet('${file.replace(/'/g, "''")}')`);
+    return reader.getRows()[0][0] as number;
+  } catch (err) {
+    return `unreadable: ${(err as Error).message.split('\n')[0]}`;
+  } finally {
+    connection.closeSync();
+  }
+}
+
+test('the worker killed while Parquet is written: the output is the old whole file, then the new whole file, never a part', async () => {
+  const startDate = freshDs(5);
+  const input = path.join(config.dataDir, 'raw', `orders_${startDate}.csv`);
+  const output = path.join(config.dataDir, 'processed', `orders_${startDate}.parquet`);
+  worker = await startChaosWorker();
+
+  // The earlier good state of the day.
+  await generateOrders({ ds: startDate, rows: 20_000, badRate: 0.01, seed: 8106, file: input });
+  const first = await resultThroughOutages<OrdersPipelineResult>(client.workflow.getHandle((await runFlow(client, config, ordersEtlFlow, startDate, { refreshCache: true })).workflowId));
+  assert.equal(await readOutput(output), first.kept);
+
+  await generateOrders({ ds: startDate, rows: ROWS, badRate: 0.01, seed: 8107, file: input });
+  const seen = new Map<string, number>();
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      const state = String(await readOutput(output));
+      seen.set(state, (seen.get(state) ?? 0) + 1);
+      await sleep(5);
+    }
+  })();
+
+  const run = await runFlow(client, config, ordersEtlFlow, startDate, { refreshCache: true });
+  const kills: string[] = [];
+  // 1: while transform_data writes its Parquet.
+  await waitUntil('transformOrders running', async () => (await pendingTasks(client, run.workflowId)).find((t) => t.activityType === 'transformOrders' && t.state === 'started'), 180_000, 10);
+  await sleep(FULL ? 800 : 200);
+  await killWorker(worker);
+  kills.push('transformOrders');
+  worker = await startChaosWorker();
+  // 2: while load_data copies the file beside the output (its hidden .tmp), or as it starts.
+  const processed = path.dirname(output);
+  const tmpName = new RegExp(`^\\.orders_${startDate}\\.parquet\\..*\\.tmp$`);
+  const during = await waitUntil('load_data writing', async () => {
+    if ((await readdir(processed)).some((f) => tmpName.test(f))) return 'loadOrders, its temp file half written';
+    const load = (await pendingTasks(client, run.workflowId)).find((t) => t.activityType === 'loadOrders' && t.state === 'started');
+    return load ? 'loadOrders, as it started' : undefined;
+  }, 300_000, 2);
+  await killWorker(worker);
+  kills.push(during);
+  worker = await startChaosWorker();
+
+  const result = await resultThroughOutages<OrdersPipelineResult>(client.workflow.getHandle(run.workflowId, run.runId));
+  await sleep(50);
+  watching = false;
+  await watcher;
+  report(`parquet-kill: killed during ${kills.join('; ')}; output states seen: ${[...seen].map(([s, n]) => `${s} x${n}`).join(', ')}`);
+
+  assert.equal(result.rowsIn, ROWS);
+  assert.equal(await readOutput(output), result.kept);
+  assert.deepEqual([...seen.keys()].filter((s) => s !== String(first.kept) && s !== String(result.kept)), [], 'only the old or the new whole file was ever visible');
+  assert.ok(seen.has(String(first.kept)) && seen.has(String(result.kept)));
+});

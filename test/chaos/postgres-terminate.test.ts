@@ -1,0 +1,81 @@
+/**
+ * Postgres drops the worker's connection (pg_terminate_backend) in the middle of extract's COPY,
+ * transform's SQL and load's transaction: each task fails, retries and the partition ends
+ * exactly right. Meanwhile the partition is watched: it never holds a part of the day.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { migrateWarehouse } from '../../activities/postgres';
+import { connectClient } from '../../src/client';
+import type { OrdersDailyEtlResult } from '../../src/contracts';
+import { ordersDailyEtlDag } from '../../src/dags';
+import { triggerRun } from '../../src/runs';
+import { generateOrders } from '../../src/seed';
+import { count, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
+import { attemptsOf, freshDs, FULL, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
+
+const ROWS = FULL ? 1_000_000 : 300_000;
+const config = testConfig();
+const pool = testPool(config);
+let client: Client;
+let worker: RunningWorker | undefined;
+
+/** The statement each stage runs, as pg_stat_activity shows it. */
+const STAGES: Array<[stage: string, query: string]> = [
+  ['extract', 'COPY staging.orders_raw_%FROM STDIN%'],
+  ['transform', 'CREATE TEMP TABLE checked%'],
+  ['load', 'INSERT INTO warehouse.orders %'],
+];
+
+before(async () => {
+  await migrateWarehouse(pool);
+  client = await connectClient(config);
+});
+after(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await pool.end();
+});
+
+test(`pg_terminate_backend during extract, transform and load: each retries, the ${ROWS.toLocaleString('en')}-row partition ends exact and is never half written`, async () => {
+  const ds = freshDs(1);
+  const seed = await generateOrders({ ds, rows: ROWS, badRate: 0.01, seed: 8102, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
+  worker = await startChaosWorker();
+  const run = await triggerRun(client, config, ordersDailyEtlDag, ds, { skip_dbt: true });
+
+  // The partition, as readers see it, every few milliseconds: empty or whole, nothing between.
+  const seen = new Set<number>();
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      seen.add(await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]));
+      await sleep(20);
+    }
+  })();
+
+  const terminated: string[] = [];
+  for (const [stage, query] of STAGES) {
+    const pid = await waitUntil(`${stage}'s statement`, async () => {
+      const { rows } = await pool.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'baton-worker' AND state = 'active' AND query LIKE $1",
+        [query],
+      );
+      return rows[0]?.pid;
+    }, 180_000, 10);
+    const { rows } = await pool.query<{ done: boolean }>('SELECT pg_terminate_backend($1) AS done', [pid]);
+    assert.equal(rows[0].done, true);
+    terminated.push(stage);
+  }
+  const result = await resultThroughOutages<OrdersDailyEtlResult>(client.workflow.getHandle(run.workflowId, run.runId));
+  watching = false;
+  await watcher;
+  report(`postgres-terminate: connections terminated during ${terminated.join(', ')}; partition sizes seen: ${[...seen].sort((a, b) => a - b).join(', ')}`);
+
+  assert.equal(result.state, 'success');
+  assert.deepEqual(await partition(pool, ds, { dbt: false }), expectedPartition(seed, { dbt: false }));
+  assert.deepEqual([...seen].filter((n) => n !== 0 && n !== seed.expectedLoaded), [], 'never a part of the day');
+  const attempts = await attemptsOf(client, run.workflowId, run.runId);
+  assert.deepEqual([attempts.extract, attempts.transform, attempts.load], [[2], [2], [2]], 'each stage failed once and succeeded on its retry');
+});

@@ -1,0 +1,114 @@
+/**
+ * The chaos tier's helpers. Bounded by default (part of `npm test`); `npm run test:chaos` sets
+ * BATON_CHAOS=full for the documented sizes (1M rows, 20 kills).
+ */
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { addDays } from '../../src/logical-date';
+import { startWorkerProcess, type RunningWorker } from '../support';
+
+export const FULL = process.env.BATON_CHAOS === 'full';
+
+/**
+ * Every chaos worker: a task on a dead worker starts again after 3 s without a heartbeat (30 s
+ * by default), and injected faults never use up a task's retries (Airflow's retries=2 would
+ * end a run that loses its worker three times in one task, as Airflow does).
+ */
+export function chaosEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, BATON_HEARTBEAT_TIMEOUT: '3s', BATON_RETRY_ATTEMPTS: '50', ...extra };
+}
+
+export const startChaosWorker = (extra: NodeJS.ProcessEnv = {}) => startWorkerProcess(chaosEnv(extra));
+
+/** A date no earlier run of the suite used: each test file owns a stride of days. */
+export function freshDs(stride: number): string {
+  return addDays('2060-01-01', (Math.floor(Date.now() / 1000) % 3_000) * 8 + stride);
+}
+
+/** Mulberry32: the kill times of a run are reproducible from the seed it prints. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface PendingTask {
+  activityType: string;
+  attempt: number;
+  state: 'scheduled' | 'started';
+  /** The identity (pid@host) of the worker running it, when started. */
+  worker?: string;
+}
+
+/** The run's activities the server has scheduled or started right now. */
+export async function pendingTasks(client: Client, workflowId: string): Promise<PendingTask[]> {
+  const { raw } = await client.workflow.getHandle(workflowId).describe();
+  return (raw.pendingActivities ?? []).map((a) => ({
+    activityType: a.activityType?.name ?? '?',
+    attempt: a.attempt ?? 1,
+    state: a.state === 2 ? 'started' : 'scheduled',
+    ...(a.lastWorkerIdentity ? { worker: a.lastWorkerIdentity } : {}),
+  }));
+}
+
+/** Polls until `check` gives a value (or throws after `timeoutMs`). */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 180_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`chaos: timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Waits until `activityType` runs (started on a worker) in the run. */
+export const whenRunning = (client: Client, workflowId: string, activityType: string, timeoutMs?: number) =>
+  waitUntil(`${workflowId}: ${activityType} running`, async () => (await pendingTasks(client, workflowId)).find((t) => t.activityType === activityType && t.state === 'started'), timeoutMs);
+
+/** SIGKILL: the worker gets no chance to finish, report or clean up. */
+export async function killWorker(worker: RunningWorker): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  const exited = new Promise((r) => worker.child.once('exit', r));
+  worker.child.kill('SIGKILL');
+  await exited;
+}
+
+/** A run's result; a chaos test's client may see the server go away and come back meanwhile. */
+export async function resultThroughOutages<T>(handle: WorkflowHandle, timeoutMs = 600_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return (await handle.result()) as T;
+    } catch (err) {
+      const transient = /UNAVAILABLE|ECONNREFUSED|connection|transport|deadline/i.test(String((err as Error).message));
+      if (!transient || Date.now() > deadline) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+/** One line for the suite's summary (the README's figures come from a full run). */
+export function report(line: string): void {
+  console.log(`chaos: ${line}`);
+}
+
+/** The attempt on which each of the run's activities finally started (from its history), by activity type. */
+export async function attemptsOf(client: Client, workflowId: string, runId?: string): Promise<Record<string, number[]>> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const typeOf = new Map<string, string>();
+  const attempts: Record<string, number[]> = {};
+  for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) typeOf.set(String(event.eventId), scheduled.activityType?.name ?? '?');
+    const started = event.activityTaskStartedEventAttributes;
+    if (started) (attempts[typeOf.get(String(started.scheduledEventId))!] ??= []).push(started.attempt ?? 1);
+  }
+  return attempts;
+}
