@@ -71,7 +71,7 @@ export function checkHeader(file: string, actual: string, expected: readonly str
   if (fields.length === expected.length && fields.every((f, i) => f === expected[i])) return;
   const shown = actual === '' ? '(empty file)' : JSON.stringify(actual.slice(0, 200));
   throw ApplicationFailure.nonRetryable(
-    `${file}: wrong header: expected "${expected.join(',')}", found ${shown}`,
+    `${file}: line 1: wrong header: expected "${expected.join(',')}", found ${shown}`,
     'WrongHeader',
   );
 }

@@ -37,6 +37,11 @@ export interface PostgresDeps {
   poolFor?: PoolFor;
 }
 
+/** A status is a short code (shipped, refunded); a longer one is a broken record, rejected. */
+const MAX_STATUS_LENGTH = 32;
+/** A rejected row keeps at most this much of its record text in orders_rejected.raw. */
+const MAX_RAW_LENGTH = 1000;
+
 /** Staging tables of one logical date. Names come from a validated ds, never from input text. */
 export function stagingTables(ds: string) {
   const suffix = dsNodash(ds);
@@ -261,12 +266,13 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
                  WHEN length(split_part(ltrim(amount, '+-'), '.', 1)) > 10 OR length(split_part(amount, '.', 2)) > 2
                    THEN format('amount %s is out of range (at most 10 digits and 2 decimals)', amount)
                  WHEN coalesce(status, '') = '' THEN 'missing status'
+                 WHEN length(status) > ${MAX_STATUS_LENGTH} THEN format('status is %s characters long, more than ${MAX_STATUS_LENGTH}', length(status))
                END AS reason
                FROM typed
              )
              SELECT line, order_id, customer_id, amount, status,
                     CASE WHEN reason IS NOT NULL OR line > min(line) OVER w
-                         THEN coalesce(malformed_raw, concat_ws(',', raw_order_id, raw_customer_id, raw_order_date, raw_amount, raw_status)) END AS raw,
+                         THEN left(coalesce(malformed_raw, concat_ws(',', raw_order_id, raw_customer_id, raw_order_date, raw_amount, raw_status)), ${MAX_RAW_LENGTH}) END AS raw,
                     CASE
                       WHEN reason IS NOT NULL THEN reason
                       WHEN line > min(line) OVER w THEN format('duplicate order_id %s (first at line %s)', order_id, min(line) OVER w)

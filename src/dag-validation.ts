@@ -69,7 +69,13 @@ export function validateDag(dag: DagDefinition): DagDefinition {
   const where = `DAG ${JSON.stringify(dag.dagId)}`;
   const parsed = DagSchema.safeParse(dag);
   if (!parsed.success) {
-    throw new InvalidDagDefinition(`${where}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    // Each problem names the field and the value found there.
+    const valueAt = (keys: PropertyKey[]) => keys.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), dag);
+    const problems = parsed.error.issues.map((i) => {
+      const value = valueAt(i.path);
+      return `${i.path.join('.')}${value === undefined || typeof value === 'object' ? '' : ` ${JSON.stringify(value)}`}: ${i.message}`;
+    });
+    throw new InvalidDagDefinition(`${where}: ${problems.join('; ')}`);
   }
   try {
     validateTimezone(dag.timezone);

@@ -46,8 +46,8 @@ export interface RunningWorker {
 }
 
 /** Starts the real worker entry point (`scripts/worker.ts`) as a user's deployment would. */
-export async function startWorkerProcess(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], { cwd: repoRoot, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startWorkerProcess(env: NodeJS.ProcessEnv = process.env, args: string[] = []): Promise<RunningWorker> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', ...args], { cwd: repoRoot, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -284,4 +284,18 @@ export function expectedPartition(seed: SeedSummary, { dbt = true }: { dbt?: boo
     ...(dbt ? { dailyRevenue: [{ orders: String(seed.expectedLoaded), revenue: seed.expectedRevenue }] } : {}),
     byKind: Object.fromEntries(Object.entries(seed.byKind).filter(([, n]) => n > 0)),
   };
+}
+
+/** The attempt on which each of the run's activities finally started (from its history), by activity type. */
+export async function attemptsOf(client: import('@temporalio/client').Client, workflowId: string, runId?: string): Promise<Record<string, number[]>> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const typeOf = new Map<string, string>();
+  const attempts: Record<string, number[]> = {};
+  for (const event of history.events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled) typeOf.set(String(event.eventId), scheduled.activityType?.name ?? '?');
+    const started = event.activityTaskStartedEventAttributes;
+    if (started) (attempts[typeOf.get(String(started.scheduledEventId))!] ??= []).push(started.attempt ?? 1);
+  }
+  return attempts;
 }

@@ -13,8 +13,8 @@ import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
-import { attemptsOf, freshDs, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
+import { attemptsOf, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
+import { freshDs, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
 
 const config = testConfig();
 const pool = testPool(config);

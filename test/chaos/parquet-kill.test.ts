@@ -5,7 +5,8 @@
  * one until the new one replaces it, never a part of either.
  */
 import assert from 'node:assert/strict';
-import { readdir, stat } from 'node:fs/promises';
+import { watch as fsWatch } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DuckDBInstance as Instance } from '@duckdb/node-api';
@@ -82,17 +83,27 @@ test('the worker killed while Parquet is written: the output is the old whole fi
   await sleep(FULL ? 800 : 200);
   await killWorker(worker);
   kills.push('transformOrders');
-  worker = await startChaosWorker();
-  // 2: while load_data copies the file beside the output (its hidden .tmp), or as it starts.
+  // 2: the moment load_data creates its hidden temp file beside the output (inotify), while it
+  // copies the new file in: the worker dies with the copy half written.
   const processed = path.dirname(output);
   const tmpName = new RegExp(`^\\.orders_${startDate}\\.parquet\\..*\\.tmp$`);
-  const during = await waitUntil('load_data writing', async () => {
-    if ((await readdir(processed)).some((f) => tmpName.test(f))) return 'loadOrders, its temp file half written';
-    const load = (await pendingTasks(client, run.workflowId)).find((t) => t.activityType === 'loadOrders' && t.state === 'started');
-    return load ? 'loadOrders, as it started' : undefined;
-  }, 300_000, 2);
-  await killWorker(worker);
-  kills.push(during);
+  const killed = new Promise<string>((resolve) => {
+    const watch = fsWatch(processed, (_event, name) => {
+      if (!name || !tmpName.test(name)) return;
+      watch.close();
+      worker?.child.kill('SIGKILL');
+      resolve(`loadOrders, with ${name} being written`);
+    });
+    const ended = () => {
+      watch.close();
+      resolve('nothing: the run ended first');
+    };
+    client.workflow.getHandle(run.workflowId, run.runId).result().then(ended, ended);
+  });
+  worker = await startChaosWorker();
+  kills.push(await killed);
+  assert.match(kills[1], /being written/, 'the second kill landed while load_data wrote its file');
+  await new Promise((r) => worker!.child.exitCode !== null || worker!.child.signalCode !== null ? r(undefined) : worker!.child.once('exit', r));
   worker = await startChaosWorker();
 
   const result = await resultThroughOutages<OrdersPipelineResult>(client.workflow.getHandle(run.workflowId, run.runId));

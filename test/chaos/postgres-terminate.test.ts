@@ -13,8 +13,8 @@ import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { count, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
-import { attemptsOf, freshDs, FULL, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
+import { attemptsOf, count, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
+import { freshDs, FULL, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
 
 const ROWS = FULL ? 1_000_000 : 300_000;
 const config = testConfig();

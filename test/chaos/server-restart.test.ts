@@ -16,8 +16,8 @@ import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
 import { LocalTemporal } from '../../src/services';
 import { TEST_NAMESPACE } from '../../src/test-runner';
-import { expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
-import { attemptsOf, freshDs, FULL, report, resultThroughOutages, sleep, startChaosWorker, whenRunning } from './support';
+import { attemptsOf, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
+import { freshDs, FULL, report, resultThroughOutages, sleep, startChaosWorker, whenRunning } from './support';
 
 const ROWS = FULL ? 1_000_000 : 300_000;
 const config = testConfig();

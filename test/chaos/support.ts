@@ -99,16 +99,3 @@ export function report(line: string): void {
   console.log(`chaos: ${line}`);
 }
 
-/** The attempt on which each of the run's activities finally started (from its history), by activity type. */
-export async function attemptsOf(client: Client, workflowId: string, runId?: string): Promise<Record<string, number[]>> {
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  const typeOf = new Map<string, string>();
-  const attempts: Record<string, number[]> = {};
-  for (const event of history.events ?? []) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled) typeOf.set(String(event.eventId), scheduled.activityType?.name ?? '?');
-    const started = event.activityTaskStartedEventAttributes;
-    if (started) (attempts[typeOf.get(String(started.scheduledEventId))!] ??= []).push(started.attempt ?? 1);
-  }
-  return attempts;
-}

@@ -12,8 +12,8 @@ import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
-import { attemptsOf, freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, startChaosWorker, waitUntil, whenRunning } from './support';
+import { attemptsOf, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
+import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, startChaosWorker, waitUntil, whenRunning } from './support';
 
 const ROWS = FULL ? 1_000_000 : 300_000;
 const config = testConfig();

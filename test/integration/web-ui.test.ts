@@ -132,7 +132,7 @@ test('a failed run shows its error on its page and in its task table', async () 
   const ds = addDays(base, 1);
   await mkdir(path.dirname(rawFile(ds)), { recursive: true });
   await writeFile(rawFile(ds), 'id,customer,date,amount\n1,2,x,3\n');
-  const error = `${rawFile(ds)}: wrong header: expected "order_id,customer_id,order_date,amount,status", found "id,customer,date,amount"`;
+  const error = `${rawFile(ds)}: line 1: wrong header: expected "order_id,customer_id,order_date,amount,status", found "id,customer,date,amount"`;
   const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
   await assert.rejects(waitForRun(client, run), (err: unknown) => {
     assert.ok(err instanceof WorkflowFailedError);

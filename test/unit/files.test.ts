@@ -73,9 +73,9 @@ test('header check names the file, the expected and the actual header', async ()
   const header = await readFirstLine(file);
   assert.equal(header, 'order_id,customer,order_date,amount,status');
   assert.throws(() => checkHeader(file, header), {
-    message: `${file}: wrong header: expected "order_id,customer_id,order_date,amount,status", found "order_id,customer,order_date,amount,status"`,
+    message: `${file}: line 1: wrong header: expected "order_id,customer_id,order_date,amount,status", found "order_id,customer,order_date,amount,status"`,
   });
-  assert.throws(() => checkHeader(file, ''), { message: `${file}: wrong header: expected "order_id,customer_id,order_date,amount,status", found (empty file)` });
+  assert.throws(() => checkHeader(file, ''), { message: `${file}: line 1: wrong header: expected "order_id,customer_id,order_date,amount,status", found (empty file)` });
   assert.doesNotThrow(() => checkHeader(file, 'order_id,customer_id,order_date,amount,status'));
 });
 

@@ -137,7 +137,7 @@ test('bad input fails before any side effect, naming the problem', async () => {
   await nonRetryable(
     runActivity(acts.extract, { ds: '2030-01-07' }),
     'WrongHeader',
-    `${path.join(dataDir, 'raw', 'orders_2030-01-07.csv')}: wrong header: expected "order_id,customer_id,order_date,amount,status", found "id,customer,date,amount"`,
+    `${path.join(dataDir, 'raw', 'orders_2030-01-07.csv')}: line 1: wrong header: expected "order_id,customer_id,order_date,amount,status", found "id,customer,date,amount"`,
   );
   assert.equal(await count(pool, "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'staging' AND tablename = 'orders_raw_20300107'"), 0);
 });

@@ -48,6 +48,8 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     't.raw': 'stagingTables(ds)',
     't.clean': 'stagingTables(ds)',
     't.rejected': 'stagingTables(ds)',
+    MAX_STATUS_LENGTH: 'a numeric constant',
+    MAX_RAW_LENGTH: 'a numeric constant',
   },
   'activities/duckdb.ts': {
     'sqlString(root + path.sep)': 'SET takes no parameters: the data directory from config, quoted',

@@ -1,0 +1,11 @@
+/** deploy_demo as first shipped: wait_for_file >> load. */
+import { chain, runDag } from '../../../workflows/dag';
+import { DEPLOY_DEMO, noop, waitForFile, type DeployDemoInput, type DeployDemoResult } from '../dag';
+
+export async function deployDemo(input: DeployDemoInput): Promise<DeployDemoResult> {
+  return runDag(DEPLOY_DEMO, input, chain('wait_for_file', 'load'), async (run) => {
+    await run.tasks.run('wait_for_file', () => waitForFile(run));
+    await run.tasks.run('load', () => noop.noopTask({ taskId: 'load', ds: run.ds }));
+    return run.tasks.list();
+  });
+}

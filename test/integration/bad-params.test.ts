@@ -1,0 +1,126 @@
+/**
+ * Bad parameters get a clear error that names the value, before any side effect, whichever way
+ * they come in: Baton's CLI (exit code 2, nothing started), the Temporal CLI (the run fails in
+ * its first workflow task: no activity ever scheduled), and the schedule sync (nothing created).
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
+import { connectClient } from '../../src/client';
+import { ordersDailyEtlDag } from '../../src/dags';
+import { syncSchedule } from '../../src/schedules';
+import { execFileAsync, noopDagDefinition, repoRoot, startWorkerProcess, temporalCli, testConfig, type RunningWorker } from '../support';
+
+const config = testConfig();
+let worker: RunningWorker;
+let client: Client;
+const suffix = Date.now().toString(36);
+
+before(async () => {
+  worker = await startWorkerProcess();
+  client = await connectClient(config);
+});
+after(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+});
+
+const BAD_DATES: Array<[value: string, message: RegExp]> = [
+  ['2024-02-30', /"2024-02-30" is not a real calendar date/],
+  ['2024-13-01', /"2024-13-01" is not a real calendar date/],
+  ['20240115', /"20240115" is not a date in the form YYYY-MM-DD/],
+  ["2024-01-15'; DROP TABLE warehouse.orders; --", /is not a date in the form YYYY-MM-DD/],
+  ['$(touch /tmp/baton-pwned)', /"\$\(touch \/tmp\/baton-pwned\)" is not a date in the form YYYY-MM-DD/],
+  ['../../etc/passwd', /"..\/..\/etc\/passwd" is not a date in the form YYYY-MM-DD/],
+];
+
+async function baton(...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await execFileAsync(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), ...args], { cwd: repoRoot });
+    return { code: 0, stderr: '' };
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
+
+/** Workflows started since `since` (none may be, for a refused command). */
+async function startedSince(since: Date): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const w of client.workflow.list({ query: `StartTime >= "${since.toISOString()}"` })) ids.push(w.workflowId);
+  return ids;
+}
+
+test("Baton's CLI refuses bad dates, conf, DAG ids and flags with exit code 2, naming the value, and starts nothing", async () => {
+  const since = new Date();
+  const cases: Array<[args: string[], message: RegExp]> = [
+    ...BAD_DATES.map(([value, message]): [string[], RegExp] => [['trigger', 'orders_daily_etl', '--ds', value], message]),
+    ...BAD_DATES.map(([value, message]): [string[], RegExp] => [['run', 'orders-etl', '--start-date', value], message]),
+    [['backfill', 'orders_daily_etl', '--from', '2024-01-10', '--to', '2024-01-01'], /--from 2024-01-10 is after --to 2024-01-01/],
+    [['backfill', 'orders_daily_etl', '--from', '2024-01-01', '--to', '2024-01-05', '--max-active', '0'], /--max-active must be a whole number from 1 to 100, got 0/],
+    [['trigger', 'orders_daily; rm -rf /', '--ds', '2024-01-15'], /unknown DAG "orders_daily; rm -rf \/"; known: orders_daily_etl/],
+    [['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', '{"skip_dbt": tru'], /--conf is not JSON: /],
+    [['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', '[1, 2]'], /--conf must be a JSON object/],
+    [['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', JSON.stringify({ blob: 'x'.repeat(70_000) })], /conf is \d+ bytes, more than the \d+ allowed/],
+    [['run', 'orders-etl', '--start-date', '2024-01-15', '--cache-policy', 'forever'], /argument 'forever' is invalid\. Allowed choices are inputs, inputs\+file/],
+  ];
+  const wrong: string[] = [];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await baton(...args);
+    if (code !== 2 || !message.test(stderr)) wrong.push(`baton ${args.join(' ').slice(0, 80)}: exit ${code}, ${stderr.trim().slice(0, 200)}`);
+  }
+  assert.deepEqual(wrong, []);
+  assert.deepEqual(await startedSince(since), [], 'nothing was started');
+});
+
+test('from the Temporal CLI: a bad ds, conf or start date fails the run in its first workflow task, naming the value; no activity runs', async () => {
+  const cases: Array<[type: string, input: Record<string, unknown>, message: RegExp]> = [
+    ...BAD_DATES.map(([value, message]): [string, Record<string, unknown>, RegExp] => ['ordersDailyEtl', { ds: value }, message]),
+    ['ordersDailyEtl', { ds: '2024-01-15', source: 'ftp' }, /orders_daily_etl: source must be one of file, db, got "ftp"/],
+    ['ordersDailyEtl', { ds: '2024-01-15', conf: [1, 2] }, /orders_daily_etl: conf must be a JSON object, got an array/],
+    ['ordersDailyEtl', { ds: '2024-01-15', conf: { blob: 'x'.repeat(70_000) } }, /orders_daily_etl: conf is \d+ bytes, more than the \d+ allowed/],
+    ['ordersPipeline', { startDate: '2024-02-30' }, /orders-etl: startDate "2024-02-30" is not a real calendar date/],
+    ['ordersPipeline', { startDate: '../../etc' }, /orders-etl: startDate "..\/..\/etc" is not a date in the form YYYY-MM-DD/],
+    ['ordersPipeline', { startDate: '2024-01-15', cachePolicy: 'forever' }, /orders-etl: cachePolicy must be one of inputs, inputs\+file, got "forever"/],
+  ];
+  const wrong: string[] = [];
+  for (const [i, [type, input, message]] of cases.entries()) {
+    const workflowId = `bad-params-${suffix}-${i}`;
+    await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', type, '--workflow-id', workflowId, '--input', JSON.stringify(input)]);
+    const handle = client.workflow.getHandle(workflowId);
+    try {
+      await handle.result();
+      wrong.push(`${type} ${JSON.stringify(input).slice(0, 60)}: succeeded`);
+    } catch (err) {
+      const text = err instanceof WorkflowFailedError ? (err.cause?.message ?? '') : String(err);
+      if (!message.test(text)) wrong.push(`${type} ${JSON.stringify(input).slice(0, 60)}: ${text.slice(0, 200)}`);
+    }
+    const history = await handle.fetchHistory();
+    const activities = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes);
+    if (activities.length) wrong.push(`${type} ${JSON.stringify(input).slice(0, 60)}: ${activities.length} activities before the error`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('the schedule sync refuses broken crons, unknown timezones and bad DAG ids before creating anything', async () => {
+  const cases: Array<[overrides: Record<string, unknown>, message: RegExp]> = [
+    [{ schedule: '61 6 * * *' }, /cron "61 6 \* \* \*" is not valid/],
+    [{ schedule: '0 6 * *' }, /cron "0 6 \* \*" must have 5 fields \(minute hour day month weekday\), found 4/],
+    [{ schedule: '0 6 * * * ; rm -rf /' }, /cron "0 6 \* \* \* ; rm -rf \/" must have 5 fields \(minute hour day month weekday\), found 9/],
+    [{ timezone: 'Mars/Olympus' }, /unknown timezone "Mars\/Olympus"/],
+    [{ timezone: '../../etc/localtime' }, /unknown timezone/],
+    [{ startDate: '2024-02-30' }, /startDate "2024-02-30": a real date YYYY-MM-DD/],
+  ];
+  const wrong: string[] = [];
+  for (const [i, [overrides, message]] of cases.entries()) {
+    const dag = { ...noopDagDefinition({ dagId: `bad_sync_${suffix}_${i}` }), ...overrides };
+    const outcome = await syncSchedule(client, dag).then(() => 'created', (err: Error) => err.message);
+    if (!message.test(outcome)) wrong.push(`${JSON.stringify(overrides)}: ${outcome}`);
+    await assert.rejects(client.schedule.getHandle(dag.dagId).describe(), ScheduleNotFoundError);
+  }
+  const badId = { ...ordersDailyEtlDag, dagId: "orders'; DROP SCHEMA warehouse; --" };
+  const outcome = await syncSchedule(client, badId).then(() => 'created', (err: Error) => err.message);
+  if (!/lower-case letters, digits, _ and -, starting with a letter/.test(outcome)) wrong.push(`bad dag_id: ${outcome}`);
+  assert.deepEqual(wrong, []);
+});
