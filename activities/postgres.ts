@@ -54,6 +54,13 @@ export function stagingTables(ds: string) {
 
 /** Creates the warehouse schemas and tables if they are missing. */
 export async function migrateWarehouse(pool: Pool): Promise<void> {
+  // A worker on its least-privilege role (see worker-role.sql) may not run DDL, even
+  // `IF NOT EXISTS`: when every object is in place (the set-up made them) there is nothing to do.
+  const { rows } = await pool.query<{ ready: boolean }>(
+    `SELECT to_regnamespace('staging') IS NOT NULL AND to_regclass('warehouse.orders') IS NOT NULL
+        AND to_regclass('warehouse.orders_rejected') IS NOT NULL AND to_regclass('baton.task_cache') IS NOT NULL AS ready`,
+  );
+  if (rows[0].ready) return;
   const sql = await readFile(path.join(projectRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8');
   const client = await pool.connect();
   try {

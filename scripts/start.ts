@@ -8,7 +8,7 @@ import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
 import type { OrdersPipelineResult } from '../src/contracts';
 import { dags, ordersDailyEtlDag, ordersEtlFlow } from '../src/dags';
-import { startPlatform } from '../src/platform';
+import { startPlatform, workerDatabaseUrl } from '../src/platform';
 import { describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from '../src/runs';
 import { syncSchedules } from '../src/schedules';
 import { generateOrders, seedSourceOrders } from '../src/seed';
@@ -20,8 +20,11 @@ async function main(): Promise<void> {
   const say = (line: string) => console.log(`baton: ${line}`);
   const settings = loadServiceSettings();
   const platform = await startPlatform(settings, say);
+  // The worker connects on its own least-privilege role (activities/sql/worker-role.sql).
+  const workerUrl = await workerDatabaseUrl(platform, 'baton', platform.databaseUrl);
   // The demo's source database (conn_id postgres_prod) is the warehouse's `source` schema unless set.
-  const workerEnv = { ...process.env, DATABASE_URL: platform.databaseUrl, BATON_CONN_POSTGRES_PROD: process.env.BATON_CONN_POSTGRES_PROD ?? platform.databaseUrl };
+  const sourceUrl = process.env.BATON_CONN_POSTGRES_PROD ?? platform.databaseUrl;
+  const workerEnv = { ...process.env, DATABASE_URL: workerUrl, BATON_CONN_POSTGRES_PROD: process.env.BATON_CONN_POSTGRES_PROD ?? workerUrl };
   const config = loadConfig(workerEnv);
   say(`Postgres ${settings.externalDatabaseUrl ? '(DATABASE_URL)' : `on 127.0.0.1:${settings.pgPort}`}, Temporal on ${config.temporal.address}`);
 
@@ -37,7 +40,7 @@ async function main(): Promise<void> {
     const sample = await generateOrders({ ...SAMPLE, file: path.join(config.dataDir, 'raw', `orders_${SAMPLE.ds}.csv`) });
     say(`sample file ${path.relative(process.cwd(), sample.file)}: ${sample.rows} rows, ${sample.badRows} bad`);
     // The same day in the demo source database, for runs with { "source": "db" }.
-    const source = new Pool({ connectionString: workerEnv.BATON_CONN_POSTGRES_PROD, max: 1 });
+    const source = new Pool({ connectionString: sourceUrl, max: 1 });
     const seeded = await seedSourceOrders(source, { ds: SAMPLE.ds, rows: SAMPLE.rows, badRate: SAMPLE.badRate }).finally(() => source.end());
     say(`sample rows in source.orders (conn_id postgres_prod) for ${SAMPLE.ds}: ${seeded.rows} rows, ${seeded.badRows} bad`);
     const run = await triggerRun(client, config, ordersDailyEtlDag, SAMPLE.ds);

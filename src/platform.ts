@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Pool } from 'pg';
+import { migrateWarehouse } from '../activities/postgres';
 import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from './config';
 import { LocalPostgres, LocalTemporal, run, WorkerProcess, type Report } from './services';
 
@@ -73,6 +75,22 @@ export async function isolatedEnv(
     BATON_DBT_TARGET: 'dev',
     BATON_VENV: settings.venv,
   };
+}
+
+/**
+ * The URL workers use for `database`: on the local cluster, the least-privilege `baton_worker`
+ * role (the warehouse migrated first, as its owner); with DATABASE_URL of your own, that URL
+ * (see activities/sql/worker-role.sql to give your worker a role of its own).
+ */
+export async function workerDatabaseUrl(platform: Platform, database: string, ownerUrl: string): Promise<string> {
+  if (!platform.postgres) return ownerUrl;
+  const pool = new Pool({ connectionString: ownerUrl, max: 1 });
+  try {
+    await migrateWarehouse(pool);
+  } finally {
+    await pool.end();
+  }
+  return platform.postgres.workerAccess(database);
 }
 
 /** Stops what this startPlatform call started, and nothing else. */

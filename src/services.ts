@@ -254,8 +254,33 @@ export class LocalPostgres {
     if (exists !== '1') await this.admin(`CREATE DATABASE ${name} OWNER baton`);
   }
 
-  url(database: string, password: string): string {
-    return `postgres://baton:${password}@127.0.0.1:${this.settings.pgPort}/${database}`;
+  url(database: string, password: string, user = 'baton'): string {
+    return `postgres://${user}:${password}@127.0.0.1:${this.settings.pgPort}/${database}`;
+  }
+
+  /**
+   * The worker's least-privilege role `baton_worker` (activities/sql/worker-role.sql) in
+   * `database`, which must be migrated already; returns the worker's URL. Idempotent.
+   */
+  async workerAccess(database: string): Promise<string> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`invalid database name ${database}`);
+    const passwordFile = path.join(this.dir, 'worker-password');
+    let password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : '';
+    if (!password) {
+      password = randomBytes(18).toString('hex');
+      await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    }
+    if (!/^[0-9a-f]{36}$/.test(password)) throw new Error(`${passwordFile} does not hold a password Baton generated (36 hex digits); remove it to make a new one`);
+    await this.admin(
+      `DO $$ BEGIN
+         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'baton_worker') THEN CREATE ROLE baton_worker; END IF;
+       END $$;
+       ALTER ROLE baton_worker WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password}';`,
+    );
+    const bin = findPostgresBin() ?? '/usr/bin';
+    const script = path.join(projectRoot, 'activities', 'sql', 'worker-role.sql');
+    await run(path.join(bin, 'psql'), ['-h', this.socketDir, '-p', String(this.settings.pgPort), '-U', 'postgres', '-d', database, '-qAtX', '-v', 'worker=baton_worker', '-v', 'owner=baton', '-v', `db=${database}`, '-f', script]);
+    return this.url(database, password, 'baton_worker');
   }
 
   async password(): Promise<string> {

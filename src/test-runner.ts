@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { projectRoot, type ServiceSettings } from './config';
-import { ensurePythonTools, isolatedEnv, startPlatform, stopStarted } from './platform';
+import { ensurePythonTools, isolatedEnv, startPlatform, stopStarted, workerDatabaseUrl } from './platform';
 import { ensureChromium, type Report } from './services';
 
 export const TEST_NAMESPACE = 'baton-test';
@@ -51,8 +51,12 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
   const chromium = files.some(isBrowserTest) ? await ensureChromium(report) : undefined;
   const platform = await startPlatform(settings, report, [TEST_NAMESPACE]);
   try {
+    const isolated = await isolatedEnv(settings, platform, { namespace: TEST_NAMESPACE, database: 'baton_test', dataFolder: 'test-data' });
     const env: NodeJS.ProcessEnv = {
-      ...(await isolatedEnv(settings, platform, { namespace: TEST_NAMESPACE, database: 'baton_test', dataFolder: 'test-data' })),
+      ...isolated,
+      // Worker processes connect on the least-privilege worker role (test/support.ts); tests set
+      // up and check data as the owner (DATABASE_URL).
+      BATON_WORKER_DATABASE_URL: await workerDatabaseUrl(platform, 'baton_test', isolated.DATABASE_URL!),
       BATON_RETRY_DELAY: '1s',
       BATON_DEPENDS_ON_PAST_POLL: '1s',
       BATON_SENSOR_POKE_INTERVAL: '1s',

@@ -45,9 +45,13 @@ export interface RunningWorker {
   stop: () => Promise<void>;
 }
 
-/** Starts the real worker entry point (`scripts/worker.ts`) as a user's deployment would. */
+/**
+ * Starts the real worker entry point (`scripts/worker.ts`) as a user's deployment would: on the
+ * worker's least-privilege database role when the test runner made one (BATON_WORKER_DATABASE_URL).
+ */
 export async function startWorkerProcess(env: NodeJS.ProcessEnv = process.env, args: string[] = []): Promise<RunningWorker> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', ...args], { cwd: repoRoot, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const database = env.BATON_WORKER_DATABASE_URL ? { DATABASE_URL: env.BATON_WORKER_DATABASE_URL } : {};
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', ...args], { cwd: repoRoot, env: { ...env, ...database, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

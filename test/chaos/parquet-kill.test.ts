@@ -18,7 +18,7 @@ import type { OrdersPipelineResult } from '../../src/contracts';
 import { ordersEtlFlow } from '../../src/dags';
 import { runFlow } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { testConfig, testPool, type RunningWorker } from '../support';
+import { attemptsOf, testConfig, testPool, type RunningWorker } from '../support';
 import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
 
 const ROWS = FULL ? 1_000_000 : 300_000;
@@ -80,7 +80,7 @@ test('the worker killed while Parquet is written: the output is the old whole fi
   const kills: string[] = [];
   // 1: while transform_data writes its Parquet.
   await waitUntil('transformOrders running', async () => (await pendingTasks(client, run.workflowId)).find((t) => t.activityType === 'transformOrders' && t.state === 'started'), 180_000, 10);
-  await sleep(FULL ? 800 : 200);
+  await sleep(100); // transform_data takes about 0.6 s a million rows
   await killWorker(worker);
   kills.push('transformOrders');
   // 2: the moment load_data creates its hidden temp file beside the output (inotify), while it
@@ -113,6 +113,8 @@ test('the worker killed while Parquet is written: the output is the old whole fi
   report(`parquet-kill: killed during ${kills.join('; ')}; output states seen: ${[...seen].map(([s, n]) => `${s} x${n}`).join(', ')}`);
 
   assert.equal(result.rowsIn, ROWS);
+  const attempts = await attemptsOf(client, run.workflowId, run.runId);
+  assert.deepEqual([attempts.transformOrders, attempts.loadOrders], [[2], [2]], 'both kills interrupted their task');
   assert.equal(await readOutput(output), result.kept);
   assert.deepEqual([...seen.keys()].filter((s) => s !== String(first.kept) && s !== String(result.kept)), [], 'only the old or the new whole file was ever visible');
   assert.ok(seen.has(String(first.kept)) && seen.has(String(result.kept)));

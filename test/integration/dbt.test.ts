@@ -27,7 +27,8 @@ async function projectCopy(): Promise<string> {
 }
 
 function dbtWith(projectDir: string) {
-  return createDbtActivities({ logger: quietLogger, config: { databaseUrl: config.databaseUrl, dbt: { ...config.dbt, projectDir } } });
+  // dbt builds as the worker does, on its role: the worker owns the models (worker-role.sql).
+  return createDbtActivities({ logger: quietLogger, config: { databaseUrl: process.env.BATON_WORKER_DATABASE_URL ?? config.databaseUrl, dbt: { ...config.dbt, projectDir } } });
 }
 
 test('dbt run --select tag:orders builds both models and reports each one', async () => {

@@ -20,8 +20,11 @@ import { execFileAsync, repoRoot, startSmtpServer, startWorkerProcess, testConfi
 
 const config = testConfig();
 const databasePassword = decodeURIComponent(new URL(config.databaseUrl).password);
+// The worker connects on its own role when the test runner made one (test/support.ts).
+const workerPassword = decodeURIComponent(new URL(process.env.BATON_WORKER_DATABASE_URL ?? config.databaseUrl).password);
 const SECRETS = {
   'the warehouse password (DATABASE_URL)': databasePassword,
+  "the worker role's password (the worker's DATABASE_URL)": workerPassword,
   'the postgres_prod password (BATON_CONN_POSTGRES_PROD)': 'conn-S3CRET-4b1d9e',
   'the SMTP password (SMTP_URL)': 'smtp-S3CRET-7f3a20',
   'the Temporal API key (TEMPORAL_API_KEY)': 'tmprl-APIKEY-S3CRET-91c2',

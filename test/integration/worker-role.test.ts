@@ -1,0 +1,76 @@
+/**
+ * The worker's database role (activities/sql/worker-role.sql): every worker process in the
+ * integration and chaos tiers runs on it (test/support.ts), so the runs there prove it is
+ * enough; this file proves it is no more than that.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Pool } from 'pg';
+import { startWorkerProcess, testConfig, testPool, type RunningWorker } from '../support';
+
+const workerUrl = process.env.BATON_WORKER_DATABASE_URL;
+const owner = testPool(testConfig());
+let pool: Pool | undefined;
+
+before(() => {
+  if (workerUrl) pool = new Pool({ connectionString: workerUrl, max: 1 });
+});
+after(async () => {
+  await pool?.end();
+  await owner.end();
+});
+
+test('the worker role can do a run\'s work and nothing more: no DDL on the warehouse, no DROP, TRUNCATE or UPDATE, no roles or databases', async (t) => {
+  if (!pool || !workerUrl || workerUrl === process.env.DATABASE_URL) {
+    t.skip('DATABASE_URL is your own: give the worker a role with activities/sql/worker-role.sql');
+    return;
+  }
+  const { rows: [me] } = await pool.query<{ user: string; super: boolean; createdb: boolean; createrole: boolean }>(
+    'SELECT current_user AS user, rolsuper AS super, rolcreatedb AS createdb, rolcreaterole AS createrole FROM pg_roles WHERE rolname = current_user',
+  );
+  assert.deepEqual(me, { user: 'baton_worker', super: false, createdb: false, createrole: false });
+
+  // What runs do: stage, replace a day, cache, read the source.
+  const allowed = [
+    'CREATE UNLOGGED TABLE staging.role_probe (x int); DROP TABLE staging.role_probe',
+    'BEGIN; DELETE FROM warehouse.orders WHERE ds = DATE \'1999-01-01\'; INSERT INTO warehouse.orders_rejected (ds, line, reason, raw) VALUES (DATE \'1999-01-01\', 1, \'probe\', \'probe\'); ROLLBACK',
+    "BEGIN; UPDATE baton.task_cache SET expires_at = now() WHERE cache_key = 'none'; ROLLBACK",
+    'SELECT count(*) FROM source.orders',
+    'CREATE TEMP TABLE t AS SELECT 1 AS x',
+  ];
+  for (const sql of allowed) await pool.query(sql).catch((err: Error) => assert.fail(`${sql}: ${err.message}`));
+
+  const refused: Array<[string, RegExp]> = [
+    ['DROP TABLE warehouse.orders', /must be owner of table orders/],
+    ['TRUNCATE warehouse.orders', /permission denied for table orders/],
+    ['UPDATE warehouse.orders SET amount = 0 WHERE false', /permission denied for table orders/],
+    ['ALTER TABLE warehouse.orders ADD COLUMN x int', /must be owner of table orders/],
+    ['CREATE TABLE warehouse.probe (x int)', /permission denied for schema warehouse/],
+    ['CREATE SCHEMA probe', /permission denied for database/],
+    ['INSERT INTO source.orders ("date", order_id) VALUES (DATE \'1999-01-01\', 1)', /permission denied for table orders/],
+    ['CREATE ROLE probe', /permission denied to create role/],
+    ['CREATE DATABASE probe', /permission denied to create database/],
+    ['SELECT rolpassword FROM pg_authid', /permission denied for table pg_authid/],
+  ];
+  const wrong: string[] = [];
+  for (const [sql, message] of refused) {
+    const outcome = await pool.query(sql).then(() => 'allowed', (err: Error) => err.message);
+    if (!message.test(outcome)) wrong.push(`${sql}: ${outcome}`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('worker processes connect as baton_worker', async (t) => {
+  if (!workerUrl || workerUrl === process.env.DATABASE_URL) {
+    t.skip('DATABASE_URL is your own');
+    return;
+  }
+  let worker: RunningWorker | undefined;
+  try {
+    worker = await startWorkerProcess();
+    const { rows } = await owner.query<{ usename: string }>("SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = 'baton-worker' AND datname = current_database()");
+    assert.deepEqual(rows.map((r) => r.usename), ['baton_worker']);
+  } finally {
+    await worker?.stop();
+  }
+});
