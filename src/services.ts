@@ -124,6 +124,20 @@ const isRoot = () => typeof process.getuid === 'function' && process.getuid() ==
 
 // ---- Postgres ---------------------------------------------------------------------------
 
+/**
+ * A role's password, generated once and kept in `file` (0600). It goes into SQL text on psql's
+ * stdin (ALTER ROLE takes no parameters), so only what Baton generated is accepted.
+ */
+async function generatedPassword(file: string): Promise<string> {
+  let password = existsSync(file) ? (await readFile(file, 'utf8')).trim() : '';
+  if (!password) {
+    password = randomBytes(18).toString('hex');
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+  }
+  if (!/^[0-9a-f]{36}$/.test(password)) throw new Error(`${file} does not hold a password Baton generated (36 hex digits); remove it to make a new one`);
+  return password;
+}
+
 export class LocalPostgres {
   /** Baton's own files about the cluster: password and connection URL (readable by this user only). */
   readonly dir: string;
@@ -230,14 +244,7 @@ export class LocalPostgres {
 
   /** The `baton` role and database, with a generated password kept in `.baton/postgres/`. */
   async ensureRole(): Promise<void> {
-    const passwordFile = path.join(this.dir, 'password');
-    let password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : '';
-    if (!password) {
-      password = randomBytes(18).toString('hex');
-      await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-    }
-    // Goes into SQL text on psql's stdin (ALTER ROLE takes no parameters): only what we generate.
-    if (!/^[0-9a-f]{36}$/.test(password)) throw new Error(`${passwordFile} does not hold a password Baton generated (36 hex digits); remove it to make a new one`);
+    const password = await generatedPassword(path.join(this.dir, 'password'));
     await this.admin(
       `DO $$ BEGIN
          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'baton') THEN CREATE ROLE baton LOGIN; END IF;
@@ -264,13 +271,7 @@ export class LocalPostgres {
    */
   async workerAccess(database: string): Promise<string> {
     if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`invalid database name ${database}`);
-    const passwordFile = path.join(this.dir, 'worker-password');
-    let password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : '';
-    if (!password) {
-      password = randomBytes(18).toString('hex');
-      await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-    }
-    if (!/^[0-9a-f]{36}$/.test(password)) throw new Error(`${passwordFile} does not hold a password Baton generated (36 hex digits); remove it to make a new one`);
+    const password = await generatedPassword(path.join(this.dir, 'worker-password'));
     await this.admin(
       `DO $$ BEGIN
          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'baton_worker') THEN CREATE ROLE baton_worker; END IF;

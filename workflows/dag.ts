@@ -364,7 +364,7 @@ async function acquireRunSlot(dag: DagPolicy, ds: string): Promise<RunRef> {
     if (ref.runId === runId) granted = true;
   });
   await bookkeeping.requestRunSlot.executeWithOptions({ summary: `max_active_runs=${dag.maxActiveRuns}: queue for a run slot` }, [
-    { dagId: dag.dagId, capacity: dag.maxActiveRuns ?? 1, holder: { ...me, ds, ordered: startedInOrder(dag) } },
+    { dagId: dag.dagId, capacity: dag.maxActiveRuns ?? 1, holder: { ...me, ds, ...(startedInOrder(dag) ? { ordered: true } : {}) } },
   ]);
   await condition(() => granted);
   return me;
