@@ -5,31 +5,16 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
+import { test } from 'node:test';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { attemptsOf, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
-import { freshDs, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
+import { attemptsOf, expectedPartition, partition } from '../support';
+import { freshDs, report, resultThroughOutages, sleep, chaosPlatform, waitUntil } from './support';
 
-const config = testConfig();
-const pool = testPool(config);
-let client: Client;
-let worker: RunningWorker | undefined;
-
-before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-});
+const chaos = chaosPlatform();
+const { config, pool } = chaos;
 
 /** The pid of the `dbt run` whose --vars name this ds. */
 async function dbtProcess(ds: string): Promise<number | undefined> {
@@ -45,17 +30,17 @@ async function dbtProcess(ds: string): Promise<number | undefined> {
 test('dbt killed mid-run: dbt_run retries and the models end built', async () => {
   const ds = freshDs(3);
   const seed = await generateOrders({ ds, rows: 20_000, badRate: 0.01, seed: 8104, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
-  worker = await startChaosWorker();
-  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
+  await chaos.startWorker();
+  const run = await triggerRun(chaos.client, config, ordersDailyEtlDag, ds);
 
   const pid = await waitUntil('dbt run for the day', () => dbtProcess(ds), 180_000, 20);
   await sleep(700); // dbt is loading its project and connecting: mid-run
   process.kill(pid, 'SIGKILL');
   report(`dbt-kill: dbt run (pid ${pid}) killed`);
 
-  const result = await resultThroughOutages<OrdersDailyEtlResult>(client.workflow.getHandle(run.workflowId, run.runId));
+  const result = await resultThroughOutages<OrdersDailyEtlResult>(chaos.client.workflow.getHandle(run.workflowId, run.runId));
   assert.equal(result.state, 'success');
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
-  assert.deepEqual((await attemptsOf(client, run.workflowId, run.runId)).dbtRun, [2], 'the killed dbt run was retried once');
+  assert.deepEqual((await attemptsOf(chaos.client, run.workflowId, run.runId)).dbtRun, [2], 'the killed dbt run was retried once');
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'dbt_run')?.state, 'success');
 });

@@ -11,34 +11,22 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DuckDBInstance as Instance } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Client } from '@temporalio/client';
-import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
 import type { OrdersPipelineResult } from '../../src/contracts';
 import { ordersEtlFlow } from '../../src/dags';
 import { runFlow } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { attemptsOf, testConfig, testPool, type RunningWorker } from '../support';
-import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
+import { attemptsOf } from '../support';
+import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, sleep, chaosPlatform, waitUntil } from './support';
 
 const ROWS = FULL ? 1_000_000 : 300_000;
-const config = testConfig();
-const pool = testPool(config);
-let client: Client;
-let worker: RunningWorker | undefined;
+const chaos = chaosPlatform();
+const { config } = chaos;
 let duck: Instance;
 
 before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
   duck = await DuckDBInstance.create(':memory:');
 });
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-  duck?.closeSync();
-});
+after(() => duck?.closeSync());
 
 /** The rows of the Parquet file as a reader finds it now, or 'absent', or 'unreadable: <why>'. */
 async function readOutput(file: string): Promise<number | 'absent' | string> {
@@ -58,11 +46,11 @@ test('the worker killed while Parquet is written: the output is the old whole fi
   const startDate = freshDs(5);
   const input = path.join(config.dataDir, 'raw', `orders_${startDate}.csv`);
   const output = path.join(config.dataDir, 'processed', `orders_${startDate}.parquet`);
-  worker = await startChaosWorker();
+  let worker = await chaos.startWorker();
 
   // The earlier good state of the day.
   await generateOrders({ ds: startDate, rows: 20_000, badRate: 0.01, seed: 8106, file: input });
-  const first = await resultThroughOutages<OrdersPipelineResult>(client.workflow.getHandle((await runFlow(client, config, ordersEtlFlow, startDate, { refreshCache: true })).workflowId));
+  const first = await resultThroughOutages<OrdersPipelineResult>(chaos.client.workflow.getHandle((await runFlow(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true })).workflowId));
   assert.equal(await readOutput(output), first.kept);
 
   await generateOrders({ ds: startDate, rows: ROWS, badRate: 0.01, seed: 8107, file: input });
@@ -76,10 +64,10 @@ test('the worker killed while Parquet is written: the output is the old whole fi
     }
   })();
 
-  const run = await runFlow(client, config, ordersEtlFlow, startDate, { refreshCache: true });
+  const run = await runFlow(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true });
   const kills: string[] = [];
   // 1: while transform_data writes its Parquet.
-  await waitUntil('transformOrders running', async () => (await pendingTasks(client, run.workflowId)).find((t) => t.activityType === 'transformOrders' && t.state === 'started'), 180_000, 10);
+  await waitUntil('transformOrders running', async () => (await pendingTasks(chaos.client, run.workflowId)).find((t) => t.activityType === 'transformOrders' && t.state === 'started'), 180_000, 10);
   await sleep(100); // transform_data takes about 0.6 s a million rows
   await killWorker(worker);
   kills.push('transformOrders');
@@ -91,29 +79,29 @@ test('the worker killed while Parquet is written: the output is the old whole fi
     const watch = fsWatch(processed, (_event, name) => {
       if (!name || !tmpName.test(name)) return;
       watch.close();
-      worker?.child.kill('SIGKILL');
+      worker.child.kill('SIGKILL');
       resolve(`loadOrders, with ${name} being written`);
     });
     const ended = () => {
       watch.close();
       resolve('nothing: the run ended first');
     };
-    client.workflow.getHandle(run.workflowId, run.runId).result().then(ended, ended);
+    chaos.client.workflow.getHandle(run.workflowId, run.runId).result().then(ended, ended);
   });
-  worker = await startChaosWorker();
+  worker = await chaos.startWorker();
   kills.push(await killed);
   assert.match(kills[1], /being written/, 'the second kill landed while load_data wrote its file');
-  await new Promise((r) => worker!.child.exitCode !== null || worker!.child.signalCode !== null ? r(undefined) : worker!.child.once('exit', r));
-  worker = await startChaosWorker();
+  await new Promise((r) => worker.child.exitCode !== null || worker.child.signalCode !== null ? r(undefined) : worker.child.once('exit', r));
+  worker = await chaos.startWorker();
 
-  const result = await resultThroughOutages<OrdersPipelineResult>(client.workflow.getHandle(run.workflowId, run.runId));
+  const result = await resultThroughOutages<OrdersPipelineResult>(chaos.client.workflow.getHandle(run.workflowId, run.runId));
   await sleep(50);
   watching = false;
   await watcher;
   report(`parquet-kill: killed during ${kills.join('; ')}; output states seen: ${[...seen].map(([s, n]) => `${s} x${n}`).join(', ')}`);
 
   assert.equal(result.rowsIn, ROWS);
-  const attempts = await attemptsOf(client, run.workflowId, run.runId);
+  const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
   assert.deepEqual([attempts.transformOrders, attempts.loadOrders], [[2], [2]], 'both kills interrupted their task');
   assert.equal(await readOutput(output), result.kept);
   assert.deepEqual([...seen.keys()].filter((s) => s !== String(first.kept) && s !== String(result.kept)), [], 'only the old or the new whole file was ever visible');

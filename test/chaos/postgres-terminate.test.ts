@@ -5,22 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
+import { test } from 'node:test';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { attemptsOf, count, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
-import { freshDs, FULL, report, resultThroughOutages, sleep, startChaosWorker, waitUntil } from './support';
+import { attemptsOf, count, expectedPartition, partition } from '../support';
+import { freshDs, FULL, report, resultThroughOutages, sleep, chaosPlatform, waitUntil } from './support';
 
 const ROWS = FULL ? 1_000_000 : 300_000;
-const config = testConfig();
-const pool = testPool(config);
-let client: Client;
-let worker: RunningWorker | undefined;
+const chaos = chaosPlatform();
+const { config, pool } = chaos;
 
 /** The statement each stage runs, as pg_stat_activity shows it. */
 const STAGES: Array<[stage: string, query: string]> = [
@@ -29,21 +24,11 @@ const STAGES: Array<[stage: string, query: string]> = [
   ['load', 'INSERT INTO warehouse.orders %'],
 ];
 
-before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-});
-
 test(`pg_terminate_backend during extract, transform and load: each retries, the ${ROWS.toLocaleString('en')}-row partition ends exact and is never half written`, async () => {
   const ds = freshDs(1);
   const seed = await generateOrders({ ds, rows: ROWS, badRate: 0.01, seed: 8102, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
-  worker = await startChaosWorker();
-  const run = await triggerRun(client, config, ordersDailyEtlDag, ds, { skip_dbt: true });
+  await chaos.startWorker();
+  const run = await triggerRun(chaos.client, config, ordersDailyEtlDag, ds, { skip_dbt: true });
 
   // The partition, as readers see it, every few milliseconds: empty or whole, nothing between.
   const seen = new Set<number>();
@@ -68,7 +53,7 @@ test(`pg_terminate_backend during extract, transform and load: each retries, the
     assert.equal(rows[0].done, true);
     terminated.push(stage);
   }
-  const result = await resultThroughOutages<OrdersDailyEtlResult>(client.workflow.getHandle(run.workflowId, run.runId));
+  const result = await resultThroughOutages<OrdersDailyEtlResult>(chaos.client.workflow.getHandle(run.workflowId, run.runId));
   watching = false;
   await watcher;
   report(`postgres-terminate: connections terminated during ${terminated.join(', ')}; partition sizes seen: ${[...seen].sort((a, b) => a - b).join(', ')}`);
@@ -76,6 +61,6 @@ test(`pg_terminate_backend during extract, transform and load: each retries, the
   assert.equal(result.state, 'success');
   assert.deepEqual(await partition(pool, ds, { dbt: false }), expectedPartition(seed, { dbt: false }));
   assert.deepEqual([...seen].filter((n) => n !== 0 && n !== seed.expectedLoaded), [], 'never a part of the day');
-  const attempts = await attemptsOf(client, run.workflowId, run.runId);
+  const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
   assert.deepEqual([attempts.extract, attempts.transform, attempts.load], [[2], [2], [2]], 'each stage failed once and succeeded on its retry');
 });

@@ -2,9 +2,12 @@
  * The chaos tier's helpers. Bounded by default (part of `npm test`); `npm run test:chaos` sets
  * BATON_CHAOS=full for the documented sizes (1M rows, 20 kills).
  */
+import { after, before } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { migrateWarehouse } from '../../activities/postgres';
+import { connectClient } from '../../src/client';
 import { addDays } from '../../src/logical-date';
-import { startWorkerProcess, type RunningWorker } from '../support';
+import { startWorkerProcess, testConfig, testPool, type RunningWorker } from '../support';
 
 export const FULL = process.env.BATON_CHAOS === 'full';
 
@@ -17,24 +20,47 @@ export function chaosEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, BATON_HEARTBEAT_TIMEOUT: '3s', BATON_RETRY_ATTEMPTS: '50', ...extra };
 }
 
-export const startChaosWorker = (extra: NodeJS.ProcessEnv = {}) => startWorkerProcess(chaosEnv(extra));
+/**
+ * A chaos file's platform: the warehouse migrated, a client, the owner's pool for checks, and
+ * every worker started through it stopped at the end (the killed ones are gone already).
+ */
+export function chaosPlatform() {
+  const config = testConfig();
+  const pool = testPool(config);
+  const workers: RunningWorker[] = [];
+  let client: Client | undefined;
+  before(async () => {
+    await migrateWarehouse(pool);
+    client = await connectClient(config);
+  });
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await client?.connection.close();
+    await pool.end();
+  });
+  return {
+    config,
+    pool,
+    get client(): Client {
+      if (!client) throw new Error('chaos: the client connects in before()');
+      return client;
+    },
+    /** A worker with the chaos environment (chaosEnv). */
+    async startWorker(extra: NodeJS.ProcessEnv = {}): Promise<RunningWorker> {
+      const worker = await startWorkerProcess(chaosEnv(extra));
+      workers.push(worker);
+      return worker;
+    },
+  };
+}
 
 /** A date no earlier run of the suite used: each test file owns a stride of days. */
 export function freshDs(stride: number): string {
   return addDays('2060-01-01', (Math.floor(Date.now() / 1000) % 3_000) * 8 + stride);
 }
 
-/** Mulberry32: the kill times of a run are reproducible from the seed it prints. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The kill times of a run are reproducible from the seed it prints. */
+export { prng } from '../../src/seed';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,49 +4,34 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
+import { test } from 'node:test';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { attemptsOf, expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
-import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, startChaosWorker, waitUntil, whenRunning } from './support';
+import { attemptsOf, expectedPartition, partition } from '../support';
+import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, chaosPlatform, waitUntil, whenRunning } from './support';
 
 const ROWS = FULL ? 1_000_000 : 300_000;
-const config = testConfig();
-const pool = testPool(config);
-let client: Client;
-const workers: RunningWorker[] = [];
-
-before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
-});
-after(async () => {
-  await Promise.all(workers.map((w) => w.stop()));
-  await client?.connection.close();
-  await pool.end();
-});
+const chaos = chaosPlatform();
+const { config, pool } = chaos;
 
 test('two workers: the one running transform is killed, the other finishes the run', async () => {
   const ds = freshDs(2);
   const seed = await generateOrders({ ds, rows: ROWS, badRate: 0.01, seed: 8103, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
-  workers.push(await startChaosWorker(), await startChaosWorker());
-  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
+  const workers = [await chaos.startWorker(), await chaos.startWorker()];
+  const run = await triggerRun(chaos.client, config, ordersDailyEtlDag, ds);
 
-  const task = await whenRunning(client, run.workflowId, 'transform');
+  const task = await whenRunning(chaos.client, run.workflowId, 'transform');
   const victim = workers.find((w) => task.worker?.startsWith(`${w.child.pid}@`)); // the SDK's identity: pid@host
   assert.ok(victim, `transform runs on ${task.worker}, not one of ${workers.map((w) => w.child.pid).join(', ')}`);
   const survivor = workers.find((w) => w !== victim)!;
   await killWorker(victim);
-  const takenOver = await waitUntil('transform on the other worker', async () => (await pendingTasks(client, run.workflowId)).find((t) => t.activityType === 'transform' && t.state === 'started' && t.worker?.startsWith(`${survivor.child.pid}@`)));
+  const takenOver = await waitUntil('transform on the other worker', async () => (await pendingTasks(chaos.client, run.workflowId)).find((t) => t.activityType === 'transform' && t.state === 'started' && t.worker?.startsWith(`${survivor.child.pid}@`)));
   report(`two-workers: transform killed with worker ${victim.child.pid}, taken over by ${takenOver.worker} on attempt ${takenOver.attempt}`);
 
-  const result = await resultThroughOutages<OrdersDailyEtlResult>(client.workflow.getHandle(run.workflowId, run.runId));
+  const result = await resultThroughOutages<OrdersDailyEtlResult>(chaos.client.workflow.getHandle(run.workflowId, run.runId));
   assert.equal(result.state, 'success');
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
-  assert.deepEqual((await attemptsOf(client, run.workflowId, run.runId)).transform, [2]);
+  assert.deepEqual((await attemptsOf(chaos.client, run.workflowId, run.runId)).transform, [2]);
 });

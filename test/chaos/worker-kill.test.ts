@@ -6,39 +6,24 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
+import { test } from 'node:test';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { expectedPartition, partition, testConfig, testPool, type RunningWorker } from '../support';
-import { freshDs, FULL, killWorker, pendingTasks, prng, report, resultThroughOutages, sleep, startChaosWorker } from './support';
+import { expectedPartition, partition } from '../support';
+import { freshDs, FULL, killWorker, pendingTasks, prng, report, resultThroughOutages, sleep, chaosPlatform } from './support';
 
 const ROWS = FULL ? 1_000_000 : 100_000;
 const KILLS = FULL ? 20 : 4;
-const config = testConfig();
-const pool = testPool(config);
-let client: Client;
-let worker: RunningWorker | undefined;
-
-before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-});
+const chaos = chaosPlatform();
+const { config, pool } = chaos;
 
 test(`orders_daily_etl on ${ROWS.toLocaleString('en')}-row days survives ${KILLS} SIGKILLs of its worker at random moments`, async () => {
   const killSeed = Date.now() % 100_000;
   const random = prng(killSeed);
   report(`worker-kill: ${ROWS} rows a day, kill times from seed ${killSeed}`);
-  worker = await startChaosWorker();
+  let worker = await chaos.startWorker();
   const killedDuring: string[] = [];
   const days: string[] = [];
   // Kill after a random 0.2 to 6 s of the worker's life, again and again; a day whose run
@@ -47,15 +32,15 @@ test(`orders_daily_etl on ${ROWS.toLocaleString('en')}-row days survives ${KILLS
     const ds = freshDs(days.length * 10);
     days.push(ds);
     const seed = await generateOrders({ ds, rows: ROWS, badRate: 0.01, seed: 8101 + days.length, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
-    const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
-    const handle = client.workflow.getHandle(run.workflowId, run.runId);
+    const run = await triggerRun(chaos.client, config, ordersDailyEtlDag, ds);
+    const handle = chaos.client.workflow.getHandle(run.workflowId, run.runId);
     while (killedDuring.length < KILLS) {
       await sleep(200 + random() * 5_800);
       if ((await handle.describe()).status.name !== 'RUNNING') break;
-      const running = (await pendingTasks(client, run.workflowId)).map((t) => `${t.activityType}${t.state === 'started' ? '' : ' (queued)'}`);
+      const running = (await pendingTasks(chaos.client, run.workflowId)).map((t) => `${t.activityType}${t.state === 'started' ? '' : ' (queued)'}`);
       await killWorker(worker);
       killedDuring.push(running.join('+') || 'between tasks');
-      worker = await startChaosWorker();
+      worker = await chaos.startWorker();
     }
     const result = await resultThroughOutages<OrdersDailyEtlResult>(handle);
     assert.equal(result.state, 'success', ds);
