@@ -1,7 +1,8 @@
 /**
  * The worker as it runs outside tests: its TypeScript compiled ahead of time into one file
  * (esbuild; packages stay imports, found through NODE_PATH) and the workflows bundled once,
- * instead of compiled at start under tsx. The worker holds about 60 MB less (bench/README.md).
+ * instead of compiled at start under tsx. With DuckDB loaded on first use, the worker holds
+ * about 60 MB less at rest (bench/README.md).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -474,7 +474,8 @@ export class WorkerProcess {
   }
 
   async pid(): Promise<number | undefined> {
-    return livePid(this.pidFile, 'worker.js');
+    // The compiled worker; a worker started by an earlier Baton ran scripts/worker.ts under tsx.
+    return (await livePid(this.pidFile, 'worker.js')) ?? livePid(this.pidFile, 'scripts/worker.ts');
   }
 
   async ensure(env: NodeJS.ProcessEnv): Promise<'started' | 'running'> {
