@@ -94,10 +94,6 @@ function dagIdOf(workflowType: string | undefined): string {
  */
 async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
-  return usingClient(client, pool, work);
-}
-
-async function usingClient<T>(client: PoolClient, pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const signal = cancellationSignal();
   const backendPid = (client as unknown as { processID?: number }).processID;
   const onAbort = () => {
@@ -195,7 +191,7 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
     const { raw } = stagingTables(ds);
     const sourcePool = poolFor(connId);
     try {
-      const rowCount = await usingClient(await sourcePool.connect(), sourcePool, (source) => withClient(pool, async (client) => {
+      const rowCount = await withClient(sourcePool, (source) => withClient(pool, async (client) => {
         await createRawStaging(client, raw);
         await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         // COPY takes no bind parameters: ds goes in as a bound setting the query reads back.

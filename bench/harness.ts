@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
+import { COMPILED_NODE_FLAGS } from '../src/build';
 import type { Config } from '../src/config';
 
 export interface BenchContext {
@@ -13,9 +14,9 @@ export interface BenchContext {
   config: Config;
   /** Environment of the bench workers (database, namespace, data directory). */
   env: NodeJS.ProcessEnv;
-  /** The pre-built workflow bundle (bench/workflows.ts). */
   /** bench/worker.ts compiled (src/build.ts). */
   workerEntry: string;
+  /** The pre-built workflow bundle (bench/workflows.ts). */
   bundlePath: string;
   quick: boolean;
   say: (line: string) => void;
@@ -76,7 +77,7 @@ export async function processRssMb(pid: number): Promise<number> {
 export async function startBenchWorker(ctx: BenchContext, taskQueue: string, activitySlots: number): Promise<BenchWorker> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--enable-source-maps', ctx.workerEntry, taskQueue, String(activitySlots), ctx.bundlePath],
+    [...COMPILED_NODE_FLAGS, ctx.workerEntry, taskQueue, String(activitySlots), ctx.bundlePath],
     { env: { ...ctx.env, BATON_METRICS_PORT: 'off', LOG_LEVEL: 'error' }, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -11,8 +11,11 @@ import { build } from 'esbuild';
 import { projectRoot } from './config';
 import { workflowBundlerOptions, workflowsPath } from './worker';
 
+/** How a compiled entry runs: `node ...COMPILED_NODE_FLAGS <entry> ...` (stack traces through its source map). */
+export const COMPILED_NODE_FLAGS = ['--enable-source-maps'];
+
 export interface WorkerBuild {
-  /** node --enable-source-maps <entry> [--workflow-bundle <file>] */
+  /** node ...COMPILED_NODE_FLAGS <entry> [--workflow-bundle <file>] */
   entry: string;
   workflowBundle: string;
   /** The environment the compiled entry needs: NODE_PATH to the project's node_modules. */

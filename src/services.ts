@@ -235,10 +235,11 @@ export class LocalPostgres {
     if (isRoot()) await chown(path.join(this.dataDir, 'postgresql.auto.conf'), ...(await postgresIds()));
   }
 
-  /** psql as the cluster superuser over the private socket. */
-  async admin(sql: string, database = 'postgres'): Promise<string> {
+  /** psql as the cluster superuser over the private socket; `vars` are psql variables (`:"name"` in the SQL). */
+  async admin(sql: string, database = 'postgres', vars: Record<string, string> = {}): Promise<string> {
     const bin = findPostgresBin() ?? '/usr/bin';
-    const { stdout } = await run(path.join(bin, 'psql'), ['-h', this.socketDir, '-p', String(this.settings.pgPort), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-qAtX', '-f', '-'], { input: sql });
+    const variables = Object.entries(vars).flatMap(([name, value]) => ['-v', `${name}=${value}`]);
+    const { stdout } = await run(path.join(bin, 'psql'), ['-h', this.socketDir, '-p', String(this.settings.pgPort), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', ...variables, '-qAtX', '-f', '-'], { input: sql });
     return stdout.trim();
   }
 
@@ -278,9 +279,8 @@ export class LocalPostgres {
        END $$;
        ALTER ROLE baton_worker WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD '${password}';`,
     );
-    const bin = findPostgresBin() ?? '/usr/bin';
-    const script = path.join(projectRoot, 'activities', 'sql', 'worker-role.sql');
-    await run(path.join(bin, 'psql'), ['-h', this.socketDir, '-p', String(this.settings.pgPort), '-U', 'postgres', '-d', database, '-qAtX', '-v', 'worker=baton_worker', '-v', 'owner=baton', '-v', `db=${database}`, '-f', script]);
+    const script = await readFile(path.join(projectRoot, 'activities', 'sql', 'worker-role.sql'), 'utf8');
+    await this.admin(script, database, { worker: 'baton_worker', owner: 'baton', db: database });
     return this.url(database, password, 'baton_worker');
   }
 
@@ -487,9 +487,9 @@ export class WorkerProcess {
   async start(env: NodeJS.ProcessEnv): Promise<number> {
     const readyFile = path.join(path.dirname(this.pidFile), `${this.name}.ready`);
     await rm(readyFile, { force: true });
-    const { buildWorker } = await import('./build'); // esbuild and the bundler: only where a worker starts
+    const { buildWorker, COMPILED_NODE_FLAGS } = await import('./build'); // esbuild and the bundler: only where a worker starts
     const built = await buildWorker(this.settings.home);
-    const pid = await spawnDetached(process.execPath, ['--enable-source-maps', built.entry, '--workflow-bundle', built.workflowBundle], {
+    const pid = await spawnDetached(process.execPath, [...COMPILED_NODE_FLAGS, built.entry, '--workflow-bundle', built.workflowBundle], {
       logFile: this.logFile,
       pidFile: this.pidFile,
       env: { ...env, ...built.env, BATON_WORKER_READY_FILE: readyFile },
