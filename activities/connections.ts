@@ -4,7 +4,8 @@
  * activities.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
+import { cancellationSignal } from './heartbeat';
 
 export const WAREHOUSE = 'warehouse';
 
@@ -30,3 +31,44 @@ export function isStatementError(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return typeof code === 'string' && /^(42|22)/.test(code);
 }
+
+/**
+ * Runs `work` on one pooled connection; cancels the running statement if the activity is
+ * cancelled. A connection the server drops (a restart, pg_terminate_backend) fails `work` and is
+ * discarded: an 'error' event on a checked-out client with no listener would end the worker.
+ */
+export async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const signal = cancellationSignal();
+  const backendPid = (client as unknown as { processID?: number }).processID;
+  const onAbort = () => {
+    if (backendPid) void pool.query('SELECT pg_cancel_backend($1)', [backendPid]).catch(() => undefined);
+  };
+  signal.addEventListener('abort', onAbort);
+  let broken: Error | undefined;
+  const onError = (err: Error) => (broken ??= err);
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } catch (err) {
+    broken ??= err as Error;
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
+export async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+

@@ -189,6 +189,7 @@ class Reader {
 
   /** One isUtf8 over every complete line in the buffer; records are checked one by one only where it fails. */
   private checkUtf8(): void {
+    if (this.length === 0) return; // (lastIndexOf from -1 would search the stale bytes past `length`)
     const end = this.eof ? this.length : this.data.lastIndexOf(LF, this.length - 1) + 1;
     if (end <= this.start || end <= this.utf8Until) return;
     const from = Math.max(this.start, this.utf8Until);
@@ -303,7 +304,14 @@ class Reader {
         }
         if (closed < 0) {
           if (!eof) return NEED_MORE;
+          // Open at the end of the input: the field as it stands (what Python's csv returns).
           openQuote = true;
+          const start = scratchLength;
+          scratchLength = this.unescape(i + 1, n, n, n, scratchLength);
+          rec.starts[nf] = start;
+          rec.ends[nf] = scratchLength;
+          rec.inScratch[nf] = 1;
+          nf++;
           i = n;
           break;
         }
@@ -373,7 +381,8 @@ class Reader {
     const recordEnd = i;
     const next = i < n ? i + 1 : n;
     const contentEnd = this.lineEnd(s, recordEnd);
-    const lines = lfs + 1;
+    // A quote open to the end of a file that ends with LF spans no line after that LF.
+    const lines = openQuote && n > s && d[n - 1] === LF ? lfs : lfs + 1;
     if (recordEnd - s > this.max && this.headerSeen) {
       this.rejectOverLong();
       return this.start;
@@ -402,10 +411,11 @@ class Reader {
     if (!this.headerSeen) {
       this.headerSeen = true;
       this.fill(s, contentEnd, nf, lines);
+      const described = problem && this.describe(problem, nf, lines, s);
       this.account.header = lines;
       this.countLines(lines);
       this.fields = nf;
-      this.options.header(rec, problem && this.describe(problem, nf, lines, s));
+      this.options.header(rec, described);
       return next;
     }
     if (problem === undefined) {

@@ -15,10 +15,8 @@
  * same file, and a FileRef can never point at different rows than it was made from.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { DuckDBConnection, DuckDBValue, Json } from '@duckdb/node-api';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -27,7 +25,9 @@ import type { Config } from '../src/config';
 import type { FileRef } from '../src/contracts';
 import { parseDs } from '../src/logical-date';
 import { withActivityContext } from '../src/logging';
-import { NumberedCsvRecords, ORDERS_HEADER, ordersRawFile, readFirstLine, sha256File } from './files';
+import type { ColumnContract } from '../src/column-contract';
+import { writeNumberedCsv } from './csv-file';
+import { openDataFile, ordersRawPath, sha256File, waitUntilSettled } from './files';
 import { cancellationSignal, whileHeartbeating } from './heartbeat';
 
 export type { FileRef };
@@ -42,6 +42,8 @@ export interface DuckdbDeps {
 export interface ExtractOrdersInput {
   /** The day whose `raw/orders_<startDate>.csv` is read, YYYY-MM-DD. */
   startDate: string;
+  /** The file must have been still this long before it is read (as wait_for_file's settle); 0 by default. */
+  settleSeconds?: number;
 }
 
 export interface TransformOrdersInput {
@@ -95,10 +97,21 @@ export const ORDERS_PARQUET_SCHEMA = [
   ['source_line', 'BIGINT'],
 ] as const;
 
+/** pandas.read_csv's default missing values (na_values): what dropna and NaN see as missing. */
+export const PANDAS_NA_VALUES = ['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null'];
+const PANDAS_NA = PANDAS_NA_VALUES.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
+
+/** The flow's five columns, read by name as text: Prefect's flow judges them itself (transformOrders). */
+const ORDERS_COLUMNS = ['order_id', 'customer_id', 'order_date', 'amount', 'status'];
+const FLOW_CONTRACT: ColumnContract = {
+  header: 'by-name',
+  columns: ORDERS_COLUMNS.map((name) => ({ name, type: 'text', required: false, trim: false })),
+};
+
 /** extractOrders' staged file: the CSV's fields as text, each record with the line it starts on. */
 const EXTRACT_SCHEMA = [
   ['source_line', 'BIGINT'],
-  ...ORDERS_HEADER.map((name) => [name, 'VARCHAR'] as const),
+  ...ORDERS_COLUMNS.map((name) => [name, 'VARCHAR'] as const),
   ['malformed_reason', 'VARCHAR'], // set for a record that cannot be read as fields (the rest are then NULL)
   ['malformed_raw', 'VARCHAR'],
 ] as const;
@@ -334,125 +347,79 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
   const tempBeside = (dir: string, base: string) => path.join(dir, `.${base}.${randomUUID().slice(0, 8)}.tmp`);
 
   /**
-   * The header's columns in file order: the five expected ones by name, anything else as
-   * `extra_<position>` (read, then left out). Prefect's pandas reads by name too, so a
-   * reordered or wider file loads the same rows.
-   */
-  async function headerColumns(file: string): Promise<string[]> {
-    const fields = (await readFirstLine(file)).split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
-    const expected: readonly string[] = ORDERS_HEADER;
-    const missing = ORDERS_HEADER.filter((name) => !fields.includes(name));
-    if (missing.length) {
-      throw nonRetryable(
-        `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; expected ${ORDERS_HEADER.join(',')}`,
-        'MissingColumn',
-      );
-    }
-    const twice = ORDERS_HEADER.find((name) => fields.indexOf(name) !== fields.lastIndexOf(name));
-    if (twice) throw nonRetryable(`${file}: column ${twice} appears more than once in the header; expected ${ORDERS_HEADER.join(',')}`, 'DuplicateColumn');
-    const extra = fields.filter((name) => !expected.includes(name));
-    if (extra.length) withActivityContext(logger).warn({ file, extra }, 'extractOrders: ignoring columns that are not part of the orders schema');
-    return fields.map((name, i) => (expected.includes(name) ? name : `extra_${i + 1}`));
-  }
-
-  /**
    * extract_data: `raw/orders_<startDate>.csv` to a staged Parquet file of text columns.
    *
-   * The file first streams through NumberedCsvRecords (the numbering orders_daily_etl uses), which
-   * prefixes every record with the physical line it starts on and turns a record that cannot
-   * be read as fields (wrong field count, unterminated quote, NUL byte, invalid UTF-8) into
-   * `line,,,,,,reason,raw`; DuckDB then reads that with read_csv and COPYs it to Parquet. DuckDB
-   * alone cannot give a row's line: its rejects count a quoted newline as no line at all.
-   * A record that DuckDB still cannot parse (text after a closing quote) becomes a malformed
-   * row with DuckDB's reason. rows = data records: the header and blank lines are not rows.
+   * The file is read once, settled and unchanged, by the CSV reader both pipelines share
+   * (activities/csv.ts), columns matched by name as pandas reads them (a header field
+   * `"note, internal"` is one column; others than the five are left out). It writes every record
+   * as `line,<the five fields>,,` and every malformed one as `line,,,,,,reason,raw` into a numbered
+   * CSV, which DuckDB reads (well-formed by construction) and COPYs to Parquet. rows = records:
+   * the header and blank lines are not rows; every line of the file is accounted for.
    */
-  async function extractOrders({ startDate: value }: ExtractOrdersInput): Promise<FileRef> {
+  async function extractOrders({ startDate: value, settleSeconds = 0 }: ExtractOrdersInput): Promise<FileRef> {
     const startDate = checkStartDate(value);
-    const file = ordersRawFile(root, startDate);
-    const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') {
-        throw nonRetryable(`input file not found: ${file} (orders-etl reads <data dir>/raw/orders_<startDate>.csv)`, 'FileNotFound');
-      }
-      throw err;
+    const relativeFile = ordersRawPath(startDate);
+    const notFound = (file: string) => `input file not found: ${file} (orders-etl reads <data dir>/raw/orders_<startDate>.csv)`;
+    await tracked(async (progress) => {
+      progress.step('wait for a settled file');
+      await waitUntilSettled(root, relativeFile, settleSeconds * 1000, notFound);
     });
-    if (!info.isFile()) throw nonRetryable(`${file} is not a regular file`, 'FileNotFound');
-    if (info.size === 0) throw nonRetryable(`${file} is empty: not even a header`, 'EmptyFile');
-    const columns = await headerColumns(file);
+    const opened = await openDataFile(root, relativeFile, notFound);
+    const file = opened.file;
     const outDir = path.join(root, 'staging', 'orders-etl', startDate);
-    await mkdir(outDir, { recursive: true });
     const started = Date.now();
-    withActivityContext(logger).info({ startDate, file }, `Extracting from ${startDate}`);
+    try {
+      if (opened.info.size === 0) throw nonRetryable(`${file} is empty: not even a header`, 'EmptyFile');
+      await mkdir(outDir, { recursive: true });
+      withActivityContext(logger).info({ startDate, file }, `Extracting from ${startDate}`);
+      const ref = await tracked((progress) =>
+        withWorkDir(async (work) => {
+          progress.step('read records');
+          const numbered = path.join(work, 'numbered.csv');
+          progress.percent = () => Math.round((100 * opened.bytesRead()) / Math.max(1, opened.info.size));
+          const read = await writeNumberedCsv(opened.chunks(), numbered, FLOW_CONTRACT, file);
+          await opened.checkUnchanged();
+          const extra = read.header.filter((name) => !ORDERS_COLUMNS.includes(name));
+          if (extra.length) withActivityContext(logger).warn({ file, extra }, 'extractOrders: ignoring columns that are not part of the orders schema');
 
-    const ref = await tracked((progress) =>
-      withWorkDir(async (work) => {
-        progress.step('number records');
-        const numbered = path.join(work, 'numbered.csv');
-        const records = new NumberedCsvRecords(columns.length);
-        progress.percent = () => Math.round((100 * records.stats.bytes) / info.size);
-        await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), records, createWriteStream(numbered), { signal: cancellationSignal() });
-
-        return withDuckdb(root, path.join(work, 'duckdb'), limits, async (db) => {
-          progress.percent = db.percent;
-          const tmp = tempBeside(outDir, 'extract');
-          try {
-            progress.step('read_csv to parquet');
-            const struct = [['source_line', 'BIGINT'], ...columns.map((c) => [c, 'VARCHAR']), ['malformed_reason', 'VARCHAR'], ['malformed_raw', 'VARCHAR']]
-              .map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`)
-              .join(', ');
-            let rows = await db.copy(
-              `COPY (
-                 SELECT source_line, order_id, customer_id, order_date, amount, status, malformed_reason, malformed_raw
-                 FROM read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
-                               new_line = '\\n', columns = {${struct}}, store_rejects = true)
-               ) TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
-              [numbered, tmp],
-            );
-            const [{ n }] = await db.rows('SELECT count(DISTINCT line) AS n FROM reject_errors');
-            if (Number(n) > 0) {
-              // Rare: add DuckDB's rejects as malformed rows, in line order. The numbered line
-              // starts with the source line and ends with the two empty malformed fields.
-              progress.step('merge rejected records');
-              const merged = tempBeside(outDir, 'extract');
-              try {
-                rows = await db.copy(
-                  String.raw`COPY (
-                     SELECT * FROM read_parquet($1)
-                     UNION ALL
-                     SELECT CAST(regexp_extract(first(csv_line), '^\s*(\d+),', 1) AS BIGINT),
-                            NULL, NULL, NULL, NULL, NULL,
-                            'DuckDB could not parse the record: ' || string_agg(DISTINCT error_message, '; '),
-                            regexp_replace(regexp_replace(first(csv_line), '^\s*\d+,', ''), ',,\s*$', '')
-                     FROM reject_errors GROUP BY line
-                     ORDER BY 1
-                   ) TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
-                  [tmp, merged],
-                );
-                await rename(merged, tmp);
-              } finally {
-                await rm(merged, { force: true });
+          return withDuckdb(root, path.join(work, 'duckdb'), limits, async (db) => {
+            progress.percent = db.percent;
+            const tmp = tempBeside(outDir, 'extract');
+            try {
+              progress.step('read_csv to parquet');
+              const struct = EXTRACT_SCHEMA.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ');
+              const rows = await db.copy(
+                `COPY (
+                   SELECT * FROM read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
+                                          new_line = '\\n', columns = {${struct}}, strict_mode = true, max_line_size = ${64 << 20})
+                 ) TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
+                [numbered, tmp],
+              );
+              if (rows !== read.rows) {
+                throw nonRetryable(`extractOrders: ${file} has ${read.rows} records but ${rows} were staged`, 'CountMismatch');
               }
+              progress.step('publish');
+              return await publish(tmp, (sha) => path.join(outDir, `extract-${sha.slice(0, 16)}.parquet`), rows);
+            } finally {
+              await rm(tmp, { force: true });
             }
-            if (rows !== records.stats.records) {
-              throw nonRetryable(`extractOrders: ${file} has ${records.stats.records} records but ${rows} were staged`, 'CountMismatch');
-            }
-            progress.step('publish');
-            return await publish(tmp, (sha) => path.join(outDir, `extract-${sha.slice(0, 16)}.parquet`), rows);
-          } finally {
-            await rm(tmp, { force: true });
-          }
-        });
-      }),
-    );
-    withActivityContext(logger).info({ startDate, file, staged: ref.path, rows: ref.rows, ms: Date.now() - started }, 'extractOrders: staged');
-    return ref;
+          });
+        }),
+      );
+      withActivityContext(logger).info({ startDate, file, staged: ref.path, rows: ref.rows, ms: Date.now() - started }, 'extractOrders: staged');
+      return ref;
+    } finally {
+      await opened.handle.close();
+    }
   }
 
   /**
    * Sorts each staged row, in SQL, into kept, dropped or rejected (the first that applies):
    *   rejected  a malformed CSV record, with its reason
-   *   dropped   order_id missing, empty or blank: Prefect's dropna(subset=["order_id"])
+   *   dropped   order_id missing: one of pandas' missing values ('', NA, N/A, NULL, None, nan,
+   *             NaN, #N/A, <NA>, ...), as Prefect's dropna(subset=["order_id"])
    *   rejected  an amount that is not a finite decimal number ("12.50", "-3", "1e3", " 7 ")
-   *   kept      everything else; an empty amount is kept as NULL (pandas' NaN)
+   *   kept      everything else; an amount pandas reads as NaN is kept as NULL
    * Kept rows keep their text as written (no trimming): only `amount` changes type.
    */
   const JUDGED_MACRO = String.raw`
@@ -460,19 +427,19 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
     SELECT *,
       CASE
         WHEN malformed_reason IS NOT NULL THEN 'reject'
-        WHEN regexp_full_match(coalesce(order_id, ''), '\s*') THEN 'drop'
+        WHEN order_id IS NULL OR order_id IN (${PANDAS_NA}) THEN 'drop'
         WHEN amount_given AND NOT coalesce(isfinite(amount_value), false) THEN 'reject'
         ELSE 'keep'
       END AS verdict,
       CASE
         WHEN malformed_reason IS NOT NULL THEN malformed_reason
-        WHEN regexp_full_match(coalesce(order_id, ''), '\s*') THEN NULL
+        WHEN order_id IS NULL OR order_id IN (${PANDAS_NA}) THEN NULL
         WHEN amount_given AND amount_value IS NULL THEN 'amount ''' || replace(amount, '''', '''''') || ''' is not a number'
         WHEN amount_given AND NOT isfinite(amount_value) THEN 'amount ''' || replace(amount, '''', '''''') || ''' is out of range for a DOUBLE'
       END AS reason
     FROM (
       SELECT *,
-        NOT regexp_full_match(coalesce(amount, ''), '\s*') AS amount_given,
+        NOT (amount IS NULL OR amount IN (${PANDAS_NA})) AS amount_given,
         CASE WHEN regexp_full_match(amount, '\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*')
              THEN TRY_CAST(regexp_replace(amount, '^\s+|\s+$', '', 'g') AS DOUBLE) END AS amount_value
       FROM read_parquet(src)

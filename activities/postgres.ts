@@ -1,21 +1,22 @@
 /**
- * Postgres: the warehouse. Every step runs where the data lives: COPY streams the file into
- * staging, SQL types, checks and quarantines, and one transaction swaps the ds partition.
+ * Postgres: the warehouse, written, audited and published. extract reads the day's file under
+ * the orders contract into a table shaped as the day's partition (and its rejects beside it);
+ * transform applies the key rule; load audits the day and swaps it in, in one transaction;
+ * validate checks the published day, every line of the file accounted for.
  */
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { to as copyTo } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { projectRoot, type Config } from '../src/config';
 import {
   MetricNames,
   type ExtractFromDbInput,
   type ExtractResult,
+  type LoadInput,
   type LoadResult,
   type PartitionInput,
   type TransformInput,
@@ -23,11 +24,12 @@ import {
   type ValidateInput,
   type ValidateResult,
 } from '../src/contracts';
-import { dags } from '../src/dags';
+import { dags, DEFAULT_MAX_REJECTED_RATIO, ORDERS_CONTRACT } from '../src/dags';
 import { dsNodash, parseDs } from '../src/logical-date';
-import { createConnections, isStatementError, WAREHOUSE, type PoolFor } from './connections';
-import { checkHeader, NumberedCsvRecords, ORDERS_HEADER, ordersRawFile, readFirstLine } from './files';
-import { cancellationSignal, whileHeartbeating } from './heartbeat';
+import { createConnections, inTransaction, isStatementError, WAREHOUSE, withClient, type PoolFor } from './connections';
+import { stageCsv, type StagedCsv } from './csv-load';
+import { openDataFile, ordersRawPath } from './files';
+import { whileHeartbeating } from './heartbeat';
 
 export interface PostgresDeps {
   pool: Pool;
@@ -37,18 +39,18 @@ export interface PostgresDeps {
   poolFor?: PoolFor;
 }
 
-/** A status is a short code (shipped, refunded); a longer one is a broken record, rejected. */
-const MAX_STATUS_LENGTH = 32;
-/** A rejected row keeps at most this much of its record text in orders_rejected.raw. */
-const MAX_RAW_LENGTH = 1000;
-
-/** Staging tables of one logical date. Names come from a validated ds, never from input text. */
+/**
+ * Tables of one logical date. Names come from a validated ds, never from input text. `clean`
+ * becomes the published partition `partition`; `raw` is what an earlier Baton staged.
+ */
 export function stagingTables(ds: string) {
   const suffix = dsNodash(ds);
   return {
-    raw: `staging.orders_raw_${suffix}`,
-    clean: `staging.orders_clean_${suffix}`,
+    clean: `staging.orders_${suffix}`,
     rejected: `staging.orders_rejected_${suffix}`,
+    partition: `warehouse.orders_${suffix}`,
+    raw: `staging.orders_raw_${suffix}`,
+    legacyClean: `staging.orders_clean_${suffix}`,
   };
 }
 
@@ -57,8 +59,11 @@ export async function migrateWarehouse(pool: Pool): Promise<void> {
   // A worker on its least-privilege role (see worker-role.sql) may not run DDL, even
   // `IF NOT EXISTS`: when every object is in place (the set-up made them) there is nothing to do.
   const { rows } = await pool.query<{ ready: boolean }>(
-    `SELECT to_regnamespace('staging') IS NOT NULL AND to_regclass('warehouse.orders') IS NOT NULL
-        AND to_regclass('warehouse.orders_rejected') IS NOT NULL AND to_regclass('baton.task_cache') IS NOT NULL AS ready`,
+    `SELECT to_regnamespace('staging') IS NOT NULL
+        AND (SELECT relkind FROM pg_class WHERE oid = to_regclass('warehouse.orders')) = 'p'
+        AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('warehouse.orders_rejected') AND attname IN ('lines', 'rule')) = 2
+        AND to_regprocedure('baton.publish_orders_day(date, bigint, bigint)') IS NOT NULL
+        AND to_regclass('baton.task_cache') IS NOT NULL AS ready`,
   );
   if (rows[0].ready) return;
   const sql = await readFile(path.join(projectRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8');
@@ -87,54 +92,12 @@ function dagIdOf(workflowType: string | undefined): string {
   return dags.find((dag) => dag.workflowType === workflowType)?.dagId ?? workflowType ?? 'unknown';
 }
 
-/**
- * Runs `work` on one pooled connection; cancels the running statement if the activity is
- * cancelled. A connection the server drops (a restart, pg_terminate_backend) fails `work` and is
- * discarded: an 'error' event on a checked-out client with no listener would end the worker.
- */
-async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  const signal = cancellationSignal();
-  const backendPid = (client as unknown as { processID?: number }).processID;
-  const onAbort = () => {
-    if (backendPid) void pool.query('SELECT pg_cancel_backend($1)', [backendPid]).catch(() => undefined);
-  };
-  signal.addEventListener('abort', onAbort);
-  let broken: Error | undefined;
-  const onError = (err: Error) => (broken ??= err);
-  client.on('error', onError);
-  try {
-    return await work(client);
-  } catch (err) {
-    broken ??= err as Error;
-    throw err;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    client.off('error', onError);
-    client.release(broken);
-  }
-}
-
-async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    const result = await work();
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
-
-/** A fresh staging table of one day's rows as text, each with its line (or row number) at the source. */
-async function createRawStaging(client: PoolClient, raw: string): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${raw}`);
-  await client.query(
-    `CREATE UNLOGGED TABLE ${raw} (
-       line integer NOT NULL, order_id text, customer_id text, order_date text, amount text,
-       status text, malformed_reason text, malformed_raw text)`,
-  );
+/** The day's table as a partition of warehouse.orders will be: its columns, defaults and checks, and ds fixed. */
+async function createDayTable(client: PoolClient, ds: string, table: string): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${table}`);
+  await client.query(`CREATE TABLE ${table} (LIKE warehouse.orders INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+  // A literal from a validated date: DDL takes no bind parameters. The CHECK lets the partition attach without a scan.
+  await client.query(`ALTER TABLE ${table} ALTER COLUMN ds SET DEFAULT '${parseDs(ds)}'::date, ADD CHECK (ds = '${parseDs(ds)}'::date)`);
 }
 
 async function count(client: PoolClient, sql: string, params: unknown[] = []): Promise<number> {
@@ -142,75 +105,96 @@ async function count(client: PoolClient, sql: string, params: unknown[] = []): P
   return Number(rows[0].n);
 }
 
+/** extract's result from what the reader staged. */
+function extractResult(staged: StagedCsv, file: string, stagingTable: string): ExtractResult {
+  return {
+    rowCount: staged.records,
+    file,
+    bytes: staged.bytes,
+    stagingTable,
+    stagedRows: staged.loaded,
+    stagedRejects: staged.rejected,
+    lines: staged.account,
+    loadedLines: staged.loadedLines,
+    rejectedLines: staged.rejectedLines,
+  };
+}
+
+/** "a: 3; b: 2" from grouped counts. */
+const listed = (rows: { rule: string; n: string }[]) => rows.map((r) => `${r.rule} (${r.n})`).join(', ');
+
 export function createPostgresActivities({ pool, logger, config, poolFor = createConnections(pool, config.connections) }: PostgresDeps) {
-  /** Streams `<data dir>/raw/orders_<ds>.csv` into a fresh staging table with COPY. */
+  /**
+   * Reads `<data dir>/raw/orders_<ds>.csv` under the orders contract into the day's table and its
+   * rejects, each with its line: one consistent read of a file inside the data directory.
+   */
   async function extract({ ds: dsIn }: PartitionInput): Promise<ExtractResult> {
     const ds = activityDs(dsIn);
-    const file = ordersRawFile(config.dataDir, ds);
-    const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') {
-        throw ApplicationFailure.nonRetryable(
-          `input file not found: ${file} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`,
-          'FileNotFound',
-        );
-      }
-      throw err;
-    });
-    if (!info.isFile()) throw ApplicationFailure.nonRetryable(`${file} is not a regular file`, 'FileNotFound');
-    checkHeader(file, await readFirstLine(file));
-
-    const { raw } = stagingTables(ds);
-    const records = new NumberedCsvRecords(ORDERS_HEADER.length);
-    const rowCount = await withClient(pool, async (client) => {
-      await createRawStaging(client, raw);
-      const copy = client.query(
-        copyFrom(
-          `COPY ${raw} (line, order_id, customer_id, order_date, amount, status, malformed_reason, malformed_raw)
-           FROM STDIN WITH (FORMAT csv)`,
-        ),
+    const t = stagingTables(ds);
+    const opened = await openDataFile(config.dataDir, ordersRawPath(ds), (file) => `input file not found: ${file} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`);
+    try {
+      const staged = await whileHeartbeating(
+        stageCsv({
+          pool,
+          source: opened.chunks(),
+          name: opened.file,
+          contract: ORDERS_CONTRACT,
+          ds,
+          goodTable: { name: t.clean, create: (client) => createDayTable(client, ds, t.clean) },
+          rejectsTable: t.rejected,
+        }),
+        () => ({ bytes: opened.bytesRead(), of: opened.info.size }),
       );
-      const progress = () => ({ bytes: records.stats.bytes, of: info.size });
-      await whileHeartbeating(
-        pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), records, copy, { signal: cancellationSignal() }),
-        progress,
-      );
-      return copy.rowCount;
-    });
-    logger.info({ ds, file, rowCount, malformed: records.stats.malformed }, 'extract: staged');
-    return { rowCount, file, bytes: info.size, stagingTable: raw };
+      await opened.checkUnchanged();
+      logger.info({ ds, file: opened.file, rows: staged.records, loaded: staged.loaded, rejected: staged.rejected, lines: staged.account.lines }, 'extract: staged');
+      return extractResult(staged, opened.file, t.clean);
+    } finally {
+      await opened.handle.close();
+    }
   }
 
   /**
-   * The database source: copies the ds rows of `source.orders` on a named connection into a
-   * fresh staging table, COPY out of the source streamed into COPY into the warehouse, from one
-   * read-only snapshot. A row's `line` is its position by order_id. Transform, load and
-   * validate then work as for the file.
+   * The database source: the ds rows of `source.orders` on a named connection, COPY out of the
+   * source (one read-only snapshot) read as CSV under the same contract. A row's `line` is its
+   * line in that CSV (the header is line 1), by order_id. Transform, load and validate then work
+   * as for the file.
    */
   async function extractFromDb({ ds: dsIn, connId = WAREHOUSE }: ExtractFromDbInput): Promise<ExtractResult> {
     const ds = activityDs(dsIn);
-    const { raw } = stagingTables(ds);
+    const t = stagingTables(ds);
     const sourcePool = poolFor(connId);
+    const name = `${connId}:source.orders`;
     try {
-      const rowCount = await withClient(sourcePool, (source) => withClient(pool, async (client) => {
-        await createRawStaging(client, raw);
+      const staged = await withClient(sourcePool, async (source) => {
         await source.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         // COPY takes no bind parameters: ds goes in as a bound setting the query reads back.
         await source.query("SELECT set_config('baton.ds', $1, true), set_config('datestyle', 'ISO', true)", [ds]);
         const copyOut = source.query(
           copyTo(
-            `COPY (SELECT row_number() OVER (ORDER BY order_id, customer_id, amount, status), order_id, customer_id, "date", amount, status
-                   FROM source.orders WHERE "date" = current_setting('baton.ds')::date) TO STDOUT WITH (FORMAT csv)`,
+            `COPY (SELECT order_id, customer_id, "date" AS order_date, amount, status
+                   FROM source.orders WHERE "date" = current_setting('baton.ds')::date
+                   ORDER BY order_id, customer_id, amount, status) TO STDOUT WITH (FORMAT csv, HEADER true)`,
           ),
         );
-        const copyIn = client.query(copyFrom(`COPY ${raw} (line, order_id, customer_id, order_date, amount, status) FROM STDIN WITH (FORMAT csv)`));
         let bytes = 0;
-        copyOut.on('data', (chunk: Buffer) => (bytes += chunk.length));
-        await whileHeartbeating(pipeline(copyOut, copyIn, { signal: cancellationSignal() }), () => ({ bytes }));
+        const result = await whileHeartbeating(
+          stageCsv({
+            pool,
+            source: copyOut,
+            name,
+            contract: ORDERS_CONTRACT,
+            ds,
+            goodTable: { name: t.clean, create: (client) => createDayTable(client, ds, t.clean) },
+            rejectsTable: t.rejected,
+            onProgress: (b) => (bytes = b),
+          }),
+          () => ({ bytes }),
+        );
         await source.query('COMMIT');
-        return copyIn.rowCount;
-      }));
-      logger.info({ ds, connId, rowCount }, 'extract_from_db: staged');
-      return { rowCount, file: `${connId}:source.orders`, bytes: 0, stagingTable: raw };
+        return result;
+      });
+      logger.info({ ds, connId, rows: staged.records, loaded: staged.loaded, rejected: staged.rejected }, 'extract_from_db: staged');
+      return { ...extractResult(staged, name, t.clean), bytes: 0 };
     } catch (err) {
       if (isStatementError(err)) {
         throw ApplicationFailure.nonRetryable(`extract_from_db on ${connId}: ${(err as Error).message} (Baton reads source.orders ("date" date, order_id, customer_id, amount, status))`, 'SourceQueryFailed');
@@ -220,119 +204,104 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
   }
 
   /**
-   * Types the staged text and sorts each row into clean or rejected, in SQL. A row is
-   * rejected with the first reason that applies; of duplicated order_ids the first line wins.
+   * The key rule: of several records of one order_id the first (by line) stays, the others move
+   * to the rejects, and the day's table gets the unique index its partition needs. Checks first
+   * that staging holds what extract staged.
    */
-  async function transform({ ds: dsIn, rowCount }: TransformInput): Promise<TransformResult> {
+  async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects }: TransformInput): Promise<TransformResult> {
     const ds = activityDs(dsIn);
     const t = stagingTables(ds);
+    const index = `orders_${dsNodash(ds)}_key`;
     return withClient(pool, (client) =>
       whileHeartbeating(
         inTransaction(client, async () => {
-          const staged = await count(client, `SELECT count(*) AS n FROM ${t.raw}`).catch((err: Error) => {
-            if (/does not exist/.test(err.message)) {
-              throw ApplicationFailure.nonRetryable(`staging table ${t.raw} is missing: run extract for ${ds} first`, 'MissingStaging');
-            }
-            throw err;
-          });
-          if (staged !== rowCount) {
+          // Two runs of the same ds (a rerun racing a retry) take turns on its staging tables.
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orders-staging:${ds}`]);
+          const present = await count(client, 'SELECT count(*) AS n FROM unnest($1::text[]) AS t(name) WHERE to_regclass(name) IS NOT NULL', [[t.clean, t.rejected]]);
+          if (present !== 2) throw ApplicationFailure.nonRetryable(`staging tables ${t.clean} and ${t.rejected} are missing: run extract for ${ds} first`, 'MissingStaging');
+          const good = await count(client, `SELECT count(*) AS n FROM ${t.clean}`);
+          const bad = await count(client, `SELECT count(*) AS n FROM ${t.rejected} WHERE rule <> 'order_id: unique key'`);
+          const dupesBefore = await count(client, `SELECT count(*) AS n FROM ${t.rejected} WHERE rule = 'order_id: unique key'`);
+          const expected = stagedRows === undefined ? rowCount : stagedRows + (stagedRejects ?? 0);
+          if (good + bad + dupesBefore !== rowCount || (stagedRows !== undefined && good + dupesBefore !== stagedRows) || good + bad + dupesBefore !== expected) {
             throw ApplicationFailure.nonRetryable(
-              `staging table ${t.raw} holds ${staged} rows but extract staged ${rowCount}: another run of ${ds} replaced it`,
+              `staging for ${ds} holds ${good} rows and ${bad + dupesBefore} rejects but extract staged ${stagedRows ?? '?'} and ${stagedRejects ?? '?'} of ${rowCount} records: another run of ${ds} replaced it; run extract again`,
               'StagingChanged',
             );
           }
-          await client.query(`DROP TABLE IF EXISTS ${t.clean}, ${t.rejected}`);
-          // The checks are written to be cheap per row: bounded regex repetitions ({1,18}) and a
-          // CTE evaluated twice cost Postgres several times the COPY itself.
-          await client.query("SET LOCAL work_mem = '64MB'");
-          await client.query(
-            `CREATE TEMP TABLE checked ON COMMIT DROP AS
-             WITH typed AS (
-               SELECT line, malformed_reason, malformed_raw,
-                      order_id AS raw_order_id, customer_id AS raw_customer_id, order_date AS raw_order_date, amount AS raw_amount, status AS raw_status,
-                      btrim(order_id) AS order_id, btrim(customer_id) AS customer_id,
-                      btrim(order_date) AS order_date, btrim(amount) AS amount, btrim(status) AS status
-               FROM ${t.raw}
-             ), judged AS MATERIALIZED (
-               SELECT *, CASE
-                 WHEN malformed_reason IS NOT NULL THEN malformed_reason
-                 WHEN coalesce(order_id, '') = '' THEN 'missing order_id'
-                 WHEN order_id !~ '^[0-9]+$' OR length(order_id) > 18 THEN format('order_id %s is not a positive integer', quote_literal(order_id))
-                 WHEN coalesce(customer_id, '') = '' THEN 'missing customer_id'
-                 WHEN customer_id !~ '^[0-9]+$' OR length(customer_id) > 18 THEN format('customer_id %s is not a positive integer', quote_literal(customer_id))
-                 WHEN coalesce(order_date, '') = '' THEN 'missing order_date'
-                 WHEN order_date <> $1 AND order_date !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN format('order_date %s is not a date (YYYY-MM-DD)', quote_literal(order_date))
-                 WHEN order_date <> $1 THEN format('order_date %s is not the run''s date %s', order_date, $1)
-                 WHEN coalesce(amount, '') = '' THEN 'missing amount'
-                 WHEN amount !~ '^[+-]?[0-9]+(\\.[0-9]+)?$' THEN format('amount %s is not a number', quote_literal(amount))
-                 WHEN left(amount, 1) = '-' AND amount::numeric <> 0 THEN format('amount %s is negative', amount)
-                 WHEN length(split_part(ltrim(amount, '+-'), '.', 1)) > 10 OR length(split_part(amount, '.', 2)) > 2
-                   THEN format('amount %s is out of range (at most 10 digits and 2 decimals)', amount)
-                 WHEN coalesce(status, '') = '' THEN 'missing status'
-                 WHEN length(status) > ${MAX_STATUS_LENGTH} THEN format('status is %s characters long, more than ${MAX_STATUS_LENGTH}', length(status))
-               END AS reason
-               FROM typed
-             )
-             SELECT line, order_id, customer_id, amount, status,
-                    CASE WHEN reason IS NOT NULL OR line > min(line) OVER w
-                         THEN left(coalesce(malformed_raw, concat_ws(',', raw_order_id, raw_customer_id, raw_order_date, raw_amount, raw_status)), ${MAX_RAW_LENGTH}) END AS raw,
-                    CASE
-                      WHEN reason IS NOT NULL THEN reason
-                      WHEN line > min(line) OVER w THEN format('duplicate order_id %s (first at line %s)', order_id, min(line) OVER w)
-                    END AS reason
-             FROM judged
-             WINDOW w AS (PARTITION BY CASE WHEN reason IS NULL THEN order_id::bigint END)`,
-            [ds],
-          );
-          await client.query(
-            `CREATE UNLOGGED TABLE ${t.clean} AS
-             SELECT $1::date AS ds, order_id::bigint AS order_id, customer_id::bigint AS customer_id,
-                    $1::date AS order_date, amount::numeric(12,2) AS amount, status, line AS source_line
-             FROM checked WHERE reason IS NULL`,
-            [ds],
-          );
-          await client.query(
-            `CREATE UNLOGGED TABLE ${t.rejected} AS
-             SELECT $1::date AS ds, line, reason, raw FROM checked WHERE reason IS NOT NULL`,
-            [ds],
-          );
-          const clean = await count(client, `SELECT count(*) AS n FROM ${t.clean}`);
-          const rejected = await count(client, `SELECT count(*) AS n FROM ${t.rejected}`);
-          logger.info({ ds, clean, rejected }, 'transform: typed and checked');
-          return { cleanRows: clean, rejectedRows: rejected, cleanTable: t.clean, rejectedTable: t.rejected };
+          let duplicates = dupesBefore;
+          if (!(await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`staging.${index}`])).rows[0].ok) {
+            await client.query('SAVEPOINT key');
+            try {
+              await client.query(`CREATE UNIQUE INDEX ${index} ON ${t.clean} (ds, order_id)`);
+            } catch (err) {
+              if ((err as { code?: string }).code !== '23505') throw err;
+              // Rare: the day has repeated ids. Keep the first of each, reject the others.
+              await client.query('ROLLBACK TO SAVEPOINT key');
+              const moved = await client.query(
+                `WITH ranked AS (
+                   SELECT ctid AS row_id, order_id, source_line, source_lines,
+                          concat_ws(',', order_id, customer_id, order_date, amount, status) AS raw,
+                          first_value(source_line) OVER (PARTITION BY order_id ORDER BY source_line) AS kept_line
+                   FROM ${t.clean}
+                 ), gone AS (
+                   DELETE FROM ${t.clean} c USING ranked r WHERE c.ctid = r.row_id AND r.source_line <> r.kept_line
+                   RETURNING r.order_id, r.source_line, r.source_lines, r.raw, r.kept_line
+                 )
+                 INSERT INTO ${t.rejected} (line, lines, rule, reason, raw)
+                 SELECT source_line, source_lines, 'order_id: unique key',
+                        format('duplicate order_id %s (first at line %s)', quote_literal(order_id), kept_line), left(raw, 1000)
+                 FROM gone`,
+              );
+              duplicates += moved.rowCount ?? 0;
+              await client.query(`CREATE UNIQUE INDEX ${index} ON ${t.clean} (ds, order_id)`);
+            }
+          }
+          const cleanRows = good - (duplicates - dupesBefore);
+          const rejectedRows = bad + duplicates;
+          logger.info({ ds, clean: cleanRows, rejected: rejectedRows, duplicates }, 'transform: key rule applied');
+          return { cleanRows, rejectedRows, cleanTable: t.clean, rejectedTable: t.rejected, duplicates };
         }),
       ),
     );
   }
 
   /**
-   * Replaces the ds partition of warehouse.orders and warehouse.orders_rejected in one
-   * transaction, then counts the rows it committed (baton_rows_loaded, baton_rows_rejected).
+   * Audits the staged day and publishes it: staging must hold exactly what transform counted, and
+   * no more than max_rejected_ratio of the records may be rejected. Then, in the same
+   * transaction, the day's table becomes the ds partition (the old one dropped) and its rejects
+   * replace the day's. A refused day leaves the published one exactly as it was.
    */
-  async function load({ ds: dsIn }: PartitionInput): Promise<LoadResult> {
+  async function load({ ds: dsIn, rowCount, cleanRows, rejectedRows, maxRejectedRatio = DEFAULT_MAX_REJECTED_RATIO }: LoadInput): Promise<LoadResult> {
     const ds = activityDs(dsIn);
     const t = stagingTables(ds);
     const counts = await withClient(pool, (client) =>
       whileHeartbeating(
         inTransaction(client, async () => {
-          // Two runs of the same ds (a rerun racing a retry) take turns here.
-          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orders:${ds}`]);
-          const replaced = await client.query('DELETE FROM warehouse.orders WHERE ds = $1', [ds]);
-          const loaded = await client.query(
-            `INSERT INTO warehouse.orders (ds, order_id, customer_id, order_date, amount, status, source_line)
-             SELECT ds, order_id, customer_id, order_date, amount, status, source_line FROM ${t.clean}`,
-          );
-          await client.query('DELETE FROM warehouse.orders_rejected WHERE ds = $1', [ds]);
-          const rejected = await client.query(
-            `INSERT INTO warehouse.orders_rejected (ds, line, reason, raw)
-             SELECT ds, line, reason, raw FROM ${t.rejected}`,
-          );
-          const result = {
-            loadedRows: loaded.rowCount ?? 0,
-            rejectedRows: rejected.rowCount ?? 0,
-            replacedRows: replaced.rowCount ?? 0,
-          };
-          logger.info({ ds, ...result }, 'load: partition replaced');
+          await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orders-staging:${ds}`]);
+          const present = await count(client, 'SELECT count(*) AS n FROM unnest($1::text[]) AS t(name) WHERE to_regclass(name) IS NOT NULL', [[t.clean, t.rejected]]);
+          if (present !== 2) throw ApplicationFailure.nonRetryable(`nothing staged to publish for ${ds} (${t.clean} is missing): run extract and transform first`, 'MissingStaging');
+          const good = await count(client, `SELECT count(*) AS n FROM ${t.clean}`);
+          const bad = await count(client, `SELECT count(*) AS n FROM ${t.rejected}`);
+          if ((cleanRows !== undefined && good !== cleanRows) || (rejectedRows !== undefined && bad !== rejectedRows)) {
+            throw ApplicationFailure.nonRetryable(
+              `staging for ${ds} holds ${good} rows and ${bad} rejects, transform left ${cleanRows} and ${rejectedRows}: not published (the day is staged again by a new run)`,
+              'StagingChanged',
+            );
+          }
+          const records = rowCount ?? good + bad;
+          const ratio = records > 0 ? bad / records : 0;
+          if (ratio > maxRejectedRatio) {
+            const { rows } = await client.query<{ rule: string; n: string }>(`SELECT rule, count(*) AS n FROM ${t.rejected} GROUP BY rule ORDER BY count(*) DESC, rule LIMIT 3`);
+            const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
+            throw ApplicationFailure.nonRetryable(
+              `orders ${ds}: ${percent(ratio)} of the records rejected (${bad} of ${records}), more than max_rejected_ratio ${percent(maxRejectedRatio)}: the day is not published and the previous partition stays as it was. Most common: ${listed(rows)}. The rejects are in ${t.rejected}`,
+              'TooManyRejects',
+            );
+          }
+          const { rows } = await client.query<{ loaded: string; rejected: string; replaced: string }>('SELECT * FROM baton.publish_orders_day($1, $2, $3)', [ds, good, bad]);
+          const result = { loadedRows: Number(rows[0].loaded), rejectedRows: Number(rows[0].rejected), replacedRows: Number(rows[0].replaced) };
+          logger.info({ ds, ...result }, 'load: partition published');
           return result;
         }),
       ),
@@ -345,40 +314,36 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
   }
 
   /**
-   * Data checks on the loaded partition. A failed check is non-retryable: retrying cannot
-   * change the data. On success the day's staging tables are dropped.
+   * Data checks on the published day. A failed check is non-retryable: retrying cannot change
+   * the data. On success the day's staging tables are dropped.
    */
-  async function validate({ ds: dsIn, rowCount }: ValidateInput): Promise<ValidateResult> {
+  async function validate({ ds: dsIn, rowCount, lines }: ValidateInput): Promise<ValidateResult> {
     const ds = activityDs(dsIn);
+    const t = stagingTables(ds);
     return withClient(pool, async (client) => {
       const { rows } = await client.query<Record<string, string>>(
-        `SELECT
-           (SELECT count(*) FROM warehouse.orders WHERE ds = $1) AS loaded,
-           (SELECT count(*) FROM warehouse.orders_rejected WHERE ds = $1) AS rejected,
-           (SELECT count(*) - count(DISTINCT order_id) FROM warehouse.orders WHERE ds = $1) AS duplicate_ids,
-           (SELECT count(*) FROM warehouse.orders WHERE ds = $1 AND order_id IS NULL) AS null_ids,
-           (SELECT count(*) FROM warehouse.orders WHERE ds = $1 AND amount < 0) AS negative_amounts,
-           (SELECT count(*) FROM warehouse.orders WHERE ds = $1 AND order_date <> ds) AS wrong_dates`,
-        [ds],
+        `SELECT o.loaded, o.loaded_lines, o.negative_amounts, o.wrong_dates, r.rejected, r.rejected_lines,
+                (SELECT count(*) FROM pg_inherits WHERE inhparent = 'warehouse.orders'::regclass AND inhrelid = to_regclass($2)) AS attached
+         FROM (SELECT count(*) AS loaded, coalesce(sum(source_lines), 0) AS loaded_lines,
+                      count(*) FILTER (WHERE amount < 0) AS negative_amounts, count(*) FILTER (WHERE order_date <> ds) AS wrong_dates
+               FROM warehouse.orders WHERE ds = $1) o,
+              (SELECT count(*) AS rejected, coalesce(sum(lines), 0) AS rejected_lines FROM warehouse.orders_rejected WHERE ds = $1) r`,
+        [ds, t.partition],
       );
       const r = Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
       const failures: string[] = [];
-      if (rowCount !== r.loaded + r.rejected) {
-        failures.push(`rows in (${rowCount}) != loaded (${r.loaded}) + rejected (${r.rejected})`);
+      if (lines && lines.lines !== lines.header + lines.blank + r.loaded_lines + r.rejected_lines) {
+        failures.push(`lines in the file (${lines.lines}) != header (${lines.header}) + blank (${lines.blank}) + lines loaded (${r.loaded_lines}) + lines rejected (${r.rejected_lines})`);
       }
-      if (r.duplicate_ids > 0) failures.push(`order_id not unique: ${r.duplicate_ids} duplicate rows`);
-      if (r.null_ids > 0) failures.push(`order_id null in ${r.null_ids} rows`);
+      if (rowCount !== r.loaded + r.rejected) failures.push(`records in (${rowCount}) != loaded (${r.loaded}) + rejected (${r.rejected})`);
+      if (r.loaded > 0 && r.attached !== 1) failures.push(`${t.partition} is not attached under warehouse.orders' primary key (ds, order_id)`);
       if (r.negative_amounts > 0) failures.push(`amount < 0 in ${r.negative_amounts} rows`);
       if (r.wrong_dates > 0) failures.push(`order_date <> ${ds} in ${r.wrong_dates} rows`);
       if (failures.length) {
-        throw ApplicationFailure.nonRetryable(
-          `validation of orders ${ds} failed ${failures.length} of 5 checks: ${failures.join('; ')}`,
-          'ValidationFailed',
-        );
+        throw ApplicationFailure.nonRetryable(`validation of orders ${ds} failed ${failures.length} of 5 checks: ${failures.join('; ')}`, 'ValidationFailed');
       }
-      const t = stagingTables(ds);
-      await client.query(`DROP TABLE IF EXISTS ${t.raw}, ${t.clean}, ${t.rejected}`);
-      logger.info({ ds, loaded: r.loaded, rejected: r.rejected }, 'validate: 5 checks passed');
+      await client.query(`DROP TABLE IF EXISTS ${t.clean}, ${t.rejected}, ${t.raw}, ${t.legacyClean}`);
+      logger.info({ ds, loaded: r.loaded, rejected: r.rejected, lines: lines?.lines }, 'validate: 5 checks passed');
       return { checksPassed: 5 };
     });
   }

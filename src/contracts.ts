@@ -116,18 +116,40 @@ export interface ExtractFromDbInput {
   connId?: string;
 }
 
+/** How a file's physical lines were read (the CSV reader's account): counts only. */
+export interface LineAccount {
+  lines: number;
+  header: number;
+  blank: number;
+  /** Records read as fields, and the lines they span. */
+  records: number;
+  recordLines: number;
+  /** Malformed records, rejected with their first line each. */
+  malformed: number;
+}
+
 export interface ExtractResult {
-  /** Rows copied into staging, header excluded (XCom `row_count`). */
+  /** Records in the file (loaded + rejected), header excluded (XCom `row_count`). */
   rowCount: number;
   file: string;
   bytes: number;
   stagingTable: string;
+  /** Records that passed the column contract, and records rejected (malformed or breaking it). */
+  stagedRows?: number;
+  stagedRejects?: number;
+  /** Every line of the file: header + blank + lines of loaded records + lines of rejected records. */
+  lines?: LineAccount;
+  loadedLines?: number;
+  rejectedLines?: number;
 }
 
 export interface TransformInput {
   ds: string;
   /** Pulled from extract's result, as transform pulls `row_count` from XCom. */
   rowCount: number;
+  /** What extract staged (absent in runs started before they were passed). */
+  stagedRows?: number;
+  stagedRejects?: number;
 }
 
 export interface TransformResult {
@@ -135,6 +157,18 @@ export interface TransformResult {
   rejectedRows: number;
   cleanTable: string;
   rejectedTable: string;
+  /** Records rejected by the key rule (a second record of one order_id). */
+  duplicates?: number;
+}
+
+export interface LoadInput {
+  ds: string;
+  /** The audit: records in the file, and what transform left to publish. */
+  rowCount?: number;
+  cleanRows?: number;
+  rejectedRows?: number;
+  /** The share of rejected records above which the day is not published (the DAG's max_rejected_ratio). */
+  maxRejectedRatio?: number;
 }
 
 export interface LoadResult {
@@ -147,6 +181,8 @@ export interface LoadResult {
 export interface ValidateInput {
   ds: string;
   rowCount: number;
+  /** extract's account of the file's lines, checked against the published rows and rejects. */
+  lines?: LineAccount;
 }
 
 export interface ValidateResult {

@@ -3,6 +3,7 @@
  * Read by the workflow (retry policy, alert addresses), the schedule sync and the CLI.
  * Pure data: imported by the workflow bundle.
  */
+import type { ColumnContract } from './column-contract';
 import { WorkflowTypes } from './contracts';
 
 export interface DefaultArgs {
@@ -33,12 +34,37 @@ export interface DagDefinition {
   maxActiveRuns: number | null;
   tags: string[];
   defaultArgs: DefaultArgs;
+  /**
+   * The share of a day's records that may be rejected before the day is refused (not published,
+   * the run failed without retries); 0.05 by default.
+   */
+  maxRejectedRatio?: number;
   /** Extra input every run of this DAG gets besides ds and conf (DAGs such as noopDag). */
   runArgs?: Record<string, unknown>;
 }
 
 /** The workflow id of a DAG's run for a logical date: one run per DAG and ds. */
 export const dagRunWorkflowId = (dagId: string, ds: string) => `${dagId}-${ds}`;
+
+/** The default max_rejected_ratio: a day with more than 5% of its records rejected is refused. */
+export const DEFAULT_MAX_REJECTED_RATIO = 0.05;
+
+/**
+ * What `raw/orders_<ds>.csv` must hold: the five columns in this order, ids as text (UUIDs,
+ * `#1001`, `ORD-2024-000123`), amounts as decimal(12,2) in any spelling numeric reads without
+ * losing a digit, the order date equal to the run's date, one row per order_id (the first wins).
+ */
+export const ORDERS_CONTRACT: ColumnContract = {
+  header: 'exact',
+  columns: [
+    { name: 'order_id', type: 'text', maxLength: 64 },
+    { name: 'customer_id', type: 'text', maxLength: 64 },
+    { name: 'order_date', type: 'date', rules: ['= ds'] },
+    { name: 'amount', type: 'decimal(12,2)', rules: ['>= 0'] },
+    { name: 'status', type: 'text', maxLength: 32 },
+  ],
+  key: { columns: ['order_id'], keep: 'first' },
+};
 
 export const ordersDailyEtlDag: DagDefinition = {
   dagId: 'orders_daily_etl',
@@ -50,6 +76,7 @@ export const ordersDailyEtlDag: DagDefinition = {
   startDate: '2024-01-01',
   catchup: false,
   maxActiveRuns: 1,
+  maxRejectedRatio: DEFAULT_MAX_REJECTED_RATIO,
   tags: ['etl', 'orders', 'daily'],
   defaultArgs: {
     owner: 'data-team',

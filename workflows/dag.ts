@@ -226,7 +226,8 @@ export class TaskTable {
 export type DagPolicy = Pick<
   DagDefinition,
   'dagId' | 'description' | 'schedule' | 'timezone' | 'timetable' | 'startDate' | 'maxActiveRuns' | 'tags' | 'defaultArgs'
->;
+> &
+  Partial<Pick<DagDefinition, 'maxRejectedRatio'>>;
 
 export interface DagRunContext {
   ds: string;

@@ -8,8 +8,8 @@
 import { ApplicationFailure, patched, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { ORDERS_SOURCES, type OrdersDailyEtlInput, type OrdersDailyEtlResult, type OrdersSource, type RunSettings } from '../src/contracts';
-import { ordersDailyEtlDag, type DefaultArgs } from '../src/dags';
+import { ORDERS_SOURCES, type ExtractResult, type OrdersDailyEtlInput, type OrdersDailyEtlResult, type OrdersSource, type RunSettings } from '../src/contracts';
+import { DEFAULT_MAX_REJECTED_RATIO, ordersDailyEtlDag, type DefaultArgs } from '../src/dags';
 import { alerts, chain, runDag, type DagPolicy, type TaskSpec } from './dag';
 import { fileSensor, sqlSensor, type FileSensorSpec, type SensorOptions, type SqlSensorSpec } from './sensors';
 
@@ -45,14 +45,14 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
     const chosen = await tasks.run('choose_source', async () => (source === 'db' ? 'wait_for_data' : 'wait_for_file'), (b) => ({ branch: b, source }));
     tasks.skip(chosen === 'wait_for_data' ? 'wait_for_file' : 'wait_for_data');
 
-    let rowCount: number;
+    let extracted: ExtractResult;
     if (source === 'db') {
       await tasks.run('wait_for_data', () => sqlSensor(ORDERS_ROWS, WAIT_FOR_DATA, run), (r) => ({ checks: r.checks }));
-      ({ rowCount } = await tasks.run(
+      extracted = await tasks.run(
         'extract_from_db',
         () => etl.extractFromDb.executeWithOptions({ summary: `extract_from_db: COPY source.orders of ${ds} on ${SOURCE_CONN_ID} into staging` }, [{ ds, connId: SOURCE_CONN_ID }]),
-        (r) => ({ rowCount: r.rowCount }),
-      ));
+        extractOutput,
+      );
     } else {
       // Runs started before wait_for_file existed replay without it.
       if (patched('orders-wait-for-file')) {
@@ -61,8 +61,9 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
         tasks.remove('wait_for_file');
       }
       // Each call carries a one-line summary that the Web UI shows in the run's history.
-      ({ rowCount } = await tasks.run('extract', () => etl.extract.executeWithOptions({ summary: `extract: COPY raw/orders_${ds}.csv into staging` }, [{ ds }]), (r) => ({ rowCount: r.rowCount })));
+      extracted = await tasks.run('extract', () => etl.extract.executeWithOptions({ summary: `extract: read raw/orders_${ds}.csv under the orders contract into staging` }, [{ ds }]), extractOutput);
     }
+    const { rowCount } = extracted;
 
     const branch = await tasks.run('check_data', async () => (rowCount > 0 ? 'transform' : 'send_empty_alert'), (b) => ({ branch: b }));
 
@@ -81,9 +82,22 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
     }
 
     tasks.skip('send_empty_alert');
-    await tasks.run('transform', () => etl.transform.executeWithOptions({ summary: `transform: type and check ${rowCount} rows in SQL` }, [{ ds, rowCount }]), (r) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }));
-    const loaded = await tasks.run('load', () => etl.load.executeWithOptions({ summary: `load: replace partition ds=${ds} of warehouse.orders` }, [{ ds }]), (r) => ({ loadedRows: r.loadedRows, rejectedRows: r.rejectedRows }));
-    await tasks.run('validate', () => etl.validate.executeWithOptions({ summary: `validate: 5 data checks on ds=${ds}` }, [{ ds, rowCount }]), (r) => ({ checksPassed: r.checksPassed }));
+    const transformed = await tasks.run(
+      'transform',
+      () => etl.transform.executeWithOptions({ summary: `transform: one row per order_id of ${rowCount} records` }, [{ ds, rowCount, stagedRows: extracted.stagedRows, stagedRejects: extracted.stagedRejects }]),
+      (r) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }),
+    );
+    // Write, audit, publish: load refuses a day with too many rejects and swaps in the audited one.
+    const maxRejectedRatio = dag.maxRejectedRatio ?? DEFAULT_MAX_REJECTED_RATIO;
+    const loaded = await tasks.run(
+      'load',
+      () =>
+        etl.load.executeWithOptions({ summary: `load: audit and publish partition ds=${ds} of warehouse.orders` }, [
+          { ds, rowCount, cleanRows: transformed.cleanRows, rejectedRows: transformed.rejectedRows, maxRejectedRatio },
+        ]),
+      (r) => ({ loadedRows: r.loadedRows, rejectedRows: r.rejectedRows }),
+    );
+    await tasks.run('validate', () => etl.validate.executeWithOptions({ summary: `validate: 5 data checks on ds=${ds}` }, [{ ds, rowCount, lines: extracted.lines }]), (r) => ({ checksPassed: r.checksPassed }));
     // conf {"skip_dbt": true} loads without rebuilding the models (backfills, benchmarks of the data path).
     let models: OrdersDailyEtlResult['models'] = [];
     if (run.conf.skip_dbt === true) {
@@ -106,6 +120,11 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
       tasks: tasks.list(),
     };
   });
+}
+
+/** extract's key output in the task table: records, and lines when the reader counted them. */
+function extractOutput(r: ExtractResult): Record<string, number> {
+  return { rowCount: r.rowCount, ...(r.stagedRejects !== undefined ? { rejected: r.stagedRejects } : {}), ...(r.lines ? { lines: r.lines.lines } : {}) };
 }
 
 /** The run's source: `source` in the input, or in its conf (`--conf '{"source":"db"}'`); the file by default. */

@@ -6,6 +6,7 @@
  * and its input file's content, so a changed file is never served from the cache.
  */
 import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { CACHE_POLICIES, DEFAULT_START_DATE, type CachePolicy, type CacheStatus, type FileRef, type OrdersPipelineInput, type OrdersPipelineResult } from '../src/contracts';
@@ -13,6 +14,9 @@ import { ordersEtlFlow as flow } from '../src/dags';
 import { parseDs } from '../src/logical-date';
 import { chain, runDag } from './dag';
 import { DATA_TASK_HEARTBEAT_TIMEOUT, retryPolicyFor } from './orders-daily-etl';
+
+/** How long raw/orders_<startDate>.csv must be still before extract_data reads it. */
+const FILE_SETTLE = '5s';
 
 const TASKS = chain('extract_data', 'transform_data', 'load_data');
 
@@ -38,12 +42,14 @@ export async function ordersPipeline(input: OrdersPipelineInput = {}): Promise<O
       retry: retryPolicyFor(flow.defaultArgs, settings),
     });
     log.info(`orders-etl: processing ${startDate} into processed/${target}.parquet`);
+    // Like wait_for_file, extract_data reads the file only once it has been still for the settle time.
+    const settleSeconds = msToNumber((settings.fileSettle ?? FILE_SETTLE) as Duration) / 1000;
 
     const { result: extracted, status } = await tasks.run(
       'extract_data',
       () =>
         cached('extract_data', extractCache, { startDate }, `raw/orders_${startDate}.csv`, Boolean(input.refreshCache), () =>
-          files.extractOrders.executeWithOptions({ summary: `extract_data: read raw/orders_${startDate}.csv with DuckDB` }, [{ startDate }]),
+          files.extractOrders.executeWithOptions({ summary: `extract_data: read raw/orders_${startDate}.csv with DuckDB` }, [{ startDate, settleSeconds }]),
         ),
       (r) => ({ rows: r.result.rows, cache: r.status }),
     );

@@ -1,6 +1,6 @@
--- The worker's database role, with only what runs need: read the source, stage, replace a day's
--- partition, cache task results, and build the dbt models it owns. No DDL on the warehouse, no
--- DROP or TRUNCATE of its tables, no other database. Run by the local set-up (as a superuser,
+-- The worker's database role, with only what runs need: read the source, stage a day, publish it
+-- through baton.publish_orders_day, cache task results, and build the dbt models it owns. No DDL
+-- on the warehouse, no INSERT, DELETE, DROP or TRUNCATE of its tables, no other database. Run by the local set-up (as a superuser,
 -- in each database Baton uses) after the warehouse is migrated; for your own Postgres, run it
 -- with psql -v worker=<role> -v owner=<the warehouse's owner> -v db=<database> after creating
 -- the role:
@@ -13,11 +13,13 @@ GRANT :"worker" TO :"owner";
 
 -- staging: the day's tables, created and dropped by the runs themselves.
 GRANT USAGE, CREATE ON SCHEMA staging TO :"worker";
--- the warehouse: a run deletes and inserts one day's rows, in one transaction.
+-- the warehouse: read it; a day is published, audited, by the owner's function alone.
 GRANT USAGE ON SCHEMA warehouse TO :"worker";
-GRANT SELECT, INSERT, DELETE ON warehouse.orders, warehouse.orders_rejected TO :"worker";
--- the task cache of the orders-etl flow.
+REVOKE INSERT, DELETE ON warehouse.orders, warehouse.orders_rejected FROM :"worker";
+GRANT SELECT ON warehouse.orders, warehouse.orders_rejected TO :"worker";
 GRANT USAGE ON SCHEMA baton TO :"worker";
+GRANT EXECUTE ON FUNCTION baton.publish_orders_day(date, bigint, bigint) TO :"worker";
+-- the task cache of the orders-etl flow.
 GRANT SELECT, INSERT, UPDATE, DELETE ON baton.task_cache TO :"worker";
 -- the demo's source database (conn_id postgres_prod): read only.
 CREATE SCHEMA IF NOT EXISTS source AUTHORIZATION :"owner";

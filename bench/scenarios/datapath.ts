@@ -13,12 +13,12 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Pool } from 'pg';
-import { NumberedCsvRecords, ORDERS_HEADER } from '../../activities/files';
+import { writeNumberedCsv } from '../../activities/csv-file';
+import { ORDERS_CONTRACT } from '../../src/dags';
 import { TASK_QUEUE, WorkflowTypes, type OrdersDailyEtlInput, type OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { generateOrders, type SeedSummary } from '../../src/seed';
@@ -81,7 +81,7 @@ function psqlPath(file: string): string {
 /** What extract hands COPY, written to a file by the same transform; returns the transform's time. */
 async function numberRecords(csv: string, out: string): Promise<number> {
   const started = performance.now();
-  await pipeline(createReadStream(csv, { highWaterMark: 1 << 20 }), new NumberedCsvRecords(ORDERS_HEADER.length), createWriteStream(out));
+  await writeNumberedCsv(createReadStream(csv, { highWaterMark: 1 << 20 }), out, { ...ORDERS_CONTRACT, header: 'by-name' }, csv);
   return performance.now() - started;
 }
 
