@@ -137,6 +137,7 @@ export class HeaderError extends Error {}
 /** A value in a reason: quoted, control characters shown, cut to 100 characters. */
 export function shown(value: string): string {
   const cut = value.length > 100 ? `${value.slice(0, 100)}…` : value;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped here
   return `'${cut.replace(/'/g, "''").replace(/[\u0000-\u001f]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}'`;
 }
 

@@ -86,7 +86,7 @@ export class CsvRecord {
 }
 
 export interface CsvReaderOptions {
-  /** A record longer than this is malformed (bounds the reader's memory). 8 MiB by default. */
+  /** A record longer than this is malformed (bounds the reader's memory). 1 MiB by default. */
   maxRecordBytes?: number;
   signal?: AbortSignal;
   /**
@@ -101,7 +101,7 @@ export interface CsvReaderOptions {
   drain?(): Promise<void>;
 }
 
-export const DEFAULT_MAX_RECORD_BYTES = 8 << 20;
+export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** A malformed record's raw text keeps at most this many characters. */
 export const MAX_RAW_CHARS = 1000;
 
@@ -114,7 +114,7 @@ function cancelled(signal: AbortSignal): Error {
 const mib = (bytes: number) => (bytes >= 1 << 20 ? `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB` : `${bytes} bytes`);
 
 /** Reads CSV from a stream of chunks; see the module comment for the rules. */
-export async function readCsv(source: AsyncIterable<Buffer | Uint8Array | string>, options: CsvReaderOptions): Promise<CsvReadResult> {
+export async function readCsv(source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>, options: CsvReaderOptions): Promise<CsvReadResult> {
   const reader = new Reader(options);
   for await (const chunk of source) {
     if (options.signal?.aborted) throw cancelled(options.signal);

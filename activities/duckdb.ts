@@ -26,6 +26,7 @@ import type { FileRef } from '../src/contracts';
 import { parseDs } from '../src/logical-date';
 import { withActivityContext } from '../src/logging';
 import type { ColumnContract } from '../src/column-contract';
+import { DEFAULT_MAX_RECORD_BYTES } from './csv';
 import { writeNumberedCsv } from './csv-file';
 import { openDataFile, ordersRawPath, sha256File, waitUntilSettled } from './files';
 import { cancellationSignal, whileHeartbeating } from './heartbeat';
@@ -100,6 +101,9 @@ export const ORDERS_PARQUET_SCHEMA = [
 /** pandas.read_csv's default missing values (na_values): what dropna and NaN see as missing. */
 export const PANDAS_NA_VALUES = ['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null'];
 const PANDAS_NA = PANDAS_NA_VALUES.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
+
+/** The longest numbered line: a record of at most the reader's limit with every byte a doubled quote, plus its line. */
+const NUMBERED_LINE_BYTES = 2 * DEFAULT_MAX_RECORD_BYTES + 4096;
 
 /** The flow's five columns, read by name as text: Prefect's flow judges them itself (transformOrders). */
 const ORDERS_COLUMNS = ['order_id', 'customer_id', 'order_date', 'amount', 'status'];
@@ -391,7 +395,8 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
               const rows = await db.copy(
                 `COPY (
                    SELECT * FROM read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
-                                          new_line = '\\n', columns = {${struct}}, strict_mode = true, max_line_size = ${64 << 20})
+                                          new_line = '\\n', columns = {${struct}}, strict_mode = true,
+                                          max_line_size = ${NUMBERED_LINE_BYTES})
                  ) TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
                 [numbered, tmp],
               );

@@ -43,7 +43,15 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
   };
   return {
     runSettings: record<void, RunSettings>('runSettings', () => ({ dbtTarget: 'prod' })),
-    extract: record('extract', ({ ds }: { ds: string }) => ({ rowCount: 100, file: `/data/raw/orders_${ds}.csv`, bytes: 4200, stagingTable: 'staging.orders_raw' })),
+    extract: record('extract', ({ ds }: { ds: string }) => ({
+      rowCount: 100,
+      file: `/data/raw/orders_${ds}.csv`,
+      bytes: 4200,
+      stagingTable: 'staging.orders',
+      stagedRows: 98,
+      stagedRejects: 2,
+      lines: { lines: 102, header: 1, blank: 1, records: 99, recordLines: 99, malformed: 1 },
+    })),
     extractFromDb: record('extractFromDb', ({ connId }: { connId: string }) => ({ rowCount: 100, file: `${connId}:source.orders`, bytes: 0, stagingTable: 'staging.orders_raw' })),
     checkSql: record('checkSql', () => ({ found: true })),
     transform: record('transform', () => ({ cleanRows: 97, rejectedRows: 3, cleanTable: 'c', rejectedTable: 'r' })),
@@ -91,9 +99,10 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
     ['requestRunSlot', { dagId: 'orders_daily_etl', capacity: 1, holder: { workflowId: 'orders_daily_etl-2024-01-15', runId: calls[1][1] && (calls[1][1] as SlotRequest).holder.runId, ds: '2024-01-15' } }],
     ['checkFile', { path: 'raw/orders_2024-01-15.csv', settleSeconds: 5 }],
     ['extract', { ds: '2024-01-15' }],
-    ['transform', { ds: '2024-01-15', rowCount: 100 }],
-    ['load', { ds: '2024-01-15' }],
-    ['validate', { ds: '2024-01-15', rowCount: 100 }],
+    ['transform', { ds: '2024-01-15', rowCount: 100, stagedRows: 98, stagedRejects: 2 }],
+    // Write, audit, publish: load gets what transform left and the DAG's max_rejected_ratio.
+    ['load', { ds: '2024-01-15', rowCount: 100, cleanRows: 97, rejectedRows: 3, maxRejectedRatio: 0.05 }],
+    ['validate', { ds: '2024-01-15', rowCount: 100, lines: { lines: 102, header: 1, blank: 1, records: 99, recordLines: 99, malformed: 1 } }],
     ['dbtRun', { ds: '2024-01-15', select: 'tag:orders', target: 'prod' }],
   ]);
   assert.equal(result.state, 'success');
@@ -104,7 +113,7 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
     check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
   });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'choose_source')?.output, { branch: 'wait_for_file', source: 'file' });
-  assert.deepEqual(result.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 100 });
+  assert.deepEqual(result.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 100, rejected: 2, lines: 102 });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'check_data')?.output, { branch: 'transform' });
 });
 
