@@ -38,6 +38,7 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
 /** The DAG's tasks under a given policy (dag id, max_active_runs, default_args): the benchmarks run them under their own. */
 export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
   const source = ordersSource(dag, input);
+  const maxRejectedRatio = rejectedRatioLimit(dag, (input?.conf ?? {}) as Record<string, unknown>);
   return runDag(dag, input, ORDERS_TASKS, async (run) => {
     const { ds, settings, tasks } = run;
     const etl = etlTasks(dag.defaultArgs, settings);
@@ -88,7 +89,6 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
       (r) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }),
     );
     // Write, audit, publish: load refuses a day with too many rejects and swaps in the audited one.
-    const maxRejectedRatio = dag.maxRejectedRatio ?? DEFAULT_MAX_REJECTED_RATIO;
     const loaded = await tasks.run(
       'load',
       () =>
@@ -125,6 +125,19 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
 /** extract's key output in the task table: records, and lines when the reader counted them. */
 function extractOutput(r: ExtractResult): Record<string, number> {
   return { rowCount: r.rowCount, ...(r.stagedRejects !== undefined ? { rejected: r.stagedRejects } : {}), ...(r.lines ? { lines: r.lines.lines } : {}) };
+}
+
+/**
+ * The share of rejected records a day may have: conf `max_rejected_ratio` (0 to 1) for one run
+ * (a known-bad day loaded on purpose), else the DAG's, else 5%.
+ */
+function rejectedRatioLimit(dag: DagPolicy, conf: Record<string, unknown>): number {
+  const value = conf.max_rejected_ratio;
+  if (value === undefined) return dag.maxRejectedRatio ?? DEFAULT_MAX_REJECTED_RATIO;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw ApplicationFailure.nonRetryable(`${dag.dagId}: conf max_rejected_ratio must be a number from 0 to 1, got ${JSON.stringify(value)}`, 'InvalidInput');
+  }
+  return value;
 }
 
 /** The run's source: `source` in the input, or in its conf (`--conf '{"source":"db"}'`); the file by default. */
