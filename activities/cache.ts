@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import { withActivityContext } from '../src/logging';
 import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef } from '../src/contracts';
-import { dataDirResolver, sha256File } from './files';
+import { confinedPath, dataDirResolver, sha256File } from './files';
 import { whileHeartbeating } from './heartbeat';
 
 export interface CacheDeps {
@@ -39,11 +39,12 @@ export function createCacheActivities({ pool, logger, config }: CacheDeps) {
     let fileSha256: string | undefined;
     if (policy === 'inputs+file') {
       if (!inputFile) throw ApplicationFailure.nonRetryable(`cache policy inputs+file of ${task} needs its input file`, 'InvalidCachePolicy');
-      const file = resolve(inputFile);
-      const info = await stat(file).catch(() => undefined);
+      // Symlinks resolved and confined: a file that leads outside the data directory is never hashed.
+      const file = await confinedPath(config.dataDir, inputFile);
+      const info = file ? await stat(file).catch(() => undefined) : undefined;
       // No file to hash: a miss; the task itself then fails, naming the file.
       if (!info?.isFile()) return { key: '', status: 'miss', reason: `input file ${inputFile} not found` };
-      fileSha256 = await whileHeartbeating(sha256File(file));
+      fileSha256 = await whileHeartbeating(sha256File(file!));
     }
     const key = createHash('sha256').update(canonicalJson({ task, policy, inputs, fileSha256: fileSha256 ?? null })).digest('hex');
     if (refresh) return { key, status: 'refresh', ...(fileSha256 ? { fileSha256 } : {}) };

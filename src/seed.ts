@@ -27,6 +27,8 @@ export interface SeedOptions {
   seed?: number;
   /** Output file; by default `<dataDir>/raw/orders_<ds>.csv`. */
   file: string;
+  /** Ids as order systems write them: `ORD-<n>` and `C-<n>` instead of bare numbers. */
+  alphanumericIds?: boolean;
 }
 
 export interface SeedSummary {
@@ -35,7 +37,7 @@ export interface SeedSummary {
   rows: number;
   badRows: number;
   byKind: Record<BadRowKind, number>;
-  /** The sum of the order_ids that land in warehouse.orders, as a decimal string (a checksum). */
+  /** The sum of the order_ids (of the number in each, for `ORD-<n>`) that land in warehouse.orders, as a decimal string (a checksum). */
   expectedOrderIdSum: string;
   /** Rows that land in warehouse.orders. */
   expectedLoaded: number;
@@ -88,15 +90,17 @@ export async function generateOrders(options: SeedOptions): Promise<SeedSummary>
   let lastGoodId: number | undefined;
   let badIndex = 0;
 
+  const orderId = (n: number) => (options.alphanumericIds ? `ORD-${n}` : String(n));
   for (let i = 0; i < rows; i++) {
     const id = idBase + i + 1;
-    const customer = 1 + Math.floor(random() * 5000);
+    const customerNumber = 1 + Math.floor(random() * 5000);
+    const customer = options.alphanumericIds ? `C-${customerNumber}` : String(customerNumber);
     const cents = 100 + Math.floor(random() * 49_900);
     const status = STATUSES[Math.floor(random() * STATUSES.length)];
     // Selection sampling: exactly badTotal rows are bad, spread evenly at random.
     const bad = badLeft > 0 && random() * (rows - i) < badLeft;
     if (!bad) {
-      buffer += `${id},${customer},${ds},${money(cents)},${status}\n`;
+      buffer += `${orderId(id)},${customer},${ds},${money(cents)},${status}\n`;
       loaded++;
       revenueCents += cents;
       idSum += BigInt(id);
@@ -108,12 +112,12 @@ export async function generateOrders(options: SeedOptions): Promise<SeedSummary>
       byKind[kind]++;
       switch (kind) {
         case 'missing_order_id': buffer += `,${customer},${ds},${money(cents)},${status}\n`; break;
-        case 'amount_not_a_number': buffer += `${id},${customer},${ds},twelve,${status}\n`; break;
-        case 'negative_amount': buffer += `${id},${customer},${ds},${money(-cents)},${status}\n`; break;
-        case 'wrong_order_date': buffer += `${id},${customer},${nextDay},${money(cents)},${status}\n`; break;
-        case 'duplicate_order_id': buffer += `${lastGoodId},${customer},${ds},${money(cents)},${status}\n`; break;
-        case 'missing_column': buffer += `${id},${customer},${ds},${money(cents)}\n`; break;
-        case 'impossible_date': buffer += `${id},${customer},${ds.slice(0, 5)}02-30,${money(cents)},${status}\n`; break;
+        case 'amount_not_a_number': buffer += `${orderId(id)},${customer},${ds},twelve,${status}\n`; break;
+        case 'negative_amount': buffer += `${orderId(id)},${customer},${ds},${money(-cents)},${status}\n`; break;
+        case 'wrong_order_date': buffer += `${orderId(id)},${customer},${nextDay},${money(cents)},${status}\n`; break;
+        case 'duplicate_order_id': buffer += `${orderId(lastGoodId!)},${customer},${ds},${money(cents)},${status}\n`; break;
+        case 'missing_column': buffer += `${orderId(id)},${customer},${ds},${money(cents)}\n`; break;
+        case 'impossible_date': buffer += `${orderId(id)},${customer},${ds.slice(0, 5)}02-30,${money(cents)},${status}\n`; break;
       }
     }
     if (buffer.length > 1 << 20) {

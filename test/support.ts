@@ -242,11 +242,11 @@ import type { SeedSummary } from '../src/seed';
 
 /**
  * A day's partition as it stands: rows loaded and rejected, distinct order_ids, the order_id
- * sum and amount sum (checksums), dbt's daily_revenue row, and the rejects by kind of bad row.
+ * sum (of the number in each id, `ORD-17` counting 17) and amount sum (checksums), dbt's daily_revenue row, and the rejects by kind of bad row.
  */
 export async function partition(pool: Pool, ds: string, { dbt = true }: { dbt?: boolean } = {}) {
   const { rows: [totals] } = await pool.query<{ loaded: string; distinct_ids: string; id_sum: string | null; amount_sum: string | null }>(
-    `SELECT count(*) AS loaded, count(DISTINCT order_id) AS distinct_ids, sum(order_id)::text AS id_sum, sum(amount)::text AS amount_sum
+    `SELECT count(*) AS loaded, count(DISTINCT order_id) AS distinct_ids, sum(regexp_replace(order_id, '^[^0-9]*', '')::numeric)::text AS id_sum, sum(amount)::text AS amount_sum
      FROM warehouse.orders WHERE ds = $1`,
     [ds],
   );
@@ -255,12 +255,12 @@ export async function partition(pool: Pool, ds: string, { dbt = true }: { dbt?: 
   const dailyRevenue = dbt ? (await pool.query<{ orders: string; revenue: string }>('SELECT orders::text, revenue::text FROM analytics_dev.daily_revenue WHERE ds = $1', [ds])).rows : undefined;
   const reasons = await pool.query<{ kind: string; n: string }>(
     `SELECT CASE
-       WHEN reason = 'missing order_id' THEN 'missing_order_id'
-       WHEN reason LIKE 'amount % is not a number' THEN 'amount_not_a_number'
-       WHEN reason LIKE 'amount % is negative' THEN 'negative_amount'
-       WHEN reason LIKE 'order_date %-02-30 is not the run''s date %' THEN 'impossible_date'
-       WHEN reason LIKE 'order_date % is not the run''s date %' THEN 'wrong_order_date'
-       WHEN reason LIKE 'duplicate order_id % (first at line %)' THEN 'duplicate_order_id'
+       WHEN rule = 'order_id: required' THEN 'missing_order_id'
+       WHEN rule = 'amount: decimal(12,2)' AND reason LIKE 'amount % is not a decimal(12,2)' THEN 'amount_not_a_number'
+       WHEN rule = 'amount: >= 0' THEN 'negative_amount'
+       WHEN rule = 'order_date: date' AND reason LIKE 'order_date ''%-02-30'' is not a date %' THEN 'impossible_date'
+       WHEN rule = 'order_date: = ds' THEN 'wrong_order_date'
+       WHEN rule = 'order_id: unique key' THEN 'duplicate_order_id'
        WHEN reason = 'expected 5 fields, found 4' THEN 'missing_column'
        ELSE reason END AS kind, count(*)::text AS n
      FROM warehouse.orders_rejected WHERE ds = $1 GROUP BY 1 ORDER BY 1`,
