@@ -132,7 +132,15 @@ export interface CompiledContract {
   write(record: CsvRecord, out: CopyWriter): ContractReject | undefined;
 }
 
-export class HeaderError extends Error {}
+/** A header that does not match the contract; `type` is the failure type it becomes. */
+export class HeaderError extends Error {
+  constructor(
+    message: string,
+    readonly type: 'WrongHeader' | 'MissingColumn' | 'DuplicateColumn',
+  ) {
+    super(message);
+  }
+}
 
 /** A value in a reason: quoted, control characters shown, cut to 100 characters. */
 export function shown(value: string): string {
@@ -150,12 +158,12 @@ export function matchHeader(contract: ColumnContract, header: string[]): number[
   const found = JSON.stringify(header.join(',').slice(0, 200));
   if (contract.header === 'exact') {
     if (names.length === expected.length && names.every((n, i) => n === expected[i])) return expected.map((_, i) => i);
-    throw new HeaderError(`wrong header: expected "${expected.join(',')}", found ${found}`);
+    throw new HeaderError(`wrong header: expected "${expected.join(',')}", found ${found}`, 'WrongHeader');
   }
   const missing = expected.filter((name) => !names.includes(name));
-  if (missing.length) throw new HeaderError(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; expected ${expected.join(',')}`);
+  if (missing.length) throw new HeaderError(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; expected ${expected.join(',')}`, 'MissingColumn');
   const twice = expected.find((name) => names.indexOf(name) !== names.lastIndexOf(name));
-  if (twice) throw new HeaderError(`column ${twice} appears more than once in the header; expected ${expected.join(',')}`);
+  if (twice) throw new HeaderError(`column ${twice} appears more than once in the header; expected ${expected.join(',')}`, 'DuplicateColumn');
   return expected.map((name) => names.indexOf(name));
 }
 

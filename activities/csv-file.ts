@@ -51,7 +51,7 @@ export async function writeNumberedCsv(source: AsyncIterable<Buffer>, output: st
         try {
           positions = matchHeader(contract, header);
         } catch (err) {
-          if (err instanceof HeaderError) throw ApplicationFailure.nonRetryable(`${name}: ${err.message}`, 'MissingColumn');
+          if (err instanceof HeaderError) throw ApplicationFailure.nonRetryable(`${name}: ${err.message}`, err.type);
           throw err;
         }
       },

@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { ColumnContract } from '../src/column-contract';
+import { validateContract, type ColumnContract } from '../src/column-contract';
 import { compileContract, CopyWriter, HeaderError, writeReject, type CompiledContract } from './contract';
 import { readCsv, type CsvLineAccount } from './csv';
 import { inTransaction, withClient } from './connections';
@@ -89,6 +89,7 @@ export async function createRejectsTable(client: PoolClient, table: string): Pro
  */
 export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
   const { contract, ds, name } = options;
+  validateContract(contract); // its column names go into the COPY statement below
   const columns = [...contract.columns.map((c) => c.name), 'source_line', 'source_lines'].join(', ');
   let compiled: CompiledContract | undefined;
   const good = new CopyWriter();
@@ -135,7 +136,7 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
         try {
           compiled = compileContract(contract, record.texts(), ds);
         } catch (err) {
-          if (err instanceof HeaderError) throw ApplicationFailure.nonRetryable(`${name}: line ${line}: ${err.message}`, 'WrongHeader');
+          if (err instanceof HeaderError) throw ApplicationFailure.nonRetryable(`${name}: line ${line}: ${err.message}`, err.type);
           throw err;
         }
       },

@@ -364,20 +364,20 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
     const startDate = checkStartDate(value);
     const relativeFile = ordersRawPath(startDate);
     const notFound = (file: string) => `input file not found: ${file} (orders-etl reads <data dir>/raw/orders_<startDate>.csv)`;
-    await tracked(async (progress) => {
-      progress.step('wait for a settled file');
-      await waitUntilSettled(root, relativeFile, settleSeconds * 1000, notFound);
-    });
-    const opened = await openDataFile(root, relativeFile, notFound);
-    const file = opened.file;
-    const outDir = path.join(root, 'staging', 'orders-etl', startDate);
     const started = Date.now();
-    try {
-      if (opened.info.size === 0) throw nonRetryable(`${file} is empty: not even a header`, 'EmptyFile');
-      await mkdir(outDir, { recursive: true });
-      withActivityContext(logger).info({ startDate, file }, `Extracting from ${startDate}`);
-      const ref = await tracked((progress) =>
-        withWorkDir(async (work) => {
+    const outDir = path.join(root, 'staging', 'orders-etl', startDate);
+    const ref = await tracked(async (progress) => {
+      if (settleSeconds > 0) {
+        progress.step('wait for a settled file');
+        await waitUntilSettled(root, relativeFile, settleSeconds * 1000, notFound);
+      }
+      const opened = await openDataFile(root, relativeFile, notFound);
+      const file = opened.file;
+      try {
+        if (opened.info.size === 0) throw nonRetryable(`${file} is empty: not even a header`, 'EmptyFile');
+        await mkdir(outDir, { recursive: true });
+        withActivityContext(logger).info({ startDate, file }, `Extracting from ${startDate}`);
+        return await withWorkDir(async (work) => {
           progress.step('read records');
           const numbered = path.join(work, 'numbered.csv');
           progress.percent = () => Math.round((100 * opened.bytesRead()) / Math.max(1, opened.info.size));
@@ -409,13 +409,13 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
               await rm(tmp, { force: true });
             }
           });
-        }),
-      );
-      withActivityContext(logger).info({ startDate, file, staged: ref.path, rows: ref.rows, ms: Date.now() - started }, 'extractOrders: staged');
-      return ref;
-    } finally {
-      await opened.handle.close();
-    }
+        });
+      } finally {
+        await opened.handle.close();
+      }
+    });
+    withActivityContext(logger).info({ startDate, file: relativeFile, staged: ref.path, rows: ref.rows, ms: Date.now() - started }, 'extractOrders: staged');
+    return ref;
   }
 
   /**

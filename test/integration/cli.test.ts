@@ -166,7 +166,8 @@ test("baton runs show prints a run's task table; the Web UI gets it as current d
     'choose_source:success', 'wait_for_file:success', 'extract:success', 'wait_for_data:skipped', 'extract_from_db:skipped',
     'check_data:success', 'transform:success', 'load:success', 'validate:success', 'dbt_run:success', 'send_empty_alert:skipped',
   ]);
-  assert.deepEqual(shown.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 2500 });
+  // 50 bad rows, 7 of them duplicates that transform rejects: extract rejects 43; header + 2,500 lines.
+  assert.deepEqual(shown.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 2500, rejected: 43, lines: 2501 });
   const text = (await cli('baton', ['runs', 'show', 'orders_daily_etl', ds])).stdout;
   assert.match(text, /^ {2}load {15}success {9}\d{2}:\d{2}:\d{2} +\d+\.\ds {2}loadedRows=2450 rejectedRows=50$/m);
 

@@ -107,7 +107,7 @@ test('a finished run shows its task table as current details and a summary per t
     // Every task of the run, in the DAG's order, in the state the run ended with.
     assert.deepEqual(rows.map((r) => `${r.task}:${r.state}`), result.tasks.map((t) => `${t.taskId}:${t.state}`));
     const output = (task: string) => [taskRow(rows, task).state, taskRow(rows, task).output];
-    assert.deepEqual(output('extract'), ['success', 'rowCount=200']);
+    assert.deepEqual(output('extract'), ['success', `rowCount=200 rejected=${seed.expectedRejected - seed.byKind.duplicate_order_id} lines=201`]);
     assert.deepEqual(output('load'), ['success', `loadedRows=${seed.expectedLoaded} rejectedRows=${seed.expectedRejected}`]);
     assert.deepEqual(output('dbt_run'), ['success', 'stg_orders=success daily_revenue=success']);
     for (const r of rows.filter((r) => r.state === 'success')) assert.match(r.duration, /^\d+\.\ds$/, `duration of ${r.task}`);

@@ -120,7 +120,7 @@ test('known bad rows: dropped, rejected with line and reason, the rest loaded; c
     '1,10,2030-01-01,10.50,shipped', // 2 kept
     ',11,2030-01-01,1.00,shipped', // 3 dropped: missing order_id
     '"",11,2030-01-01,1.00,shipped', // 4 dropped: empty order_id
-    '  ,11,2030-01-01,1.00,shipped', // 5 dropped: blank order_id
+    '  ,11,2030-01-01,1.00,shipped', // 5 kept: '  ' is not one of pandas' missing values
     '5,13,2030-01-01,twelve,shipped', // 6 rejected
     '6,13,2030-01-01,,pending', // 7 kept, amount NULL
     '7,14,2030-01-01,3.25,"delivered, late"', // 8 kept: quoted comma
@@ -129,12 +129,12 @@ test('known bad rows: dropped, rejected with line and reason, the rest loaded; c
     '', // 12 blank: not a row
     '10,16,2030-01-01, 2.5 ,shipped', // 13 kept: 2.5
     '11,16,2030-01-01,1e999,shipped', // 14 rejected: out of range
-    '12,16,2030-01-01,NaN,shipped', // 15 rejected: not a number
-    '13,"bad"quote,2030-01-01,1.00,shipped', // 16 rejected by DuckDB: text after a closing quote
+    '12,16,2030-01-01,NaN,shipped', // 15 kept: pandas reads NaN as missing, amount NULL
+    '13,"bad"quote,2030-01-01,1.00,shipped', // 16 kept: text after a closing quote is kept, as Python's csv does
     '14,17,2030-01-01,-3,returned', // 17 kept: negative amounts are transform_data's business no more than Prefect's
     '15,18,2030-01-01,"1,5",shipped', // 18 rejected: not a number
     ',19,2030-01-01,oops,shipped', // 19 dropped: order_id is checked first, as dropna runs before astype
-    '16,20,2030-01-01,1.00,"unterminated', // 20 rejected: runs to the end of the file
+    '16,20,2030-01-01,1.00,"unterminated', // 20 rejected: a quote open to the end of the file
   ];
   await writeRaw(startDate, lines.join('\r\n'));
 
@@ -150,11 +150,11 @@ test('known bad rows: dropped, rejected with line and reason, the rest loaded; c
   );
 
   const t = await runActivity(acts.transformOrders, { input: extracted, target });
-  assert.deepEqual([t.rowsIn, t.kept, t.dropped, t.rejected], [17, 6, 4, 7]);
+  assert.deepEqual([t.rowsIn, t.kept, t.dropped, t.rejected], [17, 9, 3, 5]);
   assert.equal(t.rowsIn, t.kept + t.dropped + t.rejected);
   assert.match(t.clean.path, /^staging\/orders-etl\/orders_2030-01-01\/clean-[0-9a-f]{16}\.parquet$/);
-  assert.equal(t.clean.rows, 6);
-  assert.deepEqual({ path: t.rejects.path, rows: t.rejects.rows }, { path: 'processed/orders_2030-01-01.rejects.csv', rows: 7 });
+  assert.equal(t.clean.rows, 9);
+  assert.deepEqual({ path: t.rejects.path, rows: t.rejects.rows }, { path: 'processed/orders_2030-01-01.rejects.csv', rows: 5 });
   assert.equal(
     await readFile(await assertRef(t.rejects), 'utf8'),
     [
@@ -162,28 +162,29 @@ test('known bad rows: dropped, rejected with line and reason, the rest loaded; c
       `6,amount 'twelve' is not a number,5,13,2030-01-01,twelve,shipped,`,
       '11,"expected 5 fields, found 4",,,,,,"9,15,2030-01-01,1.00"',
       `14,amount '1e999' is out of range for a DOUBLE,11,16,2030-01-01,1e999,shipped,`,
-      `15,amount 'NaN' is not a number,12,16,2030-01-01,NaN,shipped,`,
-      '16,DuckDB could not parse the record: Value with unterminated quote found.,,,,,,"13,""bad""quote,2030-01-01,1.00,shipped"',
       `18,"amount '1,5' is not a number",15,18,2030-01-01,"1,5",shipped,`,
-      '20,unterminated quoted field,,,,,,"16,20,2030-01-01,1.00,""unterminated"',
+      '20,unbalanced quote: a quoted field opened on line 20 is not closed before the end of the file,,,,,,"16,20,2030-01-01,1.00,""unterminated"',
       '',
     ].join('\n'),
   );
 
   const loaded = await runActivity(acts.loadOrders, { input: t.clean, target });
-  assert.deepEqual({ path: loaded.path, rows: loaded.rows }, { path: 'processed/orders_2030-01-01.parquet', rows: 6 });
+  assert.deepEqual({ path: loaded.path, rows: loaded.rows }, { path: 'processed/orders_2030-01-01.parquet', rows: 9 });
   const out = await readParquet(await assertRef(loaded));
   assert.deepEqual(out.schema, LOADED_SCHEMA);
   assert.deepEqual(out.rows, [
     { order_id: '1', customer_id: '10', order_date: '2030-01-01', amount: 10.5, status: 'shipped', source_line: 2 },
+    { order_id: '  ', customer_id: '11', order_date: '2030-01-01', amount: 1, status: 'shipped', source_line: 5 },
     { order_id: '6', customer_id: '13', order_date: '2030-01-01', amount: null, status: 'pending', source_line: 7 },
     { order_id: '7', customer_id: '14', order_date: '2030-01-01', amount: 3.25, status: 'delivered, late', source_line: 8 },
     { order_id: '8', customer_id: '15', order_date: '2030-01-01', amount: 4, status: 'multi\r\nline', source_line: 9 },
     { order_id: '10', customer_id: '16', order_date: '2030-01-01', amount: 2.5, status: 'shipped', source_line: 13 },
+    { order_id: '12', customer_id: '16', order_date: '2030-01-01', amount: null, status: 'shipped', source_line: 15 },
+    { order_id: '13', customer_id: 'badquote', order_date: '2030-01-01', amount: 1, status: 'shipped', source_line: 16 },
     { order_id: '14', customer_id: '17', order_date: '2030-01-01', amount: -3, status: 'returned', source_line: 17 },
   ]);
   // Prefect's three log lines.
-  for (const line of ['Extracting from 2030-01-01', 'Transforming 17 rows', 'Loaded 6 rows to orders_2030-01-01']) {
+  for (const line of ['Extracting from 2030-01-01', 'Transforming 17 rows', 'Loaded 9 rows to orders_2030-01-01']) {
     assert.ok(logs.some((l) => l.msg === line), line);
   }
   assert.deepEqual(await readdir(path.join(dataDir, 'processed')), ['orders_2030-01-01.parquet', 'orders_2030-01-01.rejects.csv']);
@@ -340,7 +341,7 @@ test('cancellation interrupts DuckDB, and nothing is left behind', async () => {
     assert.ok(err instanceof CancelledFailure, `expected a CancelledFailure, got ${String(err)}`);
     return true;
   });
-  assert.deepEqual(steps.slice(0, 3), ['start', 'number records', 'read_csv to parquet']);
+  assert.deepEqual(steps.slice(0, 3), ['start', 'read records', 'read_csv to parquet']);
   assert.deepEqual(await readdir(path.join(dataDir, 'staging', 'orders-etl', startDate)), []);
   await assertNoLeftovers();
 });

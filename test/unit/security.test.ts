@@ -44,17 +44,27 @@ test('no shell strings: child processes get argument arrays, never a command lin
  */
 const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
   'activities/postgres.ts': {
-    raw: 'stagingTables(ds).raw: a fixed name with the digits of a validated ds',
+    table: "createDayTable's table: stagingTables(ds).clean, a fixed name with the digits of a validated ds",
+    'parseDs(ds)': 'DDL takes no parameters: a validated YYYY-MM-DD date as a literal',
+    index: 'a fixed index name with the digits of a validated ds',
     't.raw': 'stagingTables(ds)',
     't.clean': 'stagingTables(ds)',
     't.rejected': 'stagingTables(ds)',
-    MAX_STATUS_LENGTH: 'a numeric constant',
-    MAX_RAW_LENGTH: 'a numeric constant',
+    't.legacyClean': 'stagingTables(ds)',
+  },
+  'activities/csv-load.ts': {
+    table: 'the rejects table name its caller made with stagingTables(ds)',
+    'options.goodTable.name': 'the day table name its caller made with stagingTables(ds)',
+    'options.rejectsTable': 'the rejects table name its caller made with stagingTables(ds)',
+    columns: "the contract's column names, checked against ^[a-z_][a-z0-9_]{0,62}$ by validateContract first",
+    REJECTS_COLUMNS: 'a constant column list',
   },
   'activities/duckdb.ts': {
     'sqlString(root + path.sep)': 'SET takes no parameters: the data directory from config, quoted',
     struct: 'the fixed column names and types of the orders CSV, quoted',
     ROW_GROUP_SIZE: 'a numeric constant',
+    NUMBERED_LINE_BYTES: 'a numeric constant',
+    PANDAS_NA: "pandas' constant list of missing values, each quoted",
   },
   'src/services.ts': {
     password: 'the local role password: generated hex, checked before use',
