@@ -183,9 +183,9 @@ test("baton runs show prints a run's task table; the Web UI gets it as current d
   assert.deepEqual(summaries, [
     '"max_active_runs=1: queue for a run slot"',
     `"sensor: wait for raw/orders_${ds}.csv"`,
-    `"extract: COPY raw/orders_${ds}.csv into staging"`,
-    '"transform: type and check 2500 rows in SQL"',
-    `"load: replace partition ds=${ds} of warehouse.orders"`,
+    `"extract: read raw/orders_${ds}.csv under the orders contract into staging"`,
+    '"transform: one row per order_id of 2500 records"',
+    `"load: audit and publish partition ds=${ds} of warehouse.orders"`,
     `"validate: 5 data checks on ds=${ds}"`,
     '"dbt_run: dbt run --select tag:orders --target dev"',
   ]);

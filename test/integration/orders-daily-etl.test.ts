@@ -4,7 +4,7 @@
  * With BATON_RECORD_HISTORIES=1 it saves the histories the replay tier replays.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
@@ -103,6 +103,7 @@ test('a header-only file takes the empty branch and ends with skips', async () =
 
 test('a file that never comes times wait_for_file out, naming the file; the tasks table shows where', async () => {
   const ds = '2031-03-03';
+  await rm(rawFile(ds), { force: true });
   const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
   const started = Date.now();
   await assert.rejects(waitForRun(client, run), (err: unknown) => {

@@ -119,9 +119,9 @@ test('a finished run shows its task table as current details and a summary per t
       .map((r) => / Summary (\S+:.*)$/.exec(r)?.[1])
       .filter((s) => s && /^(extract|transform|load|validate|dbt_run):/.test(s));
     assert.deepEqual(summaries, [
-      `extract: COPY raw/orders_${ds}.csv into staging`,
-      'transform: type and check 200 rows in SQL',
-      `load: replace partition ds=${ds} of warehouse.orders`,
+      `extract: read raw/orders_${ds}.csv under the orders contract into staging`,
+      'transform: one row per order_id of 200 records',
+      `load: audit and publish partition ds=${ds} of warehouse.orders`,
       `validate: 5 data checks on ds=${ds}`,
       'dbt_run: dbt run --select tag:orders --target dev',
     ]);
