@@ -105,8 +105,9 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
         inTransaction(badClient, async () => {
           await options.goodTable.create(goodClient);
           await createRejectsTable(badClient, options.rejectsTable);
-          const goodSink = new CopySink(goodClient, `COPY ${options.goodTable.name} (${columns}) FROM STDIN`);
-          const badSink = new CopySink(badClient, `COPY ${options.rejectsTable} ${REJECTS_COLUMNS} FROM STDIN`);
+          // FREEZE: the table was made in this transaction, so its rows are written frozen (no later rewrite of hint bits).
+          const goodSink = new CopySink(goodClient, `COPY ${options.goodTable.name} (${columns}) FROM STDIN WITH (FREEZE)`);
+          const badSink = new CopySink(badClient, `COPY ${options.rejectsTable} ${REJECTS_COLUMNS} FROM STDIN WITH (FREEZE)`);
           try {
             return await copyThrough(goodSink, badSink);
           } catch (err) {

@@ -231,31 +231,27 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
           }
           let duplicates = dupesBefore;
           if (!(await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`staging.${index}`])).rows[0].ok) {
-            await client.query('SAVEPOINT key');
-            try {
-              await client.query(`CREATE UNIQUE INDEX ${index} ON ${t.clean} (ds, order_id)`);
-            } catch (err) {
-              if ((err as { code?: string }).code !== '23505') throw err;
-              // Rare: the day has repeated ids. Keep the first of each, reject the others.
-              await client.query('ROLLBACK TO SAVEPOINT key');
-              const moved = await client.query(
-                `WITH ranked AS (
-                   SELECT ctid AS row_id, order_id, source_line, source_lines,
-                          concat_ws(',', order_id, customer_id, order_date, amount, status) AS raw,
-                          first_value(source_line) OVER (PARTITION BY order_id ORDER BY source_line) AS kept_line
-                   FROM ${t.clean}
-                 ), gone AS (
-                   DELETE FROM ${t.clean} c USING ranked r WHERE c.ctid = r.row_id AND r.source_line <> r.kept_line
-                   RETURNING r.order_id, r.source_line, r.source_lines, r.raw, r.kept_line
-                 )
-                 INSERT INTO ${t.rejected} (line, lines, rule, reason, raw)
-                 SELECT source_line, source_lines, 'order_id: unique key',
-                        format('duplicate order_id %s (first at line %s)', quote_literal(order_id), kept_line), left(raw, 1000)
-                 FROM gone`,
-              );
-              duplicates += moved.rowCount ?? 0;
-              await client.query(`CREATE UNIQUE INDEX ${index} ON ${t.clean} (ds, order_id)`);
-            }
+            // Repeated ids, found by one hash aggregate (cheaper than a failed unique index build).
+            // Of each, the first record stays and the others move to the rejects.
+            const moved = await client.query(
+              `WITH repeated AS (
+                 SELECT order_id FROM ${t.clean} GROUP BY order_id HAVING count(*) > 1
+               ), ranked AS (
+                 SELECT c.ctid AS row_id, c.order_id, c.source_line, c.source_lines,
+                        concat_ws(',', c.order_id, c.customer_id, c.order_date, c.amount, c.status) AS raw,
+                        first_value(c.source_line) OVER (PARTITION BY c.order_id ORDER BY c.source_line) AS kept_line
+                 FROM ${t.clean} c JOIN repeated USING (order_id)
+               ), gone AS (
+                 DELETE FROM ${t.clean} c USING ranked r WHERE c.ctid = r.row_id AND r.source_line <> r.kept_line
+                 RETURNING r.order_id, r.source_line, r.source_lines, r.raw, r.kept_line
+               )
+               INSERT INTO ${t.rejected} (line, lines, rule, reason, raw)
+               SELECT source_line, source_lines, 'order_id: unique key',
+                      format('duplicate order_id %s (first at line %s)', quote_literal(order_id), kept_line), left(raw, 1000)
+               FROM gone`,
+            );
+            duplicates += moved.rowCount ?? 0;
+            await client.query(`CREATE UNIQUE INDEX ${index} ON ${t.clean} (ds, order_id)`);
           }
           const cleanRows = good - (duplicates - dupesBefore);
           const rejectedRows = bad + duplicates;
