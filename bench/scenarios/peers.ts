@@ -69,6 +69,8 @@ interface PrefectOrdersRun {
   state: string;
   message: string | null;
   wall_s: number;
+  /** Each task run's final state name (`Completed`, `Cached`, ...), by task run name. */
+  tasks?: Record<string, string | null>;
 }
 
 /** The Prefect process (bench/peers/prefect_runs.py) in the orders working directory: data/raw holds links to the generated files. */
@@ -105,7 +107,8 @@ async function startPrefect(ctx: BenchContext, venv: string, peersHome: string):
  */
 async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: string, runs: number, repeats: number) {
   const taskQueue = `bench-peers-${randomUUID().slice(0, 8)}`;
-  const worker = await startBenchWorker(ctx, taskQueue, 10);
+  // The files are generated before the runs: their settle wait is not the flow's work (pandas reads at once).
+  const worker = await startBenchWorker({ ...ctx, env: { ...ctx.env, BATON_FILE_SETTLE: '0s' } }, taskQueue, 10);
   ctx.say('peers: starting Prefect (its ephemeral API starts with a first flow run)');
   const prefect = await startPrefect(ctx, venv, peersHome);
   try {
@@ -147,6 +150,9 @@ async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: strin
         } else {
           const run = JSON.parse(await prefect.ask(`orders ${CLEAN_DS}`, 600_000)) as PrefectOrdersRun;
           if (run.state !== 'COMPLETED') throw new Error(`the original Prefect flow ended ${run.state} on the file without bad rows: ${run.message}`);
+          // Like for like: Baton's runs refresh their cache, so Prefect's must read the file too, every run.
+          const cached = Object.entries(run.tasks ?? {}).filter(([, state]) => state === 'Cached');
+          if (cached.length || !run.tasks) throw new Error(`the original Prefect flow served ${cached.map(([name]) => name).join(', ') || 'its tasks'} from its cache: not a like-for-like run (${JSON.stringify(run.tasks)})`);
           pf.ordersMs.push(run.wall_s * 1000);
         }
       }
