@@ -57,13 +57,15 @@ export async function writeNumberedCsv(source: AsyncIterable<Buffer>, output: st
       },
       record(record) {
         rows++;
-        rowsOut.ascii(String(record.line));
+        rowsOut.uint(record.line);
         for (let c = 0; c < columns; c++) {
           const f = positions[c];
           rowsOut.byte(0x2c);
           rowsOut.csvField(record.source(f), record.starts[f], record.ends[f]);
         }
-        rowsOut.ascii(',,\n');
+        rowsOut.byte(0x2c);
+        rowsOut.byte(0x2c);
+        rowsOut.byte(0x0a);
       },
       malformed(line, _kind, reason, raw) {
         rows++;
