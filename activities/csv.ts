@@ -56,6 +56,8 @@ export class CsvRecord {
   /** Physical lines the record spans. */
   lines = 0;
   count = 0;
+  /** Whether any quote is in the record: without one, its raw bytes are its fields joined by commas. */
+  quoted = false;
   buf: Buffer = Buffer.alloc(0);
   /** The record's bytes in `buf`, line end excluded. */
   rawStart = 0;
@@ -273,10 +275,12 @@ class Reader {
     let loneCr = false;
     let scratchLength = 0;
     let openQuote = false;
+    let quoted = false; // a quote anywhere in the record
 
     for (;;) {
       if (nf === rec.starts.length) this.growFields();
       if (i < n && d[i] === QUOTE) {
+        quoted = true;
         // A quoted field: "" is a quote; a quote followed by anything else closes it.
         let j = i + 1;
         let escaped = false;
@@ -359,6 +363,7 @@ class Reader {
               if (!eof) return NEED_MORE;
             } else if (d[j + 1] !== LF) loneCr = true;
           } else if (b === NUL) hasNul = true;
+          else if (b === QUOTE) quoted = true;
           j++;
         }
         if (j >= n && !eof) return NEED_MORE;
@@ -410,7 +415,7 @@ class Reader {
 
     if (!this.headerSeen) {
       this.headerSeen = true;
-      this.fill(s, contentEnd, nf, lines);
+      this.fill(s, contentEnd, nf, lines, quoted);
       const described = problem && this.describe(problem, nf, lines, s);
       this.account.header = lines;
       this.countLines(lines);
@@ -419,7 +424,7 @@ class Reader {
       return next;
     }
     if (problem === undefined) {
-      this.fill(s, contentEnd, nf, lines);
+      this.fill(s, contentEnd, nf, lines, quoted);
       this.account.records++;
       this.account.recordLines += lines;
       this.countLines(lines);
@@ -462,8 +467,9 @@ class Reader {
     }
   }
 
-  private fill(s: number, contentEnd: number, nf: number, lines: number): void {
+  private fill(s: number, contentEnd: number, nf: number, lines: number, quoted: boolean): void {
     const rec = this.rec;
+    rec.quoted = quoted;
     rec.buf = this.data;
     rec.rawStart = s;
     rec.rawEnd = contentEnd;

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Config } from '../src/config';
 import { createConnections, isStatementError, type PoolFor } from './connections';
-import { dataDirResolver } from './files';
+import { confinedPath, dataDirResolver } from './files';
 
 export interface FileCheckInput {
   /** Relative to the data directory (rendered from its template by the workflow). */
@@ -39,11 +39,13 @@ export function createSensorActivities({ config, pool, poolFor }: SensorDeps) {
   const resolve = dataDirResolver(config.dataDir);
 
   async function checkFile({ path: relative, settleSeconds, successMarker }: FileCheckInput): Promise<SensorCheckResult> {
-    const file = resolve(relative);
-    const info = await stat(file).catch(() => undefined);
+    const named = resolve(relative); // `..` or an absolute path elsewhere: InvalidPath, before anything is touched
+    // Symlinks resolved: a file that leads outside the data directory is refused, not waited for.
+    const file = await confinedPath(config.dataDir, relative);
+    const info = file ? await stat(file).catch(() => undefined) : undefined;
     if (!info?.isFile()) return { found: false, reason: `${relative} does not exist yet` };
     if (successMarker) {
-      const marker = await stat(path.join(path.dirname(file), successMarker)).catch(() => undefined);
+      const marker = await stat(path.join(path.dirname(named), successMarker)).catch(() => undefined);
       if (!marker) return { found: false, reason: `no ${successMarker} beside ${relative} yet` };
     }
     const ageMs = Date.now() - info.mtimeMs;
