@@ -57,7 +57,7 @@ export interface OpenedFile {
   file: string;
   handle: FileHandle;
   info: Stats;
-  /** Streams the file's bytes from the start, 1 MiB at a time. */
+  /** Streams the file's bytes from the start, 1 MiB at a time, in one reused buffer: a chunk is valid until the next is read. */
   chunks(): AsyncIterable<Buffer>;
   /** Bytes handed out so far. */
   bytesRead(): number;
@@ -89,9 +89,10 @@ export async function openDataFile(dataDir: string, relative: string, notFound: 
       bytesRead: () => read,
       async *chunks() {
         const signal = cancellationSignal();
+        // One buffer for the whole read: each chunk is valid until the next one is asked for (the CSV reader copies it).
+        const buffer = Buffer.allocUnsafe(1 << 20);
         for (;;) {
           if (signal.aborted) return;
-          const buffer = Buffer.allocUnsafe(1 << 20);
           const { bytesRead } = await handle.read(buffer, 0, buffer.length, read);
           if (bytesRead === 0) return;
           read += bytesRead;

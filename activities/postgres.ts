@@ -219,11 +219,7 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orders-staging:${ds}`]);
           const present = await count(client, 'SELECT count(*) AS n FROM unnest($1::text[]) AS t(name) WHERE to_regclass(name) IS NOT NULL', [[t.clean, t.rejected]]);
           if (present !== 2) throw ApplicationFailure.nonRetryable(`staging tables ${t.clean} and ${t.rejected} are missing: run extract for ${ds} first`, 'MissingStaging');
-          // One hash aggregate: the staged rows, and whether any order_id comes more than once.
-          const { rows: [keys] } = await client.query<{ rows: string; repeated: string }>(
-            `SELECT coalesce(sum(n), 0) AS rows, count(*) FILTER (WHERE n > 1) AS repeated FROM (SELECT count(*) AS n FROM ${t.clean} GROUP BY order_id) AS per_key`,
-          );
-          const good = Number(keys.rows);
+          const good = await count(client, `SELECT count(*) AS n FROM ${t.clean}`);
           const bad = await count(client, `SELECT count(*) AS n FROM ${t.rejected} WHERE rule <> 'order_id: unique key'`);
           const dupesBefore = await count(client, `SELECT count(*) AS n FROM ${t.rejected} WHERE rule = 'order_id: unique key'`);
           const expected = stagedRows === undefined ? rowCount : stagedRows + (stagedRejects ?? 0);
@@ -235,8 +231,11 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
           }
           let duplicates = dupesBefore;
           if (!(await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`staging.${index}`])).rows[0].ok) {
-            // Of each repeated id the first record stays and the others move to the rejects.
-            const moved = Number(keys.repeated) === 0 ? { rowCount: 0 } : await client.query(
+            // Repeated ids, found by one hash aggregate held in memory (a failed unique index build
+            // would sort the day first). Of each, the first record stays and the others are rejected.
+            await client.query("SET LOCAL work_mem = '256MB'");
+            await client.query("SET LOCAL maintenance_work_mem = '256MB'");
+            const moved = await client.query(
               `WITH repeated AS (
                  SELECT order_id FROM ${t.clean} GROUP BY order_id HAVING count(*) > 1
                ), ranked AS (

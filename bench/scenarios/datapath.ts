@@ -14,7 +14,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { stagingTables } from '../../activities/postgres';
@@ -36,6 +38,8 @@ const SCRIPT_TABLE = 'public.bench_datapath_orders';
 
 /** A day of its own per size, apart from the other scenarios' files and partitions. */
 const DAYS: Record<number, string> = { 250_000: '2031-09-03', 1_000_000: '2031-09-01', 5_000_000: '2031-09-05' };
+/** The day of the file with a quote left open on line 2. */
+const UNCLOSED_DAY = '2031-09-07';
 
 interface Repeat {
   stages: Record<Stage, number>;
@@ -150,8 +154,8 @@ function sampleRss(pid: number): () => Promise<number> {
   };
 }
 
-async function runOnce(ctx: BenchContext, worker: BenchWorker, taskQueue: string, workflowId: string, seed: SeedSummary): Promise<Omit<Repeat, 'rawLinesMs' | 'scriptMs'>> {
-  const input: OrdersDailyEtlInput = { ds: seed.ds, conf: { skip_dbt: true } };
+async function runOnce(ctx: BenchContext, worker: BenchWorker, taskQueue: string, workflowId: string, seed: SeedSummary, conf: Record<string, unknown> = {}): Promise<Omit<Repeat, 'rawLinesMs' | 'scriptMs'>> {
+  const input: OrdersDailyEtlInput = { ds: seed.ds, conf: { skip_dbt: true, ...conf } };
   const cpuBefore = await worker.cpuSeconds();
   const stopSampling = sampleRss(worker.pid);
   let result: OrdersDailyEtlResult;
@@ -243,12 +247,52 @@ export async function datapathScenario(ctx: BenchContext): Promise<Figure[]> {
       const growth = peaks[5_000_000] / peaks[1_000_000];
       figures.push({ scenario: 'datapath', measure: 'orders_daily_etl: worker peak RSS, 5M rows / 1M rows', value: growth, unit: 'x', target: '<= 1.10x', met: growth <= 1.1 });
     }
+    figures.push(...(await unclosedQuote(ctx, pool, worker, taskQueue, ctx.quick ? 20 << 20 : 1 << 30)));
   } finally {
     await worker?.stop();
     await keeper.stop();
     await pool.end();
   }
   return figures;
+}
+
+/**
+ * A file of `bytes` whose line 2 opens a quote that never closes: the reader rejects that line
+ * and reads every later one as a record, in linear time and bounded memory.
+ */
+async function unclosedQuote(ctx: BenchContext, pool: Pool, worker: BenchWorker, taskQueue: string, bytes: number): Promise<Figure[]> {
+  const ds = UNCLOSED_DAY;
+  const file = path.join(ctx.config.dataDir, 'raw', `orders_${ds}.csv`);
+  const size = bytes >= 1 << 30 ? `${bytes / (1 << 30)} GB` : `${Math.round(bytes / (1 << 20))} MB`;
+  ctx.say(`datapath: writing a ${size} file with a quote left open on line 2 (${ds})`);
+  const out = createWriteStream(`${file}.partial`);
+  out.write(`order_id,customer_id,order_date,amount,status\n1,"C-1,${ds},1.00,shipped\n`);
+  let written = 0;
+  let rows = 1;
+  while (written < bytes) {
+    let chunk = '';
+    for (let i = 0; i < 20_000; i++) chunk += `${++rows},C-${rows % 5000},${ds},1.00,shipped\n`;
+    written += chunk.length;
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  await rename(`${file}.partial`, file);
+  try {
+    await emptyPartition(pool, ds);
+    // The rows of the file: the one with the open quote is rejected with its line, every other one loads.
+    const expected = { ds, rows, expectedLoaded: rows - 1, expectedRejected: 1 } as SeedSummary;
+    const run = await runOnce(ctx, worker, taskQueue, `${taskQueue}-${ordersDailyEtlDag.dagId}-${ds}-unclosed`, expected, { max_rejected_ratio: 1 });
+    ctx.say(`datapath: ${size} with an open quote on line 2: ${rows.toLocaleString('en')} records, 1 rejected, the four stages in ${STAGES.reduce((n, st) => n + run.stages[st], 0)} ms, worker peak ${run.peakMb.toFixed(0)} MB`);
+    const label = `orders_daily_etl, a ${size} file (${rows.toLocaleString('en')} records) with a quote left open on line 2`;
+    return [
+      { scenario: 'datapath', measure: `${label}: the four stages`, value: STAGES.reduce((n, st) => n + run.stages[st], 0), unit: 'ms', note: 'line 2 rejected, every later line loaded (checked)' },
+      { scenario: 'datapath', measure: `${label}: worker peak RSS`, value: run.peakMb, unit: 'MB', target: '<= 250 MB', met: run.peakMb <= 250 },
+    ];
+  } finally {
+    await rm(file, { force: true });
+    await emptyPartition(pool, ds);
+  }
 }
 
 function sizeFigures(rows: number, done: Repeat[], atRest: number): Figure[] {
