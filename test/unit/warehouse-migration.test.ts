@@ -1,0 +1,68 @@
+/**
+ * activities/sql/warehouse.sql on a warehouse of an earlier Baton (orders in one table keyed by
+ * bigint ids): every row moves, ids become text, each day becomes a partition, and a second run
+ * changes nothing. The script runs as written, its schemas renamed so that the test database's
+ * own warehouse is not touched.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { repoRoot, testPool } from '../support';
+
+const pool = testPool();
+const suffix = randomUUID().slice(0, 8);
+const schemas = { staging: `mig_staging_${suffix}`, warehouse: `mig_warehouse_${suffix}`, baton: `mig_baton_${suffix}` };
+after(async () => {
+  for (const schema of Object.values(schemas)) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await pool.end();
+});
+
+/** warehouse.sql with its three schemas renamed (every `staging.`, `warehouse.`, `baton.` and schema name). */
+async function migrationSql(): Promise<string> {
+  const sql = await readFile(path.join(repoRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8');
+  return sql
+    .replace(/\b(staging|warehouse|baton)\b(?=\.|;| )/g, (name) => schemas[name as keyof typeof schemas])
+    .replace(/SET SCHEMA warehouse'/g, `SET SCHEMA ${schemas.warehouse}'`);
+}
+
+test('a warehouse of bigint ids in one table is migrated in place: every row kept, ids as text, a partition per day; twice is once', async () => {
+  const w = schemas.warehouse;
+  await pool.query(`CREATE SCHEMA ${w}`);
+  await pool.query(
+    `CREATE TABLE ${w}.orders (
+       ds date NOT NULL, order_id bigint NOT NULL, customer_id bigint NOT NULL, order_date date NOT NULL,
+       amount numeric(12,2) NOT NULL CHECK (amount >= 0), status text NOT NULL, source_line integer NOT NULL,
+       loaded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (ds, order_id))`,
+  );
+  await pool.query(`CREATE TABLE ${w}.orders_rejected (ds date NOT NULL, line integer NOT NULL, reason text NOT NULL, raw text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (ds, line))`);
+  await pool.query(
+    `INSERT INTO ${w}.orders (ds, order_id, customer_id, order_date, amount, status, source_line)
+     SELECT d::date, i, 100 + i, d::date, i * 1.25, 'shipped', i + 1
+     FROM generate_series(DATE '2024-01-01', DATE '2024-01-03', interval '1 day') AS d, generate_series(1, 1000) AS i`,
+  );
+  await pool.query(`INSERT INTO ${w}.orders_rejected (ds, line, reason, raw) VALUES ('2024-01-02', 7, 'missing order_id', ',1,2024-01-02,1.00,x')`);
+  const before = (await pool.query(`SELECT count(*)::int AS n, sum(order_id)::text AS ids, sum(amount)::text AS amount FROM ${w}.orders`)).rows[0];
+
+  const sql = await migrationSql();
+  assert.doesNotMatch(sql.replace(/--.*$/gm, ''), /\b(warehouse|staging|baton)(\.|;|')/, 'every schema of the script renamed');
+  for (let run = 1; run <= 2; run++) {
+    await pool.query(sql);
+    const { rows } = await pool.query<{ kind: string; type: string; partitions: number; n: number; ids: string; amount: string }>(
+      `SELECT (SELECT relkind::text FROM pg_class WHERE oid = '${w}.orders'::regclass) AS kind,
+              (SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = '${w}.orders'::regclass AND attname = 'order_id') AS type,
+              (SELECT count(*)::int FROM pg_inherits WHERE inhparent = '${w}.orders'::regclass) AS partitions,
+              count(*)::int AS n, sum(order_id::bigint)::text AS ids, sum(amount)::text AS amount
+       FROM ${w}.orders`,
+    );
+    assert.deepEqual(rows[0], { kind: 'p', type: 'text', partitions: 3, n: before.n, ids: before.ids, amount: before.amount }, `after run ${run}`);
+    const rejected = await pool.query(`SELECT line, lines, rule, reason FROM ${w}.orders_rejected`);
+    assert.deepEqual(rejected.rows, [{ line: 7, lines: 1, rule: '', reason: 'missing order_id' }]);
+    assert.equal((await pool.query('SELECT to_regclass($1) AS t', [`${w}.orders_v1`])).rows[0].t, null, 'the old table is gone');
+  }
+  // The partition of a day holds that day's rows, under the primary key.
+  const day = await pool.query(`SELECT count(*)::int AS n FROM ${w}.orders_20240102`);
+  assert.equal(day.rows[0].n, 1000);
+  await assert.rejects(pool.query(`INSERT INTO ${w}.orders (ds, order_id, customer_id, order_date, amount, status, source_line) VALUES ('2024-01-02', '1', '1', '2024-01-02', 1, 'x', 1)`), /duplicate key value violates unique constraint/);
+});
