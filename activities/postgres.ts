@@ -92,6 +92,13 @@ function dagIdOf(workflowType: string | undefined): string {
   return dags.find((dag) => dag.workflowType === workflowType)?.dagId ?? workflowType ?? 'unknown';
 }
 
+/**
+ * The orders contract's key rule: which record of a repeated order_id stays. The key itself is
+ * warehouse.orders' primary key (ds, order_id), checked here against the contract.
+ */
+const KEEP = ORDERS_CONTRACT.key?.keep === 'last' ? { order: 'DESC', word: 'last' } : { order: 'ASC', word: 'first' };
+if (ORDERS_CONTRACT.key?.columns.join(',') !== 'order_id') throw new Error('ORDERS_CONTRACT.key must be order_id: warehouse.orders is keyed by (ds, order_id)');
+
 /** The day's table as a partition of warehouse.orders will be: its columns, defaults and checks, and ds fixed. */
 async function createDayTable(client: PoolClient, ds: string, table: string): Promise<void> {
   await client.query(`DROP TABLE IF EXISTS ${table}`);
@@ -241,7 +248,7 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
                ), ranked AS (
                  SELECT c.ctid AS row_id, c.order_id, c.source_line, c.source_lines,
                         concat_ws(',', c.order_id, c.customer_id, c.order_date, c.amount, c.status) AS raw,
-                        first_value(c.source_line) OVER (PARTITION BY c.order_id ORDER BY c.source_line) AS kept_line
+                        first_value(c.source_line) OVER (PARTITION BY c.order_id ORDER BY c.source_line ${KEEP.order}) AS kept_line
                  FROM ${t.clean} c JOIN repeated USING (order_id)
                ), gone AS (
                  DELETE FROM ${t.clean} c USING ranked r WHERE c.ctid = r.row_id AND r.source_line <> r.kept_line
@@ -249,7 +256,7 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
                )
                INSERT INTO ${t.rejected} (line, lines, rule, reason, raw)
                SELECT source_line, source_lines, 'order_id: unique key',
-                      format('duplicate order_id %s (first at line %s)', quote_literal(order_id), kept_line), left(raw, 1000)
+                      format('duplicate order_id %s (${KEEP.word} at line %s)', quote_literal(order_id), kept_line), left(raw, 1000)
                FROM gone`,
             );
             duplicates += moved.rowCount ?? 0;

@@ -247,7 +247,7 @@ export async function datapathScenario(ctx: BenchContext): Promise<Figure[]> {
       const growth = peaks[5_000_000] / peaks[1_000_000];
       figures.push({ scenario: 'datapath', measure: 'orders_daily_etl: worker peak RSS, 5M rows / 1M rows', value: growth, unit: 'x', target: '<= 1.10x', met: growth <= 1.1 });
     }
-    figures.push(...(await unclosedQuote(ctx, pool, worker, taskQueue, ctx.quick ? 20 << 20 : 1 << 30)));
+    figures.push(...(await unclosedQuote(ctx, pool, worker, taskQueue, ctx.quick ? 4 << 20 : 1 << 30)));
   } finally {
     await worker?.stop();
     await keeper.stop();

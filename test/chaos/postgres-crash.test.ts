@@ -15,7 +15,7 @@ import { generateOrders } from '../../src/seed';
 import { attemptsOf, count, expectedPartition, partition } from '../support';
 import { chaosPlatform, freshDs, FULL, report, resultThroughOutages, sleep, waitUntil } from './support';
 
-const ROWS = FULL ? 1_000_000 : 200_000;
+const ROWS = FULL ? 1_000_000 : 100_000;
 const chaos = chaosPlatform();
 const { config, pool } = chaos;
 
@@ -76,5 +76,9 @@ test(`Postgres crash-restart between transform and load: the previous day stays 
   assert.deepEqual(await partition(pool, ds, { dbt: false }), expectedPartition(seed, { dbt: false }));
   assert.deepEqual([...seen].filter((n) => n !== previous.expectedLoaded && n !== seed.expectedLoaded), [], 'the old day or the new one, never a part');
   const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
-  assert.deepEqual([attempts.extract, attempts.transform, attempts.load], [[1], [1], [2]], 'the staged day survived the crash: load alone ran again');
+  // The staged day survived the crash: extract and transform ran once; load again (as often as
+  // Postgres refused connections while it recovered).
+  assert.deepEqual([attempts.extract, attempts.transform], [[1], [1]], 'extract and transform were not run again');
+  assert.equal(attempts.load.length, 1);
+  assert.ok(attempts.load[0] >= 2, `load ran again after the crash (attempt ${attempts.load[0]})`);
 });

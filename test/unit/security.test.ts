@@ -51,6 +51,8 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     't.clean': 'stagingTables(ds)',
     't.rejected': 'stagingTables(ds)',
     't.legacyClean': 'stagingTables(ds)',
+    'KEEP.order': "ASC or DESC, from the contract's key rule",
+    'KEEP.word': "first or last, from the contract's key rule",
   },
   'activities/csv-load.ts': {
     table: 'the rejects table name its caller made with stagingTables(ds)',
