@@ -26,10 +26,14 @@ export function createConnections(warehouse: Pool, connections: Record<string, s
   };
 }
 
-/** Postgres's SQL errors of a statement (syntax, missing table or column, bad value): retrying cannot help. */
+/**
+ * Postgres's errors that retrying cannot fix: a statement's (syntax, missing table or column, bad
+ * value, classes 42 and 22) or the connection's settings (a refused password or role, 28; a
+ * database that does not exist, 3D). Fix the SQL or the connection's URL and run again.
+ */
 export function isStatementError(err: unknown): boolean {
   const code = (err as { code?: string }).code;
-  return typeof code === 'string' && /^(42|22)/.test(code);
+  return typeof code === 'string' && /^(42|22|28|3D)/.test(code);
 }
 
 /**

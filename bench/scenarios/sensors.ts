@@ -29,8 +29,8 @@ interface ModeResult {
 export async function sensorsScenario(ctx: BenchContext): Promise<Figure[]> {
   // The quick run is a smoke test of the scenario, not a measurement: fewer sensors, shorter windows.
   const sensors = ctx.quick ? 50 : SENSORS;
-  const settleMs = ctx.quick ? 3_000 : 12_000;
-  const cpuWindowMs = ctx.quick ? 3_000 : 20_000;
+  const settleMs = ctx.quick ? 2_000 : 12_000;
+  const cpuWindowMs = ctx.quick ? 2_000 : 20_000;
   const runCapMs = ctx.quick ? 8_000 : 30_000;
   const repeats = ctx.quick ? 2 : 7;
   const results: ModeResult[] = [];
@@ -53,9 +53,9 @@ export async function sensorsScenario(ctx: BenchContext): Promise<Figure[]> {
       const cpuBefore = await worker.cpuSeconds();
       await sleep(cpuWindowMs);
       const cpuPercent = ((await worker.cpuSeconds()) - cpuBefore) / (cpuWindowMs / 1000) * 100;
-      // Held, not passing through: the fewest running activities over three looks a second apart
-      // (a reschedule check in flight at one look is not a slot held while waiting).
-      const slotsHeld = Math.min(await countRunningActivities(ctx, ids), await sleep(1000).then(() => countRunningActivities(ctx, ids)), await sleep(1000).then(() => countRunningActivities(ctx, ids)));
+      // Held, not passing through: the fewest running activities over three looks (a reschedule
+      // check in flight at one look is not a slot held while waiting).
+      const slotsHeld = Math.min(await countRunningActivities(ctx, ids), await sleep(300).then(() => countRunningActivities(ctx, ids)), await sleep(300).then(() => countRunningActivities(ctx, ids)));
 
       // The DAG run, repeated: from its start to its first task's start, and each task's wait for a slot.
       const firstTask: number[] = [];

@@ -13,7 +13,7 @@ import { generateOrders } from '../../src/seed';
 import { attemptsOf, count, expectedPartition, partition } from '../support';
 import { freshDs, FULL, report, resultThroughOutages, sleep, chaosPlatform, waitUntil } from './support';
 
-const ROWS = FULL ? 1_000_000 : 300_000;
+const ROWS = FULL ? 1_000_000 : 150_000;
 const chaos = chaosPlatform();
 const { config, pool } = chaos;
 

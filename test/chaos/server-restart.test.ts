@@ -16,7 +16,7 @@ import { TEST_NAMESPACE } from '../../src/test-runner';
 import { attemptsOf, expectedPartition, partition } from '../support';
 import { freshDs, FULL, report, resultThroughOutages, sleep, chaosPlatform, whenRunning } from './support';
 
-const ROWS = FULL ? 1_000_000 : 300_000;
+const ROWS = FULL ? 1_000_000 : 150_000;
 const chaos = chaosPlatform();
 const { config, pool } = chaos;
 const temporal = new LocalTemporal(loadServiceSettings());
