@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ColumnContract } from '../src/column-contract';
-import { CopyWriter, HeaderError, matchHeader } from './contract';
+import { HeaderError, matchHeader } from './contract';
+import { CopyWriter } from './copy-writer';
 import { readCsv, type CsvLineAccount, type CsvRecord } from './csv';
 import { cancellationSignal } from './heartbeat';
 

@@ -22,6 +22,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { CancelledFailure } from '@temporalio/common';
+import type { LineAccount } from '../src/contracts';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -32,18 +33,8 @@ const NUL = 0x00;
 /** What makes a record malformed; the rejects table groups by it. */
 export type MalformedKind = 'unbalanced quote' | 'NUL byte' | 'lone CR' | 'invalid UTF-8' | 'field count' | 'too long';
 
-export interface CsvLineAccount {
-  /** Physical lines in the input (a last line without LF counts). */
-  lines: number;
-  /** Lines of the header record (1 unless a header name holds a quoted line break). */
-  header: number;
-  blank: number;
-  /** Records read as fields, and the lines they span. */
-  records: number;
-  recordLines: number;
-  /** Malformed records: each is rejected with one line, its first. */
-  malformed: number;
-}
+/** The reader's account of the input's lines (the type the workflows carry as `LineAccount`). */
+export type CsvLineAccount = LineAccount;
 
 export interface CsvReadResult extends CsvLineAccount {
   bytes: number;

@@ -1,0 +1,128 @@
+/**
+ * A growing byte buffer the CSV paths write their output into: COPY text rows for Postgres,
+ * CSV rows for DuckDB. Bytes are copied in loops (fields are short), never through strings.
+ */
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const BACKSLASH = 0x5c;
+const ZERO = 0x30;
+
+/** A growing buffer of COPY text rows (tab between fields, LF after each row, \N for NULL). */
+export class CopyWriter {
+  private buf = Buffer.allocUnsafe(1 << 20);
+  length = 0;
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.length++] = b;
+  }
+
+  /** A whole number's decimal digits. */
+  uint(n: number): void {
+    this.room(16);
+    if (n < 10) {
+      this.buf[this.length++] = ZERO + n;
+      return;
+    }
+    let digits = 0;
+    for (let m = n; m > 0; m = Math.floor(m / 10)) digits++;
+    let at = this.length + digits;
+    this.length = at;
+    for (let m = n; m > 0; m = Math.floor(m / 10)) this.buf[--at] = ZERO + (m % 10);
+  }
+
+  /** Bytes that need no escaping (digits, a date). */
+  plain(src: Buffer, s: number, e: number): void {
+    this.room(e - s);
+    if (e - s > 64) {
+      this.length += src.copy(this.buf, this.length, s, e);
+      return;
+    }
+    // A field is a few bytes: a loop beats Buffer.copy's call.
+    const out = this.buf;
+    let at = this.length;
+    for (let k = s; k < e; k++) out[at++] = src[k];
+    this.length = at;
+  }
+
+  /** Text with COPY's escapes for backslash, tab, LF and CR. */
+  escaped(src: Buffer, s: number, e: number): void {
+    let j = s;
+    for (; j < e; j++) {
+      const b = src[j];
+      if (b === BACKSLASH || b === TAB || b === LF || b === CR) break;
+    }
+    if (j === e) return this.plain(src, s, e);
+    this.room(2 * (e - s));
+    for (let k = s; k < e; k++) {
+      const b = src[k];
+      if (b === BACKSLASH) {
+        this.buf[this.length++] = BACKSLASH;
+        this.buf[this.length++] = BACKSLASH;
+      } else if (b === TAB) {
+        this.buf[this.length++] = BACKSLASH;
+        this.buf[this.length++] = 0x74;
+      } else if (b === LF) {
+        this.buf[this.length++] = BACKSLASH;
+        this.buf[this.length++] = 0x6e;
+      } else if (b === CR) {
+        this.buf[this.length++] = BACKSLASH;
+        this.buf[this.length++] = 0x72;
+      } else this.buf[this.length++] = b;
+    }
+  }
+
+  /** A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a quote, comma or line break. */
+  csvField(src: Buffer, s: number, e: number): void {
+    let j = s;
+    for (; j < e; j++) {
+      const b = src[j];
+      if (b === 0x22 || b === 0x2c || b === LF || b === CR) break;
+    }
+    if (j === e) return this.plain(src, s, e);
+    this.room(2 * (e - s) + 2);
+    this.buf[this.length++] = 0x22;
+    for (let k = s; k < e; k++) {
+      if (src[k] === 0x22) this.buf[this.length++] = 0x22;
+      this.buf[this.length++] = src[k];
+    }
+    this.buf[this.length++] = 0x22;
+  }
+
+  /** A string's UTF-8 bytes as they are. */
+  utf8(value: string): void {
+    this.room(Buffer.byteLength(value));
+    this.length += this.buf.write(value, this.length, 'utf8');
+  }
+
+  /** A string, COPY-escaped. */
+  text(value: string): void {
+    const bytes = Buffer.from(value, 'utf8');
+    this.escaped(bytes, 0, bytes.length);
+  }
+
+  ascii(value: string): void {
+    this.room(value.length);
+    this.length += this.buf.write(value, this.length, 'latin1');
+  }
+
+  null(): void {
+    this.ascii('\\N');
+  }
+
+  /** The rows written so far, and an empty writer. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.length));
+    this.length = 0;
+    return out;
+  }
+}
+
