@@ -4,7 +4,6 @@
  * or the operation failed, 2 bad usage or input.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CronExpressionParser } from 'cron-parser';
 import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { BackfillInputError, backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from './backfill';
 import { connectClient, webUiRunUrl } from './client';
@@ -14,7 +13,7 @@ import { dagRunWorkflowId, dags, findDag, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { checkConf, describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from './runs';
 import { syncSchedules } from './schedules';
-import { intervalForFireTime } from './timetable';
+import { nextLogicalDates as logicalDatesAfter } from './timetable';
 
 function dagArg(dagId: string): DagDefinition {
   const dag = findDag(dagId);
@@ -41,9 +40,7 @@ const dsArg = (value: string) => dsArgNamed(value, 'ds');
 
 /** The next `n` logical dates the DAG's schedule will run, after `from`. */
 export function nextLogicalDates(dag: DagDefinition, n: number, from = new Date()): string[] {
-  const start = new Date(Math.max(from.getTime(), Date.parse(`${dag.startDate}T00:00:00Z`)));
-  const cron = CronExpressionParser.parse(dag.schedule, { currentDate: start, tz: dag.timezone });
-  return Array.from({ length: n }, () => intervalForFireTime(dag, cron.next().toDate()).ds);
+  return logicalDatesAfter(dag, n, from);
 }
 
 function confArg(value: string): DagRunConf {

@@ -297,6 +297,8 @@ export interface ScheduledDagRunInput {
   timetable: 'interval' | 'trigger';
   startDate: string;
   endDate?: string;
+  /** catchup=False: a fire whose next fire has come already (missed in an outage) is superseded. */
+  catchup?: boolean;
   /** Extra input fields for the DAG run (for DAGs that take more than ds and conf). */
   args?: Record<string, unknown>;
 }
@@ -304,7 +306,11 @@ export interface ScheduledDagRunInput {
 export interface ScheduledDagRunResult {
   ds?: string;
   workflowId?: string;
-  outcome: 'started' | 'already_exists' | 'outside_start_end';
+  /**
+   * `superseded`: catchup=False and a later interval has fired since (an outage); only the
+   * latest missed interval runs. `not_a_fire_time`: Temporal fired at a time the cron does not.
+   */
+  outcome: 'started' | 'already_exists' | 'outside_start_end' | 'superseded' | 'not_a_fire_time';
 }
 
 export type RerunPolicy = 'none' | 'failed' | 'all';

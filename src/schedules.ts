@@ -5,10 +5,12 @@
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { msToTs, tsToMs } from '@temporalio/common/lib/time';
 import { SearchAttributeNames, TASK_QUEUE, WorkflowTypes, type ScheduledDagRunInput } from './contracts';
 import type { DagDefinition } from './dags';
-import { validateDag } from './dag-validation';
-import { startOfDay } from './timetable';
+import { InvalidDagDefinition, validateDag } from './dag-validation';
+import { canonicalFire, exactLocalTime, firesAfter, isFireTime, temporalCalendars } from './cron';
+import { lastFireTime, startOfDay } from './timetable';
 
 export type SyncOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -22,10 +24,14 @@ export interface SyncReport {
 /** What of a DAG shapes its schedule; kept in the action's memo to tell whether code changed. */
 export function scheduleFingerprint(dag: DagDefinition): string {
   const { dagId, workflowType, schedule, timezone, timetable, startDate, endDate, catchup, tags, runArgs } = dag;
-  return JSON.stringify({ v: 2, dagId, workflowType, schedule, timezone, timetable, startDate, endDate, catchup, tags, runArgs });
+  return JSON.stringify({ v: 3, dagId, workflowType, schedule, timezone, timetable, startDate, endDate, catchup, tags, runArgs });
 }
 
+/** The last year whose clock changes the schedule's calendars account for. */
+export const CALENDAR_LAST_YEAR = 2100;
+
 export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
+  const startYear = Number(dag.startDate.slice(0, 4));
   const input: ScheduledDagRunInput = {
     dagId: dag.dagId,
     workflowType: dag.workflowType,
@@ -33,17 +39,19 @@ export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
     timezone: dag.timezone,
     timetable: dag.timetable,
     startDate: dag.startDate,
+    catchup: dag.catchup,
     ...(dag.endDate ? { endDate: dag.endDate } : {}),
     ...(dag.runArgs ? { args: dag.runArgs } : {}),
   };
   return {
     scheduleId: dag.dagId,
     spec: {
-      cronExpressions: [dag.schedule],
+      // Baton's own reading of the cron (src/cron.ts), so Temporal fires exactly when Baton's dates say.
+      calendars: temporalCalendars(dag.schedule, dag.timezone, startYear, CALENDAR_LAST_YEAR),
       timezone: dag.timezone,
       startAt: startOfDay(dag.startDate, dag.timezone),
-      // The last run of an interval timetable fires the day after end_date.
-      ...(dag.endDate ? { endAt: new Date(startOfDay(dag.endDate, dag.timezone).getTime() + 2 * 86_400_000) } : {}),
+      // Right after the fire of the run for the last logical date on or before end_date.
+      ...(dag.endDate ? { endAt: new Date(lastFireTime(dag, dag.endDate).getTime() + 1000) } : {}),
     },
     action: {
       type: 'startWorkflow',
@@ -58,12 +66,64 @@ export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
       // max_active_runs is kept by the DAG's slot keeper for every kind of run, so the
       // schedule only starts runs; each starts quickly and queues there in date order.
       overlap: ScheduleOverlapPolicy.ALLOW_ALL,
-      // catchup=False: never run the intervals missed while the server was down or the
-      // schedule paused (the server's default window is a year).
-      catchupWindow: dag.catchup ? '365 days' : '1 minute',
+      // Fires missed while the server was down are started when it is back, oldest first; with
+      // catchup=False all but the latest stand down (scheduledDagRun), as in Airflow.
+      catchupWindow: '365 days',
     },
     memo: { baton: true, dagId: dag.dagId, owner: dag.defaultArgs.owner, description: dag.description },
   };
+}
+
+/** How far ahead a sync checks Temporal's matching times against Baton's fires: two of each clock change. */
+export const VERIFY_DAYS = 2 * 366;
+
+/** The times a schedule's spec matches in [from, to), as `temporal schedule list-matching-times` prints them. */
+export async function matchingTimes(client: Client, scheduleId: string, from: number, to: number): Promise<number[]> {
+  const { startTime } = await client.workflowService.listScheduleMatchingTimes({
+    namespace: client.options.namespace,
+    scheduleId,
+    startTime: msToTs(from),
+    endTime: msToTs(to),
+  });
+  return (startTime ?? []).map((t) => tsToMs(t));
+}
+
+/**
+ * Checks, on a paused copy of the schedule, that Temporal fires at every time Baton's cron
+ * does over the next VERIFY_DAYS. A time Temporal would match that the cron does not gets a
+ * `skip` entry; a fire Temporal would miss refuses the DAG, naming it and the field.
+ */
+export async function verifiedScheduleOptions(client: Client, dag: DagDefinition, now = Date.now()): Promise<ScheduleOptions> {
+  const options = scheduleOptionsFor(dag);
+  const from = Math.max(now, (options.spec.startAt as Date).getTime());
+  const to = Math.min(from + VERIFY_DAYS * 86_400_000, options.spec.endAt ? (options.spec.endAt as Date).getTime() : Infinity);
+  if (to <= from) return options;
+  const expected: number[] = [];
+  for (const t of firesAfter(dag.schedule, dag.timezone, from - 1)) {
+    if (t >= to) break;
+    expected.push(t);
+  }
+  const probeId = `baton-verify-${dag.dagId}-${now.toString(36)}`;
+  await client.schedule.create({ ...options, scheduleId: probeId, memo: {}, state: { paused: true, note: `Baton checks ${dag.dagId}'s schedule` } });
+  let matched: number[];
+  try {
+    matched = await matchingTimes(client, probeId, from, to);
+  } finally {
+    await client.schedule.getHandle(probeId).delete();
+  }
+  const canonical = new Set(matched.map((t) => canonicalFire(t, dag.timezone)));
+  const missed = expected.filter((t) => !canonical.has(t));
+  if (missed.length) {
+    const shown = missed.slice(0, 3).map((t) => new Date(t).toISOString()).join(', ');
+    throw new InvalidDagDefinition(
+      `DAG ${JSON.stringify(dag.dagId)}: schedule ${JSON.stringify(dag.schedule)} in ${dag.timezone}: Temporal would not fire at ${missed.length} of its times (${shown}); Baton cannot make this cron fire as Airflow would`,
+    );
+  }
+  const strays = matched.filter((t) => !isFireTime(dag.schedule, dag.timezone, t));
+  if (strays.length) {
+    options.spec.skip = strays.map((t) => exactLocalTime(t, dag.timezone, `${dag.schedule}: Temporal matches this time, the cron does not`));
+  }
+  return options;
 }
 
 /**
@@ -72,14 +132,17 @@ export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
  */
 export async function syncSchedule(client: Client, dag: DagDefinition, now = new Date()): Promise<SyncOutcome> {
   validateDag(dag);
-  const options = scheduleOptionsFor(dag);
   const handle = client.schedule.getHandle(dag.dagId);
+  let existing;
   try {
-    const existing = await handle.describe();
-    const memo = existing.action.type === 'startWorkflow' ? existing.action.memo : undefined;
-    if (memo?.fingerprint === scheduleFingerprint(dag)) return 'unchanged';
+    existing = await handle.describe();
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  const memo = existing?.action.type === 'startWorkflow' ? existing.action.memo : undefined;
+  if (memo?.fingerprint === scheduleFingerprint(dag)) return 'unchanged';
+  const options = await verifiedScheduleOptions(client, dag, now.getTime());
+  if (!existing) {
     const created = await client.schedule.create(options);
     const start = options.spec.startAt as Date;
     if (dag.catchup && start < now) {

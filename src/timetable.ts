@@ -3,7 +3,7 @@
  * inside workflows, so a scheduled run derives its ds from its scheduled time, never from the
  * clock at run time.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { canonicalFire, firesAfter, localDate, nextFire, previousFire, startOfLocalDay } from './cron';
 import type { DagDefinition } from './dags';
 
 export interface DataInterval {
@@ -14,10 +14,7 @@ export interface DataInterval {
 
 /** The calendar date of `instant` in `timeZone`, YYYY-MM-DD. */
 export function dateIn(instant: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .formatToParts(instant)
-    .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
-  return `${parts.year}-${parts.month}-${parts.day}`;
+  return localDate(instant.getTime(), timeZone);
 }
 
 /**
@@ -26,11 +23,13 @@ export function dateIn(instant: Date, timeZone: string): string {
  * `trigger` (Airflow 3's CronTriggerTimetable): ds is the fire date.
  */
 export function intervalForFireTime(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, fireTime: Date): DataInterval {
+  // Temporal may match a repeated local time at its second occurrence too: the fire it stands for.
+  fireTime = new Date(canonicalFire(fireTime.getTime(), dag.timezone));
   if (dag.timetable === 'trigger') {
     const iso = fireTime.toISOString();
     return { ds: dateIn(fireTime, dag.timezone), dataIntervalStart: iso, dataIntervalEnd: iso };
   }
-  const previous = CronExpressionParser.parse(dag.schedule, { currentDate: fireTime, tz: dag.timezone }).prev().toDate();
+  const previous = new Date(previousFire(dag.schedule, dag.timezone, fireTime.getTime()));
   return {
     ds: dateIn(previous, dag.timezone),
     dataIntervalStart: previous.toISOString(),
@@ -40,17 +39,12 @@ export function intervalForFireTime(dag: Pick<DagDefinition, 'schedule' | 'timez
 
 /** The first instant of the calendar date `ds` in `timeZone`. */
 export function startOfDay(ds: string, timeZone: string): Date {
-  const midnights = CronExpressionParser.parse('0 0 * * *', { currentDate: new Date(Date.parse(`${ds}T00:00:00Z`) - 2 * 86_400_000), tz: timeZone });
-  for (let i = 0; i < 5; i++) {
-    const t = midnights.next().toDate();
-    if (dateIn(t, timeZone) >= ds) return t;
-  }
-  throw new Error(`no midnight found for ${ds} in ${timeZone}`);
+  return new Date(startOfLocalDay(ds, timeZone));
 }
 
 function firstFireOn(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, ds: string): Date {
   const dayStart = startOfDay(ds, dag.timezone);
-  return CronExpressionParser.parse(dag.schedule, { currentDate: new Date(dayStart.getTime() - 1), tz: dag.timezone }).next().toDate();
+  return new Date(nextFire(dag.schedule, dag.timezone, dayStart.getTime() - 1));
 }
 
 /**
@@ -60,7 +54,7 @@ function firstFireOn(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, ds: stri
 export function intervalForLogicalDate(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, ds: string): DataInterval {
   const start = firstFireOn(dag, ds);
   if (dag.timetable === 'trigger') return { ds, dataIntervalStart: start.toISOString(), dataIntervalEnd: start.toISOString() };
-  const end = CronExpressionParser.parse(dag.schedule, { currentDate: start, tz: dag.timezone }).next().toDate();
+  const end = new Date(nextFire(dag.schedule, dag.timezone, start.getTime()));
   return { ds, dataIntervalStart: start.toISOString(), dataIntervalEnd: end.toISOString() };
 }
 
@@ -69,17 +63,38 @@ export function intervalForLogicalDate(dag: Pick<DagDefinition, 'schedule' | 'ti
  * the schedule's last fire before its first fire on `ds` (the same rule in both timetables).
  */
 export function previousLogicalDate(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, ds: string): string {
-  const before = CronExpressionParser.parse(dag.schedule, { currentDate: firstFireOn(dag, ds), tz: dag.timezone }).prev().toDate();
-  return dateIn(before, dag.timezone);
+  return localDate(previousFire(dag.schedule, dag.timezone, firstFireOn(dag, ds).getTime()), dag.timezone);
 }
 
 /** Logical dates from `from` to `to` (inclusive) that the schedule has a run for, oldest first. */
 export function logicalDatesBetween(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, from: string, to: string): string[] {
   const dates: string[] = [];
-  const cron = CronExpressionParser.parse(dag.schedule, { currentDate: new Date(startOfDay(from, dag.timezone).getTime() - 1), tz: dag.timezone });
-  for (;;) {
-    const ds = dateIn(cron.next().toDate(), dag.timezone);
+  for (const fire of firesAfter(dag.schedule, dag.timezone, startOfDay(from, dag.timezone).getTime() - 1)) {
+    const ds = localDate(fire, dag.timezone);
     if (ds > to) return dates;
     if (dates.at(-1) !== ds) dates.push(ds);
   }
+  return dates;
+}
+
+/**
+ * The fire time of the run for the DAG's last logical date on or before `endDate`: the
+ * schedule ends right after it, whatever the cron.
+ */
+export function lastFireTime(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, endDate: string): Date {
+  const dayAfter = new Date(Date.parse(`${endDate}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  const lastStart = previousFire(dag.schedule, dag.timezone, startOfDay(dayAfter, dag.timezone).getTime());
+  return new Date(dag.timetable === 'trigger' ? lastStart : nextFire(dag.schedule, dag.timezone, lastStart));
+}
+
+/** The next `n` logical dates the schedule will start runs for, after `from`. */
+export function nextLogicalDates(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable' | 'startDate' | 'endDate'>, n: number, from: Date): string[] {
+  const dates: string[] = [];
+  for (const fire of firesAfter(dag.schedule, dag.timezone, from.getTime())) {
+    const { ds } = intervalForFireTime(dag, new Date(fire));
+    if (dag.endDate && ds > dag.endDate) break;
+    if (ds >= dag.startDate) dates.push(ds);
+    if (dates.length === n) break;
+  }
+  return dates;
 }

@@ -13,12 +13,8 @@ import { projectRoot, redactUrl, type Config } from './config';
 import { TASK_QUEUE } from './contracts';
 import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
 
-/**
- * How `workflows/` is bundled, everywhere a bundle is made (worker, replay tests).
- * cron-parser's index also exports a crontab-file reader that requires `fs`; workflows only
- * use its expression parser, so the file reader's imports are left out of the bundle.
- */
-export const workflowBundlerOptions = { ignoreModules: ['fs', 'fs/promises'] };
+/** How `workflows/` is bundled, everywhere a bundle is made (worker, replay tests). */
+export const workflowBundlerOptions = {};
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 

@@ -4,9 +4,10 @@
  * scheduled, a manual and a backfilled run of one date are the same run.
  */
 import { WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { ApplicationFailure, ParentClosePolicy, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
+import { ApplicationFailure, log, ParentClosePolicy, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { ScheduledDagRunInput, ScheduledDagRunResult } from '../src/contracts';
 import { dagRunWorkflowId } from '../src/dags';
+import { canonicalFire, isFireTime, nextFire } from '../src/cron';
 import { intervalForFireTime } from '../src/timetable';
 
 const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -14,8 +15,24 @@ const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime'
 export async function scheduledDagRun(input: ScheduledDagRunInput): Promise<ScheduledDagRunResult> {
   const fireTime = workflowInfo().typedSearchAttributes.get(scheduledStartTime);
   if (!fireTime) throw ApplicationFailure.nonRetryable(`${input.dagId}: scheduledDagRun is started by the DAG's schedule only`, 'NotScheduled');
+  // Temporal's calendar matching can misplace a day next to a clock change (a Saturday time
+  // matched on the Sunday after a midnight gap): such a fire stands for no logical date.
+  if (!isFireTime(input.schedule, input.timezone, fireTime.getTime())) {
+    log.warn('the schedule fired at a time its cron does not fire at; no run started', { dagId: input.dagId, fireTime: fireTime.toISOString(), schedule: input.schedule, timezone: input.timezone });
+    return { ds: '', outcome: 'not_a_fire_time' };
+  }
   const { ds } = intervalForFireTime(input, fireTime);
   if (ds < input.startDate || (input.endDate && ds > input.endDate)) return { ds, outcome: 'outside_start_end' };
+  // catchup=False, as Airflow: after an outage the schedule starts every missed fire (its
+  // catchup window is long), and each one whose next fire has come already stands down, so
+  // only the latest missed interval runs.
+  if (input.catchup === false) {
+    const next = nextFire(input.schedule, input.timezone, canonicalFire(fireTime.getTime(), input.timezone));
+    if (next <= workflowInfo().startTime.getTime()) {
+      log.info('catchup=False: a later interval has fired since this one; only the latest missed interval runs', { dagId: input.dagId, ds, fireTime: fireTime.toISOString() });
+      return { ds, outcome: 'superseded' };
+    }
+  }
   const workflowId = dagRunWorkflowId(input.dagId, ds);
   try {
     await startChild(input.workflowType, {

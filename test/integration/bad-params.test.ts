@@ -105,7 +105,8 @@ test('from the Temporal CLI: a bad ds, conf or start date fails the run in its f
 
 test('the schedule sync refuses broken crons, unknown timezones and bad DAG ids before creating anything', async () => {
   const cases: Array<[overrides: Record<string, unknown>, message: RegExp]> = [
-    [{ schedule: '61 6 * * *' }, /cron "61 6 \* \* \*" is not valid/],
+    [{ schedule: '61 6 * * *' }, /schedule: cron "61 6 \* \* \*": minute "61" has 61, outside 0-59/],
+    [{ schedule: '0 6 L * *' }, /schedule: cron "0 6 L \* \*": day-of-month "L" is not supported/],
     [{ schedule: '0 6 * *' }, /cron "0 6 \* \*" must have 5 fields \(minute hour day month weekday\), found 4/],
     [{ schedule: '0 6 * * * ; rm -rf /' }, /cron "0 6 \* \* \* ; rm -rf \/" must have 5 fields \(minute hour day month weekday\), found 9/],
     [{ timezone: 'Mars/Olympus' }, /unknown timezone "Mars\/Olympus"/],

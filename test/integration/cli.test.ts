@@ -68,7 +68,8 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
   assert.equal(schedule.spec.timezone, 'UTC');
   // max_active_runs is kept by the DAG's slot keeper; the schedule itself only starts runs.
   assert.equal(schedule.policies.overlap, 'ALLOW_ALL');
-  assert.equal(schedule.policies.catchupWindow, 60_000);
+  // Missed fires start after an outage; with catchup=False all but the latest stand down.
+  assert.equal(schedule.policies.catchupWindow, 365 * 86_400_000);
   assert.equal(schedule.action.type, 'startWorkflow');
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue, 'etl');
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.workflowType, 'scheduledDagRun');
