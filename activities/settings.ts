@@ -2,7 +2,7 @@ import type { Config } from '../src/config';
 import type { RunSettings } from '../src/contracts';
 
 export interface SettingsDeps {
-  config: Pick<Config, 'retry' | 'dbt' | 'dependsOnPastPoll' | 'sensors' | 'heartbeatTimeout'>;
+  config: Pick<Config, 'retry' | 'dbt' | 'dependsOnPastPoll' | 'slotRefresh' | 'sensors' | 'heartbeatTimeout'>;
 }
 
 /**
@@ -16,6 +16,7 @@ export function createSettingsActivities({ config }: SettingsDeps) {
       ...(config.retry.maximumAttempts ? { maximumAttempts: config.retry.maximumAttempts } : {}),
       dbtTarget: config.dbt.target,
       ...(config.dependsOnPastPoll ? { dependsOnPastPoll: config.dependsOnPastPoll } : {}),
+      ...(config.slotRefresh ? { slotRefresh: config.slotRefresh } : {}),
       ...(config.sensors.pokeInterval ? { sensorPokeInterval: config.sensors.pokeInterval } : {}),
       ...(config.sensors.timeout ? { sensorTimeout: config.sensors.timeout } : {}),
       ...(config.sensors.fileSettle ? { fileSettle: config.sensors.fileSettle } : {}),

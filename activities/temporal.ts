@@ -3,9 +3,38 @@
  * DAG's slot keeper) and reading the state of other runs (depends_on_past, backfill, slot
  * leaks). The orchestration's own bookkeeping, done from activities so workflows stay pure.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { Signals, slotsWorkflowId, TASK_QUEUE, toRunStatus, WorkflowTypes, type RunStatus, type RunStatusInput, type RunStatusResult, type SlotRequest } from '../src/contracts';
+import {
+  poolWorkflowId,
+  SearchAttributeNames,
+  Signals,
+  slotsWorkflowId,
+  TASK_QUEUE,
+  toRunStatus,
+  WorkflowTypes,
+  type HolderLivenessInput,
+  type HolderLivenessResult,
+  type PoolGrant,
+  type PoolHolder,
+  type PoolHoldersInput,
+  type PoolHoldersResult,
+  type PoolSlotRequest,
+  type RunStatus,
+  type RunStatusInput,
+  type RunStatusResult,
+  type SlotRequest,
+} from '../src/contracts';
+import { parseSlotEntry, POOL_NAME } from '../src/pools';
+
+const batonSlots = defineSearchAttributeKey(SearchAttributeNames.slots, SearchAttributeType.KEYWORD_LIST);
+
+/** The slot entries (`<pool>|<token>|<slots>`) a run's search attributes say it holds. */
+function heldSlots(description: Pick<WorkflowExecutionDescription, 'typedSearchAttributes'>) {
+  return (description.typedSearchAttributes.get(batonSlots) ?? []).map(parseSlotEntry).filter((e) => e !== undefined);
+}
 
 export interface TemporalDeps {
   client: Client;
@@ -40,5 +69,66 @@ export function createTemporalActivities({ client }: TemporalDeps) {
     return { statuses };
   }
 
-  return { requestRunSlot, runStatuses };
+  /**
+   * Queues a run or task at a pool's keeper (starting the keeper if it is not running) and
+   * returns the request's token: new on the first request, the same on each re-request.
+   */
+  async function requestPoolSlot(request: PoolSlotRequest): Promise<PoolGrant> {
+    if (!POOL_NAME.test(request.pool)) throw new Error(`pool ${JSON.stringify(request.pool)}: not a pool name`);
+    const { workflowExecution, activityId } = Context.current().info;
+    const token = request.token ?? `${workflowExecution?.runId ?? request.holder.runId}.${activityId}`;
+    const holder: PoolHolder = { ...request.holder, token };
+    await client.workflow.signalWithStart(WorkflowTypes.poolSlots, {
+      workflowId: poolWorkflowId(request.pool),
+      taskQueue: TASK_QUEUE,
+      args: [{ pool: request.pool }],
+      signal: Signals.acquireSlot,
+      signalArgs: [{ ...request, token, holder }],
+    });
+    return { pool: request.pool, token };
+  }
+
+  /** The running runs holding slots of a pool, from their search attributes: a restarted keeper's memory. */
+  async function poolHolders({ pool }: PoolHoldersInput): Promise<PoolHoldersResult> {
+    if (!POOL_NAME.test(pool)) throw new Error(`pool ${JSON.stringify(pool)}: not a pool name`);
+    const holders: PoolHolder[] = [];
+    for await (const run of client.workflow.list({ query: `${SearchAttributeNames.pools} = '${pool}' AND ExecutionStatus = 'Running'` })) {
+      for (const entry of heldSlots(run)) {
+        if (entry.pool === pool) holders.push({ workflowId: run.workflowId, runId: run.runId, token: entry.token, slots: entry.slots, ds: '', priority: 0 });
+      }
+    }
+    return { holders };
+  }
+
+  /**
+   * Whether each holder still holds its slot: its run is running, or the run that replaced it
+   * (a reset) is running and carries the slot's token. Checked by run id, never by workflow id
+   * alone, so a new run of the same id does not keep a dead run's slot.
+   */
+  async function holderLiveness({ holders }: HolderLivenessInput): Promise<HolderLivenessResult> {
+    const result: Record<string, string | null> = {};
+    const describe = async (workflowId: string, runId?: string) => {
+      try {
+        return await client.workflow.getHandle(workflowId, runId).describe();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
+    };
+    await Promise.all(
+      holders.map(async ({ workflowId, runId, token }) => {
+        const own = await describe(workflowId, runId);
+        if (own && toRunStatus(own.status.name) === 'RUNNING') {
+          result[token] = runId;
+          return;
+        }
+        const latest = await describe(workflowId);
+        const carries = latest && toRunStatus(latest.status.name) === 'RUNNING' && heldSlots(latest).some((e) => e.token === token);
+        result[token] = carries ? latest.runId : null;
+      }),
+    );
+    return { holders: result };
+  }
+
+  return { requestRunSlot, runStatuses, requestPoolSlot, poolHolders, holderLiveness };
 }

@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   BATON_RETRY_DELAY: duration.optional(),
   BATON_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
   BATON_DEPENDS_ON_PAST_POLL: duration.optional(),
+  BATON_SLOT_REFRESH: duration.optional(),
   BATON_SENSOR_POKE_INTERVAL: duration.optional(),
   BATON_SENSOR_TIMEOUT: duration.optional(),
   BATON_FILE_SETTLE: duration.optional(),
@@ -107,6 +108,8 @@ export interface Config {
   retry: RetryOverride;
   /** How often a depends_on_past run looks at the previous run. */
   dependsOnPastPoll?: string;
+  /** How often a run waiting for a pool slot sends its request again (5m by default). */
+  slotRefresh?: string;
   /** Overrides of every sensor's poke_interval and timeout, and of file settle times (tests, local runs). */
   sensors: { pokeInterval?: string; timeout?: string; fileSettle?: string };
   /** Overrides the data tasks' heartbeat timeout (30 s): how long a dead worker holds a task. */
@@ -181,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     retry: { retryDelay: e.BATON_RETRY_DELAY, maximumAttempts: e.BATON_RETRY_ATTEMPTS },
     dependsOnPastPoll: e.BATON_DEPENDS_ON_PAST_POLL,
+    slotRefresh: e.BATON_SLOT_REFRESH,
     sensors: { pokeInterval: e.BATON_SENSOR_POKE_INTERVAL, timeout: e.BATON_SENSOR_TIMEOUT, fileSettle: e.BATON_FILE_SETTLE },
     heartbeatTimeout: e.BATON_HEARTBEAT_TIMEOUT,
     webUiUrl: (e.BATON_WEB_UI ?? `http://localhost:${e.BATON_UI_PORT}`).replace(/\/$/, ''),

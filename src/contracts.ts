@@ -12,8 +12,10 @@ export const WorkflowTypes = {
   noopDag: 'noopDag',
   /** What a Temporal Schedule starts: derives ds from the fire time and starts `<dag_id>-<ds>`. */
   scheduledDagRun: 'scheduledDagRun',
-  /** max_active_runs: one per DAG, hands out run slots in logical-date order. */
+  /** max_active_runs of keepers started before pools: one per DAG (kept for their runs). */
   dagRunSlots: 'dagRunSlots',
+  /** A pool's slot keeper: max_active_runs of one DAG, or a named pool shared by tasks of any DAG. */
+  poolSlots: 'poolSlots',
   /** `baton backfill`: runs each logical date of a range once, durable. */
   dagBackfill: 'dagBackfill',
   /** The Prefect flow `orders-etl`: CSV to clean Parquet, with cached extract. */
@@ -38,6 +40,10 @@ export const SearchAttributeNames = {
   dag: 'BatonDag',
   ds: 'BatonDs',
   tags: 'BatonTags',
+  /** The pools a run holds slots of now (keyword list): how a restarted keeper finds its holders. */
+  pools: 'BatonPools',
+  /** The slots a run holds, `<pool>|<token>|<slots>` each (keyword list). */
+  slots: 'BatonSlots',
 } as const;
 
 /**
@@ -58,6 +64,9 @@ export const MetricNames = {
 export const TASK_DURATION_BUCKETS_SECONDS = [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 1800, 3600];
 
 export const slotsWorkflowId = (dagId: string) => `baton-slots-${dagId}`;
+export const poolWorkflowId = (pool: string) => `baton-pool-${pool}`;
+/** The pool that is a DAG's max_active_runs. */
+export const runsPool = (dagId: string) => `max_active_runs:${dagId}`;
 export const backfillWorkflowId = (dagId: string, from: string, to: string) => `baton-backfill-${dagId}-${from}-${to}`;
 
 /** Airflow's dag_run.conf: free-form JSON a run is triggered with, bounded in size. */
@@ -71,7 +80,7 @@ export interface DagRunInput {
   conf?: DagRunConf;
 }
 
-export type TaskState = 'scheduled' | 'running' | 'success' | 'failed' | 'skipped' | 'upstream_failed';
+export type TaskState = 'scheduled' | 'queued' | 'running' | 'success' | 'failed' | 'skipped' | 'upstream_failed';
 
 export interface TaskRecord {
   taskId: string;
@@ -226,6 +235,8 @@ export interface RunSettings {
   dbtTarget: 'dev' | 'prod';
   /** How often depends_on_past looks at the previous run (Temporal duration string). */
   dependsOnPastPoll?: string;
+  /** How often a run waiting for a pool slot sends its request again. */
+  slotRefresh?: string;
   /** Overrides of sensors' poke_interval / timeout and of file settle times (duration strings). */
   sensorPokeInterval?: string;
   sensorTimeout?: string;
@@ -278,6 +289,53 @@ export interface SlotRequest {
   dagId: string;
   capacity: number;
   holder: SlotHolder;
+}
+
+/** A slot request to a pool: who asks (by run and token), how many slots, and how urgently. */
+export interface PoolSlotRequest {
+  pool: string;
+  capacity: number;
+  /** Given by the first request (recorded in the run's history, so a reset run keeps it); sent again with every re-request. */
+  token?: string;
+  holder: PoolHolder;
+}
+
+export interface PoolHolder {
+  workflowId: string;
+  runId: string;
+  token: string;
+  /** The run's logical date (older first within one priority). */
+  ds: string;
+  /** Airflow's pool_slots. */
+  slots: number;
+  /** Airflow's priority_weight: higher goes first. */
+  priority: number;
+  /** The task holding it, or absent for a whole run (max_active_runs). */
+  taskId?: string;
+  /** A backfill's run, started oldest first: granted without gathering other arrivals. */
+  ordered?: boolean;
+}
+
+export interface PoolGrant {
+  pool: string;
+  token: string;
+}
+
+export interface PoolHoldersInput {
+  pool: string;
+}
+
+export interface PoolHoldersResult {
+  holders: PoolHolder[];
+}
+
+export interface HolderLivenessInput {
+  holders: Array<Pick<PoolHolder, 'workflowId' | 'runId' | 'token'>>;
+}
+
+export interface HolderLivenessResult {
+  /** token: the run id now holding it (a reset run keeps its slot), or null if no running run holds it. */
+  holders: Record<string, string | null>;
 }
 
 export interface RunStatusInput {

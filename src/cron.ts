@@ -205,6 +205,18 @@ export function canonicalFire(instant: number, timeZone: string): number {
   return fireInstant(wallTime(instant, timeZone), timeZone);
 }
 
+/**
+ * A time Temporal matched that the cron does not fire at, though it shows the cron's time of
+ * day (Temporal's calendar misplacing a day next to a clock change). A schedule triggered by
+ * hand fires at the moment it was asked, which is not such a time.
+ */
+export function isStrayMatch(expression: string, timeZone: string, instant: number): boolean {
+  const cron = parseCron(expression);
+  const wall = new Date(wallTime(instant, timeZone));
+  const onTheMinute = instant % 60_000 === 0 && cron.minutes.includes(wall.getUTCMinutes()) && cron.hours.includes(wall.getUTCHours());
+  return onTheMinute && !isFireTime(expression, timeZone, instant);
+}
+
 /** Whether a Temporal fire time is a fire of the cron (after `canonicalFire`), to the second. */
 export function isFireTime(expression: string, timeZone: string, instant: number): boolean {
   const fire = canonicalFire(Math.floor(instant / 1000) * 1000, timeZone);

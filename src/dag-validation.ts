@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { nextFire, parseCron } from './cron';
+import { findPool, pools } from './pools';
 
 export class InvalidDagDefinition extends Error {
   override name = 'InvalidDagDefinition';
@@ -42,6 +43,16 @@ const DagSchema = z.object({
     retries: z.number().int().min(0).max(50),
     retryDelay: z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s or 5m'),
   }),
+  taskPools: z
+    .record(
+      z.string(),
+      z.object({
+        pool: z.string().refine((name) => findPool(name) !== undefined, `not a pool in src/pools.ts (${pools.map((p) => p.name).join(', ')})`),
+        poolSlots: z.number().int().min(1).optional(),
+        priorityWeight: z.number().finite().optional(),
+      }),
+    )
+    .optional(),
   runArgs: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -88,6 +99,10 @@ export function validateDag(dag: DagDefinition): DagDefinition {
     validateCron(dag.schedule, dag.timezone);
   } catch (err) {
     throw new InvalidDagDefinition(`${where}: ${(err as Error).message}`);
+  }
+  for (const [taskId, { pool, poolSlots = 1 }] of Object.entries(dag.taskPools ?? {})) {
+    const size = findPool(pool)!.slots;
+    if (poolSlots > size) throw new InvalidDagDefinition(`${where}: taskPools.${taskId}.poolSlots ${poolSlots}: more than the ${size} slots of pool ${pool}`);
   }
   if (dag.endDate && dag.endDate < dag.startDate) throw new InvalidDagDefinition(`${where}: end_date ${dag.endDate} is before start_date ${dag.startDate}`);
   return dag;

@@ -5,6 +5,7 @@
  */
 import type { ColumnContract } from './column-contract';
 import { WorkflowTypes } from './contracts';
+import type { TaskPool } from './pools';
 
 export interface DefaultArgs {
   owner: string;
@@ -39,6 +40,8 @@ export interface DagDefinition {
    * the run failed without retries); 0.05 by default.
    */
   maxRejectedRatio?: number;
+  /** Tasks that take slots of a pool while they run (Airflow's pool, pool_slots, priority_weight), by task id. */
+  taskPools?: Record<string, TaskPool>;
   /** Extra input every run of this DAG gets besides ds and conf (DAGs such as noopDag). */
   runArgs?: Record<string, unknown>;
 }

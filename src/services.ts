@@ -350,6 +350,8 @@ export const SEARCH_ATTRIBUTES = {
   [SearchAttributeNames.dag]: 'Keyword',
   [SearchAttributeNames.ds]: 'Keyword',
   [SearchAttributeNames.tags]: 'KeywordList',
+  [SearchAttributeNames.pools]: 'KeywordList',
+  [SearchAttributeNames.slots]: 'KeywordList',
 } as const;
 
 export class LocalTemporal {

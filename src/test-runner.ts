@@ -59,6 +59,7 @@ export async function runTests(settings: ServiceSettings, report: Report, filter
       BATON_WORKER_DATABASE_URL: await workerDatabaseUrl(platform, 'baton_test', isolated.DATABASE_URL!),
       BATON_RETRY_DELAY: '1s',
       BATON_DEPENDS_ON_PAST_POLL: '1s',
+      BATON_SLOT_REFRESH: '5s',
       BATON_SENSOR_POKE_INTERVAL: '1s',
       BATON_SENSOR_TIMEOUT: '3s',
       BATON_FILE_SETTLE: '0s',

@@ -6,6 +6,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DagRunInput, TaskRecord } from '../src/contracts';
+import { temporalPriorityKey } from '../src/pools';
 import { chain, runDag, type DagPolicy } from './dag';
 
 export interface NoopDagInput extends DagRunInput {
@@ -21,6 +22,8 @@ export interface NoopDagResult {
   dataIntervalStart: string;
   dataIntervalEnd: string;
   tasks: TaskRecord[];
+  /** What the run noted above its task table (depends_on_past passing without a previous run). */
+  notes: string[];
 }
 
 const noop = proxyActivities<Activities>({ startToCloseTimeout: '15m', retry: { maximumAttempts: 1 } });
@@ -29,8 +32,10 @@ export async function noopDag(input: NoopDagInput): Promise<NoopDagResult> {
   const taskIds = Array.from({ length: input.tasks ?? 7 }, (_, i) => `task_${i + 1}`);
   return runDag(input.dag, input, chain(...taskIds), async ({ ds, interval, tasks }) => {
     for (const taskId of taskIds) {
-      await tasks.run(taskId, () => noop.noopTask({ taskId, ds, sleepMs: input.taskSleepMs, fail: taskId === input.failTask }));
+      const weight = input.dag.taskPools?.[taskId]?.priorityWeight;
+      const options = weight === undefined ? {} : { priority: { priorityKey: temporalPriorityKey(weight) } };
+      await tasks.run(taskId, () => noop.noopTask.executeWithOptions(options, [{ taskId, ds, sleepMs: input.taskSleepMs, fail: taskId === input.failTask }]));
     }
-    return { ds, dataIntervalStart: interval.dataIntervalStart, dataIntervalEnd: interval.dataIntervalEnd, tasks: tasks.list() };
+    return { ds, dataIntervalStart: interval.dataIntervalStart, dataIntervalEnd: interval.dataIntervalEnd, tasks: tasks.list(), notes: tasks.listNotes() };
   });
 }

@@ -7,7 +7,7 @@ import { WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey, SearchA
 import { ApplicationFailure, log, ParentClosePolicy, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { ScheduledDagRunInput, ScheduledDagRunResult } from '../src/contracts';
 import { dagRunWorkflowId } from '../src/dags';
-import { canonicalFire, isFireTime, nextFire } from '../src/cron';
+import { canonicalFire, isStrayMatch, nextFire } from '../src/cron';
 import { intervalForFireTime } from '../src/timetable';
 
 const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -17,7 +17,7 @@ export async function scheduledDagRun(input: ScheduledDagRunInput): Promise<Sche
   if (!fireTime) throw ApplicationFailure.nonRetryable(`${input.dagId}: scheduledDagRun is started by the DAG's schedule only`, 'NotScheduled');
   // Temporal's calendar matching can misplace a day next to a clock change (a Saturday time
   // matched on the Sunday after a midnight gap): such a fire stands for no logical date.
-  if (!isFireTime(input.schedule, input.timezone, fireTime.getTime())) {
+  if (isStrayMatch(input.schedule, input.timezone, fireTime.getTime())) {
     log.warn('the schedule fired at a time its cron does not fire at; no run started', { dagId: input.dagId, fireTime: fireTime.toISOString(), schedule: input.schedule, timezone: input.timezone });
     return { ds: '', outcome: 'not_a_fire_time' };
   }

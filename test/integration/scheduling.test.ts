@@ -62,14 +62,12 @@ function maxOverlap(intervals: Array<{ start: number; end: number }>): number {
 }
 
 test('scheduled runs take ds from their fire time: interval and trigger timetables across the US DST change', async () => {
-  const common = { schedule: '30 0 * * *', timezone: 'America/New_York', startDate: '2024-03-01' };
-  const interval = noopDagDefinition({ dagId: id('tt_interval'), ...common, timetable: 'interval' });
-  const trigger = noopDagDefinition({ dagId: id('tt_trigger'), ...common, timetable: 'trigger' });
-  for (const dag of [interval, trigger]) {
-    assert.equal(await sync(dag), 'created');
-    // Fires at 00:30 New York time on 03-09 (EST), 03-10 (the DST day, still EST at 00:30) and 03-11 (EDT).
-    await client.schedule.getHandle(dag.dagId).backfill([{ start: new Date('2024-03-09T05:00:00Z'), end: new Date('2024-03-11T05:00:00Z') }]);
-  }
+  // catchup=True: the sync runs the fires since start_date, at 00:30 New York time on 03-09 (EST),
+  // 03-10 (the DST day, still EST at 00:30) and 03-11 (EDT); end_date stops it there.
+  const common = { schedule: '30 0 * * *', timezone: 'America/New_York', catchup: true };
+  const interval = noopDagDefinition({ dagId: id('tt_interval'), ...common, timetable: 'interval', startDate: '2024-03-08', endDate: '2024-03-10' });
+  const trigger = noopDagDefinition({ dagId: id('tt_trigger'), ...common, timetable: 'trigger', startDate: '2024-03-09', endDate: '2024-03-11' });
+  for (const dag of [interval, trigger]) assert.equal(await sync(dag), 'created');
   const got = async (dag: DagDefinition, ds: string) => {
     const r = await resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, ds));
     return [r.ds, r.dataIntervalStart, r.dataIntervalEnd];
@@ -129,21 +127,22 @@ for (const maxActiveRuns of [1, 3]) {
   });
 }
 
-test('depends_on_past: a run waits for the previous interval, and fails when that run failed', async () => {
+test('depends_on_past: a run waits for the previous interval, fails when that run failed, and passes when there is none', async () => {
   const dag = noopDagDefinition({ dagId: id('dop'), startDate: '2024-05-01', defaultArgs: { ...noopDagDefinition({ dagId: 'x' }).defaultArgs, dependsOnPast: true } });
-  const start = (ds: string, failTask?: string) =>
-    client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...(failTask ? { failTask } : {}) }] });
+  const start = (ds: string, extra: Record<string, unknown> = {}) =>
+    client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...extra }] });
 
+  const first = await start('2024-05-01', { taskSleepMs: 4000 }); // the first interval after start_date does not wait
   const second = await start('2024-05-02');
-  await new Promise((r) => setTimeout(r, 3000));
+  await new Promise((r) => setTimeout(r, 2500));
   const waiting = await second.query<TaskRecord[]>('tasks');
   assert.deepEqual(waiting.map((t) => t.state), ['scheduled', 'scheduled'], 'blocked until 2024-05-01 succeeds');
-  const first = await start('2024-05-01'); // the first interval after start_date does not wait
   const firstResult = (await first.result()) as NoopDagResult;
   const secondResult = (await second.result()) as NoopDagResult;
   assert.ok(spans([secondResult])[0].start >= spans([firstResult])[0].end);
+  assert.deepEqual(secondResult.notes, []);
 
-  const third = await start('2024-05-03', 'task_1');
+  const third = await start('2024-05-03', { failTask: 'task_1' });
   await assert.rejects(third.result(), WorkflowFailedError);
   const fourth = await start('2024-05-04');
   await assert.rejects(fourth.result(), (err: unknown) => {
@@ -151,6 +150,11 @@ test('depends_on_past: a run waits for the previous interval, and fails when tha
     assert.equal(err.cause?.message, `${dag.dagId} 2024-05-04: depends_on_past: the previous run ${dag.dagId}-2024-05-03 failed; rerun 2024-05-03 first`);
     return true;
   });
+
+  // An isolated date (a manual run, a reversed backfill, a previous run past retention): no run of the day before.
+  const isolated = (await (await start('2024-06-10')).result()) as NoopDagResult;
+  assert.deepEqual(isolated.tasks.map((t) => t.state), ['success', 'success']);
+  assert.deepEqual(isolated.notes, [`depends_on_past: no run of 2024-06-09 (${dag.dagId}-2024-06-09) exists; passed, as Airflow does when there is no previous run`]);
 });
 
 test('schedule sync: a changed cron updates in place, a paused schedule stays paused, a removed DAG is reported and pruned', async () => {
@@ -173,7 +177,7 @@ test('schedule sync: a changed cron updates in place, a paused schedule stays pa
 
 test('a broken cron or an unknown timezone is refused before anything is created', async () => {
   const broken = noopDagDefinition({ dagId: id('broken'), schedule: '61 6 * * *' });
-  await assert.rejects(syncSchedule(client, broken), /cron "61 6 \* \* \*" is not valid/);
+  await assert.rejects(syncSchedule(client, broken), /cron "61 6 \* \* \*": minute "61" has 61, outside 0-59/);
   const badZone = noopDagDefinition({ dagId: id('badzone'), timezone: 'Mars/Olympus' });
   await assert.rejects(syncSchedule(client, badZone), { message: `DAG "${badZone.dagId}": unknown timezone "Mars/Olympus" (an IANA name such as UTC or Europe/Berlin)` });
   const twice = noopDagDefinition({ dagId: id('twice'), schedule: '0 6,18 * * *' });
@@ -194,7 +198,7 @@ test('a backfill continues as new to keep its histories small, and still counts 
 });
 
 test('start_date and end_date bound what the schedule runs', async () => {
-  const dag = noopDagDefinition({ dagId: id('bounded'), startDate: '2024-08-02', endDate: '2024-08-04' });
+  const dag = noopDagDefinition({ dagId: id('bounded'), startDate: '2024-08-02', endDate: '2024-08-04', catchup: true });
   await sync(dag);
   // Fires from 2024-08-01 06:00 to 2024-08-07 06:00: logical dates 07-31 .. 08-06, of which 08-02 .. 08-04 are in bounds.
   await client.schedule.getHandle(dag.dagId).backfill([{ start: new Date('2024-08-01T00:00:00Z'), end: new Date('2024-08-07T12:00:00Z') }]);
