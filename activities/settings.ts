@@ -1,6 +1,9 @@
 import type { Config } from '../src/config';
 import type { RunSettings } from '../src/contracts';
 
+/** See RunSettings.protocol. */
+export const RUN_PROTOCOL = 2;
+
 export interface SettingsDeps {
   config: Pick<Config, 'retry' | 'dbt' | 'dependsOnPastPoll' | 'slotRefresh' | 'sensors' | 'heartbeatTimeout'>;
 }
@@ -15,6 +18,7 @@ export function createSettingsActivities({ config }: SettingsDeps) {
       ...(config.retry.retryDelay ? { retryDelay: config.retry.retryDelay } : {}),
       ...(config.retry.maximumAttempts ? { maximumAttempts: config.retry.maximumAttempts } : {}),
       dbtTarget: config.dbt.target,
+      protocol: RUN_PROTOCOL,
       ...(config.dependsOnPastPoll ? { dependsOnPastPoll: config.dependsOnPastPoll } : {}),
       ...(config.slotRefresh ? { slotRefresh: config.slotRefresh } : {}),
       ...(config.sensors.pokeInterval ? { sensorPokeInterval: config.sensors.pokeInterval } : {}),

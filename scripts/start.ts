@@ -12,7 +12,7 @@ import { startPlatform, workerDatabaseUrl } from '../src/platform';
 import { describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from '../src/runs';
 import { syncSchedules } from '../src/schedules';
 import { generateOrders, seedSourceOrders } from '../src/seed';
-import { WorkerProcess } from '../src/services';
+import { withLock, WorkerProcess } from '../src/services';
 
 const SAMPLE = { ds: '2024-01-15', rows: 1000, badRate: 0.02, seed: 20240115 };
 
@@ -29,7 +29,8 @@ async function main(): Promise<void> {
   say(`Postgres ${settings.externalDatabaseUrl ? '(DATABASE_URL)' : `on 127.0.0.1:${settings.pgPort}`}, Temporal on ${config.temporal.address}`);
 
   const worker = new WorkerProcess(settings);
-  say(`worker ${await worker.ensure(workerEnv)} (log: ${path.relative(process.cwd(), worker.logFile)})`);
+  const state = await withLock(path.join(settings.home, 'worker.lock'), 'a worker start', say, () => worker.ensure(workerEnv));
+  say(`worker ${state} (log: ${path.relative(process.cwd(), worker.logFile)})`);
 
   const client = await connectClient(config);
   try {

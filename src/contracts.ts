@@ -237,6 +237,11 @@ export interface RunSettings {
   dependsOnPastPoll?: string;
   /** How often a run waiting for a pool slot sends its request again. */
   slotRefresh?: string;
+  /**
+   * What the worker that started the run does (absent: 1). 2: run and task slots from pool
+   * keepers, by token; depends_on_past passes when there is no previous run.
+   */
+  protocol?: number;
   /** Overrides of sensors' poke_interval / timeout and of file settle times (duration strings). */
   sensorPokeInterval?: string;
   sensorTimeout?: string;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { migrateWarehouse } from '../activities/postgres';
 import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from './config';
-import { LocalPostgres, LocalTemporal, run, WorkerProcess, type Report } from './services';
+import { LocalPostgres, LocalTemporal, run, withLock, WorkerProcess, type Report } from './services';
 
 /** The project venv: pinned Temporal CLI, Temporal test server and dbt. Reinstalled only when the pins change. */
 export async function ensurePythonTools(settings: ServiceSettings, report: Report): Promise<void> {
@@ -33,6 +33,11 @@ export interface Platform {
 }
 
 export async function startPlatform(settings: ServiceSettings, report: Report, namespaces: string[] = []): Promise<Platform> {
+  // Two set-ups at once (two `npm start`, or one with `npm test`) start one of each service.
+  return withLock(path.join(settings.home, 'platform.lock'), 'a set-up', report, () => setUpPlatform(settings, report, namespaces));
+}
+
+async function setUpPlatform(settings: ServiceSettings, report: Report, namespaces: string[]): Promise<Platform> {
   await ensurePythonTools(settings, report);
   const started: string[] = [];
   let databaseUrl = settings.externalDatabaseUrl;

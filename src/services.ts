@@ -58,24 +58,85 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat): with the
+ * pid, it names one process for good; a pid reused after a reboot or a wrap has another.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first number in a pid file (Baton's `<pid> <start time>`, Postgres' postmaster.pid). */
 async function readPid(file: string): Promise<number | undefined> {
   try {
-    const pid = Number((await readFile(file, 'utf8')).trim().split('\n')[0]);
+    const pid = Number((await readFile(file, 'utf8')).trim().split(/\s+/)[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The pid in `file` if that process is alive and is still the one we started. */
-async function livePid(file: string, marker: string): Promise<number | undefined> {
-  const pid = await readPid(file);
-  if (!pid || !isAlive(pid)) return undefined;
+/**
+ * The pid in `file` if that process is alive and is still the one we started: same pid, same
+ * start time (pid files from before start times were recorded: same command line).
+ */
+export async function livePid(file: string, marker: string): Promise<number | undefined> {
+  let recorded: string[];
+  try {
+    recorded = (await readFile(file, 'utf8')).trim().split(/\s+/);
+  } catch {
+    return undefined;
+  }
+  const pid = Number(recorded[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
+  if (recorded[1] !== undefined) return processStartTime(pid) === recorded[1] ? pid : undefined;
   try {
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
     return cmdline.includes(marker) ? pid : undefined;
   } catch {
     return pid; // no /proc: trust the pid file
+  }
+}
+
+/**
+ * One at a time: a lock file naming its holder by pid and start time. A second caller waits
+ * until the first is done (then finds what it started running); a lock whose holder is gone
+ * (killed, a reboot) is taken over.
+ */
+export async function withLock<T>(file: string, what: string, report: Report, work: () => Promise<T>, timeoutMs = 20 * 60_000): Promise<T> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const me = `${process.pid} ${processStartTime(process.pid) ?? ''}\n`;
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  for (;;) {
+    try {
+      await writeFile(file, me, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const seen = await readFile(file, 'utf8').catch(() => '');
+    const holder = await livePid(file, '');
+    if (holder === undefined) {
+      // Stale: remove it unless another caller has taken it over meanwhile.
+      if ((await readFile(file, 'utf8').catch(() => '')) === seen) await rm(file, { force: true });
+      continue;
+    }
+    if (!told) report(`waiting for ${what} under way in process ${holder}`);
+    told = true;
+    if (Date.now() > deadline) throw new Error(`${what} in process ${holder} has held ${file} for ${timeoutMs / 60_000} minutes`);
+    await sleep(300);
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(file, { force: true });
   }
 }
 
@@ -90,7 +151,7 @@ async function spawnDetached(cmd: string, args: string[], opts: { logFile: strin
       child.once('error', reject);
     });
     child.unref();
-    await writeFile(opts.pidFile, `${child.pid}\n`);
+    await writeFile(opts.pidFile, `${child.pid} ${processStartTime(child.pid!) ?? ''}\n`);
     return child.pid!;
   } finally {
     closeSync(fd);

@@ -12,7 +12,6 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -41,7 +40,7 @@ import {
 } from '../src/contracts';
 import { dagRunWorkflowId, type DagDefinition } from '../src/dags';
 import { findPool, type TaskPool } from '../src/pools';
-import { releasePoolSlot, takePoolSlot, usesPools } from './pools';
+import { releasePoolSlot, takePoolSlot } from './pools';
 import type { PoolGrant } from '../src/contracts';
 import { parseDs } from '../src/logical-date';
 import { recordRun, recordTask } from './metrics';
@@ -318,12 +317,17 @@ async function dagRun<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined
   upsertMemo({ owner: dag.defaultArgs.owner, description: dag.description });
   const tasks = new TaskTable(taskIds, dag.dagId);
   const settings = await control.runSettings();
+  // What this run does differently from runs started by earlier workers is decided by the
+  // settings in its history, so a replay (or a reset) takes the same path. Protocol 2: slots
+  // from pool keepers by token; depends_on_past passes when there is no previous run.
+  const protocol = settings.protocol ?? 1;
+  const pools = protocol >= 2;
+  const passesWithoutPrevious = protocol >= 2;
   const run: DagRunContext = { ds, interval: intervalForLogicalDate(dag, ds), conf, settings, tasks };
 
-  const pools = usesPools();
   const refresh = (settings.slotRefresh ?? '5 minutes') as Duration;
   if (pools && dag.taskPools) tasks.pools = { ds, taskPools: dag.taskPools, refresh };
-  if (dag.defaultArgs.dependsOnPast) await waitForPreviousRun(dag, ds, settings, tasks);
+  if (dag.defaultArgs.dependsOnPast) await waitForPreviousRun(dag, ds, settings, tasks, passesWithoutPrevious);
   let slot: RunRef | PoolGrant | undefined;
   if (dag.maxActiveRuns !== null) {
     slot = pools
@@ -394,11 +398,10 @@ function runConf(dag: DagPolicy, conf: unknown): DagRunConf {
  * no previous run at all (a first run, an isolated manual date, a run past retention, a
  * reversed backfill) it passes, as Airflow does, and says so in the log and the run's details.
  */
-async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSettings, tasks: TaskTable): Promise<void> {
+async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSettings, tasks: TaskTable, passesWithoutPrevious: boolean): Promise<void> {
   const previous = previousLogicalDate(dag, ds);
   if (previous < dag.startDate) return; // the first interval after start_date has no past
   const workflowId = dagRunWorkflowId(dag.dagId, previous);
-  const passesWithoutPrevious = patched('depends-on-past-passes-without-previous-run');
   let absent = 0;
   for (;;) {
     const { statuses } = await bookkeeping.runStatuses.executeWithOptions({ summary: `depends_on_past: is ${workflowId} done?` }, [{ workflowIds: [workflowId] }]);

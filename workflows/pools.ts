@@ -18,7 +18,6 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   log,
-  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -213,9 +212,11 @@ export async function releasePoolSlot(grant: PoolGrant): Promise<void> {
   granted.delete(grant.token);
   await CancellationScope.nonCancellable(async () => {
     publishHeld();
-    await getExternalWorkflowHandle(poolWorkflowId(grant.pool)).signal(releasePoolSlotSignal, grant);
+    try {
+      await getExternalWorkflowHandle(poolWorkflowId(grant.pool)).signal(releasePoolSlotSignal, grant);
+    } catch {
+      // No keeper is running (it was terminated): the next one rebuilds from search attributes, which no longer list this slot.
+      log.warn('pool: no keeper to give the slot back to; the next keeper will not count it', { pool: grant.pool });
+    }
   });
 }
-
-/** Whether this run takes its slots from pool keepers (runs started before pools use dagRunSlots). */
-export const usesPools = () => patched('pool-slots-by-token');
