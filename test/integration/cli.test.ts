@@ -74,7 +74,7 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue, 'etl');
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.workflowType, 'scheduledDagRun');
   assert.deepEqual(schedule.action.type === 'startWorkflow' && schedule.action.args, [
-    { dagId: 'orders_daily_etl', workflowType: 'ordersDailyEtl', schedule: '0 6 * * *', timezone: 'UTC', timetable: 'interval', startDate: '2024-01-01' },
+    { dagId: 'orders_daily_etl', workflowType: 'ordersDailyEtl', schedule: '0 6 * * *', timezone: 'UTC', timetable: 'interval', startDate: '2024-01-01', catchup: false },
   ]);
   // The cron 0 6 * * * as the server stores it: 06:00 every day.
   assert.deepEqual(

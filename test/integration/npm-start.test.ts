@@ -38,7 +38,8 @@ async function npm(script: 'start' | 'stop'): Promise<string> {
   }
 }
 
-const pidOf = async (file: string) => Number((await readFile(path.join(home, file), 'utf8')).trim());
+/** A Baton pid file holds `<pid> <start time>`. */
+const pidOf = async (file: string) => Number((await readFile(path.join(home, file), 'utf8')).trim().split(/\s+/)[0]);
 
 after(async () => {
   if (!home) return;

@@ -115,7 +115,7 @@ test('orders-etl is scheduled from code like the DAGs: its schedule starts order
   const schedule = await client.schedule.getHandle('orders-etl').describe();
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.workflowType, 'scheduledDagRun');
   assert.deepEqual(schedule.action.type === 'startWorkflow' && schedule.action.args, [
-    { dagId: 'orders-etl', workflowType: 'ordersPipeline', schedule: '0 7 * * *', timezone: 'UTC', timetable: 'interval', startDate: '2024-01-01' },
+    { dagId: 'orders-etl', workflowType: 'ordersPipeline', schedule: '0 7 * * *', timezone: 'UTC', timetable: 'interval', startDate: '2024-01-01', catchup: false },
   ]);
 
   // A backfill of the date passes it as ds, as schedules do; the cache still answers extract.
