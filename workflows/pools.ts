@@ -12,6 +12,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType, type Duration } from '@temporalio/common';
 import {
+  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -106,10 +107,13 @@ export async function poolSlots(input: PoolSlotsInput): Promise<void> {
 
   for (;;) {
     changed = false;
-    if (check && holders.size) {
+    if (check) {
       check = false;
       lastCheck = Date.now();
-      await dropEndedHolders(pool, holders);
+      if (holders.size) await dropEndedHolders(pool, holders);
+    }
+    for (const w of waiters) {
+      if (w.slots > capacity) log.error('pool: a request wants more slots than the pool has; it waits until the pool is made larger', { pool, capacity, workflowId: w.workflowId, slots: w.slots });
     }
     const sinceArrival = Date.now() - lastArrival;
     if (waiters.some((w) => !w.ordered && fits(w)) && sinceArrival < GATHER_MS) await sleep(GATHER_MS - sinceArrival);
@@ -195,6 +199,9 @@ export async function takePoolSlot(wanted: SlotWanted): Promise<PoolGrant> {
     setHandler(poolSlotGranted, ({ token }) => void granted.add(token));
   }
   const { pool, capacity, slots, priority, ds, taskId, ordered, refresh, summary } = wanted;
+  if (!(slots >= 1 && slots <= capacity)) {
+    throw ApplicationFailure.nonRetryable(`${taskId ?? 'the run'} wants ${slots} slot(s) of pool ${pool}, which has ${capacity}`, 'PoolTooSmall');
+  }
   const holder = (): PoolHolder => ({ workflowId: workflowInfo().workflowId, runId: workflowInfo().runId, token: '', ds, slots, priority, ...(taskId ? { taskId } : {}), ...(ordered ? { ordered } : {}) });
   const { token } = await bookkeeping.requestPoolSlot.executeWithOptions({ summary }, [{ pool, capacity, holder: holder() }]);
   while (!(await condition(() => granted.has(token), refresh))) {
