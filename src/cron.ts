@@ -16,6 +16,8 @@
  * Pure and deterministic: used inside workflows.
  */
 
+import { civil, DAY_MS, resolveWallTime, wallTime } from './zoned-time';
+
 export class CronError extends Error {
   override name = 'CronError';
 }
@@ -116,73 +118,10 @@ export function parseCron(expression: string): Cron {
   return cron;
 }
 
-// ---- local dates and time-zone offsets ------------------------------------------------------
-
-const DAY_MS = 86_400_000;
-
-/** A local calendar date as a day number (days since 1970-01-01), and back. */
-const dayNumber = (y: number, m: number, d: number) => Math.floor(Date.UTC(y, m - 1, d) / DAY_MS);
-function civil(day: number): { y: number; m: number; d: number; weekday: number } {
-  const date = new Date(day * DAY_MS);
-  return { y: date.getUTCFullYear(), m: date.getUTCMonth() + 1, d: date.getUTCDate(), weekday: date.getUTCDay() };
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-/** The wall-clock time of `instant` in `timeZone`, as milliseconds of a UTC clock. */
-export function wallTime(instant: number, timeZone: string): number {
-  const p: Record<string, number> = {};
-  for (const part of formatter(timeZone).formatToParts(new Date(instant))) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour === 24 ? 0 : p.hour, p.minute, p.second);
-}
-
-/** The zone's offset from UTC at `instant`, in milliseconds (whole seconds). */
-const offsetAt = (instant: number, timeZone: string) => wallTime(instant, timeZone) - Math.floor(instant / 1000) * 1000;
-
-/**
- * The instants showing wall-clock time `wall` in `timeZone`: one, two (a repeated hour, earlier
- * first) or none (a gap; then `gapEnd` is the first instant after it).
- */
-export function resolveWallTime(wall: number, timeZone: string): { instants: number[]; gapEnd?: number } {
-  const before = offsetAt(wall - DAY_MS, timeZone);
-  const after = offsetAt(wall + DAY_MS, timeZone);
-  const instants = [...new Set([before, after])].map((o) => wall - o).filter((t) => offsetAt(t, timeZone) === wall - t);
-  instants.sort((a, b) => a - b);
-  if (instants.length) return { instants };
-  // In a gap: the offset changes from `before` to `after` somewhere in (wall - after, wall - before].
-  let lo = wall - after;
-  let hi = wall - before;
-  while (hi - lo > 1000) {
-    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
-    if (offsetAt(mid, timeZone) === after) hi = mid;
-    else lo = mid;
-  }
-  return { instants: [], gapEnd: hi };
-}
-
-/** The calendar date of `instant` in `timeZone`, YYYY-MM-DD. */
-export function localDate(instant: number, timeZone: string): string {
-  return new Date(wallTime(instant, timeZone)).toISOString().slice(0, 10);
-}
-
-/** The first instant of the calendar date `ds` (YYYY-MM-DD) in `timeZone`. */
-export function startOfLocalDay(ds: string, timeZone: string): number {
-  const { instants, gapEnd } = resolveWallTime(Date.parse(`${ds}T00:00:00Z`), timeZone);
-  return instants.length ? instants[0] : gapEnd!;
-}
-
 // ---- fire times ----------------------------------------------------------------------------
 
 /** Whether the cron runs on a local date. */
-function matchesDay(cron: Cron, day: number): boolean {
+export function matchesDay(cron: Cron, day: number): boolean {
   const { m, d, weekday } = civil(day);
   if (!cron.months.includes(m)) return false;
   const dom = cron.daysOfMonth.includes(d);
@@ -261,91 +200,4 @@ export function previousFire(expression: string, timeZone: string, before: numbe
     if (fires.length) return fires[fires.length - 1];
   }
   throw new CronError(`cron ${JSON.stringify(expression)} never fires`);
-}
-
-// ---- Temporal calendar specs ------------------------------------------------------------------
-
-const TEMPORAL_MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const;
-const TEMPORAL_DAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'] as const;
-
-type Span<T> = { start: T; end: T };
-
-/** A Temporal Schedule calendar entry (the client's CalendarSpec, kept structural so workflows need no client import). */
-export interface TemporalCalendar {
-  minute: Array<Span<number>>;
-  hour: Array<Span<number>>;
-  dayOfMonth: Array<Span<number>> | '*';
-  month: Array<Span<(typeof TEMPORAL_MONTHS)[number]>> | '*';
-  dayOfWeek: Array<Span<(typeof TEMPORAL_DAYS)[number]>> | '*';
-  year?: Array<Span<number>>;
-  comment?: string;
-}
-
-/** One Temporal range per value (`end` given: the client reads a missing end as 0). */
-const each = (values: readonly number[]) => values.map((start) => ({ start, end: start }));
-
-/**
- * The cron as Temporal calendar entries in the schedule's zone. Temporal matches a calendar's
- * day fields with AND and skips a local time that does not exist, so: the day-of-month OR
- * day-of-week case becomes two entries, and each day in [fromYear, toYear] on which the cron's
- * time falls in a gap gets an entry of its own at the first valid time after the gap.
- */
-export function temporalCalendars(expression: string, timeZone: string, fromYear: number, toYear: number): TemporalCalendar[] {
-  const cron = parseCron(expression);
-  const month: TemporalCalendar['month'] = cron.months.length === 12 ? '*' : cron.months.map((m) => ({ start: TEMPORAL_MONTHS[m - 1], end: TEMPORAL_MONTHS[m - 1] }));
-  const base = { minute: each(cron.minutes), hour: each(cron.hours), month };
-  const days = (dom: boolean, dow: boolean) => ({
-    dayOfMonth: dom && cron.daysOfMonth.length < 31 ? each(cron.daysOfMonth) : ('*' as const),
-    dayOfWeek: dow && cron.daysOfWeek.length < 7 ? cron.daysOfWeek.map((d) => ({ start: TEMPORAL_DAYS[d], end: TEMPORAL_DAYS[d] })) : ('*' as const),
-  });
-  const calendars: TemporalCalendar[] =
-    cron.domStar || cron.dowStar
-      ? [{ ...base, ...days(true, true), comment: expression }]
-      : [
-          { ...base, ...days(true, false), comment: `${expression} (its day-of-month)` },
-          { ...base, ...days(false, true), comment: `${expression} (its day-of-week)` },
-        ];
-  for (const fire of gapFires(cron, timeZone, fromYear, toYear)) {
-    const day = new Date(wallTime(fire, timeZone)).toISOString().slice(0, 10);
-    calendars.push(exactLocalTime(fire, timeZone, `${expression}: its time does not exist on ${day} (clocks go forward); the first valid time after the gap`));
-  }
-  return calendars;
-}
-
-/** The cron's fires that land at the end of a gap (their local time does not exist), in [fromYear, toYear]. */
-function gapFires(cron: Cron, timeZone: string, fromYear: number, toYear: number): number[] {
-  const fires: number[] = [];
-  const last = dayNumber(toYear, 12, 31);
-  let offset = offsetAt(dayNumber(fromYear, 1, 1) * DAY_MS, timeZone);
-  for (let day = dayNumber(fromYear, 1, 1); day <= last; day++) {
-    // A gap on `day` shows as a larger offset at the next day's start than at this day's.
-    const next = offsetAt((day + 1) * DAY_MS, timeZone);
-    if (next > offset) {
-      for (const d of [day, day + 1]) {
-        if (!matchesDay(cron, d)) continue;
-        for (const h of cron.hours) {
-          for (const min of cron.minutes) {
-            const { instants, gapEnd } = resolveWallTime(d * DAY_MS + (h * 60 + min) * 60_000, timeZone);
-            if (!instants.length && !fires.includes(gapEnd!)) fires.push(gapEnd!);
-          }
-        }
-      }
-    }
-    offset = next;
-  }
-  return fires.sort((a, b) => a - b);
-}
-
-/** A Temporal calendar entry matching one local time (a `skip` entry for a time the cron does not fire at). */
-export function exactLocalTime(instant: number, timeZone: string, comment: string): TemporalCalendar {
-  const wall = new Date(wallTime(instant, timeZone));
-  return {
-    minute: each([wall.getUTCMinutes()]),
-    hour: each([wall.getUTCHours()]),
-    dayOfMonth: each([wall.getUTCDate()]),
-    month: [{ start: TEMPORAL_MONTHS[wall.getUTCMonth()], end: TEMPORAL_MONTHS[wall.getUTCMonth()] }],
-    dayOfWeek: '*',
-    year: each([wall.getUTCFullYear()]),
-    comment,
-  };
 }

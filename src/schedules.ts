@@ -9,7 +9,8 @@ import { msToTs, tsToMs } from '@temporalio/common/lib/time';
 import { SearchAttributeNames, TASK_QUEUE, WorkflowTypes, type ScheduledDagRunInput } from './contracts';
 import type { DagDefinition } from './dags';
 import { InvalidDagDefinition, validateDag } from './dag-validation';
-import { canonicalFire, exactLocalTime, firesAfter, isFireTime, temporalCalendars } from './cron';
+import { canonicalFire, firesAfter, isFireTime } from './cron';
+import { exactLocalTime, temporalCalendars } from './temporal-calendars';
 import { lastFireTime, startOfDay } from './timetable';
 
 export type SyncOutcome = 'created' | 'updated' | 'unchanged';

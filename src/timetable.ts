@@ -3,7 +3,8 @@
  * inside workflows, so a scheduled run derives its ds from its scheduled time, never from the
  * clock at run time.
  */
-import { canonicalFire, firesAfter, localDate, nextFire, previousFire, startOfLocalDay } from './cron';
+import { canonicalFire, firesAfter, nextFire, previousFire } from './cron';
+import { localDate, startOfLocalDay } from './zoned-time';
 import type { DagDefinition } from './dags';
 
 export interface DataInterval {

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CronError, firesAfter, nextFire, parseCron, previousFire, wallTime } from '../../src/cron';
+import { CronError, firesAfter, nextFire, parseCron, previousFire } from '../../src/cron';
+import { wallTime } from '../../src/zoned-time';
 import { validateDag } from '../../src/dag-validation';
 import { logicalDatesBetween, previousLogicalDate } from '../../src/timetable';
 import { noopDagDefinition } from '../support';
