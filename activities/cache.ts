@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import { withActivityContext } from '../src/logging';
 import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef } from '../src/contracts';
-import { confinedPath, dataDirResolver, sha256File } from './files';
+import { confinedPath, dataDirResolver, sha256File } from './data-dir';
 import { whileHeartbeating } from './heartbeat';
 
 export interface CacheDeps {

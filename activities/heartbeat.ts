@@ -31,3 +31,35 @@ export function cancellationSignal(): AbortSignal {
     return new AbortController().signal;
   }
 }
+
+/** Names the step a long activity is in, and how far it is, for its heartbeats. */
+export interface Progress {
+  /** Names the step the activity is in now, and heartbeats it. */
+  step(name: string): void;
+  /** How far the current step is, in percent, when it can tell. */
+  percent?: () => number | undefined;
+}
+
+function heartbeatNow(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // Called outside an activity (a script): nothing to keep alive.
+  }
+}
+
+/**
+ * Heartbeats `{ step, percent }` while the activity works, and once more at each new step
+ * (the SDK throttles what it sends), so the history shows where a slow call spends its time.
+ */
+export function tracked<T>(work: (progress: Progress) => Promise<T>): Promise<T> {
+  let current = 'start';
+  const details = () => ({ step: current, percent: progress.percent?.() });
+  const progress: Progress = {
+    step: (name) => {
+      current = name;
+      heartbeatNow(details());
+    },
+  };
+  return whileHeartbeating(work(progress), details);
+}

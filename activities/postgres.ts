@@ -28,7 +28,7 @@ import { dags, DEFAULT_MAX_REJECTED_RATIO, ORDERS_CONTRACT } from '../src/dags';
 import { dsNodash, parseDs } from '../src/logical-date';
 import { createConnections, inTransaction, isStatementError, WAREHOUSE, withClient, type PoolFor } from './connections';
 import { stageCsv, type StagedCsv } from './csv-load';
-import { openDataFile, ordersRawPath } from './files';
+import { openDataFile, ordersRawPath } from './data-dir';
 import { whileHeartbeating } from './heartbeat';
 
 export interface PostgresDeps {

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Config } from '../src/config';
 import { createConnections, isStatementError, type PoolFor } from './connections';
-import { confinedPath, dataDirResolver } from './files';
+import { confinedPath, dataDirResolver } from './data-dir';
 
 export interface FileCheckInput {
   /** Relative to the data directory (rendered from its template by the workflow). */

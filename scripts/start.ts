@@ -12,7 +12,7 @@ import { startPlatform, workerDatabaseUrl } from '../src/platform';
 import { describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from '../src/runs';
 import { syncSchedules } from '../src/schedules';
 import { generateOrders, seedSourceOrders } from '../src/seed';
-import { withLock, WorkerProcess } from '../src/services';
+import { withLock, WorkerProcess } from '../src/platform';
 
 const SAMPLE = { ds: '2024-01-15', rows: 1000, badRate: 0.02, seed: 20240115 };
 

@@ -3,262 +3,19 @@
  * branching and skips, and the life of a DAG run (logical date, labels, depends_on_past,
  * max_active_runs, failure alerts). Deterministic: no I/O, time is workflow time.
  */
-import { defineSearchAttributeKey, SearchAttributeType, type Duration } from '@temporalio/common';
-import {
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  defineQuery,
-  defineSignal,
-  getExternalWorkflowHandle,
-  log,
-  proxyActivities,
-  proxyLocalActivities,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-  upsertMemo,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import {
-  MAX_CONF_BYTES,
-  runsPool,
-  Queries,
-  SearchAttributeNames,
-  Signals,
-  slotsWorkflowId,
-  UNSUCCESSFUL,
-  type BackfillMemo,
-  type DagRunConf,
-  type DagRunInput,
-  type RunRef,
-  type RunSettings,
-  type TaskRecord,
-  type TaskState,
-} from '../src/contracts';
+import { type Duration } from '@temporalio/common';
+import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, log, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { MAX_CONF_BYTES, runsPool, SearchAttributeKeys, slotsWorkflowId, UNSUCCESSFUL, type BackfillMemo, type DagRunConf, type DagRunInput, type RunRef, type RunSettings } from '../src/contracts';
 import { dagRunWorkflowId, type DagDefinition } from '../src/dags';
-import { findPool, type TaskPool } from '../src/pools';
 import { releasePoolSlot, takePoolSlot } from './pools';
 import type { PoolGrant } from '../src/contracts';
 import { parseDs } from '../src/logical-date';
-import { recordRun, recordTask } from './metrics';
+import { recordRun } from './metrics';
+import { releaseRunSlot, runSlotGranted } from './signals';
+import { alerts, bookkeeping, control } from './task-options';
+import { rootMessage, TaskTable, type TaskSpec } from './task-table';
+export { chain, evaluateTriggerRule, rootMessage, tasksQuery, TaskTable, type TaskSpec, type TriggerRule } from './task-table';
 import { intervalForFireTime, intervalForLogicalDate, previousLogicalDate, type DataInterval } from '../src/timetable';
-
-export const tasksQuery = defineQuery<TaskRecord[]>(Queries.tasks);
-
-/** The innermost failure message: what actually went wrong, not "Activity task failed". */
-export function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && typeof e === 'object' && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
-
-/** When a task runs, given its upstream tasks' states (Airflow's trigger rules). */
-export type TriggerRule = 'all_success' | 'none_failed_min_one_success';
-
-export interface TaskSpec {
-  taskId: string;
-  upstream?: readonly string[];
-  /** `all_success` by default. */
-  triggerRule?: TriggerRule;
-}
-
-/** `a >> b >> c`: each task downstream of the one before. */
-export function chain(...taskIds: string[]): TaskSpec[] {
-  return taskIds.map((taskId, i) => ({ taskId, upstream: i ? [taskIds[i - 1]] : [] }));
-}
-
-const DONE: readonly TaskState[] = ['success', 'failed', 'skipped', 'upstream_failed'];
-
-/** What a trigger rule decides from the upstream states: run, skip, upstream_failed, or not yet. */
-export function evaluateTriggerRule(rule: TriggerRule, upstream: readonly TaskState[]): 'run' | 'skipped' | 'upstream_failed' | 'wait' {
-  if (upstream.some((s) => s === 'failed' || s === 'upstream_failed')) return 'upstream_failed';
-  if (rule === 'all_success') {
-    if (upstream.some((s) => s === 'skipped')) return 'skipped';
-    return upstream.every((s) => s === 'success') ? 'run' : 'wait';
-  }
-  // none_failed_min_one_success: a join after a branch runs once every upstream is done and one succeeded.
-  if (!upstream.every((s) => DONE.includes(s))) return 'wait';
-  return upstream.some((s) => s === 'success') ? 'run' : 'skipped';
-}
-
-export class TaskTable {
-  private readonly records = new Map<string, TaskRecord>();
-  private readonly specs = new Map<string, Required<TaskSpec>>();
-  private readonly notes: string[] = [];
-
-  /**
-   * Tasks in the DAG's order, with their upstream tasks and trigger rules; all start
-   * `scheduled`. A bare task id has no upstream. Registers the `tasks` query.
-   */
-  /** Set by the DAG run: what a task with a pool needs to queue for its slot. */
-  pools?: { ds: string; taskPools: Record<string, TaskPool>; refresh: Duration };
-
-  constructor(tasks: readonly (string | TaskSpec)[], private readonly dagId = '') {
-    for (const task of tasks) {
-      const spec = typeof task === 'string' ? { taskId: task } : task;
-      this.specs.set(spec.taskId, { taskId: spec.taskId, upstream: spec.upstream ?? [], triggerRule: spec.triggerRule ?? 'all_success' });
-      this.records.set(spec.taskId, { taskId: spec.taskId, state: 'scheduled' });
-    }
-    for (const spec of this.specs.values()) for (const up of spec.upstream) this.get(up);
-    setHandler(tasksQuery, () => this.list());
-    this.publish();
-  }
-
-  /** The task table as the run's current details: what the Web UI shows on the run's page. */
-  private publish(): void {
-    const rows = this.list().map((t) => {
-      // An error goes in a code span, so the Web UI's markdown shows it as written (no curly quotes).
-      const output = t.error ? `error: \`${t.error.replace(/`/g, "'")}\`` : Object.entries(t.output ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
-      const duration = t.durationMs === undefined ? '' : `${(t.durationMs / 1000).toFixed(1)}s`;
-      return `| ${t.taskId} | ${t.state} | ${duration} | ${output.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`;
-    });
-    const notes = this.notes.map((n) => `> ${n}\n`);
-    setCurrentDetails([...notes, '| task | state | duration | output |', '| --- | --- | --- | --- |', ...rows].join('\n'));
-  }
-
-  /**
-   * Runs one task once its trigger rule lets it. Its output summary is kept as the task's
-   * XCom. `skipWhen` turns a result into a skip (a soft-failed sensor), which skips what
-   * depends on it. On failure the task is `failed`, what depends on it `upstream_failed`,
-   * and the workflow fails with a message naming the task and the root cause.
-   */
-  async run<T>(
-    taskId: string,
-    work: () => Promise<T>,
-    output?: (result: T) => TaskRecord['output'],
-    options: { skipWhen?: (result: T) => string | undefined } = {},
-  ): Promise<T> {
-    const record = this.get(taskId);
-    const verdict = this.verdict(taskId);
-    if (record.state !== 'scheduled' || verdict !== 'run') {
-      const upstream = this.specs.get(taskId)!.upstream.map((u) => `${u}=${this.get(u).state}`).join(', ');
-      throw ApplicationFailure.nonRetryable(`task ${taskId} cannot run: it is ${record.state}, upstream ${upstream || 'none'}`, 'DagDefinitionError');
-    }
-    const taskPool = this.pools?.taskPools[taskId];
-    let slot: PoolGrant | undefined;
-    if (taskPool && this.pools) {
-      // Airflow's `queued`: waiting for pool slots; the task's time starts when it runs.
-      record.state = 'queued';
-      this.publish();
-      const slots = taskPool.poolSlots ?? 1;
-      const capacity = findPool(taskPool.pool)?.slots ?? 0;
-      slot = await takePoolSlot({
-        pool: taskPool.pool,
-        capacity,
-        slots,
-        priority: taskPool.priorityWeight ?? 1,
-        ds: this.pools.ds,
-        taskId,
-        refresh: this.pools.refresh,
-        summary: `${taskId}: ${slots} slot(s) of pool ${taskPool.pool} (${capacity})`,
-      });
-    }
-    record.state = 'running';
-    record.startedAt = new Date().toISOString();
-    const started = Date.now();
-    this.publish();
-    try {
-      const result = await work();
-      if (output) record.output = output(result);
-      const skipReason = options.skipWhen?.(result);
-      record.state = skipReason === undefined ? 'success' : 'skipped';
-      if (skipReason !== undefined) record.output = { ...record.output, skipped: skipReason };
-      this.propagate();
-      return result;
-    } catch (err) {
-      record.state = 'failed';
-      record.error = rootMessage(err);
-      this.propagate();
-      // The run stops here: what was still waiting will not run.
-      for (const other of this.records.values()) if (other.state === 'scheduled') other.state = 'upstream_failed';
-      throw ApplicationFailure.create({
-        message: `task ${taskId} failed: ${record.error}`,
-        type: 'TaskFailed',
-        nonRetryable: true,
-        cause: err as Error,
-      });
-    } finally {
-      if (slot) await releasePoolSlot(slot);
-      record.durationMs = Date.now() - started;
-      recordTask(this.dagId, taskId, record.state, record.durationMs);
-      this.publish();
-    }
-  }
-
-  /** A line about the run shown above the task table (the run's details in the Web UI). */
-  note(line: string): void {
-    this.notes.push(line);
-    this.publish();
-  }
-
-  /** The run's notes (a depends_on_past that passed without a previous run). */
-  listNotes(): string[] {
-    return [...this.notes];
-  }
-
-  /** Marks tasks a branch did not choose (Airflow's BranchPythonOperator); what depends only on them is skipped too. */
-  skip(...taskIds: string[]): void {
-    for (const taskId of taskIds) this.get(taskId).state = 'skipped';
-    this.propagate();
-    this.publish();
-  }
-
-  /** Takes out a task this run's version of the DAG does not have (a run started before it was added). */
-  remove(taskId: string): void {
-    this.get(taskId);
-    this.records.delete(taskId);
-    this.specs.delete(taskId);
-    for (const spec of this.specs.values()) spec.upstream = spec.upstream.filter((u) => u !== taskId);
-    this.publish();
-  }
-
-  /** Whether a task's trigger rule lets it run now. */
-  ready(taskId: string): boolean {
-    return this.get(taskId).state === 'scheduled' && this.verdict(taskId) === 'run';
-  }
-
-  state(taskId: string): TaskState {
-    return this.get(taskId).state;
-  }
-
-  failedTask(): TaskRecord | undefined {
-    return [...this.records.values()].find((r) => r.state === 'failed');
-  }
-
-  list(): TaskRecord[] {
-    return [...this.records.values()].map((r) => ({ ...r, ...(r.output ? { output: { ...r.output } } : {}) }));
-  }
-
-  private verdict(taskId: string) {
-    const spec = this.specs.get(taskId)!;
-    if (spec.upstream.length === 0) return 'run';
-    return evaluateTriggerRule(spec.triggerRule, spec.upstream.map((u) => this.get(u).state));
-  }
-
-  /** Settles every waiting task whose trigger rule can no longer be met: skipped or upstream_failed. */
-  private propagate(): void {
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const record of this.records.values()) {
-        if (record.state !== 'scheduled') continue;
-        const verdict = this.verdict(record.taskId);
-        if (verdict === 'skipped' || verdict === 'upstream_failed') {
-          record.state = verdict;
-          changed = true;
-        }
-      }
-    }
-  }
-
-  private get(taskId: string): TaskRecord {
-    const record = this.records.get(taskId);
-    if (!record) throw new Error(`unknown task ${taskId}`);
-    return record;
-  }
-}
 
 // ---- DAG runs ---------------------------------------------------------------------------------
 
@@ -277,17 +34,7 @@ export interface DagRunContext {
   tasks: TaskTable;
 }
 
-const control = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
-/** Alert mails: a few quick tries, whatever the DAG's own retry policy. */
-export const alerts = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { maximumAttempts: 3 } });
 
-const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-const batonDag = defineSearchAttributeKey(SearchAttributeNames.dag, SearchAttributeType.KEYWORD);
-const batonDs = defineSearchAttributeKey(SearchAttributeNames.ds, SearchAttributeType.KEYWORD);
-const batonTags = defineSearchAttributeKey(SearchAttributeNames.tags, SearchAttributeType.KEYWORD_LIST);
-export const slotGranted = defineSignal<[RunRef]>(Signals.slotGranted);
-export const releaseSlot = defineSignal<[RunRef]>(Signals.releaseSlot);
 
 /**
  * One DAG run, as Airflow runs it: validate the logical date and conf, label the run
@@ -310,9 +57,9 @@ async function dagRun<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined
   const ds = logicalDate(dag, input);
   const conf = runConf(dag, input?.conf);
   upsertSearchAttributes([
-    { key: batonDag, value: dag.dagId },
-    { key: batonDs, value: ds },
-    { key: batonTags, value: [...dag.tags] },
+    { key: SearchAttributeKeys.dag, value: dag.dagId },
+    { key: SearchAttributeKeys.ds, value: ds },
+    { key: SearchAttributeKeys.tags, value: [...dag.tags] },
   ]);
   upsertMemo({ owner: dag.defaultArgs.owner, description: dag.description });
   const tasks = new TaskTable(taskIds, dag.dagId);
@@ -362,7 +109,7 @@ async function dagRun<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined
     throw err;
   } finally {
     if (slot && 'token' in slot) await releasePoolSlot(slot);
-    else if (slot) await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(slotsWorkflowId(dag.dagId)).signal(releaseSlot, slot));
+    else if (slot) await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(slotsWorkflowId(dag.dagId)).signal(releaseRunSlot, slot));
   }
 }
 
@@ -373,7 +120,7 @@ async function dagRun<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined
 function logicalDate(dag: DagPolicy, input: Partial<DagRunInput> | undefined): string {
   try {
     if (input?.ds !== undefined) return parseDs(input.ds);
-    const fireTime = workflowInfo().typedSearchAttributes.get(scheduledStartTime);
+    const fireTime = workflowInfo().typedSearchAttributes.get(SearchAttributeKeys.scheduledStartTime);
     if (fireTime) return intervalForFireTime(dag, fireTime).ds;
     return parseDs(undefined);
   } catch (err) {
@@ -436,7 +183,7 @@ async function acquireRunSlot(dag: DagPolicy, ds: string): Promise<RunRef> {
   const { workflowId, runId } = workflowInfo();
   const me: RunRef = { workflowId, runId };
   let granted = false;
-  setHandler(slotGranted, (ref) => {
+  setHandler(runSlotGranted, (ref) => {
     if (ref.runId === runId) granted = true;
   });
   await bookkeeping.requestRunSlot.executeWithOptions({ summary: `max_active_runs=${dag.maxActiveRuns}: queue for a run slot` }, [

@@ -5,12 +5,11 @@
  * choose_source follows the run's `source` (the file by default); check_data joins the two
  * paths with trigger rule none_failed_min_one_success, so the path not taken is skipped.
  */
-import { ApplicationFailure, patched, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
-import type { Activities } from '../activities';
-import { ORDERS_SOURCES, type ExtractResult, type OrdersDailyEtlInput, type OrdersDailyEtlResult, type OrdersSource, type RunSettings } from '../src/contracts';
-import { DEFAULT_MAX_REJECTED_RATIO, ordersDailyEtlDag, type DefaultArgs } from '../src/dags';
-import { alerts, chain, runDag, type DagPolicy, type TaskSpec } from './dag';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { ORDERS_SOURCES, type ExtractResult, type OrdersDailyEtlInput, type OrdersDailyEtlResult, type OrdersSource } from '../src/contracts';
+import { DEFAULT_MAX_REJECTED_RATIO, ordersDailyEtlDag } from '../src/dags';
+import { chain, runDag, type DagPolicy, type TaskSpec } from './dag';
+import { alerts, dataTasks } from './task-options';
 import { fileSensor, sqlSensor, type FileSensorSpec, type SensorOptions, type SqlSensorSpec } from './sensors';
 
 export const ORDERS_TASKS: readonly TaskSpec[] = [
@@ -41,7 +40,7 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
   const maxRejectedRatio = rejectedRatioLimit(dag, (input?.conf ?? {}) as Record<string, unknown>);
   return runDag(dag, input, ORDERS_TASKS, async (run) => {
     const { ds, settings, tasks } = run;
-    const etl = etlTasks(dag.defaultArgs, settings);
+    const etl = dataTasks(dag.defaultArgs, settings);
 
     const chosen = await tasks.run('choose_source', async () => (source === 'db' ? 'wait_for_data' : 'wait_for_file'), (b) => ({ branch: b, source }));
     tasks.skip(chosen === 'wait_for_data' ? 'wait_for_file' : 'wait_for_data');
@@ -149,27 +148,3 @@ function ordersSource(dag: DagPolicy, input: Partial<OrdersDailyEtlInput> | unde
   return value as OrdersSource;
 }
 
-/** default_args `retries=2, retry_delay=5m` as a Temporal retry policy: 3 attempts, fixed 5 minutes apart. */
-export function retryPolicyFor(args: DefaultArgs, settings: RunSettings): RetryPolicy {
-  const interval = (settings.retryDelay ?? args.retryDelay) as Duration;
-  return {
-    maximumAttempts: settings.maximumAttempts ?? args.retries + 1,
-    initialInterval: interval,
-    maximumInterval: interval,
-    backoffCoefficient: 1,
-  };
-}
-
-/**
- * A data task heartbeats several times per heartbeat timeout; after the timeout without one
- * (its worker died), Temporal starts it again on another worker.
- */
-export const DATA_TASK_HEARTBEAT_TIMEOUT = '30s';
-
-function etlTasks(args: DefaultArgs, settings: RunSettings) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: '2h',
-    heartbeatTimeout: (settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT) as Duration,
-    retry: retryPolicyFor(args, settings),
-  });
-}

@@ -13,7 +13,7 @@ import { CACHE_POLICIES, DEFAULT_START_DATE, type CachePolicy, type CacheStatus,
 import { ordersEtlFlow as flow } from '../src/dags';
 import { parseDs } from '../src/logical-date';
 import { chain, runDag } from './dag';
-import { DATA_TASK_HEARTBEAT_TIMEOUT, retryPolicyFor } from './orders-daily-etl';
+import { dataTasks } from './task-options';
 
 /** How long raw/orders_<startDate>.csv must be still before extract_data reads it. */
 const FILE_SETTLE = '5s';
@@ -36,11 +36,7 @@ export async function ordersPipeline(input: OrdersPipelineInput = {}): Promise<O
   return runDag(flow, { ds: startDate }, TASKS, async ({ tasks, settings }) => {
     // retries=2: 3 attempts, 10 s apart (BATON_RETRY_DELAY/ATTEMPTS override, as for the DAGs). A file
     // briefly unreadable recovers; a permanent problem (a missing column) fails at once, non-retryable.
-    const files = proxyActivities<Activities>({
-      startToCloseTimeout: '1h',
-      heartbeatTimeout: (settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT) as Duration,
-      retry: retryPolicyFor(flow.defaultArgs, settings),
-    });
+    const files = dataTasks(flow.defaultArgs, settings, { startToCloseTimeout: '1h' });
     log.info(`orders-etl: processing ${startDate} into processed/${target}.parquet`);
     // Like wait_for_file, extract_data reads the file only once it has been still for the settle time.
     const settleSeconds = msToNumber((settings.fileSettle ?? FILE_SETTLE) as Duration) / 1000;

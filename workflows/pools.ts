@@ -10,24 +10,12 @@
  * its holders from a visibility query before it grants anything. Waiting runs send their
  * request again now and then, so a restarted keeper learns of them too.
  */
-import { defineSearchAttributeKey, SearchAttributeType, type Duration } from '@temporalio/common';
-import {
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  continueAsNew,
-  defineSignal,
-  getExternalWorkflowHandle,
-  log,
-  proxyActivities,
-  setHandler,
-  sleep,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { poolWorkflowId, SearchAttributeNames, Signals, type PoolGrant, type PoolHolder, type PoolSlotRequest } from '../src/contracts';
+import { type Duration } from '@temporalio/common';
+import { ApplicationFailure, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { poolWorkflowId, SearchAttributeKeys, type PoolGrant, type PoolHolder } from '../src/contracts';
 import { slotEntry } from '../src/pools';
+import { acquirePoolSlot, poolSlotGranted, releasePoolSlot as releasePoolSlotSignal } from './signals';
+import { bookkeeping } from './task-options';
 
 export interface PoolSlotsInput {
   pool: string;
@@ -38,11 +26,6 @@ export interface PoolSlotsInput {
   rebuilt?: boolean;
 }
 
-export const acquirePoolSlot = defineSignal<[PoolSlotRequest]>(Signals.acquireSlot);
-export const releasePoolSlotSignal = defineSignal<[PoolGrant]>(Signals.releaseSlot);
-export const poolSlotGranted = defineSignal<[PoolGrant]>(Signals.slotGranted);
-
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
 /** How long slots may stay full with requests waiting before the keeper checks its holders. */
 const LEAK_CHECK = '1 minute';
@@ -162,8 +145,6 @@ async function dropEndedHolders(pool: string, holders: Map<string, PoolHolder>):
 
 // ---- the runs' side -------------------------------------------------------------------------
 
-const batonPools = defineSearchAttributeKey(SearchAttributeNames.pools, SearchAttributeType.KEYWORD_LIST);
-const batonSlots = defineSearchAttributeKey(SearchAttributeNames.slots, SearchAttributeType.KEYWORD_LIST);
 
 /** Per run (workflow module state is per execution): the grants received and the slots held. */
 const granted = new Set<string>();
@@ -174,8 +155,8 @@ function publishHeld(): void {
   const entries = [...held.entries()].map(([token, { pool, slots }]) => slotEntry(pool, token, slots));
   const names = [...new Set([...held.values()].map((h) => h.pool))];
   upsertSearchAttributes([
-    { key: batonPools, value: names.length ? names : null },
-    { key: batonSlots, value: entries.length ? entries : null },
+    { key: SearchAttributeKeys.pools, value: names.length ? names : null },
+    { key: SearchAttributeKeys.slots, value: entries.length ? entries : null },
   ]);
 }
 

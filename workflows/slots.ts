@@ -3,21 +3,10 @@
  * DAG hands out run slots. Runs queue by logical date (oldest first, as Airflow's scheduler
  * does), and a run that ended without giving its slot back (terminated) is found and dropped.
  */
-import {
-  condition,
-  continueAsNew,
-  defineSignal,
-  getExternalWorkflowHandle,
-  log,
-  patched,
-  proxyActivities,
-  setHandler,
-  sleep,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { Signals, type RunRef, type SlotHolder, type SlotRequest } from '../src/contracts';
-import { slotGranted } from './dag';
+import { condition, continueAsNew, defineSignal, getExternalWorkflowHandle, log, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { Signals, type SlotHolder, type SlotRequest } from '../src/contracts';
+import { releaseRunSlot, runSlotGranted } from './signals';
+import { bookkeeping } from './task-options';
 
 export interface DagRunSlotsInput {
   dagId: string;
@@ -27,9 +16,7 @@ export interface DagRunSlotsInput {
 }
 
 export const acquireSlot = defineSignal<[SlotRequest]>(Signals.acquireSlot);
-export const releaseSlotSignal = defineSignal<[RunRef]>(Signals.releaseSlot);
 
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
 /** How long slots may stay full with runs waiting before the keeper checks its holders are alive. */
 const LEAK_CHECK = '1 minute';
@@ -56,7 +43,7 @@ export async function dagRunSlots(input: DagRunSlotsInput): Promise<void> {
     lastArrival = Date.now();
     changed = true;
   });
-  setHandler(releaseSlotSignal, ({ runId }) => {
+  setHandler(releaseRunSlot, ({ runId }) => {
     holders.delete(runId);
     const i = waiters.findIndex((w) => w.runId === runId);
     if (i >= 0) waiters.splice(i, 1);
@@ -77,7 +64,7 @@ export async function dagRunSlots(input: DagRunSlotsInput): Promise<void> {
       const next = waiters.shift()!;
       holders.set(next.runId, next);
       try {
-        await getExternalWorkflowHandle(next.workflowId, next.runId).signal(slotGranted, { workflowId: next.workflowId, runId: next.runId });
+        await getExternalWorkflowHandle(next.workflowId, next.runId).signal(runSlotGranted, { workflowId: next.workflowId, runId: next.runId });
       } catch {
         holders.delete(next.runId); // the run is gone: give the slot to the next one
       }

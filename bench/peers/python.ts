@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { run } from '../../src/services';
+import { run } from '../../src/platform';
 import { sleep } from '../harness';
 
 export const PEERS_REQUIREMENTS = path.join(__dirname, 'requirements.txt');

@@ -24,7 +24,7 @@ import path from 'node:path';
 import type { OrdersPipelineResult } from '../../src/contracts';
 import { loadServiceSettings } from '../../src/config';
 import { generateOrders } from '../../src/seed';
-import { LocalPostgres } from '../../src/services';
+import { LocalPostgres } from '../../src/platform';
 import { median, sleep, spread, startBenchWorker, waitFor, type BenchContext, type Figure } from '../harness';
 import { ensurePeersVenv, freePort, logTail, pinnedVersion, runGroup, startConversation, startGroup, type Conversation } from '../peers/python';
 import { noopPolicy, runTimings } from '../runs';

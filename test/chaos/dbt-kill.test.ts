@@ -2,10 +2,10 @@
  * The dbt process is SIGKILLed in the middle of `dbt run`: the dbt_run task fails as
  * retryable, runs again, and the models end built for the day.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';

@@ -4,11 +4,11 @@
  * Watched all along, `processed/orders_<date>.parquet` is always a whole file: the earlier
  * one until the new one replaces it, never a part of either.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { watch as fsWatch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import type { DuckDBInstance as Instance } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { OrdersPipelineResult } from '../../src/contracts';
@@ -23,10 +23,10 @@ const chaos = chaosPlatform();
 const { config } = chaos;
 let duck: Instance;
 
-before(async () => {
+beforeAll(async () => {
   duck = await DuckDBInstance.create(':memory:');
 });
-after(() => duck?.closeSync());
+afterAll(() => duck?.closeSync());
 
 /** The rows of the Parquet file as a reader finds it now, or 'absent', or 'unreadable: <why>'. */
 async function readOutput(file: string): Promise<number | 'absent' | string> {

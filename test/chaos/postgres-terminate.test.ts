@@ -3,9 +3,9 @@
  * transform's SQL and load's transaction: each task fails, retries and the partition ends
  * exactly right. Meanwhile the partition is watched: it never holds a part of the day.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';

@@ -6,27 +6,22 @@
  * date (a minute cron), so the outcomes of the schedule's own scheduledDagRun workflows tell:
  * with catchup=True neither stands down.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { existsSync } from 'node:fs';
-import { test } from 'node:test';
 import { loadServiceSettings } from '../../src/config';
 import type { ScheduledDagRunResult } from '../../src/contracts';
 import { utcDate } from '../../src/logical-date';
 import { scheduleOptionsFor } from '../../src/schedules';
-import { LocalTemporal } from '../../src/services';
+import { LocalTemporal } from '../../src/platform';
 import { TEST_NAMESPACE } from '../../src/test-runner';
-import { noopDagDefinition } from '../support';
+import { noopDagDefinition, testUnless } from '../support';
 import { chaosPlatform, report, sleep, waitUntil } from './support';
 
 const chaos = chaosPlatform();
 const temporal = new LocalTemporal(loadServiceSettings());
 const suffix = Date.now().toString(36);
 
-test('the server down over two fire times: catchup=False runs the latest missed interval once, catchup=True every one, oldest first', async (t) => {
-  if (!existsSync(temporal.pidFile)) {
-    t.skip("the Temporal server was not started by Baton here: it is not this test's to stop");
-    return;
-  }
+testUnless(existsSync(temporal.pidFile) ? undefined : "the Temporal server was not started by Baton here: it is not this test's to stop")('the server down over two fire times: catchup=False runs the latest missed interval once, catchup=True every one, oldest first', async () => {
   await chaos.startWorker();
   const client = chaos.client;
   const today = utcDate(new Date());

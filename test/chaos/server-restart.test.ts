@@ -2,18 +2,17 @@
  * The Temporal dev server is stopped in the middle of a run and started again on the same
  * SQLite file: the worker reconnects, the run completes, and the partition is exact.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { test } from 'node:test';
 import { loadServiceSettings } from '../../src/config';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { LocalTemporal } from '../../src/services';
+import { LocalTemporal } from '../../src/platform';
 import { TEST_NAMESPACE } from '../../src/test-runner';
-import { attemptsOf, expectedPartition, partition } from '../support';
+import { attemptsOf, expectedPartition, partition, testUnless } from '../support';
 import { freshDs, FULL, report, resultThroughOutages, sleep, chaosPlatform, whenRunning } from './support';
 
 const ROWS = FULL ? 1_000_000 : 150_000;
@@ -21,11 +20,7 @@ const chaos = chaosPlatform();
 const { config, pool } = chaos;
 const temporal = new LocalTemporal(loadServiceSettings());
 
-test('the Temporal dev server stopped mid-run and started again on its database file: the run completes, exactly', async (t) => {
-  if (!existsSync(temporal.pidFile)) {
-    t.skip('the Temporal server was not started by Baton here: it is not this test\'s to stop');
-    return;
-  }
+testUnless(existsSync(temporal.pidFile) ? undefined : "the Temporal server was not started by Baton here: it is not this test's to stop")('the Temporal dev server stopped mid-run and started again on its database file: the run completes, exactly', async () => {
   const ds = freshDs(4);
   const seed = await generateOrders({ ds, rows: ROWS, badRate: 0.01, seed: 8105, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
   const worker = await chaos.startWorker();

@@ -2,12 +2,9 @@
  * The chaos tier's helpers. Bounded by default (part of `npm test`); `npm run test:chaos` sets
  * BATON_CHAOS=full for the documented sizes (1M rows, 20 kills).
  */
-import { after, before } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
 import { addDays } from '../../src/logical-date';
-import { startWorkerProcess, testConfig, testPool, type RunningWorker } from '../support';
+import { integrationPlatform, type RunningWorker } from '../support';
 
 export const FULL = process.env.BATON_CHAOS === 'full';
 
@@ -20,37 +17,17 @@ export function chaosEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, BATON_HEARTBEAT_TIMEOUT: '3s', BATON_RETRY_ATTEMPTS: '50', ...extra };
 }
 
-/**
- * A chaos file's platform: the warehouse migrated, a client, the owner's pool for checks, and
- * every worker started through it stopped at the end (the killed ones are gone already).
- */
+/** A chaos file's platform (integrationPlatform), its workers started with the chaos environment (chaosEnv). */
 export function chaosPlatform() {
-  const config = testConfig();
-  const pool = testPool(config);
-  const workers: RunningWorker[] = [];
-  let client: Client | undefined;
-  before(async () => {
-    await migrateWarehouse(pool);
-    client = await connectClient(config);
-  });
-  after(async () => {
-    await Promise.all(workers.map((w) => w.stop()));
-    await client?.connection.close();
-    await pool.end();
-  });
+  const platform = integrationPlatform({ worker: false });
   return {
-    config,
-    pool,
+    config: platform.config,
+    pool: platform.pool,
     get client(): Client {
-      if (!client) throw new Error('chaos: the client connects in before()');
-      return client;
+      return platform.client;
     },
-    /** A worker with the chaos environment (chaosEnv). */
-    async startWorker(extra: NodeJS.ProcessEnv = {}): Promise<RunningWorker> {
-      const worker = await startWorkerProcess(chaosEnv(extra));
-      workers.push(worker);
-      return worker;
-    },
+    startWorker: (extra: NodeJS.ProcessEnv = {}): Promise<RunningWorker> => platform.startWorker(chaosEnv(extra)),
+    atEnd: platform.atEnd,
   };
 }
 

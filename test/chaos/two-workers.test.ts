@@ -2,9 +2,9 @@
  * Two workers on the task queue; the one running the run's transform is SIGKILLed. The other
  * takes the task over once its heartbeat stops and finishes the run, exactly.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';

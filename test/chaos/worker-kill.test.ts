@@ -4,9 +4,9 @@
  * order_id and amount checksums, rejects by kind, no duplicate order_id, dbt's revenue.
  * Bounded: 100,000 rows and 4 kills; full (`npm run test:chaos`): 1,000,000 rows and 20 kills.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';

@@ -2,41 +2,33 @@
  * email_on_failure and send_empty_alert through the real worker to a real SMTP server on
  * loopback: one mail per failed run (after its retries), one for an empty day.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../src/client';
+import { beforeAll, test } from '@jest/globals';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun } from '../../src/runs';
-import { startSmtpServer, startWorkerProcess, testConfig, type RunningWorker } from '../support';
+import { startSmtpServer, integrationPlatform } from '../support';
 
-const config = testConfig();
+const platform = integrationPlatform({ worker: false, migrate: false });
+const { config } = platform;
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
-let worker: RunningWorker;
-let client: Client;
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  await platform.startWorker({ ...process.env, SMTP_URL: `smtp://127.0.0.1:${smtp.port}` });
+});
+platform.atEnd(() => smtp?.close());
 // Dates of their own on every run, so that no earlier run of the same day interferes.
 const base = addDays('2050-01-01', (Math.floor(Date.now() / 1000) % 5000) * 3);
 
-before(async () => {
-  smtp = await startSmtpServer();
-  worker = await startWorkerProcess({ ...process.env, SMTP_URL: `smtp://127.0.0.1:${smtp.port}` });
-  client = await connectClient(config);
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await smtp?.close();
-});
 
 const subjects = () => smtp.mails.map((m) => /^Subject: (.*)$/m.exec(m.data)?.[1]);
 
 test('a failed run sends one mail to the DAG owners, naming the task and the error', async () => {
   const ds = base;
-  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
-  await assert.rejects(waitForRun(client, run));
+  const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
+  await assert.rejects(waitForRun(platform.client, run));
   await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(subjects(), [`[orders_daily_etl] ${ds} failed at wait_for_file`]);
   assert.deepEqual(smtp.mails[0].to, ['alerts@company.com']);
@@ -49,7 +41,7 @@ test('an empty day mails send_empty_alert', async () => {
   await mkdir(path.join(config.dataDir, 'raw'), { recursive: true });
   await writeFile(path.join(config.dataDir, 'raw', `orders_${ds}.csv`), 'order_id,customer_id,order_date,amount,status\n');
   const before = smtp.mails.length;
-  const result = await waitForRun(client, await triggerRun(client, config, ordersDailyEtlDag, ds));
+  const result = await waitForRun(platform.client, await triggerRun(platform.client, config, ordersDailyEtlDag, ds));
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(subjects().slice(before), [`[orders_daily_etl] no orders for ${ds}`]);
 });

@@ -11,38 +11,25 @@
  * Prefect flow) reads columns by name and keeps Prefect's rules: rows without order_id are
  * dropped, an amount that is not a number is rejected, nothing else is judged.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
+import { beforeAll, test } from '@jest/globals';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { OrdersDailyEtlResult, OrdersPipelineResult } from '../../src/contracts';
 import { ordersDailyEtlDag, ordersEtlFlow } from '../../src/dags';
 import { runFlow, triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { attemptsOf, repoRoot, startWorkerProcess, tempDir, testConfig, testPool, type RunningWorker } from '../support';
+import { attemptsOf, repoRoot, tempDir, integrationPlatform } from '../support';
 
 const DS = '2099-03-01';
-const config = testConfig();
-const pool = testPool(config);
+const platform = integrationPlatform();
+const { config, pool } = platform;
 const rawFile = path.join(config.dataDir, 'raw', `orders_${DS}.csv`);
 const parquet = path.join(config.dataDir, 'processed', `orders_${DS}.parquet`);
-let client: Client;
-let worker: RunningWorker;
 
-before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
-  worker = await startWorkerProcess();
-  await mkdir(path.dirname(rawFile), { recursive: true });
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-});
+beforeAll(() => mkdir(path.dirname(rawFile), { recursive: true }));
+
 
 /** What a file should do: load with these rejects (line: reason), or fail with this error (in this task). */
 type Daily = { loaded: number; rejects: string[] } | { fails: RegExp; task?: string } | { empty: true };
@@ -130,14 +117,14 @@ async function failsAtOnce(workflowId: string, runId: string, promise: Promise<u
     assert.match(err.cause?.message ?? '', message);
     return true;
   });
-  assert.deepEqual((await attemptsOf(client, workflowId, runId))[activity], [1], `${activity} was not retried: the error is non-retryable`);
+  assert.deepEqual((await attemptsOf(platform.client, workflowId, runId))[activity], [1], `${activity} was not retried: the error is non-retryable`);
 }
 
 test('a good day first: the state each bad file must leave whole when it fails', async () => {
   await generateOrders({ ds: DS, rows: 50, badRate: 0, seed: 9903, file: rawFile });
-  const daily = (await client.workflow.getHandle((await triggerRun(client, config, ordersDailyEtlDag, DS, { skip_dbt: true })).workflowId).result()) as OrdersDailyEtlResult;
+  const daily = (await platform.client.workflow.getHandle((await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true })).workflowId).result()) as OrdersDailyEtlResult;
   assert.equal(daily.loadedRows, 50);
-  const flow = (await client.workflow.getHandle((await runFlow(client, config, ordersEtlFlow, DS, { refreshCache: true })).workflowId).result()) as OrdersPipelineResult;
+  const flow = (await platform.client.workflow.getHandle((await runFlow(platform.client, config, ordersEtlFlow, DS, { refreshCache: true })).workflowId).result()) as OrdersPipelineResult;
   assert.equal(flow.kept, 50);
 });
 
@@ -147,8 +134,8 @@ for (const [name, expected] of Object.entries(CORPUS)) {
 
     const dayBefore = await warehouseDay();
     // Any share of rejects: this test is about each reject's line and reason (the audit has a test of its own).
-    const daily = await triggerRun(client, config, ordersDailyEtlDag, DS, { skip_dbt: true, max_rejected_ratio: 1 });
-    const dailyResult = client.workflow.getHandle(daily.workflowId, daily.runId).result() as Promise<OrdersDailyEtlResult>;
+    const daily = await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true, max_rejected_ratio: 1 });
+    const dailyResult = platform.client.workflow.getHandle(daily.workflowId, daily.runId).result() as Promise<OrdersDailyEtlResult>;
     if ('fails' in expected.daily) {
       await failsAtOnce(daily.workflowId, daily.runId, dailyResult, expected.daily.fails, expected.daily.task ?? 'extract');
       assert.equal(await warehouseDay(), dayBefore, 'the partition is as it was');
@@ -178,8 +165,8 @@ for (const [name, expected] of Object.entries(CORPUS)) {
     }
 
     const fileBefore = await parquetState();
-    const flow = await runFlow(client, config, ordersEtlFlow, DS, { refreshCache: true });
-    const flowResult = client.workflow.getHandle(flow.workflowId, flow.runId).result() as Promise<OrdersPipelineResult>;
+    const flow = await runFlow(platform.client, config, ordersEtlFlow, DS, { refreshCache: true });
+    const flowResult = platform.client.workflow.getHandle(flow.workflowId, flow.runId).result() as Promise<OrdersPipelineResult>;
     if ('fails' in expected.flow) {
       await failsAtOnce(flow.workflowId, flow.runId, flowResult, expected.flow.fails, 'extractOrders');
       assert.equal(await parquetState(), fileBefore, 'the Parquet file is as it was');
@@ -197,7 +184,7 @@ for (const [name, expected] of Object.entries(CORPUS)) {
 
 test('write-audit-publish: a day with more than max_rejected_ratio rejected fails at load, giving the ratio and the commonest reasons; the previous day stays', async () => {
   await generateOrders({ ds: DS, rows: 40, badRate: 0, seed: 9904, file: rawFile });
-  await client.workflow.getHandle((await triggerRun(client, config, ordersDailyEtlDag, DS, { skip_dbt: true })).workflowId).result();
+  await platform.client.workflow.getHandle((await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true })).workflowId).result();
   const dayBefore = await warehouseDay();
   // 20 records: 12 good, 5 amounts that are not numbers, 2 negative, 1 with the wrong date: 40% rejected.
   const rows = Array.from({ length: 20 }, (_, i) => {
@@ -208,8 +195,8 @@ test('write-audit-publish: a day with more than max_rejected_ratio rejected fail
     return `${id},1,${DS},1.00,shipped`;
   });
   await writeFile(rawFile, `order_id,customer_id,order_date,amount,status\n${rows.join('\n')}\n`);
-  const run = await triggerRun(client, config, ordersDailyEtlDag, DS, { skip_dbt: true });
-  const result = client.workflow.getHandle(run.workflowId, run.runId).result();
+  const run = await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true });
+  const result = platform.client.workflow.getHandle(run.workflowId, run.runId).result();
   await failsAtOnce(
     run.workflowId,
     run.runId,
@@ -222,7 +209,7 @@ test('write-audit-publish: a day with more than max_rejected_ratio rejected fail
   );
   assert.equal(await warehouseDay(), dayBefore, 'the partition is as it was');
   // The same day, loaded on purpose with a run's own limit.
-  const forced = (await client.workflow.getHandle((await triggerRun(client, config, ordersDailyEtlDag, DS, { skip_dbt: true, max_rejected_ratio: 0.5 })).workflowId).result()) as OrdersDailyEtlResult;
+  const forced = (await platform.client.workflow.getHandle((await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true, max_rejected_ratio: 0.5 })).workflowId).result()) as OrdersDailyEtlResult;
   assert.deepEqual([forced.loadedRows, forced.rejectedRows], [12, 8]);
 });
 
@@ -234,12 +221,12 @@ test('a raw file that is a symlink out of the data directory is refused before a
   try {
     const refused = new RegExp(`^task (wait_for_file|extract_data) failed: ${rawFile} leads outside the data directory .* \\(through a symlink\\): refused, nothing read$`);
     // Refused by wait_for_file already: the sensor does not wait for a file it will not read.
-    const daily = await triggerRun(client, config, ordersDailyEtlDag, DS, { skip_dbt: true });
-    await failsAtOnce(daily.workflowId, daily.runId, client.workflow.getHandle(daily.workflowId, daily.runId).result(), refused, 'checkFile');
-    const flow = await runFlow(client, config, ordersEtlFlow, DS, { refreshCache: true });
+    const daily = await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true });
+    await failsAtOnce(daily.workflowId, daily.runId, platform.client.workflow.getHandle(daily.workflowId, daily.runId).result(), refused, 'checkFile');
+    const flow = await runFlow(platform.client, config, ordersEtlFlow, DS, { refreshCache: true });
     // Refused by the cache lookup already: a file outside the data directory is not even hashed.
-    await failsAtOnce(flow.workflowId, flow.runId, client.workflow.getHandle(flow.workflowId, flow.runId).result(), refused, 'cacheLookup');
-    const history = JSON.stringify(await client.workflow.getHandle(daily.workflowId, daily.runId).fetchHistory());
+    await failsAtOnce(flow.workflowId, flow.runId, platform.client.workflow.getHandle(flow.workflowId, flow.runId).result(), refused, 'cacheLookup');
+    const history = JSON.stringify(await platform.client.workflow.getHandle(daily.workflowId, daily.runId).fetchHistory());
     assert.doesNotMatch(history, /S3cret/);
   } finally {
     await rm(rawFile, { force: true });

@@ -3,28 +3,17 @@
  * they come in: Baton's CLI (exit code 2, nothing started), the Temporal CLI (the run fails in
  * its first workflow task: no activity ever scheduled), and the schedule sync (nothing created).
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
-import { connectClient } from '../../src/client';
+import { test } from '@jest/globals';
+import { ScheduleNotFoundError, WorkflowFailedError } from '@temporalio/client';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { syncSchedule } from '../../src/schedules';
-import { execFileAsync, noopDagDefinition, repoRoot, startWorkerProcess, temporalCli, testConfig, type RunningWorker } from '../support';
+import { execFileAsync, noopDagDefinition, repoRoot, temporalCli, integrationPlatform } from '../support';
 
-const config = testConfig();
-let worker: RunningWorker;
-let client: Client;
+const platform = integrationPlatform({ migrate: false });
 const suffix = Date.now().toString(36);
 
-before(async () => {
-  worker = await startWorkerProcess();
-  client = await connectClient(config);
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
 
 const BAD_DATES: Array<[value: string, message: RegExp]> = [
   ['2024-02-30', /"2024-02-30" is not a real calendar date/],
@@ -48,7 +37,7 @@ async function baton(...args: string[]): Promise<{ code: number; stderr: string 
 /** Workflows started since `since` (none may be, for a refused command). */
 async function startedSince(since: Date): Promise<string[]> {
   const ids: string[] = [];
-  for await (const w of client.workflow.list({ query: `StartTime >= "${since.toISOString()}"` })) ids.push(w.workflowId);
+  for await (const w of platform.client.workflow.list({ query: `StartTime >= "${since.toISOString()}"` })) ids.push(w.workflowId);
   return ids;
 }
 
@@ -88,7 +77,7 @@ test('from the Temporal CLI: a bad ds, conf or start date fails the run in its f
   for (const [i, [type, input, message]] of cases.entries()) {
     const workflowId = `bad-params-${suffix}-${i}`;
     await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', type, '--workflow-id', workflowId, '--input', JSON.stringify(input)]);
-    const handle = client.workflow.getHandle(workflowId);
+    const handle = platform.client.workflow.getHandle(workflowId);
     try {
       await handle.result();
       wrong.push(`${type} ${JSON.stringify(input).slice(0, 60)}: succeeded`);
@@ -116,12 +105,12 @@ test('the schedule sync refuses broken crons, unknown timezones and bad DAG ids 
   const wrong: string[] = [];
   for (const [i, [overrides, message]] of cases.entries()) {
     const dag = { ...noopDagDefinition({ dagId: `bad_sync_${suffix}_${i}` }), ...overrides };
-    const outcome = await syncSchedule(client, dag).then(() => 'created', (err: Error) => err.message);
+    const outcome = await syncSchedule(platform.client, dag).then(() => 'created', (err: Error) => err.message);
     if (!message.test(outcome)) wrong.push(`${JSON.stringify(overrides)}: ${outcome}`);
-    await assert.rejects(client.schedule.getHandle(dag.dagId).describe(), ScheduleNotFoundError);
+    await assert.rejects(platform.client.schedule.getHandle(dag.dagId).describe(), ScheduleNotFoundError);
   }
   const badId = { ...ordersDailyEtlDag, dagId: "orders'; DROP SCHEMA warehouse; --" };
-  const outcome = await syncSchedule(client, badId).then(() => 'created', (err: Error) => err.message);
+  const outcome = await syncSchedule(platform.client, badId).then(() => 'created', (err: Error) => err.message);
   if (!/lower-case letters, digits, _ and -, starting with a letter/.test(outcome)) wrong.push(`bad dag_id: ${outcome}`);
   assert.deepEqual(wrong, []);
 });

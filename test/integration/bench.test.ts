@@ -4,17 +4,17 @@
  * table and results file come out whole. The figures are not judged here: this machine is
  * shared and noisy, and the targets are read from a full run (bench/README.md).
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from '@jest/globals';
 import type { Figure } from '../../bench/harness';
 import { execFileAsync, repoRoot, tempDir } from '../support';
 
 const SCENARIOS = ['backfill', 'datapath', 'flow', 'overhead', 'sensors'];
 let dir = '';
 
-after(async () => {
+afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

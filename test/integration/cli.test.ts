@@ -2,30 +2,18 @@
  * The user's paths from a terminal: `npm run seed`, `baton trigger --wait`, `baton schedules
  * sync`, and clear errors with exit code 2 for bad input, before anything is created.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
-import { connectClient } from '../../src/client';
+import { test } from '@jest/globals';
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { addDays } from '../../src/logical-date';
 import type { SeedSummary } from '../../src/seed';
-import { count, execFileAsync, repoRoot, startWorkerProcess, testConfig, testPool, type RunningWorker } from '../support';
+import { count, execFileAsync, repoRoot, integrationPlatform } from '../support';
 
-const config = testConfig();
-const pool = testPool(config);
-let worker: RunningWorker;
-let client: Client;
+const platform = integrationPlatform();
+const { config, pool } = platform;
 
-before(async () => {
-  worker = await startWorkerProcess();
-  client = await connectClient(config);
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-});
 
 async function cli(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const argv = script === 'baton' ? [path.join(repoRoot, 'scripts', 'baton.js'), ...args] : ['--import', 'tsx', path.join(repoRoot, 'scripts', `${script}.ts`), ...args];
@@ -57,14 +45,14 @@ test('seed a file, then baton trigger --wait loads exactly the expected rows', a
 
 test('baton schedules sync creates the schedule from the DAG definition, then changes nothing', async () => {
   for (const id of ['orders_daily_etl', 'orders-etl']) {
-    await client.schedule.getHandle(id).delete().catch((err) => {
+    await platform.client.schedule.getHandle(id).delete().catch((err) => {
       if (!(err instanceof ScheduleNotFoundError)) throw err;
     });
   }
   const outcomes = async () => (JSON.parse((await cli('baton', ['schedules', 'sync', '--json'])).stdout) as { outcomes: Record<string, string> }).outcomes;
   assert.deepEqual(await outcomes(), { orders_daily_etl: 'created', 'orders-etl': 'created' });
   assert.deepEqual(await outcomes(), { orders_daily_etl: 'unchanged', 'orders-etl': 'unchanged' });
-  const schedule = await client.schedule.getHandle('orders_daily_etl').describe();
+  const schedule = await platform.client.schedule.getHandle('orders_daily_etl').describe();
   assert.equal(schedule.spec.timezone, 'UTC');
   // max_active_runs is kept by the DAG's slot keeper; the schedule itself only starts runs.
   assert.equal(schedule.policies.overlap, 'ALLOW_ALL');
@@ -109,7 +97,7 @@ test('baton backfill survives a killed CLI and a killed worker, and runs each da
   // Let two dates finish, then kill the CLI and the worker mid-backfill.
   const completed = async () => {
     let n = 0;
-    for await (const run of client.workflow.list({ query: `BatonDag = 'orders_daily_etl' AND WorkflowType = 'ordersDailyEtl' AND ExecutionStatus = 'Completed' AND BatonDs >= '${dates[0]}' AND BatonDs <= '${dates[4]}'` })) n += run ? 1 : 0;
+    for await (const run of platform.client.workflow.list({ query: `BatonDag = 'orders_daily_etl' AND WorkflowType = 'ordersDailyEtl' AND ExecutionStatus = 'Completed' AND BatonDs >= '${dates[0]}' AND BatonDs <= '${dates[4]}'` })) n += run ? 1 : 0;
     return n;
   };
   const deadline = Date.now() + 120_000;
@@ -118,9 +106,9 @@ test('baton backfill survives a killed CLI and a killed worker, and runs each da
     await new Promise((r) => setTimeout(r, 300));
   }
   first.kill('SIGKILL');
-  worker.child.kill('SIGKILL');
+  platform.worker.child.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 500));
-  worker = await startWorkerProcess();
+  await platform.startWorker();
 
   const again = await cli('baton', args);
   assert.equal(again.code, 0, again.stderr);
@@ -129,7 +117,7 @@ test('baton backfill survives a killed CLI and a killed worker, and runs each da
   assert.equal(summary.workflowId, `baton-backfill-orders_daily_etl-${dates[0]}-${dates[4]}`);
   for (const ds of dates) {
     const executions = [];
-    for await (const run of client.workflow.list({ query: `WorkflowId = 'orders_daily_etl-${ds}'` })) executions.push(run.runId);
+    for await (const run of platform.client.workflow.list({ query: `WorkflowId = 'orders_daily_etl-${ds}'` })) executions.push(run.runId);
     assert.equal(executions.length, 1, `${ds} ran ${executions.length} times`);
     assert.equal(await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]), seeds.get(ds)!.expectedLoaded);
   }
@@ -143,14 +131,14 @@ test('baton backfill survives a killed CLI and a killed worker, and runs each da
 test('baton pause, unpause, dags list and runs list', async () => {
   await cli('baton', ['schedules', 'sync']);
   assert.deepEqual(JSON.parse((await cli('baton', ['pause', 'orders_daily_etl', '--json'])).stdout), { dagId: 'orders_daily_etl', paused: true });
-  assert.equal((await client.schedule.getHandle('orders_daily_etl').describe()).state.paused, true);
+  assert.equal((await platform.client.schedule.getHandle('orders_daily_etl').describe()).state.paused, true);
   const listed = JSON.parse((await cli('baton', ['dags', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
   assert.deepEqual(listed.map((d) => d.dagId), ['orders_daily_etl', 'orders-etl']);
   assert.equal(listed[0].schedule_state, 'paused');
   assert.equal((listed[0].nextLogicalDates as string[]).length, 3);
   assert.deepEqual(Object.keys(listed[0].lastRun as object).sort(), ['ds', 'status']);
   assert.deepEqual(JSON.parse((await cli('baton', ['unpause', 'orders_daily_etl', '--json'])).stdout), { dagId: 'orders_daily_etl', paused: false });
-  assert.equal((await client.schedule.getHandle('orders_daily_etl').describe()).state.paused, false);
+  assert.equal((await platform.client.schedule.getHandle('orders_daily_etl').describe()).state.paused, false);
 
   const runs = JSON.parse((await cli('baton', ['runs', 'list', 'orders_daily_etl', '--limit', '200', '--json'])).stdout) as Array<{ workflowId: string; ds: string; status: string }>;
   const run = runs.find((r) => r.workflowId === 'orders_daily_etl-2031-04-01');
@@ -172,7 +160,7 @@ test("baton runs show prints a run's task table; the Web UI gets it as current d
   const text = (await cli('baton', ['runs', 'show', 'orders_daily_etl', ds])).stdout;
   assert.match(text, /^ {2}load {15}success {9}\d{2}:\d{2}:\d{2} +\d+\.\ds {2}loadedRows=2450 rejectedRows=50$/m);
 
-  const handle = client.workflow.getHandle(`orders_daily_etl-${ds}`);
+  const handle = platform.client.workflow.getHandle(`orders_daily_etl-${ds}`);
   const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
   assert.match(metadata.currentDetails ?? '', /^\| task \| state \| duration \| output \|$/m);
   assert.match(metadata.currentDetails ?? '', /^\| validate \| success \| \d+\.\ds \| checksPassed=5 \|$/m);

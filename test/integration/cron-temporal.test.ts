@@ -4,27 +4,21 @@
  * Schedule matches (ListScheduleMatchingTimes, what `temporal schedule list-matching-times`
  * prints), and the logical dates the backfill plans are the dates of those fires.
  */
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
+import assert from '../support/assert';
+import { test } from '@jest/globals';
 import { planBackfill } from '../../src/backfill';
-import { connectClient } from '../../src/client';
 import { canonicalFire, firesAfter } from '../../src/cron';
 import { matchingTimes, scheduleOptionsFor, syncSchedule } from '../../src/schedules';
 import { intervalForFireTime, nextLogicalDates } from '../../src/timetable';
-import { noopDagDefinition, temporalCli, testConfig } from '../support';
+import { noopDagDefinition, temporalCli, integrationPlatform } from '../support';
 
 const suffix = Date.now().toString(36);
-let client: Client;
+const platform = integrationPlatform({ worker: false, migrate: false });
 const created: string[] = [];
+platform.atEnd(async () => {
+  for (const id of created) await platform.client.schedule.getHandle(id).delete().catch(() => undefined);
+});
 
-before(async () => {
-  client = await connectClient(testConfig());
-});
-after(async () => {
-  for (const id of created) await client.schedule.getHandle(id).delete().catch(() => undefined);
-  await client?.connection.close();
-});
 
 /** Crons and zones chosen to land in gaps (spring), repeated hours (autumn), midnight changes and half-hour zones. */
 export const CRON_TABLE: Array<[string, string]> = [
@@ -72,13 +66,13 @@ test("Baton's fire times are the synced Temporal Schedule's matching times, for 
   for (const [i, [cron, zone]] of CRON_TABLE.entries()) {
     const dag = noopDagDefinition({ dagId: `cron_${i}_${suffix}`, schedule: cron, timezone: zone, startDate: '2024-01-01' });
     created.push(dag.dagId);
-    assert.equal(await syncSchedule(client, dag), 'created');
-    await client.schedule.getHandle(dag.dagId).pause('cron table test');
+    assert.equal(await syncSchedule(platform.client, dag), 'created');
+    await platform.client.schedule.getHandle(dag.dagId).pause('cron table test');
     const expected = batonFires(cron, zone);
     assert.ok(expected.length > 0, `${cron} ${zone} fires in a year`);
     // Temporal may match a repeated local time twice (America/New_York) or at its second
     // occurrence only (Europe/Berlin): each maps onto the one fire it stands for.
-    const raw = await matchingTimes(client, dag.dagId, FROM - 1000, TO - 1000);
+    const raw = await matchingTimes(platform.client, dag.dagId, FROM - 1000, TO - 1000);
     const matched = raw.map((t) => new Date(canonicalFire(t, zone)).toISOString());
     assert.deepEqual([...new Set(matched)], expected, `${cron} in ${zone}`);
     // Each fire is one logical date, and the backfill plans exactly those dates.
@@ -94,8 +88,8 @@ test("Baton's fire times are the synced Temporal Schedule's matching times, for 
 test('without its skip entries, Temporal would fire 0 23 * * 6 in America/Santiago on a Sunday after a midnight gap; the sync skips it', async () => {
   const dag = noopDagDefinition({ dagId: `cron_stray_${suffix}`, schedule: '0 23 * * 6', timezone: 'America/Santiago', startDate: '2024-01-01' });
   created.push(dag.dagId);
-  await client.schedule.create({ ...scheduleOptionsFor(dag), state: { paused: true } });
-  const raw = await matchingTimes(client, dag.dagId, Date.parse('2024-09-01T00:00:00Z'), Date.parse('2024-09-16T00:00:00Z'));
+  await platform.client.schedule.create({ ...scheduleOptionsFor(dag), state: { paused: true } });
+  const raw = await matchingTimes(platform.client, dag.dagId, Date.parse('2024-09-01T00:00:00Z'), Date.parse('2024-09-16T00:00:00Z'));
   const local = raw.map((t) => new Date(t).toLocaleString('en-US', { timeZone: 'America/Santiago', weekday: 'short', hour: '2-digit', hour12: false }));
   assert.deepEqual(local, ['Sat, 23', 'Sat, 23', 'Sun, 23', 'Sat, 23']);
   const { isFireTime } = await import('../../src/cron');
@@ -115,7 +109,7 @@ test('spring forward: 0 2 * * * in Europe/Berlin runs 2024-03-31 at 03:00 CEST; 
 test('day-of-month with day-of-week means either, in Temporal as in Baton: 0 6 1 * 1 fires on the 1st and on every Monday', async () => {
   const dag = noopDagDefinition({ dagId: `cron_domdow_${suffix}`, schedule: '0 6 1 * 1', timezone: 'UTC', startDate: '2024-01-01' });
   created.push(dag.dagId);
-  await client.schedule.create({ ...scheduleOptionsFor(dag), state: { paused: true } });
+  await platform.client.schedule.create({ ...scheduleOptionsFor(dag), state: { paused: true } });
   // `baton dags list` and the backfill read it the same way.
   assert.deepEqual(nextLogicalDates({ ...dag, timetable: 'trigger' }, 3, new Date('2024-01-28T00:00:00Z')), ['2024-01-29', '2024-02-01', '2024-02-05']);
   assert.deepEqual(planBackfill({ ...dag, timetable: 'trigger' }, { from: '2024-01-28', to: '2024-02-05', maxActive: 1, rerun: 'none', reverse: false }), ['2024-01-29', '2024-02-01', '2024-02-05']);
@@ -128,7 +122,7 @@ test('day-of-month with day-of-week means either, in Temporal as in Baton: 0 6 1
 test('end_date ends the schedule right after the last interval fires, for a weekly DAG too', async () => {
   const dag = noopDagDefinition({ dagId: `cron_end_${suffix}`, schedule: '0 6 * * 1', timezone: 'UTC', startDate: '2024-01-01', endDate: '2024-01-22' });
   created.push(dag.dagId);
-  await client.schedule.create({ ...scheduleOptionsFor(dag), state: { paused: true } });
+  await platform.client.schedule.create({ ...scheduleOptionsFor(dag), state: { paused: true } });
   const fires = (await temporalFires(dag.dagId, Date.parse('2024-01-01T00:00:00Z'), Date.parse('2024-03-01T00:00:00Z'))).map((t) => t.slice(0, 10));
   // The run for 2024-01-22 (the last Monday on or before end_date) covers a week and fires on 2024-01-29.
   assert.deepEqual(fires, ['2024-01-01', '2024-01-08', '2024-01-15', '2024-01-22', '2024-01-29']);

@@ -3,22 +3,17 @@
  * dbt's own error text on failure, the process killed on cancellation, and the project's
  * data tests passing.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDbtActivities, dbtEnvironment } from '../../activities/dbt';
 import type { DbtRunResult } from '../../src/contracts';
-import { migrateWarehouse } from '../../activities/postgres';
-import { execFileAsync, quietLogger, repoRoot, tempDir, testConfig, testPool } from '../support';
+import { execFileAsync, quietLogger, repoRoot, tempDir, integrationPlatform } from '../support';
 
-const config = testConfig();
-const pool = testPool(config);
-
-before(() => migrateWarehouse(pool));
-after(() => pool.end());
+const { config, pool } = integrationPlatform({ worker: false });
 
 async function projectCopy(): Promise<string> {
   const dir = path.join(await tempDir('baton-dbt-project-'), 'dbt');

@@ -2,26 +2,22 @@
  * The worker's Prometheus endpoint: Temporal's runtime metrics and Baton's own on one port,
  * scraped after a real orders_daily_etl run on the real worker process.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
+import { beforeAll, test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders, type SeedSummary } from '../../src/seed';
-import { startWorkerProcess, testConfig, testPool, type RunningWorker } from '../support';
+import { startWorkerProcess, type RunningWorker, integrationPlatform } from '../support';
 
-const config = testConfig();
-const pool = testPool(config);
+const platform = integrationPlatform({ worker: false });
+const { config } = platform;
 // This file owns the logical date 2032-05-01 in the test namespace and database.
 const ds = '2032-05-01';
-let client: Client;
-let worker: RunningWorker;
 let port: number;
+let worker: RunningWorker;
 let seed: SeedSummary;
 let result: OrdersDailyEtlResult;
 
@@ -64,18 +60,11 @@ function valueOf(samples: Sample[], name: string, labels: Record<string, string>
   return matching.length ? matching.reduce((sum, s) => sum + s.value, 0) : undefined;
 }
 
-before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
+beforeAll(async () => {
   port = await freePort();
-  worker = await startWorkerProcess({ ...process.env, BATON_METRICS_PORT: String(port) });
+  worker = await platform.startWorker({ ...process.env, BATON_METRICS_PORT: String(port) });
   seed = await generateOrders({ ds, rows: 500, badRate: 0.02, seed: 320501, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
-  result = await waitForRun(client, await triggerRun(client, config, ordersDailyEtlDag, ds));
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
+  result = await waitForRun(platform.client, await triggerRun(platform.client, config, ordersDailyEtlDag, ds));
 });
 
 test('the worker logs where it serves metrics', () => {

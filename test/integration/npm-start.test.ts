@@ -3,13 +3,13 @@
  * Postgres port, Temporal and Web UI ports): the first start sets up everything and prints the
  * sample run; a second start reinstalls nothing and restarts what died; stop ends it all.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from '@jest/globals';
 import { Connection } from '@temporalio/client';
 import { loadServiceSettings } from '../../src/config';
-import { isAlive, LocalPostgres } from '../../src/services';
+import { isAlive, LocalPostgres } from '../../src/platform';
 import { execFileAsync, repoRoot, tempDir } from '../support';
 
 let home = '';
@@ -41,7 +41,7 @@ async function npm(script: 'start' | 'stop'): Promise<string> {
 /** A Baton pid file holds `<pid> <start time>`. */
 const pidOf = async (file: string) => Number((await readFile(path.join(home, file), 'utf8')).trim().split(/\s+/)[0]);
 
-after(async () => {
+afterAll(async () => {
   if (!home) return;
   const cluster = new LocalPostgres(loadServiceSettings(await env()));
   await npm('stop').catch(() => undefined);

@@ -3,42 +3,22 @@
  * server, Postgres and dbt; runs started from the Temporal CLI and from the client.
  * With BATON_RECORD_HISTORIES=1 it saves the histories the replay tier replays.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { connectClient } from '../../src/client';
+import { test } from '@jest/globals';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders, seedSourceOrders } from '../../src/seed';
-import { migrateWarehouse } from '../../activities/postgres';
-import { expectedPartition, partition, repoRoot, startWorkerProcess, temporalCli, testConfig, testPool, type RunningWorker } from '../support';
+import { expectedPartition, partition, temporalCli, saveHistory, integrationPlatform } from '../support';
 
-const config = testConfig();
-const pool = testPool(config);
-let client: Client;
-let worker: RunningWorker;
+const platform = integrationPlatform();
+const { config, pool } = platform;
 
-before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
-  worker = await startWorkerProcess();
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-});
 
 const rawFile = (ds: string) => path.join(config.dataDir, 'raw', `orders_${ds}.csv`);
-
-async function saveHistory(workflowId: string, runId: string, name: string): Promise<void> {
-  if (process.env.BATON_RECORD_HISTORIES !== '1') return;
-  const json = await temporalCli(['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json']);
-  await writeFile(path.join(repoRoot, 'test', 'histories', name), json);
-}
 
 test('10,000 generated rows started from the Temporal CLI load exactly; a rerun doubles nothing', async () => {
   const ds = '2031-03-01';
@@ -49,7 +29,7 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
   const started = JSON.parse(
     await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', JSON.stringify({ ds }), '--output', 'json']),
   ) as { runId: string };
-  const result = (await client.workflow.getHandle(workflowId, started.runId).result()) as OrdersDailyEtlResult;
+  const result = (await platform.client.workflow.getHandle(workflowId, started.runId).result()) as OrdersDailyEtlResult;
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [10_000, seed.expectedLoaded, 137]);
   assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
@@ -57,9 +37,9 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
   await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v3.json');
 
   // A rerun of the same ds (the client path, as the CLI and npm start take) replaces, never appends.
-  const rerun = await triggerRun(client, config, ordersDailyEtlDag, ds);
+  const rerun = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
   assert.notEqual(rerun.runId, started.runId);
-  const again = await waitForRun(client, rerun);
+  const again = await waitForRun(platform.client, rerun);
   assert.deepEqual([again.rowCount, again.loadedRows, again.rejectedRows], [10_000, seed.expectedLoaded, 137]);
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
 });
@@ -68,7 +48,7 @@ test('alphanumeric ids (ORD-<n>, C-<n>) with 70 bad rows load exactly, through d
   const ds = '2031-03-09';
   const seed = await generateOrders({ ds, rows: 5_000, badRate: 0.014, seed: 310309, file: rawFile(ds), alphanumericIds: true });
   assert.equal(seed.badRows, 70);
-  const result = await waitForRun(client, await triggerRun(client, config, ordersDailyEtlDag, ds));
+  const result = await waitForRun(platform.client, await triggerRun(platform.client, config, ordersDailyEtlDag, ds));
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [5_000, seed.expectedLoaded, 70]);
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
@@ -87,8 +67,8 @@ test('a header-only file takes the empty branch and ends with skips', async () =
   const ds = '2031-03-02';
   await mkdir(path.dirname(rawFile(ds)), { recursive: true });
   await writeFile(rawFile(ds), 'order_id,customer_id,order_date,amount,status\n');
-  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
-  const result = await waitForRun(client, run);
+  const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
+  const result = await waitForRun(platform.client, run);
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(
     result.tasks.map((t) => `${t.taskId}:${t.state}`),
@@ -97,23 +77,23 @@ test('a header-only file takes the empty branch and ends with skips', async () =
       'check_data:success', 'transform:skipped', 'load:skipped', 'validate:skipped', 'dbt_run:skipped', 'send_empty_alert:success',
     ],
   );
-  assert.match(worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
+  assert.match(platform.worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
   await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v3.json');
 });
 
 test('a file that never comes times wait_for_file out, naming the file; the tasks table shows where', async () => {
   const ds = '2031-03-03';
   await rm(rawFile(ds), { force: true });
-  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
+  const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
   const started = Date.now();
-  await assert.rejects(waitForRun(client, run), (err: unknown) => {
+  await assert.rejects(waitForRun(platform.client, run), (err: unknown) => {
     assert.ok(err instanceof WorkflowFailedError);
     // The test runner shortens the sensor to poke every 1 s and time out after 3 s.
     assert.match(err.cause?.message ?? '', new RegExp(`^task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet$`));
     return true;
   });
   assert.ok(Date.now() - started < 30_000, 'non-retryable: no retry delay');
-  const tasks = await client.workflow.getHandle(run.workflowId, run.runId).query<{ taskId: string; state: string }[]>('tasks');
+  const tasks = await platform.client.workflow.getHandle(run.workflowId, run.runId).query<{ taskId: string; state: string }[]>('tasks');
   assert.deepEqual(tasks.map((t) => `${t.taskId}:${t.state}`).slice(0, 6), [
     'choose_source:success', 'wait_for_file:failed', 'extract:upstream_failed', 'wait_for_data:skipped', 'extract_from_db:skipped', 'check_data:upstream_failed',
   ]);
@@ -127,7 +107,7 @@ test('source "db" from the Temporal CLI: wait_for_data finds the day in source.o
   const started = JSON.parse(
     await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', JSON.stringify({ ds, source: 'db' }), '--output', 'json']),
   ) as { runId: string };
-  const result = (await client.workflow.getHandle(workflowId, started.runId).result()) as OrdersDailyEtlResult;
+  const result = (await platform.client.workflow.getHandle(workflowId, started.runId).result()) as OrdersDailyEtlResult;
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [5000, 4950, 50]);
   assert.deepEqual(
@@ -153,7 +133,7 @@ test('an invalid ds from the Temporal CLI fails before any task, naming the valu
   const started = JSON.parse(
     await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', '{"ds":"2024-02-30"}', '--output', 'json']),
   ) as { runId: string };
-  await assert.rejects(client.workflow.getHandle(workflowId, started.runId).result(), (err: unknown) => {
+  await assert.rejects(platform.client.workflow.getHandle(workflowId, started.runId).result(), (err: unknown) => {
     assert.ok(err instanceof WorkflowFailedError);
     assert.equal(err.cause?.message, 'orders_daily_etl: ds "2024-02-30" is not a real calendar date');
     return true;

@@ -4,42 +4,26 @@
  * the cache answers. The Parquet file is read back with DuckDB. With
  * BATON_RECORD_HISTORIES=1 it saves the histories the replay tier replays.
  */
-import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import assert from '../support/assert';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { beforeAll, test } from '@jest/globals';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Client } from '@temporalio/client';
 import { migrateWarehouse } from '../../activities/postgres';
-import { connectClient } from '../../src/client';
 import type { OrdersPipelineResult } from '../../src/contracts';
 import { generateOrders } from '../../src/seed';
-import { execFileAsync, repoRoot, startWorkerProcess, temporalCli, testConfig, testPool, type RunningWorker } from '../support';
+import { execFileAsync, repoRoot, temporalCli, saveHistory, integrationPlatform } from '../support';
 
-const config = testConfig();
-const pool = testPool(config);
-let client: Client;
-let worker: RunningWorker;
+const platform = integrationPlatform({ worker: false });
+const { config, pool } = platform;
 const startDate = '2031-05-01';
 
-before(async () => {
+beforeAll(async () => {
   await migrateWarehouse(pool);
   // This file owns its date: start with no cached result for it.
   await pool.query("DELETE FROM baton.task_cache WHERE inputs->>'startDate' = $1", [startDate]);
-  client = await connectClient(config);
-  worker = await startWorkerProcess();
+  await platform.startWorker();
 });
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-});
-
-async function saveHistory(workflowId: string, runId: string, name: string): Promise<void> {
-  if (process.env.BATON_RECORD_HISTORIES !== '1') return;
-  const json = await temporalCli(['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json']);
-  await writeFile(path.join(repoRoot, 'test', 'histories', name), json);
-}
 
 /** Reads a Parquet file back with DuckDB: row count, schema, null order_ids, amount type. */
 async function readParquet(file: string) {
@@ -64,7 +48,7 @@ test('10,000 rows from the Temporal CLI: clean Parquet with the documented schem
   const started = JSON.parse(
     await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersPipeline', '--workflow-id', workflowId, '--input', JSON.stringify({ startDate }), '--output', 'json']),
   ) as { runId: string };
-  const result = (await client.workflow.getHandle(workflowId, started.runId).result()) as OrdersPipelineResult;
+  const result = (await platform.client.workflow.getHandle(workflowId, started.runId).result()) as OrdersPipelineResult;
 
   // Prefect's transform: rows without order_id are dropped; a non-numeric amount (and a malformed record) is rejected.
   const dropped = seed.byKind.missing_order_id;
@@ -84,15 +68,15 @@ test('10,000 rows from the Temporal CLI: clean Parquet with the documented schem
   assert.equal(rejects.filter((line) => /amount 'twelve' is not a number/.test(line)).length, seed.byKind.amount_not_a_number);
 
   // log_prints: the task's line carries its workflow and run ids.
-  const loadedLine = worker.output().split('\n').find((line) => line.includes(`"msg":"Loaded ${result.kept} rows to orders_${startDate}"`));
-  assert.ok(loadedLine, worker.output());
+  const loadedLine = platform.worker.output().split('\n').find((line) => line.includes(`"msg":"Loaded ${result.kept} rows to orders_${startDate}"`));
+  assert.ok(loadedLine, platform.worker.output());
   assert.equal(JSON.parse(loadedLine).workflowId, workflowId);
   assert.equal(JSON.parse(loadedLine).runId, started.runId);
   await saveHistory(workflowId, started.runId, 'ordersPipeline-miss-v1.json');
 });
 
 test('baton run orders-etl again: extract is a cache hit and the output is the same file', async () => {
-  const before = (await client.workflow.getHandle(`orders-etl-${startDate}`).result()) as OrdersPipelineResult;
+  const before = (await platform.client.workflow.getHandle(`orders-etl-${startDate}`).result()) as OrdersPipelineResult;
   const { stdout } = await execFileAsync(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), 'run', 'orders-etl', '--start-date', startDate, '--wait', '--json'], { cwd: repoRoot });
   const run = JSON.parse(stdout) as { workflowId: string; runId: string; result: OrdersPipelineResult };
   assert.equal(run.workflowId, `orders-etl-${startDate}`);
@@ -100,8 +84,8 @@ test('baton run orders-etl again: extract is a cache hit and the output is the s
   assert.equal(run.result.output.sha256, before.output.sha256);
   // The flow's own log line, from the workflow logger (written once the workflow task completes).
   const hitLine = /"workflowId":"orders-etl-[0-9-]+","runId":"([0-9a-f-]+)","workflowType":"ordersPipeline","msg":"extract_data: cache hit \(key [0-9a-f]{12}, stored /;
-  for (let i = 0; i < 50 && !hitLine.test(worker.output()); i++) await new Promise((r) => setTimeout(r, 200));
-  assert.equal(hitLine.exec(worker.output())?.[1], run.runId);
+  for (let i = 0; i < 50 && !hitLine.test(platform.worker.output()); i++) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(hitLine.exec(platform.worker.output())?.[1], run.runId);
   await saveHistory(run.workflowId, run.runId, 'ordersPipeline-hit-v1.json');
 
   const text = await execFileAsync(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), 'run', 'orders-etl', '--start-date', '2024-02-30'], { cwd: repoRoot }).catch((err: { code: number; stderr: string }) => err);
@@ -112,7 +96,7 @@ test('baton run orders-etl again: extract is a cache hit and the output is the s
 test('orders-etl is scheduled from code like the DAGs: its schedule starts ordersPipeline, and a backfill runs it by date', async () => {
   const baton = (args: string[]) => execFileAsync(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), ...args], { cwd: repoRoot });
   await baton(['schedules', 'sync']);
-  const schedule = await client.schedule.getHandle('orders-etl').describe();
+  const schedule = await platform.client.schedule.getHandle('orders-etl').describe();
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.workflowType, 'scheduledDagRun');
   assert.deepEqual(schedule.action.type === 'startWorkflow' && schedule.action.args, [
     { dagId: 'orders-etl', workflowType: 'ordersPipeline', schedule: '0 7 * * *', timezone: 'UTC', timetable: 'interval', startDate: '2024-01-01', catchup: false },
@@ -121,6 +105,6 @@ test('orders-etl is scheduled from code like the DAGs: its schedule starts order
   // A backfill of the date passes it as ds, as schedules do; the cache still answers extract.
   const { stdout } = await baton(['backfill', 'orders-etl', '--from', startDate, '--to', startDate, '--rerun', 'all', '--json']);
   assert.deepEqual((({ succeeded, failed }) => ({ succeeded, failed }))(JSON.parse(stdout) as { succeeded: number; failed: number }), { succeeded: 1, failed: 0 });
-  const result = (await client.workflow.getHandle(`orders-etl-${startDate}`).result()) as OrdersPipelineResult;
+  const result = (await platform.client.workflow.getHandle(`orders-etl-${startDate}`).result()) as OrdersPipelineResult;
   assert.deepEqual([result.startDate, result.cache.extract_data], [startDate, 'hit']);
 });

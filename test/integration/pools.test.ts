@@ -3,29 +3,18 @@
  * reset past its grant, a terminated keeper, and one pool shared by three DAGs. Limits are read
  * from the runs' own histories (when each pooled task's activity started and ended).
  */
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../src/client';
+import assert from '../support/assert';
+import { test } from '@jest/globals';
 import { poolWorkflowId, runsPool, type TaskRecord } from '../../src/contracts';
 import { dagRunWorkflowId } from '../../src/dags';
 import { findPool } from '../../src/pools';
-import { noopDagDefinition, resultOf, startWorkerProcess, temporalCli, testConfig, type RunningWorker } from '../support';
+import { noopDagDefinition, resultOf, temporalCli, integrationPlatform } from '../support';
 import type { NoopDagResult } from '../../workflows/noop-dag';
 
 const suffix = Date.now().toString(36);
 const id = (name: string) => `${name}_${suffix}`;
-let client: Client;
-let worker: RunningWorker;
+const platform = integrationPlatform({ migrate: false });
 
-before(async () => {
-  client = await connectClient(testConfig());
-  worker = await startWorkerProcess();
-});
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,8 +30,8 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 
 type Dag = ReturnType<typeof noopDagDefinition>;
 const start = (dag: Dag, ds: string, extra: Record<string, unknown> = {}) =>
-  client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...extra }] });
-const states = async (dag: Dag, ds: string) => (await client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds)).query<TaskRecord[]>('tasks')).map((t) => t.state);
+  platform.client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...extra }] });
+const states = async (dag: Dag, ds: string) => (await platform.client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds)).query<TaskRecord[]>('tasks')).map((t) => t.state);
 const running = (dag: Dag, ds: string) => until(`${ds} running`, async () => (await states(dag, ds))[0] === 'running');
 
 test('max_active_runs=1: a run terminated while it holds the slot, then rerun, does not stall the DAG', async () => {
@@ -65,12 +54,12 @@ test('max_active_runs=1: a run reset past its grant keeps its slot, and no other
   await running(dag, '2024-02-01');
   const waiting = await start(dag, '2024-02-02', { taskSleepMs: 0 });
   // Reset to the workflow task that handled the grant: the grant signal is applied again in the new run.
-  const events = (await client.workflow.getHandle(holder.workflowId).fetchHistory()).events ?? [];
+  const events = (await platform.client.workflow.getHandle(holder.workflowId).fetchHistory()).events ?? [];
   const grant = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'slotGranted');
   const completed = events.slice(0, grant).findLast((e) => e.workflowTaskCompletedEventAttributes);
   assert.ok(completed, 'a workflow task before the grant');
   await temporalCli(['workflow', 'reset', '--workflow-id', holder.workflowId, '--event-id', String(completed.eventId), '--reason', 'reset by the test']);
-  const reset = (await resultOf<NoopDagResult>(client, holder.workflowId)) as NoopDagResult;
+  const reset = (await resultOf<NoopDagResult>(platform.client, holder.workflowId)) as NoopDagResult;
   const next = (await waiting.result()) as NoopDagResult;
   assert.deepEqual(reset.tasks.map((t) => t.state), ['success', 'success']);
   const resetEnd = Date.parse(reset.tasks[1].startedAt!) + reset.tasks[1].durationMs!;
@@ -82,7 +71,7 @@ test('a slot keeper terminated while runs hold and wait for slots rebuilds its h
   const first = await start(dag, '2024-03-01');
   await running(dag, '2024-03-01');
   const second = await start(dag, '2024-03-02');
-  await until('2024-03-02 queued', async () => (await client.workflow.getHandle(poolWorkflowId(runsPool(dag.dagId))).describe()).status.name === 'RUNNING');
+  await until('2024-03-02 queued', async () => (await platform.client.workflow.getHandle(poolWorkflowId(runsPool(dag.dagId))).describe()).status.name === 'RUNNING');
   await temporalCli(['workflow', 'terminate', '--workflow-id', poolWorkflowId(runsPool(dag.dagId)), '--reason', 'terminated by the test']);
   // The waiting run asks again (every 5 s here); the new keeper finds the holder from its search attributes first.
   const [a, b] = (await Promise.all([first.result(), second.result()])) as NoopDagResult[];
@@ -107,7 +96,7 @@ test('one pool shared by three DAGs, 10 runs each: at most its slots are held at
   const edges: Array<[number, number]> = [];
   for (const [i, h] of runs.entries()) {
     const slots = Math.floor(i / 10) === 2 ? 2 : 1;
-    const events = (await client.workflow.getHandle(h.workflowId).fetchHistory()).events ?? [];
+    const events = (await platform.client.workflow.getHandle(h.workflowId).fetchHistory()).events ?? [];
     const taskTwo = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'noopTask').at(-1)!;
     const started = events.find((e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(taskTwo.eventId))!;
     const done = events.find((e) => e.activityTaskCompletedEventAttributes && String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(taskTwo.eventId))!;

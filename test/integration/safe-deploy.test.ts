@@ -5,10 +5,10 @@
  * replay check that gates such a deploy passes for the patched change and fails for the same
  * change made without the patch.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import type { Client } from '@temporalio/client';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
@@ -27,7 +27,7 @@ const workers: RunningWorker[] = [];
 // The sensor waits for as long as the test needs (the test runner's 3 s time-out would end it).
 const env = { ...process.env, BATON_SENSOR_TIMEOUT: '10m', BATON_SENSOR_POKE_INTERVAL: '1s' };
 
-before(async () => {
+beforeAll(async () => {
   dir = await tempDir('baton-deploy-');
   client = await connectClient(config);
   for (const version of ['v1', 'v2', 'v2-unpatched']) {
@@ -36,7 +36,7 @@ before(async () => {
     await writeFile(bundles[version], code);
   }
 });
-after(async () => {
+afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop()));
   await client?.connection.close();
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -3,44 +3,35 @@
  * logical dates in both timetables (across a DST change), catchup, max_active_runs,
  * depends_on_past, and schedule sync. Test DAGs are no-op DAGs with ids unique to this run.
  */
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { ScheduleNotFoundError, WorkflowFailedError, type Client } from '@temporalio/client';
+import assert from '../support/assert';
+import { test } from '@jest/globals';
+import { ScheduleNotFoundError, WorkflowFailedError } from '@temporalio/client';
 import { startBackfill } from '../../src/backfill';
-import { connectClient } from '../../src/client';
 import type { BackfillProgress, TaskRecord } from '../../src/contracts';
 import { dagRunWorkflowId, type DagDefinition } from '../../src/dags';
 import { addDays, utcDate } from '../../src/logical-date';
 import { syncSchedule, syncSchedules } from '../../src/schedules';
 import { intervalForFireTime } from '../../src/timetable';
-import { noopDagDefinition, resultOf, startWorkerProcess, testConfig, type RunningWorker } from '../support';
+import { noopDagDefinition, resultOf, integrationPlatform } from '../support';
 import type { NoopDagResult } from '../../workflows/noop-dag';
 
-const config = testConfig();
+const platform = integrationPlatform({ migrate: false });
 const suffix = Date.now().toString(36);
 const id = (name: string) => `${name}_${suffix}`;
-let client: Client;
-let worker: RunningWorker;
 const schedules: string[] = [];
+platform.atEnd(async () => {
+  for (const scheduleId of schedules) await platform.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+});
 
-before(async () => {
-  client = await connectClient(config);
-  worker = await startWorkerProcess();
-});
-after(async () => {
-  for (const scheduleId of schedules) await client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
-  await worker?.stop();
-  await client?.connection.close();
-});
 
 async function sync(dag: DagDefinition) {
   schedules.push(dag.dagId);
-  return syncSchedule(client, dag);
+  return syncSchedule(platform.client, dag);
 }
 
 async function runsOf(dagId: string): Promise<string[]> {
   const ids: string[] = [];
-  for await (const run of client.workflow.list({ query: `BatonDag = '${dagId}' AND WorkflowType = 'noopDag'` })) ids.push(run.workflowId);
+  for await (const run of platform.client.workflow.list({ query: `BatonDag = '${dagId}' AND WorkflowType = 'noopDag'` })) ids.push(run.workflowId);
   return ids.sort();
 }
 
@@ -69,7 +60,7 @@ test('scheduled runs take ds from their fire time: interval and trigger timetabl
   const trigger = noopDagDefinition({ dagId: id('tt_trigger'), ...common, timetable: 'trigger', startDate: '2024-03-09', endDate: '2024-03-11' });
   for (const dag of [interval, trigger]) assert.equal(await sync(dag), 'created');
   const got = async (dag: DagDefinition, ds: string) => {
-    const r = await resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, ds));
+    const r = await resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(dag.dagId, ds));
     return [r.ds, r.dataIntervalStart, r.dataIntervalEnd];
   };
   assert.deepEqual(await got(interval, '2024-03-08'), ['2024-03-08', '2024-03-08T05:30:00.000Z', '2024-03-09T05:30:00.000Z']);
@@ -86,9 +77,9 @@ test('a run triggered on the schedule now processes the interval that just ended
   const dag = noopDagDefinition({ dagId: id('tt_now') });
   await sync(dag);
   const firedAt = new Date();
-  await client.schedule.getHandle(dag.dagId).trigger();
+  await platform.client.schedule.getHandle(dag.dagId).trigger();
   const expected = intervalForFireTime(dag, firedAt).ds;
-  const r = await resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, expected));
+  const r = await resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(dag.dagId, expected));
   assert.equal(r.ds, expected);
 });
 
@@ -104,7 +95,7 @@ test('catchup=True runs every missed interval since start_date, oldest first; ca
   const expected = [addDays(today, -4), addDays(today, -3), addDays(today, -2)];
   if (Date.now() >= sixToday) expected.push(addDays(today, -1));
   const results = [];
-  for (const ds of expected) results.push(await resultOf<NoopDagResult>(client, dagRunWorkflowId(withCatchup.dagId, ds)));
+  for (const ds of expected) results.push(await resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(withCatchup.dagId, ds)));
   assert.deepEqual(await runsOf(withCatchup.dagId), expected.map((d) => dagRunWorkflowId(withCatchup.dagId, d)));
   const order = spans(results).sort((a, b) => a.start - b.start).map((s) => s.ds);
   assert.deepEqual(order, expected, 'oldest first');
@@ -116,10 +107,10 @@ for (const maxActiveRuns of [1, 3]) {
   test(`max_active_runs=${maxActiveRuns} holds over a 10-date backfill started with more at once`, async () => {
     const dag = noopDagDefinition({ dagId: id(`mar${maxActiveRuns}`), maxActiveRuns }, { tasks: 2, taskSleepMs: 400 });
     const dates = Array.from({ length: 10 }, (_, i) => addDays('2024-06-01', i));
-    const handle = await startBackfill(client, dag, { from: dates[0], to: dates[9], maxActive: 10, rerun: 'none', reverse: false }, dates);
+    const handle = await startBackfill(platform.client, dag, { from: dates[0], to: dates[9], maxActive: 10, rerun: 'none', reverse: false }, dates);
     const summary = (await handle.result()) as BackfillProgress;
     assert.deepEqual([summary.succeeded, summary.failed, summary.skipped], [10, 0, 0]);
-    const results = await Promise.all(dates.map((ds) => resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, ds))));
+    const results = await Promise.all(dates.map((ds) => resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(dag.dagId, ds))));
     assert.equal(maxOverlap(spans(results)), maxActiveRuns);
     if (maxActiveRuns === 1) {
       assert.deepEqual(spans(results).sort((a, b) => a.start - b.start).map((s) => s.ds), dates, 'queued runs go in date order');
@@ -130,7 +121,7 @@ for (const maxActiveRuns of [1, 3]) {
 test('depends_on_past: a run waits for the previous interval, fails when that run failed, and passes when there is none', async () => {
   const dag = noopDagDefinition({ dagId: id('dop'), startDate: '2024-05-01', defaultArgs: { ...noopDagDefinition({ dagId: 'x' }).defaultArgs, dependsOnPast: true } });
   const start = (ds: string, extra: Record<string, unknown> = {}) =>
-    client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...extra }] });
+    platform.client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...extra }] });
 
   const first = await start('2024-05-01', { taskSleepMs: 4000 }); // the first interval after start_date does not wait
   const second = await start('2024-05-02');
@@ -161,38 +152,38 @@ test('schedule sync: a changed cron updates in place, a paused schedule stays pa
   const dag = noopDagDefinition({ dagId: id('sync') });
   assert.equal(await sync(dag), 'created');
   assert.equal(await sync(dag), 'unchanged');
-  const handle = client.schedule.getHandle(dag.dagId);
+  const handle = platform.client.schedule.getHandle(dag.dagId);
   await handle.pause('paused by the test');
   assert.equal(await sync({ ...dag, schedule: '0 7 * * *' }), 'updated');
   const described = await handle.describe();
   assert.equal(described.state.paused, true);
   assert.deepEqual(described.spec.calendars?.map((c) => c.hour), [[{ start: 7, end: 7, step: 1 }]]);
 
-  const report = await syncSchedules(client, []);
+  const report = await syncSchedules(platform.client, []);
   assert.ok(report.removed.includes(dag.dagId));
   assert.equal((await handle.describe()).state.paused, true, 'reported, not deleted');
-  await syncSchedules(client, [], true);
+  await syncSchedules(platform.client, [], true);
   await assert.rejects(handle.describe(), ScheduleNotFoundError);
 });
 
 test('a broken cron or an unknown timezone is refused before anything is created', async () => {
   const broken = noopDagDefinition({ dagId: id('broken'), schedule: '61 6 * * *' });
-  await assert.rejects(syncSchedule(client, broken), /cron "61 6 \* \* \*": minute "61" has 61, outside 0-59/);
+  await assert.rejects(syncSchedule(platform.client, broken), /cron "61 6 \* \* \*": minute "61" has 61, outside 0-59/);
   const badZone = noopDagDefinition({ dagId: id('badzone'), timezone: 'Mars/Olympus' });
-  await assert.rejects(syncSchedule(client, badZone), { message: `DAG "${badZone.dagId}": unknown timezone "Mars/Olympus" (an IANA name such as UTC or Europe/Berlin)` });
+  await assert.rejects(syncSchedule(platform.client, badZone), { message: `DAG "${badZone.dagId}": unknown timezone "Mars/Olympus" (an IANA name such as UTC or Europe/Berlin)` });
   const twice = noopDagDefinition({ dagId: id('twice'), schedule: '0 6,18 * * *' });
-  await assert.rejects(syncSchedule(client, twice), /fires more than once a day/);
-  for (const dagId of [broken.dagId, badZone.dagId, twice.dagId]) await assert.rejects(client.schedule.getHandle(dagId).describe(), ScheduleNotFoundError);
+  await assert.rejects(syncSchedule(platform.client, twice), /fires more than once a day/);
+  for (const dagId of [broken.dagId, badZone.dagId, twice.dagId]) await assert.rejects(platform.client.schedule.getHandle(dagId).describe(), ScheduleNotFoundError);
 });
 
 test('a backfill continues as new to keep its histories small, and still counts every date once', async () => {
   const dag = noopDagDefinition({ dagId: id('bf_can') }, { tasks: 1 });
   const dates = Array.from({ length: 10 }, (_, i) => addDays('2024-07-01', i));
-  const handle = await startBackfill(client, dag, { from: dates[0], to: dates[9], maxActive: 2, rerun: 'none', reverse: false }, dates, 3);
-  const summary = (await client.workflow.getHandle(handle.workflowId).result()) as BackfillProgress;
+  const handle = await startBackfill(platform.client, dag, { from: dates[0], to: dates[9], maxActive: 2, rerun: 'none', reverse: false }, dates, 3);
+  const summary = (await platform.client.workflow.getHandle(handle.workflowId).result()) as BackfillProgress;
   assert.deepEqual([summary.total, summary.done, summary.succeeded, summary.skipped], [10, 10, 10, 0]);
   const runs = [];
-  for await (const run of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(run.status.name);
+  for await (const run of platform.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(run.status.name);
   assert.deepEqual(runs.sort(), ['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
   assert.deepEqual(await runsOf(dag.dagId), dates.map((d) => dagRunWorkflowId(dag.dagId, d)));
 });
@@ -201,8 +192,8 @@ test('start_date and end_date bound what the schedule runs', async () => {
   const dag = noopDagDefinition({ dagId: id('bounded'), startDate: '2024-08-02', endDate: '2024-08-04', catchup: true });
   await sync(dag);
   // Fires from 2024-08-01 06:00 to 2024-08-07 06:00: logical dates 07-31 .. 08-06, of which 08-02 .. 08-04 are in bounds.
-  await client.schedule.getHandle(dag.dagId).backfill([{ start: new Date('2024-08-01T00:00:00Z'), end: new Date('2024-08-07T12:00:00Z') }]);
-  for (const ds of ['2024-08-02', '2024-08-03', '2024-08-04']) await resultOf<NoopDagResult>(client, dagRunWorkflowId(dag.dagId, ds));
+  await platform.client.schedule.getHandle(dag.dagId).backfill([{ start: new Date('2024-08-01T00:00:00Z'), end: new Date('2024-08-07T12:00:00Z') }]);
+  for (const ds of ['2024-08-02', '2024-08-03', '2024-08-04']) await resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(dag.dagId, ds));
   await new Promise((r) => setTimeout(r, 2000));
   assert.deepEqual(await runsOf(dag.dagId), ['2024-08-02', '2024-08-03', '2024-08-04'].map((d) => dagRunWorkflowId(dag.dagId, d)));
 });

@@ -6,19 +6,18 @@
  * sends; then every log line, every history written meanwhile (payloads decoded), every mail
  * and the CLI's output are searched for each secret.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Client } from '@temporalio/client';
-import { connectClient } from '../../src/client';
+import { beforeAll, test } from '@jest/globals';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { execFileAsync, repoRoot, startSmtpServer, startWorkerProcess, testConfig, type RunningWorker } from '../support';
+import { execFileAsync, repoRoot, startSmtpServer, integrationPlatform } from '../support';
 
-const config = testConfig();
+const platform = integrationPlatform({ worker: false, migrate: false });
+const { config } = platform;
 const databasePassword = decodeURIComponent(new URL(config.databaseUrl).password);
 // The worker connects on its own role when the test runner made one (test/support.ts).
 const workerPassword = decodeURIComponent(new URL(process.env.BATON_WORKER_DATABASE_URL ?? config.databaseUrl).password);
@@ -32,15 +31,13 @@ const SECRETS = {
 const base = addDays('2052-01-01', (Math.floor(Date.now() / 1000) % 5000) * 2);
 const startedAt = new Date();
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
-let worker: RunningWorker;
-let client: Client;
 
-before(async () => {
+beforeAll(async () => {
   assert.ok(databasePassword.length >= 8, 'the test database URL has a password to look for');
   smtp = await startSmtpServer({ user: 'alerts', pass: SECRETS['the SMTP password (SMTP_URL)'] });
   const wrongConn = new URL(config.databaseUrl);
   wrongConn.password = SECRETS['the postgres_prod password (BATON_CONN_POSTGRES_PROD)'];
-  worker = await startWorkerProcess({
+  await platform.startWorker({
     ...process.env,
     SMTP_URL: `smtp://alerts:${SECRETS['the SMTP password (SMTP_URL)']}@127.0.0.1:${smtp.port}`,
     BATON_CONN_POSTGRES_PROD: wrongConn.toString(),
@@ -48,19 +45,14 @@ before(async () => {
     TEMPORAL_API_KEY: SECRETS['the Temporal API key (TEMPORAL_API_KEY)'],
     TEMPORAL_TLS: 'false',
   });
-  client = await connectClient(config);
 });
-after(async () => {
-  await worker?.stop();
-  await client?.connection.close();
-  await smtp?.close();
-});
+platform.atEnd(() => smtp?.close());
 
 /** Every history of a workflow started since the test began, payloads decoded to their JSON text. */
 async function historiesSince(since: Date): Promise<string[]> {
   const texts: string[] = [];
-  for await (const execution of client.workflow.list({ query: `StartTime >= "${since.toISOString()}"` })) {
-    const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+  for await (const execution of platform.client.workflow.list({ query: `StartTime >= "${since.toISOString()}"` })) {
+    const history = await platform.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
     texts.push(JSON.stringify(history, (_key, value: unknown) => (value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value)));
   }
   return texts;
@@ -70,14 +62,14 @@ test('no secret appears in logs, errors, histories or mails of runs that succeed
   const good = base;
   await mkdir(path.join(config.dataDir, 'raw'), { recursive: true });
   await generateOrders({ ds: good, rows: 500, badRate: 0.02, seed: 5, file: path.join(config.dataDir, 'raw', `orders_${good}.csv`) });
-  const ok = await waitForRun(client, await triggerRun(client, config, ordersDailyEtlDag, good));
+  const ok = await waitForRun(platform.client, await triggerRun(platform.client, config, ordersDailyEtlDag, good));
   assert.equal(ok.state, 'success');
   assert.equal(ok.loadedRows, 490);
 
   // postgres_prod refuses the password: wait_for_data fails, the run fails and mails its owners.
   const refused = addDays(base, 1);
-  const failed = await triggerRun(client, config, ordersDailyEtlDag, refused, undefined, { source: 'db' });
-  await assert.rejects(waitForRun(client, failed));
+  const failed = await triggerRun(platform.client, config, ordersDailyEtlDag, refused, undefined, { source: 'db' });
+  await assert.rejects(waitForRun(platform.client, failed));
   for (let i = 0; i < 40 && smtp.mails.length === 0; i++) await new Promise((r) => setTimeout(r, 250));
   assert.deepEqual(smtp.logins, ['alerts'], 'the mail went through SMTP AUTH with the secret password');
   assert.match(smtp.mails[0].data, /password authentication failed/, 'the alert names the connection error');
@@ -91,7 +83,7 @@ test('no secret appears in logs, errors, histories or mails of runs that succeed
   assert.ok(histories.some((h) => h.includes('password authentication failed')), 'the failure is in a history');
 
   const places: Record<string, string> = {
-    'the worker log': worker.output(),
+    'the worker log': platform.worker.output(),
     ...Object.fromEntries(histories.map((h, i) => [`history ${i + 1}`, h])),
     ...Object.fromEntries(smtp.mails.map((m, i) => [`mail ${i + 1}`, m.data])),
     'the CLI output': cli.map((c) => c.stdout + c.stderr).join('\n'),

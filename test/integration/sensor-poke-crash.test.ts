@@ -6,11 +6,11 @@
  * clock again. The workers are child processes (sensor-probe-worker.ts) on a task queue of
  * this run's own; the production bundle has no poke-mode sensor.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, DefaultFailureConverter, defaultPayloadConverter, TimeoutFailure } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
@@ -34,7 +34,7 @@ let bundlePath: string;
 const workers: ProbeWorker[] = [];
 const handles: WorkflowHandle[] = [];
 
-before(async () => {
+beforeAll(async () => {
   client = await connectClient(config);
   await mkdir(path.join(config.dataDir, dir), { recursive: true });
   // Bundled once here, so a restarted worker is polling again within seconds.
@@ -43,7 +43,7 @@ before(async () => {
   bundlePath = path.join(bundleDir, 'sensor-probe-bundle.js');
   await writeFile(bundlePath, bundle.code);
 });
-after(async () => {
+afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.kill()));
   for (const handle of handles) await handle.terminate('test over').catch(() => undefined);
   await client?.connection.close();

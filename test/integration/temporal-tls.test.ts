@@ -5,11 +5,11 @@
  * CLI's TEMPORAL_TLS_* variables and run a DAG; without the client certificate the handshake
  * is refused.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import tls from 'node:tls';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../src/client';
@@ -42,7 +42,7 @@ async function makeCertificates(): Promise<void> {
   }
 }
 
-before(async () => {
+beforeAll(async () => {
   dir = await tempDir('baton-tls-');
   await makeCertificates();
   const upstream = new URL(`grpc://${loadConfig().temporal.address}`);
@@ -62,7 +62,7 @@ before(async () => {
   port = (front.address() as AddressInfo).port;
 });
 
-after(async () => {
+afterAll(async () => {
   front?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });

@@ -8,41 +8,29 @@
  * `__temporal_workflow_metadata` query: a worker must be polling the task queue, or the panel
  * stays empty without a word. So the worker keeps running while the pages are read.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { beforeAll, test } from '@jest/globals';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
-import { connectClient } from '../../src/client';
 import { Queries, type TaskRecord } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun, type StartedRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { migrateWarehouse } from '../../activities/postgres';
-import { launchChromium, startWorkerProcess, testConfig, testPool, type RunningWorker } from '../support';
+import { launchChromium, integrationPlatform } from '../support';
 
-const config = testConfig();
-const pool = testPool(config);
-let client: Client;
-let worker: RunningWorker;
+const platform = integrationPlatform();
+const { config } = platform;
 let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+platform.atEnd(() => browser?.close());
 // Dates of their own on every run: the dev server keeps every earlier run of a workflow id.
 const base = addDays('2300-01-01', (Math.floor(Date.now() / 1000) % 20_000) * 2);
 
-before(async () => {
-  await migrateWarehouse(pool);
-  client = await connectClient(config);
-  worker = await startWorkerProcess();
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await worker?.stop();
-  await client?.connection.close();
-  await pool.end();
-});
 
 const rawFile = (ds: string) => path.join(config.dataDir, 'raw', `orders_${ds}.csv`);
 
@@ -96,8 +84,8 @@ async function historyRows(page: Page, lastEvent: string): Promise<string[]> {
 test('a finished run shows its task table as current details and a summary per task', async () => {
   const ds = base;
   const seed = await generateOrders({ ds, rows: 200, badRate: 0.05, seed: 2300, file: rawFile(ds) });
-  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
-  const result = await waitForRun(client, run);
+  const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
+  const result = await waitForRun(platform.client, run);
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [200, seed.expectedLoaded, seed.expectedRejected]);
 
@@ -133,8 +121,8 @@ test('a failed run shows its error on its page and in its task table', async () 
   await mkdir(path.dirname(rawFile(ds)), { recursive: true });
   await writeFile(rawFile(ds), 'id,customer,date,amount\n1,2,x,3\n');
   const error = `${rawFile(ds)}: line 1: wrong header: expected "order_id,customer_id,order_date,amount,status", found "id,customer,date,amount"`;
-  const run = await triggerRun(client, config, ordersDailyEtlDag, ds);
-  await assert.rejects(waitForRun(client, run), (err: unknown) => {
+  const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
+  await assert.rejects(waitForRun(platform.client, run), (err: unknown) => {
     assert.ok(err instanceof WorkflowFailedError);
     assert.equal(err.cause?.message, `task extract failed: ${error}`);
     return true;
@@ -146,7 +134,7 @@ test('a failed run shows its error on its page and in its task table', async () 
     assert.equal(/ Workflow Execution Failed Failure Message (.*)$/.exec(rows.at(-1)!)?.[1], `task extract failed: ${error}`);
   });
 
-  const tasks = await client.workflow.getHandle(run.workflowId, run.runId).query<TaskRecord[]>(Queries.tasks);
+  const tasks = await platform.client.workflow.getHandle(run.workflowId, run.runId).query<TaskRecord[]>(Queries.tasks);
   await onRunPage(run, 'user-metadata', async (page) => {
     const { rows } = await currentDetails(page);
     assert.deepEqual(rows.map((r) => `${r.task}:${r.state}`), tasks.map((t) => `${t.taskId}:${t.state}`));

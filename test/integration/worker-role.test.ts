@@ -3,28 +3,27 @@
  * integration and chaos tiers runs on it (test/support.ts), so the runs there prove it is
  * enough; this file proves it is no more than that.
  */
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import assert from '../support/assert';
+import { afterAll, beforeAll } from '@jest/globals';
 import { Pool } from 'pg';
-import { startWorkerProcess, testConfig, testPool, type RunningWorker } from '../support';
+import { startWorkerProcess, testConfig, testPool, testUnless, type RunningWorker } from '../support';
 
 const workerUrl = process.env.BATON_WORKER_DATABASE_URL;
 const owner = testPool(testConfig());
 let pool: Pool | undefined;
+/** With DATABASE_URL of your own, the worker runs on that URL: there is no worker role to check. */
+const ownDatabase = !workerUrl || workerUrl === process.env.DATABASE_URL;
 
-before(() => {
+beforeAll(() => {
   if (workerUrl) pool = new Pool({ connectionString: workerUrl, max: 1 });
 });
-after(async () => {
+afterAll(async () => {
   await pool?.end();
   await owner.end();
 });
 
-test('the worker role can do a run\'s work and nothing more: no DDL or writes on the warehouse but through the publish function, no roles or databases', async (t) => {
-  if (!pool || !workerUrl || workerUrl === process.env.DATABASE_URL) {
-    t.skip('DATABASE_URL is your own: give the worker a role with activities/sql/worker-role.sql');
-    return;
-  }
+testUnless(ownDatabase ? 'DATABASE_URL is your own: give the worker a role with activities/sql/worker-role.sql' : undefined)('the worker role can do a run\'s work and nothing more: no DDL or writes on the warehouse but through the publish function, no roles or databases', async () => {
+  assert.ok(pool);
   const { rows: [me] } = await pool.query<{ user: string; super: boolean; createdb: boolean; createrole: boolean }>(
     'SELECT current_user AS user, rolsuper AS super, rolcreatedb AS createdb, rolcreaterole AS createrole FROM pg_roles WHERE rolname = current_user',
   );
@@ -64,11 +63,7 @@ test('the worker role can do a run\'s work and nothing more: no DDL or writes on
   assert.deepEqual(wrong, []);
 });
 
-test('worker processes connect as baton_worker', async (t) => {
-  if (!workerUrl || workerUrl === process.env.DATABASE_URL) {
-    t.skip('DATABASE_URL is your own');
-    return;
-  }
+testUnless(ownDatabase ? 'DATABASE_URL is your own' : undefined)('worker processes connect as baton_worker', async () => {
   let worker: RunningWorker | undefined;
   try {
     worker = await startWorkerProcess();

@@ -1,67 +1,66 @@
 /**
- * Replay: every saved history of orders_daily_etl (recorded from the real worker on the dev
- * server, see test/integration) must replay against today's workflow code, and a change made
- * without patched() must be caught as non-deterministic.
+ * Replay: every history saved in test/histories/ (recorded from the real worker on the dev
+ * server, see saveHistory in test/support) must replay against today's workflow code, and a change
+ * made without patched() must be caught as non-deterministic. Histories are found by their name,
+ * `<workflowType>-<scenario>-<version>.json`: one recorded for a new DAG is replayed without
+ * editing this file.
  */
-import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import assert from '../support/assert';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { before, test } from 'node:test';
+import { beforeAll, test } from '@jest/globals';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WorkflowTypes } from '../../src/contracts';
 import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
-import { repoRoot } from '../support';
+import { HISTORIES_DIR } from '../support';
 
-const historiesDir = path.join(repoRoot, 'test', 'histories');
-type SavedHistory = { workflowId: string; history: ReturnType<typeof historyFromJSON> };
-/** orders_daily_etl's histories. */
-let histories: SavedHistory[];
-/** The flow orders-etl's histories. */
-let flowHistories: SavedHistory[];
+const NAME = /^(?<workflowType>[A-Za-z][A-Za-z0-9]*)-(?<scenario>[a-z0-9][a-z0-9-]*)-v(?<version>\d+)\.json$/;
+const files = readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const saved = files.map((file) => ({ file, name: NAME.exec(file)?.groups, history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))) }));
 const logger = new DefaultLogger('ERROR');
+let bundle: WorkflowBundleWithSourceMap;
 
-async function loadHistories(workflowType: string): Promise<SavedHistory[]> {
-  const pattern = new RegExp(`^${workflowType}-.+-v\\d+\\.json$`);
-  const files = (await readdir(historiesDir)).filter((f) => pattern.test(f)).sort();
-  return Promise.all(files.map(async (file) => ({ workflowId: file, history: historyFromJSON(JSON.parse(await readFile(path.join(historiesDir, file), 'utf8'))) })));
-}
-
-before(async () => {
+beforeAll(async () => {
   Runtime.install({ logger, telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-  histories = await loadHistories('ordersDailyEtl');
-  flowHistories = await loadHistories('ordersPipeline');
+  bundle = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger });
 });
 
-async function replayAll(bundle: WorkflowBundleWithSourceMap, saved: SavedHistory[] = histories) {
+async function replay(workflowBundle: WorkflowBundleWithSourceMap, histories: typeof saved) {
   const results: Array<{ workflowId: string; error?: Error }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, saved)) results.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories.map((h) => ({ workflowId: h.file, history: h.history })))) results.push(result);
   return results;
 }
 
-test('the saved histories are there: the happy path and the empty branch, from before and after wait_for_file, and the db source', () => {
-  // v2 runs had no wait_for_file: they replay through patched('orders-wait-for-file').
-  assert.deepEqual(histories.map((h) => h.workflowId), [
-    'ordersDailyEtl-db-v3.json', 'ordersDailyEtl-empty-v2.json', 'ordersDailyEtl-empty-v3.json', 'ordersDailyEtl-happy-v2.json', 'ordersDailyEtl-happy-v3.json',
-  ]);
-});
-
-test('every saved history replays against the current workflow code', async () => {
-  const bundle = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger });
-  const all = [...histories, ...flowHistories];
-  const results = await replayAll(bundle, all);
-  assert.deepEqual(results.map((r) => [r.workflowId, r.error?.message]), all.map((h) => [h.workflowId, undefined]));
-});
-
-test("the flow orders-etl's saved histories are there: a cache miss and a cache hit", () => {
-  assert.deepEqual(flowHistories.map((h) => h.workflowId), ['ordersPipeline-hit-v1.json', 'ordersPipeline-miss-v1.json']);
-});
-
-test('a task added without patched() is a DeterminismViolationError', async () => {
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./incompatible'), ...workflowBundlerOptions, logger });
-  const results = await replayAll(bundle);
-  assert.equal(results.length, 5);
-  for (const result of results) {
-    assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${String(result.error)}`);
+test('every file in test/histories is named <workflowType>-<scenario>-<version>.json after the workflow type its history ran', () => {
+  const known = new Set<string>(Object.values(WorkflowTypes));
+  const wrong = saved.flatMap(({ file, name, history }) => {
+    const ran = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+    if (!name) return [`${file}: not <workflowType>-<scenario>-v<version>.json`];
+    if (name.workflowType !== ran) return [`${file}: the history ran ${ran}`];
+    return known.has(ran) ? [] : [`${file}: ${ran} is no workflow type of this worker`];
+  });
+  assert.deepEqual(wrong, []);
+  // The reference pipelines' scenarios: both branches and both sources of orders_daily_etl, a cache miss and hit of orders-etl.
+  for (const expected of ['ordersDailyEtl-happy-v3.json', 'ordersDailyEtl-empty-v3.json', 'ordersDailyEtl-db-v3.json', 'ordersPipeline-miss-v1.json', 'ordersPipeline-hit-v1.json']) {
+    assert.ok(files.includes(expected), `${expected} is missing from test/histories`);
   }
+});
+
+test.each(files)('%s replays against the current workflow code', async (file) => {
+  const [result] = await replay(bundle, saved.filter((h) => h.file === file));
+  assert.equal(result.workflowId, file);
+  assert.equal(result.error, undefined, `${file}: ${result.error?.stack ?? result.error}`);
+});
+
+test("a task added to orders_daily_etl without patched() is a DeterminismViolationError on every one of its histories", async () => {
+  const incompatible = await bundleWorkflowCode({ workflowsPath: require.resolve('./incompatible'), ...workflowBundlerOptions, logger });
+  const histories = saved.filter((h) => h.name?.workflowType === WorkflowTypes.ordersDailyEtl);
+  assert.ok(histories.length >= 3, `only ${histories.length} orders_daily_etl histories`);
+  const results = await replay(incompatible, histories);
+  assert.deepEqual(results.map((r) => r.workflowId), histories.map((h) => h.file));
+  for (const result of results) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${String(result.error)}`);
 });

@@ -3,15 +3,15 @@
  * content with inputs+file), hits, misses, expiry by the time the workflow passes in, a
  * vanished result file, and --refresh-cache.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { canonicalJson, createCacheActivities } from '../../activities/cache';
-import { sha256File } from '../../activities/files';
+import { sha256File } from '../../activities/data-dir';
 import { migrateWarehouse } from '../../activities/postgres';
 import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef } from '../../src/contracts';
 import { quietLogger, tempDir, testPool } from '../support';
@@ -23,14 +23,14 @@ let cache: ReturnType<typeof createCacheActivities>;
 const task = `test-extract-${randomUUID().slice(0, 8)}`;
 const HOUR = 60 * 60 * 1000;
 
-before(async () => {
+beforeAll(async () => {
   await migrateWarehouse(pool);
   dataDir = await tempDir();
   await mkdir(path.join(dataDir, 'raw'), { recursive: true });
   await mkdir(path.join(dataDir, 'staging'), { recursive: true });
   cache = createCacheActivities({ pool, logger: quietLogger, config: { dataDir } });
 });
-after(async () => {
+afterAll(async () => {
   await pool.query('DELETE FROM baton.task_cache WHERE task LIKE $1', [`${task}%`]);
   await pool.end();
 });

@@ -1,6 +1,6 @@
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { temporalConnectionOptions } from '../../src/client';
 import { loadConfig, redactUrl } from '../../src/config';
 import { createLogger } from '../../src/logging';

@@ -3,8 +3,8 @@
  * change of a year, a cron fires where its local time first shows, or at the first minute after
  * a gap that swallowed it; and the parser's refusals, which name the field.
  */
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import assert from '../support/assert';
+import { test } from '@jest/globals';
 import { CronError, firesAfter, nextFire, parseCron, previousFire } from '../../src/cron';
 import { wallTime } from '../../src/zoned-time';
 import { validateDag } from '../../src/dag-validation';

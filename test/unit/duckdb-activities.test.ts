@@ -3,11 +3,11 @@
  * services): every output read back with DuckDB for its exact rows and schema, the rejects
  * file line by line, counts that reconcile, and each bad input's exact error.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -24,12 +24,12 @@ let acts: ReturnType<typeof createDuckdbActivities>;
 /** Every log line the activities wrote, as pino JSON. */
 const logs: { msg: string; [key: string]: unknown }[] = [];
 
-before(async () => {
+beforeAll(async () => {
   dataDir = await tempDir('baton-duckdb-');
   const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
   acts = createDuckdbActivities({ logger, config: { dataDir } });
 });
-after(() => rm(dataDir, { recursive: true, force: true }));
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
 const rawFile = (startDate: string) => path.join(dataDir, 'raw', `orders_${startDate}.csv`);
 async function writeRaw(startDate: string, body: string | Buffer): Promise<void> {
@@ -346,7 +346,7 @@ test('cancellation interrupts DuckDB, and nothing is left behind', async () => {
   await assertNoLeftovers();
 });
 
-test('200,000 generated rows: counts reconcile with the generator, in modest memory', async (t) => {
+test('200,000 generated rows: counts reconcile with the generator, in modest memory', async () => {
   const startDate = '2030-01-12';
   const target = `orders_${startDate}`;
   const seeded = await generateOrders({ ds: startDate, rows: 200_000, badRate: 0.01, file: rawFile(startDate) });
@@ -389,5 +389,5 @@ test('200,000 generated rows: counts reconcile with the generator, in modest mem
   await assertNoLeftovers();
 
   const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
-  t.diagnostic(`${timings.join(', ')}; rss ${mib(rssBefore)} before, ${mib(process.memoryUsage().rss)} after, max ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  console.info(`${timings.join(', ')}; rss ${mib(rssBefore)} before, ${mib(process.memoryUsage().rss)} after, max ${mib(process.resourceUsage().maxRSS * 1024)}`);
 });

@@ -1,6 +1,6 @@
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { ESLint } from 'eslint';
 import { repoRoot } from '../support';
 

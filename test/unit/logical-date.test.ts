@@ -1,5 +1,5 @@
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import assert from '../support/assert';
+import { test } from '@jest/globals';
 import { addDays, dsNodash, parseDs } from '../../src/logical-date';
 import { intervalForFireTime } from '../../src/timetable';
 

@@ -1,8 +1,8 @@
 /**
  * Alerts through real SMTP: an smtp-server on loopback receives what the activity sends.
  */
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import assert from '../support/assert';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createMailActivities } from '../../activities/mail';
 import type { AlertResult } from '../../src/contracts';
@@ -12,11 +12,11 @@ let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let received: ReceivedMail[];
 let port: number;
 
-before(async () => {
+beforeAll(async () => {
   smtp = await startSmtpServer();
   ({ mails: received, port } = smtp);
 });
-after(() => smtp.close());
+afterAll(() => smtp.close());
 
 const alert = { dagId: 'orders_daily_etl', ds: '2024-01-15', to: ['alerts@company.com'], subject: '[orders_daily_etl] 2024-01-15 failed at load', body: 'task load failed: deadlock detected' };
 

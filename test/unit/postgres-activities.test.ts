@@ -2,10 +2,10 @@
  * The Postgres activities in MockActivityEnvironment (heartbeats, cancellation) against the
  * real test database: extract, transform, load and validate with exact outcomes.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createPostgresActivities, migrateWarehouse } from '../../activities/postgres';
 import { seedSourceOrders } from '../../src/seed';
@@ -16,7 +16,7 @@ const pool = testPool(config);
 let dataDir: string;
 let acts: ReturnType<typeof createPostgresActivities>;
 
-before(async () => {
+beforeAll(async () => {
   dataDir = await tempDir();
   await mkdir(path.join(dataDir, 'raw'));
   await migrateWarehouse(pool);
@@ -26,7 +26,7 @@ before(async () => {
   }
   acts = createPostgresActivities({ pool, logger: quietLogger, config: { dataDir, connections: { postgres_prod: testConfig().databaseUrl } } });
 });
-after(() => pool.end());
+afterAll(() => pool.end());
 
 const HEADER = 'order_id,customer_id,order_date,amount,status';
 const writeRaw = (ds: string, body: string) => writeFile(path.join(dataDir, 'raw', `orders_${ds}.csv`), body);

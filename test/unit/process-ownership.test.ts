@@ -3,12 +3,12 @@
  * time, so a stale file whose pid now belongs to another program (a reboot, a wrap) is not
  * theirs, whatever that program's command line; and one lock makes two set-ups take turns.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
-import { livePid, processStartTime, withLock } from '../../src/services';
+import { test } from '@jest/globals';
+import { livePid, processStartTime, withLock } from '../../src/platform';
 import { tempDir } from '../support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

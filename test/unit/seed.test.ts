@@ -1,7 +1,7 @@
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { generateOrders } from '../../src/seed';
 import { tempDir } from '../support';
 

@@ -1,14 +1,14 @@
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from '@jest/globals';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSensorActivities, type PokeResult, type SensorCheckResult } from '../../activities/sensors';
 import { parameterizeSql } from '../../src/templates';
 import { tempDir, testPool } from '../support';
 
 const pool = testPool();
-after(() => pool.end());
+afterAll(() => pool.end());
 
 test('checkFile: missing, settling, waiting for its marker, then found', async () => {
   const dataDir = await tempDir();

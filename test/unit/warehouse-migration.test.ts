@@ -4,17 +4,17 @@
  * changes nothing. The script runs as written, its schemas renamed so that the test database's
  * own warehouse is not touched.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { afterAll, test } from '@jest/globals';
 import { repoRoot, testPool } from '../support';
 
 const pool = testPool();
 const suffix = randomUUID().slice(0, 8);
 const schemas = { staging: `mig_staging_${suffix}`, warehouse: `mig_warehouse_${suffix}`, baton: `mig_baton_${suffix}` };
-after(async () => {
+afterAll(async () => {
   for (const schema of Object.values(schemas)) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await pool.end();
 });

@@ -3,34 +3,15 @@
  * task order and XCom, the empty branch, bad input, retries as default_args define them, and
  * email_on_failure.
  */
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import assert from '../support/assert';
+import { test } from '@jest/globals';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { slotsWorkflowId, type AlertInput, type OrdersDailyEtlResult, type RunSettings, type SlotRequest, type TaskRecord } from '../../src/contracts';
-import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
-import { startTimeSkippingEnv, workflowFailure } from '../support';
+import { workflowsPath } from '../../src/worker';
+import { workflowFailure, timeSkippingWorker } from '../support';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-before(async () => {
-  env = await startTimeSkippingEnv();
-  bundle = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
-  // Each activity calls the current test's fake of the same name.
-  const names = Object.keys(fakes([]));
-  const activities = Object.fromEntries(names.map((name) => [name, (arg: never) => current[name](arg)]));
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-  running = worker.run();
-});
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
 
 type Calls = Array<[string, unknown]>;
 
@@ -63,7 +44,7 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
     pokeFile: record('pokeFile', () => ({ found: true, timedOut: false, checks: 1 })),
     // Bookkeeping works for real against the test server: the slot keeper runs on this test's queue.
     requestRunSlot: record('requestRunSlot', async (request: SlotRequest) => {
-      await env.client.workflow.signalWithStart('dagRunSlots', {
+      await server.env.client.workflow.signalWithStart('dagRunSlots', {
         workflowId: slotsWorkflowId(request.dagId),
         taskQueue,
         args: [{ dagId: request.dagId }],
@@ -72,7 +53,7 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
       });
     }),
     runStatuses: record('runStatuses', async ({ workflowIds }: { workflowIds: string[] }) => ({
-      statuses: Object.fromEntries(await Promise.all(workflowIds.map(async (id) => [id, (await env.client.workflow.getHandle(id).describe()).status.name]))),
+      statuses: Object.fromEntries(await Promise.all(workflowIds.map(async (id) => [id, (await server.env.client.workflow.getHandle(id).describe()).status.name]))),
     })),
   };
 }
@@ -81,12 +62,16 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
 /** One worker for every test: the DAG's slot keeper, started by the first run, serves them all. */
 const taskQueue = 'etl-workflow-tests';
 let current: Record<string, (input: never) => Promise<unknown>> = {};
-let worker: Worker;
-let running: Promise<void>;
+const server = timeSkippingWorker({
+  taskQueue,
+  workflowsPath,
+  // Each activity calls the current test's fake of the same name.
+  activities: async () => Object.fromEntries(Object.keys(fakes([])).map((name) => [name, (arg: never) => current[name](arg)])),
+});
 
 async function runDag(activities: object, input: unknown, workflowId: string): Promise<OrdersDailyEtlResult> {
   current = activities as typeof current;
-  return (await env.client.workflow.execute('ordersDailyEtl', { taskQueue, workflowId, args: [input] })) as OrdersDailyEtlResult;
+  return (await server.env.client.workflow.execute('ordersDailyEtl', { taskQueue, workflowId, args: [input] })) as OrdersDailyEtlResult;
 }
 
 const states = (tasks: TaskRecord[]) => Object.fromEntries(tasks.map((t) => [t.taskId, t.state]));
@@ -189,7 +174,7 @@ test('retries=2, retry_delay=5m: a task gets 3 attempts, 5 minutes apart', async
   const attemptTimes: number[] = [];
   const activities = fakes(calls, {
     extract: async () => {
-      attemptTimes.push(await env.currentTimeMs());
+      attemptTimes.push(await server.env.currentTimeMs());
       if (Context.current().info.attempt < 3) throw new Error('connection reset');
       return { rowCount: 5, file: 'f', bytes: 1, stagingTable: 't' };
     },
@@ -212,7 +197,7 @@ test('when retries are spent the run fails naming the task, and one failure aler
   assert.equal(alerts[0].subject, '[orders_daily_etl] 2024-01-18 failed at transform');
   assert.match(alerts[0].body, /^task transform failed: relation "staging.x" does not exist\nworkflow orders_daily_etl-2024-01-18, run /);
   assert.deepEqual(calls.map(([name]) => name).filter((n) => ['load', 'validate', 'dbtRun'].includes(n)), []);
-  const tasks = states((await env.client.workflow.getHandle('orders_daily_etl-2024-01-18').query<TaskRecord[]>('tasks')));
+  const tasks = states((await server.env.client.workflow.getHandle('orders_daily_etl-2024-01-18').query<TaskRecord[]>('tasks')));
   assert.deepEqual(tasks, {
     choose_source: 'success', wait_for_file: 'success', extract: 'success', wait_for_data: 'skipped', extract_from_db: 'skipped',
     check_data: 'success', transform: 'failed', load: 'upstream_failed', validate: 'upstream_failed', dbt_run: 'upstream_failed', send_empty_alert: 'skipped',
@@ -236,7 +221,7 @@ test('worker config overrides the retry policy (BATON_RETRY_DELAY, BATON_RETRY_A
   const activities = fakes(calls, {
     runSettings: async () => ({ dbtTarget: 'dev', retryDelay: '1s', maximumAttempts: 2 }),
     load: async () => {
-      attemptTimes.push(await env.currentTimeMs());
+      attemptTimes.push(await server.env.currentTimeMs());
       throw new Error('deadlock detected');
     },
   });

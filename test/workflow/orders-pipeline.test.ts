@@ -4,45 +4,38 @@
  * with inputs+file, hit on a changed file with inputs, expiry an hour later, --refresh-cache,
  * a vanished cached file, a transient failure that recovers, and bad parameters.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, test } from '@jest/globals';
 import { Context } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { createCacheActivities } from '../../activities/cache';
 import { createDuckdbActivities } from '../../activities/duckdb';
 import { migrateWarehouse } from '../../activities/postgres';
 import { createSettingsActivities } from '../../activities/settings';
 import type { OrdersPipelineInput, OrdersPipelineResult } from '../../src/contracts';
-import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
-import { quietLogger, tempDir, testConfig, startTimeSkippingEnv, testPool, workflowFailure } from '../support';
+import { workflowsPath } from '../../src/worker';
+import { quietLogger, tempDir, testConfig, testPool, workflowFailure, timeSkippingWorker } from '../support';
 
 const pool = testPool();
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 let dataDir: string;
 const taskQueue = 'orders-pipeline-tests';
 /** Extract attempts that fail before the real one runs (a file briefly unreadable). */
 let transientFailures = 0;
 let extractCalls = 0;
 
-before(async () => {
-  await migrateWarehouse(pool);
-  dataDir = await tempDir();
-  await mkdir(path.join(dataDir, 'raw'), { recursive: true });
-  env = await startTimeSkippingEnv();
-  const config = testConfig({ dataDir });
-  const duckdb = createDuckdbActivities({ logger: quietLogger, config });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger: new DefaultLogger('WARN') }),
-    activities: {
+const server = timeSkippingWorker({
+  taskQueue,
+  workflowsPath,
+  activities: async () => {
+    await migrateWarehouse(pool);
+    dataDir = await tempDir();
+    await mkdir(path.join(dataDir, 'raw'), { recursive: true });
+    const config = testConfig({ dataDir });
+    const duckdb = createDuckdbActivities({ logger: quietLogger, config });
+    return {
       ...createSettingsActivities({ config: { ...config, retry: {} } }),
       ...createCacheActivities({ pool, logger: quietLogger, config }),
       ...duckdb,
@@ -51,16 +44,10 @@ before(async () => {
         if (Context.current().info.attempt <= transientFailures) throw new Error(`EBUSY: resource busy or locked, open '${input.startDate}'`);
         return duckdb.extractOrders(input);
       },
-    },
-  });
-  running = worker.run();
+    };
+  },
 });
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await pool.end();
-});
+afterAll(() => pool.end());
 
 // Each run of this file processes dates of its own: the cache table outlives test runs.
 const year = 2400 + Math.floor(Math.random() * 500);
@@ -73,12 +60,12 @@ async function writeCsv(startDate: string, rows: string[]): Promise<void> {
 }
 
 /**
- * Runs the flow. Waiting on env.client lets the test server skip time freely, and it may jump
+ * Runs the flow. Waiting on server.env.client lets the test server skip time freely, and it may jump
  * years between two runs; cache expiry is about time between runs, so those tests wait on a
- * plain client, and time moves only at env.sleep.
+ * plain client, and time moves only at server.env.sleep.
  */
 async function flow(input: OrdersPipelineInput, { skipTime = false } = {}): Promise<OrdersPipelineResult> {
-  const client = skipTime ? env.client : new Client({ connection: env.connection, namespace: env.namespace });
+  const client = skipTime ? server.env.client : new Client({ connection: server.env.connection, namespace: server.env.namespace });
   return (await client.workflow.execute('ordersPipeline', { taskQueue, workflowId: `orders-etl-${input.startDate}-${randomUUID().slice(0, 6)}`, args: [input] })) as OrdersPipelineResult;
 }
 
@@ -115,9 +102,9 @@ test('the cache expires after an hour of workflow time; --refresh-cache bypasses
   const startDate = nextDate();
   await writeCsv(startDate, [`1,10,${startDate},1.00,a`]);
   assert.equal((await flow({ startDate })).cache.extract_data, 'miss');
-  await env.sleep('59m');
+  await server.env.sleep('59m');
   assert.equal((await flow({ startDate })).cache.extract_data, 'hit');
-  await env.sleep('2m');
+  await server.env.sleep('2m');
   assert.equal((await flow({ startDate })).cache.extract_data, 'expired');
   assert.equal((await flow({ startDate })).cache.extract_data, 'hit');
   assert.equal((await flow({ startDate, refreshCache: true })).cache.extract_data, 'refresh');

@@ -2,20 +2,14 @@
  * The sensor toolkit on the time-skipping test server: found at once, found after several
  * checks, time-out (hard and soft), backoff, the three modes, and bad templates.
  */
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import assert from '../support/assert';
+import { test } from '@jest/globals';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import type { FileCheckInput, PokeInput, SensorCheckResult, SqlCheckInput } from '../../activities/sensors';
-import { workflowBundlerOptions } from '../../src/worker';
 import type { SensorOptions } from '../../workflows/sensors';
-import { startTimeSkippingEnv } from '../support';
+import { timeSkippingWorker } from '../support';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 const taskQueue = 'sensor-tests';
 let answers: (n: number) => SensorCheckResult = () => ({ found: true });
 let checks: Array<{ input: FileCheckInput; at: number }> = [];
@@ -26,16 +20,12 @@ const interval = { ds: '2024-01-15', dataIntervalStart: '2024-01-15T06:00:00.000
 const spec = { pathTemplate: 'raw/orders_{{ ds_nodash }}.csv', settle: '30s' };
 const reschedule: SensorOptions = { mode: 'reschedule', pokeInterval: '300s', timeout: '3600s' };
 
-before(async () => {
-  env = await startTimeSkippingEnv();
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./sensor-probe'), ...workflowBundlerOptions, logger: new DefaultLogger('ERROR') });
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: {
+const server = timeSkippingWorker({
+  taskQueue,
+  workflowsPath: require.resolve('./sensor-probe'),
+  activities: {
       checkFile: async (input: FileCheckInput) => {
-        checks.push({ input, at: await env.currentTimeMs() });
+        checks.push({ input, at: await server.env.currentTimeMs() });
         return answers(checks.length);
       },
       checkSql: async (input: SqlCheckInput) => {
@@ -46,14 +36,7 @@ before(async () => {
         pokes.push(input);
         return { found: true, timedOut: false, checks: 2 };
       },
-    },
-  });
-  running = worker.run();
-});
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  },
 });
 
 let n = 0;
@@ -61,7 +44,7 @@ async function probe(options: SensorOptions, answer: (n: number) => SensorCheckR
   answers = answer;
   checks = [];
   pokes = [];
-  return env.client.workflow.execute('sensorProbe', { taskQueue, workflowId: `probe-${++n}`, args: [s, options, interval] });
+  return server.env.client.workflow.execute('sensorProbe', { taskQueue, workflowId: `probe-${++n}`, args: [s, options, interval] });
 }
 
 const missing = { found: false, reason: 'raw/orders_20240115.csv does not exist yet' };
@@ -133,7 +116,7 @@ test('an unknown placeholder or a path out of the data directory fails before an
 test("SqlSensor: the Airflow-templated query runs with ds bound as a parameter until it finds rows", async () => {
   answers = (i) => (i < 3 ? { found: false, reason: 'warehouse: the query returned "0"' } : { found: true });
   sqlChecks = [];
-  const result = await env.client.workflow.execute('sqlSensorProbe', {
+  const result = await server.env.client.workflow.execute('sqlSensorProbe', {
     taskQueue,
     workflowId: `sql-probe-${++n}`,
     args: [{ connId: 'postgres_prod', sql: "SELECT COUNT(*) FROM orders WHERE date = '{{ ds }}'" }, { ...reschedule, pokeInterval: '600s' }, interval],

@@ -3,34 +3,18 @@
  * with none_failed_min_one_success runs after a branch, all_success skips after a skip, a
  * failure makes everything downstream upstream_failed, a soft skip skips what depends on it.
  */
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { workflowBundlerOptions } from '../../src/worker';
+import assert from '../support/assert';
+import { test } from '@jest/globals';
 import { evaluateTriggerRule } from '../../workflows/dag';
-import { startTimeSkippingEnv } from '../support';
+import { timeSkippingWorker } from '../support';
 import type { TaskTableProbeInput } from './task-table-probe';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 const taskQueue = 'task-table-tests';
-
-before(async () => {
-  env = await startTimeSkippingEnv();
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('./task-table-probe'), bundlerOptions: workflowBundlerOptions });
-  running = worker.run();
-});
-after(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+const server = timeSkippingWorker({ taskQueue, workflowsPath: require.resolve('./task-table-probe') });
 
 let n = 0;
 const probe = (input: TaskTableProbeInput) =>
-  env.client.workflow.execute('taskTableProbe', { taskQueue, workflowId: `task-table-${++n}`, args: [input] }) as Promise<{ states: Record<string, string>; error?: string }>;
+  server.env.client.workflow.execute('taskTableProbe', { taskQueue, workflowId: `task-table-${++n}`, args: [input] }) as Promise<{ states: Record<string, string>; error?: string }>;
 
 test('trigger rules decide from the upstream states', () => {
   assert.equal(evaluateTriggerRule('all_success', ['success', 'success']), 'run');

@@ -14,24 +14,25 @@
  * Staged files are named by their content, so a retry that writes the same rows writes the
  * same file, and a FileRef can never point at different rows than it was made from.
  */
-import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { DuckDBConnection, DuckDBValue, Json } from '@duckdb/node-api';
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { Config } from '../src/config';
-import type { FileRef } from '../src/contracts';
-import { parseDs } from '../src/logical-date';
-import { withActivityContext } from '../src/logging';
-import type { ColumnContract } from '../src/column-contract';
-import { DEFAULT_MAX_RECORD_BYTES } from './csv';
-import { writeNumberedCsv } from './csv-file';
-import { openDataFile, ordersRawPath, sha256File, waitUntilSettled } from './files';
-import { cancellationSignal, whileHeartbeating } from './heartbeat';
+import type { ColumnContract } from '../../src/column-contract';
+import type { Config } from '../../src/config';
+import type { FileRef } from '../../src/contracts';
+import { parseDs } from '../../src/logical-date';
+import { withActivityContext } from '../../src/logging';
+import { DEFAULT_MAX_RECORD_BYTES } from '../csv';
+import { writeNumberedCsv } from '../csv-file';
+import { openDataFile, ordersRawPath, waitUntilSettled } from '../data-dir';
+import { tracked } from '../heartbeat';
+import { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits } from './session';
+import { stagedFiles } from './staged-files';
 
 export type { FileRef };
+
+const nonRetryable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
 export interface DuckdbDeps {
   logger: Logger;
@@ -72,19 +73,6 @@ export interface LoadOrdersInput {
   target: string;
 }
 
-export interface DuckdbLimits {
-  /** DuckDB's memory_limit: beyond it DuckDB spills to its temp directory or waits. */
-  memoryLimit: string;
-  threads: number;
-}
-
-/**
- * What one activity call may use. DuckDB keeps Parquet output in file order by buffering
- * batches, so a call's memory is bounded by this limit and by the row group size (below),
- * however large the file: measured, the worker peaks alike at 1M and 5M rows.
- */
-export const DUCKDB_LIMITS: DuckdbLimits = { memoryLimit: '256MB', threads: 2 };
-
 /** Rows per Parquet row group: DuckDB's default (122,880) buffers four times as much per thread. */
 const ROW_GROUP_SIZE = 32_768;
 
@@ -122,143 +110,9 @@ const EXTRACT_SCHEMA = [
 
 const TARGET = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
-const nonRetryable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
-
-/** A string as a SQL literal; only for paths of our own making (user values are bound parameters). */
-const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
-/** The activity's cancellation, as the error Temporal expects a cancelled activity to throw. */
-function cancelled(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new CancelledFailure('activity cancelled');
-}
-
-/** What an activity asks of its DuckDB. */
-interface DuckdbSession {
-  /** Runs one statement with bound parameters; small results only (counts, schemas). */
-  rows(sql: string, params?: DuckDBValue[]): Promise<Record<string, Json>[]>;
-  /** Runs a COPY and returns how many rows it wrote. */
-  copy(sql: string, params?: DuckDBValue[]): Promise<number>;
-  /** Column names and types of a Parquet file, read from its footer. */
-  parquetColumns(file: string): Promise<Map<string, string>>;
-  /** The running statement's progress in percent, when DuckDB can tell. */
-  percent(): number | undefined;
-}
-
-/**
- * DuckDB's API, loaded on first use: a worker that runs no DuckDB task never maps the library.
- * A require, not an import(): the compiled worker (src/build.ts) finds packages through NODE_PATH.
- */
-function duckdbApi(): typeof import('@duckdb/node-api') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@duckdb/node-api') as typeof import('@duckdb/node-api');
-}
-
-/**
- * Runs `work` on a fresh in-memory DuckDB, held to `limits` and fenced into the data
- * directory, and closes it. One instance per activity call: its memory is returned when the
- * call ends, concurrent calls never share a temp directory, and the interrupt sent on
- * cancellation stops only this call's statement.
- */
-async function withDuckdb<T>(root: string, tempDirectory: string, limits: DuckdbLimits, work: (db: DuckdbSession) => Promise<T>): Promise<T> {
-  const signal = cancellationSignal();
-  const { DuckDBInstance } = duckdbApi();
-  const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: limits.memoryLimit,
-    threads: String(limits.threads),
-    temp_directory: tempDirectory,
-    // Parquet and CSV are built in; never reach out for an extension.
-    autoinstall_known_extensions: 'false',
-    autoload_known_extensions: 'false',
-  });
-  let connection: DuckDBConnection | undefined;
-  const interrupt = () => connection?.interrupt();
-  signal.addEventListener('abort', interrupt);
-  try {
-    connection = await instance.connect();
-    const conn = connection;
-    // Progress for the heartbeat, without DuckDB printing a bar on the worker's stdout.
-    await conn.run('SET enable_progress_bar = true');
-    await conn.run('SET enable_progress_bar_print = false');
-    await conn.run('SET progress_bar_time = 0');
-    // This DuckDB reads and writes under the data directory only, whatever a path says.
-    await conn.run(`SET allowed_directories = [${sqlString(root + path.sep)}]`);
-    await conn.run('SET enable_external_access = false');
-
-    const run = async (sql: string, params?: DuckDBValue[]) => {
-      if (signal.aborted) throw cancelled(signal);
-      try {
-        return await conn.runAndReadAll(sql, params);
-      } catch (err) {
-        // An interrupted statement fails with DuckDB's "INTERRUPT Error": report the cancellation.
-        if (signal.aborted) throw cancelled(signal);
-        throw err;
-      }
-    };
-    return await work({
-      rows: async (sql, params) => (await run(sql, params)).getRowObjectsJson(),
-      copy: async (sql, params) => Number((await run(sql, params)).getRowObjectsJson()[0].Count),
-      parquetColumns: async (file) => {
-        const reader = await run('SELECT * FROM read_parquet($1) LIMIT 0', [file]);
-        const types = reader.columnTypes();
-        return new Map(reader.columnNames().map((name, i) => [name, types[i].toString()]));
-      },
-      percent: () => {
-        const p = conn.progress.percentage;
-        return p >= 0 ? Math.round(p) : undefined;
-      },
-    });
-  } finally {
-    signal.removeEventListener('abort', interrupt);
-    connection?.closeSync();
-    instance.closeSync();
-  }
-}
-
-interface Progress {
-  /** Names the step the activity is in now, and heartbeats it. */
-  step(name: string): void;
-  /** How far the current step is, in percent, when it can tell. */
-  percent?: () => number | undefined;
-}
-
-function heartbeat(details: unknown): void {
-  try {
-    Context.current().heartbeat(details);
-  } catch {
-    // Called outside an activity (a script): nothing to keep alive.
-  }
-}
-
 export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS }: DuckdbDeps) {
   const root = path.resolve(config.dataDir);
-  const relative = (file: string) => path.relative(root, file).split(path.sep).join('/');
-
-  /** `staging/.work/<uuid>`: one call's scratch space (numbered CSV, DuckDB's spill files), always removed. */
-  async function withWorkDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
-    const dir = path.join(root, 'staging', '.work', randomUUID());
-    await mkdir(dir, { recursive: true });
-    try {
-      return await work(dir);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  }
-
-  /**
-   * Heartbeats `{ step, percent }` while the activity works, and once more at each new step
-   * (the SDK throttles what it sends), so the history shows where a slow call spends its time.
-   */
-  function tracked<T>(work: (progress: Progress) => Promise<T>): Promise<T> {
-    let current = 'start';
-    const details = () => ({ step: current, percent: progress.percent?.() });
-    const progress: Progress = {
-      step: (name) => {
-        current = name;
-        heartbeat(details());
-      },
-    };
-    return whileHeartbeating(work(progress), details);
-  }
+  const { withWorkDir, stagedFile, checkParquetSchema, publish, tempBeside } = stagedFiles(root);
 
   function checkTarget(target: unknown): string {
     if (typeof target !== 'string' || !TARGET.test(target) || target.includes('..')) {
@@ -277,78 +131,6 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
       throw nonRetryable((err as Error).message, 'InvalidStartDate');
     }
   }
-
-  /**
-   * The staged file a FileRef names, checked: inside the data directory, still there, and
-   * still the bytes it was made of (size and sha256), so a task never reads other rows than
-   * the ones its input reference counted.
-   */
-  async function stagedFile(ref: FileRef, task: string): Promise<string> {
-    if (!ref || typeof ref !== 'object' || typeof ref.path !== 'string' || typeof ref.sha256 !== 'string' || !Number.isInteger(ref.rows) || !Number.isInteger(ref.bytes)) {
-      throw nonRetryable(`${task}: input must be a FileRef { path, rows, bytes, sha256 }, got ${JSON.stringify(ref)?.slice(0, 300)}`, 'InvalidFileRef');
-    }
-    const file = path.resolve(root, ref.path);
-    if (path.isAbsolute(ref.path) || !file.startsWith(root + path.sep)) {
-      throw nonRetryable(`${task}: input path ${JSON.stringify(ref.path)} is not inside the data directory ${root}`, 'InvalidPath');
-    }
-    const info = await stat(file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
-        throw nonRetryable(`${task}: staged file ${ref.path} is missing (${file}): run the task that made it again`, 'StagedFileMissing');
-      }
-      throw err;
-    });
-    if (!info.isFile()) throw nonRetryable(`${task}: staged file ${ref.path} is not a regular file (${file})`, 'StagedFileMissing');
-    const sha256 = info.size === ref.bytes ? await sha256File(file) : undefined;
-    if (sha256 !== ref.sha256) {
-      throw nonRetryable(
-        `${task}: staged file ${ref.path} changed since it was made: ${info.size} bytes${sha256 ? ` sha256 ${sha256}` : ''}, expected ${ref.bytes} bytes sha256 ${ref.sha256}`,
-        'StagedFileChanged',
-      );
-    }
-    return file;
-  }
-
-  /** Fails unless a Parquet file has `expected` columns with these types (others are allowed). */
-  async function checkParquetSchema(db: DuckdbSession, file: string, expected: readonly (readonly [string, string])[], task: string, what: string): Promise<void> {
-    const actual = await db.parquetColumns(file);
-    const wrong = expected.filter(([name, type]) => actual.get(name) !== type);
-    if (wrong.length) {
-      const found = [...actual].map(([n, t]) => `${n} ${t}`).join(', ');
-      throw nonRetryable(
-        `${task}: ${relative(file)} is not ${what}: expected ${wrong.map(([n, t]) => `${n} ${t}`).join(', ')}; found ${found || 'no columns'}`,
-        'WrongSchema',
-      );
-    }
-  }
-
-  /**
-   * A written file made durable and moved into place: fsync, sha256, then rename to the name
-   * `finalName` gives for its hash (a content-named staged file, or a fixed output name), and
-   * fsync of the folder so the rename survives a crash. Readers see the old file or the new
-   * one, never a part.
-   */
-  async function publish(tmp: string, finalName: (sha256: string) => string, rows: number): Promise<FileRef> {
-    const handle = await open(tmp, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    const sha256 = await sha256File(tmp);
-    const { size } = await stat(tmp);
-    const file = finalName(sha256);
-    await rename(tmp, file);
-    const folder = await open(path.dirname(file), 'r');
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
-    return { path: relative(file), rows, bytes: size, sha256 };
-  }
-
-  /** A temp file name in `dir`, the folder of the file it becomes (so the rename is atomic), hidden by its leading dot. */
-  const tempBeside = (dir: string, base: string) => path.join(dir, `.${base}.${randomUUID().slice(0, 8)}.tmp`);
 
   /**
    * extract_data: `raw/orders_<startDate>.csv` to a staged Parquet file of text columns.

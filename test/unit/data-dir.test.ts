@@ -3,14 +3,14 @@
  * data-directory guard (activities/files.ts), on exact inputs. The fuzz test (csv-fuzz.test.ts)
  * holds the reader against Python's csv module on generated files.
  */
-import assert from 'node:assert/strict';
+import assert from '../support/assert';
 import { appendFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { compileContract, matchHeader } from '../../activities/contract';
 import { CopyWriter } from '../../activities/copy-writer';
 import { readCsv, type CsvReadResult } from '../../activities/csv';
-import { confinedPath, openDataFile, ordersRawPath } from '../../activities/files';
+import { confinedPath, openDataFile, ordersRawPath } from '../../activities/data-dir';
 import { ORDERS_CONTRACT } from '../../src/dags';
 import { validateContract, type ColumnContract } from '../../src/column-contract';
 import { tempDir } from '../support';

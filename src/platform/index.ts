@@ -1,14 +1,21 @@
 /**
- * Set-up and start-up of the local platform, shared by `npm start`, `npm test` and `npm stop`.
+ * Set-up and start-up of the local platform, shared by `npm start`, `npm test` and `npm stop`:
+ * the project venv, the Postgres cluster (postgres.ts), the Temporal dev server (temporal.ts) and
+ * the worker (worker.ts), each a background process whose files, pid and log live under `.baton/`.
+ * Every step is idempotent: what runs is reused, what died is restarted, and a stop ends only what
+ * these functions started.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { migrateWarehouse } from '../activities/postgres';
-import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from './config';
-import { LocalPostgres, LocalTemporal, run, withLock, WorkerProcess, type Report } from './services';
+import { migrateWarehouse } from '../../activities/postgres';
+import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from '../config';
+import { LocalPostgres } from './postgres';
+import { run, withLock, type Report } from './processes';
+import { LocalTemporal } from './temporal';
+import { WorkerProcess } from './worker';
 
 /** The project venv: pinned Temporal CLI, Temporal test server and dbt. Reinstalled only when the pins change. */
 export async function ensurePythonTools(settings: ServiceSettings, report: Report): Promise<void> {
@@ -110,3 +117,8 @@ export async function stopPlatform(settings: ServiceSettings, report: Report): P
   await new LocalTemporal(settings).stop(report);
   if (!settings.externalDatabaseUrl) await new LocalPostgres(settings).stop(report);
 }
+
+export { LocalPostgres } from './postgres';
+export { isAlive, livePid, processStartTime, run, sleep, withLock, type Report } from './processes';
+export { LocalTemporal } from './temporal';
+export { WorkerProcess } from './worker';

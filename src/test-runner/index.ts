@@ -1,0 +1,128 @@
+/**
+ * `npm test`: type-check, lint, check the formatting, bring up the platform the tests need (their
+ * own namespace and database, so a running `npm start` is never touched), run every tier on Jest
+ * in order, print the coverage against its floor, and stop what it started.
+ */
+import { readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { projectRoot, type ServiceSettings } from '../config';
+import { ensurePythonTools, isolatedEnv, startPlatform, stopStarted, workerDatabaseUrl, type Report } from '../platform';
+import { checkCoverage } from './coverage';
+import { ensureChromium, ensureDockerCompose } from './debian-tools';
+
+export const TEST_NAMESPACE = 'baton-test';
+
+/**
+ * The tiers, in order. Unit and workflow files run two at a time (each workflow file has a
+ * time-skipping server of its own; unit files touch rows of their own); replay, integration and
+ * chaos files share the platform's server, worker task queue and warehouse, so run one at a time.
+ * `chaos` runs bounded here, in full with `npm run test:chaos` (BATON_CHAOS=full).
+ */
+const TIERS: Array<{ tier: string; workers: number }> = [
+  { tier: 'unit', workers: 2 },
+  { tier: 'workflow', workers: 2 },
+  { tier: 'replay', workers: 1 },
+  { tier: 'integration', workers: 1 },
+  { tier: 'chaos', workers: 1 },
+];
+
+function testFiles(tier: string, filter?: string): string[] {
+  const dir = path.join(projectRoot, 'test', tier);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort();
+  } catch {
+    return [];
+  }
+  return names.map((f) => path.join('test', tier, f)).filter((f) => !filter || f.includes(filter));
+}
+
+/** Tests that drive the Web UI in a headless browser are named `web-ui*.test.ts`. */
+const isBrowserTest = (file: string) => path.basename(file).startsWith('web-ui');
+const isComposeTest = (file: string) => path.basename(file).startsWith('docker-compose');
+
+function runInherited(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: projectRoot, env, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
+
+/** tsc, eslint and Prettier (check mode): a red build names the file before any test runs. */
+async function staticChecks(report: Report): Promise<boolean> {
+  report('type-checking (tsc --strict)');
+  if ((await runInherited(bin('tsc'), ['-p', '.'], process.env)) !== 0) return false;
+  report('linting (eslint)');
+  if ((await runInherited(bin('eslint'), ['.'], process.env)) !== 0) return false;
+  report('checking the formatting (prettier --check)');
+  return (await runInherited(bin('prettier'), ['--check', '--log-level', 'warn', '.'], process.env)) === 0;
+}
+
+export async function runTests(settings: ServiceSettings, report: Report, filter?: string, jestArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<number> {
+  await ensurePythonTools(settings, report);
+  if (!(await staticChecks(report))) return 1;
+
+  const tiers = TIERS.map((t) => ({ ...t, files: testFiles(t.tier, filter) })).filter((t) => t.files.length > 0);
+  const files = tiers.flatMap((t) => t.files);
+  if (!files.length) {
+    report(`no test file matches ${filter}`);
+    return 1;
+  }
+  // Installed only when a selected test needs them: Debian's Chromium is a large package.
+  const chromium = files.some(isBrowserTest) ? await ensureChromium(report) : undefined;
+  if (files.some(isComposeTest)) await ensureDockerCompose(report);
+  const platform = await startPlatform(settings, report, [TEST_NAMESPACE]);
+  try {
+    const isolated = await isolatedEnv(settings, platform, { namespace: TEST_NAMESPACE, database: 'baton_test', dataFolder: 'test-data' });
+    const env: NodeJS.ProcessEnv = {
+      ...isolated,
+      // Worker processes connect on the least-privilege worker role (test/support/worker.ts);
+      // tests set up and check data as the owner (DATABASE_URL).
+      BATON_WORKER_DATABASE_URL: await workerDatabaseUrl(platform, 'baton_test', isolated.DATABASE_URL!),
+      // Baton's own cluster, which the chaos tier may crash; never a DATABASE_URL of yours.
+      BATON_TEST_POSTGRES: platform.postgres ? 'local' : 'external',
+      BATON_RETRY_DELAY: '1s',
+      BATON_DEPENDS_ON_PAST_POLL: '1s',
+      BATON_SLOT_REFRESH: '5s',
+      BATON_SENSOR_POKE_INTERVAL: '1s',
+      BATON_SENSOR_TIMEOUT: '3s',
+      BATON_FILE_SETTLE: '0s',
+      // Test workers serve no metrics, so they never race each other (or `npm start`'s worker)
+      // for port 9464; the metrics test gives its worker a port of its own.
+      BATON_METRICS_PORT: 'off',
+      BATON_TEST_SERVER: path.join(settings.venv, 'bin', 'temporal-test-server'),
+      BATON_TEMPORAL_CLI: path.join(settings.venv, 'bin', 'temporal'),
+      ...(chromium ? { BATON_CHROMIUM: chromium } : {}),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      ...extraEnv,
+    };
+    const coverageRoot = path.join(settings.home, 'coverage');
+    await rm(coverageRoot, { recursive: true, force: true });
+    let failed = 0;
+    for (const { tier, workers, files: tierFiles } of tiers) {
+      report(`${tier}: ${tierFiles.length} test file${tierFiles.length === 1 ? '' : 's'}${workers > 1 ? `, ${workers} at a time` : ''}`);
+      const args = [
+        bin('jest'),
+        '--ci',
+        ...(workers > 1 ? [`--maxWorkers=${workers}`] : ['--runInBand']),
+        '--coverage',
+        `--coverageDirectory=${path.join(coverageRoot, tier)}`,
+        '--coverageReporters=json',
+        ...jestArgs,
+        '--runTestsByPath',
+        ...tierFiles,
+      ];
+      if ((await runInherited(process.execPath, args, env)) !== 0) failed++;
+    }
+    // A subset's coverage is a subset's: the floor holds for the whole suite.
+    const coverageOk = await checkCoverage(coverageRoot, report, { enforceFloor: !filter && failed === 0 });
+    return failed === 0 && coverageOk ? 0 : 1;
+  } finally {
+    await stopStarted(platform, report);
+  }
+}
