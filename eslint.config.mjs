@@ -19,7 +19,10 @@ export default tseslint.config(
   },
   {
     files: ['scripts/*.js', 'jest.config.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
@@ -40,8 +43,15 @@ export default tseslint.config(
             { name: '@temporalio/activity', message: 'activity context does not exist in a workflow' },
           ],
           patterns: [
-            { group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'import activities as types only: import type { Activities } from "../activities"' },
-            { group: ['**/src/config', '**/src/logging', '**/src/services', '**/src/worker', '**/src/client', '**/src/platform'], message: 'process-world modules do I/O; workflows may import only pure modules of src/' },
+            {
+              group: ['**/activities', '**/activities/*'],
+              allowTypeImports: true,
+              message: 'import activities as types only: import type { Activities } from "../activities"',
+            },
+            {
+              group: ['**/src/config', '**/src/logging', '**/src/services', '**/src/worker', '**/src/client', '**/src/platform'],
+              message: 'process-world modules do I/O; workflows may import only pure modules of src/',
+            },
           ],
         },
       ],

@@ -26,7 +26,10 @@ export interface CacheDeps {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -46,7 +49,9 @@ export function createCacheActivities({ pool, logger, config }: CacheDeps) {
       if (!info?.isFile()) return { key: '', status: 'miss', reason: `input file ${inputFile} not found` };
       fileSha256 = await whileHeartbeating(sha256File(file!));
     }
-    const key = createHash('sha256').update(canonicalJson({ task, policy, inputs, fileSha256: fileSha256 ?? null })).digest('hex');
+    const key = createHash('sha256')
+      .update(canonicalJson({ task, policy, inputs, fileSha256: fileSha256 ?? null }))
+      .digest('hex');
     if (refresh) return { key, status: 'refresh', ...(fileSha256 ? { fileSha256 } : {}) };
     const { rows } = await pool.query<{ result: FileRef; stored_at: Date; expires_at: Date }>(
       'SELECT result, stored_at, expires_at FROM baton.task_cache WHERE cache_key = $1',

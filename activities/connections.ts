@@ -16,7 +16,11 @@ export function createConnections(warehouse: Pool, connections: Record<string, s
   return (connId) => {
     if (connId === WAREHOUSE) return warehouse;
     const url = connections[connId];
-    if (!url) throw ApplicationFailure.nonRetryable(`unknown connection ${JSON.stringify(connId)}: set BATON_CONN_${connId.toUpperCase()} to its URL`, 'UnknownConnection');
+    if (!url)
+      throw ApplicationFailure.nonRetryable(
+        `unknown connection ${JSON.stringify(connId)}: set BATON_CONN_${connId.toUpperCase()} to its URL`,
+        'UnknownConnection',
+      );
     let pool = pools.get(connId);
     if (!pool) {
       pools.set(connId, (pool = new Pool({ connectionString: url, max: 4, application_name: `baton-worker:${connId}` })));
@@ -75,4 +79,3 @@ export async function inTransaction<T>(client: PoolClient, work: () => Promise<T
     throw err;
   }
 }
-

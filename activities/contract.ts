@@ -64,7 +64,8 @@ export function matchHeader(contract: ColumnContract, header: string[]): number[
     throw new HeaderError(`wrong header: expected "${expected.join(',')}", found ${found}`, 'WrongHeader');
   }
   const missing = expected.filter((name) => !names.includes(name));
-  if (missing.length) throw new HeaderError(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; expected ${expected.join(',')}`, 'MissingColumn');
+  if (missing.length)
+    throw new HeaderError(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; expected ${expected.join(',')}`, 'MissingColumn');
   const twice = expected.find((name) => names.indexOf(name) !== names.lastIndexOf(name));
   if (twice) throw new HeaderError(`column ${twice} appears more than once in the header; expected ${expected.join(',')}`, 'DuplicateColumn');
   return expected.map((name) => names.indexOf(name));
@@ -159,7 +160,8 @@ function columnCheck(column: ColumnSpec, ds: string): Check {
     let missing = s === e;
     if (!missing && nulls.length) missing = nulls.some((v) => v.length === e - s && src.compare(v, 0, v.length, s, e) === 0);
     if (missing) {
-      if (required) return { column: name, rule: `${name}: required`, reason: `${name} is required, found ${s === e ? 'an empty value' : shown(value(src, s, e))}` };
+      if (required)
+        return { column: name, rule: `${name}: required`, reason: `${name} is required, found ${s === e ? 'an empty value' : shown(value(src, s, e))}` };
       out.null();
       return undefined;
     }
@@ -169,7 +171,11 @@ function columnCheck(column: ColumnSpec, ds: string): Check {
         let chars = 0;
         for (let j = s; j < e; j++) if ((src[j] & 0xc0) !== 0x80) chars++;
         if (chars > column.maxLength) {
-          return { column: name, rule: `${name}: max length ${column.maxLength}`, reason: `${name} ${shown(value(src, s, Math.min(e, s + 160)))} is ${chars} characters long, more than its maximum of ${column.maxLength}` };
+          return {
+            column: name,
+            rule: `${name}: max length ${column.maxLength}`,
+            reason: `${name} ${shown(value(src, s, Math.min(e, s + 160)))} is ${chars} characters long, more than its maximum of ${column.maxLength}`,
+          };
         }
       }
       out.escaped(src, s, e);
@@ -183,7 +189,15 @@ type Reject = (src: Buffer, s: number, e: number, detail?: string) => ContractRe
 type RangeReject = (src: Buffer, s: number, e: number, detail: string) => ContractReject;
 type RuleReject = (src: Buffer, s: number, e: number, rule: ParsedRule) => ContractReject;
 
-function typeCheck(type: ParsedType, ds: string, rules: ParsedRule[], typeReject: Reject, rangeReject: RangeReject, ruleReject: RuleReject, name: string): Check {
+function typeCheck(
+  type: ParsedType,
+  ds: string,
+  rules: ParsedRule[],
+  typeReject: Reject,
+  rangeReject: RangeReject,
+  ruleReject: RuleReject,
+  name: string,
+): Check {
   switch (type.kind) {
     case 'integer':
       return (src, s, e, out) => {
@@ -202,7 +216,8 @@ function typeCheck(type: ParsedType, ds: string, rules: ParsedRule[], typeReject
       return (src, s, e, out) => {
         const d = readDecimal(src, s, e, type.precision, type.scale);
         if (d === undefined) return typeReject(src, s, e);
-        if (d === 'range') return rangeReject(src, s, e, `without losing digits (at most ${type.precision - type.scale} before the point and ${type.scale} after)`);
+        if (d === 'range')
+          return rangeReject(src, s, e, `without losing digits (at most ${type.precision - type.scale} before the point and ${type.scale} after)`);
         for (const rule of rules) if (!compareNumber(d.sign, d.zero, () => Number(src.toString('latin1', s, e)), rule)) return ruleReject(src, s, e, rule);
         if (d.exponent) out.ascii(normalizedDecimal(src, d));
         else out.plain(src, src[s] === PLUS ? s + 1 : s, e);
@@ -225,7 +240,12 @@ function typeCheck(type: ParsedType, ds: string, rules: ParsedRule[], typeReject
       return (src, s, e, out) => {
         const text = src.toString('utf8', s, e);
         if (!isTimestamp(text, type.kind === 'timestamptz')) {
-          return typeReject(src, s, e, type.kind === 'timestamp' ? ' (YYYY-MM-DD HH:MM[:SS[.ffffff]])' : ' (YYYY-MM-DD HH:MM[:SS[.ffffff]] with Z or an offset such as +02:00)');
+          return typeReject(
+            src,
+            s,
+            e,
+            type.kind === 'timestamp' ? ' (YYYY-MM-DD HH:MM[:SS[.ffffff]])' : ' (YYYY-MM-DD HH:MM[:SS[.ffffff]] with Z or an offset such as +02:00)',
+          );
         }
         out.plain(src, s, e);
         return undefined;

@@ -163,12 +163,20 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
       },
     });
     if (result.header === 0) {
-      throw ApplicationFailure.nonRetryable(`${name}: line 1: wrong header: expected "${contract.columns.map((c) => c.name).join(',')}", found (empty file)`, 'WrongHeader');
+      throw ApplicationFailure.nonRetryable(
+        `${name}: line 1: wrong header: expected "${contract.columns.map((c) => c.name).join(',')}", found (empty file)`,
+        'WrongHeader',
+      );
     }
     const [goodRows, badRows] = await Promise.all([goodSink.end(), badSink.end()]);
     const { bytes: _bytes, ...account } = result;
     const records = account.records + account.malformed;
-    if (goodRows !== loaded || badRows !== rejected || loaded + rejected !== records || account.lines !== account.header + account.blank + loadedLines + rejectedLines) {
+    if (
+      goodRows !== loaded ||
+      badRows !== rejected ||
+      loaded + rejected !== records ||
+      account.lines !== account.header + account.blank + loadedLines + rejectedLines
+    ) {
       throw ApplicationFailure.nonRetryable(
         `${name}: lines do not add up: ${account.lines} lines = ${account.header} header + ${account.blank} blank + ${loadedLines} loaded + ${rejectedLines} rejected; ${records} records, ${goodRows} rows and ${badRows} rejects staged`,
         'CountMismatch',

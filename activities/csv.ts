@@ -107,11 +107,16 @@ function cancelled(signal: AbortSignal): Error {
 const mib = (bytes: number) => (bytes >= 1 << 20 ? `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB` : `${bytes} bytes`);
 
 /** Reads CSV from a stream of chunks; see the module comment for the rules. */
-export async function readCsv(source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>, options: CsvReaderOptions): Promise<CsvReadResult> {
+export async function readCsv(
+  source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>,
+  options: CsvReaderOptions,
+): Promise<CsvReadResult> {
   const reader = new Reader(options);
   for await (const chunk of source) {
     if (options.signal?.aborted) throw cancelled(options.signal);
-    reader.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    reader.push(
+      typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
     if (options.drain) await options.drain();
   }
   reader.finish();
@@ -245,7 +250,10 @@ class Reader {
 
   private reject(from: number, to: number, kind: MalformedKind, reason: string): void {
     this.account.malformed++;
-    const raw = this.data.toString('utf8', from, Math.min(to, from + MAX_RAW_CHARS * 4)).replace(/\0/g, '\\0').slice(0, MAX_RAW_CHARS);
+    const raw = this.data
+      .toString('utf8', from, Math.min(to, from + MAX_RAW_CHARS * 4))
+      .replace(/\0/g, '\\0')
+      .slice(0, MAX_RAW_CHARS);
     this.options.malformed(this.line, kind, reason, raw);
   }
 
@@ -437,7 +445,8 @@ class Reader {
   }
 
   private describe(kind: MalformedKind, found: number, lines: number, s: number): string {
-    const span = lines > 1 ? `, reading lines ${this.line}-${this.line + lines - 1} as one record (an unbalanced quote): only line ${this.line} is rejected` : '';
+    const span =
+      lines > 1 ? `, reading lines ${this.line}-${this.line + lines - 1} as one record (an unbalanced quote): only line ${this.line} is rejected` : '';
     switch (kind) {
       case 'unbalanced quote': {
         const lf = this.firstLf(s);

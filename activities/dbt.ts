@@ -54,13 +54,20 @@ export function createDbtActivities({ logger, config }: DbtDeps) {
     const targetPath = await mkdtemp(path.join(os.tmpdir(), 'baton-dbt-'));
     const args = [
       'run',
-      '--select', select,
-      '--target', target,
-      '--vars', JSON.stringify({ ds }),
-      '--project-dir', config.dbt.projectDir,
-      '--profiles-dir', config.dbt.projectDir,
-      '--target-path', targetPath,
-      '--log-path', targetPath,
+      '--select',
+      select,
+      '--target',
+      target,
+      '--vars',
+      JSON.stringify({ ds }),
+      '--project-dir',
+      config.dbt.projectDir,
+      '--profiles-dir',
+      config.dbt.projectDir,
+      '--target-path',
+      targetPath,
+      '--log-path',
+      targetPath,
       '--no-use-colors',
     ];
     const output: string[] = [];
@@ -85,9 +92,7 @@ export function createDbtActivities({ logger, config }: DbtDeps) {
       const models = await readRunResults(targetPath);
       const failed = models.filter((m) => m.status !== 'success');
       if (exitCode !== 0 || failed.length) {
-        const detail = failed.length
-          ? failed.map((m) => `${m.model} ${m.status}: ${m.message ?? ''}`).join('; ')
-          : dbtErrorLines(output);
+        const detail = failed.length ? failed.map((m) => `${m.model} ${m.status}: ${m.message ?? ''}`).join('; ') : dbtErrorLines(output);
         // A broken model or SQL error will fail the same way again; anything else may be transient.
         const failure = new Error(`dbt run --select ${select} --target ${target} exited ${exitCode}: ${detail}`);
         if (failed.length) throw ApplicationFailure.nonRetryable(failure.message, 'DbtModelFailed');
@@ -123,7 +128,10 @@ async function readRunResults(targetPath: string): Promise<DbtModelResult[]> {
 function dbtErrorLines(lines: string[]): string {
   const first = lines.findIndex((l) => /error/i.test(l));
   const picked = first === -1 ? lines.slice(-15) : lines.slice(first, first + 15);
-  return picked.map((l) => l.replace(/^\d{2}:\d{2}:\d{2}\s+/, '').trim()).filter(Boolean).join(' | ');
+  return picked
+    .map((l) => l.replace(/^\d{2}:\d{2}:\d{2}\s+/, '').trim())
+    .filter(Boolean)
+    .join(' | ');
 }
 
 interface RunOptions {

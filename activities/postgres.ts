@@ -138,7 +138,11 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
   async function extract({ ds: dsIn }: PartitionInput): Promise<ExtractResult> {
     const ds = activityDs(dsIn);
     const t = stagingTables(ds);
-    const opened = await openDataFile(config.dataDir, ordersRawPath(ds), (file) => `input file not found: ${file} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`);
+    const opened = await openDataFile(
+      config.dataDir,
+      ordersRawPath(ds),
+      (file) => `input file not found: ${file} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`,
+    );
     try {
       const staged = await whileHeartbeating(
         stageCsv({
@@ -153,7 +157,10 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
         () => ({ bytes: opened.bytesRead(), of: opened.info.size }),
       );
       await opened.checkUnchanged();
-      logger.info({ ds, file: opened.file, rows: staged.records, loaded: staged.loaded, rejected: staged.rejected, lines: staged.account.lines }, 'extract: staged');
+      logger.info(
+        { ds, file: opened.file, rows: staged.records, loaded: staged.loaded, rejected: staged.rejected, lines: staged.account.lines },
+        'extract: staged',
+      );
       return extractResult(staged, opened.file, t.clean);
     } finally {
       await opened.handle.close();
@@ -204,7 +211,10 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
       return { ...extractResult(staged, name, t.clean), bytes: 0 };
     } catch (err) {
       if (isStatementError(err)) {
-        throw ApplicationFailure.nonRetryable(`extract_from_db on ${connId}: ${(err as Error).message} (Baton reads source.orders ("date" date, order_id, customer_id, amount, status))`, 'SourceQueryFailed');
+        throw ApplicationFailure.nonRetryable(
+          `extract_from_db on ${connId}: ${(err as Error).message} (Baton reads source.orders ("date" date, order_id, customer_id, amount, status))`,
+          'SourceQueryFailed',
+        );
       }
       throw err;
     }
@@ -224,13 +234,20 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
         inTransaction(client, async () => {
           // Two runs of the same ds (a rerun racing a retry) take turns on its staging tables.
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orders-staging:${ds}`]);
-          const present = await count(client, 'SELECT count(*) AS n FROM unnest($1::text[]) AS t(name) WHERE to_regclass(name) IS NOT NULL', [[t.clean, t.rejected]]);
-          if (present !== 2) throw ApplicationFailure.nonRetryable(`staging tables ${t.clean} and ${t.rejected} are missing: run extract for ${ds} first`, 'MissingStaging');
+          const present = await count(client, 'SELECT count(*) AS n FROM unnest($1::text[]) AS t(name) WHERE to_regclass(name) IS NOT NULL', [
+            [t.clean, t.rejected],
+          ]);
+          if (present !== 2)
+            throw ApplicationFailure.nonRetryable(`staging tables ${t.clean} and ${t.rejected} are missing: run extract for ${ds} first`, 'MissingStaging');
           const good = await count(client, `SELECT count(*) AS n FROM ${t.clean}`);
           const bad = await count(client, `SELECT count(*) AS n FROM ${t.rejected} WHERE rule <> 'order_id: unique key'`);
           const dupesBefore = await count(client, `SELECT count(*) AS n FROM ${t.rejected} WHERE rule = 'order_id: unique key'`);
           const expected = stagedRows === undefined ? rowCount : stagedRows + (stagedRejects ?? 0);
-          if (good + bad + dupesBefore !== rowCount || (stagedRows !== undefined && good + dupesBefore !== stagedRows) || good + bad + dupesBefore !== expected) {
+          if (
+            good + bad + dupesBefore !== rowCount ||
+            (stagedRows !== undefined && good + dupesBefore !== stagedRows) ||
+            good + bad + dupesBefore !== expected
+          ) {
             throw ApplicationFailure.nonRetryable(
               `staging for ${ds} holds ${good} rows and ${bad + dupesBefore} rejects but extract staged ${stagedRows ?? '?'} and ${stagedRejects ?? '?'} of ${rowCount} records: another run of ${ds} replaced it; run extract again`,
               'StagingChanged',
@@ -284,15 +301,23 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
       whileHeartbeating(
         inTransaction(client, async () => {
           await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`orders-staging:${ds}`]);
-          const present = await count(client, 'SELECT count(*) AS n FROM unnest($1::text[]) AS t(name) WHERE to_regclass(name) IS NOT NULL', [[t.clean, t.rejected]]);
-          if (present !== 2) throw ApplicationFailure.nonRetryable(`nothing staged to publish for ${ds} (${t.clean} is missing): run extract and transform first`, 'MissingStaging');
+          const present = await count(client, 'SELECT count(*) AS n FROM unnest($1::text[]) AS t(name) WHERE to_regclass(name) IS NOT NULL', [
+            [t.clean, t.rejected],
+          ]);
+          if (present !== 2)
+            throw ApplicationFailure.nonRetryable(
+              `nothing staged to publish for ${ds} (${t.clean} is missing): run extract and transform first`,
+              'MissingStaging',
+            );
           // transform's counts: baton.publish_orders_day counts staging again and refuses a day that differs.
           const good = cleanRows ?? (await count(client, `SELECT count(*) AS n FROM ${t.clean}`));
           const bad = rejectedRows ?? (await count(client, `SELECT count(*) AS n FROM ${t.rejected}`));
           const records = rowCount ?? good + bad;
           const ratio = records > 0 ? bad / records : 0;
           if (ratio > maxRejectedRatio) {
-            const { rows } = await client.query<{ rule: string; n: string }>(`SELECT rule, count(*) AS n FROM ${t.rejected} GROUP BY rule ORDER BY count(*) DESC, rule LIMIT 3`);
+            const { rows } = await client.query<{ rule: string; n: string }>(
+              `SELECT rule, count(*) AS n FROM ${t.rejected} GROUP BY rule ORDER BY count(*) DESC, rule LIMIT 3`,
+            );
             const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
             throw ApplicationFailure.nonRetryable(
               `orders ${ds}: ${percent(ratio)} of the records rejected (${bad} of ${records}), more than max_rejected_ratio ${percent(maxRejectedRatio)}: the day is not published and the previous partition stays as it was. Most common: ${listed(rows)}. The rejects are in ${t.rejected}`,
@@ -338,7 +363,9 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
       const r = Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
       const failures: string[] = [];
       if (lines && lines.lines !== lines.header + lines.blank + r.loaded_lines + r.rejected_lines) {
-        failures.push(`lines in the file (${lines.lines}) != header (${lines.header}) + blank (${lines.blank}) + lines loaded (${r.loaded_lines}) + lines rejected (${r.rejected_lines})`);
+        failures.push(
+          `lines in the file (${lines.lines}) != header (${lines.header}) + blank (${lines.blank}) + lines loaded (${r.loaded_lines}) + lines rejected (${r.rejected_lines})`,
+        );
       }
       if (rowCount !== r.loaded + r.rejected) failures.push(`records in (${rowCount}) != loaded (${r.loaded}) + rejected (${r.rejected})`);
       if (r.loaded > 0 && r.attached !== 1) failures.push(`${t.partition} is not attached under warehouse.orders' primary key (ds, order_id)`);

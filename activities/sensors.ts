@@ -51,7 +51,11 @@ export function createSensorActivities({ config, pool, poolFor }: SensorDeps) {
     const ageMs = Date.now() - info.mtimeMs;
     if (ageMs < settleSeconds * 1000) {
       // Still being written, or just finished: look again once it has been still for the settle time.
-      return { found: false, reason: `${relative} changed ${Math.round(ageMs / 1000)}s ago (settles after ${settleSeconds}s)`, recheckAfterMs: settleSeconds * 1000 - ageMs + 100 };
+      return {
+        found: false,
+        reason: `${relative} changed ${Math.round(ageMs / 1000)}s ago (settles after ${settleSeconds}s)`,
+        recheckAfterMs: settleSeconds * 1000 - ageMs + 100,
+      };
     }
     return { found: true };
   }

@@ -75,11 +75,10 @@ export async function processRssMb(pid: number): Promise<number> {
 
 /** Starts bench/worker.ts on its own task queue and waits until it polls. */
 export async function startBenchWorker(ctx: BenchContext, taskQueue: string, activitySlots: number): Promise<BenchWorker> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...COMPILED_NODE_FLAGS, ctx.workerEntry, taskQueue, String(activitySlots), ctx.bundlePath],
-    { env: { ...ctx.env, BATON_METRICS_PORT: 'off', LOG_LEVEL: 'error' }, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(process.execPath, [...COMPILED_NODE_FLAGS, ctx.workerEntry, taskQueue, String(activitySlots), ctx.bundlePath], {
+    env: { ...ctx.env, BATON_METRICS_PORT: 'off', LOG_LEVEL: 'error' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`bench worker did not start in 60 s:\n${output}`)), 60_000);

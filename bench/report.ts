@@ -29,7 +29,11 @@ export function formatTable(figures: Figure[]): string {
   ]);
   const head = ['scenario', 'measure', 'value', 'spread', 'floor', 'ratio', 'target', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -60,7 +64,10 @@ export async function writeResults(file: string, figures: Figure[], facts: Recor
   await mkdir(path.dirname(file), { recursive: true });
   // A run of some scenarios (--only) replaces theirs in the day's file and keeps the others.
   const ran = new Set(figures.map((f) => f.scenario));
-  const earlier = await readFile(file, 'utf8').then((text) => (JSON.parse(text) as { figures: Figure[] }).figures, () => [] as Figure[]);
+  const earlier = await readFile(file, 'utf8').then(
+    (text) => (JSON.parse(text) as { figures: Figure[] }).figures,
+    () => [] as Figure[],
+  );
   const merged = [...earlier.filter((f) => !ran.has(f.scenario)), ...figures];
   await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), quick, machine: facts, figures: merged }, null, 2)}\n`);
   return file;

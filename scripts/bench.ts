@@ -70,7 +70,12 @@ async function main(): Promise<void> {
       say(`scenario ${name} took ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
     console.log(`\n${formatTable(figures)}\n`);
-    const file = await writeResults(opts.results ? path.resolve(opts.results) : resultsFile(ctx.quick), figures, await machineFacts(pool, settings.venv), ctx.quick);
+    const file = await writeResults(
+      opts.results ? path.resolve(opts.results) : resultsFile(ctx.quick),
+      figures,
+      await machineFacts(pool, settings.venv),
+      ctx.quick,
+    );
     say(`results in ${path.relative(process.cwd(), file)}`);
   } finally {
     await pool.end();

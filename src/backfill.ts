@@ -3,7 +3,18 @@
  * backfill workflow, and follow its progress.
  */
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { backfillRuns, backfillWorkflowId, Queries, TASK_QUEUE, toRunStatus, WorkflowTypes, type BackfillInput, type BackfillProgress, type RerunPolicy, type RunStatus } from './contracts';
+import {
+  backfillRuns,
+  backfillWorkflowId,
+  Queries,
+  TASK_QUEUE,
+  toRunStatus,
+  WorkflowTypes,
+  type BackfillInput,
+  type BackfillProgress,
+  type RerunPolicy,
+  type RunStatus,
+} from './contracts';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { logicalDatesBetween } from './timetable';
@@ -26,7 +37,8 @@ export function planBackfill(dag: DagDefinition, request: BackfillRequest): stri
   if (!Number.isInteger(request.maxActive) || request.maxActive < 1 || request.maxActive > 100) {
     throw new BackfillInputError(`--max-active must be a whole number from 1 to 100, got ${request.maxActive}`);
   }
-  if (!['none', 'failed', 'all'].includes(request.rerun)) throw new BackfillInputError(`--rerun must be none, failed or all, got ${JSON.stringify(request.rerun)}`);
+  if (!['none', 'failed', 'all'].includes(request.rerun))
+    throw new BackfillInputError(`--rerun must be none, failed or all, got ${JSON.stringify(request.rerun)}`);
   const dates = logicalDatesBetween(dag, from, to);
   if (dates.length > 20_000) throw new BackfillInputError(`${dates.length} logical dates is more than one backfill runs (20000); split the range`);
   return request.reverse ? dates.reverse() : dates;

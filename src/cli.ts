@@ -8,7 +8,18 @@ import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type
 import { BackfillInputError, backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from './backfill';
 import { connectClient, webUiRunUrl } from './client';
 import { loadConfig, type Config } from './config';
-import { CACHE_POLICIES, DEFAULT_START_DATE, Queries, WorkflowTypes, type BackfillProgress, type CachePolicy, type DagRunConf, type OrdersPipelineResult, type RerunPolicy, type TaskRecord } from './contracts';
+import {
+  CACHE_POLICIES,
+  DEFAULT_START_DATE,
+  Queries,
+  WorkflowTypes,
+  type BackfillProgress,
+  type CachePolicy,
+  type DagRunConf,
+  type OrdersPipelineResult,
+  type RerunPolicy,
+  type TaskRecord,
+} from './contracts';
 import { dagRunWorkflowId, dags, findDag, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { checkConf, describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from './runs';
@@ -168,7 +179,12 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .argument('<flow>', 'flow id (orders-etl)', flowArg)
     .option('--start-date <date>', 'the day to process, YYYY-MM-DD', (v) => dsArgNamed(v, '--start-date'), DEFAULT_START_DATE)
     .option('--refresh-cache', 'run cached tasks again and store fresh results')
-    .addOption(new Option('--cache-policy <policy>', "extract_data's cache key: inputs+file (inputs and the file's content) or inputs (Prefect's task_input_hash)").choices([...CACHE_POLICIES]))
+    .addOption(
+      new Option(
+        '--cache-policy <policy>',
+        "extract_data's cache key: inputs+file (inputs and the file's content) or inputs (Prefect's task_input_hash)",
+      ).choices([...CACHE_POLICIES]),
+    )
     .option('--wait', 'wait for the run to finish and print its outcome')
     .option('--json', 'print JSON')
     .action((flow: DagDefinition, opts: { startDate: string; refreshCache?: boolean; cachePolicy?: CachePolicy; wait?: boolean; json?: boolean }) =>
@@ -193,43 +209,50 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .option('--dry-run', 'show what would run, start nothing')
     .option('--reverse', 'newest date first')
     .option('--json', 'print JSON')
-    .action((dag: DagDefinition, opts: { from: string; to: string; maxActive: number; rerun: RerunPolicy; dryRun?: boolean; reverse?: boolean; json?: boolean }) => {
-      const request: BackfillRequest = { from: opts.from, to: opts.to, maxActive: opts.maxActive, rerun: opts.rerun, reverse: Boolean(opts.reverse) };
-      const dates = planBackfill(dag, request); // bad input is named here, before anything starts
-      return withClient(async (client) => {
-        if (opts.dryRun) {
-          const plan = await dryRun(client, dag, dates, opts.rerun);
-          if (opts.json) return out(JSON.stringify(plan, null, 2));
-          for (const row of plan) out(`${row.ds}  ${row.action.padEnd(4)}  (${row.status.toLowerCase()})`);
-          return out(`${plan.filter((r) => r.action === 'run').length} of ${plan.length} dates would run`);
-        }
-        const started = Date.now();
-        const handle = await startBackfill(client, dag, request, dates);
-        const tty = process.stderr.isTTY && !opts.json;
-        let last: BackfillProgress | undefined;
-        const timer = setInterval(async () => {
-          last = (await backfillProgress(client, handle.workflowId)) ?? last;
-          if (tty && last) process.stderr.write(`\r${progressLine(last)}`);
-        }, 500);
-        let summary: BackfillProgress;
-        try {
-          summary = (await client.workflow.getHandle(handle.workflowId).result()) as BackfillProgress;
-        } finally {
-          clearInterval(timer);
-        }
-        if (tty) process.stderr.write(`\r${progressLine(summary)}\n`);
-        const wallSeconds = Math.round(((summary.finishedAt ?? Date.now()) - summary.startedAt) / 100) / 10;
-        if (opts.json) {
-          out(JSON.stringify({ workflowId: handle.workflowId, ...summary, wallSeconds }, null, 2));
-        } else {
-          out(`backfill ${dag.dagId} ${request.from}..${request.to}: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.skipped} skipped in ${wallSeconds}s (this command ${Math.round((Date.now() - started) / 1000)}s)`);
-          if (summary.failedDates.length) out(`failed: ${summary.failedDates.join(', ')}`);
-        }
-        if (summary.failed > 0) process.exitCode = 1;
-      });
-    });
+    .action(
+      (dag: DagDefinition, opts: { from: string; to: string; maxActive: number; rerun: RerunPolicy; dryRun?: boolean; reverse?: boolean; json?: boolean }) => {
+        const request: BackfillRequest = { from: opts.from, to: opts.to, maxActive: opts.maxActive, rerun: opts.rerun, reverse: Boolean(opts.reverse) };
+        const dates = planBackfill(dag, request); // bad input is named here, before anything starts
+        return withClient(async (client) => {
+          if (opts.dryRun) {
+            const plan = await dryRun(client, dag, dates, opts.rerun);
+            if (opts.json) return out(JSON.stringify(plan, null, 2));
+            for (const row of plan) out(`${row.ds}  ${row.action.padEnd(4)}  (${row.status.toLowerCase()})`);
+            return out(`${plan.filter((r) => r.action === 'run').length} of ${plan.length} dates would run`);
+          }
+          const started = Date.now();
+          const handle = await startBackfill(client, dag, request, dates);
+          const tty = process.stderr.isTTY && !opts.json;
+          let last: BackfillProgress | undefined;
+          const timer = setInterval(async () => {
+            last = (await backfillProgress(client, handle.workflowId)) ?? last;
+            if (tty && last) process.stderr.write(`\r${progressLine(last)}`);
+          }, 500);
+          let summary: BackfillProgress;
+          try {
+            summary = (await client.workflow.getHandle(handle.workflowId).result()) as BackfillProgress;
+          } finally {
+            clearInterval(timer);
+          }
+          if (tty) process.stderr.write(`\r${progressLine(summary)}\n`);
+          const wallSeconds = Math.round(((summary.finishedAt ?? Date.now()) - summary.startedAt) / 100) / 10;
+          if (opts.json) {
+            out(JSON.stringify({ workflowId: handle.workflowId, ...summary, wallSeconds }, null, 2));
+          } else {
+            out(
+              `backfill ${dag.dagId} ${request.from}..${request.to}: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.skipped} skipped in ${wallSeconds}s (this command ${Math.round((Date.now() - started) / 1000)}s)`,
+            );
+            if (summary.failedDates.length) out(`failed: ${summary.failedDates.join(', ')}`);
+          }
+          if (summary.failed > 0) process.exitCode = 1;
+        });
+      },
+    );
 
-  for (const [name, paused] of [['pause', true], ['unpause', false]] as const) {
+  for (const [name, paused] of [
+    ['pause', true],
+    ['unpause', false],
+  ] as const) {
     program
       .command(name)
       .description(paused ? "pause the DAG's schedule (runs in flight go on)" : "unpause the DAG's schedule (missed intervals run only with catchup)")
@@ -262,7 +285,9 @@ export function buildProgram(out: (line: string) => void = console.log): Command
         if (opts.json) return out(JSON.stringify(runs, null, 2));
         if (!runs.length) return out(`${dag.dagId}: no runs yet`);
         for (const r of runs) {
-          out(`${r.ds}  ${r.status.padEnd(10)}  started ${r.startTime.slice(0, 19).replace('T', ' ')}  ${r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : 'running'}  ${r.workflowId}`);
+          out(
+            `${r.ds}  ${r.status.padEnd(10)}  started ${r.startTime.slice(0, 19).replace('T', ' ')}  ${r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : 'running'}  ${r.workflowId}`,
+          );
         }
       }),
     );
@@ -285,11 +310,16 @@ export function buildProgram(out: (line: string) => void = console.log): Command
         }
         const tasks = await handle.query<TaskRecord[]>(Queries.tasks);
         const url = webUiRunUrl(config, description.workflowId, description.runId);
-        if (opts.json) return out(JSON.stringify({ workflowId: description.workflowId, runId: description.runId, status: description.status.name, url, tasks }, null, 2));
+        if (opts.json)
+          return out(JSON.stringify({ workflowId: description.workflowId, runId: description.runId, status: description.status.name, url, tasks }, null, 2));
         out(`${description.workflowId}  ${description.status.name}  ${url}`);
         for (const t of tasks) {
           const duration = t.durationMs === undefined ? '' : `${(t.durationMs / 1000).toFixed(1)}s`;
-          const detail = t.error ? `error: ${t.error}` : Object.entries(t.output ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+          const detail = t.error
+            ? `error: ${t.error}`
+            : Object.entries(t.output ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ');
           out(`  ${t.taskId.padEnd(18)} ${t.state.padEnd(15)} ${(t.startedAt ?? '').slice(11, 19).padEnd(8)} ${duration.padStart(7)}  ${detail}`);
         }
       }),

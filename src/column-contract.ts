@@ -68,7 +68,9 @@ export function parseRule(rule: string, type: ParsedType): ParsedRule {
   const operand = m[2] === 'ds' ? 'ds' : Number(m[2]);
   const numeric = type.kind === 'integer' || type.kind === 'decimal';
   if (operand === 'ds' ? type.kind !== 'date' : !numeric) {
-    throw new Error(`rule ${JSON.stringify(rule)} does not apply to a ${type.kind} column (numbers compare with integer and decimal columns, ds with date columns)`);
+    throw new Error(
+      `rule ${JSON.stringify(rule)} does not apply to a ${type.kind} column (numbers compare with integer and decimal columns, ds with date columns)`,
+    );
   }
   return { op, operand, text: `${op} ${m[2]}` };
 }

@@ -9,9 +9,7 @@ declare const BATON_COMPILED_FROM: string | undefined;
 /** The project root: where `dbt/`, `.baton/` and the default `data/` live. */
 export const projectRoot = typeof BATON_COMPILED_FROM === 'string' ? BATON_COMPILED_FROM : path.resolve(__dirname, '..');
 
-const duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 500ms, 30s, 5m or 1h');
+const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 500ms, 30s, 5m or 1h');
 
 /** The worker's Prometheus port: 1024-65535, or `off` (or 0) to serve no metrics. */
 const metricsPort = z
@@ -43,8 +41,14 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_WORKER_READY_FILE: z.string().min(1).optional(),
   BATON_METRICS_PORT: metricsPort.default(9464),
-  BATON_METRICS_HOST: z.string().refine((host) => isIP(host) !== 0, 'an IP address such as 127.0.0.1 or 0.0.0.0').default('127.0.0.1'),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+  BATON_METRICS_HOST: z
+    .string()
+    .refine((host) => isIP(host) !== 0, 'an IP address such as 127.0.0.1 or 0.0.0.0')
+    .default('127.0.0.1'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL')
+    .optional(),
   BATON_MAIL_FROM: z.string().email().default('baton@localhost'),
   // Temporal Cloud or a secured cluster: the Temporal CLI's own variables, so one environment
   // serves `temporal workflow start` and Baton alike.
@@ -74,14 +78,20 @@ export interface TemporalTls {
 function temporalSecurity(e: z.infer<typeof EnvSchema>): { tls?: TemporalTls; apiKey?: string } {
   const paths = { clientCertPath: e.TEMPORAL_TLS_CLIENT_CERT_PATH, clientKeyPath: e.TEMPORAL_TLS_CLIENT_KEY_PATH };
   if (Boolean(paths.clientCertPath) !== Boolean(paths.clientKeyPath)) {
-    throw new ConfigError('invalid environment: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together (mTLS needs the certificate and its key)');
+    throw new ConfigError(
+      'invalid environment: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together (mTLS needs the certificate and its key)',
+    );
   }
   const tls: TemporalTls = {
     ...(paths.clientCertPath ? { clientCertPath: path.resolve(paths.clientCertPath), clientKeyPath: path.resolve(paths.clientKeyPath!) } : {}),
     ...(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? { serverCaCertPath: path.resolve(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH) } : {}),
     ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverName: e.TEMPORAL_TLS_SERVER_NAME } : {}),
   };
-  for (const [name, file] of [['TEMPORAL_TLS_CLIENT_CERT_PATH', tls.clientCertPath], ['TEMPORAL_TLS_CLIENT_KEY_PATH', tls.clientKeyPath], ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', tls.serverCaCertPath]] as const) {
+  for (const [name, file] of [
+    ['TEMPORAL_TLS_CLIENT_CERT_PATH', tls.clientCertPath],
+    ['TEMPORAL_TLS_CLIENT_KEY_PATH', tls.clientKeyPath],
+    ['TEMPORAL_TLS_SERVER_CA_CERT_PATH', tls.serverCaCertPath],
+  ] as const) {
     if (file && !existsSync(file)) throw new ConfigError(`invalid environment: ${name}: no such file ${file}`);
   }
   const on = e.TEMPORAL_TLS === 'true' || (e.TEMPORAL_TLS !== 'false' && (Object.keys(tls).length > 0 || e.TEMPORAL_API_KEY !== undefined));
@@ -162,9 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!databaseUrl) {
     const file = localDatabaseUrlFile(home);
     if (!existsSync(file)) {
-      throw new ConfigError(
-        `DATABASE_URL is not set and there is no local Postgres cluster (${file}); run \`npm start\` or set DATABASE_URL`,
-      );
+      throw new ConfigError(`DATABASE_URL is not set and there is no local Postgres cluster (${file}); run \`npm start\` or set DATABASE_URL`);
     }
     databaseUrl = readFileSync(file, 'utf8').trim();
   }

@@ -87,7 +87,8 @@ export function validateDag(dag: DagDefinition): DagDefinition {
   const parsed = DagSchema.safeParse(dag);
   if (!parsed.success) {
     // Each problem names the field and the value found there.
-    const valueAt = (keys: PropertyKey[]) => keys.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), dag);
+    const valueAt = (keys: PropertyKey[]) =>
+      keys.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), dag);
     const problems = parsed.error.issues.map((i) => {
       const value = valueAt(i.path);
       return `${i.path.join('.')}${value === undefined || typeof value === 'object' ? '' : ` ${JSON.stringify(value)}`}: ${i.message}`;

@@ -7,8 +7,21 @@ export type { Logger } from 'pino';
 
 /** Keys whose values never reach a log line. */
 const REDACT = [
-  'password', 'databaseUrl', 'DATABASE_URL', 'smtpUrl', 'SMTP_URL', 'connections', 'apiKey', 'TEMPORAL_API_KEY',
-  '*.connections', '*.password', '*.databaseUrl', '*.smtpUrl', '*.apiKey', 'config.databaseUrl', '*.temporal.apiKey',
+  'password',
+  'databaseUrl',
+  'DATABASE_URL',
+  'smtpUrl',
+  'SMTP_URL',
+  'connections',
+  'apiKey',
+  'TEMPORAL_API_KEY',
+  '*.connections',
+  '*.password',
+  '*.databaseUrl',
+  '*.smtpUrl',
+  '*.apiKey',
+  'config.databaseUrl',
+  '*.temporal.apiKey',
 ];
 
 /** Baton's logger: JSON lines on stdout (or `destination`), secrets masked. */
@@ -80,5 +93,10 @@ export function withActivityContext(logger: Logger): Logger {
   } catch {
     return logger;
   }
-  return logger.child({ workflowId: info.workflowExecution?.workflowId, runId: info.workflowExecution?.runId, activity: info.activityType, attempt: info.attempt });
+  return logger.child({
+    workflowId: info.workflowExecution?.workflowId,
+    runId: info.workflowExecution?.runId,
+    activity: info.activityType,
+    attempt: info.attempt,
+  });
 }

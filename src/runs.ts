@@ -4,7 +4,16 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Config } from './config';
-import { MAX_CONF_BYTES, SearchAttributeNames, TASK_QUEUE, type DagRunConf, type DagRunInput, type OrdersDailyEtlResult, type OrdersPipelineResult, type CachePolicy } from './contracts';
+import {
+  MAX_CONF_BYTES,
+  SearchAttributeNames,
+  TASK_QUEUE,
+  type DagRunConf,
+  type DagRunInput,
+  type OrdersDailyEtlResult,
+  type OrdersPipelineResult,
+  type CachePolicy,
+} from './contracts';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { webUiRunUrl } from './client';
@@ -47,7 +56,13 @@ export async function triggerRun(
 }
 
 /** Starts the flow orders-etl for a start date (workflow id `orders-etl-<startDate>`), as `baton run` does. */
-export function runFlow(client: Client, config: Pick<Config, 'webUiUrl' | 'temporal'>, flow: DagDefinition, startDate: string, options: { refreshCache?: boolean; cachePolicy?: CachePolicy } = {}) {
+export function runFlow(
+  client: Client,
+  config: Pick<Config, 'webUiUrl' | 'temporal'>,
+  flow: DagDefinition,
+  startDate: string,
+  options: { refreshCache?: boolean; cachePolicy?: CachePolicy } = {},
+) {
   return triggerRun(client, config, flow, startDate, undefined, {
     startDate,
     ...(options.refreshCache ? { refreshCache: true } : {}),
@@ -79,10 +94,7 @@ export async function waitForRun(client: Client, run: StartedRun): Promise<Order
 
 /** The lines `npm start` and `baton trigger --wait` print for a finished run. */
 export function describeResult(result: OrdersDailyEtlResult): string[] {
-  const lines = [
-    `${result.dagId} ${result.ds}: ${result.state}`,
-    `  rows in ${result.rowCount}, loaded ${result.loadedRows}, rejected ${result.rejectedRows}`,
-  ];
+  const lines = [`${result.dagId} ${result.ds}: ${result.state}`, `  rows in ${result.rowCount}, loaded ${result.loadedRows}, rejected ${result.rejectedRows}`];
   if (result.models.length) {
     lines.push(`  dbt models: ${result.models.map((m) => `${m.model} ${m.status} (${m.executionTimeSeconds}s)`).join(', ')}`);
   }

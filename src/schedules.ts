@@ -115,7 +115,10 @@ export async function verifiedScheduleOptions(client: Client, dag: DagDefinition
   const canonical = new Set(matched.map((t) => canonicalFire(t, dag.timezone)));
   const missed = expected.filter((t) => !canonical.has(t));
   if (missed.length) {
-    const shown = missed.slice(0, 3).map((t) => new Date(t).toISOString()).join(', ');
+    const shown = missed
+      .slice(0, 3)
+      .map((t) => new Date(t).toISOString())
+      .join(', ');
     throw new InvalidDagDefinition(
       `DAG ${JSON.stringify(dag.dagId)}: schedule ${JSON.stringify(dag.schedule)} in ${dag.timezone}: Temporal would not fire at ${missed.length} of its times (${shown}); Baton cannot make this cron fire as Airflow would`,
     );

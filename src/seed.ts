@@ -111,13 +111,27 @@ export async function generateOrders(options: SeedOptions): Promise<SeedSummary>
       if (kind === 'duplicate_order_id' && lastGoodId === undefined) kind = 'missing_order_id';
       byKind[kind]++;
       switch (kind) {
-        case 'missing_order_id': buffer += `,${customer},${ds},${money(cents)},${status}\n`; break;
-        case 'amount_not_a_number': buffer += `${orderId(id)},${customer},${ds},twelve,${status}\n`; break;
-        case 'negative_amount': buffer += `${orderId(id)},${customer},${ds},${money(-cents)},${status}\n`; break;
-        case 'wrong_order_date': buffer += `${orderId(id)},${customer},${nextDay},${money(cents)},${status}\n`; break;
-        case 'duplicate_order_id': buffer += `${orderId(lastGoodId!)},${customer},${ds},${money(cents)},${status}\n`; break;
-        case 'missing_column': buffer += `${orderId(id)},${customer},${ds},${money(cents)}\n`; break;
-        case 'impossible_date': buffer += `${orderId(id)},${customer},${ds.slice(0, 5)}02-30,${money(cents)},${status}\n`; break;
+        case 'missing_order_id':
+          buffer += `,${customer},${ds},${money(cents)},${status}\n`;
+          break;
+        case 'amount_not_a_number':
+          buffer += `${orderId(id)},${customer},${ds},twelve,${status}\n`;
+          break;
+        case 'negative_amount':
+          buffer += `${orderId(id)},${customer},${ds},${money(-cents)},${status}\n`;
+          break;
+        case 'wrong_order_date':
+          buffer += `${orderId(id)},${customer},${nextDay},${money(cents)},${status}\n`;
+          break;
+        case 'duplicate_order_id':
+          buffer += `${orderId(lastGoodId!)},${customer},${ds},${money(cents)},${status}\n`;
+          break;
+        case 'missing_column':
+          buffer += `${orderId(id)},${customer},${ds},${money(cents)}\n`;
+          break;
+        case 'impossible_date':
+          buffer += `${orderId(id)},${customer},${ds.slice(0, 5)}02-30,${money(cents)},${status}\n`;
+          break;
       }
     }
     if (buffer.length > 1 << 20) {
@@ -172,7 +186,8 @@ export interface SourceSeedSummary {
  */
 export async function seedSourceOrders(db: Queryable, options: { ds: string; rows: number; badRate: number }): Promise<SourceSeedSummary> {
   const ds = parseDs(options.ds);
-  if (!Number.isInteger(options.rows) || options.rows < 0 || options.rows > 100_000_000) throw new Error(`rows must be a whole number from 0 to 100000000, got ${options.rows}`);
+  if (!Number.isInteger(options.rows) || options.rows < 0 || options.rows > 100_000_000)
+    throw new Error(`rows must be a whole number from 0 to 100000000, got ${options.rows}`);
   if (!(options.badRate >= 0 && options.badRate <= 0.5)) throw new Error(`bad rate must be between 0 and 0.5, got ${options.badRate}`);
   const every = options.badRate > 0 ? Math.floor(1 / options.badRate) : 0;
   await db.query(SOURCE_ORDERS_DDL);

@@ -22,7 +22,8 @@ export function templateValues(interval: DataInterval): Record<string, string> {
 
 export function renderTemplate(template: string, values: Record<string, string>): string {
   const unknown = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]).filter((name) => !(name in values));
-  if (unknown.length) throw new TemplateError(`unknown placeholder {{ ${unknown[0]} }} in ${JSON.stringify(template)}; known: ${Object.keys(values).join(', ')}`);
+  if (unknown.length)
+    throw new TemplateError(`unknown placeholder {{ ${unknown[0]} }} in ${JSON.stringify(template)}; known: ${Object.keys(values).join(', ')}`);
   const rendered = template.replace(PLACEHOLDER, (_, name: string) => values[name]);
   if (/\{\{|\}\}/.test(rendered)) throw new TemplateError(`malformed placeholder in ${JSON.stringify(template)}`);
   return rendered;

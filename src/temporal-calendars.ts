@@ -32,7 +32,8 @@ const each = (values: readonly number[]) => values.map((start) => ({ start, end:
  */
 export function temporalCalendars(expression: string, timeZone: string, fromYear: number, toYear: number): TemporalCalendar[] {
   const cron = parseCron(expression);
-  const month: TemporalCalendar['month'] = cron.months.length === 12 ? '*' : cron.months.map((m) => ({ start: TEMPORAL_MONTHS[m - 1], end: TEMPORAL_MONTHS[m - 1] }));
+  const month: TemporalCalendar['month'] =
+    cron.months.length === 12 ? '*' : cron.months.map((m) => ({ start: TEMPORAL_MONTHS[m - 1], end: TEMPORAL_MONTHS[m - 1] }));
   const base = { minute: each(cron.minutes), hour: each(cron.hours), month };
   const days = (dom: boolean, dow: boolean) => ({
     dayOfMonth: dom && cron.daysOfMonth.length < 31 ? each(cron.daysOfMonth) : ('*' as const),

@@ -4,8 +4,30 @@
  * max_active_runs, failure alerts). Deterministic: no I/O, time is workflow time.
  */
 import { type Duration } from '@temporalio/common';
-import { ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, log, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { MAX_CONF_BYTES, runsPool, SearchAttributeKeys, slotsWorkflowId, UNSUCCESSFUL, type BackfillMemo, type DagRunConf, type DagRunInput, type RunRef, type RunSettings } from '../src/contracts';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  setHandler,
+  sleep,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  MAX_CONF_BYTES,
+  runsPool,
+  SearchAttributeKeys,
+  slotsWorkflowId,
+  UNSUCCESSFUL,
+  type BackfillMemo,
+  type DagRunConf,
+  type DagRunInput,
+  type RunRef,
+  type RunSettings,
+} from '../src/contracts';
 import { dagRunWorkflowId, type DagDefinition } from '../src/dags';
 import { releasePoolSlot, takePoolSlot } from './pools';
 import type { PoolGrant } from '../src/contracts';
@@ -34,15 +56,18 @@ export interface DagRunContext {
   tasks: TaskTable;
 }
 
-
-
 /**
  * One DAG run, as Airflow runs it: validate the logical date and conf, label the run
  * (search attributes BatonDag/BatonDs/BatonTags, memo owner/description), wait for the
  * previous run when depends_on_past, take one of the DAG's max_active_runs slots, run the
  * tasks, and send the failure alert once when the run fails.
  */
-export async function runDag<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined, taskIds: readonly (string | TaskSpec)[], body: (run: DagRunContext) => Promise<R>): Promise<R> {
+export async function runDag<R>(
+  dag: DagPolicy,
+  input: Partial<DagRunInput> | undefined,
+  taskIds: readonly (string | TaskSpec)[],
+  body: (run: DagRunContext) => Promise<R>,
+): Promise<R> {
   try {
     const result = await dagRun(dag, input, taskIds, body);
     recordRun(dag.dagId, 'success');
@@ -53,7 +78,12 @@ export async function runDag<R>(dag: DagPolicy, input: Partial<DagRunInput> | un
   }
 }
 
-async function dagRun<R>(dag: DagPolicy, input: Partial<DagRunInput> | undefined, taskIds: readonly (string | TaskSpec)[], body: (run: DagRunContext) => Promise<R>): Promise<R> {
+async function dagRun<R>(
+  dag: DagPolicy,
+  input: Partial<DagRunInput> | undefined,
+  taskIds: readonly (string | TaskSpec)[],
+  body: (run: DagRunContext) => Promise<R>,
+): Promise<R> {
   const ds = logicalDate(dag, input);
   const conf = runConf(dag, input?.conf);
   upsertSearchAttributes([
@@ -135,7 +165,10 @@ function runConf(dag: DagPolicy, conf: unknown): DagRunConf {
   }
   const size = JSON.stringify(conf).length;
   if (size > MAX_CONF_BYTES) {
-    throw ApplicationFailure.nonRetryable(`${dag.dagId}: conf is ${size} bytes, more than the ${MAX_CONF_BYTES} allowed; pass a reference (a path, a table) instead`, 'InvalidConf');
+    throw ApplicationFailure.nonRetryable(
+      `${dag.dagId}: conf is ${size} bytes, more than the ${MAX_CONF_BYTES} allowed; pass a reference (a path, a table) instead`,
+      'InvalidConf',
+    );
   }
   return conf as DagRunConf;
 }
@@ -151,7 +184,9 @@ async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSetti
   const workflowId = dagRunWorkflowId(dag.dagId, previous);
   let absent = 0;
   for (;;) {
-    const { statuses } = await bookkeeping.runStatuses.executeWithOptions({ summary: `depends_on_past: is ${workflowId} done?` }, [{ workflowIds: [workflowId] }]);
+    const { statuses } = await bookkeeping.runStatuses.executeWithOptions({ summary: `depends_on_past: is ${workflowId} done?` }, [
+      { workflowIds: [workflowId] },
+    ]);
     const status = statuses[workflowId];
     if (status === 'COMPLETED') return;
     // Seen missing twice, a poll apart: a catchup starting the previous date at the same moment has had time to.

@@ -42,41 +42,66 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
     const { ds, settings, tasks } = run;
     const etl = dataTasks(dag.defaultArgs, settings);
 
-    const chosen = await tasks.run('choose_source', async () => (source === 'db' ? 'wait_for_data' : 'wait_for_file'), (b) => ({ branch: b, source }));
+    const chosen = await tasks.run(
+      'choose_source',
+      async () => (source === 'db' ? 'wait_for_data' : 'wait_for_file'),
+      (b) => ({ branch: b, source }),
+    );
     tasks.skip(chosen === 'wait_for_data' ? 'wait_for_file' : 'wait_for_data');
 
     let extracted: ExtractResult;
     if (source === 'db') {
-      await tasks.run('wait_for_data', () => sqlSensor(ORDERS_ROWS, WAIT_FOR_DATA, run), (r) => ({ checks: r.checks }));
+      await tasks.run(
+        'wait_for_data',
+        () => sqlSensor(ORDERS_ROWS, WAIT_FOR_DATA, run),
+        (r) => ({ checks: r.checks }),
+      );
       extracted = await tasks.run(
         'extract_from_db',
-        () => etl.extractFromDb.executeWithOptions({ summary: `extract_from_db: COPY source.orders of ${ds} on ${SOURCE_CONN_ID} into staging` }, [{ ds, connId: SOURCE_CONN_ID }]),
+        () =>
+          etl.extractFromDb.executeWithOptions({ summary: `extract_from_db: COPY source.orders of ${ds} on ${SOURCE_CONN_ID} into staging` }, [
+            { ds, connId: SOURCE_CONN_ID },
+          ]),
         extractOutput,
       );
     } else {
       // Runs started before wait_for_file existed replay without it.
       if (patched('orders-wait-for-file')) {
-        await tasks.run('wait_for_file', () => fileSensor(ORDERS_FILE, WAIT_FOR_FILE, run), (r) => ({ checks: r.checks }));
+        await tasks.run(
+          'wait_for_file',
+          () => fileSensor(ORDERS_FILE, WAIT_FOR_FILE, run),
+          (r) => ({ checks: r.checks }),
+        );
       } else {
         tasks.remove('wait_for_file');
       }
       // Each call carries a one-line summary that the Web UI shows in the run's history.
-      extracted = await tasks.run('extract', () => etl.extract.executeWithOptions({ summary: `extract: read raw/orders_${ds}.csv under the orders contract into staging` }, [{ ds }]), extractOutput);
+      extracted = await tasks.run(
+        'extract',
+        () => etl.extract.executeWithOptions({ summary: `extract: read raw/orders_${ds}.csv under the orders contract into staging` }, [{ ds }]),
+        extractOutput,
+      );
     }
     const { rowCount } = extracted;
 
-    const branch = await tasks.run('check_data', async () => (rowCount > 0 ? 'transform' : 'send_empty_alert'), (b) => ({ branch: b }));
+    const branch = await tasks.run(
+      'check_data',
+      async () => (rowCount > 0 ? 'transform' : 'send_empty_alert'),
+      (b) => ({ branch: b }),
+    );
 
     if (branch === 'send_empty_alert') {
       tasks.skip('transform');
       await tasks.run('send_empty_alert', () =>
-        alerts.sendAlert.executeWithOptions({ summary: `send_empty_alert: no orders for ${ds}` }, [{
-          dagId: dag.dagId,
-          ds,
-          to: dag.defaultArgs.email,
-          subject: `[${dag.dagId}] no orders for ${ds}`,
-          body: `extract staged 0 rows for ${ds}; transform, load, validate and dbt_run were skipped.`,
-        }]),
+        alerts.sendAlert.executeWithOptions({ summary: `send_empty_alert: no orders for ${ds}` }, [
+          {
+            dagId: dag.dagId,
+            ds,
+            to: dag.defaultArgs.email,
+            subject: `[${dag.dagId}] no orders for ${ds}`,
+            body: `extract staged 0 rows for ${ds}; transform, load, validate and dbt_run were skipped.`,
+          },
+        ]),
       );
       return { dagId: dag.dagId, ds, state: 'success_with_skips', rowCount, loadedRows: 0, rejectedRows: 0, models: [], tasks: tasks.list() };
     }
@@ -84,7 +109,10 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
     tasks.skip('send_empty_alert');
     const transformed = await tasks.run(
       'transform',
-      () => etl.transform.executeWithOptions({ summary: `transform: one row per order_id of ${rowCount} records` }, [{ ds, rowCount, stagedRows: extracted.stagedRows, stagedRejects: extracted.stagedRejects }]),
+      () =>
+        etl.transform.executeWithOptions({ summary: `transform: one row per order_id of ${rowCount} records` }, [
+          { ds, rowCount, stagedRows: extracted.stagedRows, stagedRejects: extracted.stagedRejects },
+        ]),
       (r) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }),
     );
     // Write, audit, publish: load refuses a day with too many rejects and swaps in the audited one.
@@ -96,15 +124,21 @@ export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDa
         ]),
       (r) => ({ loadedRows: r.loadedRows, rejectedRows: r.rejectedRows }),
     );
-    await tasks.run('validate', () => etl.validate.executeWithOptions({ summary: `validate: 5 data checks on ds=${ds}` }, [{ ds, rowCount, lines: extracted.lines }]), (r) => ({ checksPassed: r.checksPassed }));
+    await tasks.run(
+      'validate',
+      () => etl.validate.executeWithOptions({ summary: `validate: 5 data checks on ds=${ds}` }, [{ ds, rowCount, lines: extracted.lines }]),
+      (r) => ({ checksPassed: r.checksPassed }),
+    );
     // conf {"skip_dbt": true} loads without rebuilding the models (backfills, benchmarks of the data path).
     let models: OrdersDailyEtlResult['models'] = [];
     if (run.conf.skip_dbt === true) {
       tasks.skip('dbt_run');
     } else {
       const dbtArgs = { ds, select: 'tag:orders', target: settings.dbtTarget };
-      ({ models } = await tasks.run('dbt_run', () => etl.dbtRun.executeWithOptions({ summary: `dbt_run: dbt run --select tag:orders --target ${settings.dbtTarget}` }, [dbtArgs]), (r) =>
-        Object.fromEntries(r.models.map((m) => [m.model, m.status])),
+      ({ models } = await tasks.run(
+        'dbt_run',
+        () => etl.dbtRun.executeWithOptions({ summary: `dbt_run: dbt run --select tag:orders --target ${settings.dbtTarget}` }, [dbtArgs]),
+        (r) => Object.fromEntries(r.models.map((m) => [m.model, m.status])),
       ));
     }
 
@@ -147,4 +181,3 @@ function ordersSource(dag: DagPolicy, input: Partial<OrdersDailyEtlInput> | unde
   }
   return value as OrdersSource;
 }
-

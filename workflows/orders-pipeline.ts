@@ -9,7 +9,15 @@ import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { CACHE_POLICIES, DEFAULT_START_DATE, type CachePolicy, type CacheStatus, type FileRef, type OrdersPipelineInput, type OrdersPipelineResult } from '../src/contracts';
+import {
+  CACHE_POLICIES,
+  DEFAULT_START_DATE,
+  type CachePolicy,
+  type CacheStatus,
+  type FileRef,
+  type OrdersPipelineInput,
+  type OrdersPipelineResult,
+} from '../src/contracts';
 import { ordersEtlFlow as flow } from '../src/dags';
 import { parseDs } from '../src/logical-date';
 import { chain, runDag } from './dag';
@@ -51,7 +59,10 @@ export async function ordersPipeline(input: OrdersPipelineInput = {}): Promise<O
     );
     const transformed = await tasks.run(
       'transform_data',
-      () => files.transformOrders.executeWithOptions({ summary: `transform_data: drop rows without order_id, amount to DOUBLE (${extracted.rows} rows)` }, [{ input: extracted, target }]),
+      () =>
+        files.transformOrders.executeWithOptions({ summary: `transform_data: drop rows without order_id, amount to DOUBLE (${extracted.rows} rows)` }, [
+          { input: extracted, target },
+        ]),
       (r) => ({ kept: r.kept, dropped: r.dropped, rejected: r.rejected }),
     );
     const loaded = await tasks.run(
@@ -118,7 +129,8 @@ function cachePolicy(input: OrdersPipelineInput): CachePolicy {
 
 /** The flow's parameter, checked before anything runs: a real date, so never a path. */
 function flowStartDate(input: OrdersPipelineInput): string {
-  if (input === null || typeof input !== 'object') throw ApplicationFailure.nonRetryable('orders-etl: the input must be an object such as {"startDate": "2024-06-01"}', 'InvalidInput');
+  if (input === null || typeof input !== 'object')
+    throw ApplicationFailure.nonRetryable('orders-etl: the input must be an object such as {"startDate": "2024-06-01"}', 'InvalidInput');
   const value = input.startDate ?? input.ds ?? DEFAULT_START_DATE;
   try {
     return parseDs(value);

@@ -11,7 +11,18 @@
  * request again now and then, so a restarted keeper learns of them too.
  */
 import { type Duration } from '@temporalio/common';
-import { ApplicationFailure, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, log, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { poolWorkflowId, SearchAttributeKeys, type PoolGrant, type PoolHolder } from '../src/contracts';
 import { slotEntry } from '../src/pools';
 import { acquirePoolSlot, poolSlotGranted, releasePoolSlot as releasePoolSlotSignal } from './signals';
@@ -25,7 +36,6 @@ export interface PoolSlotsInput {
   /** Continued as new: the holders are known, no rebuild. */
   rebuilt?: boolean;
 }
-
 
 /** How long slots may stay full with requests waiting before the keeper checks its holders. */
 const LEAK_CHECK = '1 minute';
@@ -85,7 +95,11 @@ export async function poolSlots(input: PoolSlotsInput): Promise<void> {
       const i = waiters.findIndex((w) => w.token === h.token);
       if (i >= 0) holders.set(h.token, waiters.splice(i, 1)[0]);
     }
-    if (found.length) log.warn('pool keeper started while runs held slots: rebuilt its holders from their search attributes', { pool, holders: found.map((h) => h.workflowId) });
+    if (found.length)
+      log.warn('pool keeper started while runs held slots: rebuilt its holders from their search attributes', {
+        pool,
+        holders: found.map((h) => h.workflowId),
+      });
   }
 
   for (;;) {
@@ -96,7 +110,13 @@ export async function poolSlots(input: PoolSlotsInput): Promise<void> {
       if (holders.size) await dropEndedHolders(pool, holders);
     }
     for (const w of waiters) {
-      if (w.slots > capacity) log.error('pool: a request wants more slots than the pool has; it waits until the pool is made larger', { pool, capacity, workflowId: w.workflowId, slots: w.slots });
+      if (w.slots > capacity)
+        log.error('pool: a request wants more slots than the pool has; it waits until the pool is made larger', {
+          pool,
+          capacity,
+          workflowId: w.workflowId,
+          slots: w.slots,
+        });
     }
     const sinceArrival = Date.now() - lastArrival;
     if (waiters.some((w) => !w.ordered && fits(w)) && sinceArrival < GATHER_MS) await sleep(GATHER_MS - sinceArrival);
@@ -145,7 +165,6 @@ async function dropEndedHolders(pool: string, holders: Map<string, PoolHolder>):
 
 // ---- the runs' side -------------------------------------------------------------------------
 
-
 /** Per run (workflow module state is per execution): the grants received and the slots held. */
 const granted = new Set<string>();
 const held = new Map<string, { pool: string; slots: number }>();
@@ -183,11 +202,22 @@ export async function takePoolSlot(wanted: SlotWanted): Promise<PoolGrant> {
   if (!(slots >= 1 && slots <= capacity)) {
     throw ApplicationFailure.nonRetryable(`${taskId ?? 'the run'} wants ${slots} slot(s) of pool ${pool}, which has ${capacity}`, 'PoolTooSmall');
   }
-  const holder = (): PoolHolder => ({ workflowId: workflowInfo().workflowId, runId: workflowInfo().runId, token: '', ds, slots, priority, ...(taskId ? { taskId } : {}), ...(ordered ? { ordered } : {}) });
+  const holder = (): PoolHolder => ({
+    workflowId: workflowInfo().workflowId,
+    runId: workflowInfo().runId,
+    token: '',
+    ds,
+    slots,
+    priority,
+    ...(taskId ? { taskId } : {}),
+    ...(ordered ? { ordered } : {}),
+  });
   const { token } = await bookkeeping.requestPoolSlot.executeWithOptions({ summary }, [{ pool, capacity, holder: holder() }]);
   while (!(await condition(() => granted.has(token), refresh))) {
     // Still waiting: ask again with the same token (a keeper that was restarted learns of this run).
-    await bookkeeping.requestPoolSlot.executeWithOptions({ summary: `${summary} (still waiting)` }, [{ pool, capacity, token, holder: { ...holder(), token } }]);
+    await bookkeeping.requestPoolSlot.executeWithOptions({ summary: `${summary} (still waiting)` }, [
+      { pool, capacity, token, holder: { ...holder(), token } },
+    ]);
   }
   held.set(token, { pool, slots });
   publishHeld();

@@ -18,7 +18,12 @@ export async function scheduledDagRun(input: ScheduledDagRunInput): Promise<Sche
   // Temporal's calendar matching can misplace a day next to a clock change (a Saturday time
   // matched on the Sunday after a midnight gap): such a fire stands for no logical date.
   if (isStrayMatch(input.schedule, input.timezone, fireTime.getTime())) {
-    log.warn('the schedule fired at a time its cron does not fire at; no run started', { dagId: input.dagId, fireTime: fireTime.toISOString(), schedule: input.schedule, timezone: input.timezone });
+    log.warn('the schedule fired at a time its cron does not fire at; no run started', {
+      dagId: input.dagId,
+      fireTime: fireTime.toISOString(),
+      schedule: input.schedule,
+      timezone: input.timezone,
+    });
     return { ds: '', outcome: 'not_a_fire_time' };
   }
   const { ds } = intervalForFireTime(input, fireTime);
@@ -29,7 +34,11 @@ export async function scheduledDagRun(input: ScheduledDagRunInput): Promise<Sche
   if (input.catchup === false) {
     const next = nextFire(input.schedule, input.timezone, canonicalFire(fireTime.getTime(), input.timezone));
     if (next <= workflowInfo().startTime.getTime()) {
-      log.info('catchup=False: a later interval has fired since this one; only the latest missed interval runs', { dagId: input.dagId, ds, fireTime: fireTime.toISOString() });
+      log.info('catchup=False: a later interval has fired since this one; only the latest missed interval runs', {
+        dagId: input.dagId,
+        ds,
+        fireTime: fireTime.toISOString(),
+      });
       return { ds, outcome: 'superseded' };
     }
   }

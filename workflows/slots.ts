@@ -17,7 +17,6 @@ export interface DagRunSlotsInput {
 
 export const acquireSlot = defineSignal<[SlotRequest]>(Signals.acquireSlot);
 
-
 /** How long slots may stay full with runs waiting before the keeper checks its holders are alive. */
 const LEAK_CHECK = '1 minute';
 

@@ -59,7 +59,10 @@ export class TaskTable {
   /** Set by the DAG run: what a task with a pool needs to queue for its slot. */
   pools?: { ds: string; taskPools: Record<string, TaskPool>; refresh: Duration };
 
-  constructor(tasks: readonly (string | TaskSpec)[], private readonly dagId = '') {
+  constructor(
+    tasks: readonly (string | TaskSpec)[],
+    private readonly dagId = '',
+  ) {
     for (const task of tasks) {
       const spec = typeof task === 'string' ? { taskId: task } : task;
       this.specs.set(spec.taskId, { taskId: spec.taskId, upstream: spec.upstream ?? [], triggerRule: spec.triggerRule ?? 'all_success' });
@@ -74,7 +77,11 @@ export class TaskTable {
   private publish(): void {
     const rows = this.list().map((t) => {
       // An error goes in a code span, so the Web UI's markdown shows it as written (no curly quotes).
-      const output = t.error ? `error: \`${t.error.replace(/`/g, "'")}\`` : Object.entries(t.output ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+      const output = t.error
+        ? `error: \`${t.error.replace(/`/g, "'")}\``
+        : Object.entries(t.output ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ');
       const duration = t.durationMs === undefined ? '' : `${(t.durationMs / 1000).toFixed(1)}s`;
       return `| ${t.taskId} | ${t.state} | ${duration} | ${output.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`;
     });
@@ -97,7 +104,10 @@ export class TaskTable {
     const record = this.get(taskId);
     const verdict = this.verdict(taskId);
     if (record.state !== 'scheduled' || verdict !== 'run') {
-      const upstream = this.specs.get(taskId)!.upstream.map((u) => `${u}=${this.get(u).state}`).join(', ');
+      const upstream = this.specs
+        .get(taskId)!
+        .upstream.map((u) => `${u}=${this.get(u).state}`)
+        .join(', ');
       throw ApplicationFailure.nonRetryable(`task ${taskId} cannot run: it is ${record.state}, upstream ${upstream || 'none'}`, 'DagDefinitionError');
     }
     const taskPool = this.pools?.taskPools[taskId];
@@ -198,12 +208,15 @@ export class TaskTable {
   private verdict(taskId: string) {
     const spec = this.specs.get(taskId)!;
     if (spec.upstream.length === 0) return 'run';
-    return evaluateTriggerRule(spec.triggerRule, spec.upstream.map((u) => this.get(u).state));
+    return evaluateTriggerRule(
+      spec.triggerRule,
+      spec.upstream.map((u) => this.get(u).state),
+    );
   }
 
   /** Settles every waiting task whose trigger rule can no longer be met: skipped or upstream_failed. */
   private propagate(): void {
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const record of this.records.values()) {
         if (record.state !== 'scheduled') continue;

@@ -87,7 +87,27 @@ export const ORDERS_PARQUET_SCHEMA = [
 ] as const;
 
 /** pandas.read_csv's default missing values (na_values): what dropna and NaN see as missing. */
-export const PANDAS_NA_VALUES = ['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null'];
+export const PANDAS_NA_VALUES = [
+  '',
+  '#N/A',
+  '#N/A N/A',
+  '#NA',
+  '-1.#IND',
+  '-1.#QNAN',
+  '-NaN',
+  '-nan',
+  '1.#IND',
+  '1.#QNAN',
+  '<NA>',
+  'N/A',
+  'NA',
+  'NULL',
+  'NaN',
+  'None',
+  'n/a',
+  'nan',
+  'null',
+];
 const PANDAS_NA = PANDAS_NA_VALUES.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
 
 /** The longest numbered line: a record of at most the reader's limit with every byte a doubled quote, plus its line. */
@@ -297,7 +317,10 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
       );
     });
     const { rowsIn, kept, dropped, rejected } = result;
-    withActivityContext(logger).info({ target, input: input.path, rowsIn, kept, dropped, rejected, clean: result.clean.path, rejects: result.rejects.path, ms: Date.now() - started }, 'transformOrders: sorted');
+    withActivityContext(logger).info(
+      { target, input: input.path, rowsIn, kept, dropped, rejected, clean: result.clean.path, rejects: result.rejects.path, ms: Date.now() - started },
+      'transformOrders: sorted',
+    );
     return result;
   }
 
@@ -342,7 +365,10 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
         }),
       );
     });
-    withActivityContext(logger).info({ target, file: ref.path, rows: ref.rows, bytes: ref.bytes, ms: Date.now() - started }, `Loaded ${ref.rows} rows to ${target}`);
+    withActivityContext(logger).info(
+      { target, file: ref.path, rows: ref.rows, bytes: ref.bytes, ms: Date.now() - started },
+      `Loaded ${ref.rows} rows to ${target}`,
+    );
     return ref;
   }
 

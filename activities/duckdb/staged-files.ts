@@ -34,7 +34,14 @@ export function stagedFiles(root: string) {
    * the ones its input reference counted.
    */
   async function stagedFile(ref: FileRef, task: string): Promise<string> {
-    if (!ref || typeof ref !== 'object' || typeof ref.path !== 'string' || typeof ref.sha256 !== 'string' || !Number.isInteger(ref.rows) || !Number.isInteger(ref.bytes)) {
+    if (
+      !ref ||
+      typeof ref !== 'object' ||
+      typeof ref.path !== 'string' ||
+      typeof ref.sha256 !== 'string' ||
+      !Number.isInteger(ref.rows) ||
+      !Number.isInteger(ref.bytes)
+    ) {
       throw nonRetryable(`${task}: input must be a FileRef { path, rows, bytes, sha256 }, got ${JSON.stringify(ref)?.slice(0, 300)}`, 'InvalidFileRef');
     }
     const file = path.resolve(root, ref.path);
@@ -59,7 +66,13 @@ export function stagedFiles(root: string) {
   }
 
   /** Fails unless a Parquet file has `expected` columns with these types (others are allowed). */
-  async function checkParquetSchema(db: DuckdbSession, file: string, expected: readonly (readonly [string, string])[], task: string, what: string): Promise<void> {
+  async function checkParquetSchema(
+    db: DuckdbSession,
+    file: string,
+    expected: readonly (readonly [string, string])[],
+    task: string,
+    what: string,
+  ): Promise<void> {
     const actual = await db.parquetColumns(file);
     const wrong = expected.filter(([name, type]) => actual.get(name) !== type);
     if (wrong.length) {

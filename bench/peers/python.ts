@@ -20,7 +20,9 @@ export const PEERS_REQUIREMENTS = path.join(__dirname, 'requirements.txt');
 
 /** The venv with Airflow, Prefect and pandas; reinstalled only when requirements.txt changes. Returns what the install took, or undefined when nothing was installed. */
 export async function ensurePeersVenv(venv: string, say: (line: string) => void): Promise<number | undefined> {
-  const want = createHash('sha256').update(await readFile(PEERS_REQUIREMENTS)).digest('hex');
+  const want = createHash('sha256')
+    .update(await readFile(PEERS_REQUIREMENTS))
+    .digest('hex');
   const marker = path.join(venv, '.baton-requirements');
   if (existsSync(marker) && (await readFile(marker, 'utf8')) === want) return undefined;
   say(`peers: installing apache-airflow, prefect and pandas into ${path.relative(process.cwd(), venv)} (pinned; a few minutes the first time)`);
@@ -135,7 +137,11 @@ function untrack(pid: number): void {
  * SIGTERM to the group and to every process below the leader (Airflow's task runners put
  * themselves in groups of their own), then SIGKILL to what is left after `graceMs`.
  */
-export function startGroup(cmd: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; log: string; graceMs?: number; conversation?: boolean }): ProcessGroup {
+export function startGroup(
+  cmd: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; log: string; graceMs?: number; conversation?: boolean },
+): ProcessGroup {
   const fd = openSync(options.log, 'w');
   const stdio = options.conversation ? (['pipe', fd, fd, 'pipe'] as const) : (['ignore', fd, fd] as const);
   const child = spawn(cmd, args, { env: options.env, cwd: options.cwd, detached: true, stdio: [...stdio] });
@@ -183,8 +189,10 @@ export function startConversation(cmd: string, args: string[], options: { env: N
   const next = async (what: string, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     while (!lines.length) {
-      if (exitCode !== undefined) throw new Error(`${path.basename(args[0] ?? cmd)} exited ${exitCode} before ${what}; its log (${options.log}) ends:\n${await logTail(options.log)}`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; the log (${options.log}) ends:\n${await logTail(options.log)}`);
+      if (exitCode !== undefined)
+        throw new Error(`${path.basename(args[0] ?? cmd)} exited ${exitCode} before ${what}; its log (${options.log}) ends:\n${await logTail(options.log)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; the log (${options.log}) ends:\n${await logTail(options.log)}`);
       await new Promise<void>((resolve) => {
         waiting = resolve;
         setTimeout(resolve, 1_000);
@@ -214,6 +222,7 @@ export async function runGroup(cmd: string, args: string[], options: { env: Node
   clearTimeout(timer);
   await group.stop();
   const what = `${path.basename(cmd)} ${args.map((a) => path.basename(a)).join(' ')}`;
-  if (outcome === 'timeout') throw new Error(`${what} did not end in ${options.timeoutMs / 1000} s; its log (${options.log}) ends:\n${await logTail(options.log)}`);
+  if (outcome === 'timeout')
+    throw new Error(`${what} did not end in ${options.timeoutMs / 1000} s; its log (${options.log}) ends:\n${await logTail(options.log)}`);
   if (outcome !== 0) throw new Error(`${what} exited ${outcome}; its log (${options.log}) ends:\n${await logTail(options.log)}`);
 }

@@ -96,20 +96,46 @@ export async function backfillScenario(ctx: BenchContext): Promise<Figure[]> {
     const floorLabel = 'the same tasks one after another, no orchestration';
     const perMinute = (ms: number) => r.dates / (ms / 60_000);
     figures.push({
-      scenario: 'backfill', measure: `${measure}: wall time`, value: r.batonMs / 1000, unit: 's',
-      floor: { label: floorLabel, value: r.floorMs / 1000 }, ratio: r.batonMs / r.floorMs,
+      scenario: 'backfill',
+      measure: `${measure}: wall time`,
+      value: r.batonMs / 1000,
+      unit: 's',
+      floor: { label: floorLabel, value: r.floorMs / 1000 },
+      ratio: r.batonMs / r.floorMs,
       note: `below 1x: Baton beats the floor; the worker process used ${r.workerCpuPercent.toFixed(0)} % of a core${r.case.dbt ? ' (dbt, its child, not counted)' : ''}`,
     });
     figures.push({
-      scenario: 'backfill', measure: `${measure}: runs per minute`, value: perMinute(r.batonMs), unit: 'runs/min',
-      floor: { label: floorLabel, value: perMinute(r.floorMs) }, ratio: perMinute(r.batonMs) / perMinute(r.floorMs),
+      scenario: 'backfill',
+      measure: `${measure}: runs per minute`,
+      value: perMinute(r.batonMs),
+      unit: 'runs/min',
+      floor: { label: floorLabel, value: perMinute(r.floorMs) },
+      ratio: perMinute(r.batonMs) / perMinute(r.floorMs),
       note: `higher is better; ${r.progress.succeeded} of ${r.progress.total} runs succeeded, the warehouse's rows checked per date`,
     });
     const pick = (k: keyof RunBreakdown) => r.runs.map((run) => run[k]);
     figures.push(
-      { scenario: 'backfill', measure: `${measure}: a run, start to end (median)`, value: median(pick('totalMs')), unit: 'ms', spread: [Math.min(...pick('totalMs')), Math.max(...pick('totalMs'))] },
-      { scenario: 'backfill', measure: `${measure}: a run's wait for its slot (median)`, value: median(pick('slotWaitMs')), unit: 'ms', spread: [Math.min(...pick('slotWaitMs')), Math.max(...pick('slotWaitMs'))] },
-      { scenario: 'backfill', measure: `${measure}: a run's data tasks (median)`, value: median(pick('dataTasksMs')), unit: 'ms', note: 'extract, transform, load, validate (and dbt_run) activities, started to completed' },
+      {
+        scenario: 'backfill',
+        measure: `${measure}: a run, start to end (median)`,
+        value: median(pick('totalMs')),
+        unit: 'ms',
+        spread: [Math.min(...pick('totalMs')), Math.max(...pick('totalMs'))],
+      },
+      {
+        scenario: 'backfill',
+        measure: `${measure}: a run's wait for its slot (median)`,
+        value: median(pick('slotWaitMs')),
+        unit: 'ms',
+        spread: [Math.min(...pick('slotWaitMs')), Math.max(...pick('slotWaitMs'))],
+      },
+      {
+        scenario: 'backfill',
+        measure: `${measure}: a run's data tasks (median)`,
+        value: median(pick('dataTasksMs')),
+        unit: 'ms',
+        note: 'extract, transform, load, validate (and dbt_run) activities, started to completed',
+      },
     );
   }
   return figures;
@@ -138,10 +164,21 @@ async function runCase(ctx: BenchContext, pool: Pool, worker: BenchWorker, taskQ
 
   ctx.say(`backfill ${c.label}: ${dates.length} dates through baton backfill, ${c.maxActive} at a time`);
   // What startBackfill starts (src/backfill.ts), on the scenario's task queue instead of etl.
-  const input: BackfillInput = { dagId: dag.dagId, workflowType: dag.workflowType, dates, maxActive: request.maxActive, rerun: request.rerun, ...(dag.runArgs ? { args: dag.runArgs } : {}) };
+  const input: BackfillInput = {
+    dagId: dag.dagId,
+    workflowType: dag.workflowType,
+    dates,
+    maxActive: request.maxActive,
+    rerun: request.rerun,
+    ...(dag.runArgs ? { args: dag.runArgs } : {}),
+  };
   const cpuBefore = await worker.cpuSeconds();
   const started = performance.now();
-  const handle = await ctx.client.workflow.start(WorkflowTypes.dagBackfill, { taskQueue, workflowId: backfillWorkflowId(dag.dagId, request.from, request.to), args: [input] });
+  const handle = await ctx.client.workflow.start(WorkflowTypes.dagBackfill, {
+    taskQueue,
+    workflowId: backfillWorkflowId(dag.dagId, request.from, request.to),
+    args: [input],
+  });
   const ticker = setInterval(() => {
     void backfillProgress(ctx.client, handle.workflowId).then((p) => p && ctx.say(`backfill ${c.label}: ${p.done}/${p.total} done, ${p.failed} failed`));
   }, 30_000);
@@ -165,7 +202,9 @@ async function runCase(ctx: BenchContext, pool: Pool, worker: BenchWorker, taskQ
   for (let i = 0; i < dates.length; i += 20) {
     runs.push(...(await Promise.all(dates.slice(i, i + 20).map((ds) => runBreakdown(ctx, dagRunWorkflowId(dag.dagId, ds))))));
   }
-  ctx.say(`backfill ${c.label}: a run takes ${median(runs.map((r) => r.totalMs)).toFixed(0)} ms (median), ${median(runs.map((r) => r.slotWaitMs)).toFixed(0)} ms of it waiting for its slot, ${median(runs.map((r) => r.dataTasksMs)).toFixed(0)} ms in data tasks`);
+  ctx.say(
+    `backfill ${c.label}: a run takes ${median(runs.map((r) => r.totalMs)).toFixed(0)} ms (median), ${median(runs.map((r) => r.slotWaitMs)).toFixed(0)} ms of it waiting for its slot, ${median(runs.map((r) => r.dataTasksMs)).toFixed(0)} ms in data tasks`,
+  );
   return { case: c, dates: dates.length, batonMs, floorMs, progress, runs, workerCpuPercent };
 }
 
@@ -189,7 +228,10 @@ async function runBreakdown(ctx: BenchContext, workflowId: string): Promise<RunB
     } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
       const id = Number(e.activityTaskCompletedEventAttributes?.scheduledEventId);
       if (DATA_TASKS.includes(scheduled.get(id) ?? '')) dataTasksMs += time(e) - (started.get(id) ?? time(e));
-    } else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && e.workflowExecutionSignaledEventAttributes?.signalName === Signals.slotGranted) {
+    } else if (
+      e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED &&
+      e.workflowExecutionSignaledEventAttributes?.signalName === Signals.slotGranted
+    ) {
       slotGranted ??= time(e);
     }
   }
@@ -213,7 +255,8 @@ async function sequentialFloor(ctx: BenchContext, pool: Pool, dates: string[], s
     const loaded = await call(acts.load, { ds });
     await call(acts.validate, { ds, rowCount });
     if (dbt) await call(acts.dbtRun, { ds, select: 'tag:orders', target: ctx.config.dbt.target });
-    if (loaded.loadedRows !== seeds.get(ds)!.expectedLoaded) throw new Error(`floor ${ds}: loaded ${loaded.loadedRows} rows, expected ${seeds.get(ds)!.expectedLoaded}`);
+    if (loaded.loadedRows !== seeds.get(ds)!.expectedLoaded)
+      throw new Error(`floor ${ds}: loaded ${loaded.loadedRows} rows, expected ${seeds.get(ds)!.expectedLoaded}`);
   }
   return performance.now() - started;
 }
@@ -228,7 +271,8 @@ async function checkWarehouse(pool: Pool, c: Case, seeds: Map<string, SeedSummar
   for (const [ds, seed] of seeds) {
     if (Number(loaded.get(ds) ?? 0) !== seed.expectedLoaded) wrong.push(`${ds}: ${loaded.get(ds) ?? 0} rows loaded, expected ${seed.expectedLoaded}`);
     if (Number(rejected.get(ds) ?? 0) !== seed.expectedRejected) wrong.push(`${ds}: ${rejected.get(ds) ?? 0} rows rejected, expected ${seed.expectedRejected}`);
-    if (revenue && revenue.get(ds) !== seed.expectedRevenue) wrong.push(`${ds}: daily_revenue ${revenue.get(ds) ?? 'missing'}, expected ${seed.expectedRevenue}`);
+    if (revenue && revenue.get(ds) !== seed.expectedRevenue)
+      wrong.push(`${ds}: daily_revenue ${revenue.get(ds) ?? 'missing'}, expected ${seed.expectedRevenue}`);
   }
   if (loaded.size !== seeds.size) wrong.push(`${loaded.size} dates in warehouse.orders between ${c.from} and ${c.to}, expected ${seeds.size}`);
   if (wrong.length) throw new Error(`backfill ${c.label}: the warehouse is not what the files hold: ${wrong.slice(0, 10).join('; ')}`);
@@ -238,7 +282,8 @@ async function checkWarehouse(pool: Pool, c: Case, seeds: Map<string, SeedSummar
 async function clearLeftovers(ctx: BenchContext, dag: DagDefinition, request: BackfillRequest): Promise<void> {
   await terminateIfRunning(ctx, backfillWorkflowId(dag.dagId, request.from, request.to));
   const running: string[] = [];
-  for await (const run of ctx.client.workflow.list({ query: `WorkflowType = '${dag.workflowType}' AND ExecutionStatus = 'Running'` })) running.push(run.workflowId);
+  for await (const run of ctx.client.workflow.list({ query: `WorkflowType = '${dag.workflowType}' AND ExecutionStatus = 'Running'` }))
+    running.push(run.workflowId);
   await Promise.all(running.map((id) => terminateIfRunning(ctx, id)));
   await terminateIfRunning(ctx, slotsWorkflowId(dag.dagId));
 }

@@ -54,7 +54,20 @@ interface Repeat {
 /** Connection arguments for psql from a postgres:// URL; the password goes in the child's environment only. */
 function psqlConnection(databaseUrl: string): { args: string[]; env: NodeJS.ProcessEnv } {
   const url = new URL(databaseUrl);
-  const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username), '-d', url.pathname.slice(1)];
+  const args = [
+    '-X',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-h',
+    url.hostname,
+    '-p',
+    url.port || '5432',
+    '-U',
+    decodeURIComponent(url.username),
+    '-d',
+    url.pathname.slice(1),
+  ];
   return { args, env: { PATH: process.env.PATH, PGPASSWORD: decodeURIComponent(url.password), PGAPPNAME: 'baton-bench-datapath' } };
 }
 
@@ -98,7 +111,9 @@ async function psqlScriptTimed(databaseUrl: string, script: string): Promise<num
 /** The hand-written load of a clean file into the day's partition (see the module comment). */
 async function scriptFloor(pool: Pool, databaseUrl: string, csv: string, ds: string): Promise<number> {
   await pool.query(`DROP TABLE IF EXISTS ${SCRIPT_TABLE}`);
-  await pool.query(`CREATE TABLE ${SCRIPT_TABLE} (LIKE warehouse.orders INCLUDING DEFAULTS INCLUDING CONSTRAINTS, PRIMARY KEY (ds, order_id)) PARTITION BY LIST (ds)`);
+  await pool.query(
+    `CREATE TABLE ${SCRIPT_TABLE} (LIKE warehouse.orders INCLUDING DEFAULTS INCLUDING CONSTRAINTS, PRIMARY KEY (ds, order_id)) PARTITION BY LIST (ds)`,
+  );
   await pool.query(`CREATE TABLE ${SCRIPT_TABLE}_day PARTITION OF ${SCRIPT_TABLE} FOR VALUES IN ('${ds}')`);
   try {
     return await psqlScriptTimed(
@@ -154,7 +169,14 @@ function sampleRss(pid: number): () => Promise<number> {
   };
 }
 
-async function runOnce(ctx: BenchContext, worker: BenchWorker, taskQueue: string, workflowId: string, seed: SeedSummary, conf: Record<string, unknown> = {}): Promise<Omit<Repeat, 'rawLinesMs' | 'scriptMs'>> {
+async function runOnce(
+  ctx: BenchContext,
+  worker: BenchWorker,
+  taskQueue: string,
+  workflowId: string,
+  seed: SeedSummary,
+  conf: Record<string, unknown> = {},
+): Promise<Omit<Repeat, 'rawLinesMs' | 'scriptMs'>> {
   const input: OrdersDailyEtlInput = { ds: seed.ds, conf: { skip_dbt: true, ...conf } };
   const cpuBefore = await worker.cpuSeconds();
   const stopSampling = sampleRss(worker.pid);
@@ -175,7 +197,8 @@ async function runOnce(ctx: BenchContext, worker: BenchWorker, taskQueue: string
   const problems: string[] = [];
   if (result.state !== 'success') problems.push(`state ${result.state}`);
   if (result.rowCount !== seed.rows) problems.push(`extract staged ${result.rowCount} rows of ${seed.rows}`);
-  if (result.loadedRows + result.rejectedRows !== seed.rows) problems.push(`loaded ${result.loadedRows} + rejected ${result.rejectedRows} != ${seed.rows} rows`);
+  if (result.loadedRows + result.rejectedRows !== seed.rows)
+    problems.push(`loaded ${result.loadedRows} + rejected ${result.rejectedRows} != ${seed.rows} rows`);
   if (result.loadedRows !== seed.expectedLoaded || result.rejectedRows !== seed.expectedRejected) {
     problems.push(`loaded ${result.loadedRows} and rejected ${result.rejectedRows}, expected ${seed.expectedLoaded} and ${seed.expectedRejected}`);
   }
@@ -186,7 +209,8 @@ async function runOnce(ctx: BenchContext, worker: BenchWorker, taskQueue: string
   for (const stage of STAGES) {
     const timings = await runTimings(ctx.client, workflowId, stage);
     const [task] = timings.tasks;
-    if (task?.startedAt === undefined || task.completedAt === undefined) throw new Error(`datapath: run ${workflowId} has no completed ${stage} in its history`);
+    if (task?.startedAt === undefined || task.completedAt === undefined)
+      throw new Error(`datapath: run ${workflowId} has no completed ${stage} in its history`);
     stages[stage] = task.completedAt - task.startedAt;
     runMs = timings.endedAt - timings.startedAt;
   }
@@ -245,7 +269,14 @@ export async function datapathScenario(ctx: BenchContext): Promise<Figure[]> {
     }
     if (peaks[5_000_000] !== undefined) {
       const growth = peaks[5_000_000] / peaks[1_000_000];
-      figures.push({ scenario: 'datapath', measure: 'orders_daily_etl: worker peak RSS, 5M rows / 1M rows', value: growth, unit: 'x', target: '<= 1.10x', met: growth <= 1.1 });
+      figures.push({
+        scenario: 'datapath',
+        measure: 'orders_daily_etl: worker peak RSS, 5M rows / 1M rows',
+        value: growth,
+        unit: 'x',
+        target: '<= 1.10x',
+        met: growth <= 1.1,
+      });
     }
     figures.push(...(await unclosedQuote(ctx, pool, worker, taskQueue, ctx.quick ? 4 << 20 : 1 << 30)));
   } finally {
@@ -283,10 +314,18 @@ async function unclosedQuote(ctx: BenchContext, pool: Pool, worker: BenchWorker,
     // The rows of the file: the one with the open quote is rejected with its line, every other one loads.
     const expected = { ds, rows, expectedLoaded: rows - 1, expectedRejected: 1 } as SeedSummary;
     const run = await runOnce(ctx, worker, taskQueue, `${taskQueue}-${ordersDailyEtlDag.dagId}-${ds}-unclosed`, expected, { max_rejected_ratio: 1 });
-    ctx.say(`datapath: ${size} with an open quote on line 2: ${rows.toLocaleString('en')} records, 1 rejected, the four stages in ${STAGES.reduce((n, st) => n + run.stages[st], 0)} ms, worker peak ${run.peakMb.toFixed(0)} MB`);
+    ctx.say(
+      `datapath: ${size} with an open quote on line 2: ${rows.toLocaleString('en')} records, 1 rejected, the four stages in ${STAGES.reduce((n, st) => n + run.stages[st], 0)} ms, worker peak ${run.peakMb.toFixed(0)} MB`,
+    );
     const label = `orders_daily_etl, a ${size} file (${rows.toLocaleString('en')} records) with a quote left open on line 2`;
     return [
-      { scenario: 'datapath', measure: `${label}: the four stages`, value: STAGES.reduce((n, st) => n + run.stages[st], 0), unit: 'ms', note: 'line 2 rejected, every later line loaded (checked)' },
+      {
+        scenario: 'datapath',
+        measure: `${label}: the four stages`,
+        value: STAGES.reduce((n, st) => n + run.stages[st], 0),
+        unit: 'ms',
+        note: 'line 2 rejected, every later line loaded (checked)',
+      },
       { scenario: 'datapath', measure: `${label}: worker peak RSS`, value: run.peakMb, unit: 'MB', target: '<= 250 MB', met: run.peakMb <= 250 },
     ];
   } finally {
@@ -303,7 +342,12 @@ function sizeFigures(rows: number, done: Repeat[], atRest: number): Figure[] {
   const rawFloor = { label: 'psql \\copy', value: median(raw) };
   const scriptFloor = { label: 'the psql script', value: median(script) };
   const figure = (measure: string, values: number[], unit: string, extra: Partial<Figure> = {}): Figure => ({
-    scenario: 'datapath', measure: `orders_daily_etl, ${label}: ${measure}`, value: median(values), unit, spread: spread(values), ...extra,
+    scenario: 'datapath',
+    measure: `orders_daily_etl, ${label}: ${measure}`,
+    value: median(values),
+    unit,
+    spread: spread(values),
+    ...extra,
   });
   // Each run is paired with the floors measured just before it, under the same noise.
   const ratio = (values: number[], floors: number[]) => median(values.map((v, i) => v / floors[i]));
@@ -311,13 +355,51 @@ function sizeFigures(rows: number, done: Repeat[], atRest: number): Figure[] {
   const fourStages = of((r) => STAGES.reduce((sum, s) => sum + r.stages[s], 0));
   const peak = of((r) => r.peakMb);
   return [
-    figure('psql \\copy of the file into an UNLOGGED text table (floor)', raw, 'ms', { note: 'a line a row: nothing split, checked or typed; ratios: median of each run to its own floors' }),
-    figure('the hand-written psql script (floor)', script, 'ms', { note: '\\copy into a typed temp table, INSERT ... SELECT DISTINCT ON (order_id) into the day\'s partition; a clean file as many rows long' }),
-    ...STAGES.map((s) => figure(s, of((r) => r.stages[s]), 'ms', { floor: rawFloor, ratio: ratio(of((r) => r.stages[s]), raw) })),
+    figure('psql \\copy of the file into an UNLOGGED text table (floor)', raw, 'ms', {
+      note: 'a line a row: nothing split, checked or typed; ratios: median of each run to its own floors',
+    }),
+    figure('the hand-written psql script (floor)', script, 'ms', {
+      note: "\\copy into a typed temp table, INSERT ... SELECT DISTINCT ON (order_id) into the day's partition; a clean file as many rows long",
+    }),
+    ...STAGES.map((s) =>
+      figure(
+        s,
+        of((r) => r.stages[s]),
+        'ms',
+        {
+          floor: rawFloor,
+          ratio: ratio(
+            of((r) => r.stages[s]),
+            raw,
+          ),
+        },
+      ),
+    ),
     figure('the four stages', fourStages, 'ms', { floor: rawFloor, ratio: ratio(fourStages, raw), target: '<= 3x', met: ratio(fourStages, raw) <= 3 }),
-    figure('the four stages, to the psql script', fourStages, 'ms', { floor: scriptFloor, ratio: ratio(fourStages, script), target: '<= 1.2x', met: ratio(fourStages, script) <= 1.2 }),
-    figure('the run, start to end', of((r) => r.runMs), 'ms', { floor: rawFloor, ratio: ratio(of((r) => r.runMs), raw), note: 'slot, file sensor and bookkeeping included' }),
-    figure('worker CPU during the run', of((r) => r.workerCpuS), 's'),
+    figure('the four stages, to the psql script', fourStages, 'ms', {
+      floor: scriptFloor,
+      ratio: ratio(fourStages, script),
+      target: '<= 1.2x',
+      met: ratio(fourStages, script) <= 1.2,
+    }),
+    figure(
+      'the run, start to end',
+      of((r) => r.runMs),
+      'ms',
+      {
+        floor: rawFloor,
+        ratio: ratio(
+          of((r) => r.runMs),
+          raw,
+        ),
+        note: 'slot, file sensor and bookkeeping included',
+      },
+    ),
+    figure(
+      'worker CPU during the run',
+      of((r) => r.workerCpuS),
+      's',
+    ),
     figure('worker peak RSS', peak, 'MB', { target: '<= 250 MB', met: Math.max(...peak) <= 250, note: `the worker at rest: ${atRest.toFixed(0)} MB` }),
   ];
 }

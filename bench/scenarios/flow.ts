@@ -85,25 +85,52 @@ export async function flowScenario(ctx: BenchContext): Promise<Figure[]> {
           const [task] = (await runTimings(ctx.client, `${taskQueue}-${rows}-${i}`, stage)).tasks;
           if (task?.startedAt !== undefined && task.completedAt !== undefined) (stageMs[stage] ??= []).push(task.completedAt - task.startedAt);
         }
-        ctx.say(`flow: ${rows.toLocaleString('en')} rows in ${(flowMs[i] / 1000).toFixed(2)} s (one statement ${(floorMs[i] / 1000).toFixed(2)} s), worker peak ${peak.toFixed(0)} MB`);
+        ctx.say(
+          `flow: ${rows.toLocaleString('en')} rows in ${(flowMs[i] / 1000).toFixed(2)} s (one statement ${(floorMs[i] / 1000).toFixed(2)} s), worker peak ${peak.toFixed(0)} MB`,
+        );
       }
       peaks[rows] = peak;
       const label = `${rows / 1_000_000}M rows CSV to Parquet`;
       const value = median(flowMs);
       const floor = median(floorMs);
       figures.push({
-        scenario: 'flow', measure: `orders-etl, ${label}`, value, unit: 'ms', spread: spread(flowMs),
-        floor: { label: 'one DuckDB statement', value: floor }, ratio: value / floor,
+        scenario: 'flow',
+        measure: `orders-etl, ${label}`,
+        value,
+        unit: 'ms',
+        spread: spread(flowMs),
+        floor: { label: 'one DuckDB statement', value: floor },
+        ratio: value / floor,
         ...(rows === 1_000_000 ? { target: '<= 1.5x', met: value / floor <= 1.5 } : {}),
       });
       for (const stage of STAGES) {
-        if (stageMs[stage]) figures.push({ scenario: 'flow', measure: `orders-etl, ${label}: ${stage}`, value: median(stageMs[stage]), unit: 'ms', spread: spread(stageMs[stage]) });
+        if (stageMs[stage])
+          figures.push({
+            scenario: 'flow',
+            measure: `orders-etl, ${label}: ${stage}`,
+            value: median(stageMs[stage]),
+            unit: 'ms',
+            spread: spread(stageMs[stage]),
+          });
       }
-      figures.push({ scenario: 'flow', measure: `orders-etl, ${label}: worker peak RSS`, value: peak, unit: 'MB', note: `the worker at rest: ${atRest.toFixed(0)} MB` });
+      figures.push({
+        scenario: 'flow',
+        measure: `orders-etl, ${label}: worker peak RSS`,
+        value: peak,
+        unit: 'MB',
+        note: `the worker at rest: ${atRest.toFixed(0)} MB`,
+      });
     }
     if (peaks[5_000_000] !== undefined) {
       const growth = peaks[5_000_000] / peaks[1_000_000];
-      figures.push({ scenario: 'flow', measure: 'orders-etl: worker peak RSS, 5M rows / 1M rows', value: growth, unit: 'x', target: '<= 1.10x', met: growth <= 1.1 });
+      figures.push({
+        scenario: 'flow',
+        measure: 'orders-etl: worker peak RSS, 5M rows / 1M rows',
+        value: growth,
+        unit: 'x',
+        target: '<= 1.10x',
+        met: growth <= 1.1,
+      });
     }
   } finally {
     await worker.stop();

@@ -90,7 +90,14 @@ async function profileRun(client: Client, workflowId: string): Promise<RunProfil
 }
 
 /** Runs `count` workflows of a kind, `concurrency` at a time; returns their ids and the wall time from the first start to the last result. */
-async function runMany(ctx: BenchContext, taskQueue: string, kind: Kind, prefix: string, count: number, concurrency: number): Promise<{ ids: string[]; wallMs: number }> {
+async function runMany(
+  ctx: BenchContext,
+  taskQueue: string,
+  kind: Kind,
+  prefix: string,
+  count: number,
+  concurrency: number,
+): Promise<{ ids: string[]; wallMs: number }> {
   const ids = Array.from({ length: count }, (_, i) => `${taskQueue}-${prefix}-${kind}-${i}`);
   let next = 0;
   const started = performance.now();
@@ -99,7 +106,11 @@ async function runMany(ctx: BenchContext, taskQueue: string, kind: Kind, prefix:
       while (next < ids.length) {
         const workflowId = ids[next++];
         if (kind === 'baton') {
-          await ctx.client.workflow.execute('noopDag', { taskQueue, workflowId, args: [{ ds: '2024-01-01', dag: noopPolicy('bench_overhead'), tasks: TASKS }] });
+          await ctx.client.workflow.execute('noopDag', {
+            taskQueue,
+            workflowId,
+            args: [{ ds: '2024-01-01', dag: noopPolicy('bench_overhead'), tasks: TASKS }],
+          });
         } else {
           await ctx.client.workflow.execute('benchRawSequence', { taskQueue, workflowId, args: [{ ds: '2024-01-01', tasks: TASKS }] });
         }
@@ -127,7 +138,10 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
   const taskQueue = `bench-overhead-${randomUUID().slice(0, 8)}`;
   const worker = await startBenchWorker(ctx, taskQueue, SLOTS);
   const seq: Record<Kind, RunProfile[]> = { baton: [], raw: [] };
-  const many: Record<Kind, { profiles: RunProfile[]; wallMs: number; rates: number[] }> = { baton: { profiles: [], wallMs: 0, rates: [] }, raw: { profiles: [], wallMs: 0, rates: [] } };
+  const many: Record<Kind, { profiles: RunProfile[]; wallMs: number; rates: number[] }> = {
+    baton: { profiles: [], wallMs: 0, rates: [] },
+    raw: { profiles: [], wallMs: 0, rates: [] },
+  };
   try {
     // Warm-up, not counted: the worker's workflow cache, its connections, the server's task queue.
     for (const kind of KINDS) await runMany(ctx, taskQueue, kind, 'warmup', warmup, 1);
@@ -142,7 +156,9 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
     }
     for (const kind of KINDS) {
       const p = seq[kind];
-      ctx.say(`overhead: ${kind}: run p50 ${percentile(runs(p), 50)} ms, gap p50 ${percentile(gaps(p, 'total'), 50)} ms (workflow task wait ${percentile(gaps(p, 'wftWait'), 50)}, run ${percentile(gaps(p, 'wftRun'), 50)}, activity wait ${percentile(gaps(p, 'activityWait'), 50)})`);
+      ctx.say(
+        `overhead: ${kind}: run p50 ${percentile(runs(p), 50)} ms, gap p50 ${percentile(gaps(p, 'total'), 50)} ms (workflow task wait ${percentile(gaps(p, 'wftWait'), 50)}, run ${percentile(gaps(p, 'wftRun'), 50)}, activity wait ${percentile(gaps(p, 'activityWait'), 50)})`,
+      );
     }
 
     // 2. Throughput: many runs, a fixed number at once, in rounds taking turns with the floor
@@ -167,8 +183,13 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
     const value = percentile(baton, p);
     const floor = percentile(raw, p);
     return {
-      scenario, measure, value, unit, spread: range(baton),
-      floor: { label: floorLabel, value: floor }, ratio: value / floor,
+      scenario,
+      measure,
+      value,
+      unit,
+      spread: range(baton),
+      floor: { label: floorLabel, value: floor },
+      ratio: value / floor,
       ...(target ? { target: `<= ${target.max} ${unit}`, met: value <= target.max } : {}),
     };
   };
@@ -187,13 +208,26 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
   figures.push(part('workflow task waits for the worker', 'wftWait', 'task end to workflow task started'));
   figures.push(part('workflow task runs', 'wftRun', 'workflow task started to completed (next task scheduled)'));
   figures.push(part('next task waits for dispatch', 'activityWait', 'activity scheduled to started'));
-  figures.push(vs(`${seqLabel}: run start to first task start, p50`, 'ms', s.map((p) => p.firstTaskMs), r.map((p) => p.firstTaskMs), 50));
+  figures.push(
+    vs(
+      `${seqLabel}: run start to first task start, p50`,
+      'ms',
+      s.map((p) => p.firstTaskMs),
+      r.map((p) => p.firstTaskMs),
+      50,
+    ),
+  );
 
   const burstLabel = `${burst} runs, ${atOnce} at once`;
   const rate = (kind: Kind) => burst / (many[kind].wallMs / 1000);
   figures.push({
-    scenario, measure: `${burstLabel}: runs per second`, value: rate('baton'), unit: 'runs/s', spread: range(many.baton.rates),
-    floor: { label: floorLabel, value: rate('raw') }, ratio: rate('baton') / rate('raw'),
+    scenario,
+    measure: `${burstLabel}: runs per second`,
+    value: rate('baton'),
+    unit: 'runs/s',
+    spread: range(many.baton.rates),
+    floor: { label: floorLabel, value: rate('raw') },
+    ratio: rate('baton') / rate('raw'),
     note: `first start to last result, as the client sees it; ${rounds} rounds each, taking turns with the floor`,
   });
   figures.push(vs(`${burstLabel}: run time, p50`, 'ms', runs(many.baton.profiles), runs(many.raw.profiles), 50));

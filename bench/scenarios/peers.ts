@@ -98,7 +98,11 @@ async function startPrefect(ctx: BenchContext, venv: string, peersHome: string):
     // orders_pipeline.py is imported from bench/peers: no __pycache__ in the work tree.
     PYTHONDONTWRITEBYTECODE: '1',
   };
-  return startConversation(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'prefect_runs.py')], { env, cwd: workDir, log: path.join(prefectHome, 'prefect.log') });
+  return startConversation(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'prefect_runs.py')], {
+    env,
+    cwd: workDir,
+    log: path.join(prefectHome, 'prefect.log'),
+  });
 }
 
 /**
@@ -140,7 +144,11 @@ async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: strin
         if (who === 'baton') {
           const workflowId = `${taskQueue}-flow-${i}`;
           const started = performance.now();
-          const result = (await ctx.client.workflow.execute('ordersPipeline', { taskQueue, workflowId, args: [{ startDate: CLEAN_DS, refreshCache: true }] })) as OrdersPipelineResult;
+          const result = (await ctx.client.workflow.execute('ordersPipeline', {
+            taskQueue,
+            workflowId,
+            args: [{ startDate: CLEAN_DS, refreshCache: true }],
+          })) as OrdersPipelineResult;
           baton.flowMs.push(performance.now() - started);
           if (result.rowsIn !== ROWS) throw new Error(`orders-etl read ${result.rowsIn} rows of ${ROWS}`);
           for (const stage of FLOW_STAGES) {
@@ -152,7 +160,10 @@ async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: strin
           if (run.state !== 'COMPLETED') throw new Error(`the original Prefect flow ended ${run.state} on the file without bad rows: ${run.message}`);
           // Like for like: Baton's runs refresh their cache, so Prefect's must read the file too, every run.
           const cached = Object.entries(run.tasks ?? {}).filter(([, state]) => state === 'Cached');
-          if (cached.length || !run.tasks) throw new Error(`the original Prefect flow served ${cached.map(([name]) => name).join(', ') || 'its tasks'} from its cache: not a like-for-like run (${JSON.stringify(run.tasks)})`);
+          if (cached.length || !run.tasks)
+            throw new Error(
+              `the original Prefect flow served ${cached.map(([name]) => name).join(', ') || 'its tasks'} from its cache: not a like-for-like run (${JSON.stringify(run.tasks)})`,
+            );
           pf.ordersMs.push(run.wall_s * 1000);
         }
       }
@@ -172,7 +183,14 @@ async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: strin
 // ---- Airflow -------------------------------------------------------------------------------
 
 interface AirflowReport {
-  runs: Array<{ run_id: string; state: string; queued_at: string; start_date: string; end_date: string; tasks: Array<{ task_id: string; state: string; start_date: string | null; end_date: string | null }> }>;
+  runs: Array<{
+    run_id: string;
+    state: string;
+    queued_at: string;
+    start_date: string;
+    end_date: string;
+    tasks: Array<{ task_id: string; state: string; start_date: string | null; end_date: string | null }>;
+  }>;
 }
 
 /** Airflow's metadata database: `airflow_peers` beside the bench's on the local cluster, or SQLite under AIRFLOW_HOME when the database is someone else's. */
@@ -209,7 +227,9 @@ async function airflowSide(ctx: BenchContext, venv: string, peersHome: string, r
     SCARF_ANALYTICS: 'false',
     DO_NOT_TRACK: '1',
   };
-  ctx.say(`peers: starting Airflow standalone (LocalExecutor, ${env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN!.split(':')[0]}), log ${path.relative(process.cwd(), path.join(airflowHome, 'standalone.log'))}`);
+  ctx.say(
+    `peers: starting Airflow standalone (LocalExecutor, ${env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN!.split(':')[0]}), log ${path.relative(process.cwd(), path.join(airflowHome, 'standalone.log'))}`,
+  );
   const started = performance.now();
   const standalone = startGroup(path.join(venv, 'bin', 'airflow'), ['standalone'], { env, log: path.join(airflowHome, 'standalone.log') });
   try {
@@ -238,7 +258,8 @@ async function airflowSide(ctx: BenchContext, venv: string, peersHome: string, r
     const report = JSON.parse(await readFile(out, 'utf8')) as AirflowReport;
     const timed: Timed = { gaps: [], durations: [] };
     for (const run of report.runs.slice(1)) {
-      if (run.state !== 'success' || run.tasks.length !== TASKS) throw new Error(`Airflow run ${run.run_id} ended ${run.state} with ${run.tasks.length} tasks; see ${standalone.log}`);
+      if (run.state !== 'success' || run.tasks.length !== TASKS)
+        throw new Error(`Airflow run ${run.run_id} ended ${run.state} with ${run.tasks.length} tasks; see ${standalone.log}`);
       timed.gaps.push(...handOffs(run.tasks.map((t) => ({ start: ms(t.start_date), end: ms(t.end_date) }))));
       timed.durations.push(ms(run.end_date) - ms(run.start_date));
     }
@@ -275,35 +296,79 @@ export async function peersScenario(ctx: BenchContext): Promise<Figure[]> {
   const batonFlow = median(baton.flowMs);
   const ratioTo = (value: number, floor: number, label: string) => ({ floor: { label, value: floor }, ratio: value / floor });
   const figures: Figure[] = [
-    { scenario: 'peers', measure: `Baton noopDag, ${TASKS} tasks: task gap (a task's end to the next one's start)`, value: batonGap, unit: 'ms', spread: spread(baton.noop.gaps), note: `${baton.noop.gaps.length} hand-offs, Temporal history` },
     {
-      scenario: 'peers', measure: `Airflow ${airflow} standalone, LocalExecutor: task gap`, value: median(af.gaps), unit: 'ms', spread: spread(af.gaps),
-      ...ratioTo(median(af.gaps), batonGap, 'Baton'), target: '>= 50x', met: median(af.gaps) / batonGap >= 50,
+      scenario: 'peers',
+      measure: `Baton noopDag, ${TASKS} tasks: task gap (a task's end to the next one's start)`,
+      value: batonGap,
+      unit: 'ms',
+      spread: spread(baton.noop.gaps),
+      note: `${baton.noop.gaps.length} hand-offs, Temporal history`,
+    },
+    {
+      scenario: 'peers',
+      measure: `Airflow ${airflow} standalone, LocalExecutor: task gap`,
+      value: median(af.gaps),
+      unit: 'ms',
+      spread: spread(af.gaps),
+      ...ratioTo(median(af.gaps), batonGap, 'Baton'),
+      target: '>= 50x',
+      met: median(af.gaps) / batonGap >= 50,
       note: `${af.gaps.length} hand-offs, task_instance start/end dates`,
     },
     {
-      scenario: 'peers', measure: `Prefect ${prefect} local: task gap`, value: median(pf.noop.gaps), unit: 'ms', spread: spread(pf.noop.gaps),
+      scenario: 'peers',
+      measure: `Prefect ${prefect} local: task gap`,
+      value: median(pf.noop.gaps),
+      unit: 'ms',
+      spread: spread(pf.noop.gaps),
       ...ratioTo(median(pf.noop.gaps), batonGap, 'Baton'),
       note: `${pf.noop.gaps.length} hand-offs, task run states; tasks run inside the flow's process, not durably`,
     },
     { scenario: 'peers', measure: `Baton noopDag, ${TASKS} tasks: run duration`, value: batonRun, unit: 'ms', spread: spread(baton.noop.durations) },
-    { scenario: 'peers', measure: `Airflow ${airflow}: ${TASKS}-task run duration`, value: median(af.durations), unit: 'ms', spread: spread(af.durations), ...ratioTo(median(af.durations), batonRun, 'Baton') },
     {
-      scenario: 'peers', measure: `Prefect ${prefect}: ${TASKS}-task flow run duration`, value: median(pf.noop.durations), unit: 'ms', spread: spread(pf.noop.durations),
-      ...ratioTo(median(pf.noop.durations), batonRun, 'Baton'), note: `the flow call takes ${median(pf.noopWall).toFixed(0)} ms`,
+      scenario: 'peers',
+      measure: `Airflow ${airflow}: ${TASKS}-task run duration`,
+      value: median(af.durations),
+      unit: 'ms',
+      spread: spread(af.durations),
+      ...ratioTo(median(af.durations), batonRun, 'Baton'),
+    },
+    {
+      scenario: 'peers',
+      measure: `Prefect ${prefect}: ${TASKS}-task flow run duration`,
+      value: median(pf.noop.durations),
+      unit: 'ms',
+      spread: spread(pf.noop.durations),
+      ...ratioTo(median(pf.noop.durations), batonRun, 'Baton'),
+      note: `the flow call takes ${median(pf.noopWall).toFixed(0)} ms`,
     },
     { scenario: 'peers', measure: 'Airflow standalone: start to ready', value: af.startupMs, unit: 'ms' },
     { scenario: 'peers', measure: "Prefect: a process's first flow run (starts the ephemeral API)", value: pf.firstFlowMs, unit: 'ms' },
     {
-      scenario: 'peers', measure: 'Baton orders-etl, 1M rows (no bad rows) CSV to Parquet', value: batonFlow, unit: 'ms', spread: spread(baton.flowMs),
-      note: FLOW_STAGES.filter((s) => baton.stageMs[s]).map((s) => `${s} ${median(baton.stageMs[s]).toFixed(0)} ms`).join(', '),
+      scenario: 'peers',
+      measure: 'Baton orders-etl, 1M rows (no bad rows) CSV to Parquet',
+      value: batonFlow,
+      unit: 'ms',
+      spread: spread(baton.flowMs),
+      note: FLOW_STAGES.filter((s) => baton.stageMs[s])
+        .map((s) => `${s} ${median(baton.stageMs[s]).toFixed(0)} ms`)
+        .join(', '),
     },
     {
-      scenario: 'peers', measure: `Prefect ${prefect} + pandas ${pandas}, the original flow, same file`, value: median(pf.ordersMs), unit: 'ms', spread: spread(pf.ordersMs),
-      ...ratioTo(median(pf.ordersMs), batonFlow, 'Baton'), target: '>= 8x', met: median(pf.ordersMs) / batonFlow >= 8,
+      scenario: 'peers',
+      measure: `Prefect ${prefect} + pandas ${pandas}, the original flow, same file`,
+      value: median(pf.ordersMs),
+      unit: 'ms',
+      spread: spread(pf.ordersMs),
+      ...ratioTo(median(pf.ordersMs), batonFlow, 'Baton'),
+      target: '>= 8x',
+      met: median(pf.ordersMs) / batonFlow >= 8,
     },
     {
-      scenario: 'peers', measure: 'Prefect + pandas, the original flow, 1M rows with 1 % bad rows', value: pf.bad.wall_s * 1000, unit: 'ms',
+      scenario: 'peers',
+      measure: 'Prefect + pandas, the original flow, 1M rows with 1 % bad rows',
+      value: pf.bad.wall_s * 1000,
+      unit: 'ms',
       note: pf.bad.state === 'COMPLETED' ? 'completed' : `${pf.bad.state}: ${pf.bad.message ?? ''}`,
     },
   ];

@@ -45,17 +45,25 @@ export async function sensorsScenario(ctx: BenchContext): Promise<Figure[]> {
         ctx.say(`sensors: starting ${sensors} ${mode} sensors (poke every 5 s) on ${SLOTS} activity slots`);
         for (let i = 0; i < sensors; i += 50) {
           const batch = Array.from({ length: Math.min(50, sensors - i) }, (_, j) => `${taskQueue}-sensor-${i + j}`);
-          await Promise.all(batch.map((workflowId) => ctx.client.workflow.start('benchSensor', { taskQueue, workflowId, args: [{ path: `bench/never/${workflowId}.csv`, options }] })));
+          await Promise.all(
+            batch.map((workflowId) =>
+              ctx.client.workflow.start('benchSensor', { taskQueue, workflowId, args: [{ path: `bench/never/${workflowId}.csv`, options }] }),
+            ),
+          );
           ids.push(...batch);
         }
       }
       await sleep(settleMs);
       const cpuBefore = await worker.cpuSeconds();
       await sleep(cpuWindowMs);
-      const cpuPercent = ((await worker.cpuSeconds()) - cpuBefore) / (cpuWindowMs / 1000) * 100;
+      const cpuPercent = (((await worker.cpuSeconds()) - cpuBefore) / (cpuWindowMs / 1000)) * 100;
       // Held, not passing through: the fewest running activities over three looks (a reschedule
       // check in flight at one look is not a slot held while waiting).
-      const slotsHeld = Math.min(await countRunningActivities(ctx, ids), await sleep(300).then(() => countRunningActivities(ctx, ids)), await sleep(300).then(() => countRunningActivities(ctx, ids)));
+      const slotsHeld = Math.min(
+        await countRunningActivities(ctx, ids),
+        await sleep(300).then(() => countRunningActivities(ctx, ids)),
+        await sleep(300).then(() => countRunningActivities(ctx, ids)),
+      );
 
       // The DAG run, repeated: from its start to its first task's start, and each task's wait for a slot.
       const firstTask: number[] = [];
@@ -64,16 +72,31 @@ export async function sensorsScenario(ctx: BenchContext): Promise<Figure[]> {
         const workflowId = `${taskQueue}-dag-${i}`;
         await ctx.client.workflow.start('noopDag', { taskQueue, workflowId, args: [{ ds: '2024-01-01', dag: noopPolicy(`bench_sensors_${mode}`), tasks: 3 }] });
         ids.push(workflowId);
-        const done = await Promise.race([ctx.client.workflow.getHandle(workflowId).result().then(() => true), sleep(runCapMs).then(() => false)]);
+        const done = await Promise.race([
+          ctx.client.workflow
+            .getHandle(workflowId)
+            .result()
+            .then(() => true),
+          sleep(runCapMs).then(() => false),
+        ]);
         if (!done) break; // no slot frees up (poke): one run shows it
         const timings = await runTimings(ctx.client, workflowId);
         firstTask.push(timings.tasks[0].startedAt! - timings.startedAt);
         queued.push(...timings.tasks.map((t) => t.startedAt! - t.scheduledAt));
       }
       results.push({ mode, cpuPercent, slotsHeld, firstTask, queued });
-      ctx.say(`sensors: ${mode}: worker CPU ${cpuPercent.toFixed(1)} %, ${slotsHeld} slots held, first task after ${firstTask.length ? `${median(firstTask)} ms (median of ${firstTask.length})` : `more than ${runCapMs / 1000} s`}`);
+      ctx.say(
+        `sensors: ${mode}: worker CPU ${cpuPercent.toFixed(1)} %, ${slotsHeld} slots held, first task after ${firstTask.length ? `${median(firstTask)} ms (median of ${firstTask.length})` : `more than ${runCapMs / 1000} s`}`,
+      );
     } finally {
-      await Promise.all(ids.map((id) => ctx.client.workflow.getHandle(id).terminate('benchmark over').catch(() => undefined)));
+      await Promise.all(
+        ids.map((id) =>
+          ctx.client.workflow
+            .getHandle(id)
+            .terminate('benchmark over')
+            .catch(() => undefined),
+        ),
+      );
       await worker.stop();
     }
   }
@@ -84,15 +107,31 @@ export async function sensorsScenario(ctx: BenchContext): Promise<Figure[]> {
     const label = r.mode === 'none' ? 'no sensors (floor)' : `${sensors} ${r.mode} sensors`;
     const measure = `${label}: a DAG run's first task starts after`;
     if (!r.firstTask.length) {
-      figures.push({ scenario: 'sensors', measure, value: runCapMs, unit: 'ms', note: `never within ${runCapMs / 1000} s: all ${SLOTS} activity slots held by waiting pokes` });
+      figures.push({
+        scenario: 'sensors',
+        measure,
+        value: runCapMs,
+        unit: 'ms',
+        note: `never within ${runCapMs / 1000} s: all ${SLOTS} activity slots held by waiting pokes`,
+      });
     } else {
       const value = median(r.firstTask);
       figures.push({
-        scenario: 'sensors', measure, value, unit: 'ms', spread: spread(r.firstTask),
+        scenario: 'sensors',
+        measure,
+        value,
+        unit: 'ms',
+        spread: spread(r.firstTask),
         ...(r.mode === 'none' ? {} : { floor: { label: 'no sensors', value: idle }, ratio: value / idle }),
         ...(r.mode === 'reschedule' || r.mode === 'deferrable' ? { target: '<= 1000 ms', met: value <= 1000 } : {}),
       });
-      figures.push({ scenario: 'sensors', measure: `${label}: a task's wait for a slot, p95`, value: percentile(r.queued, 95), unit: 'ms', spread: spread(r.queued) });
+      figures.push({
+        scenario: 'sensors',
+        measure: `${label}: a task's wait for a slot, p95`,
+        value: percentile(r.queued, 95),
+        unit: 'ms',
+        spread: spread(r.queued),
+      });
     }
     figures.push({ scenario: 'sensors', measure: `${label}: worker CPU while waiting`, value: r.cpuPercent, unit: '% of a core' });
     figures.push({ scenario: 'sensors', measure: `${label}: activity slots busy`, value: r.slotsHeld, unit: `of ${SLOTS}` });
@@ -109,4 +148,3 @@ async function countRunningActivities(ctx: BenchContext, ids: string[]): Promise
   }
   return running;
 }
-

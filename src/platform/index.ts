@@ -21,7 +21,9 @@ import { WorkerProcess } from './worker';
 export async function ensurePythonTools(settings: ServiceSettings, report: Report): Promise<void> {
   const venv = settings.venv;
   const requirements = path.join(projectRoot, 'scripts', 'requirements.txt');
-  const want = createHash('sha256').update(await readFile(requirements)).digest('hex');
+  const want = createHash('sha256')
+    .update(await readFile(requirements))
+    .digest('hex');
   const marker = path.join(venv, '.baton-requirements');
   if (existsSync(marker) && (await readFile(marker, 'utf8')) === want) return;
   report(`installing the Temporal CLI, the Temporal test server and dbt into ${path.relative(process.cwd(), venv)} (pinned)`);

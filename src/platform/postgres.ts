@@ -104,7 +104,17 @@ export class LocalPostgres {
     }
     await chmod(this.dataDir, 0o700);
     await chmod(this.socketDir, 0o700);
-    await this.asOwner(path.join(bin, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8']);
+    await this.asOwner(path.join(bin, 'initdb'), [
+      '-D',
+      this.dataDir,
+      '-U',
+      'postgres',
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+    ]);
     // Private port and socket folder: never collides with a system cluster.
     const conf = [
       `port = ${this.settings.pgPort}`,
@@ -123,7 +133,11 @@ export class LocalPostgres {
   async admin(sql: string, database = 'postgres', vars: Record<string, string> = {}): Promise<string> {
     const bin = findPostgresBin() ?? '/usr/bin';
     const variables = Object.entries(vars).flatMap(([name, value]) => ['-v', `${name}=${value}`]);
-    const { stdout } = await run(path.join(bin, 'psql'), ['-h', this.socketDir, '-p', String(this.settings.pgPort), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', ...variables, '-qAtX', '-f', '-'], { input: sql });
+    const { stdout } = await run(
+      path.join(bin, 'psql'),
+      ['-h', this.socketDir, '-p', String(this.settings.pgPort), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', ...variables, '-qAtX', '-f', '-'],
+      { input: sql },
+    );
     return stdout.trim();
   }
 

@@ -25,7 +25,9 @@ export async function run(cmd: string, args: string[], options: { env?: NodeJS.P
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       child.on('error', reject);
       child.on('close', (code) =>
-        code === 0 ? resolve({ stdout, stderr }) : reject(new Error(`${path.basename(cmd)} ${args[0] ?? ''} exited ${code}: ${stderr.trim() || stdout.trim()}`)),
+        code === 0
+          ? resolve({ stdout, stderr })
+          : reject(new Error(`${path.basename(cmd)} ${args[0] ?? ''} exited ${code}: ${stderr.trim() || stdout.trim()}`)),
       );
       child.stdin.end(options.input);
     });
@@ -172,7 +174,8 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     if (await check().catch(() => false)) return;
     await sleep(250);
   }
-  const tail = logFile && existsSync(logFile) ? `\n--- last lines of ${logFile} ---\n${(await readFile(logFile, 'utf8')).split('\n').slice(-20).join('\n')}` : '';
+  const tail =
+    logFile && existsSync(logFile) ? `\n--- last lines of ${logFile} ---\n${(await readFile(logFile, 'utf8')).split('\n').slice(-20).join('\n')}` : '';
   throw new Error(`${what} did not become ready within ${timeoutMs / 1000}s${tail}`);
 }
 

@@ -62,12 +62,28 @@ export class LocalTemporal {
     await mkdir(this.dir, { recursive: true });
     report(`starting the Temporal dev server on ${this.settings.temporalAddress} (Web UI on port ${this.settings.uiPort})`);
     const args = [
-      'server', 'start-dev', '--db-filename', this.dbFile, '--ip', '127.0.0.1', '--port', port, '--ui-port', String(this.settings.uiPort), '--log-level', 'warn', '--ui-disable-news-fetch',
+      'server',
+      'start-dev',
+      '--db-filename',
+      this.dbFile,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      port,
+      '--ui-port',
+      String(this.settings.uiPort),
+      '--log-level',
+      'warn',
+      '--ui-disable-news-fetch',
       // The dev server reads new tasks at most 20 times a second by default: up to 50 ms added to
       // every step of every run. Raised, and the SQLite file in WAL mode (a crash loses nothing;
       // a power cut may lose the last commits, never the file).
-      '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000',
-      '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal',
+      '--dynamic-config-value',
+      'history.transferProcessorMaxPollRPS=1000',
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=normal',
     ];
     for (const [key, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${key}=${type}`);
     for (const ns of namespaces) if (ns !== 'default') args.push('--namespace', ns);
@@ -90,19 +106,27 @@ export class LocalTemporal {
         }
         // A new namespace reaches every server component's cache only after a refresh (~10 s).
         let customAttributes: Record<string, unknown> | null | undefined;
-        await waitFor(`namespace ${namespace}`, async () => {
-          ({ customAttributes } = await connection.operatorService.listSearchAttributes({ namespace }));
-          return true;
-        }, 60_000);
+        await waitFor(
+          `namespace ${namespace}`,
+          async () => {
+            ({ customAttributes } = await connection.operatorService.listSearchAttributes({ namespace }));
+            return true;
+          },
+          60_000,
+        );
         const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([key]) => !customAttributes?.[key]);
         if (missing.length) {
-          await waitFor(`search attributes in ${namespace}`, async () => {
-            await connection.operatorService.addSearchAttributes({
-              namespace,
-              searchAttributes: searchAttributeTypes(missing),
-            });
-            return true;
-          }, 60_000);
+          await waitFor(
+            `search attributes in ${namespace}`,
+            async () => {
+              await connection.operatorService.addSearchAttributes({
+                namespace,
+                searchAttributes: searchAttributeTypes(missing),
+              });
+              return true;
+            },
+            60_000,
+          );
         }
       }
     } finally {

@@ -8,7 +8,10 @@ export class WorkerProcess {
   readonly pidFile: string;
   readonly logFile: string;
 
-  constructor(private readonly settings: ServiceSettings, readonly name = 'worker') {
+  constructor(
+    private readonly settings: ServiceSettings,
+    readonly name = 'worker',
+  ) {
     this.pidFile = path.join(settings.home, `${name}.pid`);
     this.logFile = path.join(settings.home, 'logs', `${name}.log`);
   }

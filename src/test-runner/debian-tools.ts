@@ -18,4 +18,4 @@ async function ensureDebianTool(path: string, name: string, why: string, report:
 }
 
 export const ensureChromium = (report: Report) => ensureDebianTool(CHROMIUM_PATH, 'chromium', 'the Web UI tests', report);
-export const ensureDockerCompose = (report: Report) => ensureDebianTool(DOCKER_COMPOSE_PATH, 'docker-compose', "the docker-compose.yml test", report);
+export const ensureDockerCompose = (report: Report) => ensureDebianTool(DOCKER_COMPOSE_PATH, 'docker-compose', 'the docker-compose.yml test', report);

@@ -32,7 +32,9 @@ function testFiles(tier: string, filter?: string): string[] {
   const dir = path.join(projectRoot, 'test', tier);
   let names: string[] = [];
   try {
-    names = readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort();
+    names = readdirSync(dir)
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort();
   } catch {
     return [];
   }
@@ -63,7 +65,13 @@ async function staticChecks(report: Report): Promise<boolean> {
   return (await runInherited(bin('prettier'), ['--check', '--log-level', 'warn', '.'], process.env)) === 0;
 }
 
-export async function runTests(settings: ServiceSettings, report: Report, filter?: string, jestArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<number> {
+export async function runTests(
+  settings: ServiceSettings,
+  report: Report,
+  filter?: string,
+  jestArgs: string[] = [],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<number> {
   await ensurePythonTools(settings, report);
   if (!(await staticChecks(report))) return 1;
 

@@ -50,7 +50,9 @@ test('the worker killed while Parquet is written: the output is the old whole fi
 
   // The earlier good state of the day.
   await generateOrders({ ds: startDate, rows: 20_000, badRate: 0.01, seed: 8106, file: input });
-  const first = await resultThroughOutages<OrdersPipelineResult>(chaos.client.workflow.getHandle((await runFlow(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true })).workflowId));
+  const first = await resultThroughOutages<OrdersPipelineResult>(
+    chaos.client.workflow.getHandle((await runFlow(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true })).workflowId),
+  );
   assert.equal(await readOutput(output), first.kept);
 
   await generateOrders({ ds: startDate, rows: ROWS, badRate: 0.01, seed: 8107, file: input });
@@ -67,7 +69,12 @@ test('the worker killed while Parquet is written: the output is the old whole fi
   const run = await runFlow(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true });
   const kills: string[] = [];
   // 1: while transform_data writes its Parquet.
-  await waitUntil('transformOrders running', async () => (await pendingTasks(chaos.client, run.workflowId)).find((t) => t.activityType === 'transformOrders' && t.state === 'started'), 180_000, 10);
+  await waitUntil(
+    'transformOrders running',
+    async () => (await pendingTasks(chaos.client, run.workflowId)).find((t) => t.activityType === 'transformOrders' && t.state === 'started'),
+    180_000,
+    10,
+  );
   await sleep(100); // transform_data takes about 0.6 s a million rows
   await killWorker(worker);
   kills.push('transformOrders');
@@ -91,7 +98,7 @@ test('the worker killed while Parquet is written: the output is the old whole fi
   worker = await chaos.startWorker();
   kills.push(await killed);
   assert.match(kills[1], /being written/, 'the second kill landed while load_data wrote its file');
-  await new Promise((r) => worker.child.exitCode !== null || worker.child.signalCode !== null ? r(undefined) : worker.child.once('exit', r));
+  await new Promise((r) => (worker.child.exitCode !== null || worker.child.signalCode !== null ? r(undefined) : worker.child.once('exit', r)));
   worker = await chaos.startWorker();
 
   const result = await resultThroughOutages<OrdersPipelineResult>(chaos.client.workflow.getHandle(run.workflowId, run.runId));
@@ -104,6 +111,10 @@ test('the worker killed while Parquet is written: the output is the old whole fi
   const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
   assert.deepEqual([attempts.transformOrders, attempts.loadOrders], [[2], [2]], 'both kills interrupted their task');
   assert.equal(await readOutput(output), result.kept);
-  assert.deepEqual([...seen.keys()].filter((s) => s !== String(first.kept) && s !== String(result.kept)), [], 'only the old or the new whole file was ever visible');
+  assert.deepEqual(
+    [...seen.keys()].filter((s) => s !== String(first.kept) && s !== String(result.kept)),
+    [],
+    'only the old or the new whole file was ever visible',
+  );
   assert.ok(seen.has(String(first.kept)) && seen.has(String(result.kept)));
 });

@@ -48,13 +48,18 @@ test(`pg_terminate_backend during extract, transform and load: each retries, the
 
   const terminated: string[] = [];
   for (const [stage, query, lock] of STAGES) {
-    const pid = await waitUntil(`${stage}'s statement`, async () => {
-      const { rows } = await pool.query<{ pid: number }>(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'baton-worker' AND state = 'active' AND query LIKE $1",
-        [query],
-      );
-      return rows[0]?.pid;
-    }, 180_000, 10);
+    const pid = await waitUntil(
+      `${stage}'s statement`,
+      async () => {
+        const { rows } = await pool.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'baton-worker' AND state = 'active' AND query LIKE $1",
+          [query],
+        );
+        return rows[0]?.pid;
+      },
+      180_000,
+      10,
+    );
     const { rows } = await pool.query<{ done: boolean }>('SELECT pg_terminate_backend($1) AS done', [pid]);
     assert.equal(rows[0].done, true);
     if (lock) await locks.query('SELECT pg_advisory_unlock(hashtext($1))', [lock(ds)]);
@@ -68,7 +73,11 @@ test(`pg_terminate_backend during extract, transform and load: each retries, the
 
   assert.equal(result.state, 'success');
   assert.deepEqual(await partition(pool, ds, { dbt: false }), expectedPartition(seed, { dbt: false }));
-  assert.deepEqual([...seen].filter((n) => n !== 0 && n !== seed.expectedLoaded), [], 'never a part of the day');
+  assert.deepEqual(
+    [...seen].filter((n) => n !== 0 && n !== seed.expectedLoaded),
+    [],
+    'never a part of the day',
+  );
   const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
   assert.deepEqual([attempts.extract, attempts.transform, attempts.load], [[2], [2], [2]], 'each stage failed once and succeeded on its retry');
 });

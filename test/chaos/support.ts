@@ -73,7 +73,11 @@ export async function waitUntil<T>(what: string, check: () => Promise<T | undefi
 
 /** Waits until `activityType` runs (started on a worker) in the run. */
 export const whenRunning = (client: Client, workflowId: string, activityType: string, timeoutMs?: number) =>
-  waitUntil(`${workflowId}: ${activityType} running`, async () => (await pendingTasks(client, workflowId)).find((t) => t.activityType === activityType && t.state === 'started'), timeoutMs);
+  waitUntil(
+    `${workflowId}: ${activityType} running`,
+    async () => (await pendingTasks(client, workflowId)).find((t) => t.activityType === activityType && t.state === 'started'),
+    timeoutMs,
+  );
 
 /** SIGKILL: the worker gets no chance to finish, report or clean up. */
 export async function killWorker(worker: RunningWorker): Promise<void> {
@@ -101,4 +105,3 @@ export async function resultThroughOutages<T>(handle: WorkflowHandle, timeoutMs 
 export function report(line: string): void {
   console.log(`chaos: ${line}`);
 }
-

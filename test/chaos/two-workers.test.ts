@@ -27,7 +27,11 @@ test('two workers: the one running transform is killed, the other finishes the r
   assert.ok(victim, `transform runs on ${task.worker}, not one of ${workers.map((w) => w.child.pid).join(', ')}`);
   const survivor = workers.find((w) => w !== victim)!;
   await killWorker(victim);
-  const takenOver = await waitUntil('transform on the other worker', async () => (await pendingTasks(chaos.client, run.workflowId)).find((t) => t.activityType === 'transform' && t.state === 'started' && t.worker?.startsWith(`${survivor.child.pid}@`)));
+  const takenOver = await waitUntil('transform on the other worker', async () =>
+    (await pendingTasks(chaos.client, run.workflowId)).find(
+      (t) => t.activityType === 'transform' && t.state === 'started' && t.worker?.startsWith(`${survivor.child.pid}@`),
+    ),
+  );
   report(`two-workers: transform killed with worker ${victim.child.pid}, taken over by ${takenOver.worker} on attempt ${takenOver.attempt}`);
 
   const result = await resultThroughOutages<OrdersDailyEtlResult>(chaos.client.workflow.getHandle(run.workflowId, run.runId));

@@ -48,5 +48,7 @@ test(`orders_daily_etl on ${ROWS.toLocaleString('en')}-row days survives ${KILLS
     assert.deepEqual(await partition(pool, ds), expectedPartition(seed), ds);
   }
   const tally = Object.entries(killedDuring.reduce<Record<string, number>>((n, k) => ({ ...n, [k]: (n[k] ?? 0) + 1 }), {})).map(([k, n]) => `${k} x${n}`);
-  report(`worker-kill: ${killedDuring.length} kills over ${days.length} runs (${tally.join(', ')}); every run complete, ${days.length * ROWS} rows checked, rows lost 0, doubled 0`);
+  report(
+    `worker-kill: ${killedDuring.length} kills over ${days.length} runs (${tally.join(', ')}); every run complete, ${days.length * ROWS} rows checked, rows lost 0, doubled 0`,
+  );
 });

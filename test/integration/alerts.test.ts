@@ -22,7 +22,6 @@ platform.atEnd(() => smtp?.close());
 // Dates of their own on every run, so that no earlier run of the same day interferes.
 const base = addDays('2050-01-01', (Math.floor(Date.now() / 1000) % 5000) * 3);
 
-
 const subjects = () => smtp.mails.map((m) => /^Subject: (.*)$/m.exec(m.data)?.[1]);
 
 test('a failed run sends one mail to the DAG owners, naming the task and the error', async () => {
@@ -32,7 +31,10 @@ test('a failed run sends one mail to the DAG owners, naming the task and the err
   await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(subjects(), [`[orders_daily_etl] ${ds} failed at wait_for_file`]);
   assert.deepEqual(smtp.mails[0].to, ['alerts@company.com']);
-  assert.match(smtp.mails[0].data, new RegExp(`task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet`));
+  assert.match(
+    smtp.mails[0].data,
+    new RegExp(`task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet`),
+  );
   assert.match(smtp.mails[0].data, new RegExp(`Web UI: http://localhost:8233/namespaces/baton-test/workflows/orders_daily_etl-${ds}/`));
 });
 

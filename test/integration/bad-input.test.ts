@@ -30,29 +30,46 @@ const parquet = path.join(config.dataDir, 'processed', `orders_${DS}.parquet`);
 
 beforeAll(() => mkdir(path.dirname(rawFile), { recursive: true }));
 
-
 /** What a file should do: load with these rejects (line: reason), or fail with this error (in this task). */
 type Daily = { loaded: number; rejects: string[] } | { fails: RegExp; task?: string } | { empty: true };
 type Flow = { kept: number; dropped: number; rejects: Array<string | RegExp> } | { fails: RegExp };
 
-const header = (found: string) => new RegExp(`^task extract failed: ${rawFile}: line 1: wrong header: expected "order_id,customer_id,order_date,amount,status", found ${found}$`);
+const header = (found: string) =>
+  new RegExp(`^task extract failed: ${rawFile}: line 1: wrong header: expected "order_id,customer_id,order_date,amount,status", found ${found}$`);
 const notDecimal = (line: number, value: string) => `${line}: amount '${value}' is not a decimal(12,2)`;
-const tooBig = (line: number, value: string) => `${line}: amount '${value}' does not fit decimal(12,2) without losing digits (at most 10 before the point and 2 after)`;
+const tooBig = (line: number, value: string) =>
+  `${line}: amount '${value}' does not fit decimal(12,2) without losing digits (at most 10 before the point and 2 after)`;
 const required = (line: number, column: string) => `${line}: ${column} is required, found an empty value`;
 const loneCr = (line: number) => `${line}: contains a carriage return (CR) that ends no line`;
 const STRAY = '501: unbalanced quote: a quoted field opened on line 501 is not closed before the end of the file';
 const CORPUS: Record<string, { daily: Daily; flow: Flow }> = {
-  'empty.csv': { daily: { fails: header('\\(empty file\\)') }, flow: { fails: new RegExp(`^task extract_data failed: ${rawFile} is empty: not even a header$`) } },
+  'empty.csv': {
+    daily: { fails: header('\\(empty file\\)') },
+    flow: { fails: new RegExp(`^task extract_data failed: ${rawFile} is empty: not even a header$`) },
+  },
   'header-only.csv': { daily: { empty: true }, flow: { kept: 0, dropped: 0, rejects: [] } },
   'wrong-header.csv': {
     daily: { fails: header('"id,customer,date,total,state"') },
-    flow: { fails: new RegExp(`^task extract_data failed: ${rawFile}: missing columns order_id, customer_id, order_date, amount, status; expected order_id,customer_id,order_date,amount,status$`) },
+    flow: {
+      fails: new RegExp(
+        `^task extract_data failed: ${rawFile}: missing columns order_id, customer_id, order_date, amount, status; expected order_id,customer_id,order_date,amount,status$`,
+      ),
+    },
   },
   'reordered-header.csv': { daily: { fails: header('"customer_id,order_id,order_date,amount,status"') }, flow: { kept: 1, dropped: 0, rejects: [] } },
   'quoted-header.csv': { daily: { loaded: 2, rejects: [] }, flow: { kept: 2, dropped: 0, rejects: [] } },
-  'named-columns.csv': { daily: { fails: header('"status,note, internal,amount,order_date,customer_id,order_id"') }, flow: { kept: 2, dropped: 0, rejects: [] } },
-  'missing-column.csv': { daily: { loaded: 2, rejects: ['3: expected 5 fields, found 4'] }, flow: { kept: 2, dropped: 0, rejects: ['3: expected 5 fields, found 4'] } },
-  'extra-column.csv': { daily: { loaded: 2, rejects: ['3: expected 5 fields, found 6'] }, flow: { kept: 2, dropped: 0, rejects: ['3: expected 5 fields, found 6'] } },
+  'named-columns.csv': {
+    daily: { fails: header('"status,note, internal,amount,order_date,customer_id,order_id"') },
+    flow: { kept: 2, dropped: 0, rejects: [] },
+  },
+  'missing-column.csv': {
+    daily: { loaded: 2, rejects: ['3: expected 5 fields, found 4'] },
+    flow: { kept: 2, dropped: 0, rejects: ['3: expected 5 fields, found 4'] },
+  },
+  'extra-column.csv': {
+    daily: { loaded: 2, rejects: ['3: expected 5 fields, found 6'] },
+    flow: { kept: 2, dropped: 0, rejects: ['3: expected 5 fields, found 6'] },
+  },
   'quoted-commas-newlines.csv': { daily: { loaded: 3, rejects: [] }, flow: { kept: 3, dropped: 0, rejects: [] } },
   'crlf.csv': { daily: { loaded: 2, rejects: [] }, flow: { kept: 2, dropped: 0, rejects: [] } },
   'lone-cr.csv': { daily: { loaded: 1, rejects: [loneCr(2), loneCr(3)] }, flow: { kept: 1, dropped: 0, rejects: [loneCr(2), loneCr(3)] } },
@@ -60,7 +77,10 @@ const CORPUS: Record<string, { daily: Daily; flow: Flow }> = {
   'invalid-utf8.csv': { daily: { loaded: 2, rejects: ['3: not valid UTF-8'] }, flow: { kept: 2, dropped: 0, rejects: ['3: not valid UTF-8'] } },
   'nul-bytes.csv': { daily: { loaded: 2, rejects: ['3: contains a NUL byte'] }, flow: { kept: 2, dropped: 0, rejects: ['3: contains a NUL byte'] } },
   'alphanumeric-ids.csv': { daily: { loaded: 7, rejects: [] }, flow: { kept: 7, dropped: 0, rejects: [] } },
-  'amount-spellings.csv': { daily: { loaded: 6, rejects: [notDecimal(7, 'NaN'), notDecimal(8, 'Infinity')] }, flow: { kept: 7, dropped: 0, rejects: ["8: amount 'Infinity' is not a number"] } },
+  'amount-spellings.csv': {
+    daily: { loaded: 6, rejects: [notDecimal(7, 'NaN'), notDecimal(8, 'Infinity')] },
+    flow: { kept: 7, dropped: 0, rejects: ["8: amount 'Infinity' is not a number"] },
+  },
   'non-numeric-amounts.csv': {
     daily: { loaded: 2, rejects: [notDecimal(3, 'twelve'), required(5, 'amount')] },
     flow: { kept: 3, dropped: 0, rejects: ["3: amount 'twelve' is not a number"] },
@@ -73,16 +93,26 @@ const CORPUS: Record<string, { daily: Daily; flow: Flow }> = {
   'wrong-dates.csv': {
     daily: {
       loaded: 1,
-      rejects: [`3: order_date '2099-03-02' breaks the rule order_date = ds (ds is ${DS})`, "4: order_date '2099-02-30' is not a date (YYYY-MM-DD)", "5: order_date '03/01/2099' is not a date (YYYY-MM-DD)"],
+      rejects: [
+        `3: order_date '2099-03-02' breaks the rule order_date = ds (ds is ${DS})`,
+        "4: order_date '2099-02-30' is not a date (YYYY-MM-DD)",
+        "5: order_date '03/01/2099' is not a date (YYYY-MM-DD)",
+      ],
     },
     flow: { kept: 4, dropped: 0, rejects: [] },
   },
-  'duplicate-ids.csv': { daily: { loaded: 2, rejects: ["4: duplicate order_id '1' (first at line 2)", "5: duplicate order_id '2' (first at line 3)"] }, flow: { kept: 4, dropped: 0, rejects: [] } },
+  'duplicate-ids.csv': {
+    daily: { loaded: 2, rejects: ["4: duplicate order_id '1' (first at line 2)", "5: duplicate order_id '2' (first at line 3)"] },
+    flow: { kept: 4, dropped: 0, rejects: [] },
+  },
   // pandas drops '' but keeps '  ' (it is not one of its missing values); the DAG trims ids.
   'missing-ids.csv': { daily: { loaded: 2, rejects: [required(3, 'order_id'), required(4, 'order_id')] }, flow: { kept: 3, dropped: 1, rejects: [] } },
   // Text ids such as NA are ids to the DAG; pandas reads them (and amounts NA, n/a) as missing.
   'missing-value-spellings.csv': { daily: { loaded: 7, rejects: [notDecimal(9, 'NA'), notDecimal(10, 'n/a')] }, flow: { kept: 2, dropped: 7, rejects: [] } },
-  'long-line.csv': { daily: { loaded: 2, rejects: ['3: record is longer than 1 MiB'] }, flow: { kept: 2, dropped: 0, rejects: ['3: record is longer than 1 MiB'] } },
+  'long-line.csv': {
+    daily: { loaded: 2, rejects: ['3: record is longer than 1 MiB'] },
+    flow: { kept: 2, dropped: 0, rejects: ['3: record is longer than 1 MiB'] },
+  },
   // 1,000 rows: `shipped"` on row 3 is a status; a field opened by a stray quote on row 500 costs that row alone.
   'stray-quotes.csv': { daily: { loaded: 999, rejects: [STRAY] }, flow: { kept: 999, dropped: 0, rejects: [STRAY] } },
 };
@@ -90,7 +120,10 @@ const CORPUS: Record<string, { daily: Daily; flow: Flow }> = {
 /** The corpus file into the day's raw file; the 10 MB line is made here rather than kept in git. */
 async function placeInput(name: string): Promise<void> {
   if (name === 'long-line.csv') {
-    await writeFile(rawFile, `order_id,customer_id,order_date,amount,status\n1,10,${DS},12.50,shipped\n2,11,${DS},7.25,${'x'.repeat(10 << 20)}\n3,12,${DS},3.00,shipped\n`);
+    await writeFile(
+      rawFile,
+      `order_id,customer_id,order_date,amount,status\n1,10,${DS},12.50,shipped\n2,11,${DS},7.25,${'x'.repeat(10 << 20)}\n3,12,${DS},3.00,shipped\n`,
+    );
   } else if (name === 'stray-quotes.csv') {
     const rows = Array.from({ length: 1000 }, (_, i) => `${i + 1},${i === 499 ? '"C-7' : `C-${i}`},${DS},5.00,${i === 2 ? 'shipped"' : 'shipped'}`);
     await writeFile(rawFile, `order_id,customer_id,order_date,amount,status\n${rows.join('\n')}\n`);
@@ -109,7 +142,7 @@ async function warehouseDay(): Promise<string> {
   return JSON.stringify(rows[0]);
 }
 
-const parquetState = async () => (await stat(parquet).catch(() => undefined)) ? (await readFile(parquet)).toString('base64') : 'absent';
+const parquetState = async () => ((await stat(parquet).catch(() => undefined)) ? (await readFile(parquet)).toString('base64') : 'absent');
 
 async function failsAtOnce(workflowId: string, runId: string, promise: Promise<unknown>, message: RegExp, activity: string): Promise<void> {
   await assert.rejects(promise, (err: unknown) => {
@@ -122,9 +155,13 @@ async function failsAtOnce(workflowId: string, runId: string, promise: Promise<u
 
 test('a good day first: the state each bad file must leave whole when it fails', async () => {
   await generateOrders({ ds: DS, rows: 50, badRate: 0, seed: 9903, file: rawFile });
-  const daily = (await platform.client.workflow.getHandle((await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true })).workflowId).result()) as OrdersDailyEtlResult;
+  const daily = (await platform.client.workflow
+    .getHandle((await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true })).workflowId)
+    .result()) as OrdersDailyEtlResult;
   assert.equal(daily.loadedRows, 50);
-  const flow = (await platform.client.workflow.getHandle((await runFlow(platform.client, config, ordersEtlFlow, DS, { refreshCache: true })).workflowId).result()) as OrdersPipelineResult;
+  const flow = (await platform.client.workflow
+    .getHandle((await runFlow(platform.client, config, ordersEtlFlow, DS, { refreshCache: true })).workflowId)
+    .result()) as OrdersPipelineResult;
   assert.equal(flow.kept, 50);
 });
 
@@ -158,9 +195,16 @@ for (const [name, expected] of Object.entries(CORPUS)) {
       assert.equal(extract.lines, physical.length, 'extract counted every line of the file');
       assert.equal(Number(lines[0].n), physical.length - 1 - blank, 'every line but the header and blank ones is in a loaded or a rejected record');
       assert.deepEqual([result.loadedRows, result.rejectedRows], [expected.daily.loaded, expected.daily.rejects.length]);
-      const { rows } = await pool.query<{ line: number; reason: string }>('SELECT line, reason FROM warehouse.orders_rejected WHERE ds = $1 ORDER BY line', [DS]);
-      assert.deepEqual(rows.map((r) => `${r.line}: ${r.reason}`), expected.daily.rejects);
-      const { rows: raws } = await pool.query<{ longest: number | null }>('SELECT max(length(raw)) AS longest FROM warehouse.orders_rejected WHERE ds = $1', [DS]);
+      const { rows } = await pool.query<{ line: number; reason: string }>('SELECT line, reason FROM warehouse.orders_rejected WHERE ds = $1 ORDER BY line', [
+        DS,
+      ]);
+      assert.deepEqual(
+        rows.map((r) => `${r.line}: ${r.reason}`),
+        expected.daily.rejects,
+      );
+      const { rows: raws } = await pool.query<{ longest: number | null }>('SELECT max(length(raw)) AS longest FROM warehouse.orders_rejected WHERE ds = $1', [
+        DS,
+      ]);
       assert.ok((raws[0].longest ?? 0) <= 1000, 'a rejected record keeps at most 1000 characters');
     }
 
@@ -175,7 +219,9 @@ for (const [name, expected] of Object.entries(CORPUS)) {
       assert.equal(result.rowsIn, result.kept + result.dropped + result.rejected, 'rows in = kept + dropped + rejected');
       assert.deepEqual([result.kept, result.dropped, result.rejected], [expected.flow.kept, expected.flow.dropped, expected.flow.rejects.length]);
       const rejects = (await readFile(path.join(config.dataDir, result.rejects.path), 'utf8')).trim().split('\n').slice(1);
-      const lines = rejects.map((line) => /^(\d+),(?:"((?:[^"]|"")*)"|([^,]*)),/.exec(line)).map((m) => (m ? `${m[1]}: ${(m[2] ?? m[3]).replace(/""/g, '"')}` : '?'));
+      const lines = rejects
+        .map((line) => /^(\d+),(?:"((?:[^"]|"")*)"|([^,]*)),/.exec(line))
+        .map((m) => (m ? `${m[1]}: ${(m[2] ?? m[3]).replace(/""/g, '"')}` : '?'));
       assert.equal(lines.length, expected.flow.rejects.length, lines.join(' | '));
       expected.flow.rejects.forEach((reject, i) => (typeof reject === 'string' ? assert.equal(lines[i], reject) : assert.match(lines[i], reject)));
     }
@@ -209,7 +255,9 @@ test('write-audit-publish: a day with more than max_rejected_ratio rejected fail
   );
   assert.equal(await warehouseDay(), dayBefore, 'the partition is as it was');
   // The same day, loaded on purpose with a run's own limit.
-  const forced = (await platform.client.workflow.getHandle((await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true, max_rejected_ratio: 0.5 })).workflowId).result()) as OrdersDailyEtlResult;
+  const forced = (await platform.client.workflow
+    .getHandle((await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true, max_rejected_ratio: 0.5 })).workflowId)
+    .result()) as OrdersDailyEtlResult;
   assert.deepEqual([forced.loadedRows, forced.rejectedRows], [12, 8]);
 });
 
@@ -219,7 +267,9 @@ test('a raw file that is a symlink out of the data directory is refused before a
   await rm(rawFile, { force: true });
   await symlink(outside, rawFile);
   try {
-    const refused = new RegExp(`^task (wait_for_file|extract_data) failed: ${rawFile} leads outside the data directory .* \\(through a symlink\\): refused, nothing read$`);
+    const refused = new RegExp(
+      `^task (wait_for_file|extract_data) failed: ${rawFile} leads outside the data directory .* \\(through a symlink\\): refused, nothing read$`,
+    );
     // Refused by wait_for_file already: the sensor does not wait for a file it will not read.
     const daily = await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true });
     await failsAtOnce(daily.workflowId, daily.runId, platform.client.workflow.getHandle(daily.workflowId, daily.runId).result(), refused, 'checkFile');

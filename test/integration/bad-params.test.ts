@@ -14,7 +14,6 @@ import { execFileAsync, noopDagDefinition, repoRoot, temporalCli, integrationPla
 const platform = integrationPlatform({ migrate: false });
 const suffix = Date.now().toString(36);
 
-
 const BAD_DATES: Array<[value: string, message: RegExp]> = [
   ['2024-02-30', /"2024-02-30" is not a real calendar date/],
   ['2024-13-01', /"2024-13-01" is not a real calendar date/],
@@ -47,12 +46,21 @@ test("Baton's CLI refuses bad dates, conf, DAG ids and flags with exit code 2, n
     ...BAD_DATES.map(([value, message]): [string[], RegExp] => [['trigger', 'orders_daily_etl', '--ds', value], message]),
     ...BAD_DATES.map(([value, message]): [string[], RegExp] => [['run', 'orders-etl', '--start-date', value], message]),
     [['backfill', 'orders_daily_etl', '--from', '2024-01-10', '--to', '2024-01-01'], /--from 2024-01-10 is after --to 2024-01-01/],
-    [['backfill', 'orders_daily_etl', '--from', '2024-01-01', '--to', '2024-01-05', '--max-active', '0'], /--max-active must be a whole number from 1 to 100, got 0/],
+    [
+      ['backfill', 'orders_daily_etl', '--from', '2024-01-01', '--to', '2024-01-05', '--max-active', '0'],
+      /--max-active must be a whole number from 1 to 100, got 0/,
+    ],
     [['trigger', 'orders_daily; rm -rf /', '--ds', '2024-01-15'], /unknown DAG "orders_daily; rm -rf \/"; known: orders_daily_etl/],
     [['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', '{"skip_dbt": tru'], /--conf is not JSON: /],
     [['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', '[1, 2]'], /--conf must be a JSON object/],
-    [['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', JSON.stringify({ blob: 'x'.repeat(70_000) })], /conf is \d+ bytes, more than the \d+ allowed/],
-    [['run', 'orders-etl', '--start-date', '2024-01-15', '--cache-policy', 'forever'], /argument 'forever' is invalid\. Allowed choices are inputs, inputs\+file/],
+    [
+      ['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', JSON.stringify({ blob: 'x'.repeat(70_000) })],
+      /conf is \d+ bytes, more than the \d+ allowed/,
+    ],
+    [
+      ['run', 'orders-etl', '--start-date', '2024-01-15', '--cache-policy', 'forever'],
+      /argument 'forever' is invalid\. Allowed choices are inputs, inputs\+file/,
+    ],
   ];
   const wrong: string[] = [];
   for (const [args, message] of cases) {
@@ -105,12 +113,18 @@ test('the schedule sync refuses broken crons, unknown timezones and bad DAG ids 
   const wrong: string[] = [];
   for (const [i, [overrides, message]] of cases.entries()) {
     const dag = { ...noopDagDefinition({ dagId: `bad_sync_${suffix}_${i}` }), ...overrides };
-    const outcome = await syncSchedule(platform.client, dag).then(() => 'created', (err: Error) => err.message);
+    const outcome = await syncSchedule(platform.client, dag).then(
+      () => 'created',
+      (err: Error) => err.message,
+    );
     if (!message.test(outcome)) wrong.push(`${JSON.stringify(overrides)}: ${outcome}`);
     await assert.rejects(platform.client.schedule.getHandle(dag.dagId).describe(), ScheduleNotFoundError);
   }
   const badId = { ...ordersDailyEtlDag, dagId: "orders'; DROP SCHEMA warehouse; --" };
-  const outcome = await syncSchedule(platform.client, badId).then(() => 'created', (err: Error) => err.message);
+  const outcome = await syncSchedule(platform.client, badId).then(
+    () => 'created',
+    (err: Error) => err.message,
+  );
   if (!/lower-case letters, digits, _ and -, starting with a letter/.test(outcome)) wrong.push(`bad dag_id: ${outcome}`);
   assert.deepEqual(wrong, []);
 });

@@ -26,7 +26,12 @@ test('npm run bench -- --quick runs every scenario and writes one table and its 
   const startedAt = Date.now();
   let stdout = '';
   try {
-    ({ stdout } = await execFileAsync('npm', ['run', 'bench', '--silent', '--', '--quick', '--results', file], { cwd: repoRoot, env, timeout: 300_000, maxBuffer: 16 << 20 }));
+    ({ stdout } = await execFileAsync('npm', ['run', 'bench', '--silent', '--', '--quick', '--results', file], {
+      cwd: repoRoot,
+      env,
+      timeout: 300_000,
+      maxBuffer: 16 << 20,
+    }));
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     assert.fail(`npm run bench -- --quick failed: ${e.message}\n${(e.stdout ?? '').slice(-4000)}${e.stderr ?? ''}`);
@@ -55,7 +60,10 @@ test('npm run bench -- --quick runs every scenario and writes one table and its 
     return found;
   };
   // The scenarios check their runs' data and throw on a mismatch; the notes say what was checked.
-  assert.match(measure('backfill', /12 dates x 1,000 rows without dbt, 4 at a time: runs per minute/).note!, /12 of 12 runs succeeded, the warehouse's rows checked per date/);
+  assert.match(
+    measure('backfill', /12 dates x 1,000 rows without dbt, 4 at a time: runs per minute/).note!,
+    /12 of 12 runs succeeded, the warehouse's rows checked per date/,
+  );
   assert.match(measure('backfill', /2 dates x 1,000 rows with dbt, 1 at a time: runs per minute/).note!, /2 of 2 runs succeeded/);
   assert.equal(measure('overhead', /^20 sequential runs: run time, p50$/).target, '<= 150 ms');
   assert.equal(measure('overhead', /^20 sequential runs: task end to next task start, p50$/).target, '<= 20 ms');

@@ -14,9 +14,9 @@ import { count, execFileAsync, repoRoot, integrationPlatform } from '../support'
 const platform = integrationPlatform();
 const { config, pool } = platform;
 
-
 async function cli(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv = script === 'baton' ? [path.join(repoRoot, 'scripts', 'baton.js'), ...args] : ['--import', 'tsx', path.join(repoRoot, 'scripts', `${script}.ts`), ...args];
+  const argv =
+    script === 'baton' ? [path.join(repoRoot, 'scripts', 'baton.js'), ...args] : ['--import', 'tsx', path.join(repoRoot, 'scripts', `${script}.ts`), ...args];
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, argv, { cwd: repoRoot });
     return { code: 0, stdout, stderr };
@@ -45,9 +45,12 @@ test('seed a file, then baton trigger --wait loads exactly the expected rows', a
 
 test('baton schedules sync creates the schedule from the DAG definition, then changes nothing', async () => {
   for (const id of ['orders_daily_etl', 'orders-etl']) {
-    await platform.client.schedule.getHandle(id).delete().catch((err) => {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-    });
+    await platform.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch((err) => {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      });
   }
   const outcomes = async () => (JSON.parse((await cli('baton', ['schedules', 'sync', '--json'])).stdout) as { outcomes: Record<string, string> }).outcomes;
   assert.deepEqual(await outcomes(), { orders_daily_etl: 'created', 'orders-etl': 'created' });
@@ -62,7 +65,15 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.taskQueue, 'etl');
   assert.equal(schedule.action.type === 'startWorkflow' && schedule.action.workflowType, 'scheduledDagRun');
   assert.deepEqual(schedule.action.type === 'startWorkflow' && schedule.action.args, [
-    { dagId: 'orders_daily_etl', workflowType: 'ordersDailyEtl', schedule: '0 6 * * *', timezone: 'UTC', timetable: 'interval', startDate: '2024-01-01', catchup: false },
+    {
+      dagId: 'orders_daily_etl',
+      workflowType: 'ordersDailyEtl',
+      schedule: '0 6 * * *',
+      timezone: 'UTC',
+      timetable: 'interval',
+      startDate: '2024-01-01',
+      catchup: false,
+    },
   ]);
   // The cron 0 6 * * * as the server stores it: 06:00 every day.
   assert.deepEqual(
@@ -97,7 +108,10 @@ test('baton backfill survives a killed CLI and a killed worker, and runs each da
   // Let two dates finish, then kill the CLI and the worker mid-backfill.
   const completed = async () => {
     let n = 0;
-    for await (const run of platform.client.workflow.list({ query: `BatonDag = 'orders_daily_etl' AND WorkflowType = 'ordersDailyEtl' AND ExecutionStatus = 'Completed' AND BatonDs >= '${dates[0]}' AND BatonDs <= '${dates[4]}'` })) n += run ? 1 : 0;
+    for await (const run of platform.client.workflow.list({
+      query: `BatonDag = 'orders_daily_etl' AND WorkflowType = 'ordersDailyEtl' AND ExecutionStatus = 'Completed' AND BatonDs >= '${dates[0]}' AND BatonDs <= '${dates[4]}'`,
+    }))
+      n += run ? 1 : 0;
     return n;
   };
   const deadline = Date.now() + 120_000;
@@ -123,9 +137,15 @@ test('baton backfill survives a killed CLI and a killed worker, and runs each da
   }
 
   const plan = await cli('baton', ['backfill', 'orders_daily_etl', '--from', dates[0], '--to', dates[4], '--dry-run', '--json']);
-  assert.deepEqual((JSON.parse(plan.stdout) as Array<{ action: string; status: string }>).map((r) => `${r.action}:${r.status}`), Array(5).fill('skip:COMPLETED'));
+  assert.deepEqual(
+    (JSON.parse(plan.stdout) as Array<{ action: string; status: string }>).map((r) => `${r.action}:${r.status}`),
+    Array(5).fill('skip:COMPLETED'),
+  );
   const rerunAll = await cli('baton', ['backfill', 'orders_daily_etl', '--from', dates[0], '--to', dates[1], '--dry-run', '--rerun', 'all', '--json']);
-  assert.deepEqual((JSON.parse(rerunAll.stdout) as Array<{ action: string }>).map((r) => r.action), ['run', 'run']);
+  assert.deepEqual(
+    (JSON.parse(rerunAll.stdout) as Array<{ action: string }>).map((r) => r.action),
+    ['run', 'run'],
+  );
 });
 
 test('baton pause, unpause, dags list and runs list', async () => {
@@ -133,28 +153,53 @@ test('baton pause, unpause, dags list and runs list', async () => {
   assert.deepEqual(JSON.parse((await cli('baton', ['pause', 'orders_daily_etl', '--json'])).stdout), { dagId: 'orders_daily_etl', paused: true });
   assert.equal((await platform.client.schedule.getHandle('orders_daily_etl').describe()).state.paused, true);
   const listed = JSON.parse((await cli('baton', ['dags', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
-  assert.deepEqual(listed.map((d) => d.dagId), ['orders_daily_etl', 'orders-etl']);
+  assert.deepEqual(
+    listed.map((d) => d.dagId),
+    ['orders_daily_etl', 'orders-etl'],
+  );
   assert.equal(listed[0].schedule_state, 'paused');
   assert.equal((listed[0].nextLogicalDates as string[]).length, 3);
   assert.deepEqual(Object.keys(listed[0].lastRun as object).sort(), ['ds', 'status']);
   assert.deepEqual(JSON.parse((await cli('baton', ['unpause', 'orders_daily_etl', '--json'])).stdout), { dagId: 'orders_daily_etl', paused: false });
   assert.equal((await platform.client.schedule.getHandle('orders_daily_etl').describe()).state.paused, false);
 
-  const runs = JSON.parse((await cli('baton', ['runs', 'list', 'orders_daily_etl', '--limit', '200', '--json'])).stdout) as Array<{ workflowId: string; ds: string; status: string }>;
+  const runs = JSON.parse((await cli('baton', ['runs', 'list', 'orders_daily_etl', '--limit', '200', '--json'])).stdout) as Array<{
+    workflowId: string;
+    ds: string;
+    status: string;
+  }>;
   const run = runs.find((r) => r.workflowId === 'orders_daily_etl-2031-04-01');
   assert.deepEqual(run && { ds: run.ds, status: run.status }, { ds: '2031-04-01', status: 'COMPLETED' });
   const text = await cli('baton', ['runs', 'list', 'orders_daily_etl', '--limit', '1']);
-  assert.match(text.stdout, /^\d{4}-\d{2}-\d{2} {2}\w+ +started \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}(\d+\.\d+s|running) {2}orders_daily_etl-\d{4}-\d{2}-\d{2}\n$/);
+  assert.match(
+    text.stdout,
+    /^\d{4}-\d{2}-\d{2} {2}\w+ +started \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} {2}(\d+\.\d+s|running) {2}orders_daily_etl-\d{4}-\d{2}-\d{2}\n$/,
+  );
 });
 
 test("baton runs show prints a run's task table; the Web UI gets it as current details and a summary per activity", async () => {
   const ds = '2031-04-01'; // run by the first test of this file
-  const shown = JSON.parse((await cli('baton', ['runs', 'show', 'orders_daily_etl', ds, '--json'])).stdout) as { status: string; tasks: Array<{ taskId: string; state: string; output?: Record<string, unknown> }> };
+  const shown = JSON.parse((await cli('baton', ['runs', 'show', 'orders_daily_etl', ds, '--json'])).stdout) as {
+    status: string;
+    tasks: Array<{ taskId: string; state: string; output?: Record<string, unknown> }>;
+  };
   assert.equal(shown.status, 'COMPLETED');
-  assert.deepEqual(shown.tasks.map((t) => `${t.taskId}:${t.state}`), [
-    'choose_source:success', 'wait_for_file:success', 'extract:success', 'wait_for_data:skipped', 'extract_from_db:skipped',
-    'check_data:success', 'transform:success', 'load:success', 'validate:success', 'dbt_run:success', 'send_empty_alert:skipped',
-  ]);
+  assert.deepEqual(
+    shown.tasks.map((t) => `${t.taskId}:${t.state}`),
+    [
+      'choose_source:success',
+      'wait_for_file:success',
+      'extract:success',
+      'wait_for_data:skipped',
+      'extract_from_db:skipped',
+      'check_data:success',
+      'transform:success',
+      'load:success',
+      'validate:success',
+      'dbt_run:success',
+      'send_empty_alert:skipped',
+    ],
+  );
   // 50 bad rows, 7 of them duplicates that transform rejects: extract rejects 43; header + 2,500 lines.
   assert.deepEqual(shown.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 2500, rejected: 43, lines: 2501 });
   const text = (await cli('baton', ['runs', 'show', 'orders_daily_etl', ds])).stdout;

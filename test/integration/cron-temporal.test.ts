@@ -16,9 +16,12 @@ const suffix = Date.now().toString(36);
 const platform = integrationPlatform({ worker: false, migrate: false });
 const created: string[] = [];
 platform.atEnd(async () => {
-  for (const id of created) await platform.client.schedule.getHandle(id).delete().catch(() => undefined);
+  for (const id of created)
+    await platform.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => undefined);
 });
-
 
 /** Crons and zones chosen to land in gaps (spring), repeated hours (autumn), midnight changes and half-hour zones. */
 export const CRON_TABLE: Array<[string, string]> = [
@@ -57,7 +60,18 @@ function batonFires(cron: string, zone: string, from = FROM, to = TO): string[] 
 
 /** What `temporal schedule list-matching-times` prints for the schedule, as ISO instants. */
 async function temporalFires(scheduleId: string, from = FROM, to = TO): Promise<string[]> {
-  const out = await temporalCli(['schedule', 'list-matching-times', '--schedule-id', scheduleId, '--start-time', new Date(from - 1000).toISOString(), '--end-time', new Date(to - 1000).toISOString(), '-o', 'json']);
+  const out = await temporalCli([
+    'schedule',
+    'list-matching-times',
+    '--schedule-id',
+    scheduleId,
+    '--start-time',
+    new Date(from - 1000).toISOString(),
+    '--end-time',
+    new Date(to - 1000).toISOString(),
+    '-o',
+    'json',
+  ]);
   const times = (JSON.parse(out) as { startTime?: string[] }).startTime ?? [];
   return times.map((t) => new Date(t).toISOString());
 }
@@ -93,7 +107,10 @@ test('without its skip entries, Temporal would fire 0 23 * * 6 in America/Santia
   const local = raw.map((t) => new Date(t).toLocaleString('en-US', { timeZone: 'America/Santiago', weekday: 'short', hour: '2-digit', hour12: false }));
   assert.deepEqual(local, ['Sat, 23', 'Sat, 23', 'Sun, 23', 'Sat, 23']);
   const { isFireTime } = await import('../../src/cron');
-  assert.deepEqual(raw.map((t) => isFireTime(dag.schedule, dag.timezone, t)), [true, true, false, true]);
+  assert.deepEqual(
+    raw.map((t) => isFireTime(dag.schedule, dag.timezone, t)),
+    [true, true, false, true],
+  );
 });
 
 test('spring forward: 0 2 * * * in Europe/Berlin runs 2024-03-31 at 03:00 CEST; autumn: 02:30 runs once on 2024-10-27, at its first occurrence', async () => {
@@ -112,8 +129,21 @@ test('day-of-month with day-of-week means either, in Temporal as in Baton: 0 6 1
   await platform.client.schedule.create({ ...scheduleOptionsFor(dag), state: { paused: true } });
   // `baton dags list` and the backfill read it the same way.
   assert.deepEqual(nextLogicalDates({ ...dag, timetable: 'trigger' }, 3, new Date('2024-01-28T00:00:00Z')), ['2024-01-29', '2024-02-01', '2024-02-05']);
-  assert.deepEqual(planBackfill({ ...dag, timetable: 'trigger' }, { from: '2024-01-28', to: '2024-02-05', maxActive: 1, rerun: 'none', reverse: false }), ['2024-01-29', '2024-02-01', '2024-02-05']);
-  const out = await temporalCli(['schedule', 'list-matching-times', '--schedule-id', dag.dagId, '--start-time', '2024-01-01T00:00:00Z', '--end-time', '2024-02-06T00:00:00Z']);
+  assert.deepEqual(planBackfill({ ...dag, timetable: 'trigger' }, { from: '2024-01-28', to: '2024-02-05', maxActive: 1, rerun: 'none', reverse: false }), [
+    '2024-01-29',
+    '2024-02-01',
+    '2024-02-05',
+  ]);
+  const out = await temporalCli([
+    'schedule',
+    'list-matching-times',
+    '--schedule-id',
+    dag.dagId,
+    '--start-time',
+    '2024-01-01T00:00:00Z',
+    '--end-time',
+    '2024-02-06T00:00:00Z',
+  ]);
   const days = [...out.matchAll(/2024-\d\d-\d\d/g)].map((m) => m[0]);
   // Mondays 1, 8, 15, 22, 29 January and 5 February; Thursday 1 February as the 1st.
   assert.deepEqual(days, ['2024-01-01', '2024-01-08', '2024-01-15', '2024-01-22', '2024-01-29', '2024-02-01', '2024-02-05']);

@@ -23,14 +23,25 @@ async function projectCopy(): Promise<string> {
 
 function dbtWith(projectDir: string) {
   // dbt builds as the worker does, on its role: the worker owns the models (worker-role.sql).
-  return createDbtActivities({ logger: quietLogger, config: { databaseUrl: process.env.BATON_WORKER_DATABASE_URL ?? config.databaseUrl, dbt: { ...config.dbt, projectDir } } });
+  return createDbtActivities({
+    logger: quietLogger,
+    config: { databaseUrl: process.env.BATON_WORKER_DATABASE_URL ?? config.databaseUrl, dbt: { ...config.dbt, projectDir } },
+  });
 }
 
 test('dbt run --select tag:orders builds both models and reports each one', async () => {
   const { dbtRun } = dbtWith(config.dbt.projectDir);
   const result: DbtRunResult = await new MockActivityEnvironment().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const });
-  assert.deepEqual(result.models.map((m) => [m.model, m.status]), [['stg_orders', 'success'], ['daily_revenue', 'success']]);
-  const { rows } = await pool.query("SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 'analytics_dev' ORDER BY table_name");
+  assert.deepEqual(
+    result.models.map((m) => [m.model, m.status]),
+    [
+      ['stg_orders', 'success'],
+      ['daily_revenue', 'success'],
+    ],
+  );
+  const { rows } = await pool.query(
+    "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 'analytics_dev' ORDER BY table_name",
+  );
   assert.deepEqual(rows, [
     { table_schema: 'analytics_dev', table_name: 'daily_revenue', table_type: 'BASE TABLE' },
     { table_schema: 'analytics_dev', table_name: 'stg_orders', table_type: 'VIEW' },
@@ -40,7 +51,20 @@ test('dbt run --select tag:orders builds both models and reports each one', asyn
 test("the project's data tests pass on what the pipeline loaded", async () => {
   const { stdout } = await execFileAsync(
     config.dbt.bin,
-    ['test', '--select', 'tag:orders', '--target', 'dev', '--project-dir', config.dbt.projectDir, '--profiles-dir', config.dbt.projectDir, '--target-path', await tempDir(), '--no-use-colors'],
+    [
+      'test',
+      '--select',
+      'tag:orders',
+      '--target',
+      'dev',
+      '--project-dir',
+      config.dbt.projectDir,
+      '--profiles-dir',
+      config.dbt.projectDir,
+      '--target-path',
+      await tempDir(),
+      '--no-use-colors',
+    ],
     { env: { PATH: process.env.PATH, HOME: process.env.HOME, DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', ...dbtEnvironment(config.databaseUrl) } },
   );
   assert.match(stdout, /Done\. PASS=10 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=10/);
@@ -54,7 +78,10 @@ test("a broken model fails non-retryably with dbt's own error text", async () =>
     assert.ok(err instanceof ApplicationFailure);
     assert.equal(err.type, 'DbtModelFailed');
     assert.equal(err.nonRetryable, true);
-    assert.match(err.message, /^dbt run --select tag:orders --target dev exited 1: daily_revenue error: Database Error in model daily_revenue .*syntax error at or near "\)"/s);
+    assert.match(
+      err.message,
+      /^dbt run --select tag:orders --target dev exited 1: daily_revenue error: Database Error in model daily_revenue .*syntax error at or near "\)"/s,
+    );
     return true;
   });
 });

@@ -63,7 +63,11 @@ function serviceBlock(yaml: string, name: string): string {
 describe('docker-compose.yml passes docker-compose config', () => {
   test('lists exactly the expected services', async () => {
     const { stdout } = await compose('config', '--services');
-    const services = stdout.split('\n').map((s) => s.trim()).filter(Boolean).sort();
+    const services = stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .sort();
     assert.deepEqual(services, EXPECTED_SERVICES);
   });
 

@@ -80,7 +80,12 @@ test('rows loaded and rejected are counted per DAG, equal to the run', async () 
   assert.equal(valueOf(samples, 'baton_rows_loaded', dag), seed.expectedLoaded);
   assert.equal(valueOf(samples, 'baton_rows_rejected', dag), seed.expectedRejected);
   // The activity's meter adds these; ds appears in no label.
-  assert.deepEqual(samples.find((s) => s.name === 'baton_rows_loaded')?.labels, { activityType: 'load', dag_id: 'orders_daily_etl', namespace: 'baton-test', taskQueue: 'etl' });
+  assert.deepEqual(samples.find((s) => s.name === 'baton_rows_loaded')?.labels, {
+    activityType: 'load',
+    dag_id: 'orders_daily_etl',
+    namespace: 'baton-test',
+    taskQueue: 'etl',
+  });
 });
 
 test("Temporal's runtime metrics share the endpoint, with the temporal_ prefix", async () => {
@@ -89,30 +94,33 @@ test("Temporal's runtime metrics share the endpoint, with the temporal_ prefix",
   assert.ok((valueOf(samples, 'temporal_activity_execution_latency_count', { activity_type: 'load' }) ?? 0) >= 1);
 });
 
-test(
-  'runs by state and task durations by end state, per DAG',
-  async () => {
-    const samples = await scrape();
-    assert.equal(valueOf(samples, 'baton_dag_runs', { dag_id: 'orders_daily_etl', state: 'success' }), 1);
-    assert.equal(valueOf(samples, 'baton_dag_runs', { dag_id: 'orders_daily_etl', state: 'failed' }), undefined);
-    // Every task that ran has one duration, labelled with how it ended; a task that never ran (a
-    // branch not taken) has none. The sum is the run's own durationMs for the task.
-    for (const task of result.tasks) {
-      const labels = { dag_id: 'orders_daily_etl', task_id: task.taskId };
-      if (task.durationMs === undefined) {
-        assert.equal(valueOf(samples, 'baton_task_duration_seconds_count', labels), undefined, task.taskId);
-        continue;
-      }
-      assert.equal(valueOf(samples, 'baton_task_duration_seconds_count', { ...labels, state: task.state }), 1, task.taskId);
-      assert.equal(valueOf(samples, 'baton_task_duration_seconds_sum', labels), task.durationMs / 1000, task.taskId);
+test('runs by state and task durations by end state, per DAG', async () => {
+  const samples = await scrape();
+  assert.equal(valueOf(samples, 'baton_dag_runs', { dag_id: 'orders_daily_etl', state: 'success' }), 1);
+  assert.equal(valueOf(samples, 'baton_dag_runs', { dag_id: 'orders_daily_etl', state: 'failed' }), undefined);
+  // Every task that ran has one duration, labelled with how it ended; a task that never ran (a
+  // branch not taken) has none. The sum is the run's own durationMs for the task.
+  for (const task of result.tasks) {
+    const labels = { dag_id: 'orders_daily_etl', task_id: task.taskId };
+    if (task.durationMs === undefined) {
+      assert.equal(valueOf(samples, 'baton_task_duration_seconds_count', labels), undefined, task.taskId);
+      continue;
     }
-    assert.deepEqual(result.tasks.filter((t) => t.durationMs !== undefined && t.state !== 'success'), []);
-  },
-);
+    assert.equal(valueOf(samples, 'baton_task_duration_seconds_count', { ...labels, state: task.state }), 1, task.taskId);
+    assert.equal(valueOf(samples, 'baton_task_duration_seconds_sum', labels), task.durationMs / 1000, task.taskId);
+  }
+  assert.deepEqual(
+    result.tasks.filter((t) => t.durationMs !== undefined && t.state !== 'success'),
+    [],
+  );
+});
 
 test('a second worker on the same metrics port fails at start, naming the port', async () => {
   await assert.rejects(startWorkerProcess({ ...process.env, BATON_METRICS_PORT: String(port) }), (err: Error) => {
-    assert.match(err.message, new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port}: .*Address already in use.*; set BATON_METRICS_PORT to a free port, or off`));
+    assert.match(
+      err.message,
+      new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${port}: .*Address already in use.*; set BATON_METRICS_PORT to a free port, or off`),
+    );
     return true;
   });
 });

@@ -89,7 +89,10 @@ test('npm start again reuses what runs and restarts a killed worker and a stoppe
   // The dev server kept its database file: both sample runs are in its history.
   const connection = await Connection.connect({ address: `localhost:${ports.temporal}` });
   try {
-    const { executions } = await connection.workflowService.listWorkflowExecutions({ namespace: 'default', query: "WorkflowId = 'orders_daily_etl-2024-01-15'" });
+    const { executions } = await connection.workflowService.listWorkflowExecutions({
+      namespace: 'default',
+      query: "WorkflowId = 'orders_daily_etl-2024-01-15'",
+    });
     assert.equal(executions?.length, 2);
   } finally {
     await connection.close();

@@ -17,7 +17,6 @@ import { expectedPartition, partition, temporalCli, saveHistory, integrationPlat
 const platform = integrationPlatform();
 const { config, pool } = platform;
 
-
 const rawFile = (ds: string) => path.join(config.dataDir, 'raw', `orders_${ds}.csv`);
 
 test('10,000 generated rows started from the Temporal CLI load exactly; a rerun doubles nothing', async () => {
@@ -27,12 +26,28 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
   const workflowId = `orders_daily_etl-${ds}`;
 
   const started = JSON.parse(
-    await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', JSON.stringify({ ds }), '--output', 'json']),
+    await temporalCli([
+      'workflow',
+      'start',
+      '--task-queue',
+      'etl',
+      '--type',
+      'ordersDailyEtl',
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify({ ds }),
+      '--output',
+      'json',
+    ]),
   ) as { runId: string };
   const result = (await platform.client.workflow.getHandle(workflowId, started.runId).result()) as OrdersDailyEtlResult;
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [10_000, seed.expectedLoaded, 137]);
-  assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
+  assert.deepEqual(
+    result.models.map((m) => `${m.model}:${m.status}`),
+    ['stg_orders:success', 'daily_revenue:success'],
+  );
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
   await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v3.json');
 
@@ -59,7 +74,10 @@ test('alphanumeric ids (ORD-<n>, C-<n>) with 70 bad rows load exactly, through d
     [ds],
   );
   assert.deepEqual(rows[0], { ids: String(seed.expectedLoaded), customers: String(seed.expectedLoaded), lines: String(seed.expectedLoaded) });
-  const stg = await pool.query<{ n: string }>('SELECT count(*) AS n FROM analytics_dev.stg_orders WHERE ds = $1 AND order_key = ds::text || $2 || order_id', [ds, ':']);
+  const stg = await pool.query<{ n: string }>('SELECT count(*) AS n FROM analytics_dev.stg_orders WHERE ds = $1 AND order_key = ds::text || $2 || order_id', [
+    ds,
+    ':',
+  ]);
   assert.equal(Number(stg.rows[0].n), seed.expectedLoaded);
 });
 
@@ -73,8 +91,17 @@ test('a header-only file takes the empty branch and ends with skips', async () =
   assert.deepEqual(
     result.tasks.map((t) => `${t.taskId}:${t.state}`),
     [
-      'choose_source:success', 'wait_for_file:success', 'extract:success', 'wait_for_data:skipped', 'extract_from_db:skipped',
-      'check_data:success', 'transform:skipped', 'load:skipped', 'validate:skipped', 'dbt_run:skipped', 'send_empty_alert:success',
+      'choose_source:success',
+      'wait_for_file:success',
+      'extract:success',
+      'wait_for_data:skipped',
+      'extract_from_db:skipped',
+      'check_data:success',
+      'transform:skipped',
+      'load:skipped',
+      'validate:skipped',
+      'dbt_run:skipped',
+      'send_empty_alert:success',
     ],
   );
   assert.match(platform.worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
@@ -89,13 +116,21 @@ test('a file that never comes times wait_for_file out, naming the file; the task
   await assert.rejects(waitForRun(platform.client, run), (err: unknown) => {
     assert.ok(err instanceof WorkflowFailedError);
     // The test runner shortens the sensor to poke every 1 s and time out after 3 s.
-    assert.match(err.cause?.message ?? '', new RegExp(`^task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet$`));
+    assert.match(
+      err.cause?.message ?? '',
+      new RegExp(`^task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet$`),
+    );
     return true;
   });
   assert.ok(Date.now() - started < 30_000, 'non-retryable: no retry delay');
   const tasks = await platform.client.workflow.getHandle(run.workflowId, run.runId).query<{ taskId: string; state: string }[]>('tasks');
   assert.deepEqual(tasks.map((t) => `${t.taskId}:${t.state}`).slice(0, 6), [
-    'choose_source:success', 'wait_for_file:failed', 'extract:upstream_failed', 'wait_for_data:skipped', 'extract_from_db:skipped', 'check_data:upstream_failed',
+    'choose_source:success',
+    'wait_for_file:failed',
+    'extract:upstream_failed',
+    'wait_for_data:skipped',
+    'extract_from_db:skipped',
+    'check_data:upstream_failed',
   ]);
 });
 
@@ -105,7 +140,20 @@ test('source "db" from the Temporal CLI: wait_for_data finds the day in source.o
   assert.equal(seeded.badRows, 50);
   const workflowId = `orders_daily_etl-${ds}`;
   const started = JSON.parse(
-    await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', JSON.stringify({ ds, source: 'db' }), '--output', 'json']),
+    await temporalCli([
+      'workflow',
+      'start',
+      '--task-queue',
+      'etl',
+      '--type',
+      'ordersDailyEtl',
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify({ ds, source: 'db' }),
+      '--output',
+      'json',
+    ]),
   ) as { runId: string };
   const result = (await platform.client.workflow.getHandle(workflowId, started.runId).result()) as OrdersDailyEtlResult;
   assert.equal(result.state, 'success');
@@ -113,8 +161,17 @@ test('source "db" from the Temporal CLI: wait_for_data finds the day in source.o
   assert.deepEqual(
     result.tasks.map((t) => `${t.taskId}:${t.state}`),
     [
-      'choose_source:success', 'wait_for_file:skipped', 'extract:skipped', 'wait_for_data:success', 'extract_from_db:success',
-      'check_data:success', 'transform:success', 'load:success', 'validate:success', 'dbt_run:success', 'send_empty_alert:skipped',
+      'choose_source:success',
+      'wait_for_file:skipped',
+      'extract:skipped',
+      'wait_for_data:success',
+      'extract_from_db:success',
+      'check_data:success',
+      'transform:success',
+      'load:success',
+      'validate:success',
+      'dbt_run:success',
+      'send_empty_alert:skipped',
     ],
   );
   const { rows } = await pool.query<{ loaded: string; revenue: string; source: string }>(
@@ -131,7 +188,20 @@ test('source "db" from the Temporal CLI: wait_for_data finds the day in source.o
 test('an invalid ds from the Temporal CLI fails before any task, naming the value', async () => {
   const workflowId = 'orders_daily_etl-bad';
   const started = JSON.parse(
-    await temporalCli(['workflow', 'start', '--task-queue', 'etl', '--type', 'ordersDailyEtl', '--workflow-id', workflowId, '--input', '{"ds":"2024-02-30"}', '--output', 'json']),
+    await temporalCli([
+      'workflow',
+      'start',
+      '--task-queue',
+      'etl',
+      '--type',
+      'ordersDailyEtl',
+      '--workflow-id',
+      workflowId,
+      '--input',
+      '{"ds":"2024-02-30"}',
+      '--output',
+      'json',
+    ]),
   ) as { runId: string };
   await assert.rejects(platform.client.workflow.getHandle(workflowId, started.runId).result(), (err: unknown) => {
     assert.ok(err instanceof WorkflowFailedError);

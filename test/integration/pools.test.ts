@@ -15,7 +15,6 @@ const suffix = Date.now().toString(36);
 const id = (name: string) => `${name}_${suffix}`;
 const platform = integrationPlatform({ migrate: false });
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
@@ -31,7 +30,8 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
 type Dag = ReturnType<typeof noopDagDefinition>;
 const start = (dag: Dag, ds: string, extra: Record<string, unknown> = {}) =>
   platform.client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...extra }] });
-const states = async (dag: Dag, ds: string) => (await platform.client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds)).query<TaskRecord[]>('tasks')).map((t) => t.state);
+const states = async (dag: Dag, ds: string) =>
+  (await platform.client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds)).query<TaskRecord[]>('tasks')).map((t) => t.state);
 const running = (dag: Dag, ds: string) => until(`${ds} running`, async () => (await states(dag, ds))[0] === 'running');
 
 test('max_active_runs=1: a run terminated while it holds the slot, then rerun, does not stall the DAG', async () => {
@@ -61,7 +61,10 @@ test('max_active_runs=1: a run reset past its grant keeps its slot, and no other
   await temporalCli(['workflow', 'reset', '--workflow-id', holder.workflowId, '--event-id', String(completed.eventId), '--reason', 'reset by the test']);
   const reset = (await resultOf<NoopDagResult>(platform.client, holder.workflowId)) as NoopDagResult;
   const next = (await waiting.result()) as NoopDagResult;
-  assert.deepEqual(reset.tasks.map((t) => t.state), ['success', 'success']);
+  assert.deepEqual(
+    reset.tasks.map((t) => t.state),
+    ['success', 'success'],
+  );
   const resetEnd = Date.parse(reset.tasks[1].startedAt!) + reset.tasks[1].durationMs!;
   assert.ok(Date.parse(next.tasks[0].startedAt!) >= resetEnd, 'the waiting run started only after the reset run released the slot');
 });
@@ -71,7 +74,10 @@ test('a slot keeper terminated while runs hold and wait for slots rebuilds its h
   const first = await start(dag, '2024-03-01');
   await running(dag, '2024-03-01');
   const second = await start(dag, '2024-03-02');
-  await until('2024-03-02 queued', async () => (await platform.client.workflow.getHandle(poolWorkflowId(runsPool(dag.dagId))).describe()).status.name === 'RUNNING');
+  await until(
+    '2024-03-02 queued',
+    async () => (await platform.client.workflow.getHandle(poolWorkflowId(runsPool(dag.dagId))).describe()).status.name === 'RUNNING',
+  );
   await temporalCli(['workflow', 'terminate', '--workflow-id', poolWorkflowId(runsPool(dag.dagId)), '--reason', 'terminated by the test']);
   // The waiting run asks again (every 5 s here); the new keeper finds the holder from its search attributes first.
   const [a, b] = (await Promise.all([first.result(), second.result()])) as NoopDagResult[];
@@ -98,8 +104,12 @@ test('one pool shared by three DAGs, 10 runs each: at most its slots are held at
     const slots = Math.floor(i / 10) === 2 ? 2 : 1;
     const events = (await platform.client.workflow.getHandle(h.workflowId).fetchHistory()).events ?? [];
     const taskTwo = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'noopTask').at(-1)!;
-    const started = events.find((e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(taskTwo.eventId))!;
-    const done = events.find((e) => e.activityTaskCompletedEventAttributes && String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(taskTwo.eventId))!;
+    const started = events.find(
+      (e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(taskTwo.eventId),
+    )!;
+    const done = events.find(
+      (e) => e.activityTaskCompletedEventAttributes && String(e.activityTaskCompletedEventAttributes.scheduledEventId) === String(taskTwo.eventId),
+    )!;
     const ms = (e: typeof started) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
     edges.push([ms(started), slots], [ms(done), -slots]);
   }

@@ -31,7 +31,11 @@ beforeAll(async () => {
   dir = await tempDir('baton-deploy-');
   client = await connectClient(config);
   for (const version of ['v1', 'v2', 'v2-unpatched']) {
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(repoRoot, 'test', 'deploy', version), ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: path.join(repoRoot, 'test', 'deploy', version),
+      ...workflowBundlerOptions,
+      logger: new DefaultLogger('WARN'),
+    });
     bundles[version] = path.join(dir, `${version}.js`);
     await writeFile(bundles[version], code);
   }
@@ -51,7 +55,10 @@ const startWorker = async (version: string) => {
 /** Waits until the run's wait_for_file is checking for its file. */
 async function waitingAtSensor(workflowId: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const tasks = await client.workflow.getHandle(workflowId).query<DeployDemoResult>('tasks').catch(() => []);
+    const tasks = await client.workflow
+      .getHandle(workflowId)
+      .query<DeployDemoResult>('tasks')
+      .catch(() => []);
     if (tasks.find((t) => t.taskId === 'wait_for_file')?.state === 'running') return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -74,8 +81,16 @@ test('a DAG changed behind patched() while a run waits at its sensor: the old ru
   for (const ds of [oldDs, newDs]) await writeFile(path.join(config.dataDir, 'deploy', `${ds}.ready`), '');
   const oldTasks = (await oldRun.result()) as DeployDemoResult;
   const newTasks = (await newRun.result()) as DeployDemoResult;
-  assert.deepEqual(oldTasks.map((t) => `${t.taskId}:${t.state}`), ['wait_for_file:success', 'load:success'], 'the run started on v1 finished on its old path');
-  assert.deepEqual(newTasks.map((t) => `${t.taskId}:${t.state}`), ['wait_for_file:success', 'audit:success', 'load:success'], 'a new run takes the new path');
+  assert.deepEqual(
+    oldTasks.map((t) => `${t.taskId}:${t.state}`),
+    ['wait_for_file:success', 'load:success'],
+    'the run started on v1 finished on its old path',
+  );
+  assert.deepEqual(
+    newTasks.map((t) => `${t.taskId}:${t.state}`),
+    ['wait_for_file:success', 'audit:success', 'load:success'],
+    'a new run takes the new path',
+  );
 
   // Both finished on the new worker: the old run's history replayed on v2 code.
   const history = await oldRun.fetchHistory();

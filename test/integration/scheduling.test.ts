@@ -20,9 +20,12 @@ const suffix = Date.now().toString(36);
 const id = (name: string) => `${name}_${suffix}`;
 const schedules: string[] = [];
 platform.atEnd(async () => {
-  for (const scheduleId of schedules) await platform.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+  for (const scheduleId of schedules)
+    await platform.client.schedule
+      .getHandle(scheduleId)
+      .delete()
+      .catch(() => undefined);
 });
-
 
 async function sync(dag: DagDefinition) {
   schedules.push(dag.dagId);
@@ -45,7 +48,15 @@ function spans(results: NoopDagResult[]) {
 }
 
 function maxOverlap(intervals: Array<{ start: number; end: number }>): number {
-  const edges = intervals.flatMap((i) => [[i.start, 1], [i.end, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = intervals
+    .flatMap(
+      (i) =>
+        [
+          [i.start, 1],
+          [i.end, -1],
+        ] as const,
+    )
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   let max = 0;
   for (const [, d] of edges) max = Math.max(max, (now += d));
@@ -69,8 +80,14 @@ test('scheduled runs take ds from their fire time: interval and trigger timetabl
   assert.deepEqual(await got(interval, '2024-03-10'), ['2024-03-10', '2024-03-10T05:30:00.000Z', '2024-03-11T04:30:00.000Z']);
   assert.deepEqual(await got(trigger, '2024-03-09'), ['2024-03-09', '2024-03-09T05:30:00.000Z', '2024-03-09T05:30:00.000Z']);
   assert.deepEqual(await got(trigger, '2024-03-11'), ['2024-03-11', '2024-03-11T04:30:00.000Z', '2024-03-11T04:30:00.000Z']);
-  assert.deepEqual(await runsOf(interval.dagId), ['2024-03-08', '2024-03-09', '2024-03-10'].map((d) => dagRunWorkflowId(interval.dagId, d)));
-  assert.deepEqual(await runsOf(trigger.dagId), ['2024-03-09', '2024-03-10', '2024-03-11'].map((d) => dagRunWorkflowId(trigger.dagId, d)));
+  assert.deepEqual(
+    await runsOf(interval.dagId),
+    ['2024-03-08', '2024-03-09', '2024-03-10'].map((d) => dagRunWorkflowId(interval.dagId, d)),
+  );
+  assert.deepEqual(
+    await runsOf(trigger.dagId),
+    ['2024-03-09', '2024-03-10', '2024-03-11'].map((d) => dagRunWorkflowId(trigger.dagId, d)),
+  );
 });
 
 test('a run triggered on the schedule now processes the interval that just ended', async () => {
@@ -96,8 +113,13 @@ test('catchup=True runs every missed interval since start_date, oldest first; ca
   if (Date.now() >= sixToday) expected.push(addDays(today, -1));
   const results = [];
   for (const ds of expected) results.push(await resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(withCatchup.dagId, ds)));
-  assert.deepEqual(await runsOf(withCatchup.dagId), expected.map((d) => dagRunWorkflowId(withCatchup.dagId, d)));
-  const order = spans(results).sort((a, b) => a.start - b.start).map((s) => s.ds);
+  assert.deepEqual(
+    await runsOf(withCatchup.dagId),
+    expected.map((d) => dagRunWorkflowId(withCatchup.dagId, d)),
+  );
+  const order = spans(results)
+    .sort((a, b) => a.start - b.start)
+    .map((s) => s.ds);
   assert.deepEqual(order, expected, 'oldest first');
   assert.equal(maxOverlap(spans(results)), 1, 'max_active_runs=1');
   assert.deepEqual(await runsOf(without.dagId), []);
@@ -113,13 +135,23 @@ for (const maxActiveRuns of [1, 3]) {
     const results = await Promise.all(dates.map((ds) => resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(dag.dagId, ds))));
     assert.equal(maxOverlap(spans(results)), maxActiveRuns);
     if (maxActiveRuns === 1) {
-      assert.deepEqual(spans(results).sort((a, b) => a.start - b.start).map((s) => s.ds), dates, 'queued runs go in date order');
+      assert.deepEqual(
+        spans(results)
+          .sort((a, b) => a.start - b.start)
+          .map((s) => s.ds),
+        dates,
+        'queued runs go in date order',
+      );
     }
   });
 }
 
 test('depends_on_past: a run waits for the previous interval, fails when that run failed, and passes when there is none', async () => {
-  const dag = noopDagDefinition({ dagId: id('dop'), startDate: '2024-05-01', defaultArgs: { ...noopDagDefinition({ dagId: 'x' }).defaultArgs, dependsOnPast: true } });
+  const dag = noopDagDefinition({
+    dagId: id('dop'),
+    startDate: '2024-05-01',
+    defaultArgs: { ...noopDagDefinition({ dagId: 'x' }).defaultArgs, dependsOnPast: true },
+  });
   const start = (ds: string, extra: Record<string, unknown> = {}) =>
     platform.client.workflow.start('noopDag', { taskQueue: 'etl', workflowId: dagRunWorkflowId(dag.dagId, ds), args: [{ ...dag.runArgs, ds, ...extra }] });
 
@@ -127,7 +159,11 @@ test('depends_on_past: a run waits for the previous interval, fails when that ru
   const second = await start('2024-05-02');
   await new Promise((r) => setTimeout(r, 2500));
   const waiting = await second.query<TaskRecord[]>('tasks');
-  assert.deepEqual(waiting.map((t) => t.state), ['scheduled', 'scheduled'], 'blocked until 2024-05-01 succeeds');
+  assert.deepEqual(
+    waiting.map((t) => t.state),
+    ['scheduled', 'scheduled'],
+    'blocked until 2024-05-01 succeeds',
+  );
   const firstResult = (await first.result()) as NoopDagResult;
   const secondResult = (await second.result()) as NoopDagResult;
   assert.ok(spans([secondResult])[0].start >= spans([firstResult])[0].end);
@@ -144,8 +180,13 @@ test('depends_on_past: a run waits for the previous interval, fails when that ru
 
   // An isolated date (a manual run, a reversed backfill, a previous run past retention): no run of the day before.
   const isolated = (await (await start('2024-06-10')).result()) as NoopDagResult;
-  assert.deepEqual(isolated.tasks.map((t) => t.state), ['success', 'success']);
-  assert.deepEqual(isolated.notes, [`depends_on_past: no run of 2024-06-09 (${dag.dagId}-2024-06-09) exists; passed, as Airflow does when there is no previous run`]);
+  assert.deepEqual(
+    isolated.tasks.map((t) => t.state),
+    ['success', 'success'],
+  );
+  assert.deepEqual(isolated.notes, [
+    `depends_on_past: no run of 2024-06-09 (${dag.dagId}-2024-06-09) exists; passed, as Airflow does when there is no previous run`,
+  ]);
 });
 
 test('schedule sync: a changed cron updates in place, a paused schedule stays paused, a removed DAG is reported and pruned', async () => {
@@ -157,7 +198,10 @@ test('schedule sync: a changed cron updates in place, a paused schedule stays pa
   assert.equal(await sync({ ...dag, schedule: '0 7 * * *' }), 'updated');
   const described = await handle.describe();
   assert.equal(described.state.paused, true);
-  assert.deepEqual(described.spec.calendars?.map((c) => c.hour), [[{ start: 7, end: 7, step: 1 }]]);
+  assert.deepEqual(
+    described.spec.calendars?.map((c) => c.hour),
+    [[{ start: 7, end: 7, step: 1 }]],
+  );
 
   const report = await syncSchedules(platform.client, []);
   assert.ok(report.removed.includes(dag.dagId));
@@ -170,10 +214,13 @@ test('a broken cron or an unknown timezone is refused before anything is created
   const broken = noopDagDefinition({ dagId: id('broken'), schedule: '61 6 * * *' });
   await assert.rejects(syncSchedule(platform.client, broken), /cron "61 6 \* \* \*": minute "61" has 61, outside 0-59/);
   const badZone = noopDagDefinition({ dagId: id('badzone'), timezone: 'Mars/Olympus' });
-  await assert.rejects(syncSchedule(platform.client, badZone), { message: `DAG "${badZone.dagId}": unknown timezone "Mars/Olympus" (an IANA name such as UTC or Europe/Berlin)` });
+  await assert.rejects(syncSchedule(platform.client, badZone), {
+    message: `DAG "${badZone.dagId}": unknown timezone "Mars/Olympus" (an IANA name such as UTC or Europe/Berlin)`,
+  });
   const twice = noopDagDefinition({ dagId: id('twice'), schedule: '0 6,18 * * *' });
   await assert.rejects(syncSchedule(platform.client, twice), /fires more than once a day/);
-  for (const dagId of [broken.dagId, badZone.dagId, twice.dagId]) await assert.rejects(platform.client.schedule.getHandle(dagId).describe(), ScheduleNotFoundError);
+  for (const dagId of [broken.dagId, badZone.dagId, twice.dagId])
+    await assert.rejects(platform.client.schedule.getHandle(dagId).describe(), ScheduleNotFoundError);
 });
 
 test('a backfill continues as new to keep its histories small, and still counts every date once', async () => {
@@ -185,7 +232,10 @@ test('a backfill continues as new to keep its histories small, and still counts 
   const runs = [];
   for await (const run of platform.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(run.status.name);
   assert.deepEqual(runs.sort(), ['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
-  assert.deepEqual(await runsOf(dag.dagId), dates.map((d) => dagRunWorkflowId(dag.dagId, d)));
+  assert.deepEqual(
+    await runsOf(dag.dagId),
+    dates.map((d) => dagRunWorkflowId(dag.dagId, d)),
+  );
 });
 
 test('start_date and end_date bound what the schedule runs', async () => {
@@ -195,5 +245,8 @@ test('start_date and end_date bound what the schedule runs', async () => {
   await platform.client.schedule.getHandle(dag.dagId).backfill([{ start: new Date('2024-08-01T00:00:00Z'), end: new Date('2024-08-07T12:00:00Z') }]);
   for (const ds of ['2024-08-02', '2024-08-03', '2024-08-04']) await resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(dag.dagId, ds));
   await new Promise((r) => setTimeout(r, 2000));
-  assert.deepEqual(await runsOf(dag.dagId), ['2024-08-02', '2024-08-03', '2024-08-04'].map((d) => dagRunWorkflowId(dag.dagId, d)));
+  assert.deepEqual(
+    await runsOf(dag.dagId),
+    ['2024-08-02', '2024-08-03', '2024-08-04'].map((d) => dagRunWorkflowId(dag.dagId, d)),
+  );
 });

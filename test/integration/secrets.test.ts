@@ -75,12 +75,18 @@ test('no secret appears in logs, errors, histories or mails of runs that succeed
   assert.match(smtp.mails[0].data, /password authentication failed/, 'the alert names the connection error');
 
   const baton = (...args: string[]) =>
-    execFileAsync(process.execPath, ['scripts/baton.js', ...args], { cwd: repoRoot, env: process.env }).catch((err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? '' }));
+    execFileAsync(process.execPath, ['scripts/baton.js', ...args], { cwd: repoRoot, env: process.env }).catch((err: { stdout?: string; stderr?: string }) => ({
+      stdout: err.stdout ?? '',
+      stderr: err.stderr ?? '',
+    }));
   const cli = [await baton('runs', 'list', 'orders_daily_etl', '--limit', '5'), await baton('runs', 'show', 'orders_daily_etl', refused)];
   assert.match(cli[1].stdout, /wait_for_data +failed/);
   const histories = await historiesSince(startedAt);
   assert.ok(histories.length >= 2, `${histories.length} histories since the test began`);
-  assert.ok(histories.some((h) => h.includes('password authentication failed')), 'the failure is in a history');
+  assert.ok(
+    histories.some((h) => h.includes('password authentication failed')),
+    'the failure is in a history',
+  );
 
   const places: Record<string, string> = {
     'the worker log': platform.worker.output(),

@@ -38,7 +38,11 @@ beforeAll(async () => {
   client = await connectClient(config);
   await mkdir(path.join(config.dataDir, dir), { recursive: true });
   // Bundled once here, so a restarted worker is polling again within seconds.
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflow/sensor-probe'), ...workflowBundlerOptions, logger: new DefaultLogger('ERROR') });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflow/sensor-probe'),
+    ...workflowBundlerOptions,
+    logger: new DefaultLogger('ERROR'),
+  });
   bundleDir = await tempDir('baton-sensor-probe-');
   bundlePath = path.join(bundleDir, 'sensor-probe-bundle.js');
   await writeFile(bundlePath, bundle.code);
@@ -154,9 +158,11 @@ test('a poke-mode FileSensor resumes from its heartbeat after its worker is SIGK
   const late = await startSensor('late', LATE_TIMEOUT_MS);
 
   // Both poking, with a few checks heartbeated.
-  const [foundBefore, lateBefore] = await Promise.all([found.handle, late.handle].map((h) => pokeWhere(h, 'two checks heartbeated', (a) => a.progress.checks >= 2)));
+  const [foundBefore, lateBefore] = await Promise.all(
+    [found.handle, late.handle].map((h) => pokeWhere(h, 'two checks heartbeated', (a) => a.progress.checks >= 2)),
+  );
   assert.equal(foundBefore.attempt, 1);
-  assert.ok(Date.now() < lateBefore.progress.firstCheckAt + LATE_TIMEOUT_MS - 2_000, 'the worker must die well inside the late sensor\'s time-out');
+  assert.ok(Date.now() < lateBefore.progress.firstCheckAt + LATE_TIMEOUT_MS - 2_000, "the worker must die well inside the late sensor's time-out");
 
   await worker.kill();
 
@@ -185,7 +191,10 @@ test('a poke-mode FileSensor resumes from its heartbeat after its worker is SIGK
     return true;
   });
   const { closeTime } = await late.handle.describe();
-  assert.ok(closeTime && closeTime.getTime() - worker.readyAt < LATE_TIMEOUT_MS, `closed ${closeTime!.getTime() - worker.readyAt} ms after the new worker was up`);
+  assert.ok(
+    closeTime && closeTime.getTime() - worker.readyAt < LATE_TIMEOUT_MS,
+    `closed ${closeTime!.getTime() - worker.readyAt} ms after the new worker was up`,
+  );
 
   // The found sensor's resumed attempt goes on counting from the same first check.
   const resumed = await pokeWhere(found.handle, 'checking again on the new worker', (a) => a.progress.checks > foundCrashed.checks);

@@ -38,7 +38,23 @@ async function makeCertificates(): Promise<void> {
   ]) {
     await writeFile(path.join(dir, `${name}.ext`), ext);
     await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
   }
 }
 
@@ -48,7 +64,14 @@ beforeAll(async () => {
   const upstream = new URL(`grpc://${loadConfig().temporal.address}`);
   const read = (f: string) => readFile(path.join(dir, f));
   front = tls.createServer(
-    { key: await read('server.key'), cert: await read('server.pem'), ca: await read('ca.pem'), requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] },
+    {
+      key: await read('server.key'),
+      cert: await read('server.pem'),
+      ca: await read('ca.pem'),
+      requestCert: true,
+      rejectUnauthorized: true,
+      ALPNProtocols: ['h2'],
+    },
     (socket) => {
       clientsSeen.push(String(socket.getPeerCertificate().subject?.CN));
       const server = net.connect(Number(upstream.port), upstream.hostname);

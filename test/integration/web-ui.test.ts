@@ -31,7 +31,6 @@ platform.atEnd(() => browser?.close());
 // Dates of their own on every run: the dev server keeps every earlier run of a workflow id.
 const base = addDays('2300-01-01', (Math.floor(Date.now() / 1000) % 20_000) * 2);
 
-
 const rawFile = (ds: string) => path.join(config.dataDir, 'raw', `orders_${ds}.csv`);
 
 /** The run's page `tab` (`history`, `user-metadata`) in a fresh page; a screenshot in .baton/ when `check` fails. */
@@ -63,7 +62,9 @@ async function currentDetails(page: Page): Promise<{ header: string[]; rows: Tas
   const panel = page.getByText('Current Details', { exact: true }).locator('xpath=ancestor::div[.//iframe][1]');
   const table = panel.locator('iframe').contentFrame();
   await table.locator('tbody tr').first().waitFor();
-  const [header, ...cells] = await table.locator('tr').evaluateAll((rows) => rows.map((row) => [...row.children].map((cell) => (cell.textContent ?? '').trim())));
+  const [header, ...cells] = await table
+    .locator('tr')
+    .evaluateAll((rows) => rows.map((row) => [...row.children].map((cell) => (cell.textContent ?? '').trim())));
   return { header, rows: cells.map(([task, state, duration, output]) => ({ task, state, duration, output })) };
 }
 
@@ -93,7 +94,10 @@ test('a finished run shows its task table as current details and a summary per t
     const { header, rows } = await currentDetails(page);
     assert.deepEqual(header, ['task', 'state', 'duration', 'output']);
     // Every task of the run, in the DAG's order, in the state the run ended with.
-    assert.deepEqual(rows.map((r) => `${r.task}:${r.state}`), result.tasks.map((t) => `${t.taskId}:${t.state}`));
+    assert.deepEqual(
+      rows.map((r) => `${r.task}:${r.state}`),
+      result.tasks.map((t) => `${t.taskId}:${t.state}`),
+    );
     const output = (task: string) => [taskRow(rows, task).state, taskRow(rows, task).output];
     assert.deepEqual(output('extract'), ['success', `rowCount=200 rejected=${seed.expectedRejected - seed.byKind.duplicate_order_id} lines=201`]);
     assert.deepEqual(output('load'), ['success', `loadedRows=${seed.expectedLoaded} rejectedRows=${seed.expectedRejected}`]);
@@ -137,7 +141,10 @@ test('a failed run shows its error on its page and in its task table', async () 
   const tasks = await platform.client.workflow.getHandle(run.workflowId, run.runId).query<TaskRecord[]>(Queries.tasks);
   await onRunPage(run, 'user-metadata', async (page) => {
     const { rows } = await currentDetails(page);
-    assert.deepEqual(rows.map((r) => `${r.task}:${r.state}`), tasks.map((t) => `${t.taskId}:${t.state}`));
+    assert.deepEqual(
+      rows.map((r) => `${r.task}:${r.state}`),
+      tasks.map((t) => `${t.taskId}:${t.state}`),
+    );
     // The task table puts the error in a code span, so the Web UI's markdown shows it as written.
     assert.deepEqual([taskRow(rows, 'extract').state, taskRow(rows, 'extract').output], ['failed', `error: ${error}`]);
   });

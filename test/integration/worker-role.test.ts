@@ -22,53 +22,71 @@ afterAll(async () => {
   await owner.end();
 });
 
-testUnless(ownDatabase ? 'DATABASE_URL is your own: give the worker a role with activities/sql/worker-role.sql' : undefined)('the worker role can do a run\'s work and nothing more: no DDL or writes on the warehouse but through the publish function, no roles or databases', async () => {
-  assert.ok(pool);
-  const { rows: [me] } = await pool.query<{ user: string; super: boolean; createdb: boolean; createrole: boolean }>(
-    'SELECT current_user AS user, rolsuper AS super, rolcreatedb AS createdb, rolcreaterole AS createrole FROM pg_roles WHERE rolname = current_user',
-  );
-  assert.deepEqual(me, { user: 'baton_worker', super: false, createdb: false, createrole: false });
+testUnless(ownDatabase ? 'DATABASE_URL is your own: give the worker a role with activities/sql/worker-role.sql' : undefined)(
+  "the worker role can do a run's work and nothing more: no DDL or writes on the warehouse but through the publish function, no roles or databases",
+  async () => {
+    assert.ok(pool);
+    const {
+      rows: [me],
+    } = await pool.query<{ user: string; super: boolean; createdb: boolean; createrole: boolean }>(
+      'SELECT current_user AS user, rolsuper AS super, rolcreatedb AS createdb, rolcreaterole AS createrole FROM pg_roles WHERE rolname = current_user',
+    );
+    assert.deepEqual(me, { user: 'baton_worker', super: false, createdb: false, createrole: false });
 
-  // What runs do: stage a day shaped as a partition, publish it through the owner's function, cache, read the source.
-  const allowed = [
-    'CREATE TABLE staging.role_probe (LIKE warehouse.orders INCLUDING DEFAULTS INCLUDING CONSTRAINTS); DROP TABLE staging.role_probe',
-    'SELECT count(*) FROM warehouse.orders WHERE ds = DATE \'1999-01-01\'',
-    "BEGIN; UPDATE baton.task_cache SET expires_at = now() WHERE cache_key = 'none'; ROLLBACK",
-    'SELECT count(*) FROM source.orders',
-    'CREATE TEMP TABLE t AS SELECT 1 AS x',
-  ];
-  for (const sql of allowed) await pool.query(sql).catch((err: Error) => assert.fail(`${sql}: ${err.message}`));
-  const { rows: [publish] } = await pool.query<{ ok: boolean }>("SELECT has_function_privilege('baton.publish_orders_day(date, bigint, bigint)', 'EXECUTE') AS ok");
-  assert.equal(publish.ok, true, 'the worker may publish a day through the owner\'s function');
+    // What runs do: stage a day shaped as a partition, publish it through the owner's function, cache, read the source.
+    const allowed = [
+      'CREATE TABLE staging.role_probe (LIKE warehouse.orders INCLUDING DEFAULTS INCLUDING CONSTRAINTS); DROP TABLE staging.role_probe',
+      "SELECT count(*) FROM warehouse.orders WHERE ds = DATE '1999-01-01'",
+      "BEGIN; UPDATE baton.task_cache SET expires_at = now() WHERE cache_key = 'none'; ROLLBACK",
+      'SELECT count(*) FROM source.orders',
+      'CREATE TEMP TABLE t AS SELECT 1 AS x',
+    ];
+    for (const sql of allowed) await pool.query(sql).catch((err: Error) => assert.fail(`${sql}: ${err.message}`));
+    const {
+      rows: [publish],
+    } = await pool.query<{ ok: boolean }>("SELECT has_function_privilege('baton.publish_orders_day(date, bigint, bigint)', 'EXECUTE') AS ok");
+    assert.equal(publish.ok, true, "the worker may publish a day through the owner's function");
 
-  const refused: Array<[string, RegExp]> = [
-    ['DROP TABLE warehouse.orders', /must be owner of table orders/],
-    ['TRUNCATE warehouse.orders', /permission denied for table orders/],
-    ["DELETE FROM warehouse.orders WHERE ds = DATE '1999-01-01'", /permission denied for table orders/],
-    ["INSERT INTO warehouse.orders_rejected (ds, line, reason, raw) VALUES (DATE '1999-01-01', 1, 'probe', 'probe')", /permission denied for table orders_rejected/],
-    ['UPDATE warehouse.orders SET amount = 0 WHERE false', /permission denied for table orders/],
-    ['ALTER TABLE warehouse.orders ADD COLUMN x int', /must be owner of table orders/],
-    ['CREATE TABLE warehouse.probe (x int)', /permission denied for schema warehouse/],
-    ['CREATE SCHEMA probe', /permission denied for database/],
-    ['INSERT INTO source.orders ("date", order_id) VALUES (DATE \'1999-01-01\', 1)', /permission denied for table orders/],
-    ['CREATE ROLE probe', /permission denied to create role/],
-    ['CREATE DATABASE probe', /permission denied to create database/],
-    ['SELECT rolpassword FROM pg_authid', /permission denied for table pg_authid/],
-  ];
-  const wrong: string[] = [];
-  for (const [sql, message] of refused) {
-    const outcome = await pool.query(sql).then(() => 'allowed', (err: Error) => err.message);
-    if (!message.test(outcome)) wrong.push(`${sql}: ${outcome}`);
-  }
-  assert.deepEqual(wrong, []);
-});
+    const refused: Array<[string, RegExp]> = [
+      ['DROP TABLE warehouse.orders', /must be owner of table orders/],
+      ['TRUNCATE warehouse.orders', /permission denied for table orders/],
+      ["DELETE FROM warehouse.orders WHERE ds = DATE '1999-01-01'", /permission denied for table orders/],
+      [
+        "INSERT INTO warehouse.orders_rejected (ds, line, reason, raw) VALUES (DATE '1999-01-01', 1, 'probe', 'probe')",
+        /permission denied for table orders_rejected/,
+      ],
+      ['UPDATE warehouse.orders SET amount = 0 WHERE false', /permission denied for table orders/],
+      ['ALTER TABLE warehouse.orders ADD COLUMN x int', /must be owner of table orders/],
+      ['CREATE TABLE warehouse.probe (x int)', /permission denied for schema warehouse/],
+      ['CREATE SCHEMA probe', /permission denied for database/],
+      ['INSERT INTO source.orders ("date", order_id) VALUES (DATE \'1999-01-01\', 1)', /permission denied for table orders/],
+      ['CREATE ROLE probe', /permission denied to create role/],
+      ['CREATE DATABASE probe', /permission denied to create database/],
+      ['SELECT rolpassword FROM pg_authid', /permission denied for table pg_authid/],
+    ];
+    const wrong: string[] = [];
+    for (const [sql, message] of refused) {
+      const outcome = await pool.query(sql).then(
+        () => 'allowed',
+        (err: Error) => err.message,
+      );
+      if (!message.test(outcome)) wrong.push(`${sql}: ${outcome}`);
+    }
+    assert.deepEqual(wrong, []);
+  },
+);
 
 testUnless(ownDatabase ? 'DATABASE_URL is your own' : undefined)('worker processes connect as baton_worker', async () => {
   let worker: RunningWorker | undefined;
   try {
     worker = await startWorkerProcess();
-    const { rows } = await owner.query<{ usename: string }>("SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = 'baton-worker' AND datname = current_database()");
-    assert.deepEqual(rows.map((r) => r.usename), ['baton_worker']);
+    const { rows } = await owner.query<{ usename: string }>(
+      "SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = 'baton-worker' AND datname = current_database()",
+    );
+    assert.deepEqual(
+      rows.map((r) => r.usename),
+      ['baton_worker'],
+    );
   } finally {
     await worker?.stop();
   }

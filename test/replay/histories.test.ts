@@ -20,7 +20,11 @@ const NAME = /^(?<workflowType>[A-Za-z][A-Za-z0-9]*)-(?<scenario>[a-z0-9][a-z0-9
 const files = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
-const saved = files.map((file) => ({ file, name: NAME.exec(file)?.groups, history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))) }));
+const saved = files.map((file) => ({
+  file,
+  name: NAME.exec(file)?.groups,
+  history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8'))),
+}));
 const logger = new DefaultLogger('ERROR');
 let bundle: WorkflowBundleWithSourceMap;
 
@@ -31,7 +35,11 @@ beforeAll(async () => {
 
 async function replay(workflowBundle: WorkflowBundleWithSourceMap, histories: typeof saved) {
   const results: Array<{ workflowId: string; error?: Error }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories.map((h) => ({ workflowId: h.file, history: h.history })))) results.push(result);
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle },
+    histories.map((h) => ({ workflowId: h.file, history: h.history })),
+  ))
+    results.push(result);
   return results;
 }
 
@@ -45,22 +53,34 @@ test('every file in test/histories is named <workflowType>-<scenario>-<version>.
   });
   assert.deepEqual(wrong, []);
   // The reference pipelines' scenarios: both branches and both sources of orders_daily_etl, a cache miss and hit of orders-etl.
-  for (const expected of ['ordersDailyEtl-happy-v3.json', 'ordersDailyEtl-empty-v3.json', 'ordersDailyEtl-db-v3.json', 'ordersPipeline-miss-v1.json', 'ordersPipeline-hit-v1.json']) {
+  for (const expected of [
+    'ordersDailyEtl-happy-v3.json',
+    'ordersDailyEtl-empty-v3.json',
+    'ordersDailyEtl-db-v3.json',
+    'ordersPipeline-miss-v1.json',
+    'ordersPipeline-hit-v1.json',
+  ]) {
     assert.ok(files.includes(expected), `${expected} is missing from test/histories`);
   }
 });
 
 test.each(files)('%s replays against the current workflow code', async (file) => {
-  const [result] = await replay(bundle, saved.filter((h) => h.file === file));
+  const [result] = await replay(
+    bundle,
+    saved.filter((h) => h.file === file),
+  );
   assert.equal(result.workflowId, file);
   assert.equal(result.error, undefined, `${file}: ${result.error?.stack ?? result.error}`);
 });
 
-test("a task added to orders_daily_etl without patched() is a DeterminismViolationError on every one of its histories", async () => {
+test('a task added to orders_daily_etl without patched() is a DeterminismViolationError on every one of its histories', async () => {
   const incompatible = await bundleWorkflowCode({ workflowsPath: require.resolve('./incompatible'), ...workflowBundlerOptions, logger });
   const histories = saved.filter((h) => h.name?.workflowType === WorkflowTypes.ordersDailyEtl);
   assert.ok(histories.length >= 3, `only ${histories.length} orders_daily_etl histories`);
   const results = await replay(incompatible, histories);
-  assert.deepEqual(results.map((r) => r.workflowId), histories.map((h) => h.file));
+  assert.deepEqual(
+    results.map((r) => r.workflowId),
+    histories.map((h) => h.file),
+  );
   for (const result of results) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${String(result.error)}`);
 });

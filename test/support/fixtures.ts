@@ -19,7 +19,11 @@ import { startWorkerProcess, type RunningWorker } from './worker';
  * more with startWorker). At the end: what the file gave to `atEnd` (newest first), then every
  * worker still running is stopped, the client closed and the pool ended.
  */
-export function integrationPlatform({ worker = true, migrate = true, workerEnv }: { worker?: boolean; migrate?: boolean; workerEnv?: () => NodeJS.ProcessEnv } = {}) {
+export function integrationPlatform({
+  worker = true,
+  migrate = true,
+  workerEnv,
+}: { worker?: boolean; migrate?: boolean; workerEnv?: () => NodeJS.ProcessEnv } = {}) {
   const config = testConfig();
   const pool = testPool(config);
   const workers: RunningWorker[] = [];

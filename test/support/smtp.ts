@@ -13,7 +13,10 @@ export interface ReceivedMail {
  * A real SMTP server on loopback that keeps what it receives. With `auth`, it requires those
  * credentials (over plain SMTP, as on a private relay) and records every login it accepts.
  */
-export async function startSmtpServer(auth?: { user: string; pass: string }): Promise<{ port: number; mails: ReceivedMail[]; logins: string[]; close: () => Promise<void> }> {
+export async function startSmtpServer(auth?: {
+  user: string;
+  pass: string;
+}): Promise<{ port: number; mails: ReceivedMail[]; logins: string[]; close: () => Promise<void> }> {
   const mails: ReceivedMail[] = [];
   const logins: string[] = [];
   const server = new SMTPServer({
@@ -29,7 +32,11 @@ export async function startSmtpServer(auth?: { user: string; pass: string }): Pr
       let data = '';
       stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
       stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data: data.replace(/=\r\n/g, '') });
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          data: data.replace(/=\r\n/g, ''),
+        });
         callback();
       });
     },

@@ -12,14 +12,18 @@ export async function count(pool: Pool, sql: string, params: unknown[] = []): Pr
  * sum (of the number in each id, `ORD-17` counting 17) and amount sum (checksums), dbt's daily_revenue row, and the rejects by kind of bad row.
  */
 export async function partition(pool: Pool, ds: string, { dbt = true }: { dbt?: boolean } = {}) {
-  const { rows: [totals] } = await pool.query<{ loaded: string; distinct_ids: string; id_sum: string | null; amount_sum: string | null }>(
+  const {
+    rows: [totals],
+  } = await pool.query<{ loaded: string; distinct_ids: string; id_sum: string | null; amount_sum: string | null }>(
     `SELECT count(*) AS loaded, count(DISTINCT order_id) AS distinct_ids, sum(regexp_replace(order_id, '^[^0-9]*', '')::numeric)::text AS id_sum, sum(amount)::text AS amount_sum
      FROM warehouse.orders WHERE ds = $1`,
     [ds],
   );
   const rejected = await count(pool, 'SELECT count(*) AS n FROM warehouse.orders_rejected WHERE ds = $1', [ds]);
   // The test runs build dbt's dev target (analytics_dev).
-  const dailyRevenue = dbt ? (await pool.query<{ orders: string; revenue: string }>('SELECT orders::text, revenue::text FROM analytics_dev.daily_revenue WHERE ds = $1', [ds])).rows : undefined;
+  const dailyRevenue = dbt
+    ? (await pool.query<{ orders: string; revenue: string }>('SELECT orders::text, revenue::text FROM analytics_dev.daily_revenue WHERE ds = $1', [ds])).rows
+    : undefined;
   const reasons = await pool.query<{ kind: string; n: string }>(
     `SELECT CASE
        WHEN rule = 'order_id: required' THEN 'missing_order_id'

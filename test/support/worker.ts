@@ -14,7 +14,11 @@ export interface RunningWorker {
  */
 export async function startWorkerProcess(env: NodeJS.ProcessEnv = process.env, args: string[] = []): Promise<RunningWorker> {
   const database = env.BATON_WORKER_DATABASE_URL ? { DATABASE_URL: env.BATON_WORKER_DATABASE_URL } : {};
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', ...args], { cwd: repoRoot, env: { ...env, ...database, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', ...args], {
+    cwd: repoRoot,
+    env: { ...env, ...database, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

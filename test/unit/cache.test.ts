@@ -36,7 +36,14 @@ afterAll(async () => {
 });
 
 const lookup = (input: Partial<CacheLookupInput>): Promise<CacheLookupResult> =>
-  new MockActivityEnvironment().run(cache.cacheLookup, { task, policy: 'inputs+file', inputs: { startDate: '2024-06-01' }, inputFile: 'raw/in.csv', now: Date.now(), ...input } as CacheLookupInput);
+  new MockActivityEnvironment().run(cache.cacheLookup, {
+    task,
+    policy: 'inputs+file',
+    inputs: { startDate: '2024-06-01' },
+    inputFile: 'raw/in.csv',
+    now: Date.now(),
+    ...input,
+  } as CacheLookupInput);
 const store = (input: Omit<CacheStoreInput, 'task'>): Promise<{ expiresAt: string }> => new MockActivityEnvironment().run(cache.cacheStore, { task, ...input });
 
 async function storedResult(name: string, content: string): Promise<FileRef> {
@@ -62,7 +69,14 @@ test('miss, store, hit; a changed input file is a miss with inputs+file and a hi
   assert.equal(stored.expiresAt, new Date(now + HOUR).toISOString());
 
   const hit = await lookup({ now: now + 1000 });
-  assert.deepEqual(hit, { key: first.key, status: 'hit', fileSha256: first.fileSha256, storedAt: new Date(now).toISOString(), expiresAt: new Date(now + HOUR).toISOString(), result });
+  assert.deepEqual(hit, {
+    key: first.key,
+    status: 'hit',
+    fileSha256: first.fileSha256,
+    storedAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + HOUR).toISOString(),
+    result,
+  });
 
   // Other inputs: another key.
   assert.equal((await lookup({ inputs: { startDate: '2024-06-02' } })).status, 'miss');

@@ -45,7 +45,12 @@ test('Temporal TLS, mTLS and API keys come from the Temporal CLI variables; plai
   const cert = __filename; // any existing file stands in for a PEM here; the TLS test uses real ones
   assert.deepEqual(temporalConnectionOptions(loadConfig({ ...base })), { address: 'localhost:7233', tls: false });
   assert.deepEqual(loadConfig({ ...base, TEMPORAL_TLS: 'true' }).temporal.tls, {});
-  const mtls = loadConfig({ ...base, TEMPORAL_TLS_CLIENT_CERT_PATH: cert, TEMPORAL_TLS_CLIENT_KEY_PATH: cert, TEMPORAL_TLS_SERVER_NAME: 'ns.acct.tmprl.cloud' });
+  const mtls = loadConfig({
+    ...base,
+    TEMPORAL_TLS_CLIENT_CERT_PATH: cert,
+    TEMPORAL_TLS_CLIENT_KEY_PATH: cert,
+    TEMPORAL_TLS_SERVER_NAME: 'ns.acct.tmprl.cloud',
+  });
   assert.deepEqual(mtls.temporal.tls, { clientCertPath: cert, clientKeyPath: cert, serverName: 'ns.acct.tmprl.cloud' });
   const options = temporalConnectionOptions(mtls);
   assert.deepEqual(options.tls && options.tls.clientCertPair?.crt, readFileSync(cert));
@@ -72,7 +77,10 @@ test('Temporal TLS settings that cannot work are refused, naming the variable', 
 test('the logger masks the API key and connection URLs wherever they appear in a log object', () => {
   const lines: string[] = [];
   const logger = createLogger('info', 'test', { write: (line: string) => lines.push(line) });
-  logger.info({ config: { temporal: { apiKey: 'tmprl-key-s3cret' }, databaseUrl: base.DATABASE_URL }, apiKey: 'tmprl-key-s3cret', smtpUrl: 'smtp://u:s3cret@mail' }, 'start');
+  logger.info(
+    { config: { temporal: { apiKey: 'tmprl-key-s3cret' }, databaseUrl: base.DATABASE_URL }, apiKey: 'tmprl-key-s3cret', smtpUrl: 'smtp://u:s3cret@mail' },
+    'start',
+  );
   assert.equal(lines.length, 1);
   assert.ok(!lines[0].includes('s3cret'), lines[0]);
 });

@@ -71,7 +71,11 @@ test('fire times equal a minute-by-minute scan of the clock around every clock c
         if (t >= to) break;
         actual.push(t);
       }
-      assert.deepEqual(actual.map((t) => new Date(t).toISOString()), expected.map((t) => new Date(t).toISOString()), `${cron} ${zone} near ${new Date(from).toISOString()}`);
+      assert.deepEqual(
+        actual.map((t) => new Date(t).toISOString()),
+        expected.map((t) => new Date(t).toISOString()),
+        `${cron} ${zone} near ${new Date(from).toISOString()}`,
+      );
       // previousFire walks the same fires backwards.
       for (let i = 1; i < actual.length; i++) assert.equal(previousFire(cron, zone, actual[i]), actual[i - 1]);
     }
@@ -109,7 +113,12 @@ test('the parser names the field and what is wrong; presets, names and 7 for Sun
     ['0 6 * * fun', /day-of-week "fun" is not supported: "fun" is not a number or a name/],
     ['*/0 6 * * *', /minute "\*\/0" has a step of 0/],
   ];
-  for (const [cron, message] of refused) assert.throws(() => parseCron(cron), (err: Error) => err instanceof CronError && message.test(err.message), cron);
+  for (const [cron, message] of refused)
+    assert.throws(
+      () => parseCron(cron),
+      (err: Error) => err instanceof CronError && message.test(err.message),
+      cron,
+    );
   assert.deepEqual(parseCron('0 6 * * 7').daysOfWeek, [0]);
   assert.deepEqual(parseCron('0 6 * * MON-FRI').daysOfWeek, [1, 2, 3, 4, 5]);
   assert.deepEqual(parseCron('0 6 * jan,jul *').months, [1, 7]);
@@ -119,7 +128,11 @@ test('the parser names the field and what is wrong; presets, names and 7 for Sun
 
 test('validateDag refuses, naming the DAG and the field, a cron that fires twice a day or never', () => {
   const refuse = (schedule: string, message: RegExp) =>
-    assert.throws(() => validateDag(noopDagDefinition({ dagId: 'bad_cron', schedule })), (err: Error) => err.message.startsWith('DAG "bad_cron": schedule: ') && message.test(err.message), schedule);
+    assert.throws(
+      () => validateDag(noopDagDefinition({ dagId: 'bad_cron', schedule })),
+      (err: Error) => err.message.startsWith('DAG "bad_cron": schedule: ') && message.test(err.message),
+      schedule,
+    );
   refuse('0 6,18 * * *', /fires more than once a day/);
   refuse('@hourly', /unknown preset/);
   refuse('0 6 30 2 *', /never fires/);

@@ -38,8 +38,41 @@ const pick = <T>(r: Random, xs: readonly T[]): T => xs[Math.floor(r() * xs.lengt
 const chance = (r: Random, p: number) => r() < p;
 const b = (s: string) => Buffer.from(s, 'utf8');
 
-const WORDS = ['1', '42', '-7', '9.99', '2024-01-15', 'shipped', 'pending', 'delivered', 'a b', '', ' ', 'é', 'café', 'naïve', '日本', '日本語テキスト', '😀', '\ufeffbom', 'x;y', "it's"];
-const INVALID_UTF8: readonly number[][] = [[0xff], [0xfe], [0x80], [0xe6, 0x97], [0xe6], [0xc3], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf0, 0x9f, 0x98], [0xef, 0xbb]];
+const WORDS = [
+  '1',
+  '42',
+  '-7',
+  '9.99',
+  '2024-01-15',
+  'shipped',
+  'pending',
+  'delivered',
+  'a b',
+  '',
+  ' ',
+  'é',
+  'café',
+  'naïve',
+  '日本',
+  '日本語テキスト',
+  '😀',
+  '\ufeffbom',
+  'x;y',
+  "it's",
+];
+const INVALID_UTF8: readonly number[][] = [
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xe6, 0x97],
+  [0xe6],
+  [0xc3],
+  [0xc0, 0xaf],
+  [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf0, 0x9f, 0x98],
+  [0xef, 0xbb],
+];
 
 /** Inside a quoted field: commas, line breaks, "" and text of every width. */
 function quotedInner(r: Random, dirty: boolean): Buffer {
@@ -139,13 +172,17 @@ function generate(r: Random, index: number): { data: Buffer; kind: string } {
   const parts: Buffer[] = [];
   if (chance(r, 0.15)) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
   for (let n = chance(r, 0.1) ? int(r, 1, 3) : 0; n > 0; n--) parts.push(b(eol()));
-  const names = Array.from({ length: columns }, (_, i) => (dirty && chance(r, 0.03) ? headerDamage(r) : b(pick(r, ['order_id', 'customer_id', 'amount', 'status', 'é', '日本', `c${i}`, '"quoted, name"', '"two\nlines"', 'x"y']))));
+  const names = Array.from({ length: columns }, (_, i) =>
+    dirty && chance(r, 0.03)
+      ? headerDamage(r)
+      : b(pick(r, ['order_id', 'customer_id', 'amount', 'status', 'é', '日本', `c${i}`, '"quoted, name"', '"two\nlines"', 'x"y'])),
+  );
   parts.push(Buffer.concat(names.flatMap((name, i) => (i > 0 ? [b(','), name] : [name]))));
   for (let i = 0; i < rows; i++) {
     // Each line ends with the file's line end; a damaged file sometimes ends a row with a lone CR
     // instead (never the header's: the next row, on the header's line, may open a quote).
     parts.push(dirty && i > 0 && chance(r, 0.03) ? b('\r') : b(eol()));
-    for (; chance(r, blankRate); ) parts.push(b(eol()));
+    for (; chance(r, blankRate);) parts.push(b(eol()));
     parts.push(row(r, columns, chance(r, damage), wrongCount));
   }
   const end = r();
@@ -160,7 +197,7 @@ function generate(r: Random, index: number): { data: Buffer; kind: string } {
 function chunking(r: Random, length: number): number[] {
   const max = pick(r, [1, 3, 16, 256, 4096]);
   const sizes: number[] = [];
-  for (let at = 0; at < length; ) {
+  for (let at = 0; at < length;) {
     const size = chance(r, 0.01) ? 0 : Math.min(length - at, int(r, 1, max));
     sizes.push(size);
     at += size;
@@ -213,7 +250,10 @@ async function compare(cases: Case[], r: Random): Promise<{ failures: string[]; 
     const files = cases.map((_, i) => path.join(dir, `f${String(i).padStart(4, '0')}.csv`));
     await Promise.all(cases.map((c, i) => writeFile(files[i], c.data)));
     const { stdout } = await execFileAsync('python3', [REFERENCE, ...files], { maxBuffer: 256 << 20, timeout: 60_000 });
-    const expected = stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Read);
+    const expected = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Read);
     assert.equal(expected.length, cases.length, 'one reference result per file');
 
     const failures: string[] = [];
@@ -224,11 +264,16 @@ async function compare(cases: Case[], r: Random): Promise<{ failures: string[]; 
       const describe = (what: string) =>
         `file #${i} (${c.kind}), ${what}\ncontent (bytes as latin1, JSON; replay with Buffer.from(JSON.parse(s), 'latin1')): ${JSON.stringify(c.data.toString('latin1'))}\n` +
         `content (as UTF-8, JSON): ${JSON.stringify(c.data.toString('utf8'))}`;
-      if (!identity(ref.account)) failures.push(describe(`the reference's account breaks lines = header + blank + recordLines + malformed: ${JSON.stringify(ref.account)}`));
-      for (const [how, s] of [['one chunk', c.data.length > 0 ? [c.data.length] : []], [`chunks of ${JSON.stringify(sizes)} bytes`, sizes]] as const) {
+      if (!identity(ref.account))
+        failures.push(describe(`the reference's account breaks lines = header + blank + recordLines + malformed: ${JSON.stringify(ref.account)}`));
+      for (const [how, s] of [
+        ['one chunk', c.data.length > 0 ? [c.data.length] : []],
+        [`chunks of ${JSON.stringify(sizes)} bytes`, sizes],
+      ] as const) {
         const actual = await readTs(c.data, s);
         if (actual.bytes !== c.data.length) failures.push(describe(`read in ${how}: bytes ${actual.bytes}, the file has ${c.data.length}`));
-        if (!identity(actual.account)) failures.push(describe(`read in ${how}: the account breaks lines = header + blank + recordLines + malformed: ${JSON.stringify(actual.account)}`));
+        if (!identity(actual.account))
+          failures.push(describe(`read in ${how}: the account breaks lines = header + blank + recordLines + malformed: ${JSON.stringify(actual.account)}`));
         for (const part of ['header', 'records', 'malformed', 'account'] as const) {
           try {
             assert.deepStrictEqual(actual[part], ref[part]);
@@ -257,9 +302,12 @@ test('readCsv agrees with the Python csv reference on generated files', async ()
 
   // The files must exercise what they are meant to: records to compare, and every kind of malformed record.
   assert.ok(records > 2000, `only ${records} records`);
-  for (const kind of ['unbalanced quote', 'NUL byte', 'lone CR', 'invalid UTF-8', 'field count']) assert.ok((byKind[kind] ?? 0) >= 20, `only ${byKind[kind] ?? 0} '${kind}' records: ${JSON.stringify(byKind)}`);
+  for (const kind of ['unbalanced quote', 'NUL byte', 'lone CR', 'invalid UTF-8', 'field count'])
+    assert.ok((byKind[kind] ?? 0) >= 20, `only ${byKind[kind] ?? 0} '${kind}' records: ${JSON.stringify(byKind)}`);
   const ms = Date.now() - started;
-  console.info(`${cases.length} files (${cases.reduce((n, c) => n + c.data.length, 0)} bytes), ${records} records, malformed ${JSON.stringify(byKind)}, ${ms} ms`);
+  console.info(
+    `${cases.length} files (${cases.reduce((n, c) => n + c.data.length, 0)} bytes), ${records} records, malformed ${JSON.stringify(byKind)}, ${ms} ms`,
+  );
   assert.ok(ms < 20_000, `took ${ms} ms`);
 }, 60_000);
 

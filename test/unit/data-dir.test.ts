@@ -87,11 +87,7 @@ test('CRLF, a BOM, a quoted header, blank lines and a missing final newline', as
 });
 
 test('NUL bytes, lone CRs, invalid UTF-8 and wrong field counts are rejects with their line, never an error', async () => {
-  const input = Buffer.concat([
-    Buffer.from('a,b\n1,\0\n2,x\ry\n3,"q\rr"\n'),
-    Buffer.from([0x34, 0x2c, 0xff, 0xfe, 0x0a]),
-    Buffer.from('5\n6,7,8\n9,é\n'),
-  ]);
+  const input = Buffer.concat([Buffer.from('a,b\n1,\0\n2,x\ry\n3,"q\rr"\n'), Buffer.from([0x34, 0x2c, 0xff, 0xfe, 0x0a]), Buffer.from('5\n6,7,8\n9,é\n')]);
   for (const size of [1, 5, 1024]) {
     const { rows, account } = await read(input, size);
     assert.deepEqual(rows.slice(1), [
@@ -109,7 +105,11 @@ test('NUL bytes, lone CRs, invalid UTF-8 and wrong field counts are rejects with
 
 test('a record over the size limit is rejected without holding it; a long unclosed quote costs one line', async () => {
   const { rows, account } = await read(`a,b\n1,${'x'.repeat(300)}\n2,"${'y\n'.repeat(200)}3,4\n5,6\n`, 64, 256);
-  assert.deepEqual(rows.slice(0, 3), ['header 1: ["a","b"]', '2: malformed too long: record is longer than 256 bytes', '3: malformed unbalanced quote: unbalanced quote: a quoted field opened on line 3 runs past 256 bytes']);
+  assert.deepEqual(rows.slice(0, 3), [
+    'header 1: ["a","b"]',
+    '2: malformed too long: record is longer than 256 bytes',
+    '3: malformed unbalanced quote: unbalanced quote: a quoted field opened on line 3 runs past 256 bytes',
+  ]);
   // Lines 4-202 (`y`) are read again, one field each: a reject each, never a loss.
   assert.deepEqual(rows.slice(-3), ['202: malformed field count: expected 2 fields, found 1', '203: ["3","4"]', '204: ["5","6"]']);
   assert.equal(account.lines, 204);
@@ -218,13 +218,21 @@ test('a contract is checked before it is used; headers are matched exactly or by
   assert.throws(() => validateContract({ header: 'exact', columns: [{ name: 'a', type: 'text', rules: ['>= 0'] }] }), {
     message: 'column contract: column a: rule ">= 0" does not apply to a text column (numbers compare with integer and decimal columns, ds with date columns)',
   });
-  assert.throws(() => validateContract({ header: 'exact', columns: [{ name: 'a', type: 'text' }], key: { columns: ['b'], keep: 'first' } }), { message: 'column contract: key column b is not a column' });
+  assert.throws(() => validateContract({ header: 'exact', columns: [{ name: 'a', type: 'text' }], key: { columns: ['b'], keep: 'first' } }), {
+    message: 'column contract: key column b is not a column',
+  });
   assert.deepEqual(matchHeader(ORDERS_CONTRACT, ['order_id', ' customer_id', 'order_date', 'amount', 'status ']), [0, 1, 2, 3, 4]);
   assert.throws(() => matchHeader(ORDERS_CONTRACT, ['customer_id', 'order_id', 'order_date', 'amount', 'status']), {
     message: 'wrong header: expected "order_id,customer_id,order_date,amount,status", found "customer_id,order_id,order_date,amount,status"',
   });
-  assert.deepEqual(matchHeader({ ...ORDERS_CONTRACT, header: 'by-name' }, ['note, internal', 'status', 'amount', 'order_date', 'customer_id', 'order_id']), [5, 4, 3, 2, 1]);
-  assert.throws(() => matchHeader(ORDERS_CONTRACT, ['x'.repeat(500)]), (err: Error) => err.message.length < 320);
+  assert.deepEqual(
+    matchHeader({ ...ORDERS_CONTRACT, header: 'by-name' }, ['note, internal', 'status', 'amount', 'order_date', 'customer_id', 'order_id']),
+    [5, 4, 3, 2, 1],
+  );
+  assert.throws(
+    () => matchHeader(ORDERS_CONTRACT, ['x'.repeat(500)]),
+    (err: Error) => err.message.length < 320,
+  );
 });
 
 test('paths: built from a valid ds only, and a symlink out of the data directory is refused before a byte is read', async () => {
@@ -238,12 +246,17 @@ test('paths: built from a valid ds only, and a symlink out of the data directory
   await symlink(outside, path.join(dir, 'linked'));
   await writeFile(path.join(dir, 'raw', 'orders_2024-01-16.csv'), HEADER);
   await symlink(path.join(dir, 'raw', 'orders_2024-01-16.csv'), path.join(dir, 'raw', 'inside.csv'));
-  const refused = (relative: string) => ({ message: `${path.join(dir, relative)} leads outside the data directory ${dir} (through a symlink): refused, nothing read` });
-  await assert.rejects(openDataFile(dir, 'raw/orders_2024-01-15.csv', () => 'missing'), (err: Error) => {
-    assert.deepEqual({ message: err.message }, refused('raw/orders_2024-01-15.csv'));
-    assert.doesNotMatch(err.message, /hunter2/);
-    return true;
+  const refused = (relative: string) => ({
+    message: `${path.join(dir, relative)} leads outside the data directory ${dir} (through a symlink): refused, nothing read`,
   });
+  await assert.rejects(
+    openDataFile(dir, 'raw/orders_2024-01-15.csv', () => 'missing'),
+    (err: Error) => {
+      assert.deepEqual({ message: err.message }, refused('raw/orders_2024-01-15.csv'));
+      assert.doesNotMatch(err.message, /hunter2/);
+      return true;
+    },
+  );
   await assert.rejects(confinedPath(dir, 'linked/secret.csv'), refused('linked/secret.csv'));
   await assert.rejects(confinedPath(dir, '../x'), { message: `path ../x leaves the data directory ${dir}${path.sep}` });
   assert.equal(await confinedPath(dir, 'raw/inside.csv'), path.join(dir, 'raw', 'orders_2024-01-16.csv'));
@@ -261,7 +274,10 @@ test('a file that changes while it is read fails retryably, "changed while being
     await assert.rejects(opened.checkUnchanged(), (err: Error & { nonRetryable?: boolean; type?: string }) => {
       assert.equal(err.type, 'FileChanged');
       assert.equal(err.nonRetryable, false);
-      assert.match(err.message, /f\.csv changed while being read \(46 bytes at .* when opened, 65 bytes at .* after; 46 bytes read\): read again once it is complete$/);
+      assert.match(
+        err.message,
+        /f\.csv changed while being read \(46 bytes at .* when opened, 65 bytes at .* after; 46 bytes read\): read again once it is complete$/,
+      );
       return true;
     });
   } finally {

@@ -45,7 +45,9 @@ async function readParquet(file: string): Promise<{ schema: string[][]; rows: Re
     const reader = await conn.runAndReadAll('SELECT * FROM read_parquet($1) ORDER BY source_line', [file]);
     const types = reader.columnTypes().map(String);
     const names = reader.columnNames();
-    const rows = reader.getRowObjectsJson().map((row) => Object.fromEntries(names.map((n, i) => [n, types[i] === 'BIGINT' && row[n] !== null ? Number(row[n]) : row[n]])));
+    const rows = reader
+      .getRowObjectsJson()
+      .map((row) => Object.fromEntries(names.map((n, i) => [n, types[i] === 'BIGINT' && row[n] !== null ? Number(row[n]) : row[n]])));
     return { schema: names.map((n, i) => [n, types[i]]), rows };
   } finally {
     conn.closeSync();
@@ -65,7 +67,9 @@ async function query(sql: string, params: string[] = []): Promise<Record<string,
 }
 
 async function sha256Of(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 /** A FileRef tells the truth: the file is there, with these bytes and this hash. */
@@ -88,7 +92,10 @@ async function allFiles(): Promise<string[]> {
 /** No temp file and no scratch space is left anywhere. */
 async function assertNoLeftovers(): Promise<void> {
   const files = await allFiles();
-  assert.deepEqual(files.filter((f) => f.endsWith('.tmp') || f.startsWith(path.join('staging', '.work'))), []);
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.tmp') || f.startsWith(path.join('staging', '.work'))),
+    [],
+  );
   const work = await readdir(path.join(dataDir, 'staging', '.work')).catch(() => []);
   assert.deepEqual(work, []);
 }
@@ -185,7 +192,10 @@ test('known bad rows: dropped, rejected with line and reason, the rest loaded; c
   ]);
   // Prefect's three log lines.
   for (const line of ['Extracting from 2030-01-01', 'Transforming 17 rows', 'Loaded 9 rows to orders_2030-01-01']) {
-    assert.ok(logs.some((l) => l.msg === line), line);
+    assert.ok(
+      logs.some((l) => l.msg === line),
+      line,
+    );
   }
   assert.deepEqual(await readdir(path.join(dataDir, 'processed')), ['orders_2030-01-01.parquet', 'orders_2030-01-01.rejects.csv']);
   await assertNoLeftovers();
@@ -235,7 +245,10 @@ test('load replaces the target atomically: a rerun with other rows replaces it, 
   assert.equal(refs[0].path, refs[1].path);
   assert.notEqual(refs[0].sha256, refs[1].sha256);
   const out = await readParquet(await assertRef(refs[1]));
-  assert.deepEqual(out.rows.map((r) => [r.order_id, r.amount]), [['3', 3]]);
+  assert.deepEqual(
+    out.rows.map((r) => [r.order_id, r.amount]),
+    [['3', 3]],
+  );
   // Loading the same clean file twice writes the same bytes.
   await writeRaw(startDate, `${HEADER}\n3,1,${startDate},3.00,b\n`);
   const again = await runActivity(acts.transformOrders, { input: await runActivity(acts.extractOrders, { startDate }), target });
@@ -274,7 +287,11 @@ test('bad input fails non-retryably, naming the file, column or value', async ()
     `input file not found: ${rawFile('2030-01-08')} (orders-etl reads <data dir>/raw/orders_<startDate>.csv)`,
   );
   await nonRetryable(runActivity(acts.extractOrders, { startDate: '2024-02-30' }), 'InvalidStartDate', 'startDate "2024-02-30" is not a real calendar date');
-  await nonRetryable(runActivity(acts.extractOrders, { startDate: '../../etc' }), 'InvalidStartDate', 'startDate "../../etc" is not a date in the form YYYY-MM-DD');
+  await nonRetryable(
+    runActivity(acts.extractOrders, { startDate: '../../etc' }),
+    'InvalidStartDate',
+    'startDate "../../etc" is not a date in the form YYYY-MM-DD',
+  );
 
   await writeRaw('2030-01-09', `${HEADER}\n1,1,2030-01-09,1,a\n`);
   const extracted = await runActivity(acts.extractOrders, { startDate: '2030-01-09' });
@@ -323,7 +340,11 @@ test('a staged file that vanished or changed is refused, naming it', async () =>
     'StagedFileMissing',
     `transformOrders: staged file ${extracted.path} is missing (${file}): run the task that made it again`,
   );
-  await nonRetryable(runActivity(acts.loadOrders, { input: extracted, target: 'orders_vanished' }), 'StagedFileMissing', /^loadOrders: staged file .* is missing/);
+  await nonRetryable(
+    runActivity(acts.loadOrders, { input: extracted, target: 'orders_vanished' }),
+    'StagedFileMissing',
+    /^loadOrders: staged file .* is missing/,
+  );
   await rm(copy);
 });
 
@@ -389,5 +410,7 @@ test('200,000 generated rows: counts reconcile with the generator, in modest mem
   await assertNoLeftovers();
 
   const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
-  console.info(`${timings.join(', ')}; rss ${mib(rssBefore)} before, ${mib(process.memoryUsage().rss)} after, max ${mib(process.resourceUsage().maxRSS * 1024)}`);
+  console.info(
+    `${timings.join(', ')}; rss ${mib(rssBefore)} before, ${mib(process.memoryUsage().rss)} after, max ${mib(process.resourceUsage().maxRSS * 1024)}`,
+  );
 });

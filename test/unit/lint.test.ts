@@ -11,7 +11,14 @@ async function lintWorkflow(code: string): Promise<string[]> {
 }
 
 test('ESLint keeps non-deterministic imports out of workflows/', async () => {
-  for (const source of ["import { readFile } from 'node:fs/promises';", "import fs from 'fs';", "import { Pool } from 'pg';", "import pino from 'pino';", "import { createActivities } from '../activities';", "import { loadConfig } from '../src/config';"]) {
+  for (const source of [
+    "import { readFile } from 'node:fs/promises';",
+    "import fs from 'fs';",
+    "import { Pool } from 'pg';",
+    "import pino from 'pino';",
+    "import { createActivities } from '../activities';",
+    "import { loadConfig } from '../src/config';",
+  ]) {
     const messages = await lintWorkflow(`${source}\nexport const x = [${source.match(/import \{? ?(\w+)/)?.[1]}];\n`);
     assert.equal(messages.filter((m) => m.startsWith('no-restricted-imports')).length, 1, `${source} -> ${messages.join(' | ')}`);
   }

@@ -18,12 +18,22 @@ beforeAll(async () => {
 });
 afterAll(() => smtp.close());
 
-const alert = { dagId: 'orders_daily_etl', ds: '2024-01-15', to: ['alerts@company.com'], subject: '[orders_daily_etl] 2024-01-15 failed at load', body: 'task load failed: deadlock detected' };
+const alert = {
+  dagId: 'orders_daily_etl',
+  ds: '2024-01-15',
+  to: ['alerts@company.com'],
+  subject: '[orders_daily_etl] 2024-01-15 failed at load',
+  body: 'task load failed: deadlock detected',
+};
 
 test('an alert is mailed through SMTP with the failed task, the error and the Web UI link of the run', async () => {
   const { sendAlert } = createMailActivities({
     logger: quietLogger,
-    config: { mail: { smtpUrl: `smtp://127.0.0.1:${port}`, from: 'baton@example.com' }, webUiUrl: 'http://localhost:8233', temporal: { address: 'x', namespace: 'default' } },
+    config: {
+      mail: { smtpUrl: `smtp://127.0.0.1:${port}`, from: 'baton@example.com' },
+      webUiUrl: 'http://localhost:8233',
+      temporal: { address: 'x', namespace: 'default' },
+    },
   });
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'orders_daily_etl-2024-01-15', runId: 'run-1' } });
   const result: AlertResult = await env.run(sendAlert, alert);
@@ -42,7 +52,10 @@ test('an alert is mailed through SMTP with the failed task, the error and the We
 test('without SMTP_URL the alert is logged, not lost', async () => {
   const lines: string[] = [];
   const logger = { warn: (obj: object, msg: string) => lines.push(`${msg} ${JSON.stringify(obj)}`), info: () => undefined } as unknown as typeof quietLogger;
-  const { sendAlert } = createMailActivities({ logger, config: { mail: { from: 'baton@localhost' }, webUiUrl: 'http://localhost:8233', temporal: { address: 'x', namespace: 'default' } } });
+  const { sendAlert } = createMailActivities({
+    logger,
+    config: { mail: { from: 'baton@localhost' }, webUiUrl: 'http://localhost:8233', temporal: { address: 'x', namespace: 'default' } },
+  });
   const before = received.length;
   assert.deepEqual(await new MockActivityEnvironment().run(sendAlert, alert), { delivered: 'logged' });
   assert.equal(received.length, before);

@@ -86,7 +86,10 @@ test('every kind of bad row is rejected with its line and reason; good rows load
       '15: status is required, found an empty value [status: required]',
     ],
   );
-  const { rows: orders } = await pool.query('SELECT order_id, customer_id, amount::text, status, source_line FROM warehouse.orders WHERE ds = $1 ORDER BY source_line', [ds]);
+  const { rows: orders } = await pool.query(
+    'SELECT order_id, customer_id, amount::text, status, source_line FROM warehouse.orders WHERE ds = $1 ORDER BY source_line',
+    [ds],
+  );
   assert.deepEqual(orders, [
     { order_id: '1', customer_id: '10', amount: '10.50', status: 'shipped', source_line: 2 },
     { order_id: 'x7', customer_id: 'C-11', amount: '0.50', status: 'shipped', source_line: 4 },
@@ -119,7 +122,11 @@ test('load retried after it committed leaves the partition exactly as once', asy
   await runActivity(acts.transform, { ds, rowCount });
   await runActivity(acts.load, { ds });
   // The day was published: nothing is staged any more, and the partition stays as it is.
-  await nonRetryable(runActivity(acts.load, { ds }), 'MissingStaging', 'nothing staged to publish for 2030-01-03 (staging.orders_20300103 is missing): run extract and transform first');
+  await nonRetryable(
+    runActivity(acts.load, { ds }),
+    'MissingStaging',
+    'nothing staged to publish for 2030-01-03 (staging.orders_20300103 is missing): run extract and transform first',
+  );
   assert.equal(await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]), 1);
 });
 
@@ -130,7 +137,10 @@ test('validate lists each failed check with its numbers, and fails non-retryably
   await runActivity(acts.transform, { ds, rowCount });
   await runActivity(acts.load, { ds });
   // Someone wrote into the partition behind the pipeline's back.
-  await pool.query("INSERT INTO warehouse.orders (ds, order_id, customer_id, order_date, amount, status, source_line) VALUES ($1, '3', '1', '2030-01-05', 1, 'a', 99)", [ds]);
+  await pool.query(
+    "INSERT INTO warehouse.orders (ds, order_id, customer_id, order_date, amount, status, source_line) VALUES ($1, '3', '1', '2030-01-05', 1, 'a', 99)",
+    [ds],
+  );
   await nonRetryable(
     runActivity(acts.validate, { ds, rowCount, lines: { lines: 3, header: 1, blank: 0, records: 2, recordLines: 2, malformed: 0 } }),
     'ValidationFailed',
@@ -142,7 +152,11 @@ test('bad input fails before any side effect, naming the problem', async () => {
   await nonRetryable(runActivity(acts.extract, { ds: '2024-02-30' }), 'InvalidLogicalDate', 'ds "2024-02-30" is not a real calendar date');
   await nonRetryable(runActivity(acts.extract, { ds: "'; drop table" }), 'InvalidLogicalDate', `ds "'; drop table" is not a date in the form YYYY-MM-DD`);
   const missing = path.join(dataDir, 'raw', 'orders_2030-01-06.csv');
-  await nonRetryable(runActivity(acts.extract, { ds: '2030-01-06' }), 'FileNotFound', `input file not found: ${missing} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`);
+  await nonRetryable(
+    runActivity(acts.extract, { ds: '2030-01-06' }),
+    'FileNotFound',
+    `input file not found: ${missing} (orders_daily_etl reads <data dir>/raw/orders_<ds>.csv)`,
+  );
   await writeRaw('2030-01-07', 'id,customer,date,amount\n1,2,2030-01-07,3\n');
   await nonRetryable(
     runActivity(acts.extract, { ds: '2030-01-07' }),
@@ -169,7 +183,7 @@ test('extract heartbeats its progress in bytes', async () => {
   assert.equal((beats[0] as { of: number }).of, HEADER.length + 1 + `1,1,${ds},1.00,a\n`.length);
 });
 
-test('extract_from_db: the day\'s rows of source.orders on a named connection go through the same checks', async () => {
+test("extract_from_db: the day's rows of source.orders on a named connection go through the same checks", async () => {
   const ds = '2030-01-10';
   const seeded = await seedSourceOrders(pool, { ds, rows: 1000, badRate: 0.02 });
   assert.deepEqual(seeded, { ds, rows: 1000, badRows: 20, expectedLoaded: 980, expectedRejected: 20 });
@@ -179,7 +193,12 @@ test('extract_from_db: the day\'s rows of source.orders on a named connection go
   const extracted = await runActivity(acts.extractFromDb, { ds, connId: 'postgres_prod' });
   assert.equal(extracted.rowCount, 1000);
   assert.deepEqual(extracted.lines, { lines: 1001, header: 1, blank: 0, records: 1000, recordLines: 1000, malformed: 0 });
-  const transformed = await runActivity(acts.transform, { ds, rowCount: extracted.rowCount, stagedRows: extracted.stagedRows, stagedRejects: extracted.stagedRejects });
+  const transformed = await runActivity(acts.transform, {
+    ds,
+    rowCount: extracted.rowCount,
+    stagedRows: extracted.stagedRows,
+    stagedRejects: extracted.stagedRejects,
+  });
   assert.deepEqual([transformed.cleanRows, transformed.rejectedRows], [980, 20]);
   const loaded = await runActivity(acts.load, { ds, rowCount: 1000, cleanRows: 980, rejectedRows: 20 });
   assert.deepEqual([loaded.loadedRows, loaded.rejectedRows], [980, 20]);
@@ -219,6 +238,14 @@ test('extract_from_db: a missing source table or connection fails at once, namin
     'SourceQueryFailed',
     'extract_from_db on elsewhere: relation "source.orders" does not exist (Baton reads source.orders ("date" date, order_id, customer_id, amount, status))',
   );
-  await nonRetryable(runActivity(acts.extractFromDb, { ds: '2030-01-12', connId: 'postgres_dev' }), 'UnknownConnection', 'unknown connection "postgres_dev": set BATON_CONN_POSTGRES_DEV to its URL');
-  await nonRetryable(runActivity(acts.extractFromDb, { ds: '2030-13-01', connId: 'postgres_prod' }), 'InvalidLogicalDate', 'ds "2030-13-01" is not a real calendar date');
+  await nonRetryable(
+    runActivity(acts.extractFromDb, { ds: '2030-01-12', connId: 'postgres_dev' }),
+    'UnknownConnection',
+    'unknown connection "postgres_dev": set BATON_CONN_POSTGRES_DEV to its URL',
+  );
+  await nonRetryable(
+    runActivity(acts.extractFromDb, { ds: '2030-13-01', connId: 'postgres_prod' }),
+    'InvalidLogicalDate',
+    'ds "2030-13-01" is not a real calendar date',
+  );
 });

@@ -13,7 +13,7 @@ import { tempDir } from '../support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test("a pid file is ours only for the process it was written for: same pid, same start time", async () => {
+test('a pid file is ours only for the process it was written for: same pid, same start time', async () => {
   const dir = await tempDir();
   // Another program whose command line has the marker `npm stop` looks for.
   const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', 'worker.js start-dev']);
@@ -54,8 +54,13 @@ test('one lock: two set-ups at once take turns, and a lock left by a dead proces
   // A lock whose holder died (its pid file names a process that is gone).
   await writeFile(lock, `999999999 12345\n`);
   let ran = false;
-  await withLock(lock, 'a set-up', () => undefined, async () => {
-    ran = true;
-  });
+  await withLock(
+    lock,
+    'a set-up',
+    () => undefined,
+    async () => {
+      ran = true;
+    },
+  );
   assert.equal(ran, true);
 });

@@ -12,7 +12,9 @@ import ts from 'typescript';
 import { repoRoot, testUnless } from '../support';
 
 const tracked = (...patterns: string[]) =>
-  execFileSync('git', ['ls-files', '--', ...patterns], { cwd: repoRoot, encoding: 'utf8' }).split('\n').filter(Boolean);
+  execFileSync('git', ['ls-files', '--', ...patterns], { cwd: repoRoot, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 const self = path.relative(repoRoot, __filename);
 
 test('no shell strings: child processes get argument arrays, never a command line a shell parses', () => {
@@ -93,7 +95,8 @@ test('SQL: values are bound parameters; the only interpolations are reviewed ide
         for (const span of node.templateSpans) {
           const expression = span.expression.getText(source);
           seen.add(`${file}|${expression}`);
-          if (!SQL_INTERPOLATIONS[file]?.[expression]) unlisted.push(`${file}:${source.getLineAndCharacterOfPosition(span.getStart(source)).line + 1}: \${${expression}}`);
+          if (!SQL_INTERPOLATIONS[file]?.[expression])
+            unlisted.push(`${file}:${source.getLineAndCharacterOfPosition(span.getStart(source)).line + 1}: \${${expression}}`);
         }
       }
       ts.forEachChild(node, visit);
@@ -101,7 +104,11 @@ test('SQL: values are bound parameters; the only interpolations are reviewed ide
     visit(source);
   }
   assert.deepEqual(unlisted, [], 'bind the value as a parameter, or review the identifier and list it');
-  const stale = Object.entries(SQL_INTERPOLATIONS).flatMap(([file, entries]) => Object.keys(entries).filter((e) => !seen.has(`${file}|${e}`)).map((e) => `${file}: ${e}`));
+  const stale = Object.entries(SQL_INTERPOLATIONS).flatMap(([file, entries]) =>
+    Object.keys(entries)
+      .filter((e) => !seen.has(`${file}|${e}`))
+      .map((e) => `${file}: ${e}`),
+  );
   assert.deepEqual(stale, [], 'listed interpolations that no longer exist');
 });
 
@@ -113,7 +120,9 @@ test('SQL: values are bound parameters; the only interpolations are reviewed ide
 const audit = (() => {
   const { stdout, stderr } = spawnSync('npm', ['audit', '--omit=dev', '--json'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
   const report = JSON.parse(stdout || '{}') as { metadata?: { vulnerabilities?: Record<string, number> }; message?: string; error?: { summary?: string } };
-  const unanswered = report.metadata?.vulnerabilities ? undefined : `the registry gave no advisories: ${report.message ?? report.error?.summary ?? stderr.trim().split('\n')[0]}`;
+  const unanswered = report.metadata?.vulnerabilities
+    ? undefined
+    : `the registry gave no advisories: ${report.message ?? report.error?.summary ?? stderr.trim().split('\n')[0]}`;
   return { stdout, vulnerabilities: report.metadata?.vulnerabilities ?? {}, unanswered };
 })();
 

@@ -12,7 +12,10 @@ test('the generator writes exactly the rows and bad rows asked for, the same eve
   assert.equal(a.badRows, 35);
   assert.equal(a.expectedLoaded, 965);
   assert.equal(a.expectedRejected, 35);
-  assert.equal(Object.values(a.byKind).reduce((x, y) => x + y, 0), 35);
+  assert.equal(
+    Object.values(a.byKind).reduce((x, y) => x + y, 0),
+    35,
+  );
   assert.equal(a.byKind.missing_order_id, 5);
   assert.equal(a.byKind.duplicate_order_id, 5);
   const textA = await readFile(a.file, 'utf8');

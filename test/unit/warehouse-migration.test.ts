@@ -36,7 +36,9 @@ test('a warehouse of bigint ids in one table is migrated in place: every row kep
        amount numeric(12,2) NOT NULL CHECK (amount >= 0), status text NOT NULL, source_line integer NOT NULL,
        loaded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (ds, order_id))`,
   );
-  await pool.query(`CREATE TABLE ${w}.orders_rejected (ds date NOT NULL, line integer NOT NULL, reason text NOT NULL, raw text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (ds, line))`);
+  await pool.query(
+    `CREATE TABLE ${w}.orders_rejected (ds date NOT NULL, line integer NOT NULL, reason text NOT NULL, raw text NOT NULL, rejected_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (ds, line))`,
+  );
   await pool.query(
     `INSERT INTO ${w}.orders (ds, order_id, customer_id, order_date, amount, status, source_line)
      SELECT d::date, i, 100 + i, d::date, i * 1.25, 'shipped', i + 1
@@ -64,5 +66,10 @@ test('a warehouse of bigint ids in one table is migrated in place: every row kep
   // The partition of a day holds that day's rows, under the primary key.
   const day = await pool.query(`SELECT count(*)::int AS n FROM ${w}.orders_20240102`);
   assert.equal(day.rows[0].n, 1000);
-  await assert.rejects(pool.query(`INSERT INTO ${w}.orders (ds, order_id, customer_id, order_date, amount, status, source_line) VALUES ('2024-01-02', '1', '1', '2024-01-02', 1, 'x', 1)`), /duplicate key value violates unique constraint/);
+  await assert.rejects(
+    pool.query(
+      `INSERT INTO ${w}.orders (ds, order_id, customer_id, order_date, amount, status, source_line) VALUES ('2024-01-02', '1', '1', '2024-01-02', 1, 'x', 1)`,
+    ),
+    /duplicate key value violates unique constraint/,
+  );
 });

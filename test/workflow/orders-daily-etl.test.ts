@@ -12,16 +12,17 @@ import { slotsWorkflowId, type AlertInput, type OrdersDailyEtlResult, type RunSe
 import { workflowsPath } from '../../src/worker';
 import { workflowFailure, timeSkippingWorker } from '../support';
 
-
 type Calls = Array<[string, unknown]>;
 
 /** Fake activities that record their calls; each can be replaced per test. */
 function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input: never) => Promise<unknown>>> = {}) {
-  const record = <I, R>(name: string, result: (input: I) => R | Promise<R>) => async (input: I) => {
-    calls.push([name, input]);
-    const override = overrides[name as keyof Activities] as ((i: I) => Promise<R>) | undefined;
-    return override ? override(input) : result(input);
-  };
+  const record =
+    <I, R>(name: string, result: (input: I) => R | Promise<R>) =>
+    async (input: I) => {
+      calls.push([name, input]);
+      const override = overrides[name as keyof Activities] as ((i: I) => Promise<R>) | undefined;
+      return override ? override(input) : result(input);
+    };
   return {
     runSettings: record<void, RunSettings>('runSettings', () => ({ dbtTarget: 'prod' })),
     extract: record('extract', ({ ds }: { ds: string }) => ({
@@ -33,12 +34,22 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
       stagedRejects: 2,
       lines: { lines: 102, header: 1, blank: 1, records: 99, recordLines: 99, malformed: 1 },
     })),
-    extractFromDb: record('extractFromDb', ({ connId }: { connId: string }) => ({ rowCount: 100, file: `${connId}:source.orders`, bytes: 0, stagingTable: 'staging.orders_raw' })),
+    extractFromDb: record('extractFromDb', ({ connId }: { connId: string }) => ({
+      rowCount: 100,
+      file: `${connId}:source.orders`,
+      bytes: 0,
+      stagingTable: 'staging.orders_raw',
+    })),
     checkSql: record('checkSql', () => ({ found: true })),
     transform: record('transform', () => ({ cleanRows: 97, rejectedRows: 3, cleanTable: 'c', rejectedTable: 'r' })),
     load: record('load', () => ({ loadedRows: 97, rejectedRows: 3, replacedRows: 0 })),
     validate: record('validate', () => ({ checksPassed: 5 })),
-    dbtRun: record('dbtRun', () => ({ models: [{ model: 'stg_orders', status: 'success', executionTimeSeconds: 0.1 }, { model: 'daily_revenue', status: 'success', executionTimeSeconds: 0.2 }] })),
+    dbtRun: record('dbtRun', () => ({
+      models: [
+        { model: 'stg_orders', status: 'success', executionTimeSeconds: 0.1 },
+        { model: 'daily_revenue', status: 'success', executionTimeSeconds: 0.2 },
+      ],
+    })),
     sendAlert: record('sendAlert', () => ({ delivered: 'logged' as const })),
     checkFile: record('checkFile', () => ({ found: true })),
     pokeFile: record('pokeFile', () => ({ found: true, timedOut: false, checks: 1 })),
@@ -53,11 +64,12 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
       });
     }),
     runStatuses: record('runStatuses', async ({ workflowIds }: { workflowIds: string[] }) => ({
-      statuses: Object.fromEntries(await Promise.all(workflowIds.map(async (id) => [id, (await server.env.client.workflow.getHandle(id).describe()).status.name]))),
+      statuses: Object.fromEntries(
+        await Promise.all(workflowIds.map(async (id) => [id, (await server.env.client.workflow.getHandle(id).describe()).status.name])),
+      ),
     })),
   };
 }
-
 
 /** One worker for every test: the DAG's slot keeper, started by the first run, serves them all. */
 const taskQueue = 'etl-workflow-tests';
@@ -81,7 +93,14 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
   const result = await runDag(fakes(calls), { ds: '2024-01-15' }, 'orders_daily_etl-2024-01-15');
   assert.deepEqual(calls, [
     ['runSettings', undefined],
-    ['requestRunSlot', { dagId: 'orders_daily_etl', capacity: 1, holder: { workflowId: 'orders_daily_etl-2024-01-15', runId: calls[1][1] && (calls[1][1] as SlotRequest).holder.runId, ds: '2024-01-15' } }],
+    [
+      'requestRunSlot',
+      {
+        dagId: 'orders_daily_etl',
+        capacity: 1,
+        holder: { workflowId: 'orders_daily_etl-2024-01-15', runId: calls[1][1] && (calls[1][1] as SlotRequest).holder.runId, ds: '2024-01-15' },
+      },
+    ],
     ['checkFile', { path: 'raw/orders_2024-01-15.csv', settleSeconds: 5 }],
     ['extract', { ds: '2024-01-15' }],
     ['transform', { ds: '2024-01-15', rowCount: 100, stagedRows: 98, stagedRejects: 2 }],
@@ -92,10 +111,22 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
   ]);
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [100, 97, 3]);
-  assert.deepEqual(result.models.map((m) => `${m.model}:${m.status}`), ['stg_orders:success', 'daily_revenue:success']);
+  assert.deepEqual(
+    result.models.map((m) => `${m.model}:${m.status}`),
+    ['stg_orders:success', 'daily_revenue:success'],
+  );
   assert.deepEqual(states(result.tasks), {
-    choose_source: 'success', wait_for_file: 'success', extract: 'success', wait_for_data: 'skipped', extract_from_db: 'skipped',
-    check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
+    choose_source: 'success',
+    wait_for_file: 'success',
+    extract: 'success',
+    wait_for_data: 'skipped',
+    extract_from_db: 'skipped',
+    check_data: 'success',
+    transform: 'success',
+    load: 'success',
+    validate: 'success',
+    dbt_run: 'success',
+    send_empty_alert: 'skipped',
   });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'choose_source')?.output, { branch: 'wait_for_file', source: 'file' });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 100, rejected: 2, lines: 102 });
@@ -106,14 +137,26 @@ test('an empty extract branches to send_empty_alert and skips the rest', async (
   const calls: Calls = [];
   const activities = fakes(calls, { extract: async () => ({ rowCount: 0, file: 'f', bytes: 46, stagingTable: 't' }) });
   const result = await runDag(activities, { ds: '2024-01-16' }, 'orders_daily_etl-2024-01-16');
-  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'requestRunSlot', 'checkFile', 'extract', 'sendAlert']);
+  assert.deepEqual(
+    calls.map(([name]) => name),
+    ['runSettings', 'requestRunSlot', 'checkFile', 'extract', 'sendAlert'],
+  );
   const alert = calls[4][1] as AlertInput;
   assert.equal(alert.subject, '[orders_daily_etl] no orders for 2024-01-16');
   assert.deepEqual(alert.to, ['alerts@company.com']);
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(states(result.tasks), {
-    choose_source: 'success', wait_for_file: 'success', extract: 'success', wait_for_data: 'skipped', extract_from_db: 'skipped',
-    check_data: 'success', transform: 'skipped', load: 'skipped', validate: 'skipped', dbt_run: 'skipped', send_empty_alert: 'success',
+    choose_source: 'success',
+    wait_for_file: 'success',
+    extract: 'success',
+    wait_for_data: 'skipped',
+    extract_from_db: 'skipped',
+    check_data: 'success',
+    transform: 'skipped',
+    load: 'skipped',
+    validate: 'skipped',
+    dbt_run: 'skipped',
+    send_empty_alert: 'success',
   });
 });
 
@@ -124,13 +167,25 @@ test('source "db": wait_for_data polls source.orders on postgres_prod, extract_f
     checkSql: async () => (++polls < 3 ? { found: false, reason: 'postgres_prod: the query returned "0"' } : { found: true }),
   });
   const result = await runDag(activities, { ds: '2024-01-21', source: 'db' }, 'orders_daily_etl-2024-01-21');
-  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'requestRunSlot', 'checkSql', 'checkSql', 'checkSql', 'extractFromDb', 'transform', 'load', 'validate', 'dbtRun']);
+  assert.deepEqual(
+    calls.map(([name]) => name),
+    ['runSettings', 'requestRunSlot', 'checkSql', 'checkSql', 'checkSql', 'extractFromDb', 'transform', 'load', 'validate', 'dbtRun'],
+  );
   assert.deepEqual(calls[2][1], { text: 'SELECT COUNT(*) FROM source.orders WHERE date = $1', params: ['2024-01-21'], connId: 'postgres_prod' });
   assert.deepEqual(calls[5][1], { ds: '2024-01-21', connId: 'postgres_prod' });
   assert.equal(result.state, 'success');
   assert.deepEqual(states(result.tasks), {
-    choose_source: 'success', wait_for_file: 'skipped', extract: 'skipped', wait_for_data: 'success', extract_from_db: 'success',
-    check_data: 'success', transform: 'success', load: 'success', validate: 'success', dbt_run: 'success', send_empty_alert: 'skipped',
+    choose_source: 'success',
+    wait_for_file: 'skipped',
+    extract: 'skipped',
+    wait_for_data: 'success',
+    extract_from_db: 'success',
+    check_data: 'success',
+    transform: 'success',
+    load: 'success',
+    validate: 'success',
+    dbt_run: 'success',
+    send_empty_alert: 'skipped',
   });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'wait_for_data')?.output, { checks: 3 });
   // The Airflow way works too: --conf '{"source": "db"}'.
@@ -141,7 +196,10 @@ test('source "db": wait_for_data polls source.orders on postgres_prod, extract_f
 test('conf skip_dbt loads the day and skips dbt_run', async () => {
   const calls: Calls = [];
   const result = await runDag(fakes(calls), { ds: '2024-01-24', conf: { skip_dbt: true } }, 'orders_daily_etl-2024-01-24');
-  assert.deepEqual(calls.map(([name]) => name), ['runSettings', 'requestRunSlot', 'checkFile', 'extract', 'transform', 'load', 'validate']);
+  assert.deepEqual(
+    calls.map(([name]) => name),
+    ['runSettings', 'requestRunSlot', 'checkFile', 'extract', 'transform', 'load', 'validate'],
+  );
   assert.equal(result.state, 'success');
   assert.deepEqual(result.models, []);
   assert.equal(states(result.tasks).dbt_run, 'skipped');
@@ -188,7 +246,11 @@ test('retries=2, retry_delay=5m: a task gets 3 attempts, 5 minutes apart', async
 
 test('when retries are spent the run fails naming the task, and one failure alert goes out', async () => {
   const calls: Calls = [];
-  const activities = fakes(calls, { transform: async () => { throw new Error('relation "staging.x" does not exist'); } });
+  const activities = fakes(calls, {
+    transform: async () => {
+      throw new Error('relation "staging.x" does not exist');
+    },
+  });
   const err = await workflowFailure(runDag(activities, { ds: '2024-01-18' }, 'orders_daily_etl-2024-01-18'));
   assert.equal(err.message, 'task transform failed: relation "staging.x" does not exist');
   assert.equal(calls.filter(([name]) => name === 'transform').length, 3);
@@ -196,18 +258,32 @@ test('when retries are spent the run fails naming the task, and one failure aler
   assert.equal(alerts.length, 1);
   assert.equal(alerts[0].subject, '[orders_daily_etl] 2024-01-18 failed at transform');
   assert.match(alerts[0].body, /^task transform failed: relation "staging.x" does not exist\nworkflow orders_daily_etl-2024-01-18, run /);
-  assert.deepEqual(calls.map(([name]) => name).filter((n) => ['load', 'validate', 'dbtRun'].includes(n)), []);
-  const tasks = states((await server.env.client.workflow.getHandle('orders_daily_etl-2024-01-18').query<TaskRecord[]>('tasks')));
+  assert.deepEqual(
+    calls.map(([name]) => name).filter((n) => ['load', 'validate', 'dbtRun'].includes(n)),
+    [],
+  );
+  const tasks = states(await server.env.client.workflow.getHandle('orders_daily_etl-2024-01-18').query<TaskRecord[]>('tasks'));
   assert.deepEqual(tasks, {
-    choose_source: 'success', wait_for_file: 'success', extract: 'success', wait_for_data: 'skipped', extract_from_db: 'skipped',
-    check_data: 'success', transform: 'failed', load: 'upstream_failed', validate: 'upstream_failed', dbt_run: 'upstream_failed', send_empty_alert: 'skipped',
+    choose_source: 'success',
+    wait_for_file: 'success',
+    extract: 'success',
+    wait_for_data: 'skipped',
+    extract_from_db: 'skipped',
+    check_data: 'success',
+    transform: 'failed',
+    load: 'upstream_failed',
+    validate: 'upstream_failed',
+    dbt_run: 'upstream_failed',
+    send_empty_alert: 'skipped',
   });
 });
 
 test('a non-retryable failure is not retried', async () => {
   const calls: Calls = [];
   const activities = fakes(calls, {
-    validate: async () => { throw ApplicationFailure.nonRetryable('validation of orders 2024-01-19 failed 1 of 5 checks: amount < 0 in 2 rows', 'ValidationFailed'); },
+    validate: async () => {
+      throw ApplicationFailure.nonRetryable('validation of orders 2024-01-19 failed 1 of 5 checks: amount < 0 in 2 rows', 'ValidationFailed');
+    },
   });
   const err = await workflowFailure(runDag(activities, { ds: '2024-01-19' }, 'orders_daily_etl-2024-01-19'));
   assert.equal(err.message, 'task validate failed: validation of orders 2024-01-19 failed 1 of 5 checks: amount < 0 in 2 rows');

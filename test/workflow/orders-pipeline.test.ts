@@ -66,19 +66,31 @@ async function writeCsv(startDate: string, rows: string[]): Promise<void> {
  */
 async function flow(input: OrdersPipelineInput, { skipTime = false } = {}): Promise<OrdersPipelineResult> {
   const client = skipTime ? server.env.client : new Client({ connection: server.env.connection, namespace: server.env.namespace });
-  return (await client.workflow.execute('ordersPipeline', { taskQueue, workflowId: `orders-etl-${input.startDate}-${randomUUID().slice(0, 6)}`, args: [input] })) as OrdersPipelineResult;
+  return (await client.workflow.execute('ordersPipeline', {
+    taskQueue,
+    workflowId: `orders-etl-${input.startDate}-${randomUUID().slice(0, 6)}`,
+    args: [input],
+  })) as OrdersPipelineResult;
 }
 
 test('a run: rows in = kept + dropped + rejected, file references between tasks, a miss then a hit', async () => {
   const startDate = nextDate();
-  await writeCsv(startDate, [`1,10,${startDate},12.50,shipped`, `,11,${startDate},3.00,pending`, `3,12,${startDate},twelve,pending`, `4,13,${startDate},7,delivered`]);
+  await writeCsv(startDate, [
+    `1,10,${startDate},12.50,shipped`,
+    `,11,${startDate},3.00,pending`,
+    `3,12,${startDate},twelve,pending`,
+    `4,13,${startDate},7,delivered`,
+  ]);
   extractCalls = 0;
   const first = await flow({ startDate });
   assert.deepEqual([first.rowsIn, first.kept, first.dropped, first.rejected], [4, 2, 1, 1]);
   assert.equal(first.output.path, `processed/orders_${startDate}.parquet`);
   assert.equal(first.output.rows, 2);
   assert.equal(first.cache.extract_data, 'miss');
-  assert.deepEqual(first.tasks.map((t) => `${t.taskId}:${t.state}`), ['extract_data:success', 'transform_data:success', 'load_data:success']);
+  assert.deepEqual(
+    first.tasks.map((t) => `${t.taskId}:${t.state}`),
+    ['extract_data:success', 'transform_data:success', 'load_data:success'],
+  );
 
   const second = await flow({ startDate });
   assert.equal(second.cache.extract_data, 'hit');
@@ -95,7 +107,7 @@ test('inputs+file: a changed file behind the same inputs is a miss; inputs (task
   const byFile = await flow({ startDate });
   assert.deepEqual([byFile.cache.extract_data, byFile.kept], ['miss', 2]);
   const byInputs = await flow({ startDate, cachePolicy: 'inputs' });
-  assert.deepEqual([byInputs.cache.extract_data, byInputs.kept], ['hit', 1], 'Prefect\'s task_input_hash serves the stale result');
+  assert.deepEqual([byInputs.cache.extract_data, byInputs.kept], ['hit', 1], "Prefect's task_input_hash serves the stale result");
 });
 
 test('the cache expires after an hour of workflow time; --refresh-cache bypasses it; a vanished cached file is a miss', async () => {

@@ -3,7 +3,12 @@ import type { RunSettings } from '../../src/contracts';
 import type { DataInterval } from '../../src/timetable';
 import { fileSensor, sqlSensor, type FileSensorSpec, type SensorOptions, type SensorOutcome, type SqlSensorSpec } from '../../workflows/sensors';
 
-export async function sensorProbe(spec: FileSensorSpec, options: SensorOptions, interval: DataInterval, settings: RunSettings = { dbtTarget: 'dev' }): Promise<SensorOutcome> {
+export async function sensorProbe(
+  spec: FileSensorSpec,
+  options: SensorOptions,
+  interval: DataInterval,
+  settings: RunSettings = { dbtTarget: 'dev' },
+): Promise<SensorOutcome> {
   return fileSensor(spec, options, { interval, settings });
 }
 

@@ -24,18 +24,18 @@ const server = timeSkippingWorker({
   taskQueue,
   workflowsPath: require.resolve('./sensor-probe'),
   activities: {
-      checkFile: async (input: FileCheckInput) => {
-        checks.push({ input, at: await server.env.currentTimeMs() });
-        return answers(checks.length);
-      },
-      checkSql: async (input: SqlCheckInput) => {
-        sqlChecks.push(input);
-        return answers(sqlChecks.length);
-      },
-      pokeFile: async (input: PokeInput) => {
-        pokes.push(input);
-        return { found: true, timedOut: false, checks: 2 };
-      },
+    checkFile: async (input: FileCheckInput) => {
+      checks.push({ input, at: await server.env.currentTimeMs() });
+      return answers(checks.length);
+    },
+    checkSql: async (input: SqlCheckInput) => {
+      sqlChecks.push(input);
+      return answers(sqlChecks.length);
+    },
+    pokeFile: async (input: PokeInput) => {
+      pokes.push(input);
+      return { found: true, timedOut: false, checks: 2 };
+    },
   },
 });
 
@@ -51,7 +51,10 @@ const missing = { found: false, reason: 'raw/orders_20240115.csv does not exist 
 
 test('found on the first check: one check, the rendered path and settle time', async () => {
   assert.deepEqual(await probe(reschedule, () => ({ found: true })), { found: true, checks: 1 });
-  assert.deepEqual(checks.map((c) => c.input), [{ path: 'raw/orders_20240115.csv', settleSeconds: 30 }]);
+  assert.deepEqual(
+    checks.map((c) => c.input),
+    [{ path: 'raw/orders_20240115.csv', settleSeconds: 30 }],
+  );
 });
 
 test('found after several checks, poke_interval apart, with no failures in between', async () => {
@@ -67,12 +70,15 @@ test('a file still settling is looked at again as soon as it has settled, not a 
 });
 
 test('time-out counts from the first check and fails with the last reason', async () => {
-  await assert.rejects(probe(reschedule, () => missing), (err: unknown) => {
-    assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
-    assert.equal(err.cause.type, 'SensorTimeout');
-    assert.equal(err.cause.message, 'sensor timed out after 3600s and 13 checks: raw/orders_20240115.csv does not exist yet');
-    return true;
-  });
+  await assert.rejects(
+    probe(reschedule, () => missing),
+    (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'SensorTimeout');
+      assert.equal(err.cause.message, 'sensor timed out after 3600s and 13 checks: raw/orders_20240115.csv does not exist yet');
+      return true;
+    },
+  );
 });
 
 test('soft_fail: a time-out skips instead of failing', async () => {
@@ -85,12 +91,18 @@ test('soft_fail: a time-out skips instead of failing', async () => {
 });
 
 test('exponential backoff doubles the wait up to the time-out', async () => {
-  await assert.rejects(probe({ ...reschedule, exponentialBackoff: true }, () => missing), (err: unknown) => {
-    assert.ok(err instanceof WorkflowFailedError);
-    assert.match(err.cause?.message ?? '', /^sensor timed out after 3600s and 5 checks/);
-    return true;
-  });
-  assert.deepEqual(checks.slice(1).map((c, i) => Math.round((c.at - checks[i].at) / 1000)), [300, 600, 1200, 1500]);
+  await assert.rejects(
+    probe({ ...reschedule, exponentialBackoff: true }, () => missing),
+    (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.match(err.cause?.message ?? '', /^sensor timed out after 3600s and 5 checks/);
+      return true;
+    },
+  );
+  assert.deepEqual(
+    checks.slice(1).map((c, i) => Math.round((c.at - checks[i].at) / 1000)),
+    [300, 600, 1200, 1500],
+  );
 });
 
 test('deferrable checks in a local activity; poke hands the whole wait to one activity', async () => {
@@ -104,16 +116,19 @@ test('an unknown placeholder or a path out of the data directory fails before an
     ['raw/orders_{{ dt }}.csv', 'unknown placeholder {{ dt }} in "raw/orders_{{ dt }}.csv"; known: ds, ds_nodash, data_interval_start, data_interval_end'],
     ['../raw/orders_{{ ds }}.csv', 'path "../raw/orders_2024-01-15.csv" leaves the data directory: use a relative path without ..'],
   ]) {
-    await assert.rejects(probe(reschedule, () => ({ found: true }), { ...spec, pathTemplate }), (err: unknown) => {
-      assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
-      assert.equal(err.cause.message, message);
-      return true;
-    });
+    await assert.rejects(
+      probe(reschedule, () => ({ found: true }), { ...spec, pathTemplate }),
+      (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure);
+        assert.equal(err.cause.message, message);
+        return true;
+      },
+    );
     assert.equal(checks.length, 0);
   }
 });
 
-test("SqlSensor: the Airflow-templated query runs with ds bound as a parameter until it finds rows", async () => {
+test('SqlSensor: the Airflow-templated query runs with ds bound as a parameter until it finds rows', async () => {
   answers = (i) => (i < 3 ? { found: false, reason: 'warehouse: the query returned "0"' } : { found: true });
   sqlChecks = [];
   const result = await server.env.client.workflow.execute('sqlSensorProbe', {

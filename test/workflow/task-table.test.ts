@@ -14,7 +14,10 @@ const server = timeSkippingWorker({ taskQueue, workflowsPath: require.resolve('.
 
 let n = 0;
 const probe = (input: TaskTableProbeInput) =>
-  server.env.client.workflow.execute('taskTableProbe', { taskQueue, workflowId: `task-table-${++n}`, args: [input] }) as Promise<{ states: Record<string, string>; error?: string }>;
+  server.env.client.workflow.execute('taskTableProbe', { taskQueue, workflowId: `task-table-${++n}`, args: [input] }) as Promise<{
+    states: Record<string, string>;
+    error?: string;
+  }>;
 
 test('trigger rules decide from the upstream states', () => {
   assert.equal(evaluateTriggerRule('all_success', ['success', 'success']), 'run');
@@ -32,7 +35,9 @@ test('a branch skips the path not taken; a none_failed_min_one_success join stil
 });
 
 test('an all_success join after a branch is skipped, and so is everything after it', async () => {
-  assert.deepEqual(await probe({ branch: 'right', joinRule: 'all_success' }), { states: { choose: 'success', left: 'skipped', right: 'success', join: 'skipped', after: 'skipped' } });
+  assert.deepEqual(await probe({ branch: 'right', joinRule: 'all_success' }), {
+    states: { choose: 'success', left: 'skipped', right: 'success', join: 'skipped', after: 'skipped' },
+  });
 });
 
 test('when every upstream of a join is skipped, the join and what follows are skipped', async () => {
@@ -47,7 +52,9 @@ test('a failure makes everything downstream upstream_failed, whatever the trigge
 });
 
 test('a soft skip (soft_fail sensor) skips the task and everything that depends on it', async () => {
-  assert.deepEqual(await probe({ branch: 'left', softSkip: 'choose' }), { states: { choose: 'skipped', left: 'skipped', right: 'skipped', join: 'skipped', after: 'skipped' } });
+  assert.deepEqual(await probe({ branch: 'left', softSkip: 'choose' }), {
+    states: { choose: 'skipped', left: 'skipped', right: 'skipped', join: 'skipped', after: 'skipped' },
+  });
 });
 
 test('running a task before its upstream is done is refused, naming the upstream states', async () => {
