@@ -4,14 +4,12 @@
  * transform applies the key rule; load audits the day and swaps it in, in one transaction;
  * validate checks the published day, every line of the file accounted for.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Logger } from 'pino';
-import { projectRoot, type Config } from '../src/config';
+import { type Config } from '../src/config';
 import {
   MetricNames,
   type ExtractFromDbInput,
@@ -30,6 +28,9 @@ import { createConnections, inTransaction, isStatementError, WAREHOUSE, withClie
 import { stageCsv, type StagedCsv } from './csv-load';
 import { openDataFile, ordersRawPath } from './data-dir';
 import { whileHeartbeating } from './heartbeat';
+import { createDayTable, stagingTables } from './warehouse';
+
+export { migrateWarehouse, stagingTables } from './warehouse';
 
 export interface PostgresDeps {
   pool: Pool;
@@ -37,45 +38,6 @@ export interface PostgresDeps {
   config: Pick<Config, 'dataDir' | 'connections'>;
   /** The worker's shared connections (made from pool and config.connections when absent). */
   poolFor?: PoolFor;
-}
-
-/**
- * Tables of one logical date. Names come from a validated ds, never from input text. `clean`
- * becomes the published partition `partition`; `raw` is what an earlier Baton staged.
- */
-export function stagingTables(ds: string) {
-  const suffix = dsNodash(ds);
-  return {
-    clean: `staging.orders_${suffix}`,
-    rejected: `staging.orders_rejected_${suffix}`,
-    partition: `warehouse.orders_${suffix}`,
-    raw: `staging.orders_raw_${suffix}`,
-    legacyClean: `staging.orders_clean_${suffix}`,
-  };
-}
-
-/** Creates the warehouse schemas and tables if they are missing. */
-export async function migrateWarehouse(pool: Pool): Promise<void> {
-  // A worker on its least-privilege role (see worker-role.sql) may not run DDL, even
-  // `IF NOT EXISTS`: when every object is in place (the set-up made them) there is nothing to do.
-  const { rows } = await pool.query<{ ready: boolean }>(
-    `SELECT to_regnamespace('staging') IS NOT NULL
-        AND (SELECT relkind FROM pg_class WHERE oid = to_regclass('warehouse.orders')) = 'p'
-        AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('warehouse.orders_rejected') AND attname IN ('lines', 'rule')) = 2
-        AND to_regprocedure('baton.publish_orders_day(date, bigint, bigint)') IS NOT NULL
-        AND to_regclass('baton.task_cache') IS NOT NULL AS ready`,
-  );
-  if (rows[0].ready) return;
-  const sql = await readFile(path.join(projectRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8');
-  const client = await pool.connect();
-  try {
-    // Two workers starting at once would race on CREATE ... IF NOT EXISTS.
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', ['baton:migrate']);
-    await client.query(sql);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['baton:migrate']).catch(() => undefined);
-    client.release();
-  }
 }
 
 /** ds validated for an activity: bad input is a non-retryable failure that names the value. */
@@ -98,14 +60,6 @@ function dagIdOf(workflowType: string | undefined): string {
  */
 const KEEP = ORDERS_CONTRACT.key?.keep === 'last' ? { order: 'DESC', word: 'last' } : { order: 'ASC', word: 'first' };
 if (ORDERS_CONTRACT.key?.columns.join(',') !== 'order_id') throw new Error('ORDERS_CONTRACT.key must be order_id: warehouse.orders is keyed by (ds, order_id)');
-
-/** The day's table as a partition of warehouse.orders will be: its columns, defaults and checks, and ds fixed. */
-async function createDayTable(client: PoolClient, ds: string, table: string): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${table}`);
-  await client.query(`CREATE TABLE ${table} (LIKE warehouse.orders INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-  // A literal from a validated date: DDL takes no bind parameters. The CHECK lets the partition attach without a scan.
-  await client.query(`ALTER TABLE ${table} ALTER COLUMN ds SET DEFAULT '${parseDs(ds)}'::date, ADD CHECK (ds = '${parseDs(ds)}'::date)`);
-}
 
 async function count(client: PoolClient, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await client.query<{ n: string }>(sql, params);

@@ -18,16 +18,25 @@ import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { ColumnContract } from '../../src/column-contract';
 import type { Config } from '../../src/config';
 import type { FileRef } from '../../src/contracts';
 import { parseDs } from '../../src/logical-date';
 import { withActivityContext } from '../../src/logging';
-import { DEFAULT_MAX_RECORD_BYTES } from '../csv';
 import { writeNumberedCsv } from '../csv-file';
 import { openDataFile, ordersRawPath, waitUntilSettled } from '../data-dir';
 import { tracked } from '../heartbeat';
 import { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits } from './session';
+import {
+  EXTRACT_SCHEMA,
+  FLOW_CONTRACT,
+  JUDGED_MACRO,
+  NUMBERED_LINE_BYTES,
+  ORDERS_COLUMNS,
+  ORDERS_PARQUET_SCHEMA,
+  PANDAS_NA,
+  ROW_GROUP_SIZE,
+  TARGET,
+} from './orders-etl-schema';
 import { stagedFiles } from './staged-files';
 
 export type { FileRef };
@@ -72,63 +81,6 @@ export interface LoadOrdersInput {
   input: FileRef;
   target: string;
 }
-
-/** Rows per Parquet row group: DuckDB's default (122,880) buffers four times as much per thread. */
-const ROW_GROUP_SIZE = 32_768;
-
-/** The Parquet that loadOrders writes: the same columns and types for every day, empty or not. */
-export const ORDERS_PARQUET_SCHEMA = [
-  ['order_id', 'VARCHAR'], // never null: checked before writing (DuckDB marks every Parquet column OPTIONAL)
-  ['customer_id', 'VARCHAR'],
-  ['order_date', 'VARCHAR'],
-  ['amount', 'DOUBLE'],
-  ['status', 'VARCHAR'],
-  ['source_line', 'BIGINT'],
-] as const;
-
-/** pandas.read_csv's default missing values (na_values): what dropna and NaN see as missing. */
-export const PANDAS_NA_VALUES = [
-  '',
-  '#N/A',
-  '#N/A N/A',
-  '#NA',
-  '-1.#IND',
-  '-1.#QNAN',
-  '-NaN',
-  '-nan',
-  '1.#IND',
-  '1.#QNAN',
-  '<NA>',
-  'N/A',
-  'NA',
-  'NULL',
-  'NaN',
-  'None',
-  'n/a',
-  'nan',
-  'null',
-];
-const PANDAS_NA = PANDAS_NA_VALUES.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
-
-/** The longest numbered line: a record of at most the reader's limit with every byte a doubled quote, plus its line. */
-const NUMBERED_LINE_BYTES = 2 * DEFAULT_MAX_RECORD_BYTES + 4096;
-
-/** The flow's five columns, read by name as text: Prefect's flow judges them itself (transformOrders). */
-const ORDERS_COLUMNS = ['order_id', 'customer_id', 'order_date', 'amount', 'status'];
-const FLOW_CONTRACT: ColumnContract = {
-  header: 'by-name',
-  columns: ORDERS_COLUMNS.map((name) => ({ name, type: 'text', required: false, trim: false })),
-};
-
-/** extractOrders' staged file: the CSV's fields as text, each record with the line it starts on. */
-const EXTRACT_SCHEMA = [
-  ['source_line', 'BIGINT'],
-  ...ORDERS_COLUMNS.map((name) => [name, 'VARCHAR'] as const),
-  ['malformed_reason', 'VARCHAR'], // set for a record that cannot be read as fields (the rest are then NULL)
-  ['malformed_raw', 'VARCHAR'],
-] as const;
-
-const TARGET = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
 export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS }: DuckdbDeps) {
   const root = path.resolve(config.dataDir);
@@ -219,38 +171,6 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
     withActivityContext(logger).info({ startDate, file: relativeFile, staged: ref.path, rows: ref.rows, ms: Date.now() - started }, 'extractOrders: staged');
     return ref;
   }
-
-  /**
-   * Sorts each staged row, in SQL, into kept, dropped or rejected (the first that applies):
-   *   rejected  a malformed CSV record, with its reason
-   *   dropped   order_id missing: one of pandas' missing values ('', NA, N/A, NULL, None, nan,
-   *             NaN, #N/A, <NA>, ...), as Prefect's dropna(subset=["order_id"])
-   *   rejected  an amount that is not a finite decimal number ("12.50", "-3", "1e3", " 7 ")
-   *   kept      everything else; an amount pandas reads as NaN is kept as NULL
-   * Kept rows keep their text as written (no trimming): only `amount` changes type.
-   */
-  const JUDGED_MACRO = String.raw`
-    CREATE TEMP MACRO judged(src) AS TABLE
-    SELECT *,
-      CASE
-        WHEN malformed_reason IS NOT NULL THEN 'reject'
-        WHEN order_id IS NULL OR order_id IN (${PANDAS_NA}) THEN 'drop'
-        WHEN amount_given AND NOT coalesce(isfinite(amount_value), false) THEN 'reject'
-        ELSE 'keep'
-      END AS verdict,
-      CASE
-        WHEN malformed_reason IS NOT NULL THEN malformed_reason
-        WHEN order_id IS NULL OR order_id IN (${PANDAS_NA}) THEN NULL
-        WHEN amount_given AND amount_value IS NULL THEN 'amount ''' || replace(amount, '''', '''''') || ''' is not a number'
-        WHEN amount_given AND NOT isfinite(amount_value) THEN 'amount ''' || replace(amount, '''', '''''') || ''' is out of range for a DOUBLE'
-      END AS reason
-    FROM (
-      SELECT *,
-        NOT (amount IS NULL OR amount IN (${PANDAS_NA})) AS amount_given,
-        CASE WHEN regexp_full_match(amount, '\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*')
-             THEN TRY_CAST(regexp_replace(amount, '^\s+|\s+$', '', 'g') AS DOUBLE) END AS amount_value
-      FROM read_parquet(src)
-    )`;
 
   /**
    * transform_data: the staged extract to a staged clean Parquet file (the schema loadOrders
