@@ -5,10 +5,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Logger } from 'pino';
 import {
   poolWorkflowId,
+  SearchAttributeKeys,
   SearchAttributeNames,
   Signals,
   slotsWorkflowId,
@@ -29,11 +29,9 @@ import {
 } from '../src/contracts';
 import { parseSlotEntry, POOL_NAME } from '../src/pools';
 
-const batonSlots = defineSearchAttributeKey(SearchAttributeNames.slots, SearchAttributeType.KEYWORD_LIST);
-
 /** The slot entries (`<pool>|<token>|<slots>`) a run's search attributes say it holds. */
 function heldSlots(description: Pick<WorkflowExecutionDescription, 'typedSearchAttributes'>) {
-  return (description.typedSearchAttributes.get(batonSlots) ?? []).map(parseSlotEntry).filter((e) => e !== undefined);
+  return (description.typedSearchAttributes.get(SearchAttributeKeys.slots) ?? []).map(parseSlotEntry).filter((e) => e !== undefined);
 }
 
 export interface TemporalDeps {

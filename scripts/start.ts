@@ -9,7 +9,7 @@ import { loadConfig, loadServiceSettings } from '../src/config';
 import type { OrdersPipelineResult } from '../src/contracts';
 import { dags, ordersDailyEtlDag, ordersEtlFlow } from '../src/dags';
 import { startPlatform, workerDatabaseUrl } from '../src/platform';
-import { describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from '../src/runs';
+import { describeResult, startRun, triggerRun, waitForRun } from '../src/runs';
 import { syncSchedules } from '../src/schedules';
 import { generateOrders, seedSourceOrders } from '../src/seed';
 import { withLock, WorkerProcess } from '../src/platform';
@@ -47,12 +47,11 @@ async function main(): Promise<void> {
     const run = await triggerRun(client, config, ordersDailyEtlDag, SAMPLE.ds);
     say(`running ${run.workflowId} ...`);
     const result = await waitForRun(client, run);
-    for (const line of describeResult(result)) console.log(line);
+    for (const line of describeResult(result, run)) console.log(line);
     // The Prefect flow orders-etl on the same file: CSV to clean Parquet.
-    const flowRun = await runFlow(client, config, ordersEtlFlow, SAMPLE.ds);
+    const flowRun = await startRun(client, config, ordersEtlFlow, SAMPLE.ds);
     say(`running ${flowRun.workflowId} ...`);
-    const flowResult = (await client.workflow.getHandle(flowRun.workflowId, flowRun.runId).result()) as OrdersPipelineResult;
-    for (const line of describeFlowResult(flowResult)) console.log(line);
+    for (const line of describeResult(await waitForRun<OrdersPipelineResult>(client, flowRun), flowRun)) console.log(line);
 
     console.log(`\nWeb UI: ${config.webUiUrl}`);
     console.log(`This run: ${run.url}`);

@@ -12,17 +12,15 @@ import {
   CACHE_POLICIES,
   DEFAULT_START_DATE,
   Queries,
-  WorkflowTypes,
   type BackfillProgress,
   type CachePolicy,
   type DagRunConf,
-  type OrdersPipelineResult,
   type RerunPolicy,
   type TaskRecord,
 } from './contracts';
 import { dagRunWorkflowId, dags, findDag, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
-import { checkConf, describeFlowResult, describeResult, runFlow, triggerRun, waitForRun } from './runs';
+import { checkConf, describeResult, listRuns, scheduleState, startRun, triggerRun, waitForRun, type DagRunResult, type StartedRun } from './runs';
 import { syncSchedules } from './schedules';
 import { nextLogicalDates as logicalDatesAfter } from './timetable';
 
@@ -32,11 +30,13 @@ function dagArg(dagId: string): DagDefinition {
   return dag;
 }
 
-function flowArg(flowId: string): DagDefinition {
-  const flow = findDag(flowId);
-  const flows = dags.filter((d) => d.workflowType === WorkflowTypes.ordersPipeline);
-  if (!flow || !flows.includes(flow)) throw new InvalidArgumentError(`unknown flow ${JSON.stringify(flowId)}; known: ${flows.map((d) => d.dagId).join(', ')}`);
-  return flow;
+/** A started run, and with --wait its outcome: the task table of whatever DAG it is. */
+async function printRun(out: (line: string) => void, client: Client, run: StartedRun, opts: { wait?: boolean; json?: boolean }): Promise<void> {
+  if (!opts.wait) return out(opts.json ? JSON.stringify(run) : `started ${run.workflowId} (run ${run.runId})\n${run.url}`);
+  const result = await waitForRun<DagRunResult>(client, run);
+  if (opts.json) return out(JSON.stringify({ ...run, result }, null, 2));
+  for (const line of describeResult(result, run)) out(line);
+  out(run.url);
 }
 
 function dsArgNamed(value: string, name: string): string {
@@ -84,33 +84,6 @@ async function withClient<T>(work: (client: Client, config: Config) => Promise<T
   } finally {
     await client.connection.close();
   }
-}
-
-const runsQuery = (dag: DagDefinition) => `BatonDag = '${dag.dagId}' AND WorkflowType = '${dag.workflowType}'`;
-
-async function scheduleState(client: Client, dag: DagDefinition): Promise<'active' | 'paused' | 'no schedule'> {
-  try {
-    return (await client.schedule.getHandle(dag.dagId).describe()).state.paused ? 'paused' : 'active';
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return 'no schedule';
-    throw err;
-  }
-}
-
-async function listRuns(client: Client, dag: DagDefinition, limit: number) {
-  const runs: Array<{ workflowId: string; ds: string; status: string; startTime: string; closeTime?: string; durationMs?: number }> = [];
-  for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: Math.min(limit, 100) })) {
-    const ds = run.searchAttributes?.BatonDs?.[0];
-    runs.push({
-      workflowId: run.workflowId,
-      ds: typeof ds === 'string' ? ds : run.workflowId.slice(dag.dagId.length + 1),
-      status: run.status.name,
-      startTime: run.startTime.toISOString(),
-      ...(run.closeTime ? { closeTime: run.closeTime.toISOString(), durationMs: run.closeTime.getTime() - run.startTime.getTime() } : {}),
-    });
-    if (runs.length >= limit) break;
-  }
-  return runs;
 }
 
 export function buildProgram(out: (line: string) => void = console.log): Command {
@@ -165,19 +138,16 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .action((dag: DagDefinition, opts: { ds: string; conf?: DagRunConf; wait?: boolean; json?: boolean }) =>
       withClient(async (client, config) => {
         const run = await triggerRun(client, config, dag, opts.ds, opts.conf);
-        if (!opts.wait) return out(opts.json ? JSON.stringify(run) : `started ${run.workflowId} (run ${run.runId})\n${run.url}`);
-        const result = await waitForRun(client, run);
-        if (opts.json) return out(JSON.stringify({ ...run, result }, null, 2));
-        for (const line of describeResult(result)) out(line);
-        out(run.url);
+        await printRun(out, client, run, opts);
       }),
     );
 
   program
     .command('run')
-    .description('start a run of a flow for a start date (workflow id <flow>-<start date>), as Prefect runs a flow')
-    .argument('<flow>', 'flow id (orders-etl)', flowArg)
+    .description("start a run of a DAG or flow for a date (workflow id <dag_id>-<date>), as Prefect runs a flow; with a flow's cache controls")
+    .argument('<dag>', 'DAG or flow id (orders-etl, orders_daily_etl)', dagArg)
     .option('--start-date <date>', 'the day to process, YYYY-MM-DD', (v) => dsArgNamed(v, '--start-date'), DEFAULT_START_DATE)
+    .option('--conf <json>', "the run's conf, a JSON object", confArg)
     .option('--refresh-cache', 'run cached tasks again and store fresh results')
     .addOption(
       new Option(
@@ -187,15 +157,12 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     )
     .option('--wait', 'wait for the run to finish and print its outcome')
     .option('--json', 'print JSON')
-    .action((flow: DagDefinition, opts: { startDate: string; refreshCache?: boolean; cachePolicy?: CachePolicy; wait?: boolean; json?: boolean }) =>
-      withClient(async (client, config) => {
-        const run = await runFlow(client, config, flow, opts.startDate, { refreshCache: opts.refreshCache, cachePolicy: opts.cachePolicy });
-        if (!opts.wait) return out(opts.json ? JSON.stringify(run) : `started ${run.workflowId} (run ${run.runId})\n${run.url}`);
-        const result = (await client.workflow.getHandle(run.workflowId, run.runId).result()) as OrdersPipelineResult;
-        if (opts.json) return out(JSON.stringify({ ...run, result }, null, 2));
-        for (const line of describeFlowResult(result)) out(line);
-        out(run.url);
-      }),
+    .action(
+      (dag: DagDefinition, opts: { startDate: string; conf?: DagRunConf; refreshCache?: boolean; cachePolicy?: CachePolicy; wait?: boolean; json?: boolean }) =>
+        withClient(async (client, config) => {
+          const run = await startRun(client, config, dag, opts.startDate, { conf: opts.conf, refreshCache: opts.refreshCache, cachePolicy: opts.cachePolicy });
+          await printRun(out, client, run, opts);
+        }),
     );
 
   program

@@ -44,6 +44,8 @@ export interface DagDefinition {
   taskPools?: Record<string, TaskPool>;
   /** Extra input every run of this DAG gets besides ds and conf (DAGs such as noopDag). */
   runArgs?: Record<string, unknown>;
+  /** The options of `baton run` this DAG's workflow takes, besides its date and conf (the flow's cache controls). */
+  runOptions?: readonly ('refreshCache' | 'cachePolicy')[];
 }
 
 /** The workflow id of a DAG's run for a logical date: one run per DAG and ds. */
@@ -107,6 +109,7 @@ export const ordersEtlFlow: DagDefinition = {
   catchup: false,
   maxActiveRuns: null,
   tags: ['prefect', 'orders', 'parquet'],
+  runOptions: ['refreshCache', 'cachePolicy'],
   defaultArgs: {
     owner: 'data-team',
     dependsOnPast: false,

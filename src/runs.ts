@@ -1,17 +1,17 @@
 /**
  * Starting and following DAG runs from code: shared by `npm start`, the CLI and the tests.
  */
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { ScheduleNotFoundError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Config } from './config';
 import {
   MAX_CONF_BYTES,
+  SearchAttributeKeys,
   SearchAttributeNames,
   TASK_QUEUE,
   type DagRunConf,
   type DagRunInput,
   type OrdersDailyEtlResult,
-  type OrdersPipelineResult,
+  type TaskRecord,
   type CachePolicy,
 } from './contracts';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
@@ -19,6 +19,8 @@ import { parseDs } from './logical-date';
 import { webUiRunUrl } from './client';
 
 export interface StartedRun {
+  dagId: string;
+  ds: string;
   workflowId: string;
   runId: string;
   url: string;
@@ -46,38 +48,34 @@ export async function triggerRun(
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     memo: { owner: dag.defaultArgs.owner, description: dag.description },
     typedSearchAttributes: [
-      { key: defineSearchAttributeKey(SearchAttributeNames.dag, SearchAttributeType.KEYWORD), value: dag.dagId },
-      { key: defineSearchAttributeKey(SearchAttributeNames.ds, SearchAttributeType.KEYWORD), value: ds },
-      { key: defineSearchAttributeKey(SearchAttributeNames.tags, SearchAttributeType.KEYWORD_LIST), value: dag.tags },
+      { key: SearchAttributeKeys.dag, value: dag.dagId },
+      { key: SearchAttributeKeys.ds, value: ds },
+      { key: SearchAttributeKeys.tags, value: dag.tags },
     ],
   });
   const runId = handle.firstExecutionRunId;
-  return { workflowId, runId, url: webUiRunUrl(config, workflowId, runId) };
+  return { dagId: dag.dagId, ds, workflowId, runId, url: webUiRunUrl(config, workflowId, runId) };
 }
 
-/** Starts the flow orders-etl for a start date (workflow id `orders-etl-<startDate>`), as `baton run` does. */
-export function runFlow(
-  client: Client,
-  config: Pick<Config, 'webUiUrl' | 'temporal'>,
-  flow: DagDefinition,
-  startDate: string,
-  options: { refreshCache?: boolean; cachePolicy?: CachePolicy } = {},
-) {
-  return triggerRun(client, config, flow, startDate, undefined, {
-    startDate,
-    ...(options.refreshCache ? { refreshCache: true } : {}),
-    ...(options.cachePolicy ? { cachePolicy: options.cachePolicy } : {}),
-  });
+/** Options of `baton run` that a DAG takes only when its definition lists them (`runOptions`). */
+export interface RunOptions {
+  conf?: DagRunConf;
+  refreshCache?: boolean;
+  cachePolicy?: CachePolicy;
 }
 
-/** The lines `baton run --wait` prints for a finished flow run. */
-export function describeFlowResult(result: OrdersPipelineResult): string[] {
-  return [
-    `${result.flow} ${result.startDate}: ${result.rowsIn} rows in, ${result.kept} kept, ${result.dropped} dropped (no order_id), ${result.rejected} rejected`,
-    `  output ${result.output.path} (${result.output.rows} rows, sha256 ${result.output.sha256.slice(0, 12)}...)`,
-    ...(result.rejected ? [`  rejects ${result.rejects.path}`] : []),
-    `  extract_data cache: ${result.cache.extract_data}`,
-  ];
+/**
+ * `baton run`: starts any DAG for a date, with the run options its definition takes (a flow's
+ * cache controls); an option the DAG does not take is refused before anything starts.
+ */
+export async function startRun(client: Client, config: Pick<Config, 'webUiUrl' | 'temporal'>, dag: DagDefinition, ds: string, options: RunOptions = {}) {
+  const given = (['refreshCache', 'cachePolicy'] as const).filter((name) => options[name] !== undefined && options[name] !== false);
+  const refused = given.filter((name) => !dag.runOptions?.includes(name));
+  if (refused.length) {
+    const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new Error(`${dag.dagId} takes no ${refused.map(flag).join(', ')}: its run options are ${dag.runOptions?.map(flag).join(', ') || 'none'}`);
+  }
+  return triggerRun(client, config, dag, ds, options.conf, Object.fromEntries(given.map((name) => [name, options[name]])));
 }
 
 /** A run's conf: a JSON object of bounded size (the workflow checks again, for runs started elsewhere). */
@@ -88,17 +86,60 @@ export function checkConf(conf: unknown): DagRunConf {
   return conf as DagRunConf;
 }
 
-export async function waitForRun(client: Client, run: StartedRun): Promise<OrdersDailyEtlResult> {
-  return client.workflow.getHandle(run.workflowId, run.runId).result() as Promise<OrdersDailyEtlResult>;
+/** What every DAG run returns: its task table, and from the DAG toolkit its DAG, logical date and state. */
+export interface DagRunResult {
+  dagId?: string;
+  ds?: string;
+  state?: string;
+  tasks: TaskRecord[];
+  notes?: string[];
 }
 
-/** The lines `npm start` and `baton trigger --wait` print for a finished run. */
-export function describeResult(result: OrdersDailyEtlResult): string[] {
-  const lines = [`${result.dagId} ${result.ds}: ${result.state}`, `  rows in ${result.rowCount}, loaded ${result.loadedRows}, rejected ${result.rejectedRows}`];
-  if (result.models.length) {
-    lines.push(`  dbt models: ${result.models.map((m) => `${m.model} ${m.status} (${m.executionTimeSeconds}s)`).join(', ')}`);
+/** The result of a run (its workflow's return value); rejects with the run's failure. */
+export async function waitForRun<R extends DagRunResult = OrdersDailyEtlResult>(client: Client, run: StartedRun): Promise<R> {
+  return client.workflow.getHandle(run.workflowId, run.runId).result() as Promise<R>;
+}
+
+/**
+ * The lines `npm start`, `baton trigger --wait` and `baton run --wait` print for a finished run
+ * of any DAG: its state, then each task of its task table with its state and key output (XCom).
+ */
+export function describeResult(result: DagRunResult, run: Pick<StartedRun, 'dagId' | 'ds'>): string[] {
+  const lines = [`${result.dagId ?? run.dagId} ${result.ds ?? run.ds}: ${result.state ?? 'success'}`];
+  for (const note of result.notes ?? []) lines.push(`  note: ${note}`);
+  for (const task of result.tasks) {
+    const output = Object.entries(task.output ?? {}).map(([key, value]) => `${key} ${value}`);
+    lines.push(`  ${task.taskId} ${task.state}${output.length ? `: ${output.join(', ')}` : ''}`);
   }
-  const skipped = result.tasks.filter((t) => t.state === 'skipped').map((t) => t.taskId);
-  if (skipped.length) lines.push(`  skipped: ${skipped.join(', ')}`);
   return lines;
+}
+
+/** The visibility query for a DAG's runs: its search attribute, and its workflow type (a backfill or keeper carries no BatonDag). */
+const runsQuery = (dag: DagDefinition) => `${SearchAttributeNames.dag} = '${dag.dagId}' AND WorkflowType = '${dag.workflowType}'`;
+
+/** Whether the DAG's schedule runs, is paused, or is not there. */
+export async function scheduleState(client: Client, dag: DagDefinition): Promise<'active' | 'paused' | 'no schedule'> {
+  try {
+    return (await client.schedule.getHandle(dag.dagId).describe()).state.paused ? 'paused' : 'active';
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return 'no schedule';
+    throw err;
+  }
+}
+
+/** The DAG's latest runs, newest first, as `baton runs list` shows them. */
+export async function listRuns(client: Client, dag: DagDefinition, limit: number) {
+  const runs: Array<{ workflowId: string; ds: string; status: string; startTime: string; closeTime?: string; durationMs?: number }> = [];
+  for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: Math.min(limit, 100) })) {
+    const ds = run.typedSearchAttributes.get(SearchAttributeKeys.ds);
+    runs.push({
+      workflowId: run.workflowId,
+      ds: typeof ds === 'string' ? ds : run.workflowId.slice(dag.dagId.length + 1),
+      status: run.status.name,
+      startTime: run.startTime.toISOString(),
+      ...(run.closeTime ? { closeTime: run.closeTime.toISOString(), durationMs: run.closeTime.getTime() - run.startTime.getTime() } : {}),
+    });
+    if (runs.length >= limit) break;
+  }
+  return runs;
 }

@@ -4,9 +4,8 @@
  * derives the logical date from the fire time and starts the run `<dag_id>-<ds>`.
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time';
-import { SearchAttributeNames, TASK_QUEUE, WorkflowTypes, type ScheduledDagRunInput } from './contracts';
+import { SearchAttributeKeys, TASK_QUEUE, WorkflowTypes, type ScheduledDagRunInput } from './contracts';
 import type { DagDefinition } from './dags';
 import { InvalidDagDefinition, validateDag } from './dag-validation';
 import { canonicalFire, firesAfter, isFireTime } from './cron';
@@ -61,7 +60,7 @@ export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
       taskQueue: TASK_QUEUE,
       workflowId: `${dag.dagId}-scheduled`,
       memo: { fingerprint: scheduleFingerprint(dag) },
-      typedSearchAttributes: [{ key: defineSearchAttributeKey(SearchAttributeNames.dag, SearchAttributeType.KEYWORD), value: dag.dagId }],
+      typedSearchAttributes: [{ key: SearchAttributeKeys.dag, value: dag.dagId }],
     },
     policies: {
       // max_active_runs is kept by the DAG's slot keeper for every kind of run, so the

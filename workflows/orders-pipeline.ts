@@ -68,7 +68,7 @@ export async function ordersPipeline(input: OrdersPipelineInput = {}): Promise<O
     const loaded = await tasks.run(
       'load_data',
       () => files.loadOrders.executeWithOptions({ summary: `load_data: write processed/${target}.parquet` }, [{ input: transformed.clean, target }]),
-      (r) => ({ rows: r.rows }),
+      (r) => ({ rows: r.rows, file: r.path }),
     );
     log.info(`Loaded ${loaded.rows} rows to ${target}`);
 

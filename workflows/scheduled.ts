@@ -3,17 +3,15 @@
  * the scheduled time (never the clock), and starts the DAG run `<dag_id>-<ds>` once, so a
  * scheduled, a manual and a backfilled run of one date are the same run.
  */
-import { WorkflowExecutionAlreadyStartedError, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, log, ParentClosePolicy, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
-import type { ScheduledDagRunInput, ScheduledDagRunResult } from '../src/contracts';
+import { SearchAttributeKeys, type ScheduledDagRunInput, type ScheduledDagRunResult } from '../src/contracts';
 import { dagRunWorkflowId } from '../src/dags';
 import { canonicalFire, isStrayMatch, nextFire } from '../src/cron';
 import { intervalForFireTime } from '../src/timetable';
 
-const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-
 export async function scheduledDagRun(input: ScheduledDagRunInput): Promise<ScheduledDagRunResult> {
-  const fireTime = workflowInfo().typedSearchAttributes.get(scheduledStartTime);
+  const fireTime = workflowInfo().typedSearchAttributes.get(SearchAttributeKeys.scheduledStartTime);
   if (!fireTime) throw ApplicationFailure.nonRetryable(`${input.dagId}: scheduledDagRun is started by the DAG's schedule only`, 'NotScheduled');
   // Temporal's calendar matching can misplace a day next to a clock change (a Saturday time
   // matched on the Sunday after a midnight gap): such a fire stands for no logical date.

@@ -13,7 +13,7 @@ import type { DuckDBInstance as Instance } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { OrdersPipelineResult } from '../../src/contracts';
 import { ordersEtlFlow } from '../../src/dags';
-import { runFlow } from '../../src/runs';
+import { startRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
 import { attemptsOf } from '../support';
 import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, sleep, chaosPlatform, waitUntil } from './support';
@@ -51,7 +51,7 @@ test('the worker killed while Parquet is written: the output is the old whole fi
   // The earlier good state of the day.
   await generateOrders({ ds: startDate, rows: 20_000, badRate: 0.01, seed: 8106, file: input });
   const first = await resultThroughOutages<OrdersPipelineResult>(
-    chaos.client.workflow.getHandle((await runFlow(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true })).workflowId),
+    chaos.client.workflow.getHandle((await startRun(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true })).workflowId),
   );
   assert.equal(await readOutput(output), first.kept);
 
@@ -66,7 +66,7 @@ test('the worker killed while Parquet is written: the output is the old whole fi
     }
   })();
 
-  const run = await runFlow(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true });
+  const run = await startRun(chaos.client, config, ordersEtlFlow, startDate, { refreshCache: true });
   const kills: string[] = [];
   // 1: while transform_data writes its Parquet.
   await waitUntil(

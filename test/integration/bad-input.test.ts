@@ -18,7 +18,7 @@ import { beforeAll, test } from '@jest/globals';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { OrdersDailyEtlResult, OrdersPipelineResult } from '../../src/contracts';
 import { ordersDailyEtlDag, ordersEtlFlow } from '../../src/dags';
-import { runFlow, triggerRun } from '../../src/runs';
+import { startRun, triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
 import { attemptsOf, repoRoot, tempDir, integrationPlatform } from '../support';
 
@@ -160,7 +160,7 @@ test('a good day first: the state each bad file must leave whole when it fails',
     .result()) as OrdersDailyEtlResult;
   assert.equal(daily.loadedRows, 50);
   const flow = (await platform.client.workflow
-    .getHandle((await runFlow(platform.client, config, ordersEtlFlow, DS, { refreshCache: true })).workflowId)
+    .getHandle((await startRun(platform.client, config, ordersEtlFlow, DS, { refreshCache: true })).workflowId)
     .result()) as OrdersPipelineResult;
   assert.equal(flow.kept, 50);
 });
@@ -209,7 +209,7 @@ for (const [name, expected] of Object.entries(CORPUS)) {
     }
 
     const fileBefore = await parquetState();
-    const flow = await runFlow(platform.client, config, ordersEtlFlow, DS, { refreshCache: true });
+    const flow = await startRun(platform.client, config, ordersEtlFlow, DS, { refreshCache: true });
     const flowResult = platform.client.workflow.getHandle(flow.workflowId, flow.runId).result() as Promise<OrdersPipelineResult>;
     if ('fails' in expected.flow) {
       await failsAtOnce(flow.workflowId, flow.runId, flowResult, expected.flow.fails, 'extractOrders');
@@ -273,7 +273,7 @@ test('a raw file that is a symlink out of the data directory is refused before a
     // Refused by wait_for_file already: the sensor does not wait for a file it will not read.
     const daily = await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true });
     await failsAtOnce(daily.workflowId, daily.runId, platform.client.workflow.getHandle(daily.workflowId, daily.runId).result(), refused, 'checkFile');
-    const flow = await runFlow(platform.client, config, ordersEtlFlow, DS, { refreshCache: true });
+    const flow = await startRun(platform.client, config, ordersEtlFlow, DS, { refreshCache: true });
     // Refused by the cache lookup already: a file outside the data directory is not even hashed.
     await failsAtOnce(flow.workflowId, flow.runId, platform.client.workflow.getHandle(flow.workflowId, flow.runId).result(), refused, 'cacheLookup');
     const history = JSON.stringify(await platform.client.workflow.getHandle(daily.workflowId, daily.runId).fetchHistory());

@@ -8,10 +8,9 @@ import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDbtActivities, dbtEnvironment } from '../../activities/dbt';
 import type { DbtRunResult } from '../../src/contracts';
-import { execFileAsync, quietLogger, repoRoot, tempDir, integrationPlatform } from '../support';
+import { execFileAsync, quietLogger, repoRoot, tempDir, integrationPlatform, mockActivityEnv } from '../support';
 
 const { config, pool } = integrationPlatform({ worker: false });
 
@@ -31,7 +30,7 @@ function dbtWith(projectDir: string) {
 
 test('dbt run --select tag:orders builds both models and reports each one', async () => {
   const { dbtRun } = dbtWith(config.dbt.projectDir);
-  const result: DbtRunResult = await new MockActivityEnvironment().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const });
+  const result: DbtRunResult = await mockActivityEnv().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const });
   assert.deepEqual(
     result.models.map((m) => [m.model, m.status]),
     [
@@ -74,7 +73,7 @@ test("a broken model fails non-retryably with dbt's own error text", async () =>
   const dir = await projectCopy();
   await writeFile(path.join(dir, 'models', 'marts', 'daily_revenue.sql'), "select ds, count(*) as orders from {{ ref('stg_orders') }} group by\n");
   const { dbtRun } = dbtWith(dir);
-  await assert.rejects(new MockActivityEnvironment().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const }), (err: unknown) => {
+  await assert.rejects(mockActivityEnv().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const }), (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure);
     assert.equal(err.type, 'DbtModelFailed');
     assert.equal(err.nonRetryable, true);
@@ -90,7 +89,7 @@ test('cancelling the activity kills dbt', async () => {
   const dir = await projectCopy();
   await writeFile(path.join(dir, 'models', 'marts', 'slow.sql'), "{{ config(tags=['slow']) }}\nselect 1 as x from pg_sleep(120)\n");
   const { dbtRun } = dbtWith(dir);
-  const env = new MockActivityEnvironment();
+  const env = mockActivityEnv();
   const started = Date.now();
   const running = env.run(dbtRun, { ds: '2031-03-01', select: 'tag:slow', target: 'dev' as const });
   // Wait until dbt is really running the model, then cancel.

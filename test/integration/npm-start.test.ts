@@ -60,11 +60,13 @@ test('npm start on a fresh home sets up everything and prints the sample run and
     'baton: sample file',
     'baton: sample rows in source.orders (conn_id postgres_prod) for 2024-01-15: 1000 rows, 20 bad',
     'orders_daily_etl 2024-01-15: success',
-    '  rows in 1000, loaded 980, rejected 20',
-    '  dbt models: stg_orders success',
-    'orders-etl 2024-01-15: 1000 rows in, 991 kept, 3 dropped (no order_id), 6 rejected',
-    '  output processed/orders_2024-01-15.parquet (991 rows, sha256 ',
-    '  extract_data cache: miss',
+    '  extract success: rowCount 1000, rejected 20, lines 1001',
+    '  load success: loadedRows 980, rejectedRows 20',
+    '  dbt_run success: stg_orders success, daily_revenue success',
+    'orders-etl 2024-01-15: success',
+    '  extract_data success: rows 1000, cache miss',
+    '  transform_data success: kept 991, dropped 3, rejected 6',
+    '  load_data success: rows 991, file processed/orders_2024-01-15.parquet',
     `Web UI: http://localhost:${ports.ui}`,
     `This run: http://localhost:${ports.ui}/namespaces/default/workflows/orders_daily_etl-2024-01-15/`,
   ]) {
@@ -83,8 +85,8 @@ test('npm start again reuses what runs and restarts a killed worker and a stoppe
   assert.ok(out.includes(`baton: starting the Temporal dev server on localhost:${ports.temporal}`), out);
   assert.ok(out.includes('baton: worker started'), out);
   assert.ok(out.includes('baton: schedule orders_daily_etl (0 6 * * * UTC): unchanged'), out);
-  assert.ok(out.includes('  extract_data cache: hit'), out);
-  assert.ok(out.includes('  rows in 1000, loaded 980, rejected 20'), out);
+  assert.ok(out.includes('  extract_data success: rows 1000, cache hit'), out);
+  assert.ok(out.includes('  load success: loadedRows 980, rejectedRows 20'), out);
 
   // The dev server kept its database file: both sample runs are in its history.
   const connection = await Connection.connect({ address: `localhost:${ports.temporal}` });

@@ -4,10 +4,19 @@ import { test } from '@jest/globals';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+
+/**
+ * A MockActivityEnvironment whose SDK logger keeps quiet: an activity that fails on purpose (the
+ * tests of bad input) would otherwise print the SDK's "Activity failed" warning, stack and all.
+ */
+export function mockActivityEnv(info?: ConstructorParameters<typeof MockActivityEnvironment>[0]): MockActivityEnvironment {
+  return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+}
 
 /** Runs an activity function in a fresh MockActivityEnvironment (the unit tier). */
 export async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
-  return new MockActivityEnvironment().run(fn, ...args);
+  return mockActivityEnv().run(fn, ...args);
 }
 
 /** Asserts a non-retryable ApplicationFailure of this type and message (exact, or matching a pattern). */

@@ -9,12 +9,11 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { canonicalJson, createCacheActivities } from '../../activities/cache';
 import { sha256File } from '../../activities/data-dir';
 import { migrateWarehouse } from '../../activities/postgres';
 import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef } from '../../src/contracts';
-import { quietLogger, tempDir, testPool } from '../support';
+import { quietLogger, tempDir, testPool, mockActivityEnv } from '../support';
 
 const pool = testPool();
 let dataDir: string;
@@ -36,7 +35,7 @@ afterAll(async () => {
 });
 
 const lookup = (input: Partial<CacheLookupInput>): Promise<CacheLookupResult> =>
-  new MockActivityEnvironment().run(cache.cacheLookup, {
+  mockActivityEnv().run(cache.cacheLookup, {
     task,
     policy: 'inputs+file',
     inputs: { startDate: '2024-06-01' },
@@ -44,7 +43,7 @@ const lookup = (input: Partial<CacheLookupInput>): Promise<CacheLookupResult> =>
     now: Date.now(),
     ...input,
   } as CacheLookupInput);
-const store = (input: Omit<CacheStoreInput, 'task'>): Promise<{ expiresAt: string }> => new MockActivityEnvironment().run(cache.cacheStore, { task, ...input });
+const store = (input: Omit<CacheStoreInput, 'task'>): Promise<{ expiresAt: string }> => mockActivityEnv().run(cache.cacheStore, { task, ...input });
 
 async function storedResult(name: string, content: string): Promise<FileRef> {
   const file = path.join(dataDir, 'staging', name);

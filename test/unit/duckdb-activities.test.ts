@@ -10,11 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import { CancelledFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { createDuckdbActivities, type FileRef } from '../../activities/duckdb';
 import { generateOrders } from '../../src/seed';
-import { nonRetryable, runActivity, tempDir } from '../support';
+import { nonRetryable, runActivity, tempDir, mockActivityEnv } from '../support';
 
 const HEADER = 'order_id,customer_id,order_date,amount,status';
 const REJECTS_HEADER = 'source_line,reason,order_id,customer_id,order_date,amount,status,raw';
@@ -351,7 +350,7 @@ test('a staged file that vanished or changed is refused, naming it', async () =>
 test('cancellation interrupts DuckDB, and nothing is left behind', async () => {
   const startDate = '2030-01-11';
   await generateOrders({ ds: startDate, rows: 200_000, badRate: 0.01, file: rawFile(startDate) });
-  const env = new MockActivityEnvironment();
+  const env = mockActivityEnv();
   const steps: string[] = [];
   env.on('heartbeat', (d: { step: string }) => {
     steps.push(d.step);

@@ -3,10 +3,9 @@
  */
 import assert from '../support/assert';
 import { afterAll, beforeAll, test } from '@jest/globals';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createMailActivities } from '../../activities/mail';
 import type { AlertResult } from '../../src/contracts';
-import { quietLogger, startSmtpServer, type ReceivedMail } from '../support';
+import { quietLogger, startSmtpServer, type ReceivedMail, mockActivityEnv } from '../support';
 
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let received: ReceivedMail[];
@@ -35,7 +34,7 @@ test('an alert is mailed through SMTP with the failed task, the error and the We
       temporal: { address: 'x', namespace: 'default' },
     },
   });
-  const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'orders_daily_etl-2024-01-15', runId: 'run-1' } });
+  const env = mockActivityEnv({ workflowExecution: { workflowId: 'orders_daily_etl-2024-01-15', runId: 'run-1' } });
   const result: AlertResult = await env.run(sendAlert, alert);
   assert.deepEqual(result, { delivered: 'mailed' });
   assert.equal(received.length, 1);
@@ -57,7 +56,7 @@ test('without SMTP_URL the alert is logged, not lost', async () => {
     config: { mail: { from: 'baton@localhost' }, webUiUrl: 'http://localhost:8233', temporal: { address: 'x', namespace: 'default' } },
   });
   const before = received.length;
-  assert.deepEqual(await new MockActivityEnvironment().run(sendAlert, alert), { delivered: 'logged' });
+  assert.deepEqual(await mockActivityEnv().run(sendAlert, alert), { delivered: 'logged' });
   assert.equal(received.length, before);
   assert.equal(lines.length, 1);
   assert.match(lines[0], /^alert: \[orders_daily_etl\] 2024-01-15 failed at load \{"alert":true/);

@@ -6,10 +6,9 @@ import assert from '../support/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createPostgresActivities, migrateWarehouse } from '../../activities/postgres';
 import { seedSourceOrders } from '../../src/seed';
-import { count, nonRetryable, quietLogger, runActivity, tempDir, testConfig, testPool } from '../support';
+import { count, nonRetryable, quietLogger, runActivity, tempDir, testConfig, testPool, mockActivityEnv } from '../support';
 
 const config = testConfig();
 const pool = testPool(config);
@@ -175,7 +174,7 @@ test('a header-only file stages zero rows', async () => {
 test('extract heartbeats its progress in bytes', async () => {
   const ds = '2030-01-09';
   await writeRaw(ds, `${HEADER}\n1,1,${ds},1.00,a\n`);
-  const env = new MockActivityEnvironment();
+  const env = mockActivityEnv();
   const beats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => beats.push(d));
   await env.run(acts.extract, { ds });

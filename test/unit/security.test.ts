@@ -46,8 +46,6 @@ test('no shell strings: child processes get argument arrays, never a command lin
  */
 const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
   'activities/postgres.ts': {
-    table: "createDayTable's table: stagingTables(ds).clean, a fixed name with the digits of a validated ds",
-    'parseDs(ds)': 'DDL takes no parameters: a validated YYYY-MM-DD date as a literal',
     index: 'a fixed index name with the digits of a validated ds',
     't.raw': 'stagingTables(ds)',
     't.clean': 'stagingTables(ds)',
@@ -56,6 +54,10 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     'KEEP.order': "ASC or DESC, from the contract's key rule",
     'KEEP.word': "first or last, from the contract's key rule",
   },
+  'activities/warehouse.ts': {
+    table: "createDayTable's table: stagingTables(ds).clean, a fixed name with the digits of a validated ds",
+    'parseDs(ds)': 'DDL takes no parameters: a validated YYYY-MM-DD date as a literal',
+  },
   'activities/csv-load.ts': {
     table: 'the rejects table name its caller made with stagingTables(ds)',
     'options.goodTable.name': 'the day table name its caller made with stagingTables(ds)',
@@ -63,14 +65,17 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     columns: "the contract's column names, checked against ^[a-z_][a-z0-9_]{0,62}$ by validateContract first",
     REJECTS_COLUMNS: 'a constant column list',
   },
-  'activities/duckdb.ts': {
+  'activities/duckdb/session.ts': {
     'sqlString(root + path.sep)': 'SET takes no parameters: the data directory from config, quoted',
+  },
+  'activities/duckdb/orders-etl-schema.ts': { PANDAS_NA: "pandas' constant list of missing values, each quoted" },
+  'activities/duckdb/orders-etl.ts': {
     struct: 'the fixed column names and types of the orders CSV, quoted',
     ROW_GROUP_SIZE: 'a numeric constant',
     NUMBERED_LINE_BYTES: 'a numeric constant',
     PANDAS_NA: "pandas' constant list of missing values, each quoted",
   },
-  'src/services.ts': {
+  'src/platform/postgres.ts': {
     password: 'the local role password: generated hex, checked before use',
     name: 'a database name, checked against ^[a-z_][a-z0-9_]*$',
   },

@@ -2,10 +2,9 @@ import assert from '../support/assert';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, test } from '@jest/globals';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { createSensorActivities, type PokeResult, type SensorCheckResult } from '../../activities/sensors';
 import { parameterizeSql } from '../../src/templates';
-import { tempDir, testPool } from '../support';
+import { tempDir, testPool, mockActivityEnv } from '../support';
 
 const pool = testPool();
 afterAll(() => pool.end());
@@ -15,7 +14,7 @@ test('checkFile: missing, settling, waiting for its marker, then found', async (
   await mkdir(path.join(dataDir, 'raw'));
   const { checkFile } = createSensorActivities({ config: { dataDir, connections: {} }, pool });
   const check = (settleSeconds: number, successMarker?: string): Promise<SensorCheckResult> =>
-    new MockActivityEnvironment().run(checkFile, { path: 'raw/orders.csv', settleSeconds, ...(successMarker ? { successMarker } : {}) });
+    mockActivityEnv().run(checkFile, { path: 'raw/orders.csv', settleSeconds, ...(successMarker ? { successMarker } : {}) });
 
   assert.deepEqual(await check(30), { found: false, reason: 'raw/orders.csv does not exist yet' });
   const file = path.join(dataDir, 'raw', 'orders.csv');
@@ -30,14 +29,14 @@ test('checkFile: missing, settling, waiting for its marker, then found', async (
   assert.deepEqual(await check(30, '_SUCCESS'), { found: false, reason: 'no _SUCCESS beside raw/orders.csv yet' });
   await writeFile(path.join(dataDir, 'raw', '_SUCCESS'), '');
   assert.deepEqual(await check(30, '_SUCCESS'), { found: true });
-  await assert.rejects(new MockActivityEnvironment().run(checkFile, { path: '../../etc/passwd', settleSeconds: 0 }), /leaves the data directory/);
+  await assert.rejects(mockActivityEnv().run(checkFile, { path: '../../etc/passwd', settleSeconds: 0 }), /leaves the data directory/);
 });
 
 test('pokeFile resumes from its heartbeat: the time-out counts from the first check of the first attempt', async () => {
   const dataDir = await tempDir();
   const { pokeFile } = createSensorActivities({ config: { dataDir, connections: {} }, pool });
   const firstCheckAt = Date.now() - 10_000; // an earlier attempt started checking 10 s ago
-  const env = new MockActivityEnvironment({ heartbeatDetails: { firstCheckAt, checks: 7 } });
+  const env = mockActivityEnv({ heartbeatDetails: { firstCheckAt, checks: 7 } });
   const beats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => beats.push(d));
   const started = Date.now();
@@ -56,7 +55,7 @@ test('checkSql: the first cell decides; templates are bound parameters; SQL erro
   const { text, params } = parameterizeSql("SELECT COUNT(*) FROM source.sensor_test WHERE date = '{{ ds }}'", { ds: '2030-02-01' });
   assert.equal(text, 'SELECT COUNT(*) FROM source.sensor_test WHERE date = $1');
   assert.deepEqual(params, ['2030-02-01']);
-  const check = (input: { text: string; params: string[]; connId?: string }): Promise<SensorCheckResult> => new MockActivityEnvironment().run(checkSql, input);
+  const check = (input: { text: string; params: string[]; connId?: string }): Promise<SensorCheckResult> => mockActivityEnv().run(checkSql, input);
   assert.deepEqual(await check({ text, params }), { found: false, reason: 'warehouse: the query returned "0"' });
   await pool.query("INSERT INTO source.sensor_test VALUES ('2030-02-01')");
   assert.deepEqual(await check({ text, params }), { found: true });
