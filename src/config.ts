@@ -18,13 +18,19 @@ const metricsPort = z
   .transform((v) => (v === 'off' ? 0 : Number(v)))
   .refine((port) => port === 0 || (port >= 1024 && port <= 65535), 'a port from 1024 to 65535, or off');
 
-const EnvSchema = z.object({
+/** The variables both the worker's config and the local set-up read, declared once. */
+const SharedEnv = {
   DATABASE_URL: z.string().url('a postgres:// URL').optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   BATON_DATA_DIR: z.string().min(1).default('./data'),
   BATON_HOME: z.string().min(1).optional(),
   BATON_VENV: z.string().min(1).optional(),
+  BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
+};
+
+const EnvSchema = z.object({
+  ...SharedEnv,
   BATON_DBT_BIN: z.string().min(1).optional(),
   BATON_DBT_PROJECT_DIR: z.string().min(1).optional(),
   BATON_DBT_TARGET: z.enum(['dev', 'prod']).default('prod'),
@@ -36,7 +42,6 @@ const EnvSchema = z.object({
   BATON_SENSOR_TIMEOUT: duration.optional(),
   BATON_FILE_SETTLE: duration.optional(),
   BATON_HEARTBEAT_TIMEOUT: duration.optional(),
-  BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
   BATON_WEB_UI: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_WORKER_READY_FILE: z.string().min(1).optional(),
@@ -220,14 +225,8 @@ export function redactUrl(url: string): string {
 }
 
 const ServiceEnvSchema = z.object({
-  DATABASE_URL: z.string().url('a postgres:// URL').optional(),
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  BATON_HOME: z.string().min(1).optional(),
-  BATON_VENV: z.string().min(1).optional(),
+  ...SharedEnv,
   BATON_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
-  BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
-  BATON_DATA_DIR: z.string().min(1).default('./data'),
 });
 
 /** What the local set-up needs: valid before any database exists. */
