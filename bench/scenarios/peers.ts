@@ -19,44 +19,21 @@
  * bad rows, is run once too to show where the original stops.
  */
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { OrdersPipelineResult } from '../../src/contracts';
-import { loadServiceSettings } from '../../src/config';
 import { generateOrders } from '../../src/seed';
-import { LocalPostgres } from '../../src/platform';
-import { median, sleep, spread, startBenchWorker, waitFor, type BenchContext, type Figure } from '../harness';
-import { ensurePeersVenv, freePort, logTail, pinnedVersion, runGroup, startConversation, startGroup, type Conversation } from '../peers/python';
+import { median, sleep, spread, startBenchWorker, type BenchContext, type Figure } from '../harness';
+import { ensurePeersVenv, pinnedVersion, startConversation, type Conversation } from '../peers/python';
 import { noopPolicy, runTimings } from '../runs';
+import { airflowSide, handOffs, ms, PEERS_DIR, TASKS, type Timed } from './peers-airflow';
 
-const PEERS_DIR = path.join(__dirname, '..', 'peers');
-const TASKS = 7;
 /** The compared file (no bad rows) and the flow scenario's kind (1 % bad rows), both seed 7. */
 const CLEAN_DS = '2031-08-02';
 const BAD_DS = '2031-08-01';
 const ROWS = 1_000_000;
 /** Where a Baton flow run's time goes (its data tasks), for the figure's note. */
 const FLOW_STAGES = ['extractOrders', 'transformOrders', 'loadOrders'];
-
-interface Timed {
-  /** Every hand-off: a task's end to the next task's start, ms. */
-  gaps: number[];
-  /** Each run's start to end, ms. */
-  durations: number[];
-}
-
-/** Gaps between consecutive tasks, ordered by start. */
-function handOffs(tasks: Array<{ start: number; end: number }>): number[] {
-  const sorted = [...tasks].sort((a, b) => a.start - b.start);
-  return sorted.slice(1).map((t, i) => t.start - sorted[i].end);
-}
-
-const ms = (iso: string | null) => {
-  if (!iso) throw new Error('a task without a start or end time');
-  return Date.parse(iso);
-};
-
-// ---- Baton and Prefect, taking turns ------------------------------------------------------
 
 interface PrefectNoopRun {
   state: string;
@@ -181,97 +158,6 @@ async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: strin
 }
 
 // ---- Airflow -------------------------------------------------------------------------------
-
-interface AirflowReport {
-  runs: Array<{
-    run_id: string;
-    state: string;
-    queued_at: string;
-    start_date: string;
-    end_date: string;
-    tasks: Array<{ task_id: string; state: string; start_date: string | null; end_date: string | null }>;
-  }>;
-}
-
-/** Airflow's metadata database: `airflow_peers` beside the bench's on the local cluster, or SQLite under AIRFLOW_HOME when the database is someone else's. */
-async function airflowDatabase(ctx: BenchContext, airflowHome: string): Promise<string> {
-  const settings = loadServiceSettings(process.env);
-  if (settings.externalDatabaseUrl) return `sqlite:///${path.join(airflowHome, 'airflow.db')}`;
-  await new LocalPostgres(settings).ensureDatabase('airflow_peers');
-  const url = new URL(ctx.env.DATABASE_URL!);
-  return `postgresql+psycopg2://${url.username}:${url.password}@${url.host}/airflow_peers`;
-}
-
-async function airflowSide(ctx: BenchContext, venv: string, peersHome: string, runs: number) {
-  const airflowHome = path.join(peersHome, 'airflow');
-  const dags = path.join(airflowHome, 'dags');
-  await mkdir(dags, { recursive: true });
-  await copyFile(path.join(PEERS_DIR, 'noop_dag.py'), path.join(dags, 'noop_dag.py'));
-  const [apiPort, logPort, triggerLogPort] = [await freePort(), await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PATH: `${path.join(venv, 'bin')}:${process.env.PATH}`,
-    AIRFLOW_HOME: airflowHome,
-    AIRFLOW__CORE__DAGS_FOLDER: dags,
-    AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
-    AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
-    AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION: 'False',
-    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: await airflowDatabase(ctx, airflowHome),
-    AIRFLOW__API__HOST: '127.0.0.1',
-    AIRFLOW__API__PORT: String(apiPort),
-    AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `http://127.0.0.1:${apiPort}/execution/`,
-    AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT: String(logPort),
-    AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT: String(triggerLogPort),
-    // No usage reports from a benchmark (and no network to send them to).
-    AIRFLOW__USAGE_DATA_COLLECTION__ENABLED: 'False',
-    SCARF_ANALYTICS: 'false',
-    DO_NOT_TRACK: '1',
-  };
-  ctx.say(
-    `peers: starting Airflow standalone (LocalExecutor, ${env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN!.split(':')[0]}), log ${path.relative(process.cwd(), path.join(airflowHome, 'standalone.log'))}`,
-  );
-  const started = performance.now();
-  const standalone = startGroup(path.join(venv, 'bin', 'airflow'), ['standalone'], { env, log: path.join(airflowHome, 'standalone.log') });
-  try {
-    let exited: number | string | undefined;
-    void standalone.exited.then((code) => (exited = code));
-    // Ready: its scheduler, dag processor and triggerer heartbeat, and the API server the task runners report to answers.
-    await waitFor(
-      'Airflow standalone to be ready',
-      async () => {
-        if (exited !== undefined) throw new Error(`airflow standalone exited ${exited}:\n${await logTail(standalone.log)}`);
-        if (!(await readFile(standalone.log, 'utf8')).includes('Airflow is ready')) return undefined;
-        const health = await fetch(`http://127.0.0.1:${apiPort}/api/v2/monitor/health`).catch(() => undefined);
-        return health?.ok ? true : undefined;
-      },
-      300_000,
-      500,
-    );
-    const startupMs = performance.now() - started;
-    ctx.say(`peers: Airflow ready after ${(startupMs / 1000).toFixed(0)} s; ${runs + 1} runs of peers_noop, one after another`);
-    const out = path.join(airflowHome, 'runs.json');
-    await runGroup(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'airflow_runs.py'), 'peers_noop', String(runs + 1), '600', out], {
-      env,
-      log: path.join(airflowHome, 'runs.log'),
-      timeoutMs: 660_000,
-    });
-    const report = JSON.parse(await readFile(out, 'utf8')) as AirflowReport;
-    const timed: Timed = { gaps: [], durations: [] };
-    for (const run of report.runs.slice(1)) {
-      if (run.state !== 'success' || run.tasks.length !== TASKS)
-        throw new Error(`Airflow run ${run.run_id} ended ${run.state} with ${run.tasks.length} tasks; see ${standalone.log}`);
-      timed.gaps.push(...handOffs(run.tasks.map((t) => ({ start: ms(t.start_date), end: ms(t.end_date) }))));
-      timed.durations.push(ms(run.end_date) - ms(run.start_date));
-    }
-    ctx.say(`peers: Airflow: task gap ${median(timed.gaps).toFixed(0)} ms (median of ${timed.gaps.length}), run ${median(timed.durations).toFixed(0)} ms`);
-    return { ...timed, startupMs };
-  } finally {
-    ctx.say('peers: stopping Airflow standalone');
-    await standalone.stop();
-  }
-}
-
-// ---- The scenario --------------------------------------------------------------------------
 
 export async function peersScenario(ctx: BenchContext): Promise<Figure[]> {
   if (process.env.CI) throw new Error('the peers scenario is not for CI: it installs Airflow and Prefect and runs for minutes');

@@ -79,12 +79,12 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     password: 'the local role password: generated hex, checked before use',
     name: 'a database name, checked against ^[a-z_][a-z0-9_]*$',
   },
-  'bench/scenarios/datapath.ts': {
+  'bench/scenarios/datapath-floors.ts': {
     RAW_TABLE: 'a constant table name',
     SCRIPT_TABLE: 'a constant table name',
     ds: "one of the scenario's fixed DAYS",
-    'stagingTables(ds).partition': "the partition of one of the scenario's fixed DAYS",
   },
+  'bench/scenarios/datapath.ts': { 'stagingTables(ds).partition': "the partition of one of the scenario's fixed DAYS" },
   'bench/scenarios/flow.ts': { 'quote(csv)': 'the generated file path, quoted', 'quote(parquet)': 'the output path, quoted' },
   'workflows/orders-daily-etl.ts': { ds: 'a Web UI summary line, not SQL', SOURCE_CONN_ID: 'a Web UI summary line, not SQL' },
 };
