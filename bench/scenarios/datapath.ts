@@ -1,6 +1,6 @@
 /**
  * Scenarios 3 and 4: the data path of orders_daily_etl without dbt (conf skip_dbt) on 1M and 5M
- * generated rows with 1% bad rows (0.25M in the quick run), and the worker's memory meanwhile.
+ * generated rows with 1% bad rows (0.1M in the quick run), and the worker's memory meanwhile.
  *
  * Each stage (extract, transform, load, validate) is timed from the run's history, activity
  * started to completed. Two floors, measured just before each run:
@@ -111,7 +111,7 @@ async function runOnce(
 }
 
 export async function datapathScenario(ctx: BenchContext): Promise<Figure[]> {
-  const sizes = ctx.quick ? [250_000] : [1_000_000, 5_000_000];
+  const sizes = ctx.quick ? [100_000] : [1_000_000, 5_000_000];
   const repeats = ctx.quick ? 1 : 3;
   const databaseUrl = ctx.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('datapath: the bench environment has no DATABASE_URL');

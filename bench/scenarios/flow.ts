@@ -38,7 +38,7 @@ async function oneStatement(csv: string, parquet: string): Promise<number> {
 
 export async function flowScenario(ctx: BenchContext): Promise<Figure[]> {
   const dataDir = ctx.config.dataDir;
-  const sizes = ctx.quick ? [250_000] : [1_000_000, 5_000_000];
+  const sizes = ctx.quick ? [100_000] : [1_000_000, 5_000_000];
   const repeats = ctx.quick ? 1 : 3;
   const figures: Figure[] = [];
   const peaks: Record<number, number> = {};
@@ -48,7 +48,7 @@ export async function flowScenario(ctx: BenchContext): Promise<Figure[]> {
   const atRest = await processRssMb(worker.pid);
   try {
     for (const rows of sizes) {
-      const startDate = { 250_000: '2031-07-03', 1_000_000: '2031-07-01' }[rows] ?? '2031-07-05';
+      const startDate = { 100_000: '2031-07-07', 250_000: '2031-07-03', 1_000_000: '2031-07-01' }[rows] ?? '2031-07-05';
       const csv = path.join(dataDir, 'raw', `orders_${startDate}.csv`);
       ctx.say(`flow: generating ${rows.toLocaleString('en')} rows`);
       await generateOrders({ ds: startDate, rows, badRate: 0.01, seed: 7, file: csv });

@@ -72,19 +72,29 @@ export async function runTests(
   jestArgs: string[] = [],
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<number> {
-  await ensurePythonTools(settings, report);
-  if (!(await staticChecks(report))) return 1;
-
   const tiers = TIERS.map((t) => ({ ...t, files: testFiles(t.tier, filter) })).filter((t) => t.files.length > 0);
   const files = tiers.flatMap((t) => t.files);
   if (!files.length) {
     report(`no test file matches ${filter}`);
     return 1;
   }
-  // Installed only when a selected test needs them: Debian's Chromium is a large package.
-  const chromium = files.some(isBrowserTest) ? await ensureChromium(report) : undefined;
-  if (files.some(isComposeTest)) await ensureDockerCompose(report);
-  const platform = await startPlatform(settings, report, [TEST_NAMESPACE]);
+  // The static checks take the CPU while the installs wait on the network and the disk: they run
+  // side by side. The Debian tools a selected test needs (Chromium is a large package), then the
+  // platform, one after another (apt takes one lock).
+  let chromium: string | undefined;
+  const setUp = (async () => {
+    await ensurePythonTools(settings, report);
+    if (files.some(isBrowserTest)) chromium = await ensureChromium(report);
+    if (files.some(isComposeTest)) await ensureDockerCompose(report);
+    return startPlatform(settings, report, [TEST_NAMESPACE]);
+  })();
+  setUp.catch(() => undefined); // awaited below, after the checks
+  const checked = await staticChecks(report);
+  const platform = await setUp;
+  if (!checked) {
+    await stopStarted(platform, report);
+    return 1;
+  }
   try {
     const isolated = await isolatedEnv(settings, platform, { namespace: TEST_NAMESPACE, database: 'baton_test', dataFolder: 'test-data' });
     const env: NodeJS.ProcessEnv = {

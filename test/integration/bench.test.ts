@@ -67,9 +67,9 @@ test('npm run bench -- --quick runs every scenario and writes one table and its 
   assert.match(measure('backfill', /2 dates x 1,000 rows with dbt, 1 at a time: runs per minute/).note!, /2 of 2 runs succeeded/);
   assert.equal(measure('overhead', /^20 sequential runs: run time, p50$/).target, '<= 150 ms');
   assert.equal(measure('overhead', /^20 sequential runs: task end to next task start, p50$/).target, '<= 20 ms');
-  assert.equal(measure('datapath', /0\.25M rows: the four stages$/).target, '<= 3x');
-  assert.equal(measure('datapath', /0\.25M rows: the four stages, to the psql script$/).target, '<= 1.2x');
-  assert.equal(measure('flow', /0\.25M rows CSV to Parquet$/).unit, 'ms');
+  assert.equal(measure('datapath', /0\.1M rows: the four stages$/).target, '<= 3x');
+  assert.equal(measure('datapath', /0\.1M rows: the four stages, to the psql script$/).target, '<= 1.2x');
+  assert.equal(measure('flow', /0\.1M rows CSV to Parquet$/).unit, 'ms');
   assert.equal(measure('sensors', /50 poke sensors: activity slots busy/).value, 10, 'waiting pokes hold all 10 slots');
   assert.equal(measure('sensors', /50 reschedule sensors: activity slots busy/).value, 0, 'rescheduled sensors hold none');
 });
