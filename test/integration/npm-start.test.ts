@@ -60,7 +60,6 @@ test('npm start on a fresh home sets up everything and prints the sample run and
     'baton: sample file',
     'baton: sample rows in source.orders (conn_id postgres_prod) for 2024-01-15: 1000 rows, 20 bad',
     'orders_daily_etl 2024-01-15: success',
-    '  extract success: rowCount 1000, rejected 20, lines 1001',
     '  load success: loadedRows 980, rejectedRows 20',
     '  dbt_run success: stg_orders success, daily_revenue success',
     'orders-etl 2024-01-15: success',
