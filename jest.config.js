@@ -1,4 +1,4 @@
-// Jest for every tier. `npm test` (src/test-runner.ts) runs the tiers one after another, each
+// Jest for every tier. `npm test` (src/test-runner/index.ts) runs the tiers one after another, each
 // with the files and the parallelism it can take; `npx jest <file>` runs one file on its own
 // once `npm test` has prepared the platform's environment.
 /** @type {import('jest').Config} */

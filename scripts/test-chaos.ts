@@ -1,5 +1,5 @@
 /**
- * `npm run test:chaos [-- node --test options]`: the fault-injection tier in its full form
+ * `npm run test:chaos [-- Jest options]`: the fault-injection tier in its full form
  * (1M-row runs, 20 worker kills); `npm test` runs it bounded. See README, "Nothing lost".
  */
 import { loadServiceSettings } from '../src/config';

@@ -1,4 +1,4 @@
-/** `npm test [-- <file filter> [node --test options]]`: every tier, on the real platform; see src/test-runner.ts. */
+/** `npm test [-- <file filter> [Jest options]]`: every tier, on the real platform; see src/test-runner/index.ts. */
 import { loadServiceSettings } from '../src/config';
 import { runTests } from '../src/test-runner';
 

@@ -48,9 +48,8 @@ export async function bundleWorkflows(file: string, from = workflowsPath): Promi
   return file;
 }
 
-/** The worker (scripts/worker.ts) and its workflow bundle, built into `<home>/build`. */
-export async function buildWorker(home: string): Promise<WorkerBuild> {
-  const outDir = path.join(home, 'build');
+/** The worker (scripts/worker.ts) and its workflow bundle, built into `<home>/build` (or `outDir`). */
+export async function buildWorker(home: string, outDir = path.join(home, 'build')): Promise<WorkerBuild> {
   const [entry, workflowBundle] = await Promise.all([compileEntry('scripts/worker.ts', outDir), bundleWorkflows(path.join(outDir, 'workflows.js'))]);
   return { entry, workflowBundle, env: compiledEnv() };
 }

@@ -9,20 +9,17 @@ import {
   continueAsNew,
   defineQuery,
   ParentClosePolicy,
-  proxyActivities,
   setHandler,
   startChild,
   WorkflowIdReusePolicy,
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { backfillRuns, Queries, type BackfillInput, type BackfillMemo, type BackfillProgress } from '../src/contracts';
 import { dagRunWorkflowId } from '../src/dags';
+import { bookkeeping } from './task-options';
 
 export const progressQuery = defineQuery<BackfillProgress>(Queries.progress);
-
-const bookkeeping = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 
 /** Dates decided per history before continuing as new. */
 const DATES_PER_RUN = 250;

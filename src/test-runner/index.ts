@@ -9,6 +9,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { projectRoot, type ServiceSettings } from '../config';
 import { ensurePythonTools, isolatedEnv, startPlatform, stopStarted, workerDatabaseUrl, type Report } from '../platform';
+import { buildWorker } from '../build';
 import { checkCoverage } from './coverage';
 import { ensureChromium, ensureDockerCompose } from './debian-tools';
 
@@ -82,12 +83,16 @@ export async function runTests(
   // side by side. The Debian tools a selected test needs (Chromium is a large package), then the
   // platform, one after another (apt takes one lock).
   let chromium: string | undefined;
+  // Test workers run as `npm start`'s does, compiled and bundled once from the current source
+  // (each started from source would bundle the workflows again).
+  const worker = buildWorker(settings.home, path.join(settings.home, 'test-build'));
   const setUp = (async () => {
     await ensurePythonTools(settings, report);
     if (files.some(isBrowserTest)) chromium = await ensureChromium(report);
     if (files.some(isComposeTest)) await ensureDockerCompose(report);
     return startPlatform(settings, report, [TEST_NAMESPACE]);
   })();
+  worker.catch(() => undefined); // awaited below
   setUp.catch(() => undefined); // awaited below, after the checks
   const checked = await staticChecks(report);
   const platform = await setUp;
@@ -113,6 +118,8 @@ export async function runTests(
       // Test workers serve no metrics, so they never race each other (or `npm start`'s worker)
       // for port 9464; the metrics test gives its worker a port of its own.
       BATON_METRICS_PORT: 'off',
+      BATON_TEST_WORKER_ENTRY: (await worker).entry,
+      BATON_TEST_WORKFLOW_BUNDLE: (await worker).workflowBundle,
       BATON_TEST_SERVER: path.join(settings.venv, 'bin', 'temporal-test-server'),
       BATON_TEMPORAL_CLI: path.join(settings.venv, 'bin', 'temporal'),
       ...(chromium ? { BATON_CHROMIUM: chromium } : {}),

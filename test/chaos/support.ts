@@ -4,7 +4,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { addDays } from '../../src/logical-date';
-import { integrationPlatform, type RunningWorker } from '../support';
+import { integrationPlatform, type RunningWorker, testNote } from '../support';
 
 export const FULL = process.env.BATON_CHAOS === 'full';
 
@@ -103,5 +103,5 @@ export async function resultThroughOutages<T>(handle: WorkflowHandle, timeoutMs 
 
 /** One line for the suite's summary (the README's figures come from a full run). */
 export function report(line: string): void {
-  console.log(`chaos: ${line}`);
+  testNote(`chaos: ${line}`);
 }

@@ -11,7 +11,8 @@ import { addDays } from '../../src/logical-date';
 import type { SeedSummary } from '../../src/seed';
 import { count, execFileAsync, repoRoot, integrationPlatform } from '../support';
 
-const platform = integrationPlatform();
+// A task on the worker the backfill test kills starts again after 3 s without a heartbeat (30 s by default).
+const platform = integrationPlatform({ workerEnv: () => ({ ...process.env, BATON_HEARTBEAT_TIMEOUT: '3s' }) });
 const { config, pool } = platform;
 
 async function cli(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

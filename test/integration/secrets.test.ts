@@ -19,7 +19,7 @@ import { execFileAsync, repoRoot, startSmtpServer, integrationPlatform } from '.
 const platform = integrationPlatform({ worker: false, migrate: false });
 const { config } = platform;
 const databasePassword = decodeURIComponent(new URL(config.databaseUrl).password);
-// The worker connects on its own role when the test runner made one (test/support.ts).
+// The worker connects on its own role when the test runner made one (test/support/worker.ts).
 const workerPassword = decodeURIComponent(new URL(process.env.BATON_WORKER_DATABASE_URL ?? config.databaseUrl).password);
 const SECRETS = {
   'the warehouse password (DATABASE_URL)': databasePassword,

@@ -1,6 +1,6 @@
 /**
  * The worker's database role (activities/sql/worker-role.sql): every worker process in the
- * integration and chaos tiers runs on it (test/support.ts), so the runs there prove it is
+ * integration and chaos tiers runs on it (test/support/worker.ts), so the runs there prove it is
  * enough; this file proves it is no more than that.
  */
 import assert from '../support/assert';

@@ -52,3 +52,8 @@ export function testUnless(reason: string | undefined): typeof test {
   const skipped = ((name: string, fn: Parameters<typeof test>[1], timeout?: number) => test.skip(`${name} (skipped: ${reason})`, fn, timeout)) as typeof test;
   return Object.assign(skipped, test);
 }
+
+/** A line for the suite's log (a figure, what a fault hit), without the source location Jest adds to console output. */
+export function testNote(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

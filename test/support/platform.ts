@@ -1,4 +1,4 @@
-/** The environment `npm test` prepares (src/test-runner.ts): config, pools, folders, the CLIs. */
+/** The environment `npm test` prepares (src/test-runner/index.ts): config, pools, folders, the CLIs. */
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';

@@ -1,5 +1,6 @@
 /** The real worker entry point, started as a child process the way a deployment starts it. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { COMPILED_NODE_FLAGS, compiledEnv } from '../../src/build';
 import { repoRoot } from './platform';
 
 export interface RunningWorker {
@@ -9,14 +10,28 @@ export interface RunningWorker {
 }
 
 /**
+ * How a worker process starts: as `npm start` runs it, compiled and with its workflows bundled
+ * ahead of time, from the build `npm test` makes once from the current source
+ * (BATON_TEST_WORKER_ENTRY and BATON_TEST_WORKFLOW_BUNDLE); otherwise from source under tsx,
+ * bundling the workflows at start. A `--workflow-bundle` in `args` (a deploy test) wins.
+ */
+function workerCommand(env: NodeJS.ProcessEnv, args: string[]): { argv: string[]; env: NodeJS.ProcessEnv } {
+  const entry = env.BATON_TEST_WORKER_ENTRY;
+  if (!entry) return { argv: ['--import', 'tsx', 'scripts/worker.ts', ...args], env: {} };
+  const bundle = args.includes('--workflow-bundle') || !env.BATON_TEST_WORKFLOW_BUNDLE ? [] : ['--workflow-bundle', env.BATON_TEST_WORKFLOW_BUNDLE];
+  return { argv: [...COMPILED_NODE_FLAGS, entry, ...bundle, ...args], env: compiledEnv() };
+}
+
+/**
  * Starts the real worker entry point (`scripts/worker.ts`) as a user's deployment would: on the
  * worker's least-privilege database role when the test runner made one (BATON_WORKER_DATABASE_URL).
  */
 export async function startWorkerProcess(env: NodeJS.ProcessEnv = process.env, args: string[] = []): Promise<RunningWorker> {
   const database = env.BATON_WORKER_DATABASE_URL ? { DATABASE_URL: env.BATON_WORKER_DATABASE_URL } : {};
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', ...args], {
+  const command = workerCommand(env, args);
+  const child = spawn(process.execPath, command.argv, {
     cwd: repoRoot,
-    env: { ...env, ...database, LOG_LEVEL: 'info' },
+    env: { ...env, ...command.env, ...database, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { test } from '@jest/globals';
 import { readCsv, type CsvLineAccount } from '../../activities/csv';
 import { prng } from '../../src/seed';
-import { execFileAsync, tempDir } from '../support';
+import { execFileAsync, tempDir, testNote } from '../support';
 
 const FILES = 400;
 const SEED = 20240115;
@@ -305,9 +305,7 @@ test('readCsv agrees with the Python csv reference on generated files', async ()
   for (const kind of ['unbalanced quote', 'NUL byte', 'lone CR', 'invalid UTF-8', 'field count'])
     assert.ok((byKind[kind] ?? 0) >= 20, `only ${byKind[kind] ?? 0} '${kind}' records: ${JSON.stringify(byKind)}`);
   const ms = Date.now() - started;
-  console.info(
-    `${cases.length} files (${cases.reduce((n, c) => n + c.data.length, 0)} bytes), ${records} records, malformed ${JSON.stringify(byKind)}, ${ms} ms`,
-  );
+  testNote(`${cases.length} files (${cases.reduce((n, c) => n + c.data.length, 0)} bytes), ${records} records, malformed ${JSON.stringify(byKind)}, ${ms} ms`);
   assert.ok(ms < 20_000, `took ${ms} ms`);
 }, 60_000);
 

@@ -1,6 +1,6 @@
 /**
  * The CSV reader (activities/csv.ts), the column contract (activities/contract.ts) and the
- * data-directory guard (activities/files.ts), on exact inputs. The fuzz test (csv-fuzz.test.ts)
+ * data-directory guard (activities/data-dir.ts), on exact inputs. The fuzz test (csv-fuzz.test.ts)
  * holds the reader against Python's csv module on generated files.
  */
 import assert from '../support/assert';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from '@jest/globals';
 import { type FileRef } from '../../activities/duckdb';
 import { generateOrders } from '../../src/seed';
-import { runActivity } from '../support';
+import { runActivity, testNote } from '../support';
 import { duckdbDataDir, HEADER, LOADED_SCHEMA, query, readParquet, REJECTS_HEADER, STAGED_SCHEMA } from '../support/duckdb';
 
 const files = duckdbDataDir();
@@ -196,7 +196,5 @@ test('200,000 generated rows: counts reconcile with the generator, in modest mem
   await files.assertNoLeftovers();
 
   const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
-  console.info(
-    `${timings.join(', ')}; rss ${mib(rssBefore)} before, ${mib(process.memoryUsage().rss)} after, max ${mib(process.resourceUsage().maxRSS * 1024)}`,
-  );
+  testNote(`${timings.join(', ')}; rss ${mib(rssBefore)} before, ${mib(process.memoryUsage().rss)} after, max ${mib(process.resourceUsage().maxRSS * 1024)}`);
 });
