@@ -11,6 +11,8 @@ module.exports = {
   // Tests start Temporal servers, workers, dbt and Postgres: there is no one default that fits,
   // so the runner gives each tier its own (--testTimeout).
   testTimeout: 600_000,
+  // Two files at a time each take a lane of the platform of their own (test/support/lane.ts).
+  setupFiles: ['<rootDir>/test/support/lane.ts'],
   collectCoverageFrom: ['src/**/*.ts', 'workflows/**/*.ts', 'activities/**/*.ts'],
   coverageProvider: 'v8',
 };

@@ -16,17 +16,24 @@ import { ensureChromium, ensureDockerCompose } from './debian-tools';
 export const TEST_NAMESPACE = 'baton-test';
 
 /**
- * The tiers, in order. Unit and workflow files run two at a time (each workflow file has a
- * time-skipping server of its own; unit files touch rows of their own); replay, integration and
- * chaos files share the platform's server, worker task queue and warehouse, so run one at a time.
- * `chaos` runs bounded here, in full with `npm run test:chaos` (BATON_CHAOS=full).
+ * The tiers, in order, and how many files of each run at once. Two files at a time each get a
+ * lane of their own (LANES): a namespace (so their workers never share a task queue), a database
+ * (so their warehouses and dbt models never meet) and a data folder. The chaos tier stops the
+ * server and crashes Postgres, so its files run one at a time. `chaos` runs bounded here, in
+ * full with `npm run test:chaos` (BATON_CHAOS=full).
  */
 const TIERS: Array<{ tier: string; workers: number }> = [
   { tier: 'unit', workers: 2 },
   { tier: 'workflow', workers: 2 },
   { tier: 'replay', workers: 1 },
-  { tier: 'integration', workers: 1 },
+  { tier: 'integration', workers: 2 },
   { tier: 'chaos', workers: 1 },
+];
+
+/** The lanes: the first is the one a single file (and every chaos file) runs in. */
+const LANES = [
+  { namespace: TEST_NAMESPACE, database: 'baton_test', dataFolder: 'test-data' },
+  { namespace: `${TEST_NAMESPACE}-2`, database: 'baton_test_2', dataFolder: 'test-data-2' },
 ];
 
 function testFiles(tier: string, filter?: string): string[] {
@@ -90,7 +97,11 @@ export async function runTests(
     await ensurePythonTools(settings, report);
     if (files.some(isBrowserTest)) chromium = await ensureChromium(report);
     if (files.some(isComposeTest)) await ensureDockerCompose(report);
-    return startPlatform(settings, report, [TEST_NAMESPACE]);
+    return startPlatform(
+      settings,
+      report,
+      LANES.map((lane) => lane.namespace),
+    );
   })();
   worker.catch(() => undefined); // awaited below
   setUp.catch(() => undefined); // awaited below, after the checks
@@ -101,12 +112,24 @@ export async function runTests(
     return 1;
   }
   try {
-    const isolated = await isolatedEnv(settings, platform, { namespace: TEST_NAMESPACE, database: 'baton_test', dataFolder: 'test-data' });
+    // Each lane's variables; test/support/lane.ts gives a Jest worker the lane of its number.
+    const lanes: NodeJS.ProcessEnv[] = [];
+    for (const lane of LANES) {
+      const isolated = await isolatedEnv(settings, platform, lane);
+      lanes.push({
+        DATABASE_URL: isolated.DATABASE_URL,
+        BATON_CONN_POSTGRES_PROD: isolated.BATON_CONN_POSTGRES_PROD,
+        TEMPORAL_NAMESPACE: isolated.TEMPORAL_NAMESPACE,
+        BATON_DATA_DIR: isolated.BATON_DATA_DIR,
+        // Worker processes connect on the least-privilege worker role (test/support/worker.ts);
+        // tests set up and check data as the owner (DATABASE_URL).
+        BATON_WORKER_DATABASE_URL: await workerDatabaseUrl(platform, lane.database, isolated.DATABASE_URL!),
+      });
+    }
     const env: NodeJS.ProcessEnv = {
-      ...isolated,
-      // Worker processes connect on the least-privilege worker role (test/support/worker.ts);
-      // tests set up and check data as the owner (DATABASE_URL).
-      BATON_WORKER_DATABASE_URL: await workerDatabaseUrl(platform, 'baton_test', isolated.DATABASE_URL!),
+      ...(await isolatedEnv(settings, platform, LANES[0])),
+      ...lanes[0],
+      BATON_TEST_LANES: JSON.stringify(lanes),
       // Baton's own cluster, which the chaos tier may crash; never a DATABASE_URL of yours.
       BATON_TEST_POSTGRES: platform.postgres ? 'local' : 'external',
       BATON_RETRY_DELAY: '1s',

@@ -35,7 +35,7 @@ test('a failed run sends one mail to the DAG owners, naming the task and the err
     smtp.mails[0].data,
     new RegExp(`task wait_for_file failed: sensor timed out after 3s and \\d+ checks: raw/orders_${ds}\\.csv does not exist yet`),
   );
-  assert.match(smtp.mails[0].data, new RegExp(`Web UI: http://localhost:8233/namespaces/baton-test/workflows/orders_daily_etl-${ds}/`));
+  assert.match(smtp.mails[0].data, new RegExp(`Web UI: http://localhost:8233/namespaces/${config.temporal.namespace}/workflows/orders_daily_etl-${ds}/`));
 });
 
 test('an empty day mails send_empty_alert', async () => {

@@ -39,7 +39,7 @@ test('seed a file, then baton trigger --wait loads exactly the expected rows', a
   assert.equal(run.code, 0, run.stderr);
   const out = JSON.parse(run.stdout) as { workflowId: string; url: string; result: { loadedRows: number; rejectedRows: number } };
   assert.equal(out.workflowId, `orders_daily_etl-${ds}`);
-  assert.match(out.url, new RegExp(`^http://localhost:8233/namespaces/baton-test/workflows/orders_daily_etl-${ds}/[0-9a-f-]+/history$`));
+  assert.match(out.url, new RegExp(`^http://localhost:8233/namespaces/${config.temporal.namespace}/workflows/orders_daily_etl-${ds}/[0-9a-f-]+/history$`));
   assert.deepEqual([out.result.loadedRows, out.result.rejectedRows], [seed.expectedLoaded, 50]);
   assert.equal(await count(pool, 'SELECT count(*) AS n FROM warehouse.orders WHERE ds = $1', [ds]), seed.expectedLoaded);
 });

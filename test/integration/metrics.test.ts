@@ -83,14 +83,17 @@ test('rows loaded and rejected are counted per DAG, equal to the run', async () 
   assert.deepEqual(samples.find((s) => s.name === 'baton_rows_loaded')?.labels, {
     activityType: 'load',
     dag_id: 'orders_daily_etl',
-    namespace: 'baton-test',
+    namespace: config.temporal.namespace,
     taskQueue: 'etl',
   });
 });
 
 test("Temporal's runtime metrics share the endpoint, with the temporal_ prefix", async () => {
   const samples = await scrape();
-  assert.equal(valueOf(samples, 'temporal_workflow_completed', { namespace: 'baton-test', task_queue: 'etl', workflow_type: 'ordersDailyEtl' }), 1);
+  assert.equal(
+    valueOf(samples, 'temporal_workflow_completed', { namespace: config.temporal.namespace, task_queue: 'etl', workflow_type: 'ordersDailyEtl' }),
+    1,
+  );
   assert.ok((valueOf(samples, 'temporal_activity_execution_latency_count', { activity_type: 'load' }) ?? 0) >= 1);
 });
 
