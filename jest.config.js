@@ -3,16 +3,15 @@
 // once `npm test` has prepared the platform's environment.
 /** @type {import('jest').Config} */
 module.exports = {
-  // Temporal's SDK under Jest: the node environment, and real timers around the SDK.
-  testEnvironment: 'node',
+  // Temporal's SDK under Jest: the node environment (with the worker's platform lane), and real
+  // timers around the SDK.
+  testEnvironment: '<rootDir>/test/support/lane-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
-  // Tests start Temporal servers, workers, dbt and Postgres: there is no one default that fits,
-  // so the runner gives each tier its own (--testTimeout).
+  // Tests start Temporal servers, workers, dbt and Postgres, and wait for runs: Jest's 5 s is for
+  // in-process code; every tier gets ten minutes a test (a stuck test still fails, naming itself).
   testTimeout: 600_000,
-  // Two files at a time each take a lane of the platform of their own (test/support/lane.ts).
-  setupFiles: ['<rootDir>/test/support/lane.ts'],
   collectCoverageFrom: ['src/**/*.ts', 'workflows/**/*.ts', 'activities/**/*.ts'],
   coverageProvider: 'v8',
 };

@@ -112,7 +112,7 @@ export async function runTests(
     return 1;
   }
   try {
-    // Each lane's variables; test/support/lane.ts gives a Jest worker the lane of its number.
+    // Each lane's variables; test/support/lane-environment.js gives a Jest worker the lane of its number.
     const lanes: NodeJS.ProcessEnv[] = [];
     for (const lane of LANES) {
       const isolated = await isolatedEnv(settings, platform, lane);
