@@ -20,15 +20,11 @@
  * Memory is bounded by `maxRecordBytes` plus a chunk, and time is linear: a record is re-read
  * only when it turns out malformed, and never further than `maxRecordBytes`.
  */
-import { CancelledFailure } from '@temporalio/common';
+import { cancelledError } from './heartbeat';
 import type { CsvReaderOptions, CsvReadResult } from './csv-record';
 import { Reader } from './csv-reader';
 
 export * from './csv-record';
-
-function cancelled(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new CancelledFailure('activity cancelled');
-}
 
 /** Reads CSV from a stream of chunks; see the module comment for the rules. */
 export async function readCsv(
@@ -37,7 +33,7 @@ export async function readCsv(
 ): Promise<CsvReadResult> {
   const reader = new Reader(options);
   for await (const chunk of source) {
-    if (options.signal?.aborted) throw cancelled(options.signal);
+    if (options.signal?.aborted) throw cancelledError(options.signal);
     reader.push(
       typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
     );

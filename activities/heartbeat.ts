@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 
 /**
  * Keeps a long activity alive: heartbeats with `details()` while `work` runs, every 5 s or a
@@ -21,6 +22,11 @@ export async function whileHeartbeating<T>(work: Promise<T>, details: () => unkn
   } finally {
     clearInterval(timer);
   }
+}
+
+/** The activity's cancellation, as the error Temporal expects a cancelled activity to throw. */
+export function cancelledError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new CancelledFailure('activity cancelled');
 }
 
 /** The activity's cancellation signal, or one that never fires outside an activity. */

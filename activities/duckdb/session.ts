@@ -4,8 +4,7 @@
  */
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue, Json } from '@duckdb/node-api';
-import { CancelledFailure } from '@temporalio/common';
-import { cancellationSignal } from '../heartbeat';
+import { cancellationSignal, cancelledError } from '../heartbeat';
 
 export interface DuckdbLimits {
   /** DuckDB's memory_limit: beyond it DuckDB spills to its temp directory or waits. */
@@ -22,11 +21,6 @@ export const DUCKDB_LIMITS: DuckdbLimits = { memoryLimit: '256MB', threads: 2 };
 
 /** A string as a SQL literal; only for paths of our own making (user values are bound parameters). */
 export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
-/** The activity's cancellation, as the error Temporal expects a cancelled activity to throw. */
-function cancelled(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new CancelledFailure('activity cancelled');
-}
 
 /** What an activity asks of its DuckDB. */
 export interface DuckdbSession {
@@ -81,12 +75,12 @@ export async function withDuckdb<T>(root: string, tempDirectory: string, limits:
     await conn.run('SET enable_external_access = false');
 
     const run = async (sql: string, params?: DuckDBValue[]) => {
-      if (signal.aborted) throw cancelled(signal);
+      if (signal.aborted) throw cancelledError(signal);
       try {
         return await conn.runAndReadAll(sql, params);
       } catch (err) {
         // An interrupted statement fails with DuckDB's "INTERRUPT Error": report the cancellation.
-        if (signal.aborted) throw cancelled(signal);
+        if (signal.aborted) throw cancelledError(signal);
         throw err;
       }
     };

@@ -115,8 +115,10 @@ export async function runTests(
     // Each lane's variables; test/support/lane-environment.js gives a Jest worker the lane of its number.
     // With DATABASE_URL of your own there is one database, so one lane: files run one at a time.
     const lanes: NodeJS.ProcessEnv[] = [];
+    let first: NodeJS.ProcessEnv | undefined;
     for (const lane of platform.postgres ? LANES : LANES.slice(0, 1)) {
       const isolated = await isolatedEnv(settings, platform, lane);
+      first ??= isolated;
       lanes.push({
         DATABASE_URL: isolated.DATABASE_URL,
         BATON_CONN_POSTGRES_PROD: isolated.BATON_CONN_POSTGRES_PROD,
@@ -127,8 +129,9 @@ export async function runTests(
         BATON_WORKER_DATABASE_URL: await workerDatabaseUrl(platform, lane.database, isolated.DATABASE_URL!),
       });
     }
+    const built = await worker;
     const env: NodeJS.ProcessEnv = {
-      ...(await isolatedEnv(settings, platform, LANES[0])),
+      ...first,
       ...lanes[0],
       BATON_TEST_LANES: JSON.stringify(lanes),
       // Baton's own cluster, which the chaos tier may crash; never a DATABASE_URL of yours.
@@ -142,8 +145,8 @@ export async function runTests(
       // Test workers serve no metrics, so they never race each other (or `npm start`'s worker)
       // for port 9464; the metrics test gives its worker a port of its own.
       BATON_METRICS_PORT: 'off',
-      BATON_TEST_WORKER_ENTRY: (await worker).entry,
-      BATON_TEST_WORKFLOW_BUNDLE: (await worker).workflowBundle,
+      BATON_TEST_WORKER_ENTRY: built.entry,
+      BATON_TEST_WORKFLOW_BUNDLE: built.workflowBundle,
       BATON_TEST_SERVER: path.join(settings.venv, 'bin', 'temporal-test-server'),
       BATON_TEMPORAL_CLI: path.join(settings.venv, 'bin', 'temporal'),
       ...(chromium ? { BATON_CHROMIUM: chromium } : {}),
