@@ -16,11 +16,20 @@ export class LocalTemporal {
   readonly logFile: string;
   readonly dbFile: string;
 
-  constructor(private readonly settings: ServiceSettings) {
+  /** `headless`: no Web UI (a test's private server). */
+  constructor(
+    private readonly settings: ServiceSettings,
+    private readonly options: { headless?: boolean } = {},
+  ) {
     this.dir = path.join(settings.home, 'temporal');
     this.pidFile = path.join(this.dir, 'server.pid');
     this.logFile = path.join(this.dir, 'server.log');
     this.dbFile = path.join(this.dir, 'temporal.db');
+  }
+
+  /** The gRPC address the server listens on (host:port). */
+  get address(): string {
+    return this.settings.temporalAddress;
   }
 
   get bin(): string {
@@ -60,7 +69,7 @@ export class LocalTemporal {
     if (!this.isLocalAddress) throw new Error(`Temporal at ${this.settings.temporalAddress} is not reachable`);
     const port = this.settings.temporalAddress.split(':')[1];
     await mkdir(this.dir, { recursive: true });
-    report(`starting the Temporal dev server on ${this.settings.temporalAddress} (Web UI on port ${this.settings.uiPort})`);
+    report(`starting the Temporal dev server on ${this.settings.temporalAddress}${this.options.headless ? '' : ` (Web UI on port ${this.settings.uiPort})`}`);
     const args = [
       'server',
       'start-dev',
@@ -70,8 +79,7 @@ export class LocalTemporal {
       '127.0.0.1',
       '--port',
       port,
-      '--ui-port',
-      String(this.settings.uiPort),
+      ...(this.options.headless ? ['--headless'] : ['--ui-port', String(this.settings.uiPort)]),
       '--log-level',
       'warn',
       '--ui-disable-news-fetch',

@@ -3,10 +3,11 @@
  * own namespace and database, so a running `npm start` is never touched), run every tier on Jest
  * in order, print the coverage against its floor, and stop what it started.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { extract, parse } from 'jest-docblock';
 import { projectRoot, type ServiceSettings } from '../config';
 import { ensurePythonTools, isolatedEnv, startPlatform, stopStarted, workerDatabaseUrl, type Report } from '../platform';
 import { buildWorker } from '../build';
@@ -16,28 +17,36 @@ import { ensureChromium, ensureDockerCompose } from './debian-tools';
 export const TEST_NAMESPACE = 'baton-test';
 
 /**
- * The tiers, in order, and how many files of each run at once. Two files at a time each get a
- * lane of their own (LANES): a namespace (so their workers never share a task queue), a database
- * (so their warehouses and dbt models never meet) and a data folder. The chaos tier stops the
- * server and crashes Postgres, so its files run one at a time. `chaos` runs bounded here, in
- * full with `npm run test:chaos` (BATON_CHAOS=full).
+ * The tiers, in order, and how many files of each run at once. Files run at once each get a lane
+ * of their own (LANES): a namespace (so their workers never share a task queue), a database (so
+ * their warehouses and dbt models never meet) and a data folder. The integration and chaos tiers
+ * share one Jest run over the lanes: a chaos file breaks only what is its own (its workers, its
+ * dbt, its sessions, a Temporal server of its own). A file whose docblock says `@exclusive`
+ * breaks what every lane shares (it crashes the Postgres cluster) and runs after, on its own.
+ * `chaos` runs bounded here, in full with `npm run test:chaos` (BATON_CHAOS=full).
  */
-const TIERS: Array<{ tier: string; workers: number }> = [
-  { tier: 'unit', workers: 2 },
-  { tier: 'workflow', workers: 2 },
-  { tier: 'replay', workers: 1 },
-  { tier: 'integration', workers: 2 },
-  { tier: 'chaos', workers: 1 },
+const TIERS: Array<{ name: string; folders: string[]; workers: number; exclusive?: boolean }> = [
+  { name: 'unit', folders: ['unit'], workers: 2 },
+  { name: 'workflow', folders: ['workflow'], workers: 2 },
+  { name: 'replay', folders: ['replay'], workers: 1 },
+  { name: 'integration and chaos', folders: ['integration', 'chaos'], workers: 3 },
+  { name: 'chaos, exclusive', folders: ['chaos'], workers: 1, exclusive: true },
 ];
 
-/** The lanes: the first is the one a single file (and every chaos file) runs in. */
-const LANES = [
-  { namespace: TEST_NAMESPACE, database: 'baton_test', dataFolder: 'test-data' },
-  { namespace: `${TEST_NAMESPACE}-2`, database: 'baton_test_2', dataFolder: 'test-data-2' },
-];
+/** The lanes: the first is the one a single file (and every exclusive file) runs in. */
+const LANES = [1, 2, 3].map((n) => ({
+  namespace: n === 1 ? TEST_NAMESPACE : `${TEST_NAMESPACE}-${n}`,
+  database: n === 1 ? 'baton_test' : `baton_test_${n}`,
+  dataFolder: n === 1 ? 'test-data' : `test-data-${n}`,
+}));
 
-function testFiles(tier: string, filter?: string): string[] {
-  const dir = path.join(projectRoot, 'test', tier);
+/** Whether a test file's docblock marks it `@exclusive`: it breaks what the lanes share. */
+function isExclusive(file: string): boolean {
+  return 'exclusive' in parse(extract(readFileSync(path.join(projectRoot, file), 'utf8')));
+}
+
+function testFiles(folder: string, filter?: string): string[] {
+  const dir = path.join(projectRoot, 'test', folder);
   let names: string[] = [];
   try {
     names = readdirSync(dir)
@@ -46,7 +55,11 @@ function testFiles(tier: string, filter?: string): string[] {
   } catch {
     return [];
   }
-  return names.map((f) => path.join('test', tier, f)).filter((f) => !filter || f.includes(filter));
+  return names.map((f) => path.join('test', folder, f)).filter((f) => !filter || f.includes(filter));
+}
+
+function tierFiles(tier: (typeof TIERS)[number], filter?: string): string[] {
+  return tier.folders.flatMap((folder) => testFiles(folder, filter)).filter((f) => isExclusive(f) === (tier.exclusive ?? false));
 }
 
 /** Tests that drive the Web UI in a headless browser are named `web-ui*.test.ts`. */
@@ -80,7 +93,7 @@ export async function runTests(
   jestArgs: string[] = [],
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<number> {
-  const tiers = TIERS.map((t) => ({ ...t, files: testFiles(t.tier, filter) })).filter((t) => t.files.length > 0);
+  const tiers = TIERS.map((t) => ({ ...t, files: tierFiles(t, filter) })).filter((t) => t.files.length > 0);
   const files = tiers.flatMap((t) => t.files);
   if (!files.length) {
     report(`no test file matches ${filter}`);
@@ -156,19 +169,19 @@ export async function runTests(
     const coverageRoot = path.join(settings.home, 'coverage');
     await rm(coverageRoot, { recursive: true, force: true });
     let failed = 0;
-    for (const { tier, workers: wanted, files: tierFiles } of tiers) {
-      const workers = Math.min(wanted, lanes.length);
-      report(`${tier}: ${tierFiles.length} test file${tierFiles.length === 1 ? '' : 's'}${workers > 1 ? `, ${workers} at a time` : ''}`);
+    for (const [i, { name, workers: wanted, files: selected }] of tiers.entries()) {
+      const workers = Math.min(wanted, lanes.length, selected.length);
+      report(`${name}: ${selected.length} test file${selected.length === 1 ? '' : 's'}${workers > 1 ? `, ${workers} at a time` : ''}`);
       const args = [
         bin('jest'),
         '--ci',
         ...(workers > 1 ? [`--maxWorkers=${workers}`] : ['--runInBand']),
         '--coverage',
-        `--coverageDirectory=${path.join(coverageRoot, tier)}`,
+        `--coverageDirectory=${path.join(coverageRoot, String(i))}`,
         '--coverageReporters=json',
         ...jestArgs,
         '--runTestsByPath',
-        ...tierFiles,
+        ...selected,
       ];
       if ((await runInherited(process.execPath, args, env)) !== 0) failed++;
     }

@@ -3,6 +3,8 @@
  * postmaster ends every session and recovers from its WAL (a restart after a crash empties
  * UNLOGGED tables, which is why staging is logged). The day already published stays whole
  * throughout, the staged day survives, load retries and publishes it exactly.
+ *
+ * @exclusive the crash ends every lane's sessions: this file runs after the others, on its own
  */
 import assert from '../support/assert';
 import path from 'node:path';

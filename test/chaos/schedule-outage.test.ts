@@ -1,5 +1,5 @@
 /**
- * An outage across fire times: the Temporal dev server is stopped while two schedules fire
+ * An outage across fire times: a Temporal dev server of the test's own is stopped while two schedules fire
  * (every minute here, so two fires are missed in about a minute and a half), then started again.
  * catchup=False: of the missed fires only the latest starts a run, the older one stands down.
  * catchup=True: every missed fire is started, oldest first. The fires all stand for one logical
@@ -7,77 +7,70 @@
  * with catchup=True neither stands down.
  */
 import assert from '../support/assert';
-import { existsSync } from 'node:fs';
-import { loadServiceSettings } from '../../src/config';
+import { test } from '@jest/globals';
 import type { ScheduledDagRunResult } from '../../src/contracts';
 import { utcDate } from '../../src/logical-date';
 import { scheduleOptionsFor } from '../../src/schedules';
-import { LocalTemporal } from '../../src/platform';
-import { TEST_NAMESPACE } from '../../src/test-runner';
-import { noopDagDefinition, testUnless } from '../support';
+import { noopDagDefinition } from '../support';
 import { chaosPlatform, report, sleep, waitUntil } from './support';
 
-const chaos = chaosPlatform();
-const temporal = new LocalTemporal(loadServiceSettings());
+const chaos = chaosPlatform({ privateTemporal: true });
 const suffix = Date.now().toString(36);
 
-testUnless(existsSync(temporal.pidFile) ? undefined : "the Temporal server was not started by Baton here: it is not this test's to stop")(
-  'the server down over two fire times: catchup=False runs the latest missed interval once, catchup=True every one, oldest first',
-  async () => {
-    await chaos.startWorker();
-    const client = chaos.client;
-    const today = utcDate(new Date());
-    // A minute cron cannot be a DAG's (validation refuses it); the schedule is made from the same options the sync makes.
-    const dags = [false, true].map((catchup) =>
-      noopDagDefinition(
-        { dagId: `outage_${catchup ? 'catchup' : 'latest'}_${suffix}`, schedule: '* * * * *', timetable: 'trigger', startDate: today, catchup },
-        { tasks: 1 },
-      ),
+test('the server down over two fire times: catchup=False runs the latest missed interval once, catchup=True every one, oldest first', async () => {
+  await chaos.startWorker();
+  const client = chaos.client;
+  const today = utcDate(new Date());
+  // A minute cron cannot be a DAG's (validation refuses it); the schedule is made from the same options the sync makes.
+  const dags = [false, true].map((catchup) =>
+    noopDagDefinition(
+      { dagId: `outage_${catchup ? 'catchup' : 'latest'}_${suffix}`, schedule: '* * * * *', timetable: 'trigger', startDate: today, catchup },
+      { tasks: 1 },
+    ),
+  );
+  for (const dag of dags) await client.schedule.create(scheduleOptionsFor(dag));
+  // A schedule counts missed fires from its scheduler's first look: let both have looked (describe answers from it).
+  for (const dag of dags)
+    await waitUntil(`${dag.dagId}'s scheduler`, async () =>
+      (await client.schedule.getHandle(dag.dagId).describe()).info.nextActionTimes.length > 0 ? true : undefined,
     );
-    for (const dag of dags) await client.schedule.create(scheduleOptionsFor(dag));
-    // A schedule counts missed fires from its scheduler's first look: let both have looked (describe answers from it).
-    for (const dag of dags)
-      await waitUntil(`${dag.dagId}'s scheduler`, async () =>
-        (await client.schedule.getHandle(dag.dagId).describe()).info.nextActionTimes.length > 0 ? true : undefined,
-      );
-    await sleep(2_000);
+  await sleep(2_000);
 
-    const stoppedAt = Date.now();
-    await temporal.stop(() => undefined);
-    const secondBoundary = Math.ceil((stoppedAt + 1) / 60_000) * 60_000 + 60_000;
-    await sleep(secondBoundary + 3_000 - Date.now());
-    await temporal.ensure(() => undefined, [TEST_NAMESPACE]);
-    const restartedAt = Date.now();
-    report(`schedule-outage: the dev server was down for ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s over two fire times`);
-    const missed = [secondBoundary - 60_000, secondBoundary];
+  const stoppedAt = Date.now();
+  await chaos.temporal.stop(() => undefined);
+  const secondBoundary = Math.ceil((stoppedAt + 1) / 60_000) * 60_000 + 60_000;
+  await sleep(secondBoundary + 3_000 - Date.now());
+  await chaos.restartTemporal();
+  const restartedAt = Date.now();
+  report(`schedule-outage: the dev server was down for ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s over two fire times`);
+  const missed = [secondBoundary - 60_000, secondBoundary];
 
-    for (const dag of dags) {
-      const outcomes = await waitUntil(`${dag.dagId}'s missed fires`, async () => {
-        const found = new Map<number, { outcome: ScheduledDagRunResult['outcome']; startedAt: number }>();
-        try {
-          for await (const run of client.workflow.list({ query: `TemporalScheduledById = '${dag.dagId}'` })) {
-            const at = (run.searchAttributes?.TemporalScheduledStartTime as Date[] | undefined)?.[0];
-            if (!at || !missed.includes(new Date(at).getTime())) continue;
-            if (run.status.name !== 'COMPLETED') return undefined;
-            const { outcome } = (await client.workflow.getHandle(run.workflowId, run.runId).result()) as ScheduledDagRunResult;
-            found.set(new Date(at).getTime(), { outcome, startedAt: run.startTime.getTime() });
-          }
-        } catch {
-          return undefined; // the server is still coming up
+  for (const dag of dags) {
+    const outcomes = await waitUntil(`${dag.dagId}'s missed fires`, async () => {
+      const found = new Map<number, { outcome: ScheduledDagRunResult['outcome']; startedAt: number }>();
+      try {
+        for await (const run of client.workflow.list({ query: `TemporalScheduledById = '${dag.dagId}'` })) {
+          const at = (run.searchAttributes?.TemporalScheduledStartTime as Date[] | undefined)?.[0];
+          if (!at || !missed.includes(new Date(at).getTime())) continue;
+          if (run.status.name !== 'COMPLETED') return undefined;
+          const { outcome } = (await client.workflow.getHandle(run.workflowId, run.runId).result()) as ScheduledDagRunResult;
+          found.set(new Date(at).getTime(), { outcome, startedAt: run.startTime.getTime() });
         }
-        return found.size === missed.length ? found : undefined;
-      });
-      const [older, latest] = missed.map((m) => outcomes.get(m)!);
-      assert.ok(older.startedAt <= latest.startedAt, 'the schedule starts missed fires oldest first');
-      if (dag.catchup) {
-        // Both fires start their run; standing for one date here, the first to get there runs it.
-        assert.deepEqual([older.outcome, latest.outcome].sort(), ['already_exists', 'started'], 'catchup=True: every missed fire runs');
-      } else {
-        assert.deepEqual([older.outcome, latest.outcome], ['superseded', 'started'], 'catchup=False: only the latest missed fire runs');
+      } catch {
+        return undefined; // the server is still coming up
       }
-      const result = await client.workflow.getHandle(`${dag.dagId}-${today}`).result();
-      assert.equal((result as { tasks: Array<{ state: string }> }).tasks[0].state, 'success');
-      await client.schedule.getHandle(dag.dagId).delete();
+      return found.size === missed.length ? found : undefined;
+    });
+    const [older, latest] = missed.map((m) => outcomes.get(m)!);
+    assert.ok(older.startedAt <= latest.startedAt, 'the schedule starts missed fires oldest first');
+    if (dag.catchup) {
+      // Both fires start their run; standing for one date here, the first to get there runs it.
+      assert.deepEqual([older.outcome, latest.outcome].sort(), ['already_exists', 'started'], 'catchup=True: every missed fire runs');
+    } else {
+      assert.deepEqual([older.outcome, latest.outcome], ['superseded', 'started'], 'catchup=False: only the latest missed fire runs');
     }
-  },
-);
+    const result = await client.workflow.getHandle(`${dag.dagId}-${today}`).result();
+    assert.equal((result as { tasks: Array<{ state: string }> }).tasks[0].state, 'success');
+    await client.schedule.getHandle(dag.dagId).delete();
+  }
+});

@@ -1,45 +1,38 @@
 /**
- * The Temporal dev server is stopped in the middle of a run and started again on the same
- * SQLite file: the worker reconnects, the run completes, and the partition is exact.
+ * The Temporal dev server (the test's own) is stopped in the middle of a run and started again on
+ * the same SQLite file: the worker reconnects, the run completes, and the partition is exact.
  */
 import assert from '../support/assert';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadServiceSettings } from '../../src/config';
+import { test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
-import { LocalTemporal } from '../../src/platform';
-import { TEST_NAMESPACE } from '../../src/test-runner';
-import { attemptsOf, expectedPartition, partition, testUnless } from '../support';
+import { attemptsOf, expectedPartition, partition } from '../support';
 import { freshDs, FULL, report, resultThroughOutages, sleep, chaosPlatform, whenRunning } from './support';
 
 const ROWS = FULL ? 1_000_000 : 150_000;
-const chaos = chaosPlatform();
+const chaos = chaosPlatform({ privateTemporal: true });
 const { config, pool } = chaos;
-const temporal = new LocalTemporal(loadServiceSettings());
 
-testUnless(existsSync(temporal.pidFile) ? undefined : "the Temporal server was not started by Baton here: it is not this test's to stop")(
-  'the Temporal dev server stopped mid-run and started again on its database file: the run completes, exactly',
-  async () => {
-    const ds = freshDs(4);
-    const seed = await generateOrders({ ds, rows: ROWS, badRate: 0.01, seed: 8105, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
-    const worker = await chaos.startWorker();
-    const run = await triggerRun(chaos.client, config, ordersDailyEtlDag, ds);
+test('the Temporal dev server stopped mid-run and started again on its database file: the run completes, exactly', async () => {
+  const ds = freshDs(4);
+  const seed = await generateOrders({ ds, rows: ROWS, badRate: 0.01, seed: 8105, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) });
+  const worker = await chaos.startWorker();
+  const run = await triggerRun(chaos.client, config, ordersDailyEtlDag, ds);
 
-    await whenRunning(chaos.client, run.workflowId, 'transform');
-    const stoppedAt = Date.now();
-    await temporal.stop(() => undefined);
-    await sleep(2_000); // the worker's polls and heartbeats fail meanwhile
-    await temporal.ensure(() => undefined, [TEST_NAMESPACE]);
-    report(`server-restart: the dev server was down for ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s during transform`);
+  await whenRunning(chaos.client, run.workflowId, 'transform');
+  const stoppedAt = Date.now();
+  await chaos.temporal.stop(() => undefined);
+  await sleep(2_000); // the worker's polls and heartbeats fail meanwhile
+  await chaos.restartTemporal();
+  report(`server-restart: the dev server was down for ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s during transform`);
 
-    const result = await resultThroughOutages<OrdersDailyEtlResult>(chaos.client.workflow.getHandle(run.workflowId, run.runId));
-    assert.equal(result.state, 'success');
-    assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
-    assert.ok(worker.child.exitCode === null, 'the worker rode out the outage');
-    const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
-    assert.deepEqual([attempts.extract, attempts.load, attempts.validate], [[1], [1], [1]]);
-  },
-);
+  const result = await resultThroughOutages<OrdersDailyEtlResult>(chaos.client.workflow.getHandle(run.workflowId, run.runId));
+  assert.equal(result.state, 'success');
+  assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
+  assert.ok(worker.child.exitCode === null, 'the worker rode out the outage');
+  const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
+  assert.deepEqual([attempts.extract, attempts.load, attempts.validate], [[1], [1], [1]]);
+});

@@ -2,9 +2,13 @@
  * The chaos tier's helpers. Bounded by default (part of `npm test`); `npm run test:chaos` sets
  * BATON_CHAOS=full for the documented sizes (1M rows, 20 kills).
  */
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll } from '@jest/globals';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { loadServiceSettings } from '../../src/config';
 import { addDays } from '../../src/logical-date';
-import { integrationPlatform, type RunningWorker, testNote } from '../support';
+import { LocalTemporal } from '../../src/platform';
+import { freePort, integrationPlatform, type RunningWorker, tempDir, testConfig, testNote } from '../support';
 
 export const FULL = process.env.BATON_CHAOS === 'full';
 
@@ -17,16 +21,50 @@ export function chaosEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, BATON_HEARTBEAT_TIMEOUT: '3s', BATON_RETRY_ATTEMPTS: '50', ...extra };
 }
 
-/** A chaos file's platform (integrationPlatform), its workers started with the chaos environment (chaosEnv). */
-export function chaosPlatform() {
-  const platform = integrationPlatform({ worker: false });
+/**
+ * A chaos file's platform (integrationPlatform), its workers started with the chaos environment
+ * (chaosEnv). `privateTemporal`: the file's client and workers use a Temporal dev server of the
+ * file's own (headless, its SQLite file in a temporary folder), which the test may stop and start
+ * (`temporal`) while the other lanes' files go on on the platform's.
+ */
+export function chaosPlatform({ privateTemporal = false }: { privateTemporal?: boolean } = {}) {
+  let temporal: LocalTemporal | undefined;
+  let home = '';
+  const namespace = testConfig().temporal.namespace;
+  if (privateTemporal) {
+    beforeAll(async () => {
+      home = await tempDir('baton-temporal-');
+      const address = `127.0.0.1:${await freePort()}`;
+      temporal = new LocalTemporal({ ...loadServiceSettings(), home, temporalAddress: address }, { headless: true });
+      await temporal.ensure(() => undefined, [namespace]);
+    });
+  }
+  const privateServer = () => {
+    if (!temporal) throw new Error(privateTemporal ? 'the private Temporal server starts in beforeAll' : 'this chaos file has no private Temporal server');
+    return temporal;
+  };
+  const address = () => privateServer().address;
+  const platform = integrationPlatform({ worker: false, ...(privateTemporal ? { temporalAddress: address } : {}) });
+  if (privateTemporal) {
+    // After the platform's own (hooks run in the order declared): its workers and client are closed by then.
+    afterAll(async () => {
+      await temporal?.stop(() => undefined);
+      if (home) await rm(home, { recursive: true, force: true });
+    });
+  }
   return {
     config: platform.config,
     pool: platform.pool,
     get client(): Client {
       return platform.client;
     },
-    startWorker: (extra: NodeJS.ProcessEnv = {}): Promise<RunningWorker> => platform.startWorker(chaosEnv(extra)),
+    /** The file's private server (privateTemporal): the test stops it, and starts it again with restartTemporal. */
+    get temporal(): LocalTemporal {
+      return privateServer();
+    },
+    restartTemporal: () => privateServer().ensure(() => undefined, [namespace]),
+    startWorker: (extra: NodeJS.ProcessEnv = {}): Promise<RunningWorker> =>
+      platform.startWorker(chaosEnv({ ...(privateTemporal ? { TEMPORAL_ADDRESS: address() } : {}), ...extra })),
     atEnd: platform.atEnd,
   };
 }

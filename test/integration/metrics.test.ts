@@ -3,14 +3,13 @@
  * scraped after a real orders_daily_etl run on the real worker process.
  */
 import assert from '../support/assert';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../../src/dags';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders, type SeedSummary } from '../../src/seed';
-import { startWorkerProcess, type RunningWorker, integrationPlatform } from '../support';
+import { freePort, startWorkerProcess, type RunningWorker, integrationPlatform } from '../support';
 
 const platform = integrationPlatform({ worker: false });
 const { config } = platform;
@@ -20,15 +19,6 @@ let port: number;
 let worker: RunningWorker;
 let seed: SeedSummary;
 let result: OrdersDailyEtlResult;
-
-/** A port nothing listens on now (npm test turns metrics off for every other worker). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: free } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return free;
-}
 
 interface Sample {
   name: string;

@@ -23,7 +23,14 @@ export function integrationPlatform({
   worker = true,
   migrate = true,
   workerEnv,
-}: { worker?: boolean; migrate?: boolean; workerEnv?: () => NodeJS.ProcessEnv } = {}) {
+  temporalAddress,
+}: {
+  worker?: boolean;
+  migrate?: boolean;
+  workerEnv?: () => NodeJS.ProcessEnv;
+  /** The Temporal server the client connects to, known in beforeAll (a file's private server); the platform's by default. */
+  temporalAddress?: () => string;
+} = {}) {
   const config = testConfig();
   const pool = testPool(config);
   const workers: RunningWorker[] = [];
@@ -36,7 +43,7 @@ export function integrationPlatform({
   };
   beforeAll(async () => {
     if (migrate) await migrateWarehouse(pool);
-    client = await connectClient(config);
+    client = await connectClient(temporalAddress ? { ...config, temporal: { ...config.temporal, address: temporalAddress() } } : config);
     if (worker) await startWorker();
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 /** The environment `npm test` prepares (src/test-runner/index.ts): config, pools, folders, the CLIs. */
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +19,15 @@ export const quietLogger = createLogger('silent');
 
 export function testPool(config: Config = testConfig()): Pool {
   return new Pool({ connectionString: config.databaseUrl, max: 4 });
+}
+
+/** A port nothing listens on now, on the loopback. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export async function tempDir(prefix = 'baton-test-'): Promise<string> {
