@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseDs } from '../src/logical-date';
-import { cancellationSignal } from './heartbeat';
+import { cancellationSignal, cancelledError } from './heartbeat';
 
 /** `raw/orders_<ds>.csv`, relative to the data directory, after checking `ds` (so it is never a path of its own). */
 export function ordersRawPath(ds: string): string {
@@ -130,13 +130,20 @@ export async function waitUntilSettled(dataDir: string, relative: string, settle
     const ageMs = Date.now() - (await stat(real)).mtimeMs;
     if (ageMs >= settleMs) return;
     await new Promise((resolve) => setTimeout(resolve, Math.min(1000, settleMs - ageMs + 50)));
-    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('cancelled');
+    if (signal.aborted) throw cancelledError(signal);
   }
 }
 
 /** A file's sha256, streamed; stops when the activity is cancelled. */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hash, { signal: cancellationSignal() });
+  const signal = cancellationSignal();
+  try {
+    await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hash, { signal });
+  } catch (err) {
+    // The pipeline ends with Node's AbortError: the activity reports its cancellation instead.
+    if (signal.aborted) throw cancelledError(signal);
+    throw err;
+  }
   return hash.digest('hex');
 }

@@ -10,10 +10,11 @@ import { test } from '@jest/globals';
 import { compileContract, matchHeader } from '../../activities/contract';
 import { CopyWriter } from '../../activities/copy-writer';
 import { readCsv, type CsvReadResult } from '../../activities/csv';
-import { confinedPath, openDataFile, ordersRawPath } from '../../activities/data-dir';
+import { confinedPath, openDataFile, ordersRawPath, sha256File } from '../../activities/data-dir';
 import { ORDERS_CONTRACT } from '../../src/dags';
 import { validateContract, type ColumnContract } from '../../src/column-contract';
-import { tempDir } from '../support';
+import { CancelledFailure } from '@temporalio/common';
+import { mockActivityEnv, tempDir } from '../support';
 
 interface Read {
   rows: string[];
@@ -283,4 +284,20 @@ test('a file that changes while it is read fails retryably, "changed while being
   } finally {
     await opened.handle.close();
   }
+});
+
+test("a cancelled activity hashing a file fails with CancelledFailure, not the stream's AbortError", async () => {
+  const dir = await tempDir();
+  const file = path.join(dir, 'staged.parquet');
+  await writeFile(file, Buffer.alloc(4 << 20, 1));
+  const env = mockActivityEnv();
+  assert.equal(await env.run(() => sha256File(file)), await sha256File(file));
+  env.cancel();
+  await assert.rejects(
+    env.run(() => sha256File(file)),
+    (err: unknown) => {
+      assert.ok(err instanceof CancelledFailure, `expected a CancelledFailure, got ${String(err)}`);
+      return true;
+    },
+  );
 });
