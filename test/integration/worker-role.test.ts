@@ -6,6 +6,8 @@
 import assert from '../support/assert';
 import { afterAll, beforeAll } from '@jest/globals';
 import { Pool } from 'pg';
+import { migrateWarehouse } from '../../activities/postgres';
+import { SOURCE_ORDERS_DDL } from '../../src/seed';
 import { startWorkerProcess, testConfig, testPool, testUnless, type RunningWorker } from '../support';
 
 const workerUrl = process.env.BATON_WORKER_DATABASE_URL;
@@ -14,7 +16,10 @@ let pool: Pool | undefined;
 /** With DATABASE_URL of your own, the worker runs on that URL: there is no worker role to check. */
 const ownDatabase = !workerUrl || workerUrl === process.env.DATABASE_URL;
 
-beforeAll(() => {
+beforeAll(async () => {
+  // What the lane's database holds before a run: the warehouse, and the demo's source table (the owner's).
+  await migrateWarehouse(owner);
+  await owner.query(SOURCE_ORDERS_DDL);
   if (workerUrl) pool = new Pool({ connectionString: workerUrl, max: 1 });
 });
 afterAll(async () => {
