@@ -45,7 +45,10 @@ export default tseslint.config(
   {
     // The determinism guard: the workflows, and the pure modules of src/ they may import (which
     // must stay pure themselves, so the same rule holds for them).
-    files: ['workflows/**/*.ts', ...PURE_SRC.map((name) => `src/${name}.ts`)],
+    // The SDK (src/sdk/) is pure too: DAG files and the engine import it. A DAG's own activities
+    // (workflows/dags/<dag>.activities.ts, workflows/dags/<dag>/activities.ts) are activities: they do I/O.
+    files: ['workflows/**/*.ts', 'src/sdk/**/*.ts', ...PURE_SRC.map((name) => `src/${name}.ts`)],
+    ignores: ['workflows/dags/**/*.activities.ts', 'workflows/dags/*/activities.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -63,12 +66,12 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: ['**/activities', '**/activities/*'],
+              group: ['**/activities', '**/activities/*', '**/*.activities'],
               allowTypeImports: true,
               message: 'import activities as types only: import type { Activities } from "../activities"',
             },
             {
-              group: ['**/src/*', '**/src/*/**', ...PURE_SRC.map((name) => `!**/src/${name}`)],
+              group: ['**/src/*', '**/src/*/**', '!**/src/sdk', '!**/src/sdk/*', ...PURE_SRC.map((name) => `!**/src/${name}`)],
               allowTypeImports: true,
               message: `workflows may import only the pure modules of src/ (${PURE_SRC.join(', ')}); the others do I/O`,
             },

@@ -2,12 +2,14 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
+import type { LoadedDag } from '../src/dag-files';
 import { createCacheActivities } from './cache';
 import { createConnections } from './connections';
 import { createDbtActivities } from './dbt';
 import { createDuckdbActivities } from './duckdb';
 import { createMailActivities } from './mail';
 import { createNoopActivities } from './noop';
+import { createOperatorActivities } from './operators';
 import { createPostgresActivities } from './postgres';
 import { createSensorActivities } from './sensors';
 import { createSettingsActivities } from './settings';
@@ -18,6 +20,8 @@ export interface ActivityDeps {
   logger: Logger;
   config: Config;
   client: Client;
+  /** The DAG files the worker loaded: where the operators find a DAG's own files. */
+  dags?: readonly LoadedDag[];
 }
 
 /** Every activity the worker registers, wired once with real clients. */
@@ -33,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCacheActivities(deps),
     ...createDuckdbActivities(deps),
     ...createNoopActivities(),
+    ...createOperatorActivities({ poolFor, connections: deps.config.connections, folders: new Map((deps.dags ?? []).map((d) => [d.dag.dagId, d.folder])) }),
   };
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { build } from 'esbuild';
 import { projectRoot } from './config';
-import { workflowBundlerOptions, workflowsPath } from './worker';
+import { workflowBundlerOptions, workflowsEntry } from './worker';
 
 /** How a compiled entry runs: `node ...COMPILED_NODE_FLAGS <entry> ...` (stack traces through its source map). */
 export const COMPILED_NODE_FLAGS = ['--enable-source-maps'];
@@ -41,7 +41,7 @@ export async function compileEntry(entry: string, outDir: string): Promise<strin
 }
 
 /** Bundles `workflows/` for the worker's workflow sandbox into `file`. */
-export async function bundleWorkflows(file: string, from = workflowsPath): Promise<string> {
+export async function bundleWorkflows(file: string, from = workflowsEntry()): Promise<string> {
   const { code } = await bundleWorkflowCode({ workflowsPath: from, ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, code);

@@ -3,20 +3,21 @@
  * schema exists, and runs Baton's workflows and activities on the `etl` task queue.
  */
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { migrateWarehouse } from '../activities/postgres';
 import { connectClient, temporalConnectionOptions } from './client';
-import { projectRoot, redactUrl, type Config } from './config';
+import { redactUrl, type Config } from './config';
+import { loadDags, loadUserActivities, writeWorkflowsEntry } from './dag-files';
 import { TASK_QUEUE } from './contracts';
 import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
 
 /** How `workflows/` is bundled, everywhere a bundle is made (worker, replay tests). */
 export const workflowBundlerOptions = {};
 
-export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
+/** The workflows to bundle: Baton's own and every DAG file's (written from workflows/dags/ now). */
+export const workflowsEntry = (): string => writeWorkflowsEntry();
 
 export interface WorkerOptions {
   /** Bundle once and reuse (tests); by default the worker bundles `workflows/` itself. */
@@ -28,6 +29,9 @@ export interface WorkerOptions {
 
 export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
   installRuntimeLogger(logger, config.metrics);
+  // Every DAG file loads and compiles, and its tasks' activities exist, or the worker does not start.
+  const dags = loadDags();
+  const userActivities = Object.assign({}, ...dags.map(loadUserActivities)) as Record<string, (input: unknown) => unknown>;
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10, application_name: 'baton-worker' });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   await migrateWarehouse(pool);
@@ -38,8 +42,8 @@ export async function createWorker(config: Config, logger: Logger, options: Work
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
-    activities: createActivities({ pool, logger, config, client }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsEntry(), bundlerOptions: workflowBundlerOptions }),
+    activities: { ...createActivities({ pool, logger, config, client, dags }), ...userActivities },
     maxConcurrentActivityTaskExecutions: slots,
     // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
     // activity and the worker takes it at once instead of a round trip through the queue.
@@ -55,6 +59,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
       temporalAuth: config.temporal.apiKey ? 'api key' : 'none',
       database: redactUrl(config.databaseUrl),
       metrics: config.metrics ? metricsUrl(config.metrics) : 'off',
+      dags: dags.map((d) => d.dag.dagId),
     },
     'worker ready',
   );

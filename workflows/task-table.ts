@@ -5,6 +5,7 @@
 import type { Duration } from '@temporalio/common';
 import { ApplicationFailure, defineQuery, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import { Queries, type PoolGrant, type TaskRecord, type TaskState } from '../src/contracts';
+import type { TriggerRule } from '../src/sdk/types';
 import { findPool, type TaskPool } from '../src/pools';
 import { recordTask } from './metrics';
 import { releasePoolSlot, takePoolSlot } from './pools';
@@ -18,8 +19,8 @@ export function rootMessage(err: unknown): string {
   return e?.message ?? String(err);
 }
 
-/** When a task runs, given its upstream tasks' states (Airflow's trigger rules). */
-export type TriggerRule = 'all_success' | 'none_failed_min_one_success';
+/** When a task runs, given its upstream tasks' states (Airflow's trigger rules, src/sdk/types.ts). */
+export type { TriggerRule } from '../src/sdk/types';
 
 export interface TaskSpec {
   taskId: string;
@@ -34,17 +35,48 @@ export function chain(...taskIds: string[]): TaskSpec[] {
 }
 
 const DONE: readonly TaskState[] = ['success', 'failed', 'skipped', 'upstream_failed'];
+const isFailed = (s: TaskState) => s === 'failed' || s === 'upstream_failed';
 
-/** What a trigger rule decides from the upstream states: run, skip, upstream_failed, or not yet. */
+/**
+ * What a trigger rule decides from the upstream states, as Airflow decides it: run, skipped,
+ * upstream_failed, or wait. A rule settles as soon as it can (one_success runs at the first
+ * success; all_success is upstream_failed at the first failure), and a task with no upstream runs.
+ */
 export function evaluateTriggerRule(rule: TriggerRule, upstream: readonly TaskState[]): 'run' | 'skipped' | 'upstream_failed' | 'wait' {
-  if (upstream.some((s) => s === 'failed' || s === 'upstream_failed')) return 'upstream_failed';
-  if (rule === 'all_success') {
-    if (upstream.some((s) => s === 'skipped')) return 'skipped';
-    return upstream.every((s) => s === 'success') ? 'run' : 'wait';
+  if (upstream.length === 0 || rule === 'always') return 'run';
+  const done = upstream.every((s) => DONE.includes(s));
+  const failed = upstream.some(isFailed);
+  const skipped = upstream.some((s) => s === 'skipped');
+  const succeeded = upstream.some((s) => s === 'success');
+  switch (rule) {
+    case 'all_success':
+      if (failed) return 'upstream_failed';
+      if (skipped) return 'skipped';
+      return upstream.every((s) => s === 'success') ? 'run' : 'wait';
+    case 'all_failed':
+      if (succeeded || skipped) return 'skipped';
+      return done ? 'run' : 'wait';
+    case 'all_done':
+      return done ? 'run' : 'wait';
+    case 'one_success':
+      if (succeeded) return 'run';
+      if (!done) return 'wait';
+      return upstream.every((s) => s === 'skipped') ? 'skipped' : 'upstream_failed';
+    case 'one_failed':
+      if (failed) return 'run';
+      return done ? 'skipped' : 'wait';
+    case 'none_failed':
+      if (failed) return 'upstream_failed';
+      return done ? 'run' : 'wait';
+    case 'none_failed_min_one_success':
+      // A join after a branch: runs once every upstream is done and one succeeded.
+      if (failed) return 'upstream_failed';
+      if (!done) return 'wait';
+      return succeeded ? 'run' : 'skipped';
+    case 'none_skipped':
+      if (skipped) return 'skipped';
+      return done ? 'run' : 'wait';
   }
-  // none_failed_min_one_success: a join after a branch runs once every upstream is done and one succeeded.
-  if (!upstream.every((s) => DONE.includes(s))) return 'wait';
-  return upstream.some((s) => s === 'success') ? 'run' : 'skipped';
 }
 
 export class TaskTable {
@@ -101,6 +133,38 @@ export class TaskTable {
     output?: (result: T) => TaskRecord['output'],
     options: { skipWhen?: (result: T) => string | undefined } = {},
   ): Promise<T> {
+    const outcome = await this.execute(taskId, work, output, options);
+    if (outcome.ok) return outcome.result;
+    // The run stops here: what was still waiting will not run.
+    for (const other of this.records.values()) if (other.state === 'scheduled') other.state = 'upstream_failed';
+    this.publish();
+    throw ApplicationFailure.create({
+      message: `task ${taskId} failed: ${outcome.message}`,
+      type: 'TaskFailed',
+      nonRetryable: true,
+      cause: outcome.error as Error,
+    });
+  }
+
+  /**
+   * Runs one task as `run` does, but a failure is the task's alone: it is `failed`, what depends
+   * on it is settled by its trigger rules, and the other branches go on (the DAG engine).
+   */
+  attempt<T>(
+    taskId: string,
+    work: () => Promise<T>,
+    output?: (result: T) => TaskRecord['output'],
+    options: { skipWhen?: (result: T) => string | undefined } = {},
+  ): Promise<{ ok: true; result: T } | { ok: false; error: unknown; message: string }> {
+    return this.execute(taskId, work, output, options);
+  }
+
+  private async execute<T>(
+    taskId: string,
+    work: () => Promise<T>,
+    output: ((result: T) => TaskRecord['output']) | undefined,
+    options: { skipWhen?: (result: T) => string | undefined },
+  ): Promise<{ ok: true; result: T } | { ok: false; error: unknown; message: string }> {
     const record = this.get(taskId);
     const verdict = this.verdict(taskId);
     if (record.state !== 'scheduled' || verdict !== 'run') {
@@ -140,19 +204,12 @@ export class TaskTable {
       record.state = skipReason === undefined ? 'success' : 'skipped';
       if (skipReason !== undefined) record.output = { ...record.output, skipped: skipReason };
       this.propagate();
-      return result;
+      return { ok: true, result };
     } catch (err) {
       record.state = 'failed';
       record.error = rootMessage(err);
       this.propagate();
-      // The run stops here: what was still waiting will not run.
-      for (const other of this.records.values()) if (other.state === 'scheduled') other.state = 'upstream_failed';
-      throw ApplicationFailure.create({
-        message: `task ${taskId} failed: ${record.error}`,
-        type: 'TaskFailed',
-        nonRetryable: true,
-        cause: err as Error,
-      });
+      return { ok: false, error: err, message: record.error };
     } finally {
       if (slot) await releasePoolSlot(slot);
       record.durationMs = Date.now() - started;
@@ -191,6 +248,12 @@ export class TaskTable {
   /** Whether a task's trigger rule lets it run now. */
   ready(taskId: string): boolean {
     return this.get(taskId).state === 'scheduled' && this.verdict(taskId) === 'run';
+  }
+
+  /** The tasks a task runs after. */
+  upstreamOf(taskId: string): readonly string[] {
+    this.get(taskId);
+    return this.specs.get(taskId)!.upstream;
   }
 
   state(taskId: string): TaskState {

@@ -13,7 +13,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowTypes } from '../../src/contracts';
-import { workflowBundlerOptions, workflowsPath } from '../../src/worker';
+import { workflowBundlerOptions, workflowsEntry } from '../../src/worker';
 import { HISTORIES_DIR } from '../support';
 
 const NAME = /^(?<workflowType>[A-Za-z][A-Za-z0-9]*)-(?<scenario>[a-z0-9][a-z0-9-]*)-v(?<version>\d+)\.json$/;
@@ -30,7 +30,7 @@ let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   Runtime.install({ logger, telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
-  bundle = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger });
+  bundle = await bundleWorkflowCode({ workflowsPath: workflowsEntry(), ...workflowBundlerOptions, logger });
 });
 
 async function replay(workflowBundle: WorkflowBundleWithSourceMap, histories: typeof saved) {

@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import { slotsWorkflowId, type AlertInput, type OrdersDailyEtlResult, type RunSettings, type SlotRequest, type TaskRecord } from '../../src/contracts';
-import { workflowsPath } from '../../src/worker';
+import { workflowsEntry } from '../../src/worker';
 import { workflowFailure, timeSkippingWorker } from '../support';
 
 type Calls = Array<[string, unknown]>;
@@ -76,7 +76,7 @@ const taskQueue = 'etl-workflow-tests';
 let current: Record<string, (input: never) => Promise<unknown>> = {};
 const server = timeSkippingWorker({
   taskQueue,
-  workflowsPath,
+  workflowsPath: workflowsEntry(),
   // Each activity calls the current test's fake of the same name.
   activities: async () => Object.fromEntries(Object.keys(fakes([])).map((name) => [name, (arg: never) => current[name](arg)])),
 });

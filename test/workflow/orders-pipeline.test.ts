@@ -16,7 +16,7 @@ import { createDuckdbActivities } from '../../activities/duckdb';
 import { migrateWarehouse } from '../../activities/postgres';
 import { createSettingsActivities } from '../../activities/settings';
 import type { OrdersPipelineInput, OrdersPipelineResult } from '../../src/contracts';
-import { workflowsPath } from '../../src/worker';
+import { workflowsEntry } from '../../src/worker';
 import { quietLogger, tempDir, testConfig, testPool, workflowFailure, timeSkippingWorker } from '../support';
 
 const pool = testPool();
@@ -28,7 +28,7 @@ let extractCalls = 0;
 
 const server = timeSkippingWorker({
   taskQueue,
-  workflowsPath,
+  workflowsPath: workflowsEntry(),
   activities: async () => {
     await migrateWarehouse(pool);
     dataDir = await tempDir();

@@ -1,0 +1,44 @@
+/**
+ * The `sql` operator: one statement on a named connection, its placeholders bound as parameters;
+ * its output is the row count or the first row (scalars, for XCom). A statement error (syntax,
+ * a missing table, a refused login) fails at once; a dropped connection is retried by the task.
+ */
+import { readFile } from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { isStatementError, withClient, type PoolFor } from '../connections';
+import { whileHeartbeating } from '../heartbeat';
+import { parameterize, TemplateError } from '../../src/sdk/templates';
+import type { SqlOperatorInput } from './contracts';
+import { dagFolderFile, type DagFolders } from './dag-folder';
+
+export function createSqlOperator(poolFor: PoolFor, folders: DagFolders) {
+  return async function operatorSql(input: SqlOperatorInput): Promise<Record<string, unknown>> {
+    let statement = input.statement;
+    if (!statement) {
+      const file = await dagFolderFile(folders, input.dagId, input.file!);
+      try {
+        statement = parameterize(await readFile(file, 'utf8'), input.templates!);
+      } catch (err) {
+        if (err instanceof TemplateError) throw ApplicationFailure.nonRetryable(`${input.taskId}: ${input.file}: ${err.message}`, 'TemplateError');
+        throw err;
+      }
+    }
+    const { text, values } = statement;
+    const result = await whileHeartbeating(
+      withClient(poolFor(input.conn), async (client) => {
+        try {
+          return await client.query({ text, values });
+        } catch (err) {
+          if (isStatementError(err)) throw ApplicationFailure.nonRetryable(`${input.taskId} on ${input.conn}: ${(err as Error).message}`, 'SqlError');
+          throw err;
+        }
+      }),
+    );
+    if (input.output === 'none') return {};
+    if (input.output === 'firstRow') {
+      const row = (result.rows[0] ?? {}) as Record<string, unknown>;
+      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? String(v) : v]));
+    }
+    return { rows: result.rowCount ?? 0 };
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * The DAG files under workflows/dags/: `<dag>.ts`, or `<dag>/dag.ts` for a DAG with SQL,
+ * models or activities of its own. Each default-exports `dag({...})`. A DAG's own activities
+ * (the `task` operator) are the functions `<dag>.activities.ts` or `<dag>/activities.ts` exports.
+ * The worker, the schedule sync, the CLI and the replay tier all find DAGs here: there is no
+ * list to edit. Files are loaded with tsx, so a compiled worker reads them from source too.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { require as tsxRequire } from 'tsx/cjs/api';
+import { projectRoot } from './config';
+import { compileDag, InvalidDagFile, userActivityType, XCOM_MAX_BYTES, type CompiledDag } from './sdk/compile';
+import type { DagFileDefinition } from './sdk/types';
+
+export const DAGS_DIR = path.join(projectRoot, 'workflows', 'dags');
+
+export interface DagFile {
+  /** The DAG's file, absolute. */
+  file: string;
+  /** Its folder: where its `{ file }` SQL, dbt project and activities are found. */
+  folder: string;
+  /** Its activities module, when it has one. */
+  activities?: string;
+}
+
+/** Every DAG file, by path (the order the bundle and the CLI list them in). */
+export function dagFiles(dir = DAGS_DIR): DagFile[] {
+  if (!existsSync(dir)) return [];
+  const found: DagFile[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) {
+      const file = path.join(full, 'dag.ts');
+      if (!existsSync(file)) continue;
+      const activities = path.join(full, 'activities.ts');
+      found.push({ file, folder: full, ...(existsSync(activities) ? { activities } : {}) });
+    } else if (name.endsWith('.ts') && !name.endsWith('.activities.ts') && !name.endsWith('.d.ts')) {
+      const activities = path.join(dir, `${name.slice(0, -3)}.activities.ts`);
+      found.push({ file: full, folder: path.join(dir, name.slice(0, -3)), ...(existsSync(activities) ? { activities } : {}) });
+    }
+  }
+  return found;
+}
+
+export interface LoadedDag extends DagFile {
+  dag: CompiledDag;
+}
+
+/** A DAG file that does not load or compile: its path and what is wrong. */
+export class DagFileError extends Error {
+  override name = 'DagFileError';
+  constructor(
+    readonly file: string,
+    readonly dagId: string | undefined,
+    readonly problems: string[],
+  ) {
+    super(`${path.relative(projectRoot, file)}${dagId ? ` (DAG ${JSON.stringify(dagId)})` : ''}: ${problems.join('; ')}`);
+  }
+}
+
+/** Loads and compiles one DAG file; throws DagFileError naming the file, the DAG and the problems. */
+export function loadDagFile(entry: DagFile): LoadedDag {
+  let definition: DagFileDefinition | undefined;
+  try {
+    const mod = tsxRequire(entry.file, __filename) as { default?: DagFileDefinition };
+    definition = mod.default;
+  } catch (err) {
+    throw new DagFileError(entry.file, undefined, [`it does not load: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  if (!definition || typeof definition !== 'object')
+    throw new DagFileError(entry.file, undefined, ['it has no default export: end it with `export default dag({...})`']);
+  try {
+    return { ...entry, dag: compileDag(definition) };
+  } catch (err) {
+    if (err instanceof InvalidDagFile) throw new DagFileError(entry.file, err.dagId, err.problems);
+    throw err;
+  }
+}
+
+/** Every DAG under workflows/dags/, compiled; the first broken file throws. Two files with one dag_id are refused. */
+export function loadDags(dir = DAGS_DIR): LoadedDag[] {
+  const loaded = dagFiles(dir).map(loadDagFile);
+  const seen = new Map<string, string>();
+  for (const { dag, file } of loaded) {
+    const other = seen.get(dag.dagId) ?? seen.get(`type:${dag.workflowType}`);
+    if (other) throw new DagFileError(file, dag.dagId, [`its dag_id or workflow type is also ${path.relative(projectRoot, other)}'s`]);
+    seen.set(dag.dagId, file);
+    seen.set(`type:${dag.workflowType}`, file);
+  }
+  return loaded;
+}
+
+type UserActivity = (input: unknown) => unknown;
+
+/**
+ * The functions a DAG's activities module exports, under their activity types (`<dag_id>.<name>`),
+ * each refusing an output too large for XCom before it reaches the history. Every `task` of the
+ * DAG must name one of them.
+ */
+export function loadUserActivities(entry: LoadedDag): Record<string, UserActivity> {
+  let mod: Record<string, unknown> = {};
+  if (entry.activities) {
+    try {
+      mod = tsxRequire(entry.activities, __filename) as Record<string, unknown>;
+    } catch (err) {
+      throw new DagFileError(entry.activities, entry.dag.dagId, [`it does not load: ${(err as Error).message.split('\n')[0]}`]);
+    }
+  }
+  const exported = Object.entries(mod).filter((e): e is [string, UserActivity] => typeof e[1] === 'function' && e[0] !== 'default');
+  const names = exported.map(([name]) => name);
+  const missing = entry.dag.tasks.flatMap((t) => {
+    const wanted = [
+      t.definition.operator === 'task' ? t.definition.activity : undefined,
+      ...[t.definition.onFailure, t.definition.onRetry, t.definition.onSuccess].map((c) => (c && 'task' in c ? c.task : undefined)),
+    ];
+    return wanted
+      .filter((name): name is string => !!name && !names.includes(name))
+      .map(
+        (name) =>
+          `task ${t.taskId}: ${name} is not a function exported by ${entry.activities ? path.relative(projectRoot, entry.activities) : `${path.relative(projectRoot, entry.file).replace(/\.ts$/, '')}.activities.ts (there is none)`}`,
+      );
+  });
+  if (missing.length) throw new DagFileError(entry.file, entry.dag.dagId, missing);
+  return Object.fromEntries(
+    exported.map(([name, fn]) => [
+      userActivityType(entry.dag.dagId, name),
+      async (input: unknown) => {
+        const result = await fn(input);
+        const bytes = JSON.stringify(result ?? null).length;
+        if (bytes > XCOM_MAX_BYTES) {
+          throw ApplicationFailure.nonRetryable(
+            `${name} returned ${bytes} bytes, more than the ${XCOM_MAX_BYTES} XCom holds; return a reference (a path, a table) and counts`,
+            'XComTooLarge',
+          );
+        }
+        return result ?? {};
+      },
+    ]),
+  );
+}
+
+/**
+ * The workflow bundle's entry: Baton's workflows, every DAG file registered, and the default
+ * workflow that runs a DAG by its type. Written under .baton/generated/ (atomically: builds run
+ * side by side) from the files there now, so a new DAG file needs no list edited.
+ */
+export function writeWorkflowsEntry(dir = DAGS_DIR): string {
+  const outDir = path.join(projectRoot, '.baton', 'generated');
+  mkdirSync(outDir, { recursive: true });
+  const rel = (file: string) => {
+    const r = path.relative(outDir, file).split(path.sep).join('/');
+    return JSON.stringify(r.startsWith('.') ? r : `./${r}`);
+  };
+  const files = dagFiles(dir);
+  const lines = [
+    '// Generated by Baton (src/dag-files.ts) from workflows/dags/ each time workflows are bundled: do not edit.',
+    `export * from ${rel(path.join(projectRoot, 'workflows', 'index'))};`,
+    `import { registerDagFiles } from ${rel(path.join(projectRoot, 'workflows', 'dag-registry'))};`,
+    ...files.map((f, i) => `import dag${i} from ${rel(f.file.replace(/\.ts$/, ''))};`),
+    `registerDagFiles([${files.map((_, i) => `dag${i}`).join(', ')}]);`,
+    `export { dagFileWorkflow as default } from ${rel(path.join(projectRoot, 'workflows', 'dag-registry'))};`,
+    '',
+  ];
+  const entry = path.join(outDir, 'workflows.ts');
+  const tmp = `${entry}.${process.pid}.tmp`;
+  writeFileSync(tmp, lines.join('\n'));
+  renameSync(tmp, entry);
+  return entry;
+}

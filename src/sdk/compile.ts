@@ -1,0 +1,207 @@
+/**
+ * A DAG file's definition checked and filled in: Airflow's defaults where it says nothing, the
+ * graph in the order the file declares it, each task's upstream and downstream tasks, and every
+ * problem found (unknown upstream tasks, cycles, bad operator settings, templates that name
+ * what the task cannot see), each naming the DAG and the task. Pure: the worker, the CLI and
+ * the workflow all compile a DAG the same way.
+ */
+import type { DagDefinition } from '../dags';
+import { operatorProblems } from './operator-settings';
+import { templateProblems, templatesIn } from './templates';
+import { TRIGGER_RULES, type DagFileDefinition, type DefaultArgs, type TaskDefinition, type TriggerRule } from './types';
+
+export class InvalidDagFile extends Error {
+  override name = 'InvalidDagFile';
+  constructor(
+    readonly dagId: string,
+    readonly problems: string[],
+  ) {
+    super(`DAG ${JSON.stringify(dagId)}: ${problems.join('; ')}`);
+  }
+}
+
+export interface CompiledTask {
+  taskId: string;
+  definition: TaskDefinition;
+  upstream: string[];
+  downstream: string[];
+  triggerRule: TriggerRule;
+  teardown: boolean;
+  /** Every task upstream of this one, directly or not: whose outputs its templates may read. */
+  ancestors: string[];
+}
+
+export interface CompiledDag {
+  dagId: string;
+  workflowType: string;
+  /** The definition the scheduling machinery reads (schedules, slots, alerts, the CLI). */
+  definition: DagDefinition;
+  file: DagFileDefinition;
+  tasks: CompiledTask[];
+  /** The task ids in the order they can run (upstream first, the file's order between equals). */
+  order: string[];
+}
+
+/** A task's output is XCom: references and counts. More than this is refused, naming the size. */
+export const XCOM_MAX_BYTES = 16 * 1024;
+
+/** The activity type of a user task: the DAG id and the exported function's name. */
+export const userActivityType = (dagId: string, name: string) => `${dagId}.${name}`;
+
+const TASK_ID = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+
+/** Airflow's defaults for what a DAG file leaves out. */
+const DEFAULT_ARGS: Required<Pick<DefaultArgs, 'owner' | 'dependsOnPast' | 'email' | 'emailOnFailure' | 'emailOnRetry' | 'retries' | 'retryDelay'>> = {
+  owner: 'airflow',
+  dependsOnPast: false,
+  email: [],
+  emailOnFailure: false,
+  emailOnRetry: false,
+  retries: 0,
+  retryDelay: '5m',
+};
+
+/** The definition the scheduling machinery reads, with Airflow's defaults. */
+export function dagDefinitionOf(file: DagFileDefinition): DagDefinition {
+  const args = { ...DEFAULT_ARGS, ...file.defaultArgs };
+  return {
+    dagId: file.dagId,
+    workflowType: file.workflowType ?? file.dagId,
+    description: file.description ?? '',
+    schedule: file.schedule,
+    timezone: file.timezone ?? 'UTC',
+    timetable: file.timetable ?? 'interval',
+    startDate: file.startDate,
+    ...(file.endDate ? { endDate: file.endDate } : {}),
+    catchup: file.catchup ?? false,
+    maxActiveRuns: file.maxActiveRuns === undefined ? 16 : file.maxActiveRuns,
+    tags: [...(file.tags ?? [])],
+    defaultArgs: {
+      owner: args.owner,
+      dependsOnPast: args.dependsOnPast,
+      email: [...args.email],
+      emailOnFailure: args.emailOnFailure,
+      emailOnRetry: args.emailOnRetry,
+      retries: args.retries,
+      retryDelay: args.retryDelay,
+    },
+  };
+}
+
+/** Compiles a DAG file's definition; throws InvalidDagFile listing every problem. */
+export function compileDag(file: DagFileDefinition): CompiledDag {
+  const dagId = typeof file?.dagId === 'string' ? file.dagId : '?';
+  const problems: string[] = [];
+  const entries = Object.entries(file?.tasks ?? {});
+  if (!entries.length) problems.push('it has no tasks');
+  const ids = new Set(entries.map(([id]) => id));
+  for (const [taskId, task] of entries) {
+    const at = `task ${taskId}`;
+    if (!TASK_ID.test(taskId)) problems.push(`${at}: a task id is letters, digits and _, starting with a letter`);
+    if (!task || typeof task !== 'object' || typeof task.operator !== 'string') {
+      problems.push(`${at}: not a task (make it with an operator: sql(...), command(...), ...)`);
+      continue;
+    }
+    for (const up of task.upstream ?? []) {
+      if (!ids.has(up)) problems.push(`${at}: upstream ${up} is not a task of this DAG`);
+      if (up === taskId) problems.push(`${at}: it is its own upstream`);
+    }
+    if (task.triggerRule !== undefined && !TRIGGER_RULES.includes(task.triggerRule)) {
+      problems.push(`${at}: trigger rule ${JSON.stringify(task.triggerRule)} is not one of ${TRIGGER_RULES.join(', ')}`);
+    }
+    if (task.teardown && task.triggerRule !== undefined && task.triggerRule !== 'all_done')
+      problems.push(`${at}: a teardown runs when its upstream is done (all_done)`);
+    problems.push(...operatorProblems(task).map((p) => `${at}: ${p}`));
+  }
+  const order = topologicalOrder(entries);
+  if (!order) problems.push(`the tasks form a cycle: ${cycleOf(entries).join(' >> ')}`);
+  const tasks: CompiledTask[] = [];
+  if (order) {
+    const byId = new Map(entries);
+    const ancestors = new Map<string, Set<string>>();
+    for (const taskId of order) {
+      const upstream = [...(byId.get(taskId)!.upstream ?? [])];
+      ancestors.set(taskId, new Set(upstream.flatMap((u) => [u, ...ancestors.get(u)!])));
+    }
+    const params = Object.keys(file.params?.shape ?? {});
+    for (const [taskId, definition] of entries) {
+      const upstream = [...(definition.upstream ?? [])];
+      const seen = [...ancestors.get(taskId)!];
+      for (const template of templatesOf(definition)) {
+        for (const problem of templateProblems(template, { params, upstream: seen })) problems.push(`task ${taskId}: ${problem}`);
+      }
+      tasks.push({
+        taskId,
+        definition,
+        upstream,
+        downstream: entries.filter(([, t]) => (t.upstream ?? []).includes(taskId)).map(([id]) => id),
+        triggerRule: definition.teardown ? 'all_done' : (definition.triggerRule ?? 'all_success'),
+        teardown: definition.teardown ?? false,
+        ancestors: seen,
+      });
+    }
+  }
+  if (problems.length) throw new InvalidDagFile(dagId, problems);
+  return { dagId, workflowType: file.workflowType ?? dagId, definition: dagDefinitionOf(file), file, tasks, order: order! };
+}
+
+/** The strings of a task that are templates. */
+export function templatesOf(task: TaskDefinition): string[] {
+  switch (task.operator) {
+    case 'sql':
+      return typeof task.sql === 'string' ? [task.sql] : [];
+    case 'loadCsv':
+      return [task.file];
+    case 'dbt':
+      return templatesIn(task.vars ?? {});
+    case 'command':
+      return [...task.argv, ...Object.values(task.env ?? {})];
+    case 'http':
+      return [task.path, ...templatesIn(task.json ?? null)];
+    case 'duckdb':
+      return [task.sql, task.output];
+    case 'fileSensor':
+      return [task.path];
+    case 'sqlSensor':
+      return [task.sql];
+    case 'notify':
+      return [task.subject, task.body];
+    case 'task':
+      return templatesIn(task.args ?? null);
+    default:
+      return [];
+  }
+}
+
+/** Kahn's algorithm, taking the file's order between tasks that are ready together; undefined for a cycle. */
+function topologicalOrder(entries: Array<[string, TaskDefinition]>): string[] | undefined {
+  const done = new Set<string>();
+  const order: string[] = [];
+  const known = new Set(entries.map(([id]) => id));
+  while (order.length < entries.length) {
+    const next = entries.find(([id, t]) => !done.has(id) && (t?.upstream ?? []).every((u) => done.has(u) || !known.has(u)));
+    if (!next) return undefined;
+    done.add(next[0]);
+    order.push(next[0]);
+  }
+  return order;
+}
+
+/** One cycle of the graph, for the message. */
+function cycleOf(entries: Array<[string, TaskDefinition]>): string[] {
+  const upstream = new Map(entries.map(([id, t]) => [id, [...(t?.upstream ?? [])]]));
+  const visit = (id: string, path: string[]): string[] | undefined => {
+    const at = path.indexOf(id);
+    if (at >= 0) return [...path.slice(at), id];
+    for (const up of upstream.get(id) ?? []) {
+      const found = visit(up, [...path, id]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const [id] of entries) {
+    const found = visit(id, []);
+    if (found) return found.reverse();
+  }
+  return [];
+}

@@ -1,0 +1,234 @@
+/**
+ * The templates of DAG files, as Airflow's Jinja is used in practice: `{{ ds }}`,
+ * `{{ params.region }}`, `{{ conf.full_refresh }}`, `{{ xcom.extract.rows }}` and the macros
+ * `{{ macros.ds_add(ds, -1) }}` and `{{ macros.ds_format(ds, '%Y-%m-%d', '%d/%m/%Y') }}`.
+ * An expression is a dotted name or a macro call on names, quoted strings and integers: no
+ * code runs. Every placeholder is checked against what the task can see before anything runs
+ * (`templateProblems`), and rendering a name that is not there fails, naming it. Pure.
+ */
+import { addDays, parseDs } from '../logical-date';
+
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+}
+
+/** What a task's templates see at run time. */
+export interface TemplateContext {
+  ds: string;
+  ds_nodash: string;
+  data_interval_start: string;
+  data_interval_end: string;
+  params: Record<string, unknown>;
+  conf: Record<string, unknown>;
+  /** Upstream tasks' outputs by task id. */
+  xcom: Record<string, unknown>;
+}
+
+/** What validation knows of a task's templates: the params declared and the tasks upstream of it. */
+export interface TemplateScope {
+  params: readonly string[];
+  upstream: readonly string[];
+}
+
+type Arg = { kind: 'name'; path: string[] } | { kind: 'string'; value: string } | { kind: 'number'; value: number };
+export type Expression = { kind: 'name'; path: string[] } | { kind: 'macro'; name: MacroName; args: Arg[] };
+
+const MACROS = {
+  /** ds_add(ds, days): the date `days` after (or before) ds. */
+  ds_add: (args: unknown[]) => {
+    const [ds, days] = args;
+    if (typeof days !== 'number' || !Number.isInteger(days))
+      throw new TemplateError(`macros.ds_add(ds, days): days must be an integer, got ${JSON.stringify(days)}`);
+    return addDays(parseDs(String(ds)), days);
+  },
+  /** ds_format(ds, input, output): the date re-formatted with strftime's %Y, %m, %d (and %j, %y). */
+  ds_format: (args: unknown[]) => {
+    const [value, input, output] = args.map(String);
+    return formatDate(parseWithFormat(value, input), output);
+  },
+} as const;
+type MacroName = keyof typeof MACROS;
+const ARITY: Record<MacroName, number> = { ds_add: 2, ds_format: 3 };
+
+const BUILTINS = ['ds', 'ds_nodash', 'data_interval_start', 'data_interval_end'];
+const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/** The expression inside one `{{ }}`. */
+export function parseExpression(source: string): Expression {
+  const text = source.trim();
+  if (NAME.test(text)) return { kind: 'name', path: text.split('.') };
+  const call = /^(?:macros\.)?([A-Za-z_]+)\s*\((.*)\)$/s.exec(text);
+  if (!call) throw new TemplateError(`{{ ${text} }} is not a name (ds, params.x, xcom.task.key) or a macro call (macros.ds_add(ds, 1))`);
+  const name = call[1];
+  if (!(name in MACROS)) throw new TemplateError(`{{ ${text} }}: unknown macro ${name}; known: ${Object.keys(MACROS).join(', ')}`);
+  const args = splitArgs(call[2]).map((raw): Arg => {
+    if (/^-?\d+$/.test(raw)) return { kind: 'number', value: Number(raw) };
+    const quoted = /^'([^']*)'$|^"([^"]*)"$/.exec(raw);
+    if (quoted) return { kind: 'string', value: quoted[1] ?? quoted[2] };
+    if (NAME.test(raw)) return { kind: 'name', path: raw.split('.') };
+    throw new TemplateError(`{{ ${text} }}: argument ${raw} is not a name, a quoted string or an integer`);
+  });
+  if (args.length !== ARITY[name as MacroName])
+    throw new TemplateError(`{{ ${text} }}: macros.${name} takes ${ARITY[name as MacroName]} arguments, got ${args.length}`);
+  return { kind: 'macro', name: name as MacroName, args };
+}
+
+function splitArgs(list: string): string[] {
+  const args: string[] = [];
+  let current = '';
+  let quote: string | undefined;
+  for (const ch of list) {
+    if (quote) {
+      current += ch;
+      if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      current += ch;
+    } else if (ch === ',') {
+      args.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  if (quote) throw new TemplateError(`unclosed quote in (${list})`);
+  if (current.trim() || args.length) args.push(current.trim());
+  return args;
+}
+
+/** Every placeholder of a template, parsed; a stray `{{` or `}}` is an error. */
+export function placeholders(template: string): Array<{ source: string; expression: Expression }> {
+  const found = [...template.matchAll(PLACEHOLDER)].map((m) => ({ source: m[0], expression: parseExpression(m[1]) }));
+  if (/\{\{|\}\}/.test(template.replace(PLACEHOLDER, ''))) throw new TemplateError(`malformed placeholder in ${JSON.stringify(template)}`);
+  return found;
+}
+
+/** What is wrong with the names a template uses, for a task that sees `scope`; empty when nothing is. */
+export function templateProblems(template: string, scope: TemplateScope): string[] {
+  let found;
+  try {
+    found = placeholders(template);
+  } catch (err) {
+    return [(err as Error).message];
+  }
+  const names = found.flatMap(({ expression }) =>
+    expression.kind === 'name' ? [expression.path] : expression.args.flatMap((a) => (a.kind === 'name' ? [a.path] : [])),
+  );
+  return names.flatMap((path) => nameProblem(path, scope) ?? []);
+}
+
+function nameProblem(path: string[], scope: TemplateScope): string | undefined {
+  const [root, key] = path;
+  const shown = `{{ ${path.join('.')} }}`;
+  if (BUILTINS.includes(root)) return path.length === 1 ? undefined : `${shown}: ${root} has no fields`;
+  if (root === 'params') {
+    if (!key) return `${shown}: name the param, as params.<name>`;
+    return scope.params.includes(key)
+      ? undefined
+      : `${shown}: the DAG declares no param ${key}${scope.params.length ? ` (it has ${scope.params.join(', ')})` : ''}`;
+  }
+  if (root === 'conf') return key ? undefined : `${shown}: name the key, as conf.<key>`;
+  if (root === 'xcom') {
+    if (!key) return `${shown}: name the task, as xcom.<task_id>.<key>`;
+    return scope.upstream.includes(key) ? undefined : `${shown}: ${key} is not upstream of this task, so its output is not there yet`;
+  }
+  return `unknown placeholder ${shown}; known: ${[...BUILTINS, 'params.<name>', 'conf.<key>', 'xcom.<task>.<key>', 'macros.ds_add', 'macros.ds_format'].join(', ')}`;
+}
+
+function lookup(path: string[], context: TemplateContext): unknown {
+  let value: unknown = context;
+  for (const [i, key] of path.entries()) {
+    if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, key)) {
+      throw new TemplateError(`{{ ${path.join('.')} }}: ${i === 0 ? 'unknown name' : `${path.slice(0, i).join('.')} has no ${key}`}`);
+    }
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** The value of one expression. */
+export function evaluate(expression: Expression, context: TemplateContext): unknown {
+  if (expression.kind === 'name') return lookup(expression.path, context);
+  const args = expression.args.map((a) => (a.kind === 'name' ? lookup(a.path, context) : a.value));
+  return MACROS[expression.name](args);
+}
+
+const asText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** The template with each placeholder replaced by its value (objects as JSON). */
+export function render(template: string, context: TemplateContext): string {
+  placeholders(template);
+  return template.replace(PLACEHOLDER, (_, source: string) => asText(evaluate(parseExpression(source), context)));
+}
+
+/** Renders every string inside a JSON value (an HTTP body, a user task's arguments). */
+export function renderDeep(value: unknown, context: TemplateContext): unknown {
+  if (typeof value === 'string') return render(value, context);
+  if (Array.isArray(value)) return value.map((v) => renderDeep(v, context));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, context)]));
+  return value;
+}
+
+/** Every template string inside a JSON value, for validation. */
+export function templatesIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(templatesIn);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(templatesIn);
+  return [];
+}
+
+/**
+ * SQL with each placeholder as a bound parameter `$n` (a quoted `'{{ ds }}'` too), never text
+ * spliced into the statement: a value cannot change what the SQL does.
+ */
+export function parameterize(sql: string, context: TemplateContext): { text: string; values: unknown[] } {
+  placeholders(sql);
+  const values: unknown[] = [];
+  const text = sql.replace(/'?\{\{(.*?)\}\}'?/gs, (_, source: string) => {
+    const value = evaluate(parseExpression(source), context);
+    values.push(value !== null && typeof value === 'object' ? JSON.stringify(value) : value);
+    return `$${values.length}`;
+  });
+  return { text, values };
+}
+
+// ---- strftime's date fields, for ds_format ---------------------------------------------------
+
+const FIELDS: Record<string, { pattern: string; set?: (d: { y: number; m: number; d: number }, v: string) => void }> = {
+  Y: { pattern: '(\\d{4})', set: (d, v) => (d.y = Number(v)) },
+  y: { pattern: '(\\d{2})', set: (d, v) => (d.y = 2000 + Number(v)) },
+  m: { pattern: '(\\d{1,2})', set: (d, v) => (d.m = Number(v)) },
+  d: { pattern: '(\\d{1,2})', set: (d, v) => (d.d = Number(v)) },
+  '%': { pattern: '%' },
+};
+
+function parseWithFormat(value: string, format: string): string {
+  const setters: Array<(d: { y: number; m: number; d: number }, v: string) => void> = [];
+  let pattern = '';
+  for (let i = 0; i < format.length; i++) {
+    const ch = format[i];
+    if (ch !== '%') {
+      pattern += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      continue;
+    }
+    const field = FIELDS[format[++i]];
+    if (!field) throw new TemplateError(`macros.ds_format: %${format[i] ?? ''} is not supported (use %Y, %y, %m, %d)`);
+    pattern += field.pattern;
+    if (field.set) setters.push(field.set);
+  }
+  const match = new RegExp(`^${pattern}$`).exec(value);
+  if (!match) throw new TemplateError(`macros.ds_format: ${JSON.stringify(value)} does not match the format ${JSON.stringify(format)}`);
+  const date = { y: 0, m: 1, d: 1 };
+  setters.forEach((set, i) => set(date, match[i + 1]));
+  return parseDs(`${String(date.y).padStart(4, '0')}-${String(date.m).padStart(2, '0')}-${String(date.d).padStart(2, '0')}`);
+}
+
+function formatDate(ds: string, format: string): string {
+  const [y, m, d] = ds.split('-');
+  const day = Date.UTC(Number(y), Number(m) - 1, Number(d));
+  const yday = String(Math.round((day - Date.UTC(Number(y), 0, 1)) / 86_400_000) + 1).padStart(3, '0');
+  const values: Record<string, string> = { Y: y, y: y.slice(2), m, d, j: yday, '%': '%' };
+  return format.replace(/%(.)/g, (_, f: string) => {
+    if (!(f in values)) throw new TemplateError(`macros.ds_format: %${f} is not supported (use %Y, %y, %m, %d, %j)`);
+    return values[f];
+  });
+}

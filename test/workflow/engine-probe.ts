@@ -1,0 +1,50 @@
+/** DAG files for the engine's workflow tests: registered as a bundle's entry is (src/dag-files.ts). */
+import { branch, command, dag, empty, shortCircuit, task, z } from '../../src/sdk';
+import { registerDagFiles } from '../../workflows/dag-registry';
+
+export { dagFileWorkflow as default } from '../../workflows/dag-registry';
+
+const base = { schedule: '@daily', startDate: '2024-01-01', maxActiveRuns: null } as const;
+
+/** a and b at once, joined, then a teardown; c fails when conf says so, on_failed catches it. */
+export const fanIn = dag({
+  ...base,
+  dagId: 'engine_fan_in',
+  tasks: {
+    a: command({ argv: ['a', '{{ ds }}'] }),
+    b: command({ argv: ['b', '{{ conf.b_arg }}'] }),
+    join: command({ upstream: ['a', 'b'], argv: ['join', '{{ xcom.a.tail }}+{{ xcom.b.tail }}'] }),
+    on_failed: empty({ upstream: ['a', 'b'], triggerRule: 'one_failed' }),
+    cleanup: command({ upstream: ['join'], teardown: true, argv: ['cleanup'] }),
+  },
+});
+
+/** Retries with exponential backoff and the three callbacks. */
+export const retries = dag({
+  ...base,
+  dagId: 'engine_retries',
+  defaultArgs: { retries: 3, retryDelay: '1m', retryExponentialBackoff: true, maxRetryDelay: '3m' },
+  tasks: {
+    flaky: command({ argv: ['flaky'], onRetry: { task: 'record' }, onSuccess: { task: 'record' } }),
+    doomed: command({ upstream: ['flaky'], argv: ['fail'], retries: 1, onFailure: { task: 'record' } }),
+  },
+});
+
+/** A branch and a short circuit, on params validated before anything runs. */
+export const choices = dag({
+  ...base,
+  dagId: 'engine_choices',
+  params: z.object({ side: z.enum(['left', 'right']).default('left'), go: z.boolean().default(true), limit: z.number().int().min(1).default(10) }),
+  tasks: {
+    pick: branch({ choose: (run) => (run.params.side === 'left' ? 'left' : ['right']) }),
+    left: command({ upstream: ['pick'], argv: ['left', '{{ params.limit }}'] }),
+    right: command({ upstream: ['pick'], argv: ['right'] }),
+    joined: empty({ upstream: ['left', 'right'], triggerRule: 'none_failed_min_one_success' }),
+    gate: shortCircuit({ upstream: ['joined'], condition: (run) => run.params.go === true }),
+    after_gate: command({ upstream: ['gate'], argv: ['after', '{{ macros.ds_add(ds, 1) }}'] }),
+    last: task({ upstream: ['after_gate'], activity: 'record', args: { ds: '{{ ds_nodash }}' }, triggerRule: 'all_done' }),
+  },
+  result: (run) => ({ picked: run.states.left === 'success' ? 'left' : 'right' }),
+});
+
+registerDagFiles([fanIn, retries, choices]);

@@ -1,0 +1,190 @@
+/**
+ * The DAG engine (workflows/engine.ts) on the time-skipping server, with fake operator
+ * activities: every ready task starts at once (in one workflow task), a failure is its branch's
+ * alone, teardowns run whatever happened, Airflow's trigger rules, retries with exponential
+ * backoff and callbacks, branches, short circuits, params and templates.
+ */
+import assert from '../support/assert';
+import { test } from '@jest/globals';
+import { ApplicationFailure } from '@temporalio/common';
+import type { CommandOperatorInput, UserTaskInput } from '../../activities/operators/contracts';
+import type { RunSettings } from '../../src/contracts';
+import type { DagFileRunResult } from '../../workflows/engine';
+import { evaluateTriggerRule } from '../../workflows/task-table';
+import { timeSkippingWorker, workflowFailure } from '../support';
+
+const taskQueue = 'engine-tests';
+const commands: Array<CommandOperatorInput & { at: number }> = [];
+const recorded: UserTaskInput[] = [];
+
+const server = timeSkippingWorker({
+  taskQueue,
+  workflowsPath: require.resolve('./engine-probe'),
+  activities: {
+    runSettings: async (): Promise<RunSettings> => ({ dbtTarget: 'dev', protocol: 2 }),
+    operatorCommand: async (input: CommandOperatorInput) => {
+      commands.push({ ...input, at: Date.now() });
+      const [program, arg] = input.argv;
+      if (program === 'fail' || arg === 'fail') throw ApplicationFailure.retryable(`${program} exited with 1`, 'CommandFailed');
+      if (program === 'flaky' && input.attempt < 4) throw ApplicationFailure.retryable(`flaky try ${input.attempt} broke`, 'CommandFailed');
+      return { exitCode: 0, tail: input.argv.join(' ') };
+    },
+    'engine_retries.record': async (input: UserTaskInput) => void recorded.push(input),
+    'engine_choices.record': async (input: UserTaskInput) => {
+      recorded.push(input);
+      return { recorded: true };
+    },
+  },
+});
+
+let n = 0;
+async function start(workflowType: string, ds: string, conf: Record<string, unknown> = {}) {
+  const workflowId = `${workflowType}-${ds}-${++n}`;
+  const handle = await server.client.workflow.start(workflowType, { taskQueue, workflowId, args: [{ ds, conf }] });
+  return handle;
+}
+const states = (result: DagFileRunResult) => Object.fromEntries(result.tasks.map((t) => [t.taskId, t.state]));
+const argvOf = (ds: string) => commands.filter((c) => c.ds === ds).map((c) => c.argv.join(' '));
+/** The commands of a run, those started together (the first `together`) in a fixed order. */
+const argvTogether = (ds: string, together: number) => {
+  const all = argvOf(ds);
+  return [...all.slice(0, together).sort(), ...all.slice(together)];
+};
+
+test('every trigger rule decides as Airflow does', () => {
+  const cases: Array<[Parameters<typeof evaluateTriggerRule>[0], string[], string]> = [
+    ['all_success', ['success', 'success'], 'run'],
+    ['all_success', ['success', 'running'], 'wait'],
+    ['all_success', ['success', 'skipped'], 'skipped'],
+    ['all_success', ['running', 'failed'], 'upstream_failed'],
+    ['all_failed', ['failed', 'upstream_failed'], 'run'],
+    ['all_failed', ['failed', 'running'], 'wait'],
+    ['all_failed', ['failed', 'success'], 'skipped'],
+    ['all_done', ['failed', 'skipped', 'success'], 'run'],
+    ['all_done', ['failed', 'running'], 'wait'],
+    ['one_success', ['running', 'success'], 'run'],
+    ['one_success', ['failed', 'skipped'], 'upstream_failed'],
+    ['one_success', ['skipped', 'skipped'], 'skipped'],
+    ['one_failed', ['running', 'failed'], 'run'],
+    ['one_failed', ['success', 'skipped'], 'skipped'],
+    ['one_failed', ['success', 'running'], 'wait'],
+    ['none_failed', ['success', 'skipped'], 'run'],
+    ['none_failed', ['running', 'upstream_failed'], 'upstream_failed'],
+    ['none_failed_min_one_success', ['success', 'skipped'], 'run'],
+    ['none_failed_min_one_success', ['skipped', 'skipped'], 'skipped'],
+    ['none_skipped', ['success', 'failed'], 'run'],
+    ['none_skipped', ['success', 'skipped'], 'skipped'],
+    ['always', ['running', 'scheduled'], 'run'],
+  ];
+  for (const [rule, upstream, expected] of cases) {
+    assert.equal(evaluateTriggerRule(rule, upstream as never), expected, `${rule} with ${upstream.join(', ')}`);
+  }
+});
+
+test('independent tasks start in the same workflow task; the join reads both outputs; the teardown runs last', async () => {
+  const ds = '2024-03-01';
+  const handle = await start('engine_fan_in', ds, { b_arg: 'x' });
+  const result = (await handle.result()) as DagFileRunResult;
+  assert.equal(result.state, 'success_with_skips');
+  assert.deepEqual(states(result), { a: 'success', b: 'success', join: 'success', on_failed: 'skipped', cleanup: 'success' });
+  assert.deepEqual(argvTogether(ds, 2), ['a 2024-03-01', 'b x', 'join a 2024-03-01+b x', 'cleanup']);
+
+  const { events } = await handle.fetchHistory();
+  const scheduled = (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'operatorCommand');
+  const batch = (i: number) => String(scheduled[i].activityTaskScheduledEventAttributes!.workflowTaskCompletedEventId);
+  assert.equal(scheduled.length, 4);
+  assert.equal(batch(0), batch(1), 'a and b are scheduled by one workflow task');
+  assert.notEqual(batch(2), batch(0), 'join waits for both');
+});
+
+test('a failed branch fails the run, naming the task; what does not depend on it runs; the teardown and one_failed run', async () => {
+  const ds = '2024-03-02';
+  const handle = await start('engine_fan_in', ds, { b_arg: 'fail' });
+  const failure = await workflowFailure(handle.result());
+  assert.equal(failure.type, 'TaskFailed');
+  assert.equal(failure.message, 'task b failed: b exited with 1');
+  const table = await handle.query<Array<{ taskId: string; state: string }>>('tasks');
+  assert.deepEqual(Object.fromEntries(table.map((t) => [t.taskId, t.state])), {
+    a: 'success',
+    b: 'failed',
+    join: 'upstream_failed',
+    on_failed: 'success',
+    cleanup: 'success',
+  });
+  assert.deepEqual(argvTogether(ds, 2), ['a 2024-03-02', 'b fail', 'cleanup']);
+});
+
+test('retries back off exponentially up to the maximum delay, with on_retry, on_success and on_failure', async () => {
+  const ds = '2024-03-03';
+  recorded.length = 0;
+  const handle = await start('engine_retries', ds);
+  const failure = await workflowFailure(handle.result());
+  assert.equal(failure.message, 'task doomed failed: fail exited with 1');
+  const tries = commands.filter((c) => c.ds === ds).map((c) => `${c.argv[0]}#${c.attempt}`);
+  assert.deepEqual(tries, ['flaky#1', 'flaky#2', 'flaky#3', 'flaky#4', 'fail#1', 'fail#2']);
+  // retry_delay 1m doubled each try up to max_retry_delay 3m, then doomed's own 1m: durable timers in the history.
+  const { events } = await handle.fetchHistory();
+  const timers = (events ?? []).flatMap((e) => (e.timerStartedEventAttributes ? [Number(e.timerStartedEventAttributes.startToFireTimeout?.seconds)] : []));
+  assert.deepEqual(timers, [60, 120, 180, 60]);
+  assert.deepEqual(
+    recorded.map((r) => [r.taskId, (r.args as { event: string }).event]),
+    [
+      ['flaky', 'retry'],
+      ['flaky', 'retry'],
+      ['flaky', 'retry'],
+      ['flaky', 'success'],
+      ['doomed', 'failure'],
+    ],
+  );
+  assert.match((recorded[0].args as { message: string }).message, /^try 1 of 4 failed, retrying in 60s: flaky try 1 broke$/);
+});
+
+test('a branch follows the side params choose; a short circuit skips everything after it; params default and templates render', async () => {
+  recorded.length = 0;
+  const left = (await (await start('engine_choices', '2024-03-04')).result()) as DagFileRunResult;
+  assert.deepEqual(states(left), {
+    pick: 'success',
+    left: 'success',
+    right: 'skipped',
+    joined: 'success',
+    gate: 'success',
+    after_gate: 'success',
+    last: 'success',
+  });
+  assert.equal(left.picked, 'left');
+  assert.deepEqual(argvOf('2024-03-04'), ['left 10', 'after 2024-03-05']);
+  assert.deepEqual(
+    recorded.map((r) => r.args),
+    [{ ds: '20240304' }],
+  );
+
+  const right = (await (await start('engine_choices', '2024-03-05', { side: 'right', go: false })).result()) as DagFileRunResult;
+  assert.deepEqual(states(right), {
+    pick: 'success',
+    left: 'skipped',
+    right: 'success',
+    joined: 'success',
+    gate: 'success',
+    after_gate: 'skipped',
+    last: 'skipped',
+  });
+  assert.equal(right.picked, 'right');
+  assert.deepEqual(argvOf('2024-03-05'), ['right']);
+});
+
+test('bad conf for a param fails the run before any task, naming the field', async () => {
+  const handle = await start('engine_choices', '2024-03-06', { limit: 0, side: 'up' });
+  const failure = await workflowFailure(handle.result());
+  assert.equal(failure.type, 'InvalidParams');
+  assert.match(failure.message, /^engine_choices: bad params, no task was run: params\.side: .*\(conf gave "up"\); params\.limit: .*\(conf gave 0\)$/);
+  assert.deepEqual(argvOf('2024-03-06'), []);
+});
+
+test('a workflow type no DAG file has fails at once, naming it', async () => {
+  const failure = await workflowFailure(start('no_such_dag', '2024-03-07').then((h) => h.result()));
+  assert.equal(failure.type, 'UnknownDag');
+  assert.match(
+    failure.message,
+    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices\)$/,
+  );
+});

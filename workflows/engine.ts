@@ -1,0 +1,327 @@
+/**
+ * The DAG engine: one deterministic workflow that runs any DAG file's graph. Every task whose
+ * trigger rule is met starts at once (independent branches overlap: their activities are
+ * scheduled in the same workflow task), each operator is one configured activity (branch,
+ * shortCircuit and empty run here, as pure functions), a failure is its task's alone (the other
+ * branches go on, teardowns run), and the run fails when any task but a teardown failed.
+ * Retries are the task's own (retries, retry delay, exponential backoff up to a maximum), with
+ * on_retry, on_failure and on_success callbacks. Templates see ds, the data interval, params
+ * (validated with the DAG's schema before any task runs), conf and upstream outputs (XCom).
+ */
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { ApplicationFailure, log, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { OperatorInput } from '../activities/operators/contracts';
+import type { DagRunInput, RunSettings, TaskRecord } from '../src/contracts';
+import { temporalPriorityKey } from '../src/pools';
+import { userActivityType, XCOM_MAX_BYTES, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
+import { parameterize, render, renderDeep, type TemplateContext } from '../src/sdk/templates';
+import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
+import { rootMessage, runDag, type DagRunContext } from './dag';
+import { alerts, DATA_TASK_HEARTBEAT_TIMEOUT } from './task-options';
+import { fileSensor } from './sensors';
+
+export interface DagFileRunResult {
+  dagId: string;
+  ds: string;
+  state: 'success' | 'success_with_skips';
+  tasks: TaskRecord[];
+  [key: string]: unknown;
+}
+
+/** Runs a compiled DAG file for the run's input: the workflow of every DAG under workflows/dags/. */
+export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>): Promise<DagFileRunResult> {
+  return runDag(
+    dag.definition,
+    input,
+    dag.tasks.map((t) => ({ taskId: t.taskId, upstream: t.upstream, triggerRule: t.triggerRule })),
+    async (run) => {
+      const params = resolveParams(dag, run.conf);
+      const outputs: Record<string, unknown> = {};
+      const context = (): RunContext => ({
+        dagId: dag.dagId,
+        ds: run.ds,
+        ds_nodash: run.ds.replace(/-/g, ''),
+        data_interval_start: run.interval.dataIntervalStart,
+        data_interval_end: run.interval.dataIntervalEnd,
+        params,
+        conf: run.conf,
+        xcom: outputs,
+        states: Object.fromEntries(run.tasks.list().map((t) => [t.taskId, t.state])),
+      });
+      const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
+      const inFlight = new Map<string, Promise<void>>();
+      for (;;) {
+        for (const taskId of dag.order) {
+          if (inFlight.has(taskId) || !run.tasks.ready(taskId)) continue;
+          const task = byId.get(taskId)!;
+          inFlight.set(
+            taskId,
+            runTask(dag, task, run, context, outputs).finally(() => inFlight.delete(taskId)),
+          );
+        }
+        if (inFlight.size === 0) break;
+        await Promise.race(inFlight.values());
+      }
+      const table = run.tasks.list();
+      const stuck = table.filter((t) => t.state === 'scheduled' || t.state === 'running' || t.state === 'queued');
+      if (stuck.length)
+        throw ApplicationFailure.nonRetryable(`${dag.dagId}: tasks ${stuck.map((t) => t.taskId).join(', ')} could not be settled`, 'DagDefinitionError');
+      const failed = table.filter((t) => t.state === 'failed' && !byId.get(t.taskId)!.teardown);
+      if (failed.length) {
+        throw ApplicationFailure.nonRetryable(failed.map((t) => `task ${t.taskId} failed: ${t.error}`).join('; '), 'TaskFailed');
+      }
+      const state = table.some((t) => t.state === 'skipped') ? 'success_with_skips' : 'success';
+      return { ...(dag.file.result?.(context()) ?? {}), dagId: dag.dagId, ds: run.ds, state, tasks: run.tasks.list() };
+    },
+  );
+}
+
+/** The DAG's params: their defaults, overridden by conf keys of the same name, checked against the schema. */
+function resolveParams(dag: CompiledDag, conf: Record<string, unknown>): Record<string, unknown> {
+  const schema = dag.file.params;
+  if (!schema) return {};
+  const given = Object.fromEntries(Object.keys(schema.shape).flatMap((key) => (key in conf ? [[key, conf[key]]] : [])));
+  const parsed = schema.safeParse(given);
+  if (parsed.success) return parsed.data as Record<string, unknown>;
+  const problems = parsed.error.issues.map((i) => {
+    const key = i.path.join('.');
+    return `params.${key}: ${i.message}${key in conf ? ` (conf gave ${JSON.stringify(conf[String(i.path[0])])})` : ''}`;
+  });
+  throw ApplicationFailure.nonRetryable(`${dag.dagId}: bad params, no task was run: ${problems.join('; ')}`, 'InvalidParams');
+}
+
+/** One task, with its retries and callbacks; its failure is recorded in the table, never thrown. */
+async function runTask(dag: CompiledDag, task: CompiledTask, run: DagRunContext, context: () => RunContext, outputs: Record<string, unknown>): Promise<void> {
+  const definition = task.definition;
+  const options = taskOptions(dag, definition, run.settings);
+  const outcome = await run.tasks.attempt(
+    task.taskId,
+    async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await execute(dag, task, run, context(), options, attempt);
+          return checkOutput(task.taskId, result);
+        } catch (err) {
+          const retryable = !(isNonRetryable(err) || attempt >= options.attempts);
+          if (!retryable) throw err;
+          const delay = Math.min(options.delayMs * (options.backoff ? 2 ** (attempt - 1) : 1), options.maxDelayMs);
+          log.warn('task failed; retrying', { taskId: task.taskId, attempt, delayMs: delay, error: rootMessage(err) });
+          await callback(dag, run, task.taskId, definition.onRetry ?? (dag.definition.defaultArgs.emailOnRetry ? mailTo(dag) : undefined), {
+            event: 'retry',
+            message: `try ${attempt} of ${options.attempts} failed, retrying in ${Math.round(delay / 1000)}s: ${rootMessage(err)}`,
+          });
+          await sleep(delay);
+        }
+      }
+    },
+    (result) => summary(result),
+    {
+      skipWhen: (result) => (result && typeof result === 'object' && 'skipped' in result ? String((result as { skipped: unknown }).skipped) : undefined),
+    },
+  );
+  if (outcome.ok) {
+    outputs[task.taskId] = outcome.result;
+    afterSuccess(task, outcome.result, run);
+    await callback(dag, run, task.taskId, definition.onSuccess, { event: 'success', message: 'succeeded' });
+  } else {
+    await callback(dag, run, task.taskId, definition.onFailure, { event: 'failure', message: outcome.message });
+  }
+}
+
+/** Branches and short circuits settle what follows them once they succeed. */
+function afterSuccess(task: CompiledTask, result: unknown, run: DagRunContext): void {
+  if (task.definition.operator === 'branch') {
+    const chosen = (result as { follow: string[] }).follow;
+    run.tasks.skip(...task.downstream.filter((d) => !chosen.includes(d)));
+  }
+  if (task.definition.operator === 'shortCircuit' && (result as { condition: boolean }).condition === false) {
+    run.tasks.skip(...descendants(task, run));
+  }
+}
+
+function descendants(task: CompiledTask, run: DagRunContext): string[] {
+  const all = run.tasks.list().map((t) => t.taskId);
+  const found = new Set<string>(task.downstream);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const id of all) {
+      if (found.has(id)) continue;
+      const spec = run.tasks.upstreamOf(id);
+      if (spec.some((u) => found.has(u))) {
+        found.add(id);
+        grew = true;
+      }
+    }
+  }
+  return [...found].filter((id) => run.tasks.state(id) === 'scheduled');
+}
+
+interface ResolvedOptions {
+  attempts: number;
+  delayMs: number;
+  backoff: boolean;
+  maxDelayMs: number;
+  timeout: Duration;
+  priorityWeight?: number;
+}
+
+/** The task's options over the DAG's default_args, with the worker's overrides (tests, chaos). */
+function taskOptions(dag: CompiledDag, task: TaskDefinition, settings: RunSettings): ResolvedOptions {
+  const args = { ...dag.file.defaultArgs, ...stripUndefined(task) } as TaskDefinition & { retries?: number };
+  const delay = (settings.retryDelay ?? args.retryDelay ?? dag.definition.defaultArgs.retryDelay) as Duration;
+  return {
+    attempts: settings.maximumAttempts ?? (args.retries ?? dag.definition.defaultArgs.retries) + 1,
+    delayMs: msToNumber(delay),
+    backoff: args.retryExponentialBackoff ?? false,
+    maxDelayMs: args.maxRetryDelay ? msToNumber(args.maxRetryDelay as Duration) : 24 * 3_600_000,
+    timeout: (args.executionTimeout ?? '1h') as Duration,
+    ...(args.priorityWeight !== undefined ? { priorityWeight: args.priorityWeight } : {}),
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isNonRetryable(err: unknown): boolean {
+  for (let e = err as { nonRetryable?: boolean; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.nonRetryable) return true;
+  return false;
+}
+
+/** One try of the task: an operator's activity, or the pure function of a branch. */
+async function execute(dag: CompiledDag, task: CompiledTask, run: DagRunContext, ctx: RunContext, options: ResolvedOptions, attempt: number): Promise<unknown> {
+  const definition = task.definition;
+  const base: Omit<OperatorInput, 'settings'> = { dagId: dag.dagId, taskId: task.taskId, ds: run.ds, attempt };
+  const acts = proxyActivities<Activities>({
+    startToCloseTimeout: options.timeout,
+    heartbeatTimeout: (run.settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT) as Duration,
+    // The engine retries (so on_retry and the task table see each try); the server never does.
+    retry: { maximumAttempts: 1 },
+    ...(options.priorityWeight !== undefined ? { priority: { priorityKey: temporalPriorityKey(options.priorityWeight) } } : {}),
+    summary: `${task.taskId}: ${definition.operator}`,
+  });
+  const templates: TemplateContext = ctx;
+  switch (definition.operator) {
+    case 'empty':
+      return {};
+    case 'branch': {
+      const chosen = definition.choose(ctx);
+      const follow = typeof chosen === 'string' ? [chosen] : [...chosen];
+      const wrong = follow.filter((id) => !task.downstream.includes(id));
+      if (wrong.length) {
+        throw ApplicationFailure.nonRetryable(
+          `branch chose ${wrong.join(', ')}, not directly downstream of ${task.taskId} (${task.downstream.join(', ') || 'none'})`,
+          'BranchError',
+        );
+      }
+      return { follow };
+    }
+    case 'shortCircuit':
+      return { condition: definition.condition(ctx) === true };
+    case 'sql': {
+      const statement = typeof definition.sql === 'string' ? parameterize(definition.sql, templates) : undefined;
+      return acts.operatorSql({
+        ...base,
+        conn: definition.conn,
+        output: definition.output ?? 'rowCount',
+        ...(statement ? { statement } : { file: (definition.sql as { file: string }).file, templates }),
+      });
+    }
+    case 'command':
+      return acts.operatorCommand({
+        ...base,
+        argv: definition.argv.map((a) => render(a, templates)),
+        env: Object.fromEntries(Object.entries(definition.env ?? {}).map(([k, v]) => [k, render(v, templates)])),
+        ...(definition.cwd ? { cwd: definition.cwd } : {}),
+      });
+    case 'http':
+      return acts.operatorHttp({
+        ...base,
+        conn: definition.conn,
+        method: definition.method ?? (definition.json === undefined ? 'GET' : 'POST'),
+        path: render(definition.path, templates),
+        ...(definition.json !== undefined ? { json: renderDeep(definition.json, templates) } : {}),
+        expectStatus:
+          definition.expectStatus === undefined ? [] : typeof definition.expectStatus === 'number' ? [definition.expectStatus] : [...definition.expectStatus],
+      });
+    case 'notify':
+      return alerts.sendAlert.executeWithOptions({ summary: `${task.taskId}: mail to ${definition.to.join(', ')}` }, [
+        { dagId: dag.dagId, ds: run.ds, to: [...definition.to], subject: render(definition.subject, templates), body: render(definition.body, templates) },
+      ]);
+    case 'fileSensor': {
+      const outcome = await fileSensor(
+        { pathTemplate: render(definition.path, templates), settle: definition.settle ?? '5s' },
+        {
+          mode: definition.mode ?? 'reschedule',
+          pokeInterval: definition.pokeInterval ?? '60s',
+          timeout: definition.timeout ?? '7d',
+          softFail: definition.softFail ?? false,
+        },
+        run,
+      );
+      return outcome.found ? { checks: outcome.checks } : { checks: outcome.checks, skipped: outcome.reason };
+    }
+    case 'task': {
+      const activity = (acts as unknown as Record<string, (input: unknown) => Promise<unknown>>)[userActivityType(dag.dagId, definition.activity)];
+      return activity({ ...base, args: renderDeep(definition.args ?? null, templates) });
+    }
+    default:
+      throw ApplicationFailure.nonRetryable(
+        `${task.taskId}: the ${definition.operator} operator does not run in this version of Baton yet`,
+        'DagDefinitionError',
+      );
+  }
+}
+
+/** An output is XCom: small, JSON. */
+function checkOutput(taskId: string, result: unknown): unknown {
+  const bytes = JSON.stringify(result ?? null).length;
+  if (bytes > XCOM_MAX_BYTES) {
+    throw ApplicationFailure.nonRetryable(
+      `${taskId}: its output is ${bytes} bytes, more than the ${XCOM_MAX_BYTES} XCom holds; return a reference (a path, a table) and counts`,
+      'XComTooLarge',
+    );
+  }
+  return result ?? {};
+}
+
+/** The task table's view of an output: its scalar fields, strings cut short. */
+function summary(result: unknown): Record<string, string | number> {
+  if (!result || typeof result !== 'object' || Array.isArray(result))
+    return result === undefined || result === null ? {} : { value: String(result).slice(0, 200) };
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(result)) {
+    if (typeof value === 'number') out[key] = value;
+    else if (typeof value === 'string' || typeof value === 'boolean') out[key] = String(value).slice(0, 200);
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) out[key] = value.join(',').slice(0, 200);
+  }
+  return out;
+}
+
+const mailTo = (dag: CompiledDag): TaskCallback | undefined =>
+  dag.definition.defaultArgs.email.length ? { notify: dag.definition.defaultArgs.email } : undefined;
+
+/** A task callback; its own failure is logged, never the task's. */
+async function callback(dag: CompiledDag, run: DagRunContext, taskId: string, target: TaskCallback | undefined, event: { event: string; message: string }) {
+  if (!target) return;
+  try {
+    if ('notify' in target) {
+      await alerts.sendAlert.executeWithOptions({ summary: `${taskId}: on_${event.event} mail` }, [
+        {
+          dagId: dag.dagId,
+          ds: run.ds,
+          to: [...target.notify],
+          subject: `[${dag.dagId}] ${run.ds} ${taskId}: ${event.event}`,
+          body: `task ${taskId}: ${event.message}`,
+        },
+      ]);
+    } else {
+      const acts = proxyActivities<Record<string, (input: unknown) => Promise<unknown>>>({ startToCloseTimeout: '5m', retry: { maximumAttempts: 3 } });
+      await acts[userActivityType(dag.dagId, target.task)]({ dagId: dag.dagId, taskId, ds: run.ds, attempt: 1, args: event });
+    }
+  } catch (err) {
+    log.warn(`on_${event.event} callback of ${taskId} failed`, { error: rootMessage(err) });
+  }
+}
