@@ -120,7 +120,7 @@ export function compileDag(file: DagFileDefinition): CompiledDag {
     const byId = new Map(entries);
     const ancestors = new Map<string, Set<string>>();
     for (const taskId of order) {
-      const upstream = [...(byId.get(taskId)!.upstream ?? [])];
+      const upstream = (byId.get(taskId)!.upstream ?? []).filter((u) => ids.has(u));
       ancestors.set(taskId, new Set(upstream.flatMap((u) => [u, ...ancestors.get(u)!])));
     }
     const params = Object.keys(file.params?.shape ?? {});

@@ -1,0 +1,182 @@
+/**
+ * The operators' activities (activities/operators/) in MockActivityEnvironment, for real: the
+ * command operator runs processes (no shell, its own environment, its process group killed on
+ * cancel), the http operator calls a loopback server, the sql operator runs on the test database.
+ */
+import assert from '../support/assert';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, test } from '@jest/globals';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { createConnections } from '../../activities/connections';
+import { createCommandOperator } from '../../activities/operators/command';
+import { createHttpOperator, MAX_RESPONSE_BYTES } from '../../activities/operators/http';
+import { createSqlOperator } from '../../activities/operators/sql';
+import { mockActivityEnv, nonRetryable, runActivity, tempDir, testConfig, testPool } from '../support';
+
+const base = { dagId: 'ops', taskId: 't', ds: '2024-03-01', attempt: 1 };
+const operatorCommand = createCommandOperator();
+const pool = testPool(testConfig());
+let server: Server;
+let url = '';
+const seen: Array<{ method?: string; url?: string; auth?: string; body: string }> = [];
+
+beforeAll(async () => {
+  server = createServer(async (req: IncomingMessage, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
+    const route = req.url ?? '';
+    if (route.startsWith('/api/rates/')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ds: route.split('/').pop(), eur: 1.08 }));
+    } else if (route === '/api/down') res.writeHead(503).end('maintenance');
+    else if (route === '/api/huge') res.writeHead(200, { 'content-type': 'text/plain' }).end(Buffer.alloc(MAX_RESPONSE_BYTES + 1, 97));
+    else res.writeHead(404).end('no such thing');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://user:p%40ss@127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await pool.end();
+});
+
+test('command runs an argument array without a shell, in an environment of its own, and keeps the tail of its output', async () => {
+  const result = await runActivity(operatorCommand, {
+    ...base,
+    argv: ['node', '-e', 'console.log("$HOME; rm -rf /"); console.log(process.env.GREETING, process.env.BATON_DS, process.env.DATABASE_URL ?? "no secrets")'],
+    env: { GREETING: 'hello' },
+  });
+  assert.deepEqual(result, { exitCode: 0, tail: '$HOME; rm -rf /\nhello 2024-03-01 no secrets' });
+  const long = await runActivity(operatorCommand, { ...base, argv: ['node', '-e', 'for (let i = 0; i < 1000; i++) console.log("line " + i)'], env: {} });
+  assert.ok(long.tail.startsWith('line ') && long.tail.endsWith('line 999') && long.tail.length <= 2048, long.tail.slice(0, 40));
+  assert.deepEqual(await runActivity(operatorCommand, { ...base, argv: ['node', '-e', 'process.exit(99)'], env: {} }), {
+    exitCode: 99,
+    tail: '',
+    skipped: 'exit code 99',
+  });
+});
+
+test('a failing command is retryable and says how it ended; a missing program or a folder outside the project fails at once', async () => {
+  await assert.rejects(runActivity(operatorCommand, { ...base, argv: ['node', '-e', 'console.error("boom"); process.exit(3)'], env: {} }), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure && !err.nonRetryable);
+    assert.equal(err.message, 'command node exited with 3: boom');
+    return true;
+  });
+  await nonRetryable(
+    runActivity(operatorCommand, { ...base, argv: ['no-such-program-here'], env: {} }),
+    'CommandNotFound',
+    'command: no-such-program-here: no such program (argv[0] is run directly, not through a shell)',
+  );
+  await nonRetryable(
+    runActivity(operatorCommand, { ...base, argv: ['ls'], env: {}, cwd: '../..' }),
+    'PathOutsideProject',
+    'command: working folder ../.. leaves the project',
+  );
+});
+
+/** Whether a process runs (a zombie waiting for its reaper does not). */
+async function alive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+test('cancelling a command kills its whole process group', async () => {
+  const dir = await tempDir();
+  const marker = path.join(dir, 'child.pid');
+  const env = mockActivityEnv();
+  const running = env.run(operatorCommand, {
+    ...base,
+    argv: [
+      'node',
+      '-e',
+      `const c = require("child_process").spawn("sleep", ["60"]); require("fs").writeFileSync(${JSON.stringify(marker)}, String(c.pid)); setInterval(() => {}, 1000);`,
+    ],
+    env: {},
+  });
+  let childPid = 0;
+  for (let i = 0; i < 100 && !childPid; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    childPid = Number(await readFile(marker, 'utf8').catch(() => '0'));
+  }
+  assert.ok(childPid > 0, 'the command started its child');
+  env.cancel();
+  await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await alive(childPid), false, 'the grandchild is gone too');
+});
+
+test('http calls the connection with its credentials as basic auth, sends JSON and keeps a small JSON answer', async () => {
+  const operatorHttp = createHttpOperator({ rates: url });
+  const result = await runActivity(operatorHttp, {
+    ...base,
+    conn: 'rates',
+    method: 'POST',
+    path: '/rates/2024-03-01',
+    json: { ds: '2024-03-01' },
+    expectStatus: [],
+  });
+  assert.deepEqual(result, { status: 200, bytes: 30, json: { ds: '2024-03-01', eur: 1.08 } });
+  assert.deepEqual(seen.at(-1), {
+    method: 'POST',
+    url: '/api/rates/2024-03-01',
+    auth: `Basic ${Buffer.from('user:p@ss').toString('base64')}`,
+    body: '{"ds":"2024-03-01"}',
+  });
+});
+
+test('http: 5xx is retried, another status fails at once, a path cannot leave the connection, a huge answer is refused', async () => {
+  const operatorHttp = createHttpOperator({ rates: url });
+  const call = (p: string, expectStatus: number[] = []) => runActivity(operatorHttp, { ...base, conn: 'rates', method: 'GET', path: p, expectStatus });
+  await assert.rejects(call('/down'), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure && !err.nonRetryable && err.type === 'HttpServerError');
+    assert.match(err.message, /^http: GET http:\/\/127\.0\.0\.1:\d+\/api\/down answered 503: maintenance$/);
+    assert.doesNotMatch(err.message, /p%40ss|user:/);
+    return true;
+  });
+  await nonRetryable(call('/missing'), 'HttpUnexpectedStatus', /answered 404: no such thing$/);
+  assert.deepEqual(await call('/missing', [404]), { status: 404, bytes: 13 });
+  await nonRetryable(call('/../secret'), 'PathOutsideConnection', "http: path /../secret leaves connection rates's URL");
+  await nonRetryable(call('/huge'), 'ResponseTooLarge', `http: the response is over ${MAX_RESPONSE_BYTES} bytes; return a reference instead`);
+  await nonRetryable(
+    runActivity(operatorHttp, { ...base, conn: 'nope', method: 'GET', path: '/', expectStatus: [] }),
+    'UnknownConnection',
+    'unknown connection "nope": set BATON_CONN_NOPE to its URL',
+  );
+});
+
+test('sql binds its parameters and gives the row count or the first row; a file of the DAG folder is read and templated there', async () => {
+  const dir = await tempDir();
+  await mkdir(path.join(dir, 'sql'));
+  await writeFile(
+    path.join(dir, 'sql', 'day.sql'),
+    'SELECT {{ ds }}::date + 1 AS next_day, {{ params.n }}::int * 2 AS twice, \'x\' AS "{{ not_a_placeholder_in_a_name }}"',
+  );
+  await writeFile(path.join(dir, 'sql', 'plain.sql'), 'SELECT {{ ds }}::date AS ds');
+  const operatorSql = createSqlOperator(createConnections(pool, {}), new Map([['ops', dir]]));
+  const statement = { text: 'SELECT g FROM generate_series(1, $1::int) g', values: [7] };
+  assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'rowCount', statement }), { rows: 7 });
+  assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'firstRow', statement }), { g: 1 });
+  assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'none', statement }), {});
+  const templates = { ds: '2024-03-01', ds_nodash: '20240301', data_interval_start: '', data_interval_end: '', params: { n: 21 }, conf: {}, xcom: {} };
+  assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'firstRow', file: 'sql/plain.sql', templates }), {
+    ds: '2024-03-01T00:00:00.000Z',
+  });
+  await nonRetryable(
+    runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'firstRow', file: 'sql/day.sql', templates }),
+    'TemplateError',
+    /^t: sql\/day\.sql: \{\{ not_a_placeholder_in_a_name \}\}: unknown name$/,
+  );
+  await nonRetryable(
+    runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'none', file: '../../etc/passwd', templates }),
+    'PathOutsideDag',
+    "ops: ../../etc/passwd leaves the DAG's folder",
+  );
+  await nonRetryable(
+    runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'none', statement: { text: 'SELECT * FROM no_such_table', values: [] } }),
+    'SqlError',
+    't on warehouse: relation "no_such_table" does not exist',
+  );
+});

@@ -1,0 +1,145 @@
+/**
+ * The DAG SDK (src/sdk/): templates and their macros, SQL placeholders as bound parameters, and
+ * compileDag naming every problem of a DAG file (cycles, unknown upstream tasks, bad operator
+ * settings, templates that read what the task cannot see) with Airflow's defaults filled in.
+ */
+import assert from '../support/assert';
+import { test } from '@jest/globals';
+import { command, compileDag, dag, empty, http, InvalidDagFile, sql, task, z } from '../../src/sdk';
+import { parameterize, render, renderDeep, templateProblems, type TemplateContext } from '../../src/sdk/templates';
+
+const context: TemplateContext = {
+  ds: '2024-03-01',
+  ds_nodash: '20240301',
+  data_interval_start: '2024-03-01T00:00:00.000Z',
+  data_interval_end: '2024-03-02T00:00:00.000Z',
+  params: { region: 'eu', limit: 5 },
+  conf: { full: true },
+  xcom: { extract: { rows: 42, path: 'staging/x.parquet' } },
+};
+
+test('templates render names, upstream outputs and the ds macros', () => {
+  assert.equal(render('raw/orders_{{ ds }}.csv', context), 'raw/orders_2024-03-01.csv');
+  assert.equal(render('{{ds_nodash}}-{{ params.region }}-{{ conf.full }}-{{ xcom.extract.rows }}', context), '20240301-eu-true-42');
+  assert.equal(render('{{ macros.ds_add(ds, -1) }} {{ ds_add(ds, 30) }}', context), '2024-02-29 2024-03-31');
+  assert.equal(
+    render("{{ macros.ds_format(ds, '%Y-%m-%d', '%d/%m/%y') }} {{ macros.ds_format('01.02.2024', \"%d.%m.%Y\", '%Y%m%d') }}", context),
+    '01/03/24 20240201',
+  );
+  assert.deepEqual(renderDeep({ file: '{{ xcom.extract.path }}', n: 3, list: ['{{ ds }}'] }, context), {
+    file: 'staging/x.parquet',
+    n: 3,
+    list: ['2024-03-01'],
+  });
+  assert.throws(() => render('{{ xcom.extract.bytes }}', context), /\{\{ xcom\.extract\.bytes \}\}: xcom\.extract has no bytes/);
+  assert.throws(() => render('{{ ds }', context), /malformed placeholder/);
+  assert.throws(() => render("{{ macros.ds_add(ds, '1') }}", context), /days must be an integer, got "1"/);
+  assert.throws(() => render("{{ macros.ds_format(ds, '%Y/%m/%d', '%Y') }}", context), /"2024-03-01" does not match the format "%Y\/%m\/%d"/);
+  assert.throws(() => render('{{ process.env.HOME() }}', context), /\{\{ process.env.HOME\(\) \}\} is not a name .* or a macro call/);
+});
+
+test('SQL placeholders are bound parameters, quoted or not: a value never becomes SQL', () => {
+  const { text, values } = parameterize("SELECT count(*) FROM t WHERE ds = '{{ ds }}' AND region = {{ params.region }} AND n > {{ xcom.extract.rows }}", {
+    ...context,
+    params: { region: "eu'; DROP TABLE t; --" },
+  });
+  assert.equal(text, 'SELECT count(*) FROM t WHERE ds = $1 AND region = $2 AND n > $3');
+  assert.deepEqual(values, ['2024-03-01', "eu'; DROP TABLE t; --", 42]);
+});
+
+test('a template is checked against what its task can see before anything runs', () => {
+  const scope = { params: ['region'], upstream: ['extract'] };
+  assert.deepEqual(templateProblems('{{ ds }} {{ params.region }} {{ conf.anything }} {{ xcom.extract.rows }}', scope), []);
+  assert.deepEqual(templateProblems('{{ dss }}', scope), [
+    'unknown placeholder {{ dss }}; known: ds, ds_nodash, data_interval_start, data_interval_end, params.<name>, conf.<key>, xcom.<task>.<key>, macros.ds_add, macros.ds_format',
+  ]);
+  assert.deepEqual(templateProblems('{{ params.country }}', scope), ['{{ params.country }}: the DAG declares no param country (it has region)']);
+  assert.deepEqual(templateProblems('{{ xcom.load.rows }}', scope), [
+    '{{ xcom.load.rows }}: load is not upstream of this task, so its output is not there yet',
+  ]);
+  assert.deepEqual(templateProblems('{{ macros.ds_add(ds, params.nope) }}', scope), ['{{ params.nope }}: the DAG declares no param nope (it has region)']);
+});
+
+const ok = {
+  dagId: 'sdk_probe',
+  schedule: '@daily',
+  startDate: '2024-01-01',
+};
+
+test('a DAG compiles with Airflow defaults, its graph in order, each task with its upstream and downstream', () => {
+  const compiled = compileDag(
+    dag({
+      ...ok,
+      params: z.object({ region: z.string().default('eu') }),
+      tasks: {
+        load: sql({ conn: 'warehouse', upstream: ['extract'], sql: 'SELECT {{ xcom.extract.rows }}, {{ params.region }}' }),
+        extract: command({ argv: ['extract', '{{ ds }}'] }),
+        report: http({ conn: 'api', path: '/report/{{ ds }}', upstream: ['load'], json: { rows: '{{ xcom.extract.rows }}' } }),
+        cleanup: empty({ upstream: ['report'], teardown: true }),
+      },
+    }),
+  );
+  assert.deepEqual(compiled.order, ['extract', 'load', 'report', 'cleanup']);
+  assert.equal(compiled.workflowType, 'sdk_probe');
+  assert.deepEqual(
+    compiled.tasks.map((t) => [t.taskId, t.upstream, t.downstream, t.triggerRule]),
+    [
+      ['load', ['extract'], ['report'], 'all_success'],
+      ['extract', [], ['load'], 'all_success'],
+      ['report', ['load'], ['cleanup'], 'all_success'],
+      ['cleanup', ['report'], [], 'all_done'],
+    ],
+  );
+  assert.deepEqual(compiled.definition, {
+    dagId: 'sdk_probe',
+    workflowType: 'sdk_probe',
+    description: '',
+    schedule: '@daily',
+    timezone: 'UTC',
+    timetable: 'interval',
+    startDate: '2024-01-01',
+    catchup: false,
+    maxActiveRuns: 16,
+    tags: [],
+    defaultArgs: { owner: 'airflow', dependsOnPast: false, email: [], emailOnFailure: false, emailOnRetry: false, retries: 0, retryDelay: '5m' },
+  });
+});
+
+test('every problem of a DAG file is named with its task, before anything runs', () => {
+  const problems = (tasks: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    try {
+      compileDag({ ...ok, ...extra, tasks } as never);
+    } catch (err) {
+      assert.ok(err instanceof InvalidDagFile, String((err as Error).stack));
+      assert.ok(err.message.startsWith('DAG "sdk_probe": '), err.message);
+      return err.problems;
+    }
+    assert.fail('it compiled');
+  };
+  assert.deepEqual(problems({}), ['it has no tasks']);
+  assert.deepEqual(
+    problems({ a: command({ argv: ['a'], upstream: ['c'] }), b: command({ argv: ['b'], upstream: ['a'] }), c: command({ argv: ['c'], upstream: ['b'] }) }),
+    ['the tasks form a cycle: a >> b >> c >> a'],
+  );
+  assert.deepEqual(problems({ a: command({ argv: ['a'], upstream: ['missing'] }) }), ['task a: upstream missing is not a task of this DAG']);
+  assert.deepEqual(problems({ 'bad-id': empty() }), ['task bad-id: a task id is letters, digits and _, starting with a letter']);
+  assert.deepEqual(problems({ a: command({ argv: [] }) }), ['task a: command argv: the program to run, then its arguments']);
+  assert.deepEqual(problems({ a: { ...command({ argv: ['x'] }), shell: 'bash' } }), ['task a: command: unknown setting shell']);
+  assert.deepEqual(problems({ a: http({ conn: 'Bad Conn', path: 'no-slash' }) }), [
+    'task a: http conn: a connection name: lower-case letters, digits and _',
+    'task a: http path: a path under the connection, starting with /',
+  ]);
+  assert.deepEqual(problems({ a: sql({ conn: 'warehouse', sql: { file: '../secret.sql' } }) }), ['task a: sql sql.file: a relative path without ..']);
+  assert.deepEqual(problems({ a: empty({ triggerRule: 'some_success' as never }) }), [
+    'task a: trigger rule "some_success" is not one of all_success, all_failed, all_done, one_success, one_failed, none_failed, none_failed_min_one_success, none_skipped, always',
+  ]);
+  assert.deepEqual(problems({ a: empty({ teardown: true, triggerRule: 'all_success' }) }), ['task a: a teardown runs when its upstream is done (all_done)']);
+  assert.deepEqual(problems({ a: command({ argv: ['x', '{{ xcom.b.rows }}'] }), b: empty() }), [
+    'task a: {{ xcom.b.rows }}: b is not upstream of this task, so its output is not there yet',
+  ]);
+  assert.deepEqual(problems({ a: task({ activity: 'not a name' }) }), ['task a: task activity: the name of an exported function']);
+  assert.deepEqual(problems({ a: { operator: 'python', upstream: [] } }), [
+    'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, notify, task, empty',
+  ]);
+  assert.deepEqual(problems({ a: 'echo hi' }), ['task a: not a task (make it with an operator: sql(...), command(...), ...)']);
+});
