@@ -18,15 +18,21 @@ import {
   type RerunPolicy,
   type TaskRecord,
 } from './contracts';
-import { dagRunWorkflowId, dags, findDag, type DagDefinition } from './dags';
+import { addDagCommands, DagCommandError } from './cli-dags';
+import { findInCatalog, loadCatalog } from './dag-catalog';
+import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { checkConf, describeResult, listRuns, scheduleState, startRun, triggerRun, waitForRun, type DagRunResult, type StartedRun } from './runs';
 import { syncSchedules } from './schedules';
 import { nextLogicalDates as logicalDatesAfter } from './timetable';
 
+/** The reference pipelines and every DAG file under workflows/dags/. */
+const allDags = () => loadCatalog().dags;
+
 function dagArg(dagId: string): DagDefinition {
-  const dag = findDag(dagId);
-  if (!dag) throw new InvalidArgumentError(`unknown DAG ${JSON.stringify(dagId)}; known: ${dags.map((d) => d.dagId).join(', ')}`);
+  const catalog = loadCatalog();
+  const dag = findInCatalog(catalog, dagId);
+  if (!dag) throw new InvalidArgumentError(`unknown DAG ${JSON.stringify(dagId)}; known: ${catalog.dags.map((d) => d.dagId).join(', ')}`);
   return dag;
 }
 
@@ -100,7 +106,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .action((opts: { json?: boolean }) =>
       withClient(async (client) => {
         const rows = [];
-        for (const d of dags) {
+        for (const d of allDags()) {
           const [last] = await listRuns(client, d, 1);
           rows.push({
             dagId: d.dagId,
@@ -292,6 +298,8 @@ export function buildProgram(out: (line: string) => void = console.log): Command
       }),
     );
 
+  addDagCommands(dagsCmd, out, { ds: dsArg, conf: confArg });
+
   program
     .command('schedules')
     .description('Temporal Schedules of the DAGs')
@@ -301,7 +309,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .option('--json', 'print JSON')
     .action((opts: { prune?: boolean; json?: boolean }) =>
       withClient(async (client) => {
-        const report = await syncSchedules(client, dags, Boolean(opts.prune));
+        const report = await syncSchedules(client, allDags(), Boolean(opts.prune));
         if (opts.json) return out(JSON.stringify(report));
         for (const [dagId, outcome] of Object.entries(report.outcomes)) out(`${dagId}: ${outcome}`);
         for (const id of report.removed) out(report.pruned ? `${id}: deleted (no DAG in code)` : `${id}: no DAG in code; --prune deletes it`);
@@ -317,7 +325,7 @@ export async function main(argv = process.argv): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof BackfillInputError) {
+    if (err instanceof BackfillInputError || err instanceof DagCommandError) {
       console.error(`baton: ${err.message}`);
       return 2;
     }

@@ -37,11 +37,13 @@ export async function triggerRun(
   ds: string,
   conf?: DagRunConf,
   extraInput: Record<string, unknown> = {},
+  /** Where the run goes: `baton dags test` gives it a task queue and a workflow id of its own. */
+  placement: { taskQueue?: string; workflowId?: string } = {},
 ): Promise<StartedRun> {
   const input: DagRunInput = { ...dag.runArgs, ...extraInput, ds: parseDs(ds), ...(conf ? { conf: checkConf(conf) } : {}) };
-  const workflowId = dagRunWorkflowId(dag.dagId, ds);
+  const workflowId = placement.workflowId ?? dagRunWorkflowId(dag.dagId, ds);
   const handle = await client.workflow.start(dag.workflowType, {
-    taskQueue: TASK_QUEUE,
+    taskQueue: placement.taskQueue ?? TASK_QUEUE,
     workflowId,
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

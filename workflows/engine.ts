@@ -10,7 +10,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ApplicationFailure, log, proxyActivities, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, sleep, TemporalFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OperatorInput } from '../activities/operators/contracts';
 import type { DagRunInput, RunSettings, TaskRecord } from '../src/contracts';
@@ -101,7 +101,7 @@ async function runTask(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
     async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await execute(dag, task, run, context(), options, attempt);
+          const result = await execute(dag, task, run, context(), options, attempt).catch(asFailure);
           return checkOutput(task.taskId, result);
         } catch (err) {
           const retryable = !(isNonRetryable(err) || attempt >= options.attempts);
@@ -183,6 +183,15 @@ function taskOptions(dag: CompiledDag, task: TaskDefinition, settings: RunSettin
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * An error of the DAG's own code in the workflow (a template naming what is not there, a branch
+ * function that throws) fails the task for good: thrown as it is, it would stall the run.
+ */
+function asFailure(err: unknown): never {
+  if (err instanceof TemporalFailure) throw err;
+  throw ApplicationFailure.nonRetryable((err as Error)?.message ?? String(err), (err as Error)?.name ?? 'Error');
 }
 
 function isNonRetryable(err: unknown): boolean {

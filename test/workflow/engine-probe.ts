@@ -47,4 +47,11 @@ export const choices = dag({
   result: (run) => ({ picked: run.states.left === 'success' ? 'left' : 'right' }),
 });
 
-registerDagFiles([fanIn, retries, choices]);
+/** A template that reads an output key the upstream task did not give. */
+export const badTemplate = dag({
+  ...base,
+  dagId: 'engine_bad_template',
+  tasks: { a: command({ argv: ['a'] }), b: command({ upstream: ['a'], argv: ['b', '{{ xcom.a.missing }}'] }) },
+});
+
+registerDagFiles([fanIn, retries, choices, badTemplate]);

@@ -185,6 +185,13 @@ test('a workflow type no DAG file has fails at once, naming it', async () => {
   assert.equal(failure.type, 'UnknownDag');
   assert.match(
     failure.message,
-    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices\)$/,
+    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices, engine_bad_template\)$/,
   );
+});
+
+test('a template that reads what is not there fails its task for good, naming it, instead of stalling the run', async () => {
+  const handle = await start('engine_bad_template', '2024-03-08');
+  const failure = await workflowFailure(handle.result());
+  assert.equal(failure.message, 'task b failed: {{ xcom.a.missing }}: xcom.a has no missing');
+  assert.deepEqual(argvOf('2024-03-08'), ['a']);
 });

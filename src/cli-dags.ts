@@ -1,0 +1,181 @@
+/**
+ * `baton dags validate | show | test`: a DAG file checked, drawn and run once, Airflow's
+ * `dags test` on Baton's platform. Nothing is created by validate or show; test runs one run on a
+ * worker of its own (its own task queue), printing the task table as it changes.
+ */
+import type { Command } from 'commander';
+import { connectClient } from './client';
+import { loadConfig } from './config';
+import { dagFiles, DagFileError, loadDagFile, loadUserActivities, type LoadedDag } from './dag-files';
+import { dags as referenceDags, dagRunWorkflowId, type DagDefinition } from './dags';
+import { validateDag } from './dag-validation';
+import { loadCatalog, findInCatalog } from './dag-catalog';
+import { createLogger } from './logging';
+import { describeResult, triggerRun, type DagRunResult } from './runs';
+import type { CompiledDag } from './sdk/compile';
+import { createWorker } from './worker';
+import { Queries, type DagRunConf, type TaskRecord } from './contracts';
+
+/** Exit code 2 and the reason: what `dags validate` and `dags show` report for a DAG that is not right. */
+export class DagCommandError extends Error {
+  override name = 'DagCommandError';
+}
+
+interface Checked {
+  dagId?: string;
+  where: string;
+  tasks?: number;
+  problems: string[];
+  loaded?: LoadedDag;
+}
+
+/** Every DAG checked on its own, so one broken file never hides another's problems. */
+export function checkDags(): Checked[] {
+  const checked: Checked[] = referenceDags.map((d) => {
+    try {
+      validateDag(d);
+      return { dagId: d.dagId, where: 'src/dags.ts', problems: [] };
+    } catch (err) {
+      return { dagId: d.dagId, where: 'src/dags.ts', problems: [(err as Error).message] };
+    }
+  });
+  for (const entry of dagFiles()) {
+    const where = entry.file;
+    try {
+      const loaded = loadDagFile(entry);
+      validateDag(loaded.dag.definition);
+      loadUserActivities(loaded);
+      checked.push({ dagId: loaded.dag.dagId, where, tasks: loaded.dag.tasks.length, problems: [], loaded });
+    } catch (err) {
+      const problems = err instanceof DagFileError ? err.problems : [(err as Error).message];
+      checked.push({ ...(err instanceof DagFileError && err.dagId ? { dagId: err.dagId } : {}), where, problems });
+    }
+  }
+  return checked;
+}
+
+function compiledOf(dagId: string): CompiledDag {
+  const found = checkDags().find((c) => c.dagId === dagId);
+  if (!found) throw new DagCommandError(`no DAG ${JSON.stringify(dagId)}: not in src/dags.ts or workflows/dags/`);
+  if (found.problems.length) throw new DagCommandError(`DAG ${dagId} is invalid: ${found.problems.join('; ')}`);
+  if (!found.loaded)
+    throw new DagCommandError(`${dagId} is a reference pipeline written as a workflow (src/dags.ts), not a DAG file: its graph is in its workflow`);
+  return found.loaded.dag;
+}
+
+/** The graph as text, Mermaid or Graphviz DOT. */
+export function drawDag(dag: CompiledDag, format: 'text' | 'mermaid' | 'dot'): string[] {
+  const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
+  const ordered = dag.order.map((id) => byId.get(id)!);
+  const rule = (t: (typeof ordered)[number]) => (t.teardown ? 'teardown' : t.triggerRule === 'all_success' ? '' : t.triggerRule);
+  if (format === 'mermaid') {
+    return [
+      'flowchart LR',
+      ...ordered.map((t) => `  ${t.taskId}["${t.taskId}<br/>${t.definition.operator}${rule(t) ? ` (${rule(t)})` : ''}"]`),
+      ...ordered.flatMap((t) => t.upstream.map((u) => `  ${u} ${t.teardown ? '-.->' : '-->'} ${t.taskId}`)),
+    ];
+  }
+  if (format === 'dot') {
+    return [
+      `digraph "${dag.dagId}" {`,
+      '  rankdir=LR;',
+      '  node [shape=box];',
+      ...ordered.map(
+        (t) => `  "${t.taskId}" [label="${t.taskId}\\n${t.definition.operator}${rule(t) ? `\\n${rule(t)}` : ''}"${t.teardown ? ', style=dashed' : ''}];`,
+      ),
+      ...ordered.flatMap((t) => t.upstream.map((u) => `  "${u}" -> "${t.taskId}"${t.teardown ? ' [style=dashed]' : ''};`)),
+      '}',
+    ];
+  }
+  const width = Math.max(...ordered.map((t) => t.taskId.length));
+  return [
+    `${dag.dagId}: ${dag.definition.schedule} ${dag.definition.timezone}, ${ordered.length} tasks`,
+    ...ordered.map(
+      (t) =>
+        `  ${t.taskId.padEnd(width)}  ${t.definition.operator.padEnd(12)} ${t.upstream.length ? `<- ${t.upstream.join(', ')}` : '(start)'}${rule(t) ? `  [${rule(t)}]` : ''}`,
+    ),
+  ];
+}
+
+/** One run of the DAG on a worker of this process, the task table printed as it changes; 0 when it succeeds. */
+export async function testDag(dagId: string, ds: string, conf: DagRunConf | undefined, out: (line: string) => void): Promise<number> {
+  const catalog = loadCatalog();
+  const dag: DagDefinition | undefined = findInCatalog(catalog, dagId);
+  if (!dag) throw new DagCommandError(`no DAG ${JSON.stringify(dagId)}; known: ${catalog.dags.map((d) => d.dagId).join(', ')}`);
+  validateDag(dag);
+  const config = loadConfig();
+  const taskQueue = `baton-dags-test-${process.pid}`;
+  const { worker, close } = await createWorker(config, createLogger(process.env.LOG_LEVEL ?? 'warn', 'baton-dags-test'), { taskQueue });
+  const running = worker.run();
+  const client = await connectClient(config);
+  try {
+    const workflowId = `${dagRunWorkflowId(dag.dagId, ds)}-test-${Date.now().toString(36)}`;
+    const run = await triggerRun(client, config, dag, ds, conf, {}, { taskQueue, workflowId });
+    out(`testing ${dag.dagId} for ${ds} on a worker of its own (task queue ${taskQueue})`);
+    out(run.url);
+    const handle = client.workflow.getHandle(run.workflowId, run.runId);
+    const shown = new Map<string, string>();
+    const show = async () => {
+      const table = await handle.query<TaskRecord[]>(Queries.tasks).catch(() => [] as TaskRecord[]);
+      for (const t of table) {
+        const line = `${t.state}${t.error ? `: ${t.error}` : ''}`;
+        if (shown.get(t.taskId) === line || t.state === 'scheduled') continue;
+        shown.set(t.taskId, line);
+        out(`  ${t.taskId}: ${line}`);
+      }
+    };
+    const timer = setInterval(() => void show(), 300);
+    try {
+      const result = (await handle.result()) as DagRunResult;
+      clearInterval(timer);
+      await show();
+      for (const line of describeResult(result, run)) out(line);
+      return 0;
+    } catch (err) {
+      clearInterval(timer);
+      await show();
+      out(`${dag.dagId} ${ds}: failed: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      return 1;
+    }
+  } finally {
+    await client.connection.close();
+    worker.shutdown();
+    await running;
+    await close();
+  }
+}
+
+export function addDagCommands(dagsCmd: Command, out: (line: string) => void, parse: { ds: (v: string) => string; conf: (v: string) => DagRunConf }): void {
+  dagsCmd
+    .command('validate')
+    .argument('[dag]', 'one DAG (all by default)')
+    .description('check DAG files before anything is created: cycles, unknown upstreams, operator settings, crons, templates; exit 2 on a problem')
+    .action((dagId: string | undefined) => {
+      const checked = checkDags().filter((c) => !dagId || c.dagId === dagId);
+      if (dagId && !checked.length) throw new DagCommandError(`no DAG ${JSON.stringify(dagId)}: not in src/dags.ts or workflows/dags/`);
+      for (const c of checked) {
+        if (c.problems.length) out(`invalid ${c.dagId ?? '?'} (${c.where}):\n${c.problems.map((p) => `  ${p}`).join('\n')}`);
+        else out(`ok ${c.dagId}${c.tasks !== undefined ? `: ${c.tasks} tasks` : ''}`);
+      }
+      if (checked.some((c) => c.problems.length)) process.exitCode = 2;
+    });
+  dagsCmd
+    .command('show')
+    .argument('<dag>', 'the DAG')
+    .option('--format <format>', 'text, mermaid or dot', 'text')
+    .description('draw a DAG file’s graph')
+    .action((dagId: string, opts: { format: string }) => {
+      if (!['text', 'mermaid', 'dot'].includes(opts.format))
+        throw new DagCommandError(`--format must be text, mermaid or dot, got ${JSON.stringify(opts.format)}`);
+      for (const line of drawDag(compiledOf(dagId), opts.format as 'text')) out(line);
+    });
+  dagsCmd
+    .command('test')
+    .argument('<dag>', 'the DAG')
+    .requiredOption('--ds <date>', 'the logical date', parse.ds)
+    .option('--conf <json>', 'the run conf (params)', parse.conf)
+    .description('run the DAG once for a date on a worker of its own, printing its tasks as they go (Airflow’s dags test)')
+    .action(async (dagId: string, opts: { ds: string; conf?: DagRunConf }) => {
+      process.exitCode = await testDag(dagId, opts.ds, opts.conf, out);
+    });
+}

@@ -1,0 +1,28 @@
+/**
+ * Every DAG Baton knows: the two reference pipelines defined in src/dags.ts and every DAG file
+ * under workflows/dags/. What the CLI lists, triggers and tests and what the schedule sync
+ * schedules. A DAG file that does not load is an error naming it (`baton dags validate` lists
+ * them all).
+ */
+import { loadDags, type LoadedDag } from './dag-files';
+import { dags as referenceDags, type DagDefinition } from './dags';
+
+export interface Catalog {
+  dags: DagDefinition[];
+  files: LoadedDag[];
+}
+
+export function loadCatalog(): Catalog {
+  const files = loadDags();
+  const dags = [...referenceDags, ...files.map((f) => f.dag.definition)];
+  const ids = new Set<string>();
+  for (const d of dags) {
+    if (ids.has(d.dagId)) throw new Error(`two DAGs have the dag_id ${d.dagId}: rename one`);
+    ids.add(d.dagId);
+  }
+  return { dags, files };
+}
+
+export function findInCatalog(catalog: Catalog, dagId: string): DagDefinition | undefined {
+  return catalog.dags.find((d) => d.dagId === dagId);
+}
