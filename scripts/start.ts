@@ -7,7 +7,8 @@ import { Pool } from 'pg';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
 import type { OrdersPipelineResult } from '../src/contracts';
-import { dags, ordersDailyEtlDag, ordersEtlFlow } from '../src/dags';
+import { loadCatalog } from '../src/dag-catalog';
+import { ordersDailyEtlDag, ordersEtlFlow } from '../src/dags';
 import { startPlatform, workerDatabaseUrl } from '../src/platform';
 import { describeResult, startRun, triggerRun, waitForRun } from '../src/runs';
 import { syncSchedules } from '../src/schedules';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
 
   const client = await connectClient(config);
   try {
+    const { dags } = loadCatalog();
     const synced = await syncSchedules(client, dags);
     for (const dag of dags) say(`schedule ${dag.dagId} (${dag.schedule} ${dag.timezone}): ${synced.outcomes[dag.dagId]}`);
     for (const id of synced.removed) say(`schedule ${id} has no DAG in code any more; \`baton schedules sync --prune\` deletes it`);

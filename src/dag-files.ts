@@ -15,6 +15,18 @@ import type { DagFileDefinition } from './sdk/types';
 
 export const DAGS_DIR = path.join(projectRoot, 'workflows', 'dags');
 
+/**
+ * Loads a TypeScript module: with the loader already there (tsx running the CLI, Jest's
+ * transform), as any module; in the compiled worker (plain node), through tsx's scoped require.
+ */
+function loadTypeScript(file: string): unknown {
+  // tsx registers '.ts'; Jest's require has no extensions at all (not even '.js').
+  const extensions = require.extensions ?? {};
+  const native = '.ts' in extensions || !('.js' in extensions);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return native ? require(file) : tsxRequire(file, __filename);
+}
+
 export interface DagFile {
   /** The DAG's file, absolute. */
   file: string;
@@ -63,7 +75,7 @@ export class DagFileError extends Error {
 export function loadDagFile(entry: DagFile): LoadedDag {
   let definition: DagFileDefinition | undefined;
   try {
-    const mod = tsxRequire(entry.file, __filename) as { default?: DagFileDefinition };
+    const mod = loadTypeScript(entry.file) as { default?: DagFileDefinition };
     definition = mod.default;
   } catch (err) {
     throw new DagFileError(entry.file, undefined, [`it does not load: ${(err as Error).message.split('\n')[0]}`]);
@@ -102,7 +114,7 @@ export function loadUserActivities(entry: LoadedDag): Record<string, UserActivit
   let mod: Record<string, unknown> = {};
   if (entry.activities) {
     try {
-      mod = tsxRequire(entry.activities, __filename) as Record<string, unknown>;
+      mod = loadTypeScript(entry.activities) as Record<string, unknown>;
     } catch (err) {
       throw new DagFileError(entry.activities, entry.dag.dagId, [`it does not load: ${(err as Error).message.split('\n')[0]}`]);
     }

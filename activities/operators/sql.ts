@@ -11,6 +11,10 @@ import { parameterize, TemplateError } from '../../src/sdk/templates';
 import type { SqlOperatorInput } from './contracts';
 import { dagFolderFile, type DagFolders } from './dag-folder';
 
+/** Postgres's `date` type: node-postgres makes it a Date at local midnight; the output keeps it a date. */
+const PG_DATE = 1082;
+const localDate = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+
 export function createSqlOperator(poolFor: PoolFor, folders: DagFolders) {
   return async function operatorSql(input: SqlOperatorInput): Promise<Record<string, unknown>> {
     let statement = input.statement;
@@ -37,7 +41,8 @@ export function createSqlOperator(poolFor: PoolFor, folders: DagFolders) {
     if (input.output === 'none') return {};
     if (input.output === 'firstRow') {
       const row = (result.rows[0] ?? {}) as Record<string, unknown>;
-      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? String(v) : v]));
+      const dates = new Set(result.fields.filter((f) => f.dataTypeID === PG_DATE).map((f) => f.name));
+      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v instanceof Date ? (dates.has(k) ? localDate(v) : v.toISOString()) : v]));
     }
     return { rows: result.rowCount ?? 0 };
   };

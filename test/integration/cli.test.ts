@@ -54,8 +54,8 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
       });
   }
   const outcomes = async () => (JSON.parse((await cli('baton', ['schedules', 'sync', '--json'])).stdout) as { outcomes: Record<string, string> }).outcomes;
-  assert.deepEqual(await outcomes(), { orders_daily_etl: 'created', 'orders-etl': 'created' });
-  assert.deepEqual(await outcomes(), { orders_daily_etl: 'unchanged', 'orders-etl': 'unchanged' });
+  assert.deepEqual(await outcomes(), { orders_daily_etl: 'created', 'orders-etl': 'created', fan_in_example: 'created' });
+  assert.deepEqual(await outcomes(), { orders_daily_etl: 'unchanged', 'orders-etl': 'unchanged', fan_in_example: 'unchanged' });
   const schedule = await platform.client.schedule.getHandle('orders_daily_etl').describe();
   assert.equal(schedule.spec.timezone, 'UTC');
   // max_active_runs is kept by the DAG's slot keeper; the schedule itself only starts runs.

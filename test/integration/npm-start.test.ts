@@ -57,6 +57,7 @@ test('npm start on a fresh home sets up everything and prints the sample run and
     'baton: worker started',
     'baton: schedule orders_daily_etl (0 6 * * * UTC): created',
     'baton: schedule orders-etl (0 7 * * * UTC): created',
+    'baton: schedule fan_in_example (@daily UTC): created',
     'baton: sample file',
     'baton: sample rows in source.orders (conn_id postgres_prod) for 2024-01-15: 1000 rows, 20 bad',
     'orders_daily_etl 2024-01-15: success',

@@ -162,7 +162,7 @@ test('sql binds its parameters and gives the row count or the first row; a file 
   assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'none', statement }), {});
   const templates = { ds: '2024-03-01', ds_nodash: '20240301', data_interval_start: '', data_interval_end: '', params: { n: 21 }, conf: {}, xcom: {} };
   assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'firstRow', file: 'sql/plain.sql', templates }), {
-    ds: '2024-03-01T00:00:00.000Z',
+    ds: '2024-03-01',
   });
   await nonRetryable(
     runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'firstRow', file: 'sql/day.sql', templates }),
