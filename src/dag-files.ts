@@ -157,8 +157,7 @@ export function loadUserActivities(entry: LoadedDag): Record<string, UserActivit
  * workflow that runs a DAG by its type. Written under .baton/generated/ (atomically: builds run
  * side by side) from the files there now, so a new DAG file needs no list edited.
  */
-export function writeWorkflowsEntry(dir = DAGS_DIR): string {
-  const outDir = path.join(projectRoot, '.baton', 'generated');
+export function writeWorkflowsEntry(dir = DAGS_DIR, outDir = path.join(projectRoot, '.baton', 'generated')): string {
   mkdirSync(outDir, { recursive: true });
   const rel = (file: string) => {
     const r = path.relative(outDir, file).split(path.sep).join('/');
