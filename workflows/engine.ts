@@ -10,7 +10,7 @@
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ApplicationFailure, log, proxyActivities, sleep, TemporalFailure } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, TemporalFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OperatorInput } from '../activities/operators/contracts';
 import type { DagRunInput, RunSettings, TaskRecord } from '../src/contracts';
@@ -104,6 +104,7 @@ async function runTask(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
           const result = await execute(dag, task, run, context(), options, attempt).catch(asFailure);
           return checkOutput(task.taskId, result);
         } catch (err) {
+          if (isCancellation(err)) throw err; // the run is being cancelled: no retry
           const retryable = !(isNonRetryable(err) || attempt >= options.attempts);
           if (!retryable) throw err;
           const delay = Math.min(options.delayMs * (options.backoff ? 2 ** (attempt - 1) : 1), options.maxDelayMs);
@@ -126,6 +127,8 @@ async function runTask(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
     afterSuccess(task, outcome.result, run);
     await callback(dag, run, task.taskId, definition.onSuccess, { event: 'success', message: 'succeeded' });
   } else {
+    // A cancelled run ends as cancelled, not as a failed task.
+    if (isCancellation(outcome.error)) throw outcome.error;
     await callback(dag, run, task.taskId, definition.onFailure, { event: 'failure', message: outcome.message });
   }
 }

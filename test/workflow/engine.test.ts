@@ -6,7 +6,8 @@
  */
 import assert from '../support/assert';
 import { test } from '@jest/globals';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { CommandOperatorInput, UserTaskInput } from '../../activities/operators/contracts';
 import type { RunSettings } from '../../src/contracts';
 import type { DagFileRunResult } from '../../workflows/engine';
@@ -26,6 +27,7 @@ const server = timeSkippingWorker({
       commands.push({ ...input, at: Date.now() });
       const [program, arg] = input.argv;
       if (program === 'fail' || arg === 'fail') throw ApplicationFailure.retryable(`${program} exited with 1`, 'CommandFailed');
+      if (arg === 'slow') await new Promise((r) => setTimeout(r, 3_000));
       if (program === 'flaky' && input.attempt < 4) throw ApplicationFailure.retryable(`flaky try ${input.attempt} broke`, 'CommandFailed');
       return { exitCode: 0, tail: input.argv.join(' ') };
     },
@@ -194,4 +196,13 @@ test('a template that reads what is not there fails its task for good, naming it
   const failure = await workflowFailure(handle.result());
   assert.equal(failure.message, 'task b failed: {{ xcom.a.missing }}: xcom.a has no missing');
   assert.deepEqual(argvOf('2024-03-08'), ['a']);
+});
+
+test('a cancelled run ends cancelled, its tasks not retried and no other task started', async () => {
+  const ds = '2024-03-09';
+  const handle = await start('engine_fan_in', ds, { b_arg: 'slow' });
+  for (let i = 0; i < 100 && argvOf(ds).length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  await handle.cancel();
+  await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
+  assert.deepEqual(argvTogether(ds, 2), ['a 2024-03-09', 'b slow']);
 });
