@@ -3,9 +3,13 @@
  * `dags test` on Baton's platform. Nothing is created by validate or show; test runs one run on a
  * worker of its own (its own task queue), printing the task table as it changes.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Command } from 'commander';
 import { connectClient } from './client';
-import { loadConfig } from './config';
+import { loadConfig, projectRoot } from './config';
 import { dagFiles, DagFileError, loadDagFile, loadUserActivities, type LoadedDag } from './dag-files';
 import { dags as referenceDags, dagRunWorkflowId, type DagDefinition } from './dags';
 import { validateDag } from './dag-validation';
@@ -97,13 +101,40 @@ export function drawDag(dag: CompiledDag, format: 'text' | 'mermaid' | 'dot'): s
   ];
 }
 
-/** One run of the DAG on a worker of this process, the task table printed as it changes; 0 when it succeeds. */
-export async function testDag(dagId: string, ds: string, conf: DagRunConf | undefined, out: (line: string) => void): Promise<number> {
+/** Where `dags record` saves histories for the replay tier. */
+export const HISTORIES_DIR = path.join(projectRoot, 'test', 'histories');
+
+/** The next free history file for a workflow type and scenario: `<type>-<scenario>-v<N>.json`. */
+export function historyFileFor(workflowType: string, scenario: string, dir = HISTORIES_DIR): string {
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(workflowType))
+    throw new DagCommandError(
+      `workflow type ${workflowType} has characters a history's name cannot hold: give the DAG a workflowType of letters, digits and _`,
+    );
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(scenario)) throw new DagCommandError(`--scenario ${JSON.stringify(scenario)}: lower-case letters, digits and -`);
+  const taken = existsSync(dir) ? readdirSync(dir) : [];
+  let version = 1;
+  while (taken.includes(`${workflowType}-${scenario}-v${version}.json`)) version++;
+  return path.join(dir, `${workflowType}-${scenario}-v${version}.json`);
+}
+
+/**
+ * One run of the DAG on a worker of this process, the task table printed as it changes; 0 when it
+ * succeeds. With `record`, the run's history is saved for the replay tier (whatever its outcome).
+ */
+export async function testDag(
+  dagId: string,
+  ds: string,
+  conf: DagRunConf | undefined,
+  out: (line: string) => void,
+  record?: { scenario: string; dir?: string },
+): Promise<number> {
   const catalog = loadCatalog();
   const dag: DagDefinition | undefined = findInCatalog(catalog, dagId);
   if (!dag) throw new DagCommandError(`no DAG ${JSON.stringify(dagId)}; known: ${catalog.dags.map((d) => d.dagId).join(', ')}`);
   validateDag(dag);
-  const config = loadConfig();
+  const historyFile = record ? historyFileFor(dag.workflowType, record.scenario, record.dir) : undefined;
+  // The test's worker serves no metrics: the port is the platform worker's.
+  const config = { ...loadConfig(), metrics: undefined };
   const taskQueue = `baton-dags-test-${process.pid}`;
   const { worker, close } = await createWorker(config, createLogger(process.env.LOG_LEVEL ?? 'warn', 'baton-dags-test'), { taskQueue });
   const running = worker.run();
@@ -125,18 +156,25 @@ export async function testDag(dagId: string, ds: string, conf: DagRunConf | unde
       }
     };
     const timer = setInterval(() => void show(), 300);
+    let code: number;
     try {
       const result = (await handle.result()) as DagRunResult;
       clearInterval(timer);
       await show();
       for (const line of describeResult(result, run)) out(line);
-      return 0;
+      code = 0;
     } catch (err) {
       clearInterval(timer);
       await show();
       out(`${dag.dagId} ${ds}: failed: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
-      return 1;
+      code = 1;
     }
+    if (historyFile) {
+      await mkdir(path.dirname(historyFile), { recursive: true });
+      await writeFile(historyFile, `${historyToJSON(await handle.fetchHistory())}\n`);
+      out(`history saved to ${path.relative(projectRoot, historyFile)}: the replay tier replays it against every later change`);
+    }
+    return code;
   } finally {
     await client.connection.close();
     worker.shutdown();
@@ -177,5 +215,16 @@ export function addDagCommands(dagsCmd: Command, out: (line: string) => void, pa
     .description('run the DAG once for a date on a worker of its own, printing its tasks as they go (Airflow’s dags test)')
     .action(async (dagId: string, opts: { ds: string; conf?: DagRunConf }) => {
       process.exitCode = await testDag(dagId, opts.ds, opts.conf, out);
+    });
+  dagsCmd
+    .command('record')
+    .argument('<dag>', 'the DAG')
+    .requiredOption('--ds <date>', 'the logical date', parse.ds)
+    .requiredOption('--scenario <name>', 'what the run shows (happy, empty, retry...): the history is test/histories/<type>-<scenario>-v<N>.json')
+    .option('--conf <json>', 'the run conf (params)', parse.conf)
+    .option('--histories-dir <dir>', 'where to save it', HISTORIES_DIR)
+    .description('run the DAG once as dags test does and save its history for the replay tier')
+    .action(async (dagId: string, opts: { ds: string; scenario: string; conf?: DagRunConf; historiesDir: string }) => {
+      process.exitCode = await testDag(dagId, opts.ds, opts.conf, out, { scenario: opts.scenario, dir: path.resolve(opts.historiesDir) });
     });
 }

@@ -156,7 +156,7 @@ test('baton pause, unpause, dags list and runs list', async () => {
   const listed = JSON.parse((await cli('baton', ['dags', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
   assert.deepEqual(
     listed.map((d) => d.dagId),
-    ['orders_daily_etl', 'orders-etl'],
+    ['orders_daily_etl', 'orders-etl', 'fan_in_example'],
   );
   assert.equal(listed[0].schedule_state, 'paused');
   assert.equal((listed[0].nextLogicalDates as string[]).length, 3);

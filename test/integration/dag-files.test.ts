@@ -8,10 +8,14 @@ import assert from '../support/assert';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, test } from '@jest/globals';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { workflowBundlerOptions, workflowsEntry } from '../../src/worker';
 import { loadCatalog, findInCatalog } from '../../src/dag-catalog';
 import { triggerRun, waitForRun, type DagRunResult } from '../../src/runs';
-import { execFileAsync, integrationPlatform, repoRoot } from '../support';
+import { execFileAsync, integrationPlatform, repoRoot, tempDir } from '../support';
 
 const platform = integrationPlatform({ worker: false });
 let server: Server;
@@ -106,4 +110,18 @@ test('a run triggered as any other runs the DAG file on the worker, its branches
     return a && a.activityType?.name?.startsWith('operator') ? [`${a.activityType.name}@${a.workflowTaskCompletedEventId}`] : [];
   });
   assert.equal(batches[0].split('@')[1], batches[1].split('@')[1], `weekday and fetch_rate scheduled by one workflow task: ${batches.join(', ')}`);
+});
+
+test("baton dags record saves the run's history under the next free name, and it replays against the code", async () => {
+  const dir = await tempDir('baton-histories-');
+  const first = await baton(['dags', 'record', 'fan_in_example', '--ds', '2024-05-08', '--scenario', 'happy', '--histories-dir', dir]);
+  assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+  assert.match(first.stdout, /^history saved to .*fan_in_example-happy-v1\.json: the replay tier replays it against every later change$/m);
+  const second = await baton(['dags', 'record', 'fan_in_example', '--ds', '2024-05-09', '--scenario', 'happy', '--histories-dir', dir]);
+  assert.match(second.stdout, /fan_in_example-happy-v2\.json/);
+  const history = historyFromJSON(JSON.parse(await readFile(path.join(dir, 'fan_in_example-happy-v1.json'), 'utf8')));
+  assert.equal(history.events?.[0].workflowExecutionStartedEventAttributes?.workflowType?.name, 'fan_in_example');
+  await Worker.runReplayHistory({ workflowsPath: workflowsEntry(), bundlerOptions: workflowBundlerOptions }, history);
+  const bad = await baton(['dags', 'record', 'fan_in_example', '--ds', '2024-05-08', '--scenario', 'Happy Path']);
+  assert.deepEqual([bad.code, bad.stderr.trim()], [2, 'baton: --scenario "Happy Path": lower-case letters, digits and -']);
 });

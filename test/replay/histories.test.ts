@@ -13,10 +13,11 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowTypes } from '../../src/contracts';
+import { loadDags } from '../../src/dag-files';
 import { workflowBundlerOptions, workflowsEntry } from '../../src/worker';
 import { HISTORIES_DIR } from '../support';
 
-const NAME = /^(?<workflowType>[A-Za-z][A-Za-z0-9]*)-(?<scenario>[a-z0-9][a-z0-9-]*)-v(?<version>\d+)\.json$/;
+const NAME = /^(?<workflowType>[A-Za-z][A-Za-z0-9_]*)-(?<scenario>[a-z0-9][a-z0-9-]*)-v(?<version>\d+)\.json$/;
 const files = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
@@ -44,7 +45,8 @@ async function replay(workflowBundle: WorkflowBundleWithSourceMap, histories: ty
 }
 
 test('every file in test/histories is named <workflowType>-<scenario>-<version>.json after the workflow type its history ran', () => {
-  const known = new Set<string>(Object.values(WorkflowTypes));
+  // Baton's own workflow types and every DAG file's (workflows/dags/).
+  const known = new Set<string>([...Object.values(WorkflowTypes), ...loadDags().map((d) => d.dag.workflowType)]);
   const wrong = saved.flatMap(({ file, name, history }) => {
     const ran = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
     if (!name) return [`${file}: not <workflowType>-<scenario>-v<version>.json`];

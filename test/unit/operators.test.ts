@@ -32,6 +32,8 @@ beforeAll(async () => {
     if (route.startsWith('/api/rates/')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ds: route.split('/').pop(), eur: 1.08 }));
     } else if (route === '/api/down') res.writeHead(503).end('maintenance');
+    else if (route === '/api/badjson') res.writeHead(200, { 'content-type': 'application/json' }).end('{"half":');
+    else if (route === '/api/text') res.writeHead(201, { 'content-type': 'text/plain' }).end('created');
     else if (route === '/api/huge') res.writeHead(200, { 'content-type': 'text/plain' }).end(Buffer.alloc(MAX_RESPONSE_BYTES + 1, 97));
     else res.writeHead(404).end('no such thing');
   });
@@ -137,6 +139,8 @@ test('http: 5xx is retried, another status fails at once, a path cannot leave th
     return true;
   });
   await nonRetryable(call('/missing'), 'HttpUnexpectedStatus', /answered 404: no such thing$/);
+  await nonRetryable(call('/badjson'), 'HttpBadJson', /^http: GET .*\/api\/badjson said its 8-byte answer is JSON, and it is not$/);
+  assert.deepEqual(await call('/text'), { status: 201, bytes: 7 });
   assert.deepEqual(await call('/missing', [404]), { status: 404, bytes: 13 });
   await nonRetryable(call('/../secret'), 'PathOutsideConnection', "http: path /../secret leaves connection rates's URL");
   await nonRetryable(call('/huge'), 'ResponseTooLarge', `http: the response is over ${MAX_RESPONSE_BYTES} bytes; return a reference instead`);

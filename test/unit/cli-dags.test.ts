@@ -1,0 +1,79 @@
+/**
+ * What `baton dags validate`, `show` and `record` compute (src/cli-dags.ts), in process: every
+ * DAG checked, the graph drawn in its three formats, the next free history name.
+ */
+import assert from '../support/assert';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from '@jest/globals';
+import { checkDags, DagCommandError, drawDag, historyFileFor } from '../../src/cli-dags';
+import { branch, command, compileDag, dag, empty } from '../../src/sdk';
+import { tempDir } from '../support';
+
+const probe = compileDag(
+  dag({
+    dagId: 'draw_probe',
+    schedule: '0 6 * * *',
+    timezone: 'Europe/Berlin',
+    startDate: '2024-01-01',
+    tasks: {
+      pick: branch({ choose: () => 'a' }),
+      a: command({ upstream: ['pick'], argv: ['a'] }),
+      b: command({ upstream: ['pick'], argv: ['b'] }),
+      join: empty({ upstream: ['a', 'b'], triggerRule: 'none_failed_min_one_success' }),
+      cleanup: empty({ upstream: ['join'], teardown: true }),
+    },
+  }),
+);
+
+test('dags validate checks the reference pipelines and every DAG file', () => {
+  const checked = checkDags().map((c) => [c.dagId, c.tasks, c.problems]);
+  assert.deepEqual(checked, [
+    ['orders_daily_etl', undefined, []],
+    ['orders-etl', undefined, []],
+    ['fan_in_example', 4, []],
+  ]);
+});
+
+test('dags show draws the graph as text, Mermaid and DOT', () => {
+  assert.deepEqual(drawDag(probe, 'text'), [
+    'draw_probe: 0 6 * * * Europe/Berlin, 5 tasks',
+    '  pick     branch       (start)',
+    '  a        command      <- pick',
+    '  b        command      <- pick',
+    '  join     empty        <- a, b  [none_failed_min_one_success]',
+    '  cleanup  empty        <- join  [teardown]',
+  ]);
+  assert.deepEqual(drawDag(probe, 'mermaid'), [
+    'flowchart LR',
+    '  pick["pick<br/>branch"]',
+    '  a["a<br/>command"]',
+    '  b["b<br/>command"]',
+    '  join["join<br/>empty (none_failed_min_one_success)"]',
+    '  cleanup["cleanup<br/>empty (teardown)"]',
+    '  pick --> a',
+    '  pick --> b',
+    '  a --> join',
+    '  b --> join',
+    '  join -.-> cleanup',
+  ]);
+  const dot = drawDag(probe, 'dot');
+  assert.equal(dot[0], 'digraph "draw_probe" {');
+  assert.ok(dot.includes('  "cleanup" [label="cleanup\\nempty\\nteardown", style=dashed];'), dot.join('\n'));
+  assert.ok(dot.includes('  "join" -> "cleanup" [style=dashed];'));
+  assert.equal(dot.at(-1), '}');
+});
+
+test('dags record takes the next free version of a scenario, and refuses names a history cannot have', async () => {
+  const dir = await tempDir('baton-histories-');
+  assert.equal(historyFileFor('fan_in_example', 'happy', dir), path.join(dir, 'fan_in_example-happy-v1.json'));
+  await writeFile(path.join(dir, 'fan_in_example-happy-v1.json'), '{}');
+  await writeFile(path.join(dir, 'fan_in_example-happy-v2.json'), '{}');
+  assert.equal(historyFileFor('fan_in_example', 'happy', dir), path.join(dir, 'fan_in_example-happy-v3.json'));
+  assert.equal(historyFileFor('fan_in_example', 'retry', path.join(dir, 'not-yet')), path.join(dir, 'not-yet', 'fan_in_example-retry-v1.json'));
+  assert.throws(
+    () => historyFileFor('orders-etl', 'happy', dir),
+    (err: unknown) => err instanceof DagCommandError && /workflow type orders-etl has characters/.test(err.message),
+  );
+  assert.throws(() => historyFileFor('fan_in_example', 'Happy', dir), /--scenario "Happy": lower-case letters, digits and -/);
+});
