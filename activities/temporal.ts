@@ -103,6 +103,9 @@ export function createTemporalActivities({ client }: TemporalDeps) {
    * (a reset) is running and carries the slot's token. Checked by run id, never by workflow id
    * alone, so a new run of the same id does not keep a dead run's slot.
    */
+  /** How long a reset run has to show the slot of the run it replaced before the slot is freed. */
+  const RESET_GRACE_MS = 60_000;
+
   async function holderLiveness({ holders }: HolderLivenessInput): Promise<HolderLivenessResult> {
     const result: Record<string, string | null> = {};
     const describe = async (workflowId: string, runId?: string) => {
@@ -121,8 +124,21 @@ export function createTemporalActivities({ client }: TemporalDeps) {
           return;
         }
         const latest = await describe(workflowId);
-        const carries = latest && toRunStatus(latest.status.name) === 'RUNNING' && heldSlots(latest).some((e) => e.token === token);
-        result[token] = carries ? latest.runId : null;
+        const running = latest !== undefined && toRunStatus(latest.status.name) === 'RUNNING';
+        if (running && heldSlots(latest).some((e) => e.token === token)) {
+          result[token] = latest.runId;
+          return;
+        }
+        // A run reset from the holder (same execution chain) applies its grant again a moment after
+        // it starts; until its search attributes show the slot, the slot stays the holder's. A run
+        // that never takes it back (reset to before its request) loses it after the grace.
+        const chain = own?.raw.workflowExecutionInfo?.firstRunId ?? runId;
+        const resetOfHolder =
+          running &&
+          latest.runId !== runId &&
+          latest.raw.workflowExecutionInfo?.firstRunId === chain &&
+          Date.now() - latest.startTime.getTime() < RESET_GRACE_MS;
+        result[token] = resetOfHolder ? runId : null;
       }),
     );
     return { holders: result };
