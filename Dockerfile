@@ -28,12 +28,13 @@ COPY scripts ./scripts
 COPY dbt ./dbt
 
 # Fixed uid so a bind-mounted ./data can be chown'd to match on the host.
-# Code stays root-owned (read-only to the worker); only dbt's target/logs
-# and the data dir are writable.
+# Code stays root-owned (read-only to the worker); only dbt's target/logs,
+# the data dir and the workflow bundle's generated entry (.baton/generated,
+# written from workflows/dags/ at start) are writable.
 RUN groupadd --system --gid 10001 baton \
  && useradd --system --uid 10001 --gid baton --create-home --home-dir /home/baton baton \
- && mkdir -p /data /app/dbt/target /app/dbt/logs \
- && chown -R baton:baton /data /app/dbt
+ && mkdir -p /data /app/dbt/target /app/dbt/logs /app/.baton/generated \
+ && chown -R baton:baton /data /app/dbt /app/.baton/generated
 
 # Prometheus metrics on every interface: the container's loopback is out of a scraper's reach.
 ENV BATON_DBT_BIN=/opt/baton/venv/bin/dbt \

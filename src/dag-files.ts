@@ -5,7 +5,7 @@
  * The worker, the schedule sync, the CLI and the replay tier all find DAGs here: there is no
  * list to edit. Files are loaded with tsx, so a compiled worker reads them from source too.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { require as tsxRequire } from 'tsx/cjs/api';
@@ -174,8 +174,10 @@ export function writeWorkflowsEntry(dir = DAGS_DIR, outDir = path.join(projectRo
     '',
   ];
   const entry = path.join(outDir, 'workflows.ts');
+  const text = lines.join('\n');
+  if (existsSync(entry) && readFileSync(entry, 'utf8') === text) return entry; // as it is: nothing to write
   const tmp = `${entry}.${process.pid}.tmp`;
-  writeFileSync(tmp, lines.join('\n'));
+  writeFileSync(tmp, text);
   renameSync(tmp, entry);
   return entry;
 }

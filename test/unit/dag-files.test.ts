@@ -3,7 +3,7 @@
  * activities modules, every load problem named with its file, and the bundle's generated entry.
  */
 import assert from '../support/assert';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
 import { dagFiles, DagFileError, loadDagFile, loadDags, loadUserActivities, writeWorkflowsEntry } from '../../src/dag-files';
@@ -90,7 +90,13 @@ test('every problem of a DAG file is named with the file', async () => {
 });
 
 test("the bundle's entry imports every DAG file of the folder, and no activities module", async () => {
-  const entry = writeWorkflowsEntry(dir, await tempDir('baton-entry-'));
+  const out = await tempDir('baton-entry-');
+  const entry = writeWorkflowsEntry(dir, out);
+  // Written again only when the DAG files changed: a read-only deployment builds it into the image.
+  const written = (await stat(entry)).mtimeMs;
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(writeWorkflowsEntry(dir, out), entry);
+  assert.equal((await stat(entry)).mtimeMs, written);
   const text = await readFile(entry, 'utf8');
   const imports = [...text.matchAll(/^import dag\d+ from "(.*)";$/gm)].map((m) => path.resolve(path.dirname(entry), m[1]));
   assert.deepEqual(imports, [path.join(dir, 'flat'), path.join(dir, 'with_folder', 'dag')]);
