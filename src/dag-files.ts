@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { require as tsxRequire } from 'tsx/cjs/api';
 import { projectRoot } from './config';
-import { compileDag, InvalidDagFile, userActivityType, XCOM_MAX_BYTES, type CompiledDag } from './sdk/compile';
+import { compileDag, InvalidDagFile, userActivityType, xcomOverflow, type CompiledDag } from './sdk/compile';
 import type { DagFileDefinition } from './sdk/types';
 
 export const DAGS_DIR = path.join(projectRoot, 'workflows', 'dags');
@@ -26,6 +26,9 @@ function loadTypeScript(file: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return native ? require(file) : tsxRequire(file, __filename);
 }
+
+/** A module that does not load, as a problem: the first line of its error. */
+const doesNotLoad = (err: unknown) => `it does not load: ${(err as Error).message.split('\n')[0]}`;
 
 export interface DagFile {
   /** The DAG's file, absolute. */
@@ -78,7 +81,7 @@ export function loadDagFile(entry: DagFile): LoadedDag {
     const mod = loadTypeScript(entry.file) as { default?: DagFileDefinition };
     definition = mod.default;
   } catch (err) {
-    throw new DagFileError(entry.file, undefined, [`it does not load: ${(err as Error).message.split('\n')[0]}`]);
+    throw new DagFileError(entry.file, undefined, [doesNotLoad(err)]);
   }
   if (!definition || typeof definition !== 'object')
     throw new DagFileError(entry.file, undefined, ['it has no default export: end it with `export default dag({...})`']);
@@ -116,7 +119,7 @@ export function loadUserActivities(entry: LoadedDag): Record<string, UserActivit
     try {
       mod = loadTypeScript(entry.activities) as Record<string, unknown>;
     } catch (err) {
-      throw new DagFileError(entry.activities, entry.dag.dagId, [`it does not load: ${(err as Error).message.split('\n')[0]}`]);
+      throw new DagFileError(entry.activities, entry.dag.dagId, [doesNotLoad(err)]);
     }
   }
   const exported = Object.entries(mod).filter((e): e is [string, UserActivity] => typeof e[1] === 'function' && e[0] !== 'default');
@@ -139,13 +142,8 @@ export function loadUserActivities(entry: LoadedDag): Record<string, UserActivit
       userActivityType(entry.dag.dagId, name),
       async (input: unknown) => {
         const result = await fn(input);
-        const bytes = JSON.stringify(result ?? null).length;
-        if (bytes > XCOM_MAX_BYTES) {
-          throw ApplicationFailure.nonRetryable(
-            `${name} returned ${bytes} bytes, more than the ${XCOM_MAX_BYTES} XCom holds; return a reference (a path, a table) and counts`,
-            'XComTooLarge',
-          );
-        }
+        const overflow = xcomOverflow(result);
+        if (overflow) throw ApplicationFailure.nonRetryable(`${name} returned ${overflow}`, 'XComTooLarge');
         return result ?? {};
       },
     ]),

@@ -15,7 +15,7 @@ import type { Activities } from '../activities';
 import type { OperatorInput } from '../activities/operators/contracts';
 import type { DagRunInput, RunSettings, TaskRecord } from '../src/contracts';
 import { temporalPriorityKey } from '../src/pools';
-import { userActivityType, XCOM_MAX_BYTES, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
+import { userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
 import { parameterize, render, renderDeep, type TemplateContext } from '../src/sdk/templates';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
 import { rootMessage, runDag, type DagRunContext } from './dag';
@@ -124,7 +124,7 @@ async function runTask(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
   );
   if (outcome.ok) {
     outputs[task.taskId] = outcome.result;
-    afterSuccess(task, outcome.result, run);
+    afterSuccess(dag, task, outcome.result, run);
     await callback(dag, run, task.taskId, definition.onSuccess, { event: 'success', message: 'succeeded' });
   } else {
     // A cancelled run ends as cancelled, not as a failed task.
@@ -134,31 +134,29 @@ async function runTask(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
 }
 
 /** Branches and short circuits settle what follows them once they succeed. */
-function afterSuccess(task: CompiledTask, result: unknown, run: DagRunContext): void {
+function afterSuccess(dag: CompiledDag, task: CompiledTask, result: unknown, run: DagRunContext): void {
   if (task.definition.operator === 'branch') {
     const chosen = (result as { follow: string[] }).follow;
     run.tasks.skip(...task.downstream.filter((d) => !chosen.includes(d)));
   }
   if (task.definition.operator === 'shortCircuit' && (result as { condition: boolean }).condition === false) {
-    run.tasks.skip(...descendants(task, run));
+    run.tasks.skip(...descendants(dag, task).filter((id) => run.tasks.state(id) === 'scheduled'));
   }
 }
 
-function descendants(task: CompiledTask, run: DagRunContext): string[] {
-  const all = run.tasks.list().map((t) => t.taskId);
-  const found = new Set<string>(task.downstream);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const id of all) {
+/** Every task downstream of `task`, directly or not, from the compiled graph. */
+function descendants(dag: CompiledDag, task: CompiledTask): string[] {
+  const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
+  const found = new Set<string>();
+  const visit = (t: CompiledTask) => {
+    for (const id of t.downstream) {
       if (found.has(id)) continue;
-      const spec = run.tasks.upstreamOf(id);
-      if (spec.some((u) => found.has(u))) {
-        found.add(id);
-        grew = true;
-      }
+      found.add(id);
+      visit(byId.get(id)!);
     }
-  }
-  return [...found].filter((id) => run.tasks.state(id) === 'scheduled');
+  };
+  visit(task);
+  return [...found];
 }
 
 interface ResolvedOptions {
@@ -289,13 +287,8 @@ async function execute(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
 
 /** An output is XCom: small, JSON. */
 function checkOutput(taskId: string, result: unknown): unknown {
-  const bytes = JSON.stringify(result ?? null).length;
-  if (bytes > XCOM_MAX_BYTES) {
-    throw ApplicationFailure.nonRetryable(
-      `${taskId}: its output is ${bytes} bytes, more than the ${XCOM_MAX_BYTES} XCom holds; return a reference (a path, a table) and counts`,
-      'XComTooLarge',
-    );
-  }
+  const overflow = xcomOverflow(result);
+  if (overflow) throw ApplicationFailure.nonRetryable(`${taskId}: its output is ${overflow}`, 'XComTooLarge');
   return result ?? {};
 }
 

@@ -250,12 +250,6 @@ export class TaskTable {
     return this.get(taskId).state === 'scheduled' && this.verdict(taskId) === 'run';
   }
 
-  /** The tasks a task runs after. */
-  upstreamOf(taskId: string): readonly string[] {
-    this.get(taskId);
-    return this.specs.get(taskId)!.upstream;
-  }
-
   state(taskId: string): TaskState {
     return this.get(taskId).state;
   }
@@ -270,7 +264,6 @@ export class TaskTable {
 
   private verdict(taskId: string) {
     const spec = this.specs.get(taskId)!;
-    if (spec.upstream.length === 0) return 'run';
     return evaluateTriggerRule(
       spec.triggerRule,
       spec.upstream.map((u) => this.get(u).state),

@@ -45,6 +45,12 @@ export interface CompiledDag {
 /** A task's output is XCom: references and counts. More than this is refused, naming the size. */
 export const XCOM_MAX_BYTES = 16 * 1024;
 
+/** Why an output cannot be XCom (its size, and what to return instead), or undefined when it can. */
+export function xcomOverflow(result: unknown): string | undefined {
+  const bytes = JSON.stringify(result ?? null).length;
+  return bytes > XCOM_MAX_BYTES ? `${bytes} bytes, more than the ${XCOM_MAX_BYTES} XCom holds; return a reference (a path, a table) and counts` : undefined;
+}
+
 /** The activity type of a user task: the DAG id and the exported function's name. */
 export const userActivityType = (dagId: string, name: string) => `${dagId}.${name}`;
 

@@ -17,50 +17,57 @@ import type {
   ShortCircuitTask,
   SqlSensorTask,
   SqlTask,
+  TaskDefinition,
   UserTask,
 } from './types';
 import type { z } from 'zod';
 
 type Settings<T> = Omit<T, 'operator'>;
 
+/** An operator's builder: its settings, tagged with its name. */
+const operator =
+  <T extends TaskDefinition>(name: T['operator']) =>
+  (settings: Settings<T>): T =>
+    ({ operator: name, ...settings }) as T;
+
 /** A DAG file's default export: `export default dag({ dagId, schedule, startDate, tasks: { ... } })`. */
 export const dag = <P extends z.ZodObject>(definition: DagFileDefinition<P>): DagFileDefinition<P> => definition;
 
 /** SQL on a named connection; `{{ }}` placeholders are bound parameters. Output: `{ rows }` or the first row. */
-export const sql = (settings: Settings<SqlTask>): SqlTask => ({ operator: 'sql', ...settings });
+export const sql = operator<SqlTask>('sql');
 
 /** A CSV file under a column contract into a table: write, audit, publish. Output: `{ rows, rejected, table }`. */
-export const loadCsv = (settings: Settings<LoadCsvTask>): LoadCsvTask => ({ operator: 'loadCsv', ...settings });
+export const loadCsv = operator<LoadCsvTask>('loadCsv');
 
 /** dbt run, build, test or seed. Output: each node's status. */
-export const dbt = (settings: Settings<DbtTask>): DbtTask => ({ operator: 'dbt', ...settings });
+export const dbt = operator<DbtTask>('dbt');
 
 /** A program with an argument array, no shell (Airflow's BashOperator done safely). Output: `{ exitCode, tail }`. */
-export const command = (settings: Settings<CommandTask>): CommandTask => ({ operator: 'command', ...settings });
+export const command = operator<CommandTask>('command');
 
 /** An HTTP call on a named connection. Output: `{ status, json | text }`, capped. */
-export const http = (settings: Settings<HttpTask>): HttpTask => ({ operator: 'http', ...settings });
+export const http = operator<HttpTask>('http');
 
 /** DuckDB SQL over files, to one Parquet file published atomically. Output: `{ rows, path }`. */
-export const duckdb = (settings: Settings<DuckdbTask>): DuckdbTask => ({ operator: 'duckdb', ...settings });
+export const duckdb = operator<DuckdbTask>('duckdb');
 
 /** Waits for a file under the data directory (Airflow's FileSensor). */
-export const fileSensor = (settings: Settings<FileSensorTask>): FileSensorTask => ({ operator: 'fileSensor', ...settings });
+export const fileSensor = operator<FileSensorTask>('fileSensor');
 
 /** Waits until a query's first value is truthy (Airflow's SqlSensor). */
-export const sqlSensor = (settings: Settings<SqlSensorTask>): SqlSensorTask => ({ operator: 'sqlSensor', ...settings });
+export const sqlSensor = operator<SqlSensorTask>('sqlSensor');
 
 /** Follows the task ids `choose` returns (Airflow's BranchPythonOperator); the others are skipped. */
-export const branch = (settings: Settings<BranchTask>): BranchTask => ({ operator: 'branch', ...settings });
+export const branch = operator<BranchTask>('branch');
 
 /** Skips everything downstream when `condition` is false (Airflow's ShortCircuitOperator). */
-export const shortCircuit = (settings: Settings<ShortCircuitTask>): ShortCircuitTask => ({ operator: 'shortCircuit', ...settings });
+export const shortCircuit = operator<ShortCircuitTask>('shortCircuit');
 
 /** A mail (templated subject and body). */
-export const notify = (settings: Settings<NotifyTask>): NotifyTask => ({ operator: 'notify', ...settings });
+export const notify = operator<NotifyTask>('notify');
 
 /** The user's own activity, exported by the DAG's activities module (Airflow's TaskFlow @task). */
-export const task = (settings: Settings<UserTask>): UserTask => ({ operator: 'task', ...settings });
+export const task = operator<UserTask>('task');
 
 /** Does nothing: a join or a marker (Airflow's EmptyOperator). */
-export const empty = (settings: Settings<EmptyTask> = {}): EmptyTask => ({ operator: 'empty', ...settings });
+export const empty = (settings: Settings<EmptyTask> = {}): EmptyTask => operator<EmptyTask>('empty')(settings);
