@@ -10,7 +10,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Command } from 'commander';
 import { connectClient } from './client';
 import { loadConfig, projectRoot } from './config';
-import { dagFiles, DagFileError, loadDagFile, loadUserActivities, type LoadedDag } from './dag-files';
+import { DAGS_DIR, dagFiles, DagFileError, loadDagFile, loadUserActivities, type LoadedDag } from './dag-files';
 import { dags as referenceDags, dagRunWorkflowId, type DagDefinition } from './dags';
 import { validateDag } from './dag-validation';
 import { loadCatalog, findInCatalog } from './dag-catalog';
@@ -34,7 +34,7 @@ interface Checked {
 }
 
 /** Every DAG checked on its own, so one broken file never hides another's problems. */
-export function checkDags(): Checked[] {
+export function checkDags(dir = DAGS_DIR): Checked[] {
   const checked: Checked[] = referenceDags.map((d) => {
     try {
       validateDag(d);
@@ -43,7 +43,7 @@ export function checkDags(): Checked[] {
       return { dagId: d.dagId, where: 'src/dags.ts', problems: [(err as Error).message] };
     }
   });
-  for (const entry of dagFiles()) {
+  for (const entry of dagFiles(dir)) {
     const where = entry.file;
     try {
       const loaded = loadDagFile(entry);
@@ -53,6 +53,14 @@ export function checkDags(): Checked[] {
     } catch (err) {
       const problems = err instanceof DagFileError ? err.problems : [(err as Error).message];
       checked.push({ ...(err instanceof DagFileError && err.dagId ? { dagId: err.dagId } : {}), where, problems });
+    }
+  }
+  // One dag_id per DAG, as the worker and the catalog insist (loadDags, loadCatalog).
+  for (const [i, c] of checked.entries()) {
+    const first = checked.findIndex((o) => o.dagId !== undefined && o.dagId === c.dagId);
+    if (first < i) {
+      const other = checked[first].where;
+      c.problems.push(`its dag_id is also ${path.isAbsolute(other) ? path.relative(projectRoot, other) : other}'s`);
     }
   }
   return checked;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from '@jest/globals';
 import { checkDags, DagCommandError, drawDag, historyFileFor } from '../../src/cli-dags';
 import { branch, command, compileDag, dag, empty } from '../../src/sdk';
-import { tempDir } from '../support';
+import { repoRoot, tempDir } from '../support';
 
 const probe = compileDag(
   dag({
@@ -32,6 +32,20 @@ test('dags validate checks the reference pipelines and every DAG file', () => {
     ['orders_daily_etl', undefined, []],
     ['orders-etl', undefined, []],
     ['fan_in_example', 4, []],
+  ]);
+});
+
+test('dags validate refuses a DAG file whose dag_id another DAG has, naming both', async () => {
+  const dir = await tempDir('baton-dags-');
+  const source = `import { empty, dag } from ${JSON.stringify(path.join(repoRoot, 'src', 'sdk'))};
+export default dag({ dagId: 'orders_daily_etl', schedule: '@daily', startDate: '2024-01-01', tasks: { a: empty() } });
+`;
+  await writeFile(path.join(dir, 'copy.ts'), source);
+  const checked = checkDags(dir).map((c) => [c.dagId, c.problems]);
+  assert.deepEqual(checked, [
+    ['orders_daily_etl', []],
+    ['orders-etl', []],
+    ['orders_daily_etl', ["its dag_id is also src/dags.ts's"]],
   ]);
 });
 
