@@ -43,39 +43,32 @@ interface RunResultsFile {
 
 const SELECTOR = /^[A-Za-z0-9_:+.,*@ -]+$/;
 
-export function createDbtActivities({ logger, config }: DbtDeps) {
-  /** `dbt run --select <select> --target <target> --vars {ds: ...}` */
-  async function dbtRun({ ds, select, target }: DbtRunInput): Promise<DbtRunResult> {
-    parseDs(ds);
-    if (!SELECTOR.test(select)) {
-      throw ApplicationFailure.nonRetryable(`dbt selector ${JSON.stringify(select)} has characters dbt does not use`, 'InvalidSelector');
-    }
-    // Each run gets its own target folder: concurrent runs must not share run_results.json.
-    const targetPath = await mkdtemp(path.join(os.tmpdir(), 'baton-dbt-'));
-    const args = [
-      'run',
-      '--select',
-      select,
-      '--target',
-      target,
-      '--vars',
-      JSON.stringify({ ds }),
-      '--project-dir',
-      config.dbt.projectDir,
-      '--profiles-dir',
-      config.dbt.projectDir,
-      '--target-path',
-      targetPath,
-      '--log-path',
-      targetPath,
-      '--no-use-colors',
-    ];
-    const output: string[] = [];
-    const started = Date.now();
-    try {
-      const exitCode = await whileHeartbeating(
-        runProcess(config.dbt.bin, args, {
-          cwd: config.dbt.projectDir,
+export interface DbtInvocation {
+  /** dbt's command and its arguments, before the project, profile and target paths Baton adds. */
+  args: string[];
+  projectDir: string;
+  profilesDir: string;
+}
+
+export interface DbtInvocationResult {
+  exitCode: number;
+  nodes: DbtModelResult[];
+  /** The last lines dbt printed. */
+  output: string[];
+}
+
+/** Runs dbt once with its own target folder (concurrent runs never share run_results.json), heartbeating; kills it on cancel. */
+export async function invokeDbt(config: DbtDeps['config'], { args, projectDir, profilesDir }: DbtInvocation): Promise<DbtInvocationResult> {
+  const targetPath = await mkdtemp(path.join(os.tmpdir(), 'baton-dbt-'));
+  const output: string[] = [];
+  const started = Date.now();
+  try {
+    const exitCode = await whileHeartbeating(
+      runProcess(
+        config.dbt.bin,
+        [...args, '--project-dir', projectDir, '--profiles-dir', profilesDir, '--target-path', targetPath, '--log-path', targetPath, '--no-use-colors'],
+        {
+          cwd: projectDir,
           env: {
             PATH: process.env.PATH ?? '',
             HOME: process.env.HOME ?? os.tmpdir(),
@@ -86,26 +79,59 @@ export function createDbtActivities({ logger, config }: DbtDeps) {
             output.push(line);
             if (output.length > 200) output.shift();
           },
-        }),
-        () => ({ elapsedMs: Date.now() - started, lastLine: output.at(-1) ?? '' }),
-      );
-      const models = await readRunResults(targetPath);
-      const failed = models.filter((m) => m.status !== 'success');
-      if (exitCode !== 0 || failed.length) {
-        const detail = failed.length ? failed.map((m) => `${m.model} ${m.status}: ${m.message ?? ''}`).join('; ') : dbtErrorLines(output);
-        // A broken model or SQL error will fail the same way again; anything else may be transient.
-        const failure = new Error(`dbt run --select ${select} --target ${target} exited ${exitCode}: ${detail}`);
-        if (failed.length) throw ApplicationFailure.nonRetryable(failure.message, 'DbtModelFailed');
-        throw ApplicationFailure.retryable(failure.message, 'DbtFailed');
-      }
-      logger.info({ ds, models: models.map((m) => `${m.model}:${m.status}`) }, 'dbt run finished');
-      return { models };
-    } finally {
-      await rm(targetPath, { recursive: true, force: true });
+        },
+      ),
+      () => ({ elapsedMs: Date.now() - started, lastLine: output.at(-1) ?? '' }),
+    );
+    return { exitCode, nodes: await readRunResults(targetPath), output };
+  } finally {
+    await rm(targetPath, { recursive: true, force: true });
+  }
+}
+
+/** The statuses of dbt's run_results.json that are not a failure: built, passed, warned. */
+export const DBT_OK_STATUSES: ReadonlySet<string> = new Set(['success', 'pass', 'warn']);
+
+/** dbt's own error text: the failed nodes, else the lines of its first error. */
+export function dbtFailureDetail(result: DbtInvocationResult): string {
+  const failed = result.nodes.filter((m) => !DBT_OK_STATUSES.has(m.status));
+  return failed.length ? failed.map((m) => `${m.model} ${m.status}: ${m.message ?? ''}`).join('; ') : dbtErrorLines(result.output);
+}
+
+export const DBT_SELECTOR = SELECTOR;
+
+export function createDbtActivities({ logger, config }: DbtDeps) {
+  /** `dbt run --select <select> --target <target> --vars {ds: ...}` */
+  async function dbtRun({ ds, select, target }: DbtRunInput): Promise<DbtRunResult> {
+    parseDs(ds);
+    if (!SELECTOR.test(select)) {
+      throw ApplicationFailure.nonRetryable(`dbt selector ${JSON.stringify(select)} has characters dbt does not use`, 'InvalidSelector');
     }
+    const result = await invokeDbt(config, {
+      args: ['run', '--select', select, '--target', target, '--vars', JSON.stringify({ ds })],
+      projectDir: config.dbt.projectDir,
+      profilesDir: config.dbt.projectDir,
+    });
+    const models = result.nodes;
+    const failed = models.filter((m) => m.status !== 'success');
+    if (result.exitCode !== 0 || failed.length) {
+      // A broken model or SQL error will fail the same way again; anything else may be transient.
+      const failure = new Error(`dbt run --select ${select} --target ${target} exited ${result.exitCode}: ${dbtFailureDetail(result)}`);
+      if (failed.length) throw ApplicationFailure.nonRetryable(failure.message, 'DbtModelFailed');
+      throw ApplicationFailure.retryable(failure.message, 'DbtFailed');
+    }
+    logger.info({ ds, models: models.map((m) => `${m.model}:${m.status}`) }, 'dbt run finished');
+    return { models };
   }
 
   return { dbtRun };
+}
+
+/** A node's name from its unique_id: `model.baton.orders_daily` is orders_daily; a test's hash suffix is dropped. */
+function nodeName(uniqueId: string): string {
+  const parts = uniqueId.split('.');
+  if (parts[0] === 'test' && parts.length >= 4) return parts[2];
+  return parts.at(-1) ?? uniqueId;
 }
 
 async function readRunResults(targetPath: string): Promise<DbtModelResult[]> {
@@ -117,7 +143,7 @@ async function readRunResults(targetPath: string): Promise<DbtModelResult[]> {
   }
   const parsed = JSON.parse(text) as RunResultsFile;
   return parsed.results.map((r) => ({
-    model: r.unique_id.split('.').at(-1) ?? r.unique_id,
+    model: nodeName(r.unique_id),
     status: r.status,
     executionTimeSeconds: Math.round(r.execution_time * 1000) / 1000,
     ...(r.message && r.status !== 'success' ? { message: r.message } : {}),

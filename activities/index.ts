@@ -37,7 +37,13 @@ export function createActivities(deps: ActivityDeps) {
     ...createCacheActivities(deps),
     ...createDuckdbActivities(deps),
     ...createNoopActivities(),
-    ...createOperatorActivities({ poolFor, connections: deps.config.connections, folders: new Map((deps.dags ?? []).map((d) => [d.dag.dagId, d.folder])) }),
+    ...createOperatorActivities({
+      poolFor,
+      connections: deps.config.connections,
+      folders: new Map((deps.dags ?? []).map((d) => [d.dag.dagId, d.folder])),
+      config: deps.config,
+      logger: deps.logger,
+    }),
   };
 }
 

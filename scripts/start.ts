@@ -37,7 +37,11 @@ async function main(): Promise<void> {
   try {
     const { dags } = loadCatalog();
     const synced = await syncSchedules(client, dags);
-    for (const dag of dags) say(`schedule ${dag.dagId} (${dag.schedule} ${dag.timezone}): ${synced.outcomes[dag.dagId]}`);
+    for (const dag of dags) {
+      const outcome = synced.outcomes[dag.dagId];
+      const paused = outcome === 'created' && dag.pausedOnCreation ? ` paused (\`baton unpause ${dag.dagId}\` starts it)` : '';
+      say(`schedule ${dag.dagId} (${dag.schedule} ${dag.timezone}): ${outcome}${paused}`);
+    }
     for (const id of synced.removed) say(`schedule ${id} has no DAG in code any more; \`baton schedules sync --prune\` deletes it`);
 
     const sample = await generateOrders({ ...SAMPLE, file: path.join(config.dataDir, 'raw', `orders_${SAMPLE.ds}.csv`) });

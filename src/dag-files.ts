@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { require as tsxRequire } from 'tsx/cjs/api';
+import { register as registerTsxHook } from 'tsx/cjs/api';
 import { projectRoot } from './config';
 import { compileDag, InvalidDagFile, userActivityType, xcomOverflow, type CompiledDag } from './sdk/compile';
 import type { DagFileDefinition } from './sdk/types';
@@ -23,8 +23,18 @@ function loadTypeScript(file: string): unknown {
   // tsx registers '.ts'; Jest's require has no extensions at all (not even '.js').
   const extensions = require.extensions ?? {};
   const native = '.ts' in extensions || !('.js' in extensions);
+  // Plain node (the compiled worker): tsx's require hook, registered once. Its scoped require
+  // loses its hook between DAG files that share modules (the second file is read as ESM).
+  if (!native) registerTsx();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return native ? require(file) : tsxRequire(file, __filename);
+  return require(file);
+}
+
+let tsxRegistered = false;
+function registerTsx(): void {
+  if (tsxRegistered) return;
+  registerTsxHook();
+  tsxRegistered = true;
 }
 
 /** A module that does not load, as a problem: the first line of its error. */

@@ -32,6 +32,7 @@ const DagSchema = z.object({
   startDate: realDate,
   endDate: realDate.optional(),
   catchup: z.boolean(),
+  pausedOnCreation: z.boolean().optional(),
   maxActiveRuns: z.number().int().min(1).max(1000).nullable(),
   tags: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)),
   defaultArgs: z.object({

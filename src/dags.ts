@@ -31,6 +31,12 @@ export interface DagDefinition {
   startDate: string;
   endDate?: string;
   catchup: boolean;
+  /**
+   * The schedule is created paused (Airflow's is_paused_upon_creation): it starts no run until
+   * `baton unpause`, and catchup's missed intervals wait for that too. Only at creation: a
+   * later sync keeps whatever state the schedule has.
+   */
+  pausedOnCreation?: boolean;
   /** Runs of this DAG executing at once, over scheduled, manual and backfill runs; null: no limit. */
   maxActiveRuns: number | null;
   tags: string[];

@@ -146,6 +146,13 @@ export async function syncSchedule(client: Client, dag: DagDefinition, now = new
   if (memo?.fingerprint === scheduleFingerprint(dag)) return 'unchanged';
   const options = await verifiedScheduleOptions(client, dag, now.getTime());
   if (!existing) {
+    if (dag.pausedOnCreation) {
+      await client.schedule.create({
+        ...options,
+        state: { ...options.state, paused: true, note: `paused on creation: baton unpause ${dag.dagId} starts its runs` },
+      });
+      return 'created';
+    }
     const created = await client.schedule.create(options);
     const start = options.spec.startAt as Date;
     if (dag.catchup && start < now) {

@@ -16,11 +16,11 @@ import type { OperatorInput } from '../activities/operators/contracts';
 import type { DagRunInput, RunSettings, TaskRecord } from '../src/contracts';
 import { temporalPriorityKey } from '../src/pools';
 import { userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
-import { parameterize, render, renderDeep, type TemplateContext } from '../src/sdk/templates';
+import { parameterize, render, renderDeep, renderSqlText, type TemplateContext } from '../src/sdk/templates';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { alerts, DATA_TASK_HEARTBEAT_TIMEOUT } from './task-options';
-import { fileSensor } from './sensors';
+import { fileSensor, sqlSensorQuery, type SensorOptions, type SensorOutcome } from './sensors';
 
 export interface DagFileRunResult {
   dagId: string;
@@ -263,27 +263,68 @@ async function execute(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
     case 'fileSensor': {
       const outcome = await fileSensor(
         { pathTemplate: render(definition.path, templates), settle: definition.settle ?? '5s' },
-        {
-          mode: definition.mode ?? 'reschedule',
-          pokeInterval: definition.pokeInterval ?? '60s',
-          timeout: definition.timeout ?? '7d',
-          softFail: definition.softFail ?? false,
-        },
+        sensorOptions(definition, 'reschedule'),
         run,
       );
-      return outcome.found ? { checks: outcome.checks } : { checks: outcome.checks, skipped: outcome.reason };
+      return sensorOutput(outcome);
     }
+    case 'sqlSensor': {
+      const { text, values } = parameterize(definition.sql, templates);
+      const outcome = await sqlSensorQuery(
+        { connId: definition.conn, text, params: values.map((v) => (v === null || v === undefined ? v : String(v))) as string[] },
+        sensorOptions(definition, 'reschedule'),
+        run,
+      );
+      return sensorOutput(outcome);
+    }
+    case 'loadCsv':
+      return acts.operatorLoadCsv({
+        ...base,
+        file: render(definition.file, templates),
+        contract: definition.contract,
+        table: definition.table,
+        mode: definition.mode ?? 'replace',
+        ...(definition.maxRejectedRatio !== undefined ? { maxRejectedRatio: definition.maxRejectedRatio } : {}),
+      });
+    case 'dbt':
+      return acts.operatorDbt({
+        ...base,
+        command: definition.command,
+        ...(definition.select ? { select: render(definition.select, templates) } : {}),
+        ...(definition.exclude ? { exclude: render(definition.exclude, templates) } : {}),
+        vars: (renderDeep(definition.vars ?? {}, templates) ?? {}) as Record<string, unknown>,
+        target: definition.target ?? run.settings.dbtTarget,
+        ...(definition.project ? { project: definition.project } : {}),
+      });
+    case 'duckdb':
+      return acts.operatorDuckdb({ ...base, sql: renderSqlText(definition.sql, templates), output: render(definition.output, templates) });
     case 'task': {
       const activity = (acts as unknown as Record<string, (input: unknown) => Promise<unknown>>)[userActivityType(dag.dagId, definition.activity)];
       return activity({ ...base, args: renderDeep(definition.args ?? null, templates) });
     }
     default:
       throw ApplicationFailure.nonRetryable(
-        `${task.taskId}: the ${definition.operator} operator does not run in this version of Baton yet`,
+        `${task.taskId}: unknown operator ${JSON.stringify((definition as { operator: string }).operator)}`,
         'DagDefinitionError',
       );
   }
 }
+
+/** A sensor's settings with Airflow's defaults: poke every 60 s, for at most 7 days. */
+function sensorOptions(
+  definition: { mode?: SensorOptions['mode']; pokeInterval?: string; timeout?: string; softFail?: boolean },
+  mode: SensorOptions['mode'],
+): SensorOptions {
+  return {
+    mode: definition.mode ?? mode,
+    pokeInterval: definition.pokeInterval ?? '60s',
+    timeout: definition.timeout ?? '7d',
+    softFail: definition.softFail ?? false,
+  };
+}
+
+/** What a sensor hands on: its checks, and why it skipped when a soft fail timed out. */
+const sensorOutput = (outcome: SensorOutcome) => (outcome.found ? { checks: outcome.checks } : { checks: outcome.checks, skipped: outcome.reason });
 
 /** An output is XCom: small, JSON. */
 function checkOutput(taskId: string, result: unknown): unknown {

@@ -103,9 +103,14 @@ export async function sqlSensor(spec: SqlSensorSpec, options: SensorOptions, run
   } catch (err) {
     throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidSensor');
   }
+  return sqlSensorQuery(input, options, run);
+}
+
+/** SqlSensor with its statement already parameterized (the DAG engine's templates). */
+export async function sqlSensorQuery(input: SqlCheckInput, options: SensorOptions, run: Pick<DagRunContext, 'settings'>): Promise<SensorOutcome> {
   if (options.mode === 'poke') throw ApplicationFailure.nonRetryable('SqlSensor runs in reschedule or deferrable mode', 'InvalidSensor');
   const { pokeMs, timeoutMs } = timings(options, run.settings);
-  const summary = `sensor: wait for ${spec.connId ?? 'warehouse'} rows`;
+  const summary = `sensor: wait for ${input.connId ?? 'warehouse'} rows`;
   return poll(options, pokeMs, timeoutMs, () =>
     options.mode === 'deferrable' ? localChecks.checkSql(input) : checks.checkSql.executeWithOptions({ summary }, [input]),
   );

@@ -2,6 +2,7 @@
  * What the DAG engine (workflows/engine.ts) sends each operator's activity: the task's settings
  * with its templates already rendered (so the history shows what ran), and what it gets back.
  */
+import type { ColumnContract } from '../../src/column-contract';
 import type { TemplateContext } from '../../src/sdk/templates';
 
 export interface OperatorInput {
@@ -53,4 +54,60 @@ export interface HttpOperatorResult {
 
 export interface UserTaskInput extends OperatorInput {
   args: unknown;
+}
+
+export interface LoadCsvOperatorInput extends OperatorInput {
+  /** Under the data directory, rendered. */
+  file: string;
+  contract: ColumnContract;
+  table: string;
+  mode: 'replace' | 'partition';
+  maxRejectedRatio?: number;
+}
+
+export interface LoadCsvOperatorResult {
+  table: string;
+  /** Rows now in the table (or its ds). */
+  rows: number;
+  rejected: number;
+  /** rows + rejected. */
+  records: number;
+  /** Records rejected by the key rule (a repeated key). */
+  duplicates: number;
+  /** Rows the load replaced. */
+  replaced: number;
+  /** Lines of the file: header + blank + the records' lines. */
+  lines: number;
+  bytes: number;
+}
+
+export interface DbtOperatorInput extends OperatorInput {
+  command: 'run' | 'build' | 'test' | 'seed';
+  select?: string;
+  exclude?: string;
+  vars: Record<string, unknown>;
+  target: string;
+  /** The DAG's own project, relative to its folder; Baton's dbt/ when absent. */
+  project?: string;
+}
+
+export interface DbtOperatorResult {
+  command: string;
+  /** Each node's status by name (when there are at most 100 nodes). */
+  nodes: Record<string, string>;
+  /** How many nodes ended in each status. */
+  statuses: Record<string, number>;
+}
+
+export interface DuckdbOperatorInput extends OperatorInput {
+  /** A SELECT over files of the data directory, rendered. */
+  sql: string;
+  /** The Parquet file it becomes, under the data directory. */
+  output: string;
+}
+
+export interface DuckdbOperatorResult {
+  path: string;
+  rows: number;
+  bytes: number;
 }

@@ -33,8 +33,11 @@ CREATE SCHEMA IF NOT EXISTS analytics;
 CREATE SCHEMA IF NOT EXISTS analytics_dev;
 ALTER SCHEMA analytics OWNER TO :"worker";
 ALTER SCHEMA analytics_dev OWNER TO :"worker";
+-- The example DAGs' tables (workflows/dags/), made by their loadCsv and sql tasks: the worker's too.
+CREATE SCHEMA IF NOT EXISTS examples;
+ALTER SCHEMA examples OWNER TO :"worker";
 SELECT format('ALTER %s %I.%I OWNER TO %I', CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, n.nspname, c.relname, :'worker')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname IN ('analytics', 'analytics_dev', 'staging') AND c.relkind IN ('r', 'v', 'm', 'p')
+WHERE n.nspname IN ('analytics', 'analytics_dev', 'staging', 'examples') AND c.relkind IN ('r', 'v', 'm', 'p')
   AND pg_get_userbyid(c.relowner) <> :'worker'
 \gexec

@@ -82,6 +82,7 @@ export function dagDefinitionOf(file: DagFileDefinition): DagDefinition {
     catchup: file.catchup ?? false,
     maxActiveRuns: file.maxActiveRuns === undefined ? 16 : file.maxActiveRuns,
     tags: [...(file.tags ?? [])],
+    ...(file.pausedOnCreation ? { pausedOnCreation: true } : {}),
     defaultArgs: {
       owner: args.owner,
       dependsOnPast: args.dependsOnPast,

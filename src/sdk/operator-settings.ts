@@ -31,11 +31,20 @@ const common = {
   onSuccess: callback.optional(),
 };
 const sensor = {
-  mode: z.enum(['poke', 'reschedule']).optional(),
+  mode: z.enum(['poke', 'reschedule', 'deferrable']).optional(),
   pokeInterval: duration.optional(),
   timeout: duration.optional(),
   softFail: z.boolean().optional(),
 };
+
+/** One query: it starts as a query does and holds no second statement. */
+export function duckdbQueryProblem(sql: string): string | undefined {
+  const body = sql.trim().replace(/;\s*$/, '');
+  if (!/^(select|with|from|values|table)\b/i.test(body)) return 'the SQL must be one query (SELECT, WITH, FROM, VALUES)';
+  const unquoted = body.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"/g, '');
+  if (unquoted.includes(';')) return 'the SQL must be one query, without ;';
+  return undefined;
+}
 
 const SCHEMAS: Record<TaskDefinition['operator'], z.ZodType> = {
   sql: z
@@ -66,9 +75,15 @@ const SCHEMAS: Record<TaskDefinition['operator'], z.ZodType> = {
   dbt: z
     .object({
       ...common,
+      select: z
+        .string()
+        .regex(/^[A-Za-z0-9_:+.,*@ {}-]+$/, 'a dbt selector (letters, digits, _ : + . , * @ and spaces)')
+        .optional(),
+      exclude: z
+        .string()
+        .regex(/^[A-Za-z0-9_:+.,*@ {}-]+$/, 'a dbt selector')
+        .optional(),
       command: z.enum(['run', 'build', 'test', 'seed']),
-      select: z.string().min(1).optional(),
-      exclude: z.string().min(1).optional(),
       vars: z.record(z.string(), z.unknown()).optional(),
       target: z
         .string()
@@ -95,9 +110,18 @@ const SCHEMAS: Record<TaskDefinition['operator'], z.ZodType> = {
       expectStatus: z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)]).optional(),
     })
     .strict(),
-  duckdb: z.object({ ...common, sql: z.string().min(1), output: relativePath.refine((p) => p.endsWith('.parquet'), 'a .parquet file') }).strict(),
+  duckdb: z
+    .object({
+      ...common,
+      sql: z
+        .string()
+        .min(1)
+        .refine((q) => !duckdbQueryProblem(q), { message: 'one query (SELECT, WITH, FROM or VALUES), without ;' }),
+      output: relativePath.refine((p) => p.endsWith('.parquet'), 'a .parquet file'),
+    })
+    .strict(),
   fileSensor: z.object({ ...common, ...sensor, path: relativePath, settle: duration.optional() }).strict(),
-  sqlSensor: z.object({ ...common, ...sensor, conn: connName, sql: z.string().min(1) }).strict(),
+  sqlSensor: z.object({ ...common, ...sensor, mode: z.enum(['reschedule', 'deferrable']).optional(), conn: connName, sql: z.string().min(1) }).strict(),
   branch: z.object({ ...common, choose: z.custom((f) => typeof f === 'function', 'a function of the run') }).strict(),
   shortCircuit: z.object({ ...common, condition: z.custom((f) => typeof f === 'function', 'a function of the run') }).strict(),
   notify: z.object({ ...common, to: z.array(z.string().email()).min(1), subject: z.string().min(1), body: z.string() }).strict(),
@@ -107,12 +131,8 @@ const SCHEMAS: Record<TaskDefinition['operator'], z.ZodType> = {
   empty: z.object({ ...common }).strict(),
 };
 
-/** Operators whose settings are defined but whose engine step is not built yet: refused at validation, never at run time. */
-const NOT_YET: ReadonlySet<string> = new Set(['loadCsv', 'dbt', 'duckdb', 'sqlSensor']);
-
 /** What is wrong with a task's settings, each problem naming the field. */
 export function operatorProblems(task: TaskDefinition): string[] {
-  if (NOT_YET.has(task.operator)) return [`the ${task.operator} operator does not run in DAG files yet (use a task() of your own meanwhile)`];
   const schema = SCHEMAS[task.operator];
   if (!schema) return [`unknown operator ${JSON.stringify(task.operator)}; known: ${Object.keys(SCHEMAS).join(', ')}`];
   const parsed = schema.safeParse(task);

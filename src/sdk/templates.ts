@@ -160,6 +160,24 @@ export function render(template: string, context: TemplateContext): string {
   return template.replace(PLACEHOLDER, (_, source: string) => asText(evaluate(parseExpression(source), context)));
 }
 
+/** What a value spliced into DuckDB SQL may hold: dates, times, names, numbers, paths. */
+const SQL_SAFE = /^[A-Za-z0-9_.:/+ -]*$/;
+
+/**
+ * SQL where parameters cannot go (DuckDB's file paths): each placeholder's value is spliced
+ * only when it is made of letters, digits and `_ . : / + -` and spaces, so no value can end a
+ * literal or add a clause; any other value is a TemplateError naming the placeholder.
+ */
+export function renderSqlText(sql: string, context: TemplateContext): string {
+  placeholders(sql);
+  return sql.replace(PLACEHOLDER, (_, source: string) => {
+    const value = asText(evaluate(parseExpression(source), context));
+    if (!SQL_SAFE.test(value))
+      throw new TemplateError(`{{${source}}} is ${JSON.stringify(value.slice(0, 80))}: only letters, digits, spaces and _ . : / + - go into SQL text`);
+    return value;
+  });
+}
+
 /** Renders every string inside a JSON value (an HTTP body, a user task's arguments). */
 export function renderDeep(value: unknown, context: TemplateContext): unknown {
   if (typeof value === 'string') return render(value, context);

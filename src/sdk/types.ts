@@ -145,7 +145,8 @@ export interface FileSensorTask extends TaskBase {
   path: string;
   /** How long the file must stay unchanged; `5s` by default. */
   settle?: string;
-  mode?: 'poke' | 'reschedule';
+  /** `reschedule` (the default: a timer between checks), `poke` (one long activity) or `deferrable` (local checks). */
+  mode?: 'poke' | 'reschedule' | 'deferrable';
   pokeInterval?: string;
   timeout?: string;
   softFail?: boolean;
@@ -156,7 +157,7 @@ export interface SqlSensorTask extends TaskBase {
   conn: string;
   /** Succeeds when the first column of the first row is truthy (templated, bound parameters). */
   sql: string;
-  mode?: 'poke' | 'reschedule';
+  mode?: 'reschedule' | 'deferrable';
   pokeInterval?: string;
   timeout?: string;
   softFail?: boolean;
@@ -221,6 +222,8 @@ export interface DagFileDefinition<P extends z.ZodObject = z.ZodObject> {
   startDate: string;
   endDate?: string;
   catchup?: boolean;
+  /** Create the schedule paused (Airflow's is_paused_upon_creation): for a DAG that needs a connection set up first. */
+  pausedOnCreation?: boolean;
   /** Runs at once over scheduled, manual and backfill runs; 16 by default (Airflow's), null: no limit. */
   maxActiveRuns?: number | null;
   tags?: readonly string[];

@@ -45,7 +45,7 @@ test('seed a file, then baton trigger --wait loads exactly the expected rows', a
 });
 
 test('baton schedules sync creates the schedule from the DAG definition, then changes nothing', async () => {
-  for (const id of ['orders_daily_etl', 'orders-etl']) {
+  for (const id of ['orders_daily_etl', 'orders-etl', 'customers_example', 'fan_in_example', 'fiscal_calendar_example']) {
     await platform.client.schedule
       .getHandle(id)
       .delete()
@@ -54,8 +54,12 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
       });
   }
   const outcomes = async () => (JSON.parse((await cli('baton', ['schedules', 'sync', '--json'])).stdout) as { outcomes: Record<string, string> }).outcomes;
-  assert.deepEqual(await outcomes(), { orders_daily_etl: 'created', 'orders-etl': 'created', fan_in_example: 'created' });
-  assert.deepEqual(await outcomes(), { orders_daily_etl: 'unchanged', 'orders-etl': 'unchanged', fan_in_example: 'unchanged' });
+  const dagIds = ['orders_daily_etl', 'orders-etl', 'customers_example', 'fan_in_example', 'fiscal_calendar_example'];
+  assert.deepEqual(await outcomes(), Object.fromEntries(dagIds.map((id) => [id, 'created'])));
+  assert.deepEqual(await outcomes(), Object.fromEntries(dagIds.map((id) => [id, 'unchanged'])));
+  // pausedOnCreation: the examples that need a connection or files start paused, the others run.
+  const paused = async (id: string) => (await platform.client.schedule.getHandle(id).describe()).state.paused;
+  assert.deepEqual(await Promise.all(dagIds.map(paused)), [false, false, true, true, false]);
   const schedule = await platform.client.schedule.getHandle('orders_daily_etl').describe();
   assert.equal(schedule.spec.timezone, 'UTC');
   // max_active_runs is kept by the DAG's slot keeper; the schedule itself only starts runs.
@@ -156,7 +160,7 @@ test('baton pause, unpause, dags list and runs list', async () => {
   const listed = JSON.parse((await cli('baton', ['dags', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
   assert.deepEqual(
     listed.map((d) => d.dagId),
-    ['orders_daily_etl', 'orders-etl', 'fan_in_example'],
+    ['orders_daily_etl', 'orders-etl', 'customers_example', 'fan_in_example', 'fiscal_calendar_example'],
   );
   assert.equal(listed[0].schedule_state, 'paused');
   assert.equal((listed[0].nextLogicalDates as string[]).length, 3);

@@ -31,7 +31,9 @@ test('dags validate checks the reference pipelines and every DAG file', () => {
   assert.deepEqual(checked, [
     ['orders_daily_etl', undefined, []],
     ['orders-etl', undefined, []],
+    ['customers_example', 4, []],
     ['fan_in_example', 4, []],
+    ['fiscal_calendar_example', 4, []],
   ]);
 });
 

@@ -5,8 +5,8 @@
  */
 import assert from '../support/assert';
 import { test } from '@jest/globals';
-import { command, compileDag, dag, empty, http, InvalidDagFile, sql, task, z } from '../../src/sdk';
-import { parameterize, render, renderDeep, templateProblems, type TemplateContext } from '../../src/sdk/templates';
+import { command, compileDag, dag, dbt, duckdb, empty, http, InvalidDagFile, loadCsv, sql, sqlSensor, task, z } from '../../src/sdk';
+import { parameterize, render, renderDeep, renderSqlText, templateProblems, type TemplateContext } from '../../src/sdk/templates';
 
 const context: TemplateContext = {
   ds: '2024-03-01',
@@ -141,8 +141,48 @@ test('every problem of a DAG file is named with its task, before anything runs',
   assert.deepEqual(problems({ a: { operator: 'python', upstream: [] } }), [
     'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, notify, task, empty',
   ]);
-  assert.deepEqual(problems({ a: { operator: 'dbt', command: 'build' } }), [
-    'task a: the dbt operator does not run in DAG files yet (use a task() of your own meanwhile)',
+  assert.deepEqual(problems({ a: dbt({ command: 'build', select: 'tag:x; rm -rf /' }) }), [
+    'task a: dbt select: a dbt selector (letters, digits, _ : + . , * @ and spaces)',
+  ]);
+  assert.deepEqual(problems({ a: dbt({ command: 'build', project: '../elsewhere' }) }), ['task a: dbt project: a relative path without ..']);
+  assert.deepEqual(problems({ a: duckdb({ sql: "SELECT 1; COPY t TO '/tmp/x'", output: 'p/x.parquet' }) }), [
+    'task a: duckdb sql: one query (SELECT, WITH, FROM or VALUES), without ;',
+  ]);
+  assert.deepEqual(problems({ a: duckdb({ sql: 'DELETE FROM t', output: 'p/x.csv' }) }), [
+    'task a: duckdb sql: one query (SELECT, WITH, FROM or VALUES), without ;',
+    'task a: duckdb output: a .parquet file',
+  ]);
+  assert.deepEqual(problems({ a: sqlSensor({ conn: 'warehouse', sql: 'SELECT 1', mode: 'poke' as never }) }), [
+    'task a: sqlSensor mode: Invalid option: expected one of "reschedule"|"deferrable"',
+  ]);
+  const contract = { header: 'exact' as const, columns: [{ name: 'id', type: 'integer' }] };
+  assert.equal(
+    compileDag(
+      dag({ dagId: 'l', schedule: '@daily', startDate: '2024-01-01', tasks: { a: loadCsv({ file: 'raw/a_{{ ds }}.csv', contract, table: 'examples.a' }) } }),
+    ).order[0],
+    'a',
+  );
+  assert.deepEqual(problems({ a: loadCsv({ file: 'raw/a.csv', contract: { ...contract, columns: [{ name: 'Id', type: 'int' }] }, table: 'a' }) }), [
+    'task a: loadCsv contract: a valid column contract (src/column-contract.ts)',
+    'task a: loadCsv table: schema.table, lower-case',
   ]);
   assert.deepEqual(problems({ a: 'echo hi' }), ['task a: not a task (make it with an operator: sql(...), command(...), ...)']);
+});
+
+test('DuckDB SQL text takes a placeholder only when its value cannot end a literal or add a clause', () => {
+  const ctx = { ds: '2024-05-06', conf: { name: "x' UNION SELECT 1 --", region: 'eu-west' }, params: {}, xcom: {} } as unknown as TemplateContext;
+  assert.equal(
+    renderSqlText("SELECT * FROM read_csv('raw/{{ conf.region }}/orders_{{ ds }}.csv')", ctx),
+    "SELECT * FROM read_csv('raw/eu-west/orders_2024-05-06.csv')",
+  );
+  assert.throws(
+    () => renderSqlText("SELECT * FROM read_csv('raw/{{ conf.name }}.csv')", ctx),
+    /\{\{ conf\.name \}\} is "x' UNION SELECT 1 --": only letters, digits, spaces and _ \. : \/ \+ - go into SQL text/,
+  );
+});
+
+test('pausedOnCreation reaches the definition the schedule sync reads; without it a schedule is created running', () => {
+  const base = { dagId: 'p', schedule: '@daily', startDate: '2024-01-01', tasks: { a: empty() } };
+  assert.equal(compileDag(dag({ ...base, pausedOnCreation: true })).definition.pausedOnCreation, true);
+  assert.equal(compileDag(dag(base)).definition.pausedOnCreation, undefined);
 });

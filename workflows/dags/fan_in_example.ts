@@ -14,6 +14,8 @@ export default dag({
   schedule: '@daily',
   startDate: '2024-01-01',
   tags: ['example'],
+  // It needs BATON_CONN_EXAMPLE_API: `baton unpause fan_in_example` once that is set.
+  pausedOnCreation: true,
   defaultArgs: { owner: 'data-team', retries: 2, retryDelay: '30s' },
   tasks: {
     weekday: command({ argv: ['date', '-u', '-d', '{{ ds }}', '+%A'] }),

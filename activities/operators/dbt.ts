@@ -1,0 +1,63 @@
+/**
+ * The `dbt` operator: `dbt run`, `build`, `test` or `seed` with select, exclude, vars and target,
+ * on Baton's dbt project or the DAG's own (a folder of the DAG, confined to it). Each node's
+ * status comes from dbt's run_results.json; `dbt build` runs the project's tests beside its
+ * models, and a failed test fails the task naming it. A failing node fails for good (it will
+ * fail the same way again); dbt dying for another reason is retried by the task.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from 'pino';
+import { parseDs } from '../../src/logical-date';
+import { DBT_OK_STATUSES, DBT_SELECTOR, dbtFailureDetail, invokeDbt, type DbtDeps } from '../dbt';
+import type { DbtOperatorInput, DbtOperatorResult } from './contracts';
+import { dagFolderFile, type DagFolders } from './dag-folder';
+
+/** Nodes listed one by one in the output (XCom stays small); beyond, only their counts. */
+const LISTED_NODES = 100;
+
+export function createDbtOperator(config: DbtDeps['config'], logger: Logger, folders: DagFolders) {
+  return async function operatorDbt(input: DbtOperatorInput): Promise<DbtOperatorResult> {
+    const ds = parseDs(input.ds);
+    for (const [flag, value] of [
+      ['select', input.select],
+      ['exclude', input.exclude],
+    ] as const) {
+      if (value !== undefined && !DBT_SELECTOR.test(value))
+        throw ApplicationFailure.nonRetryable(`${input.taskId}: dbt --${flag} ${JSON.stringify(value)} has characters dbt does not use`, 'InvalidSelector');
+    }
+    if (!/^[A-Za-z0-9_-]+$/.test(input.target))
+      throw ApplicationFailure.nonRetryable(`${input.taskId}: dbt target ${JSON.stringify(input.target)}`, 'InvalidTarget');
+    const projectDir = input.project ? await dagFolderFile(folders, input.dagId, input.project) : config.dbt.projectDir;
+    if (!existsSync(path.join(projectDir, 'dbt_project.yml')))
+      throw ApplicationFailure.nonRetryable(`${input.taskId}: ${input.project ?? projectDir} has no dbt_project.yml`, 'DbtProjectNotFound');
+    // A project without profiles.yml uses Baton's (profile `baton`: the warehouse).
+    const profilesDir = existsSync(path.join(projectDir, 'profiles.yml')) ? projectDir : config.dbt.projectDir;
+    const args = [
+      input.command,
+      ...(input.select ? ['--select', input.select] : []),
+      ...(input.exclude ? ['--exclude', input.exclude] : []),
+      '--target',
+      input.target,
+      '--vars',
+      JSON.stringify({ ...input.vars, ds }),
+    ];
+    const described = `dbt ${input.command}${input.select ? ` --select ${input.select}` : ''}${input.exclude ? ` --exclude ${input.exclude}` : ''} --target ${input.target}`;
+    const result = await invokeDbt(config, { args, projectDir, profilesDir });
+    const failed = result.nodes.filter((n) => !DBT_OK_STATUSES.has(n.status));
+    if (result.exitCode !== 0 || failed.length) {
+      const message = `${input.taskId}: ${described} exited ${result.exitCode}: ${dbtFailureDetail(result)}`;
+      if (failed.length) throw ApplicationFailure.nonRetryable(message, 'DbtNodeFailed');
+      throw ApplicationFailure.retryable(message, 'DbtFailed');
+    }
+    const statuses: Record<string, number> = {};
+    for (const n of result.nodes) statuses[n.status] = (statuses[n.status] ?? 0) + 1;
+    logger.info({ dagId: input.dagId, taskId: input.taskId, ds, statuses }, `${described} finished`);
+    return {
+      command: input.command,
+      nodes: result.nodes.length <= LISTED_NODES ? Object.fromEntries(result.nodes.map((n) => [n.model, n.status])) : {},
+      statuses,
+    };
+  };
+}
