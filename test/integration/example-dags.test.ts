@@ -8,6 +8,8 @@ import assert from '../support/assert';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
+import { createDuckdbOperator } from '../../activities/operators/duckdb';
+import { createLoadCsvOperator } from '../../activities/operators/load-csv';
 import { findInCatalog, loadCatalog } from '../../src/dag-catalog';
 import { triggerRun, waitForRun, type DagRunResult } from '../../src/runs';
 import { integrationPlatform } from '../support';
@@ -40,7 +42,7 @@ async function rows(sql: string, values: unknown[] = []) {
 // The examples' tables start empty in each run of the file, and are gone after it.
 const dropTables = () =>
   platform.pool.query(
-    'DROP TABLE IF EXISTS examples.customers, examples.customers_rejected, examples.payments, examples.payments_rejected, examples.fiscal_days, analytics_dev.customer_revenue',
+    'DROP TABLE IF EXISTS examples.customers, examples.customers_rejected, examples.payments, examples.payments_rejected, examples.fiscal_days, examples.direct, examples.direct_rejected, analytics_dev.customer_revenue',
   );
 beforeAll(async () => {
   await dropTables();
@@ -148,4 +150,50 @@ test('fiscal_calendar_example: a sensor, then a task of its own, its output stor
   ]);
   const bad = await run('fiscal_calendar_example', '2024-05-07', { fiscal_year_start_month: 13 });
   assert.match(String(bad.error?.cause?.message), /bad params, no task was run: params\.fiscal_year_start_month: .* \(conf gave 13\)/);
+});
+
+test('loadCsv and duckdb as activities: replace, then one day of a partitioned table; a bad file changes nothing', async () => {
+  const load = createLoadCsvOperator(platform.pool, platform.config.dataDir);
+  const base = {
+    dagId: 'direct',
+    taskId: 'load',
+    attempt: 1,
+    contract: {
+      header: 'exact' as const,
+      columns: [
+        { name: 'id', type: 'integer' },
+        { name: 'ok', type: 'boolean' },
+      ],
+    },
+  };
+  await writeRaw('direct_a.csv', 'id,ok\n1,true\n2,false\nx,true\n\n3,true\n');
+  const first = await load({ ...base, ds: '2024-05-06', file: 'raw/direct_a.csv', table: 'examples.direct', mode: 'partition', maxRejectedRatio: 0.5 });
+  assert.deepEqual(first, { table: 'examples.direct', rows: 3, rejected: 1, records: 4, duplicates: 0, replaced: 0, lines: 6, bytes: 36 });
+  const again = await load({ ...base, ds: '2024-05-06', file: 'raw/direct_a.csv', table: 'examples.direct', mode: 'partition', maxRejectedRatio: 0.5 });
+  assert.equal(again.replaced, 3, 'a rerun of the day replaces its rows, never adds to them');
+  await load({ ...base, ds: '2024-05-07', file: 'raw/direct_a.csv', table: 'examples.direct', mode: 'partition', maxRejectedRatio: 0.5 });
+  assert.deepEqual(await rows('SELECT ds::text, count(*)::int AS n FROM examples.direct GROUP BY ds ORDER BY ds'), [
+    { ds: '2024-05-06', n: 3 },
+    { ds: '2024-05-07', n: 3 },
+  ]);
+  assert.deepEqual(await rows('SELECT line, rule FROM examples.direct_rejected WHERE ds = $1', ['2024-05-06']), [{ line: 4, rule: 'id: integer' }]);
+
+  await writeRaw('direct_b.csv', 'ok,id\ntrue,1\n');
+  await assert.rejects(load({ ...base, ds: '2024-05-06', file: 'raw/direct_b.csv', table: 'examples.direct', mode: 'partition' }), /line 1: wrong header/);
+  await assert.rejects(load({ ...base, ds: '2024-05-06', file: '../outside.csv', table: 'examples.direct', mode: 'partition' }), /leaves the data directory/);
+  await assert.rejects(load({ ...base, ds: '2024-05-06', file: 'raw/none.csv', table: 'examples.direct', mode: 'partition' }), /input file not found/);
+  await assert.rejects(load({ ...base, ds: '2024-05-06', file: 'raw/direct_a.csv', table: 'Examples.Direct', mode: 'partition' }), /is not schema\.table/);
+  assert.deepEqual(await rows('SELECT count(*)::int AS n FROM examples.direct'), [{ n: 6 }]);
+  assert.deepEqual(await rows("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'staging' AND tablename LIKE 'load\\_%'"), [{ n: 0 }]);
+
+  const duck = createDuckdbOperator(platform.config.dataDir);
+  const input = { dagId: 'direct', taskId: 'pq', ds: '2024-05-06', attempt: 1 };
+  assert.deepEqual(
+    { ...(await duck({ ...input, sql: "SELECT * FROM read_csv('raw/direct_a.csv', all_varchar = true)", output: 'processed/direct.parquet' })), bytes: 0 },
+    { path: 'processed/direct.parquet', rows: 4, bytes: 0 },
+  );
+  platform.atEnd(() => rm(path.join(platform.config.dataDir, 'processed', 'direct.parquet'), { force: true }));
+  await assert.rejects(duck({ ...input, sql: "SELECT * FROM read_text('/etc/passwd')", output: 'processed/x.parquet' }), /DuckDB: Permission Error/);
+  await assert.rejects(duck({ ...input, sql: "SELECT * FROM '../x.csv'", output: 'processed/x.parquet' }), /leaves the data directory/);
+  await assert.rejects(duck({ ...input, sql: 'SELECT 1; SELECT 2', output: 'processed/x.parquet' }), /the SQL must be one query, without ;/);
 });

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createConnections } from '../../activities/connections';
 import { createCommandOperator } from '../../activities/operators/command';
+import { dataPaths } from '../../activities/operators/duckdb';
 import { createHttpOperator, MAX_RESPONSE_BYTES } from '../../activities/operators/http';
+import { loadTables, postgresType } from '../../activities/operators/load-csv';
 import { createSqlOperator } from '../../activities/operators/sql';
 import { mockActivityEnv, nonRetryable, runActivity, tempDir, testConfig, testPool } from '../support';
 
@@ -183,4 +185,28 @@ test('sql binds its parameters and gives the row count or the first row; a file 
     'SqlError',
     't on warehouse: relation "no_such_table" does not exist',
   );
+});
+
+test('duckdb: quoted relative data files become paths under the data directory, other strings stay as they are', () => {
+  assert.equal(
+    dataPaths("SELECT * FROM read_csv('raw/p_2024-05-06.csv') WHERE s = 'a.b' UNION ALL SELECT * FROM 'out/*.parquet'", '/data'),
+    "SELECT * FROM read_csv('/data/raw/p_2024-05-06.csv') WHERE s = 'a.b' UNION ALL SELECT * FROM '/data/out/*.parquet'",
+  );
+  assert.throws(() => dataPaths("SELECT * FROM '../etc/x.csv'", '/data'), /path \.\.\/etc\/x\.csv leaves the data directory/);
+});
+
+test('loadCsv: contract types as Postgres types; a target that is not schema.table is refused before any SQL', () => {
+  assert.deepEqual(['text', 'integer', 'decimal(12,2)', 'date', 'timestamptz', 'boolean'].map(postgresType), [
+    'text',
+    'bigint',
+    'numeric(12,2)',
+    'date',
+    'timestamptz',
+    'boolean',
+  ]);
+  const t = loadTables('examples.customers');
+  assert.deepEqual([t.target, t.rejects, t.schema], ['examples.customers', 'examples.customers_rejected', 'examples']);
+  assert.match(t.stage, /^staging\.load_[0-9a-f]{32}$/);
+  assert.notEqual(loadTables('examples.customers').stage, t.stage, 'each try stages into tables of its own');
+  for (const bad of ['customers', 'a.b; DROP TABLE x', `s.${'t'.repeat(55)}`]) assert.throws(() => loadTables(bad), /is not schema\.table/);
 });

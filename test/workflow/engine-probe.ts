@@ -1,5 +1,5 @@
 /** DAG files for the engine's workflow tests: registered as a bundle's entry is (src/dag-files.ts). */
-import { branch, command, dag, empty, shortCircuit, task, z } from '../../src/sdk';
+import { branch, command, dag, dbt, duckdb, empty, loadCsv, shortCircuit, sqlSensor, task, z } from '../../src/sdk';
 import { registerDagFiles } from '../../workflows/dag-registry';
 
 export { dagFileWorkflow as default } from '../../workflows/dag-registry';
@@ -54,4 +54,29 @@ export const badTemplate = dag({
   tasks: { a: command({ argv: ['a'] }), b: command({ upstream: ['a'], argv: ['b', '{{ xcom.a.missing }}'] }) },
 });
 
-registerDagFiles([fanIn, retries, choices, badTemplate]);
+/** The data operators: a sensor that soft-fails on a region without rows, a load, DuckDB and dbt. */
+export const data = dag({
+  ...base,
+  dagId: 'engine_data',
+  params: z.object({ region: z.string().default('eu') }),
+  tasks: {
+    rows_ready: sqlSensor({
+      conn: 'source',
+      sql: 'SELECT count(*) FROM t WHERE ds = {{ ds }} AND region = {{ params.region }}',
+      pokeInterval: '1s',
+      timeout: '3s',
+      softFail: true,
+    }),
+    load: loadCsv({
+      upstream: ['rows_ready'],
+      file: 'raw/{{ params.region }}/t_{{ ds }}.csv',
+      table: 'examples.t',
+      mode: 'partition',
+      contract: { header: 'exact', columns: [{ name: 'id', type: 'integer' }] },
+    }),
+    to_parquet: duckdb({ upstream: ['load'], sql: "SELECT * FROM 'raw/{{ params.region }}/t_{{ ds }}.csv'", output: 'p/t_{{ ds_nodash }}.parquet' }),
+    build: dbt({ upstream: ['load'], command: 'build', select: 'tag:{{ params.region }}', vars: { rows: '{{ xcom.load.rows }}' } }),
+  },
+});
+
+registerDagFiles([fanIn, retries, choices, badTemplate, data]);

@@ -17,6 +17,8 @@ import { timeSkippingWorker, workflowFailure } from '../support';
 const taskQueue = 'engine-tests';
 const commands: Array<CommandOperatorInput & { at: number }> = [];
 const recorded: UserTaskInput[] = [];
+const sqlChecks: Array<{ connId: string; text: string; params: string[] }> = [];
+const dataCalls: Array<[string, Record<string, unknown>]> = [];
 
 const server = timeSkippingWorker({
   taskQueue,
@@ -30,6 +32,22 @@ const server = timeSkippingWorker({
       if (arg === 'slow') await new Promise((r) => setTimeout(r, 3_000));
       if (program === 'flaky' && input.attempt < 4) throw ApplicationFailure.retryable(`flaky try ${input.attempt} broke`, 'CommandFailed');
       return { exitCode: 0, tail: input.argv.join(' ') };
+    },
+    checkSql: async (input: { connId: string; text: string; params: string[] }) => {
+      sqlChecks.push(input);
+      return input.params[1].startsWith('eu') ? { found: true } : { found: false, reason: 'source: the query returned "0"' };
+    },
+    operatorLoadCsv: async (input: Record<string, unknown>) => {
+      dataCalls.push(['loadCsv', input]);
+      return { table: input.table, rows: 7, rejected: 1, records: 8, duplicates: 0, replaced: 0, lines: 9, bytes: 40 };
+    },
+    operatorDuckdb: async (input: Record<string, unknown>) => {
+      dataCalls.push(['duckdb', input]);
+      return { path: input.output, rows: 8, bytes: 300 };
+    },
+    operatorDbt: async (input: Record<string, unknown>) => {
+      dataCalls.push(['dbt', input]);
+      return { command: 'build', nodes: { m: 'success', not_null_m_id: 'pass' }, statuses: { success: 1, pass: 1 } };
     },
     'engine_retries.record': async (input: UserTaskInput) => void recorded.push(input),
     'engine_choices.record': async (input: UserTaskInput) => {
@@ -187,7 +205,7 @@ test('a workflow type no DAG file has fails at once, naming it', async () => {
   assert.equal(failure.type, 'UnknownDag');
   assert.match(
     failure.message,
-    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices, engine_bad_template\)$/,
+    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices, engine_bad_template, engine_data\)$/,
   );
 });
 
@@ -205,4 +223,30 @@ test('a cancelled run ends cancelled, its tasks not retried and no other task st
   await handle.cancel();
   await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
   assert.deepEqual(argvTogether(ds, 2), ['a 2024-03-09', 'b slow']);
+});
+
+test('the data operators get their settings rendered: the sensor its bound parameters, the load its file, DuckDB and dbt theirs', async () => {
+  const result = (await (await start('engine_data', '2024-03-06')).result()) as DagFileRunResult;
+  assert.deepEqual(states(result), { rows_ready: 'success', load: 'success', to_parquet: 'success', build: 'success' });
+  assert.deepEqual(sqlChecks[0], { connId: 'source', text: 'SELECT count(*) FROM t WHERE ds = $1 AND region = $2', params: ['2024-03-06', 'eu'] });
+  const calls = Object.fromEntries(dataCalls.map(([op, input]) => [op, input]));
+  assert.deepEqual([calls.loadCsv.file, calls.loadCsv.table, calls.loadCsv.mode], ['raw/eu/t_2024-03-06.csv', 'examples.t', 'partition']);
+  assert.deepEqual([calls.duckdb.sql, calls.duckdb.output], ["SELECT * FROM 'raw/eu/t_2024-03-06.csv'", 'p/t_20240306.parquet']);
+  assert.deepEqual([calls.dbt.command, calls.dbt.select, calls.dbt.vars, calls.dbt.target], ['build', 'tag:eu', { rows: '7' }, 'dev']);
+
+  // A region whose rows never come: the sensor times out softly, and what follows is skipped.
+  dataCalls.length = 0;
+  const dry = (await (await start('engine_data', '2024-03-07', { region: 'us' })).result()) as DagFileRunResult;
+  assert.equal(dry.state, 'success_with_skips');
+  assert.deepEqual(states(dry), { rows_ready: 'skipped', load: 'skipped', to_parquet: 'skipped', build: 'skipped' });
+  assert.equal(sqlChecks.filter((c) => c.params[0] === '2024-03-07').length, 4, 'checks at 0, 1, 2 and 3 seconds');
+  assert.deepEqual(dataCalls, []);
+
+  // A conf value that would change DuckDB's SQL fails that task, naming it; the load ran.
+  const sly = await start('engine_data', '2024-03-08', { region: "eu' UNION SELECT 1 --" });
+  const failure = await workflowFailure(sly.result());
+  assert.match(
+    failure.message,
+    /task to_parquet failed: \{\{ params\.region \}\} is "eu' UNION SELECT 1 --": only letters, digits, spaces and _ \. : \/ \+ - go into SQL text/,
+  );
 });
