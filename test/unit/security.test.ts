@@ -75,6 +75,26 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     NUMBERED_LINE_BYTES: 'a numeric constant',
     PANDAS_NA: "pandas' constant list of missing values, each quoted",
   },
+  'activities/operators/load-csv.ts': {
+    't.target': "the task's table, checked against ^schema.table$ of lower-case identifiers (loadTables)",
+    't.rejects': 'the target with _rejected, checked the same way',
+    't.stage': 'staging.load_ and a random UUID in hex',
+    't.stageRejects': 'the stage table with _rejected',
+    schema: 'the schema of a checked target, or staging',
+    keys: "the contract's key columns, names checked by validateContract",
+    order: "ASC or DESC, from the contract's key rule",
+    columns: "the contract's column names, checked by validateContract",
+    "columns.join(', ')": "the contract's column names, checked by validateContract",
+    defs: 'contract column names with their types from postgresType (a fixed set)',
+    "defs.join(', ')": 'contract column names with their types from postgresType (a fixed set)',
+    "partition ? ' WHERE ds = $1' : ''": 'a constant filter, its ds bound',
+    "partition ? 'ds date NOT NULL, ' : ''": 'a constant column',
+  },
+  'activities/operators/duckdb.ts': {
+    query:
+      "the DAG's own query (its author's code), its template values limited to [A-Za-z0-9_.:/+ -] by renderSqlText and its data paths resolved in the data directory",
+    'sqlString(tmp)': 'COPY takes no parameters: a path of our own making beside the output, quoted',
+  },
   'src/platform/postgres.ts': {
     password: 'the local role password: generated hex, checked before use',
     name: 'a database name, checked against ^[a-z_][a-z0-9_]*$',
