@@ -285,6 +285,7 @@ async function execute(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
         table: definition.table,
         mode: definition.mode ?? 'replace',
         ...(definition.maxRejectedRatio !== undefined ? { maxRejectedRatio: definition.maxRejectedRatio } : {}),
+        ...(definition.allowEmpty ? { allowEmpty: true } : {}),
       });
     case 'dbt':
       return acts.operatorDbt({

@@ -63,6 +63,7 @@ export interface LoadCsvOperatorInput extends OperatorInput {
   table: string;
   mode: 'replace' | 'partition';
   maxRejectedRatio?: number;
+  allowEmpty?: boolean;
 }
 
 export interface LoadCsvOperatorResult {

@@ -83,6 +83,13 @@ export function createLoadCsvOperator(pool: Pool, dataDir: string) {
         () => ({ bytes: opened.bytesRead(), of: opened.info.size }),
       );
       await opened.checkUnchanged();
+      // A truncated export (its header alone) must not empty the table with a green run.
+      if (staged.records === 0 && !input.allowEmpty) {
+        throw ApplicationFailure.nonRetryable(
+          `${input.taskId}: ${opened.file} has a header and no records: ${t.target} is left as it was (allowEmpty: true loads an empty file)`,
+          'EmptyFile',
+        );
+      }
 
       return await withClient(pool, (client) =>
         whileHeartbeating(

@@ -70,6 +70,7 @@ const SCHEMAS: Record<TaskDefinition['operator'], z.ZodType> = {
       table: z.string().regex(/^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$/, 'schema.table, lower-case'),
       mode: z.enum(['replace', 'partition']).optional(),
       maxRejectedRatio: z.number().min(0).max(1).optional(),
+      allowEmpty: z.boolean().optional(),
     })
     .strict(),
   dbt: z

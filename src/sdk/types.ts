@@ -96,6 +96,8 @@ export interface LoadCsvTask extends TaskBase {
   mode?: 'replace' | 'partition';
   /** The share of records that may be rejected before the load is refused; 0.05 by default. */
   maxRejectedRatio?: number;
+  /** A file with a header and no records fails the task (the table is left as it was) unless this is true. */
+  allowEmpty?: boolean;
 }
 
 export interface DbtTask extends TaskBase {

@@ -178,6 +178,19 @@ test('loadCsv and duckdb as activities: replace, then one day of a partitioned t
   ]);
   assert.deepEqual(await rows('SELECT line, rule FROM examples.direct_rejected WHERE ds = $1', ['2024-05-06']), [{ line: 4, rule: 'id: integer' }]);
 
+  await writeRaw('direct_empty.csv', 'id,ok\n');
+  const empty = { ...base, ds: '2024-05-07', file: 'raw/direct_empty.csv', table: 'examples.direct', mode: 'partition' as const };
+  await assert.rejects(
+    load(empty),
+    /raw\/direct_empty\.csv has a header and no records: examples\.direct is left as it was \(allowEmpty: true loads an empty file\)/,
+  );
+  assert.deepEqual(await rows('SELECT count(*)::int AS n FROM examples.direct WHERE ds = $1', ['2024-05-07']), [{ n: 3 }]);
+  assert.deepEqual(
+    { ...(await load({ ...empty, allowEmpty: true })), bytes: 0 },
+    { table: 'examples.direct', rows: 0, rejected: 0, records: 0, duplicates: 0, replaced: 3, lines: 1, bytes: 0 },
+  );
+  await load({ ...base, ds: '2024-05-07', file: 'raw/direct_a.csv', table: 'examples.direct', mode: 'partition', maxRejectedRatio: 0.5 });
+
   await writeRaw('direct_b.csv', 'ok,id\ntrue,1\n');
   await assert.rejects(load({ ...base, ds: '2024-05-06', file: 'raw/direct_b.csv', table: 'examples.direct', mode: 'partition' }), /line 1: wrong header/);
   await assert.rejects(load({ ...base, ds: '2024-05-06', file: '../outside.csv', table: 'examples.direct', mode: 'partition' }), /leaves the data directory/);
