@@ -77,6 +77,17 @@ class CopySink {
 
 const REJECTS_COLUMNS = '(line, lines, rule, reason, raw)';
 
+/** A share as a refused load states it: `66.7%`. */
+export const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+/** The three most common rules of a rejects table, with their counts: what a refused load names. */
+export async function mostCommonRejects(client: PoolClient, rejectsTable: string): Promise<string> {
+  const { rows } = await client.query<{ rule: string; n: string }>(
+    `SELECT rule, count(*) AS n FROM ${rejectsTable} GROUP BY rule ORDER BY count(*) DESC, rule LIMIT 3`,
+  );
+  return rows.map((r) => `${r.rule} (${r.n})`).join(', ');
+}
+
 /** Creates the rejects' staging table. */
 export async function createRejectsTable(client: PoolClient, table: string): Promise<void> {
   await client.query(`DROP TABLE IF EXISTS ${table}`);

@@ -25,7 +25,7 @@ import {
 import { dags, DEFAULT_MAX_REJECTED_RATIO, ORDERS_CONTRACT } from '../src/dags';
 import { dsNodash, parseDs } from '../src/logical-date';
 import { createConnections, inTransaction, isStatementError, WAREHOUSE, withClient, type PoolFor } from './connections';
-import { stageCsv, type StagedCsv } from './csv-load';
+import { mostCommonRejects, percent, stageCsv, type StagedCsv } from './csv-load';
 import { openDataFile, ordersRawPath } from './data-dir';
 import { whileHeartbeating } from './heartbeat';
 import { createDayTable, stagingTables } from './warehouse';
@@ -80,9 +80,6 @@ function extractResult(staged: StagedCsv, file: string, stagingTable: string): E
     rejectedLines: staged.rejectedLines,
   };
 }
-
-/** "a: 3; b: 2" from grouped counts. */
-const listed = (rows: { rule: string; n: string }[]) => rows.map((r) => `${r.rule} (${r.n})`).join(', ');
 
 export function createPostgresActivities({ pool, logger, config, poolFor = createConnections(pool, config.connections) }: PostgresDeps) {
   /**
@@ -269,12 +266,8 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
           const records = rowCount ?? good + bad;
           const ratio = records > 0 ? bad / records : 0;
           if (ratio > maxRejectedRatio) {
-            const { rows } = await client.query<{ rule: string; n: string }>(
-              `SELECT rule, count(*) AS n FROM ${t.rejected} GROUP BY rule ORDER BY count(*) DESC, rule LIMIT 3`,
-            );
-            const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
             throw ApplicationFailure.nonRetryable(
-              `orders ${ds}: ${percent(ratio)} of the records rejected (${bad} of ${records}), more than max_rejected_ratio ${percent(maxRejectedRatio)}: the day is not published and the previous partition stays as it was. Most common: ${listed(rows)}. The rejects are in ${t.rejected}`,
+              `orders ${ds}: ${percent(ratio)} of the records rejected (${bad} of ${records}), more than max_rejected_ratio ${percent(maxRejectedRatio)}: the day is not published and the previous partition stays as it was. Most common: ${await mostCommonRejects(client, t.rejected)}. The rejects are in ${t.rejected}`,
               'TooManyRejects',
             );
           }

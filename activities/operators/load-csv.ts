@@ -12,7 +12,7 @@ import type { Pool, PoolClient } from 'pg';
 import { parseColumnType, validateContract, type ColumnContract } from '../../src/column-contract';
 import { parseDs } from '../../src/logical-date';
 import { inTransaction, isStatementError, withClient } from '../connections';
-import { stageCsv } from '../csv-load';
+import { mostCommonRejects, percent, stageCsv } from '../csv-load';
 import { openDataFile } from '../data-dir';
 import { whileHeartbeating } from '../heartbeat';
 import type { LoadCsvOperatorInput, LoadCsvOperatorResult } from './contracts';
@@ -102,12 +102,8 @@ export function createLoadCsvOperator(pool: Pool, dataDir: string) {
             const records = loaded + rejected;
             const ratio = records > 0 ? rejected / records : 0;
             if (ratio > maxRejectedRatio) {
-              const { rows } = await client.query<{ rule: string; n: string }>(
-                `SELECT rule, count(*) AS n FROM ${t.stageRejects} GROUP BY rule ORDER BY count(*) DESC, rule LIMIT 3`,
-              );
-              const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
               throw ApplicationFailure.nonRetryable(
-                `${input.taskId}: ${opened.file}: ${percent(ratio)} of the records rejected (${rejected} of ${records}), more than maxRejectedRatio ${percent(maxRejectedRatio)}: ${t.target} is left as it was. Most common: ${rows.map((r) => `${r.rule} (${r.n})`).join(', ')}`,
+                `${input.taskId}: ${opened.file}: ${percent(ratio)} of the records rejected (${rejected} of ${records}), more than maxRejectedRatio ${percent(maxRejectedRatio)}: ${t.target} is left as it was. Most common: ${await mostCommonRejects(client, t.stageRejects)}`,
                 'TooManyRejects',
               );
             }

@@ -62,6 +62,7 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     table: 'the rejects table name its caller made with stagingTables(ds)',
     'options.goodTable.name': 'the day table name its caller made with stagingTables(ds)',
     'options.rejectsTable': 'the rejects table name its caller made with stagingTables(ds)',
+    rejectsTable: 'a rejects table its caller made: stagingTables(ds), or a loadCsv stage table',
     columns: "the contract's column names, checked against ^[a-z_][a-z0-9_]{0,62}$ by validateContract first",
     REJECTS_COLUMNS: 'a constant column list',
   },
