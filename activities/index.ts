@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import type { LoadedDag } from '../src/dag-files';
 import { createCacheActivities } from './cache';
-import { createConnections } from './connections';
+import { createConnections, type PoolFor } from './connections';
 import { createDbtActivities } from './dbt';
 import { createDuckdbActivities } from './duckdb';
 import { createMailActivities } from './mail';
@@ -22,11 +22,13 @@ export interface ActivityDeps {
   client: Client;
   /** The DAG files the worker loaded: where the operators find a DAG's own files. */
   dags?: readonly LoadedDag[];
+  /** The pools of named connections, shared with the DAGs' own tasks (made here when absent). */
+  poolFor?: PoolFor;
 }
 
 /** Every activity the worker registers, wired once with real clients. */
 export function createActivities(deps: ActivityDeps) {
-  const poolFor = createConnections(deps.pool, deps.config.connections);
+  const poolFor = deps.poolFor ?? createConnections(deps.pool, deps.config.connections);
   return {
     ...createPostgresActivities({ ...deps, poolFor }),
     ...createDbtActivities(deps),

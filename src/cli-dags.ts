@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { connectClient } from './client';
 import { loadConfig, projectRoot } from './config';
 import { DAGS_DIR, dagFiles, DagFileError, loadDagFile, loadUserActivities, type LoadedDag } from './dag-files';
-import { dags as referenceDags, dagRunWorkflowId, type DagDefinition } from './dags';
+import { workflowDags as referenceDags, dagRunWorkflowId, type DagDefinition } from './dags';
 import { validateDag } from './dag-validation';
 import { loadCatalog, findInCatalog } from './dag-catalog';
 import { createLogger } from './logging';

@@ -1,11 +1,11 @@
 /**
- * Every DAG Baton knows: the two reference pipelines defined in src/dags.ts and every DAG file
- * under workflows/dags/. What the CLI lists, triggers and tests and what the schedule sync
+ * Every DAG Baton knows: every DAG file under workflows/dags/ (the two reference pipelines
+ * among them) and any DAG still written as a workflow in src/dags.ts. What the CLI lists, triggers and tests and what the schedule sync
  * schedules. A DAG file that does not load is an error naming it (`baton dags validate` lists
  * them all).
  */
 import { loadDags, type LoadedDag } from './dag-files';
-import { dags as referenceDags, type DagDefinition } from './dags';
+import { dags as referencePipelines, workflowDags as referenceDags, type DagDefinition } from './dags';
 
 export interface Catalog {
   dags: DagDefinition[];
@@ -14,7 +14,8 @@ export interface Catalog {
 
 export function loadCatalog(): Catalog {
   const files = loadDags();
-  const dags = [...referenceDags, ...files.map((f) => f.dag.definition)];
+  // The reference pipelines' definitions add what their DAG files leave to their workflows (baton run's options).
+  const dags = [...referenceDags, ...files.map((f) => referencePipelines.find((d) => d.dagId === f.dag.dagId) ?? f.dag.definition)];
   const ids = new Set<string>();
   for (const d of dags) {
     if (ids.has(d.dagId)) throw new Error(`two DAGs have the dag_id ${d.dagId}: rename one`);

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { register as registerTsxHook } from 'tsx/cjs/api';
+import type { UserTaskContext } from '../activities/operators/contracts';
 import { projectRoot } from './config';
 import { compileDag, InvalidDagFile, userActivityType, xcomOverflow, type CompiledDag } from './sdk/compile';
 import type { DagFileDefinition } from './sdk/types';
@@ -116,14 +117,14 @@ export function loadDags(dir = DAGS_DIR): LoadedDag[] {
   return loaded;
 }
 
-type UserActivity = (input: unknown) => unknown;
+type UserActivity = (input: unknown, context: UserTaskContext) => unknown;
 
 /**
  * The functions a DAG's activities module exports, under their activity types (`<dag_id>.<name>`),
  * each refusing an output too large for XCom before it reaches the history. Every `task` of the
  * DAG must name one of them.
  */
-export function loadUserActivities(entry: LoadedDag): Record<string, UserActivity> {
+export function loadUserActivities(entry: LoadedDag, context?: UserTaskContext): Record<string, (input: unknown) => Promise<unknown>> {
   let mod: Record<string, unknown> = {};
   if (entry.activities) {
     try {
@@ -151,7 +152,8 @@ export function loadUserActivities(entry: LoadedDag): Record<string, UserActivit
     exported.map(([name, fn]) => [
       userActivityType(entry.dag.dagId, name),
       async (input: unknown) => {
-        const result = await fn(input);
+        if (!context) throw new Error(`${name} runs on a worker: it was loaded without the worker's clients`);
+        const result = await fn(input, context);
         const overflow = xcomOverflow(result);
         if (overflow) throw ApplicationFailure.nonRetryable(`${name} returned ${overflow}`, 'XComTooLarge');
         return result ?? {};

@@ -3,8 +3,10 @@
  * Read by the workflow (retry policy, alert addresses), the schedule sync and the CLI.
  * Pure data: imported by the workflow bundle.
  */
+import ordersEtlFile from '../workflows/dags/orders-etl/dag';
+import ordersDailyEtlFile from '../workflows/dags/orders_daily_etl/dag';
 import type { ColumnContract } from './column-contract';
-import { WorkflowTypes } from './contracts';
+import { dagDefinitionOf } from './sdk/compile';
 import type { TaskPool } from './pools';
 
 export interface DefaultArgs {
@@ -77,58 +79,21 @@ export const ORDERS_CONTRACT: ColumnContract = {
   key: { columns: ['order_id'], keep: 'first' },
 };
 
-export const ordersDailyEtlDag: DagDefinition = {
-  dagId: 'orders_daily_etl',
-  workflowType: WorkflowTypes.ordersDailyEtl,
-  description: 'Daily orders ETL pipeline',
-  schedule: '0 6 * * *',
-  timezone: 'UTC',
-  timetable: 'interval',
-  startDate: '2024-01-01',
-  catchup: false,
-  maxActiveRuns: 1,
-  maxRejectedRatio: DEFAULT_MAX_REJECTED_RATIO,
-  tags: ['etl', 'orders', 'daily'],
-  defaultArgs: {
-    owner: 'data-team',
-    dependsOnPast: false,
-    email: ['alerts@company.com'],
-    emailOnFailure: true,
-    emailOnRetry: false,
-    retries: 2,
-    retryDelay: '5m',
-  },
-};
+/** orders_daily_etl's definition, from its DAG file (workflows/dags/orders_daily_etl/dag.ts). */
+export const ordersDailyEtlDag: DagDefinition = { ...dagDefinitionOf(ordersDailyEtlFile), maxRejectedRatio: DEFAULT_MAX_REJECTED_RATIO };
 
 /**
  * The Prefect flow `orders-etl`, deployed and scheduled: each morning it turns the previous
- * day's CSV into clean Parquet. Runs are `orders-etl-<startDate>`.
+ * day's CSV into clean Parquet. Runs are `orders-etl-<startDate>`. From its DAG file
+ * (workflows/dags/orders-etl/dag.ts), with the options of `baton run` its workflow takes.
  */
-export const ordersEtlFlow: DagDefinition = {
-  dagId: 'orders-etl',
-  workflowType: WorkflowTypes.ordersPipeline,
-  description: 'Orders CSV to clean Parquet (the Prefect flow orders-etl)',
-  schedule: '0 7 * * *',
-  timezone: 'UTC',
-  timetable: 'interval',
-  startDate: '2024-01-01',
-  catchup: false,
-  maxActiveRuns: null,
-  tags: ['prefect', 'orders', 'parquet'],
-  runOptions: ['refreshCache', 'cachePolicy'],
-  defaultArgs: {
-    owner: 'data-team',
-    dependsOnPast: false,
-    email: [],
-    emailOnFailure: false,
-    emailOnRetry: false,
-    // Prefect's retries=2 on extract_data: 3 attempts in all.
-    retries: 2,
-    retryDelay: '10s',
-  },
-};
+export const ordersEtlFlow: DagDefinition = { ...dagDefinitionOf(ordersEtlFile), runOptions: ['refreshCache', 'cachePolicy'] };
 
+/** The reference pipelines, for look-ups by workflow type (metric labels). */
 export const dags: readonly DagDefinition[] = [ordersDailyEtlDag, ordersEtlFlow];
+
+/** The DAGs written as workflows rather than as DAG files under workflows/dags/: none now. */
+export const workflowDags: readonly DagDefinition[] = [];
 
 export function findDag(dagId: string): DagDefinition | undefined {
   return dags.find((d) => d.dagId === dagId);

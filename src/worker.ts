@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
+import { createConnections } from '../activities/connections';
 import { migrateWarehouse } from '../activities/postgres';
 import { connectClient, temporalConnectionOptions } from './client';
 import { redactUrl, type Config } from './config';
@@ -31,9 +32,10 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   installRuntimeLogger(logger, config.metrics);
   // Every DAG file loads and compiles, and its tasks' activities exist, or the worker does not start.
   const dags = loadDags();
-  const userActivities = Object.assign({}, ...dags.map(loadUserActivities)) as Record<string, (input: unknown) => unknown>;
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10, application_name: 'baton-worker' });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
+  const poolFor = createConnections(pool, config.connections);
+  const userActivities = Object.assign({}, ...dags.map((d) => loadUserActivities(d, { pool, connection: poolFor, config, logger })));
   await migrateWarehouse(pool);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const client = await connectClient(config);
@@ -43,7 +45,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsEntry(), bundlerOptions: workflowBundlerOptions }),
-    activities: { ...createActivities({ pool, logger, config, client, dags }), ...userActivities },
+    activities: { ...createActivities({ pool, poolFor, logger, config, client, dags }), ...userActivities },
     maxConcurrentActivityTaskExecutions: slots,
     // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
     // activity and the worker takes it at once instead of a round trip through the queue.

@@ -132,7 +132,7 @@ async function dagRun<R>(
           ds,
           to: dag.defaultArgs.email,
           subject: `[${dag.dagId}] ${ds} failed at ${failed.taskId}`,
-          body: `task ${failed.taskId} failed: ${rootMessage(err)}\nworkflow ${workflowInfo().workflowId}, run ${workflowInfo().runId}`,
+          body: `task ${failed.taskId} failed: ${failed.error ?? rootMessage(err)}\nworkflow ${workflowInfo().workflowId}, run ${workflowInfo().runId}`,
         }),
       );
     }

@@ -11,11 +11,13 @@
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, TemporalFailure } from '@temporalio/workflow';
-import type { DagRunInput, RunSettings, TaskRecord } from '../src/contracts';
+import { CACHE_POLICIES, type CachePolicy, type DagRunInput, type FileRef, type RunSettings, type TaskRecord } from '../src/contracts';
 import { userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
-import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
+import { render } from '../src/sdk/templates';
+import type { RunContext, TaskCallback, TaskDefinition, UserTask } from '../src/sdk/types';
 import { rootMessage, runDag, type DagRunContext } from './dag';
-import { runOperator, type ResolvedOptions } from './operator-steps';
+import { runOperator, userTaskArgs, type ResolvedOptions } from './operator-steps';
+import { cached } from './task-cache';
 import { alerts } from './task-options';
 
 export interface DagFileRunResult {
@@ -35,6 +37,7 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
     async (run) => {
       const params = resolveParams(dag, run.conf);
       const outputs: Record<string, unknown> = {};
+      const cacheOutcomes: Record<string, string> = {};
       const context = (): RunContext => ({
         dagId: dag.dagId,
         ds: run.ds,
@@ -45,6 +48,7 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
         conf: run.conf,
         xcom: outputs,
         states: Object.fromEntries(run.tasks.list().map((t) => [t.taskId, t.state])),
+        cached: { ...cacheOutcomes },
       });
       const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
       const inFlight = new Map<string, Promise<void>>();
@@ -54,7 +58,7 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
           const task = byId.get(taskId)!;
           inFlight.set(
             taskId,
-            runTask(dag, task, run, context, outputs).finally(() => inFlight.delete(taskId)),
+            runTask(dag, task, run, context, outputs, cacheOutcomes).finally(() => inFlight.delete(taskId)),
           );
         }
         if (inFlight.size === 0) break;
@@ -68,8 +72,10 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       if (failed.length) {
         throw ApplicationFailure.nonRetryable(failed.map((t) => `task ${t.taskId} failed: ${t.error}`).join('; '), 'TaskFailed');
       }
-      const state = table.some((t) => t.state === 'skipped') ? 'success_with_skips' : 'success';
-      return { ...(dag.file.result?.(context()) ?? {}), dagId: dag.dagId, ds: run.ds, state, tasks: run.tasks.list() };
+      const result = dag.file.result?.(context()) ?? {};
+      const skips = table.some((t) => t.state === 'skipped') ? 'success_with_skips' : 'success';
+      const state = result.state === 'success' || result.state === 'success_with_skips' ? result.state : skips;
+      return { ...result, dagId: dag.dagId, ds: run.ds, state, tasks: run.tasks.list() };
     },
   );
 }
@@ -89,31 +95,49 @@ function resolveParams(dag: CompiledDag, conf: Record<string, unknown>): Record<
 }
 
 /** One task, with its retries and callbacks; its failure is recorded in the table, never thrown. */
-async function runTask(dag: CompiledDag, task: CompiledTask, run: DagRunContext, context: () => RunContext, outputs: Record<string, unknown>): Promise<void> {
+async function runTask(
+  dag: CompiledDag,
+  task: CompiledTask,
+  run: DagRunContext,
+  context: () => RunContext,
+  outputs: Record<string, unknown>,
+  cacheOutcomes: Record<string, string>,
+): Promise<void> {
   const definition = task.definition;
   const options = taskOptions(dag, definition, run.settings);
+  const tries = async (): Promise<unknown> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await runOperator(dag, task, run, context(), options, attempt).catch(asFailure);
+        return checkOutput(task.taskId, result);
+      } catch (err) {
+        if (isCancellation(err)) throw err; // the run is being cancelled: no retry
+        const retryable = !(isNonRetryable(err) || attempt >= options.attempts);
+        if (!retryable) throw err;
+        const delay = Math.min(options.delayMs * (options.backoff ? 2 ** (attempt - 1) : 1), options.maxDelayMs);
+        log.warn('task failed; retrying', { taskId: task.taskId, attempt, delayMs: delay, error: rootMessage(err) });
+        await callback(dag, run, task.taskId, definition.onRetry ?? (dag.definition.defaultArgs.emailOnRetry ? mailTo(dag) : undefined), {
+          event: 'retry',
+          message: `try ${attempt} of ${options.attempts} failed, retrying in ${Math.round(delay / 1000)}s: ${rootMessage(err)}`,
+        });
+        await sleep(delay);
+      }
+    }
+  };
   const outcome = await run.tasks.attempt(
     task.taskId,
     async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const result = await runOperator(dag, task, run, context(), options, attempt).catch(asFailure);
-          return checkOutput(task.taskId, result);
-        } catch (err) {
-          if (isCancellation(err)) throw err; // the run is being cancelled: no retry
-          const retryable = !(isNonRetryable(err) || attempt >= options.attempts);
-          if (!retryable) throw err;
-          const delay = Math.min(options.delayMs * (options.backoff ? 2 ** (attempt - 1) : 1), options.maxDelayMs);
-          log.warn('task failed; retrying', { taskId: task.taskId, attempt, delayMs: delay, error: rootMessage(err) });
-          await callback(dag, run, task.taskId, definition.onRetry ?? (dag.definition.defaultArgs.emailOnRetry ? mailTo(dag) : undefined), {
-            event: 'retry',
-            message: `try ${attempt} of ${options.attempts} failed, retrying in ${Math.round(delay / 1000)}s: ${rootMessage(err)}`,
-          });
-          await sleep(delay);
-        }
-      }
+      const skip = definition.skipIf?.(context());
+      if (skip) return { skipped: skip };
+      if (definition.operator !== 'task' || !definition.cache) return tries();
+      const { result, status } = await throughCache(task.taskId, definition, context(), tries);
+      cacheOutcomes[task.taskId] = status;
+      return result;
     },
-    (result) => summary(result),
+    (result) => ({
+      ...(definition.summary ? (definition.summary as (output: unknown) => Record<string, string | number>)(result) : summary(result)),
+      ...(cacheOutcomes[task.taskId] ? { cache: cacheOutcomes[task.taskId] } : {}),
+    }),
     {
       skipWhen: (result) => (result && typeof result === 'object' && 'skipped' in result ? String((result as { skipped: unknown }).skipped) : undefined),
     },
@@ -127,6 +151,30 @@ async function runTask(dag: CompiledDag, task: CompiledTask, run: DagRunContext,
     if (isCancellation(outcome.error)) throw outcome.error;
     await callback(dag, run, task.taskId, definition.onFailure, { event: 'failure', message: outcome.message });
   }
+}
+
+/**
+ * A cached task: its output from baton.task_cache while the entry for the same args lives, else
+ * its tries, stored. The policy is checked here, as rendered; the output must be a file reference.
+ */
+async function throughCache(taskId: string, definition: UserTask, ctx: RunContext, tries: () => Promise<unknown>) {
+  const settings = definition.cache!;
+  const policy = render(settings.policy ?? 'inputs+file', ctx);
+  if (!(CACHE_POLICIES as readonly string[]).includes(policy))
+    throw ApplicationFailure.nonRetryable(`${taskId}: cache policy must be one of ${CACHE_POLICIES.join(', ')}, got ${JSON.stringify(policy)}`, 'InvalidInput');
+  const args = userTaskArgs(definition, ctx);
+  const inputs = args && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : { args };
+  const inputFile = settings.inputFile === undefined ? undefined : render(settings.inputFile, ctx);
+  const cache = { policy: policy as CachePolicy, expiresInMs: msToNumber(settings.expiresIn as Duration) };
+  return cached(taskId, cache, inputs, inputFile, ctx.conf.refresh_cache === true, async () => {
+    const result = (await tries()) as FileRef;
+    if (typeof result?.path !== 'string' || typeof result?.bytes !== 'number')
+      throw ApplicationFailure.nonRetryable(
+        `${taskId}: a cached task returns a file reference { path, bytes }, got ${JSON.stringify(result)}`,
+        'InvalidOutput',
+      );
+    return result;
+  });
 }
 
 /** Branches and short circuits settle what follows them once they succeed. */

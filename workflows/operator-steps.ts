@@ -11,7 +11,7 @@ import type { OperatorInput } from '../activities/operators/contracts';
 import { temporalPriorityKey } from '../src/pools';
 import { userActivityType, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
 import { parameterize, render, renderDeep, renderSqlText, type TemplateContext } from '../src/sdk/templates';
-import type { RunContext } from '../src/sdk/types';
+import type { RunContext, UserTask } from '../src/sdk/types';
 import type { DagRunContext } from './dag';
 import { fileSensor, sqlSensorQuery, type SensorOptions, type SensorOutcome } from './sensors';
 import { alerts, DATA_TASK_HEARTBEAT_TIMEOUT } from './task-options';
@@ -133,7 +133,7 @@ export async function runOperator(
       return acts.operatorDuckdb({ ...base, sql: renderSqlText(definition.sql, templates), output: render(definition.output, templates) });
     case 'task': {
       const activity = (acts as unknown as Record<string, (input: unknown) => Promise<unknown>>)[userActivityType(dag.dagId, definition.activity)];
-      return activity({ ...base, args: renderDeep(definition.args ?? null, templates) });
+      return activity({ ...base, args: userTaskArgs(definition, ctx) });
     }
     default:
       throw ApplicationFailure.nonRetryable(
@@ -141,6 +141,11 @@ export async function runOperator(
         'DagDefinitionError',
       );
   }
+}
+
+/** A user task's argument: its function's value, or its data with the templates rendered. */
+export function userTaskArgs(definition: UserTask, ctx: RunContext): unknown {
+  return typeof definition.args === 'function' ? (definition.args as (run: RunContext) => unknown)(ctx) : renderDeep(definition.args ?? null, ctx);
 }
 
 /** A sensor's settings with Airflow's defaults: poke every 60 s, for at most 7 days. */

@@ -1,4 +1,8 @@
 /**
+ * The workflow type ordersDailyEtl. Its runs are the DAG file workflows/dags/orders_daily_etl/
+ * on the DAG engine; runs started before that finish on the hand-written workflow below, which
+ * stays for them (and for the benchmarks, which run it under their own policies):
+ *
  * orders_daily_etl, ported from Airflow:
  *   choose_source >> [wait_for_file >> extract, wait_for_data >> extract_from_db]
  *     >> check_data >> [transform >> load >> validate >> dbt_run, send_empty_alert]
@@ -6,9 +10,11 @@
  * paths with trigger rule none_failed_min_one_success, so the path not taken is skipped.
  */
 import { ApplicationFailure, patched } from '@temporalio/workflow';
-import { ORDERS_SOURCES, type ExtractResult, type OrdersDailyEtlInput, type OrdersDailyEtlResult, type OrdersSource } from '../src/contracts';
+import { ORDERS_SOURCES, WorkflowTypes, type ExtractResult, type OrdersDailyEtlInput, type OrdersDailyEtlResult, type OrdersSource } from '../src/contracts';
 import { DEFAULT_MAX_REJECTED_RATIO, ordersDailyEtlDag } from '../src/dags';
 import { chain, runDag, type DagPolicy, type TaskSpec } from './dag';
+import { registeredDag } from './dag-registry';
+import { runDagFile } from './engine';
 import { alerts, dataTasks } from './task-options';
 import { fileSensor, sqlSensor, type FileSensorSpec, type SensorOptions, type SqlSensorSpec } from './sensors';
 
@@ -31,7 +37,13 @@ const ORDERS_ROWS: SqlSensorSpec = { connId: SOURCE_CONN_ID, sql: "SELECT COUNT(
 const WAIT_FOR_DATA: SensorOptions = { mode: 'reschedule', pokeInterval: '600s', timeout: '604800s' };
 
 export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
-  return ordersDailyEtlFor(ordersDailyEtlDag, input);
+  if (!patched('orders-daily-etl-dag-file')) return ordersDailyEtlFor(ordersDailyEtlDag, input);
+  const dag = registeredDag(WorkflowTypes.ordersDailyEtl);
+  if (!dag) throw ApplicationFailure.nonRetryable('the DAG file workflows/dags/orders_daily_etl/dag.ts is not in this bundle', 'UnknownDag');
+  // `source` may be given beside ds as well as in conf; the engine reads it as the param.
+  const source = ordersSource(ordersDailyEtlDag, input);
+  const conf = { ...((input?.conf ?? {}) as Record<string, unknown>), source };
+  return (await runDagFile(dag, { ...(input?.ds !== undefined ? { ds: input.ds } : {}), conf })) as unknown as OrdersDailyEtlResult;
 }
 
 /** The DAG's tasks under a given policy (dag id, max_active_runs, default_args): the benchmarks run them under their own. */

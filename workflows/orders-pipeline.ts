@@ -1,4 +1,8 @@
 /**
+ * The workflow type ordersPipeline. Its runs are the DAG file workflows/dags/orders-etl/ on the
+ * DAG engine, with the flow's parameters checked here first; runs started before that finish on
+ * the hand-written workflow below, which stays for them:
+ *
  * The Prefect flow `orders-etl`, ported:
  *   extract_data(start_date) >> transform_data(df) >> load_data(df, target=f"orders_{start_date}")
  * Tasks hand each other file references (path, rows, content hash); DuckDB moves the data.
@@ -7,37 +11,33 @@
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import {
-  CACHE_POLICIES,
-  DEFAULT_START_DATE,
-  type CachePolicy,
-  type CacheStatus,
-  type FileRef,
-  type OrdersPipelineInput,
-  type OrdersPipelineResult,
-} from '../src/contracts';
+import { ApplicationFailure, log, patched } from '@temporalio/workflow';
+import { CACHE_POLICIES, DEFAULT_START_DATE, WorkflowTypes, type CachePolicy, type OrdersPipelineInput, type OrdersPipelineResult } from '../src/contracts';
 import { ordersEtlFlow as flow } from '../src/dags';
 import { parseDs } from '../src/logical-date';
 import { chain, runDag } from './dag';
+import { registeredDag } from './dag-registry';
+import { runDagFile } from './engine';
 import { dataTasks } from './task-options';
+import { cached, type TaskCache } from './task-cache';
 
 /** How long raw/orders_<startDate>.csv must be still before extract_data reads it. */
 const FILE_SETTLE = '5s';
 
 const TASKS = chain('extract_data', 'transform_data', 'load_data');
 
-/** A task's cache, as Prefect's cache_key_fn and cache_expiration. */
-export interface TaskCache {
-  policy: CachePolicy;
-  expiresInMs: number;
-}
 export const EXTRACT_CACHE: TaskCache = { policy: 'inputs+file', expiresInMs: 60 * 60 * 1000 };
 
-const cache = proxyActivities<Activities>({ startToCloseTimeout: '5m', heartbeatTimeout: '1m', retry: { maximumAttempts: 5 } });
-
 export async function ordersPipeline(input: OrdersPipelineInput = {}): Promise<OrdersPipelineResult> {
+  if (!patched('orders-etl-dag-file')) return handWritten(input);
+  const startDate = flowStartDate(input);
+  const conf = { cache_policy: cachePolicy(input), ...(input.refreshCache ? { refresh_cache: true } : {}) };
+  const dag = registeredDag(WorkflowTypes.ordersPipeline);
+  if (!dag) throw ApplicationFailure.nonRetryable('the DAG file workflows/dags/orders-etl/dag.ts is not in this bundle', 'UnknownDag');
+  return (await runDagFile(dag, { ds: startDate, conf })) as unknown as OrdersPipelineResult;
+}
+
+async function handWritten(input: OrdersPipelineInput): Promise<OrdersPipelineResult> {
   const startDate = flowStartDate(input);
   const extractCache = { ...EXTRACT_CACHE, policy: cachePolicy(input) };
   const target = `orders_${startDate}`;
@@ -86,37 +86,6 @@ export async function ordersPipeline(input: OrdersPipelineInput = {}): Promise<O
       tasks: tasks.list(),
     };
   });
-}
-
-/**
- * Runs a task through its cache: a hit returns the stored file reference without running it;
- * a miss, an expired entry, a vanished file or --refresh-cache runs it and stores the result.
- * Each outcome is the lookup's result in the history and a line in the flow's log.
- */
-async function cached(
-  task: string,
-  policy: TaskCache,
-  inputs: Record<string, unknown>,
-  inputFile: string,
-  refresh: boolean,
-  run: () => Promise<FileRef>,
-): Promise<{ result: FileRef; status: CacheStatus }> {
-  const now = Date.now();
-  const lookup = await cache.cacheLookup.executeWithOptions({ summary: `cache: look up ${task} (${policy.policy})` }, [
-    { task, policy: policy.policy, inputs, inputFile, now, refresh },
-  ]);
-  if (lookup.status === 'hit' && lookup.result) {
-    log.info(`${task}: cache hit (key ${lookup.key.slice(0, 12)}, stored ${lookup.storedAt}, expires ${lookup.expiresAt})`);
-    return { result: lookup.result, status: 'hit' };
-  }
-  log.info(`${task}: cache ${lookup.status}${lookup.reason ? ` (${lookup.reason})` : ''}: running it`);
-  const result = await run();
-  if (lookup.key) {
-    await cache.cacheStore.executeWithOptions({ summary: `cache: store ${task} for ${policy.expiresInMs / 60_000} min` }, [
-      { key: lookup.key, task, policy: policy.policy, inputs, result, now: Date.now(), expiresInMs: policy.expiresInMs },
-    ]);
-  }
-  return { result, status: lookup.status };
 }
 
 function cachePolicy(input: OrdersPipelineInput): CachePolicy {

@@ -2,7 +2,10 @@
  * What the DAG engine (workflows/engine.ts) sends each operator's activity: the task's settings
  * with its templates already rendered (so the history shows what ran), and what it gets back.
  */
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
 import type { ColumnContract } from '../../src/column-contract';
+import type { Config } from '../../src/config';
 import type { TemplateContext } from '../../src/sdk/templates';
 
 export interface OperatorInput {
@@ -54,6 +57,19 @@ export interface HttpOperatorResult {
 
 export interface UserTaskInput extends OperatorInput {
   args: unknown;
+}
+
+/**
+ * What a DAG's own activity gets besides its input: the worker's clients, the ones Baton's
+ * operators use (one pool per connection, shared), its settings and its logger.
+ */
+export interface UserTaskContext {
+  /** Baton's warehouse (the worker's database role). */
+  pool: Pool;
+  /** The pool of a named connection: `warehouse`, or BATON_CONN_<NAME>. */
+  connection: (name: string) => Pool;
+  config: Config;
+  logger: Logger;
 }
 
 export interface LoadCsvOperatorInput extends OperatorInput {

@@ -174,7 +174,10 @@ export function templatesOf(task: TaskDefinition): string[] {
     case 'notify':
       return [task.subject, task.body];
     case 'task':
-      return templatesIn(task.args ?? null);
+      return [
+        ...(typeof task.args === 'function' ? [] : templatesIn(task.args ?? null)),
+        ...[task.cache?.policy, task.cache?.inputFile].filter((t): t is string => t !== undefined),
+      ];
     default:
       return [];
   }

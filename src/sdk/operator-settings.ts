@@ -20,6 +20,8 @@ const common = {
   triggerRule: z.string().optional(),
   teardown: z.boolean().optional(),
   doc: z.string().optional(),
+  summary: z.function().optional(),
+  skipIf: z.function().optional(),
   retries: z.number().int().min(0).max(100).optional(),
   retryDelay: duration.optional(),
   retryExponentialBackoff: z.boolean().optional(),
@@ -127,7 +129,15 @@ const SCHEMAS: Record<TaskDefinition['operator'], z.ZodType> = {
   shortCircuit: z.object({ ...common, condition: z.custom((f) => typeof f === 'function', 'a function of the run') }).strict(),
   notify: z.object({ ...common, to: z.array(z.string().email()).min(1), subject: z.string().min(1), body: z.string() }).strict(),
   task: z
-    .object({ ...common, activity: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'the name of an exported function'), args: z.unknown().optional() })
+    .object({
+      ...common,
+      activity: z.string().regex(/^[A-Za-z_$][A-Za-z0-9_$]*$/, 'the name of an exported function'),
+      args: z.unknown().optional(),
+      cache: z
+        .object({ expiresIn: duration, policy: z.string().min(1).optional(), inputFile: relativePath.optional() })
+        .strict()
+        .optional(),
+    })
     .strict(),
   empty: z.object({ ...common }).strict(),
 };

@@ -59,6 +59,8 @@ export interface RunContext extends TemplateContext {
   dagId: string;
   /** Each finished task's state. */
   states: Record<string, string>;
+  /** Each cached task's cache outcome: hit, miss, expired, vanished or refresh. */
+  cached: Record<string, string>;
 }
 
 interface TaskBase extends TaskOptions {
@@ -73,6 +75,13 @@ interface TaskBase extends TaskOptions {
   teardown?: boolean;
   /** What the task does, for `baton dags show` and the docs. */
   doc?: string;
+  /**
+   * Skips the task when it returns a reason (Airflow's @task.skip_if): a pure function of the
+   * run's context, asked when the task's trigger rule is met. Downstream tasks then follow their rules.
+   */
+  skipIf?: (run: RunContext) => string | false | undefined;
+  /** What the task table and the Web UI show of its output; its scalar fields by default. */
+  summary?: (output: never) => Record<string, string | number>;
 }
 
 export interface SqlTask extends TaskBase {
@@ -184,12 +193,31 @@ export interface NotifyTask extends TaskBase {
   body: string;
 }
 
+/** A task's cache (Prefect's cache_key_fn and cache_expiration), for a task whose output is a file reference. */
+export interface TaskCacheSettings {
+  /** How long a stored output is served: `1h`. */
+  expiresIn: string;
+  /** `inputs+file` (the default): its args and its input file's content; `inputs`: its args alone (Prefect's task_input_hash). Templated. */
+  policy?: string;
+  /** The file under the data directory whose content the key includes (templated). */
+  inputFile?: string;
+}
+
 export interface UserTask extends TaskBase {
   operator: 'task';
   /** An activity exported by the DAG's activities module (`<dag>.activities.ts` or `<dag>/activities.ts`). */
   activity: string;
-  /** Its one argument (templated strings inside); the activity returns the task's output. */
-  args?: unknown;
+  /**
+   * Its one argument: data with templated strings inside, or a pure function of the run's context
+   * (upstream outputs as numbers and objects); the activity returns the task's output.
+   */
+  args?: ((run: RunContext) => unknown) | Record<string, unknown> | readonly unknown[] | string | number | boolean | null;
+  /**
+   * Serve its output from the cache while the entry for the same args lives: the output must be a
+   * file reference (`{ path, bytes }` under the data directory), and an entry whose file is gone
+   * or changed is a miss. A run with conf `refresh_cache: true` runs every cached task afresh.
+   */
+  cache?: TaskCacheSettings;
 }
 
 export interface EmptyTask extends TaskBase {
@@ -235,6 +263,10 @@ export interface DagFileDefinition<P extends z.ZodObject = z.ZodObject> {
   /** The workflow type its runs have; the DAG id by default. */
   workflowType?: string;
   tasks: Record<string, TaskDefinition>;
-  /** The run's result from its tasks' outputs; `{ dagId, ds, state, tasks }` always. */
-  result?: (run: RunContext) => Record<string, unknown>;
+  /**
+   * The run's result from its tasks' outputs; `{ dagId, ds, state, tasks }` always. The state is
+   * `success_with_skips` when a task was skipped, unless the result says which of the two it is
+   * (a branch not taken may be the run's ordinary path).
+   */
+  result?: (run: RunContext) => Record<string, unknown> & { state?: 'success' | 'success_with_skips' };
 }

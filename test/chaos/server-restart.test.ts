@@ -22,7 +22,7 @@ test('the Temporal dev server stopped mid-run and started again on its database 
   const worker = await chaos.startWorker();
   const run = await triggerRun(chaos.client, config, ordersDailyEtlDag, ds);
 
-  await whenRunning(chaos.client, run.workflowId, 'transform');
+  await whenRunning(chaos.client, run.workflowId, 'orders_daily_etl.transform');
   const stoppedAt = Date.now();
   await chaos.temporal.stop(() => undefined);
   await sleep(2_000); // the worker's polls and heartbeats fail meanwhile
@@ -34,5 +34,8 @@ test('the Temporal dev server stopped mid-run and started again on its database 
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
   assert.ok(worker.child.exitCode === null, 'the worker rode out the outage');
   const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
-  assert.deepEqual([attempts.extract, attempts.load, attempts.validate], [[1], [1], [1]]);
+  assert.deepEqual(
+    ['extract', 'load', 'validate'].map((t) => attempts[`orders_daily_etl.${t}`]),
+    [[1], [1], [1]],
+  );
 });

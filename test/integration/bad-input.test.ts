@@ -174,7 +174,7 @@ for (const [name, expected] of Object.entries(CORPUS)) {
     const daily = await triggerRun(platform.client, config, ordersDailyEtlDag, DS, { skip_dbt: true, max_rejected_ratio: 1 });
     const dailyResult = platform.client.workflow.getHandle(daily.workflowId, daily.runId).result() as Promise<OrdersDailyEtlResult>;
     if ('fails' in expected.daily) {
-      await failsAtOnce(daily.workflowId, daily.runId, dailyResult, expected.daily.fails, expected.daily.task ?? 'extract');
+      await failsAtOnce(daily.workflowId, daily.runId, dailyResult, expected.daily.fails, `orders_daily_etl.${expected.daily.task ?? 'extract'}`);
       assert.equal(await warehouseDay(), dayBefore, 'the partition is as it was');
     } else if ('empty' in expected.daily) {
       const result = await dailyResult;
@@ -212,7 +212,7 @@ for (const [name, expected] of Object.entries(CORPUS)) {
     const flow = await startRun(platform.client, config, ordersEtlFlow, DS, { refreshCache: true });
     const flowResult = platform.client.workflow.getHandle(flow.workflowId, flow.runId).result() as Promise<OrdersPipelineResult>;
     if ('fails' in expected.flow) {
-      await failsAtOnce(flow.workflowId, flow.runId, flowResult, expected.flow.fails, 'extractOrders');
+      await failsAtOnce(flow.workflowId, flow.runId, flowResult, expected.flow.fails, 'orders-etl.extractOrders');
       assert.equal(await parquetState(), fileBefore, 'the Parquet file is as it was');
     } else {
       const result = await flowResult;
@@ -251,7 +251,7 @@ test('write-audit-publish: a day with more than max_rejected_ratio rejected fail
       `^task load failed: orders ${DS}: 40% of the records rejected \\(8 of 20\\), more than max_rejected_ratio 5%: the day is not published and the previous partition stays as it was\\. ` +
         `Most common: amount: decimal\\(12,2\\) \\(5\\), amount: >= 0 \\(2\\), order_date: = ds \\(1\\)\\. The rejects are in staging\\.orders_rejected_20990301$`,
     ),
-    'load',
+    'orders_daily_etl.load',
   );
   assert.equal(await warehouseDay(), dayBefore, 'the partition is as it was');
   // The same day, loaded on purpose with a run's own limit.

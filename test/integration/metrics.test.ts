@@ -71,7 +71,7 @@ test('rows loaded and rejected are counted per DAG, equal to the run', async () 
   assert.equal(valueOf(samples, 'baton_rows_rejected', dag), seed.expectedRejected);
   // The activity's meter adds these; ds appears in no label.
   assert.deepEqual(samples.find((s) => s.name === 'baton_rows_loaded')?.labels, {
-    activityType: 'load',
+    activityType: 'orders_daily_etl.load',
     dag_id: 'orders_daily_etl',
     namespace: config.temporal.namespace,
     taskQueue: 'etl',
@@ -84,7 +84,7 @@ test("Temporal's runtime metrics share the endpoint, with the temporal_ prefix",
     valueOf(samples, 'temporal_workflow_completed', { namespace: config.temporal.namespace, task_queue: 'etl', workflow_type: 'ordersDailyEtl' }),
     1,
   );
-  assert.ok((valueOf(samples, 'temporal_activity_execution_latency_count', { activity_type: 'load' }) ?? 0) >= 1);
+  assert.ok((valueOf(samples, 'temporal_activity_execution_latency_count', { activity_type: 'orders_daily_etl.load' }) ?? 0) >= 1);
 });
 
 test('runs by state and task durations by end state, per DAG', async () => {

@@ -49,7 +49,7 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
     ['stg_orders:success', 'daily_revenue:success'],
   );
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
-  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v3.json');
+  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v4.json');
 
   // A rerun of the same ds (the client path, as the CLI and npm start take) replaces, never appends.
   const rerun = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
@@ -105,7 +105,7 @@ test('a header-only file takes the empty branch and ends with skips', async () =
     ],
   );
   assert.match(platform.worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
-  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v3.json');
+  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v4.json');
 });
 
 test('a file that never comes times wait_for_file out, naming the file; the tasks table shows where', async () => {
@@ -182,7 +182,7 @@ test('source "db" from the Temporal CLI: wait_for_data finds the day in source.o
     [ds],
   );
   assert.deepEqual(rows[0], { loaded: '4950', revenue: rows[0].source, source: rows[0].source });
-  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-db-v3.json');
+  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-db-v4.json');
 });
 
 test('an invalid ds from the Temporal CLI fails before any task, naming the value', async () => {

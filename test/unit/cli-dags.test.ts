@@ -29,25 +29,25 @@ const probe = compileDag(
 test('dags validate checks the reference pipelines and every DAG file', () => {
   const checked = checkDags().map((c) => [c.dagId, c.tasks, c.problems]);
   assert.deepEqual(checked, [
-    ['orders_daily_etl', undefined, []],
-    ['orders-etl', undefined, []],
     ['customers_example', 4, []],
     ['fan_in_example', 4, []],
     ['fiscal_calendar_example', 4, []],
+    ['orders-etl', 3, []],
+    ['orders_daily_etl', 11, []],
   ]);
 });
 
 test('dags validate refuses a DAG file whose dag_id another DAG has, naming both', async () => {
   const dir = await tempDir('baton-dags-');
   const source = `import { empty, dag } from ${JSON.stringify(path.join(repoRoot, 'src', 'sdk'))};
-export default dag({ dagId: 'orders_daily_etl', schedule: '@daily', startDate: '2024-01-01', tasks: { a: empty() } });
+export default dag({ dagId: 'orders-etl', schedule: '@daily', startDate: '2024-01-01', tasks: { a: empty() } });
 `;
+  await writeFile(path.join(dir, 'a.ts'), source);
   await writeFile(path.join(dir, 'copy.ts'), source);
   const checked = checkDags(dir).map((c) => [c.dagId, c.problems]);
   assert.deepEqual(checked, [
-    ['orders_daily_etl', []],
     ['orders-etl', []],
-    ['orders_daily_etl', ["its dag_id is also src/dags.ts's"]],
+    ['orders-etl', [`its dag_id is also ${path.relative(repoRoot, path.join(dir, 'a.ts'))}'s`]],
   ]);
 });
 

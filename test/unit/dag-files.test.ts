@@ -2,6 +2,7 @@
  * DAG files found under a dags folder (src/dag-files.ts): `<dag>.ts` and `<dag>/dag.ts`, their
  * activities modules, every load problem named with its file, and the bundle's generated entry.
  */
+import type { UserTaskContext } from '../../activities/operators/contracts';
 import assert from '../support/assert';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -46,11 +47,13 @@ test('a DAG is <dag>.ts or <dag>/dag.ts, with <dag>.activities.ts or <dag>/activ
 
 test("a DAG's activities are registered by dag_id and name, and refuse an output too large for XCom", async () => {
   const [flat, withFolder] = loadDags(dir);
-  const flatActivities = loadUserActivities(flat);
+  // These activities use none of the worker's clients.
+  const context = {} as UserTaskContext;
+  const flatActivities = loadUserActivities(flat, context);
   assert.deepEqual(Object.keys(flatActivities), ['flat.enrich']);
   assert.deepEqual(await flatActivities['flat.enrich']({}), { rows: 1 });
   await assert.rejects(
-    Promise.resolve(loadUserActivities(withFolder)['with_folder.big']({})),
+    Promise.resolve(loadUserActivities(withFolder, context)['with_folder.big']({})),
     /^ApplicationFailure: big returned 20011 bytes, more than the 16384 XCom holds/,
   );
 });

@@ -5,7 +5,6 @@
  */
 import assert from '../support/assert';
 import { test } from '@jest/globals';
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import { slotsWorkflowId, type AlertInput, type OrdersDailyEtlResult, type RunSettings, type SlotRequest, type TaskRecord } from '../../src/contracts';
@@ -71,14 +70,24 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
   };
 }
 
+/** The activities of the DAG file's own tasks (workflows/dags/orders_daily_etl/activities.ts). */
+const OWN_TASKS = ['extract', 'extractFromDb', 'transform', 'load', 'validate', 'dbtRun'];
+
 /** One worker for every test: the DAG's slot keeper, started by the first run, serves them all. */
 const taskQueue = 'etl-workflow-tests';
 let current: Record<string, (input: never) => Promise<unknown>> = {};
 const server = timeSkippingWorker({
   taskQueue,
   workflowsPath: workflowsEntry(),
-  // Each activity calls the current test's fake of the same name.
-  activities: async () => Object.fromEntries(Object.keys(fakes([])).map((name) => [name, (arg: never) => current[name](arg)])),
+  // Each activity calls the current test's fake of the same name; the DAG's own tasks get their args.
+  activities: async () =>
+    Object.fromEntries(
+      Object.keys(fakes([])).map((name) =>
+        OWN_TASKS.includes(name)
+          ? [`orders_daily_etl.${name}`, (input: { args: never }) => current[name](input.args)]
+          : [name, (arg: never) => current[name](arg)],
+      ),
+    ),
 });
 
 async function runDag(activities: object, input: unknown, workflowId: string): Promise<OrdersDailyEtlResult> {
@@ -107,7 +116,8 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
     // Write, audit, publish: load gets what transform left and the DAG's max_rejected_ratio.
     ['load', { ds: '2024-01-15', rowCount: 100, cleanRows: 97, rejectedRows: 3, maxRejectedRatio: 0.05 }],
     ['validate', { ds: '2024-01-15', rowCount: 100, lines: { lines: 102, header: 1, blank: 1, records: 99, recordLines: 99, malformed: 1 } }],
-    ['dbtRun', { ds: '2024-01-15', select: 'tag:orders', target: 'prod' }],
+    // The worker's dbt target (BATON_DBT_TARGET) is its own.
+    ['dbtRun', { ds: '2024-01-15', select: 'tag:orders' }],
   ]);
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [100, 97, 3]);
@@ -128,9 +138,9 @@ test('the happy path runs the tasks in DAG order and passes row_count along', as
     dbt_run: 'success',
     send_empty_alert: 'skipped',
   });
-  assert.deepEqual(result.tasks.find((t) => t.taskId === 'choose_source')?.output, { branch: 'wait_for_file', source: 'file' });
+  assert.deepEqual(result.tasks.find((t) => t.taskId === 'choose_source')?.output, { follow: 'wait_for_file' });
   assert.deepEqual(result.tasks.find((t) => t.taskId === 'extract')?.output, { rowCount: 100, rejected: 2, lines: 102 });
-  assert.deepEqual(result.tasks.find((t) => t.taskId === 'check_data')?.output, { branch: 'transform' });
+  assert.deepEqual(result.tasks.find((t) => t.taskId === 'check_data')?.output, { follow: 'transform' });
 });
 
 test('an empty extract branches to send_empty_alert and skips the rest', async () => {
@@ -233,7 +243,7 @@ test('retries=2, retry_delay=5m: a task gets 3 attempts, 5 minutes apart', async
   const activities = fakes(calls, {
     extract: async () => {
       attemptTimes.push(await server.env.currentTimeMs());
-      if (Context.current().info.attempt < 3) throw new Error('connection reset');
+      if (attemptTimes.length < 3) throw new Error('connection reset');
       return { rowCount: 5, file: 'f', bytes: 1, stagingTable: 't' };
     },
   });

@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, test } from '@jest/globals';
-import { Context } from '@temporalio/activity';
 import { Client } from '@temporalio/client';
 import { createCacheActivities } from '../../activities/cache';
-import { createDuckdbActivities } from '../../activities/duckdb';
+import type { UserTaskInput } from '../../activities/operators/contracts';
 import { migrateWarehouse } from '../../activities/postgres';
 import { createSettingsActivities } from '../../activities/settings';
 import type { OrdersPipelineInput, OrdersPipelineResult } from '../../src/contracts';
+import { loadDags, loadUserActivities } from '../../src/dag-files';
 import { workflowsEntry } from '../../src/worker';
 import { quietLogger, tempDir, testConfig, testPool, workflowFailure, timeSkippingWorker } from '../support';
 
@@ -34,15 +34,17 @@ const server = timeSkippingWorker({
     dataDir = await tempDir();
     await mkdir(path.join(dataDir, 'raw'), { recursive: true });
     const config = testConfig({ dataDir });
-    const duckdb = createDuckdbActivities({ logger: quietLogger, config });
+    // The DAG file's own tasks, as the worker registers them (orders-etl.extractOrders, ...).
+    const flowDag = loadDags().find((d) => d.dag.dagId === 'orders-etl')!;
+    const own = loadUserActivities(flowDag, { pool, connection: () => pool, config, logger: quietLogger });
     return {
       ...createSettingsActivities({ config: { ...config, retry: {} } }),
       ...createCacheActivities({ pool, logger: quietLogger, config }),
-      ...duckdb,
-      extractOrders: async (input: { startDate: string }) => {
+      ...own,
+      'orders-etl.extractOrders': async (input: UserTaskInput) => {
         extractCalls++;
-        if (Context.current().info.attempt <= transientFailures) throw new Error(`EBUSY: resource busy or locked, open '${input.startDate}'`);
-        return duckdb.extractOrders(input);
+        if (input.attempt <= transientFailures) throw new Error(`EBUSY: resource busy or locked, open '${(input.args as { startDate: string }).startDate}'`);
+        return own['orders-etl.extractOrders'](input);
       },
     };
   },
