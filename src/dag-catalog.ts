@@ -14,8 +14,14 @@ export interface Catalog {
 
 export function loadCatalog(): Catalog {
   const files = loadDags();
-  // The reference pipelines' definitions add what their DAG files leave to their workflows (baton run's options).
-  const dags = [...referenceDags, ...files.map((f) => referencePipelines.find((d) => d.dagId === f.dag.dagId) ?? f.dag.definition)];
+  // The reference pipelines' definitions add what their DAG files leave to their workflows (baton run's
+  // options), and they are listed first, in their order; the other DAG files follow by path.
+  const rank = (dagId: string) => {
+    const at = referencePipelines.findIndex((d) => d.dagId === dagId);
+    return at < 0 ? referencePipelines.length : at;
+  };
+  const fromFiles = files.map((f) => referencePipelines.find((d) => d.dagId === f.dag.dagId) ?? f.dag.definition);
+  const dags = [...referenceDags, ...fromFiles.sort((a, b) => rank(a.dagId) - rank(b.dagId))];
   const ids = new Set<string>();
   for (const d of dags) {
     if (ids.has(d.dagId)) throw new Error(`two DAGs have the dag_id ${d.dagId}: rename one`);
