@@ -6,14 +6,25 @@
  *
  * Prints `bench worker ready` once it polls; drains and exits on SIGTERM or when stdin closes.
  */
+import { createNoopActivities } from '../activities/noop';
 import { loadConfig } from '../src/config';
+import { userActivityType } from '../src/sdk/compile';
 import { createLogger } from '../src/logging';
 import { createWorker } from '../src/worker';
+import { ENGINE_DAGS, NOOP_ACTIVITY } from './engine-dags';
 
 async function main(taskQueue: string, slots: number, codePath: string) {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const { worker, close } = await createWorker(config, logger, { taskQueue, workflowBundle: { codePath }, maxConcurrentActivityTaskExecutions: slots });
+  // The engine's no-op DAGs' task: the same no-op activity noopDag calls.
+  const { noopTask } = createNoopActivities();
+  const activities = Object.fromEntries(ENGINE_DAGS.map((d) => [userActivityType(d.dagId, NOOP_ACTIVITY), noopTask]));
+  const { worker, close } = await createWorker(config, logger, {
+    taskQueue,
+    workflowBundle: { codePath },
+    maxConcurrentActivityTaskExecutions: slots,
+    activities: activities as Record<string, (input: never) => Promise<unknown>>,
+  });
   process.stdin.on('end', () => worker.shutdown());
   process.stdin.resume();
   const running = worker.run();

@@ -4,9 +4,18 @@ import type { Activities } from '../activities';
 import type { OrdersDailyEtlInput, OrdersDailyEtlResult } from '../src/contracts';
 import { ordersDailyEtlFor } from '../workflows/orders-daily-etl';
 import { fileSensor, type SensorOptions, type SensorOutcome } from '../workflows/sensors';
+import ordersEtlFile from '../workflows/dags/orders-etl/dag';
+import ordersDailyEtlFile from '../workflows/dags/orders_daily_etl/dag';
+import { registerDagFiles } from '../workflows/dag-registry';
 import { benchOrdersDag } from './backfill-dag';
+import { ENGINE_DAGS } from './engine-dags';
 
 export * from '../workflows';
+
+// The reference pipelines' DAG files (their workflow types run them) and the engine's no-op DAGs,
+// run by the DAG engine's default workflow under their dag ids.
+registerDagFiles([ordersDailyEtlFile, ordersEtlFile, ...ENGINE_DAGS]);
+export { dagFileWorkflow as default } from '../workflows/dag-registry';
 
 /** One sensor waiting for a file under the data directory, outside any DAG: what 200 waiting sensors cost. */
 export async function benchSensor(input: { path: string; options: SensorOptions }): Promise<SensorOutcome> {

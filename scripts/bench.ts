@@ -9,6 +9,7 @@ import { Pool } from 'pg';
 import type { BenchContext, Figure } from '../bench/harness';
 import { formatTable, machineFacts, resultsFile, writeResults } from '../bench/report';
 import { backfillScenario } from '../bench/scenarios/backfill';
+import { branchesScenario } from '../bench/scenarios/branches';
 import { datapathScenario } from '../bench/scenarios/datapath';
 import { flowScenario } from '../bench/scenarios/flow';
 import { overheadScenario } from '../bench/scenarios/overhead';
@@ -22,6 +23,7 @@ import { bundleWorkflows, compiledEnv, compileEntry } from '../src/build';
 const BENCH_NAMESPACE = 'baton-bench';
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   backfill: backfillScenario,
+  branches: branchesScenario,
   datapath: datapathScenario,
   flow: flowScenario,
   overhead: overheadScenario,

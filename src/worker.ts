@@ -26,6 +26,8 @@ export interface WorkerOptions {
   /** The task queue to poll; `etl` by default. */
   taskQueue?: string;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Activities besides Baton's and the DAG files' (the benchmarks' own instruments). */
+  activities?: Record<string, (input: never) => Promise<unknown>>;
 }
 
 export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
@@ -45,7 +47,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsEntry(), bundlerOptions: workflowBundlerOptions }),
-    activities: { ...createActivities({ pool, poolFor, logger, config, client, dags }), ...userActivities },
+    activities: { ...createActivities({ pool, poolFor, logger, config, client, dags }), ...userActivities, ...options.activities },
     maxConcurrentActivityTaskExecutions: slots,
     // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
     // activity and the worker takes it at once instead of a round trip through the queue.

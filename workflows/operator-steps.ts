@@ -42,7 +42,8 @@ export async function runOperator(
     // The engine retries (so on_retry and the task table see each try); the server never does.
     retry: { maximumAttempts: 1 },
     ...(options.priorityWeight !== undefined ? { priority: { priorityKey: temporalPriorityKey(options.priorityWeight) } } : {}),
-    summary: `${task.taskId}: ${definition.operator}`,
+    // The Web UI's line for the activity: the task's doc (templated), or its operator.
+    summary: `${task.taskId}: ${definition.doc ? render(definition.doc, ctx) : definition.operator}`,
   });
   const templates: TemplateContext = ctx;
   switch (definition.operator) {

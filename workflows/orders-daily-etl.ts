@@ -42,7 +42,9 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
   if (!dag) throw ApplicationFailure.nonRetryable('the DAG file workflows/dags/orders_daily_etl/dag.ts is not in this bundle', 'UnknownDag');
   // `source` may be given beside ds as well as in conf; the engine reads it as the param.
   const source = ordersSource(ordersDailyEtlDag, input);
-  const conf = { ...((input?.conf ?? {}) as Record<string, unknown>), source };
+  // A conf that is no object is left as it came, for the run to refuse, naming it.
+  const given = input?.conf ?? {};
+  const conf = given && typeof given === 'object' && !Array.isArray(given) ? { ...given, source } : given;
   return (await runDagFile(dag, { ...(input?.ds !== undefined ? { ds: input.ds } : {}), conf })) as unknown as OrdersDailyEtlResult;
 }
 

@@ -15,7 +15,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import type { FileCheckInput, SensorCheckResult, SqlCheckInput } from '../activities/sensors';
 import type { RunSettings } from '../src/contracts';
-import { parameterizeSql, renderDataPath, templateValues } from '../src/templates';
+import { parameterizeSql, renderDataPath, templateValues } from '../src/sdk/templates';
 import type { DagRunContext } from './dag';
 
 export interface SensorOptions {

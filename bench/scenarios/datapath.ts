@@ -100,7 +100,8 @@ async function runOnce(
   const stages = {} as Record<Stage, number>;
   let runMs = 0;
   for (const stage of STAGES) {
-    const timings = await runTimings(ctx.client, workflowId, stage);
+    // The DAG file's own tasks: activities `orders_daily_etl.<stage>`.
+    const timings = await runTimings(ctx.client, workflowId, `${ordersDailyEtlDag.dagId}.${stage}`);
     const [task] = timings.tasks;
     if (task?.startedAt === undefined || task.completedAt === undefined)
       throw new Error(`datapath: run ${workflowId} has no completed ${stage} in its history`);

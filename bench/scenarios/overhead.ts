@@ -3,7 +3,9 @@
  * activities (noopDag), run one after another (run time, and the gap between one task's end
  * and the next task's start), then many at once (runs per second). The floor is the same 7
  * no-op activities in a bare workflow without Baton's DAG machinery (benchRawSequence), on
- * the same worker, measured in the same run: Baton's figures are read as ratios to it.
+ * the same worker, measured in the same run: Baton's figures are read as ratios to it. The DAG
+ * engine runs the same 7 tasks as a DAG file (bench/engine-dags.ts) in the same turns, and its
+ * figures are read as ratios to the hand-written noopDag it replaces.
  * Every time comes from the runs' histories, so the client's own latency is not in it.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,13 +13,17 @@ import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { percentile, startBenchWorker, type BenchContext, type Figure } from '../harness';
+import { engineChain, NOOP_ACTIVITY } from '../engine-dags';
 import { noopPolicy } from '../runs';
 
 const EventType = temporal.api.enums.v1.EventType;
 const TASKS = 7;
 const SLOTS = 10;
-const KINDS = ['baton', 'raw'] as const;
+/** noopDag (Baton's hand-written workflow), the DAG engine running the same chain as a DAG file, and the bare floor. */
+const KINDS = ['baton', 'engine', 'raw'] as const;
 type Kind = (typeof KINDS)[number];
+/** The no-op activity: noopDag's and the floor's, or a DAG file's own task of it (`<dag_id>.noopTask`). */
+export const isNoopTask = (name: string | null | undefined) => name === NOOP_ACTIVITY || !!name?.endsWith(`.${NOOP_ACTIVITY}`);
 
 /** One run read back from its history. */
 interface RunProfile {
@@ -37,7 +43,7 @@ interface RunProfile {
   }>;
 }
 
-async function profileRun(client: Client, workflowId: string): Promise<RunProfile> {
+export async function profileRun(client: Client, workflowId: string, tasks = TASKS): Promise<RunProfile> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const time = (e: (typeof events)[number]) => tsToMs(e.eventTime);
   const startedAt = time(events[0]);
@@ -60,7 +66,7 @@ async function profileRun(client: Client, workflowId: string): Promise<RunProfil
         wftCompleted = time(e);
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'noopTask') {
+        if (isNoopTask(e.activityTaskScheduledEventAttributes?.activityType?.name)) {
           scheduled.set(Number(e.eventId), { scheduledAt: time(e), wftScheduled, wftStarted, wftCompleted, previousEnd: lastCompleted });
         }
         break;
@@ -85,7 +91,7 @@ async function profileRun(client: Client, workflowId: string): Promise<RunProfil
         break;
     }
   }
-  if (scheduled.size !== TASKS) throw new Error(`${workflowId}: ${scheduled.size} no-op tasks in its history, expected ${TASKS}`);
+  if (scheduled.size !== tasks) throw new Error(`${workflowId}: ${scheduled.size} no-op tasks in its history, expected ${tasks}`);
   return { runMs: time(events[events.length - 1]) - startedAt, firstTaskMs, gaps };
 }
 
@@ -111,6 +117,8 @@ async function runMany(
             workflowId,
             args: [{ ds: '2024-01-01', dag: noopPolicy('bench_overhead'), tasks: TASKS }],
           });
+        } else if (kind === 'engine') {
+          await ctx.client.workflow.execute(engineChain.dagId, { taskQueue, workflowId, args: [{ ds: '2024-01-01' }] });
         } else {
           await ctx.client.workflow.execute('benchRawSequence', { taskQueue, workflowId, args: [{ ds: '2024-01-01', tasks: TASKS }] });
         }
@@ -126,8 +134,8 @@ async function profileAll(client: Client, ids: string[]): Promise<RunProfile[]> 
   return profiles;
 }
 
-/** floor, Baton, Baton, floor, floor, Baton, ...: `rounds` of each. */
-const roundOrder = (rounds: number): Kind[] => Array.from({ length: rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'raw' : 'baton'));
+/** Each kind `rounds` times, the order turning each round (floor, Baton, engine; Baton, engine, floor; ...). */
+const roundOrder = (rounds: number): Kind[] => Array.from({ length: rounds }, (_, r) => KINDS.map((_, i) => KINDS[(i + r) % KINDS.length])).flat();
 
 const range = (values: number[]): [number, number] | undefined => (values.length > 1 ? [Math.min(...values), Math.max(...values)] : undefined);
 
@@ -137,19 +145,20 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
   const warmup = ctx.quick ? 3 : 5;
   const taskQueue = `bench-overhead-${randomUUID().slice(0, 8)}`;
   const worker = await startBenchWorker(ctx, taskQueue, SLOTS);
-  const seq: Record<Kind, RunProfile[]> = { baton: [], raw: [] };
+  const seq: Record<Kind, RunProfile[]> = { baton: [], engine: [], raw: [] };
   const many: Record<Kind, { profiles: RunProfile[]; wallMs: number; rates: number[] }> = {
     baton: { profiles: [], wallMs: 0, rates: [] },
+    engine: { profiles: [], wallMs: 0, rates: [] },
     raw: { profiles: [], wallMs: 0, rates: [] },
   };
   try {
     // Warm-up, not counted: the worker's workflow cache, its connections, the server's task queue.
     for (const kind of KINDS) await runMany(ctx, taskQueue, kind, 'warmup', warmup, 1);
 
-    // 1. One run after another, Baton and the floor taking turns so both see the same noise.
-    ctx.say(`overhead: ${sequential} sequential runs of a ${TASKS}-task no-op DAG, and as many of the bare floor workflow`);
+    // 1. One run after another, the three taking turns (in a turning order) so all see the same noise.
+    ctx.say(`overhead: ${sequential} sequential runs of a ${TASKS}-task no-op DAG, hand-written and as a DAG file, and as many of the bare floor workflow`);
     for (let i = 0; i < sequential; i++) {
-      for (const kind of i % 2 ? [...KINDS].reverse() : KINDS) {
+      for (const kind of KINDS.map((_, k) => KINDS[(k + i) % KINDS.length])) {
         const { ids } = await runMany(ctx, taskQueue, kind, `seq${i}`, 1, 1);
         seq[kind].push(await profileRun(ctx.client, ids[0]));
       }
@@ -164,7 +173,7 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
     // 2. Throughput: many runs, a fixed number at once, in rounds taking turns with the floor
     // (floor, Baton, Baton, floor, ...), so a change in the machine's load hits both alike.
     for (const [round, kind] of roundOrder(rounds).entries()) {
-      ctx.say(`overhead: round ${round + 1} of ${rounds * 2}: ${burst / rounds} ${kind} runs, ${atOnce} at once`);
+      ctx.say(`overhead: round ${round + 1} of ${rounds * KINDS.length}: ${burst / rounds} ${kind} runs, ${atOnce} at once`);
       const { ids, wallMs } = await runMany(ctx, taskQueue, kind, `burst${round}`, burst / rounds, atOnce);
       many[kind].profiles.push(...(await profileAll(ctx.client, ids)));
       many[kind].wallMs += wallMs;
@@ -218,6 +227,26 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
     ),
   );
 
+  // The DAG engine beside the hand-written workflow it replaces: the same 7 no-op tasks.
+  const handWritten = (measure: string, engine: number[], baton: number[], p: number, maxRatio?: number): Figure => {
+    const value = percentile(engine, p);
+    const floor = percentile(baton, p);
+    return {
+      scenario,
+      measure,
+      value,
+      unit: 'ms',
+      spread: range(engine),
+      floor: { label: 'hand-written noopDag', value: floor },
+      ratio: value / floor,
+      ...(maxRatio ? { target: `<= ${maxRatio}x`, met: value / floor <= maxRatio } : {}),
+    };
+  };
+  const e = seq.engine;
+  figures.push(handWritten(`${seqLabel}: DAG engine run time, p50`, runs(e), runs(s), 50, 1.1));
+  figures.push(handWritten(`${seqLabel}: DAG engine task end to next task start, p50`, gaps(e, 'total'), gaps(s, 'total'), 50, 1.1));
+  figures.push(handWritten(`${seqLabel}: DAG engine run time, p95`, runs(e), runs(s), 95));
+
   const burstLabel = `${burst} runs, ${atOnce} at once`;
   const rate = (kind: Kind) => burst / (many[kind].wallMs / 1000);
   figures.push({
@@ -233,6 +262,16 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
   figures.push(vs(`${burstLabel}: run time, p50`, 'ms', runs(many.baton.profiles), runs(many.raw.profiles), 50));
   figures.push(vs(`${burstLabel}: run time, p95`, 'ms', runs(many.baton.profiles), runs(many.raw.profiles), 95));
   figures.push(vs(`${burstLabel}: task end to next task start, p50`, 'ms', gaps(many.baton.profiles, 'total'), gaps(many.raw.profiles, 'total'), 50));
+  figures.push({
+    scenario,
+    measure: `${burstLabel}: DAG engine runs per second`,
+    value: rate('engine'),
+    unit: 'runs/s',
+    spread: range(many.engine.rates),
+    floor: { label: 'hand-written noopDag', value: rate('baton') },
+    ratio: rate('engine') / rate('baton'),
+  });
+  figures.push(handWritten(`${burstLabel}: DAG engine run time, p50`, runs(many.engine.profiles), runs(many.baton.profiles), 50));
   return figures;
 }
 

@@ -54,6 +54,7 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
   const dags = path.join(airflowHome, 'dags');
   await mkdir(dags, { recursive: true });
   await copyFile(path.join(PEERS_DIR, 'noop_dag.py'), path.join(dags, 'noop_dag.py'));
+  await copyFile(path.join(PEERS_DIR, 'branches_dag.py'), path.join(dags, 'branches_dag.py'));
   const [apiPort, logPort, triggerLogPort] = [await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -111,7 +112,27 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
       timed.durations.push(ms(run.end_date) - ms(run.start_date));
     }
     ctx.say(`peers: Airflow: task gap ${median(timed.gaps).toFixed(0)} ms (median of ${timed.gaps.length}), run ${median(timed.durations).toFixed(0)} ms`);
-    return { ...timed, startupMs };
+    // Two independent branches of 5 against one, runs of each in turns after a warm-up of each.
+    const branches = { two: [] as number[], one: [] as number[] };
+    for (let i = 0; i <= runs; i++) {
+      for (const [dagId, kind, tasks] of [
+        ['peers_branches', 'two', 10],
+        ['peers_one_branch', 'one', 5],
+      ] as const) {
+        const file = path.join(airflowHome, `${dagId}.json`);
+        await runGroup(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'airflow_runs.py'), dagId, '1', '600', file], {
+          env,
+          log: path.join(airflowHome, 'runs.log'),
+          timeoutMs: 660_000,
+        });
+        const [run] = (JSON.parse(await readFile(file, 'utf8')) as AirflowReport).runs;
+        if (run.state !== 'success' || run.tasks.length !== tasks)
+          throw new Error(`Airflow run ${run.run_id} of ${dagId} ended ${run.state} with ${run.tasks.length} tasks`);
+        if (i > 0) branches[kind].push(ms(run.end_date) - ms(run.start_date));
+      }
+    }
+    ctx.say(`peers: Airflow: two branches of 5 ${median(branches.two).toFixed(0)} ms, one branch ${median(branches.one).toFixed(0)} ms`);
+    return { ...timed, startupMs, branches };
   } finally {
     ctx.say('peers: stopping Airflow standalone');
     await standalone.stop();

@@ -25,6 +25,7 @@ import type { OrdersPipelineResult } from '../../src/contracts';
 import { generateOrders } from '../../src/seed';
 import { median, sleep, spread, startBenchWorker, type BenchContext, type Figure } from '../harness';
 import { ensurePeersVenv, pinnedVersion, startConversation, type Conversation } from '../peers/python';
+import { engineOneBranch, engineTwoBranches } from '../engine-dags';
 import { noopPolicy, runTimings } from '../runs';
 import { airflowSide, handOffs, ms, PEERS_DIR, TASKS, type Timed } from './peers-airflow';
 
@@ -33,7 +34,7 @@ const CLEAN_DS = '2031-08-02';
 const BAD_DS = '2031-08-01';
 const ROWS = 1_000_000;
 /** Where a Baton flow run's time goes (its data tasks), for the figure's note. */
-const FLOW_STAGES = ['extractOrders', 'transformOrders', 'loadOrders'];
+const FLOW_STAGES = ['orders-etl.extractOrders', 'orders-etl.transformOrders', 'orders-etl.loadOrders'];
 
 interface PrefectNoopRun {
   state: string;
@@ -94,7 +95,12 @@ async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: strin
   const prefect = await startPrefect(ctx, venv, peersHome);
   try {
     const { first_flow_s: firstFlowS } = JSON.parse(await prefect.next('Prefect to start', 300_000)) as { first_flow_s: number };
-    const baton = { noop: { gaps: [], durations: [] } as Timed, flowMs: [] as number[], stageMs: {} as Record<string, number[]> };
+    const baton = {
+      noop: { gaps: [], durations: [] } as Timed,
+      branches: { two: [] as number[], one: [] as number[] },
+      flowMs: [] as number[],
+      stageMs: {} as Record<string, number[]>,
+    };
     const pf = { noop: { gaps: [], durations: [] } as Timed, noopWall: [] as number[], ordersMs: [] as number[] };
 
     ctx.say(`peers: ${runs + 1} runs of the 7-task no-op DAG on Baton and on Prefect, in turns`);
@@ -113,6 +119,19 @@ async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: strin
       pf.noopWall.push(run.wall_s * 1000);
     }
     ctx.say(`peers: task gap: Baton ${median(baton.noop.gaps)} ms, Prefect ${median(pf.noop.gaps).toFixed(1)} ms (medians of ${baton.noop.gaps.length})`);
+
+    // The DAG engine on two independent branches of 5 and on one branch, in turns after a warm-up of each.
+    for (let i = 0; i <= runs; i++) {
+      for (const [dag, kind] of [
+        [engineTwoBranches, 'two'],
+        [engineOneBranch, 'one'],
+      ] as const) {
+        const workflowId = `${taskQueue}-${dag.dagId}-${i}`;
+        await ctx.client.workflow.execute(dag.dagId, { taskQueue, workflowId, args: [{ ds: '2024-01-01' }] });
+        const t = await runTimings(ctx.client, workflowId);
+        if (i > 0) baton.branches[kind].push(t.endedAt - t.startedAt);
+      }
+    }
 
     ctx.say(`peers: orders-etl on 1M rows, ${repeats} runs each, in turns: Baton, and the original Prefect flow with pandas`);
     for (let i = 0; i < repeats; i++) {
@@ -227,6 +246,25 @@ export async function peersScenario(ctx: BenchContext): Promise<Figure[]> {
       spread: spread(pf.noop.durations),
       ...ratioTo(median(pf.noop.durations), batonRun, 'Baton'),
       note: `the flow call takes ${median(pf.noopWall).toFixed(0)} ms`,
+    },
+    {
+      scenario: 'peers',
+      measure: `Baton DAG engine: two independent branches of 5 no-op tasks, run duration`,
+      value: median(baton.branches.two),
+      unit: 'ms',
+      spread: spread(baton.branches.two),
+      ...ratioTo(median(baton.branches.two), median(baton.branches.one), 'one branch of 5'),
+      target: '<= 1.3x',
+      met: median(baton.branches.two) / median(baton.branches.one) <= 1.3,
+    },
+    {
+      scenario: 'peers',
+      measure: `Airflow ${airflow}, LocalExecutor: the same two branches, run duration`,
+      value: median(af.branches.two),
+      unit: 'ms',
+      spread: spread(af.branches.two),
+      ...ratioTo(median(af.branches.two), median(af.branches.one), 'one branch of 5'),
+      note: `one branch ${median(af.branches.one).toFixed(0)} ms; Baton's two branches ${median(baton.branches.two).toFixed(0)} ms`,
     },
     { scenario: 'peers', measure: 'Airflow standalone: start to ready', value: af.startupMs, unit: 'ms' },
     { scenario: 'peers', measure: "Prefect: a process's first flow run (starts the ephemeral API)", value: pf.firstFlowMs, unit: 'ms' },

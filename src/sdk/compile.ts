@@ -152,8 +152,12 @@ export function compileDag(file: DagFileDefinition): CompiledDag {
   return { dagId, workflowType: file.workflowType ?? dagId, definition: dagDefinitionOf(file), file, tasks, order: order! };
 }
 
-/** The strings of a task that are templates. */
+/** The strings of a task that are templates: its doc, and its operator's. */
 export function templatesOf(task: TaskDefinition): string[] {
+  return [...(task.doc ? [task.doc] : []), ...operatorTemplates(task)];
+}
+
+function operatorTemplates(task: TaskDefinition): string[] {
   switch (task.operator) {
     case 'sql':
       return typeof task.sql === 'string' ? [task.sql] : [];

@@ -5,8 +5,13 @@
  * An expression is a dotted name or a macro call on names, quoted strings and integers: no
  * code runs. Every placeholder is checked against what the task can see before anything runs
  * (`templateProblems`), and rendering a name that is not there fails, naming it. Pure.
+ *
+ * The hand-written reference workflows' sensors (runs started before the pipelines were DAG
+ * files) keep the plain names of the data interval: `templateValues`, `renderDataPath` and
+ * `parameterizeSql` at the end.
  */
 import { addDays, parseDs } from '../logical-date';
+import type { DataInterval } from '../timetable';
 
 export class TemplateError extends Error {
   override name = 'TemplateError';
@@ -249,4 +254,50 @@ function formatDate(ds: string, format: string): string {
     if (!(f in values)) throw new TemplateError(`macros.ds_format: %${f} is not supported (use %Y, %y, %m, %d, %j)`);
     return values[f];
   });
+}
+
+// ---- The data interval's plain names (`{{ ds }}`, `{{ ds_nodash }}`, ...), for sensors ---------
+
+const PLAIN_NAME = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+export function templateValues(interval: DataInterval): Record<string, string> {
+  return {
+    ds: interval.ds,
+    ds_nodash: interval.ds.replace(/-/g, ''),
+    data_interval_start: interval.dataIntervalStart,
+    data_interval_end: interval.dataIntervalEnd,
+  };
+}
+
+export function renderTemplate(template: string, values: Record<string, string>): string {
+  const unknown = [...template.matchAll(PLAIN_NAME)].map((m) => m[1]).filter((name) => !(name in values));
+  if (unknown.length)
+    throw new TemplateError(`unknown placeholder {{ ${unknown[0]} }} in ${JSON.stringify(template)}; known: ${Object.keys(values).join(', ')}`);
+  const rendered = template.replace(PLAIN_NAME, (_, name: string) => values[name]);
+  if (/\{\{|\}\}/.test(rendered)) throw new TemplateError(`malformed placeholder in ${JSON.stringify(template)}`);
+  return rendered;
+}
+
+/** A template for a path under the data directory: relative, and never climbing out of it. */
+export function renderDataPath(template: string, values: Record<string, string>): string {
+  const rendered = renderTemplate(template, values);
+  if (rendered.startsWith('/') || rendered.split('/').some((part) => part === '..') || rendered.includes('\0')) {
+    throw new TemplateError(`path ${JSON.stringify(rendered)} leaves the data directory: use a relative path without ..`);
+  }
+  return rendered;
+}
+
+/**
+ * An Airflow-templated SQL statement as a parameterized one: each `{{ name }}` (quoted as
+ * `'{{ ds }}'` or not) becomes a bound parameter `$n`, never text spliced into the SQL.
+ */
+export function parameterizeSql(sql: string, values: Record<string, string>): { text: string; params: string[] } {
+  const params: string[] = [];
+  const text = sql.replace(/'?\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}'?/g, (_, name: string) => {
+    if (!(name in values)) throw new TemplateError(`unknown placeholder {{ ${name} }} in the SQL; known: ${Object.keys(values).join(', ')}`);
+    params.push(values[name]);
+    return `$${params.length}`;
+  });
+  if (/\{\{|\}\}/.test(text)) throw new TemplateError('malformed placeholder in the SQL');
+  return { text, params };
 }

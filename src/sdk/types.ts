@@ -73,7 +73,7 @@ interface TaskBase extends TaskOptions {
    * included), and its own failure does not fail the run: clean-up, as Airflow's teardown tasks.
    */
   teardown?: boolean;
-  /** What the task does, for `baton dags show` and the docs. */
+  /** What the task does (templated): the line the Web UI shows for its activity, and `baton dags show`'s. */
   doc?: string;
   /**
    * Skips the task when it returns a reason (Airflow's @task.skip_if): a pure function of the

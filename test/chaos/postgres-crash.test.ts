@@ -93,10 +93,10 @@ testUnless(notLocal)(
       'the old day or the new one, never a part',
     );
     const attempts = await attemptsOf(chaos.client, run.workflowId, run.runId);
+    const tries = (task: string) => attempts[`orders_daily_etl.${task}`];
     // The staged day survived the crash: extract and transform ran once; load again (as often as
-    // Postgres refused connections while it recovered).
-    assert.deepEqual([attempts.extract, attempts.transform], [[1], [1]], 'extract and transform were not run again');
-    assert.equal(attempts.load.length, 1);
-    assert.ok(attempts.load[0] >= 2, `load ran again after the crash (attempt ${attempts.load[0]})`);
+    // Postgres refused connections while it recovered), each try a new activity of the engine's.
+    assert.deepEqual([tries('extract'), tries('transform')], [[1], [1]], 'extract and transform were not run again');
+    assert.ok(tries('load').length >= 2, `load ran again after the crash (${tries('load').length} tries)`);
   },
 );

@@ -11,7 +11,7 @@ import { afterAll, test } from '@jest/globals';
 import type { Figure } from '../../bench/harness';
 import { execFileAsync, repoRoot, tempDir } from '../support';
 
-const SCENARIOS = ['backfill', 'datapath', 'flow', 'overhead', 'sensors'];
+const SCENARIOS = ['backfill', 'branches', 'datapath', 'flow', 'overhead', 'sensors'];
 let dir = '';
 
 afterAll(async () => {
@@ -67,6 +67,11 @@ test('npm run bench -- --quick runs every scenario and writes one table and its 
   assert.match(measure('backfill', /2 dates x 1,000 rows with dbt, 1 at a time: runs per minute/).note!, /2 of 2 runs succeeded/);
   assert.equal(measure('overhead', /^20 sequential runs: run time, p50$/).target, '<= 150 ms');
   assert.equal(measure('overhead', /^20 sequential runs: task end to next task start, p50$/).target, '<= 20 ms');
+  assert.equal(measure('overhead', /^20 sequential runs: DAG engine run time, p50$/).target, '<= 1.1x');
+  assert.equal(measure('overhead', /^20 sequential runs: DAG engine task end to next task start, p50$/).floor?.label, 'hand-written noopDag');
+  assert.equal(measure('branches', /two independent branches of 5 no-op tasks, run time p50$/).target, '<= 1.3x');
+  // The engine starts both branches in one workflow task in every run.
+  assert.equal(measure('branches', /first tasks one workflow task scheduled/).value, 100);
   assert.equal(measure('datapath', /0\.1M rows: the four stages$/).target, '<= 3x');
   assert.equal(measure('datapath', /0\.1M rows: the four stages, to the psql script$/).target, '<= 1.2x');
   assert.equal(measure('flow', /0\.1M rows CSV to Parquet$/).unit, 'ms');

@@ -223,10 +223,10 @@ test("baton runs show prints a run's task table; the Web UI gets it as current d
     '"max_active_runs=1: queue for a run slot"',
     `"sensor: wait for raw/orders_${ds}.csv"`,
     `"extract: read raw/orders_${ds}.csv under the orders contract into staging"`,
-    '"transform: one row per order_id of 2500 records"',
+    '"transform: one row per order_id of the records staged"',
     `"load: audit and publish partition ds=${ds} of warehouse.orders"`,
     `"validate: 5 data checks on ds=${ds}"`,
-    '"dbt_run: dbt run --select tag:orders --target dev"',
+    `"dbt_run: dbt run --select tag:orders on the worker's target"`,
   ]);
 
   const missing = await cli('baton', ['runs', 'show', 'orders_daily_etl', '1999-01-01']);

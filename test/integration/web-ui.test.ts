@@ -112,10 +112,10 @@ test('a finished run shows its task table as current details and a summary per t
       .filter((s) => s && /^(extract|transform|load|validate|dbt_run):/.test(s));
     assert.deepEqual(summaries, [
       `extract: read raw/orders_${ds}.csv under the orders contract into staging`,
-      'transform: one row per order_id of 200 records',
+      'transform: one row per order_id of the records staged',
       `load: audit and publish partition ds=${ds} of warehouse.orders`,
       `validate: 5 data checks on ds=${ds}`,
-      'dbt_run: dbt run --select tag:orders --target dev',
+      "dbt_run: dbt run --select tag:orders on the worker's target",
     ]);
   });
 });

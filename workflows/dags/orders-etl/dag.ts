@@ -34,6 +34,7 @@ export default dag({
   tasks: {
     extract_data: task({
       activity: 'extractOrders',
+      doc: 'read raw/orders_{{ ds }}.csv with DuckDB',
       args: { startDate: '{{ ds }}' },
       cache: { expiresIn: '1h', policy: '{{ params.cache_policy }}', inputFile: 'raw/orders_{{ ds }}.csv' },
       summary: (r: FileRef) => ({ rows: r.rows }),
@@ -41,12 +42,14 @@ export default dag({
     transform_data: task({
       upstream: ['extract_data'],
       activity: 'transformOrders',
+      doc: 'drop rows without order_id, amount to DOUBLE',
       args: (run) => ({ input: run.xcom.extract_data, target: target(run) }),
       summary: (r: TransformOrdersResult) => ({ kept: r.kept, dropped: r.dropped, rejected: r.rejected }),
     }),
     load_data: task({
       upstream: ['transform_data'],
       activity: 'loadOrders',
+      doc: 'write processed/orders_{{ ds }}.parquet',
       args: (run) => ({ input: transformed(run).clean, target: target(run) }),
       summary: (r: FileRef) => ({ rows: r.rows, file: r.path }),
     }),

@@ -46,7 +46,13 @@ export default dag({
     choose_source: branch({ choose: (run) => (run.params.source === 'db' ? 'wait_for_data' : 'wait_for_file') }),
     // Airflow's FileSensor(poke_interval=300, timeout=3600, mode="reschedule").
     wait_for_file: fileSensor({ upstream: ['choose_source'], path: 'raw/orders_{{ ds }}.csv', mode: 'reschedule', pokeInterval: '300s', timeout: '3600s' }),
-    extract: task({ upstream: ['wait_for_file'], activity: 'extract', args: { ds: '{{ ds }}' }, summary: extractSummary }),
+    extract: task({
+      upstream: ['wait_for_file'],
+      activity: 'extract',
+      doc: 'read raw/orders_{{ ds }}.csv under the orders contract into staging',
+      args: { ds: '{{ ds }}' },
+      summary: extractSummary,
+    }),
     // Airflow's SqlSensor(conn_id="postgres_prod", mode="reschedule", poke_interval=600), its default 7-day timeout.
     wait_for_data: sqlSensor({
       upstream: ['choose_source'],
@@ -59,6 +65,7 @@ export default dag({
     extract_from_db: task({
       upstream: ['wait_for_data'],
       activity: 'extractFromDb',
+      doc: 'COPY source.orders of {{ ds }} on postgres_prod into staging',
       args: { ds: '{{ ds }}', connId: 'postgres_prod' },
       summary: extractSummary,
     }),
@@ -70,6 +77,7 @@ export default dag({
     transform: task({
       upstream: ['check_data'],
       activity: 'transform',
+      doc: 'one row per order_id of the records staged',
       args: (run) => ({ ds: run.ds, rowCount: staged(run).rowCount, stagedRows: staged(run).stagedRows, stagedRejects: staged(run).stagedRejects }),
       summary: (r: TransformResult) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }),
     }),
@@ -77,6 +85,7 @@ export default dag({
     load: task({
       upstream: ['transform'],
       activity: 'load',
+      doc: 'audit and publish partition ds={{ ds }} of warehouse.orders',
       args: (run) => ({
         ds: run.ds,
         rowCount: staged(run).rowCount,
@@ -86,10 +95,16 @@ export default dag({
       }),
       summary: (r: LoadResult) => ({ loadedRows: r.loadedRows, rejectedRows: r.rejectedRows }),
     }),
-    validate: task({ upstream: ['load'], activity: 'validate', args: (run) => ({ ds: run.ds, rowCount: staged(run).rowCount, lines: staged(run).lines }) }),
+    validate: task({
+      upstream: ['load'],
+      activity: 'validate',
+      doc: '5 data checks on ds={{ ds }}',
+      args: (run) => ({ ds: run.ds, rowCount: staged(run).rowCount, lines: staged(run).lines }),
+    }),
     dbt_run: task({
       upstream: ['validate'],
       activity: 'dbtRun',
+      doc: "dbt run --select tag:orders on the worker's target",
       skipIf: (run) => run.params.skip_dbt === true && 'conf skip_dbt',
       args: { ds: '{{ ds }}', select: 'tag:orders' },
       summary: (r: Partial<DbtRunResult>) => Object.fromEntries((r.models ?? []).map((m) => [m.model, m.status])),
