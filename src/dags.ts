@@ -1,6 +1,7 @@
 /**
- * DAG definitions: each DAG's identity, schedule and default_args as data, in one place.
- * Read by the workflow (retry policy, alert addresses), the schedule sync and the CLI.
+ * The definition the scheduling machinery reads (identity, schedule, default_args), and the two
+ * reference pipelines' from their DAG files (workflows/dags/orders_daily_etl/, orders-etl/), with
+ * what their hand-written workflows still read (max_rejected_ratio, baton run's options).
  * Pure data: imported by the workflow bundle.
  */
 import ordersEtlFile from '../workflows/dags/orders-etl/dag';

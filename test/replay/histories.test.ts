@@ -92,3 +92,49 @@ test('a task added to orders_daily_etl without patched() is a DeterminismViolati
   );
   for (const result of results) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${String(result.error)}`);
 });
+
+/** A run's result as its history's completion event holds it. */
+function resultOf(file: string): Record<string, unknown> {
+  const completed = saved.find((h) => h.file === file)!.history.events!.find((e) => e.workflowExecutionCompletedEventAttributes);
+  const data = completed?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data;
+  assert.ok(data, `${file}: no result in its history`);
+  return JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
+}
+
+/** What a result says about the data, leaving out times: counts, files, models and each task's end state. */
+function dataOf(result: Record<string, unknown>): Record<string, unknown> {
+  const {
+    tasks,
+    models,
+    dagId: _dagId,
+    ds: _ds,
+    state: _state,
+    ...rest
+  } = result as { tasks: Array<{ taskId: string; state: string }>; models?: Array<{ model: string; status: string }> } & Record<string, unknown>;
+  return {
+    ...rest,
+    ...(models ? { models: models.map((m) => `${m.model}:${m.status}`) } : {}),
+    tasks: tasks.map((t) => `${t.taskId}:${t.state}`),
+  };
+}
+
+test.each([
+  ['ordersDailyEtl-happy-v3.json', 'ordersDailyEtl-happy-v4.json'],
+  ['ordersDailyEtl-empty-v3.json', 'ordersDailyEtl-empty-v4.json'],
+  ['ordersDailyEtl-db-v3.json', 'ordersDailyEtl-db-v4.json'],
+  ['ordersPipeline-miss-v1.json', 'ordersPipeline-miss-v2.json'],
+  ['ordersPipeline-hit-v1.json', 'ordersPipeline-hit-v2.json'],
+])('the DAG file gives the result the hand-written workflow gave on the same input: %s and %s', (handWritten, dagFile) => {
+  const [before, after] = [resultOf(handWritten), resultOf(dagFile)];
+  // Each task of the old run ended as it did; a run from before the source branch had none of its tasks.
+  const oldTasks = new Set((before.tasks as Array<{ taskId: string }>).map((t) => t.taskId));
+  const added = (after.tasks as Array<{ taskId: string; state: string }>).filter((t) => !oldTasks.has(t.taskId));
+  assert.ok(
+    added.every((t) => ['choose_source:success', 'wait_for_data:skipped', 'extract_from_db:skipped'].includes(`${t.taskId}:${t.state}`)),
+    JSON.stringify(added),
+  );
+  assert.deepEqual(dataOf({ ...after, tasks: (after.tasks as Array<{ taskId: string }>).filter((t) => oldTasks.has(t.taskId)) }), dataOf(before));
+  // orders_daily_etl's result is as it was, key for key; orders-etl's gains the engine's dagId, ds and state.
+  if (handWritten.startsWith('ordersDailyEtl')) assert.deepEqual([after.dagId, after.ds, after.state], [before.dagId, before.ds, before.state]);
+  else assert.deepEqual([after.dagId, after.ds, after.state], ['orders-etl', before.startDate, 'success']);
+});
