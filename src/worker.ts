@@ -37,17 +37,19 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10, application_name: 'baton-worker' });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   const poolFor = createConnections(pool, config.connections);
-  const userActivities = Object.assign({}, ...dags.map((d) => loadUserActivities(d, { pool, connection: poolFor, config, logger })));
   await migrateWarehouse(pool);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const client = await connectClient(config);
+  const activities = createActivities({ pool, poolFor, logger, config, client, dags });
+  // A DAG's own tasks get the same clients, and Baton's activities to build on.
+  const userActivities = Object.assign({}, ...dags.map((d) => loadUserActivities(d, { pool, connection: poolFor, config, logger, activities })));
   const slots = options.maxConcurrentActivityTaskExecutions ?? 10;
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsEntry(), bundlerOptions: workflowBundlerOptions }),
-    activities: { ...createActivities({ pool, poolFor, logger, config, client, dags }), ...userActivities, ...options.activities },
+    activities: { ...activities, ...userActivities, ...options.activities },
     maxConcurrentActivityTaskExecutions: slots,
     // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
     // activity and the worker takes it at once instead of a round trip through the queue.

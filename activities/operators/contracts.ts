@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { ColumnContract } from '../../src/column-contract';
 import type { Config } from '../../src/config';
+import type { Activities } from '..';
 import type { TemplateContext } from '../../src/sdk/templates';
 
 export interface OperatorInput {
@@ -70,6 +71,8 @@ export interface UserTaskContext {
   connection: (name: string) => Pool;
   config: Config;
   logger: Logger;
+  /** Baton's own activities on this worker, for a DAG whose tasks build on them (the reference pipelines'). */
+  activities: Activities;
 }
 
 export interface LoadCsvOperatorInput extends OperatorInput {

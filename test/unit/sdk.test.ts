@@ -167,6 +167,17 @@ test('every problem of a DAG file is named with its task, before anything runs',
     'task a: loadCsv table: schema.table, lower-case',
   ]);
   assert.deepEqual(problems({ a: 'echo hi' }), ['task a: not a task (make it with an operator: sql(...), command(...), ...)']);
+  // A doc is a template like the others; a cache names a duration and a file of the data directory.
+  assert.deepEqual(problems({ a: empty({ doc: 'load {{ dss }}' }) }), [
+    'task a: unknown placeholder {{ dss }}; known: ds, ds_nodash, data_interval_start, data_interval_end, params.<name>, conf.<key>, xcom.<task>.<key>, macros.ds_add, macros.ds_format',
+  ]);
+  assert.deepEqual(problems({ a: task({ activity: 'f', cache: { expiresIn: 'an hour', inputFile: '../x.csv' } }) }), [
+    'task a: task cache.expiresIn: a duration such as 30s, 5m or 1h',
+    'task a: task cache.inputFile: a relative path without ..',
+  ]);
+  assert.deepEqual(problems({ a: task({ activity: 'f', cache: { expiresIn: '1h', policy: '{{ params.nope }}' } }) }), [
+    'task a: {{ params.nope }}: the DAG declares no param nope',
+  ]);
 });
 
 test('DuckDB SQL text takes a placeholder only when its value cannot end a literal or add a clause', () => {

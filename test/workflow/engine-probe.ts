@@ -79,4 +79,37 @@ export const data = dag({
   },
 });
 
-registerDagFiles([fanIn, retries, choices, badTemplate, data]);
+/**
+ * The SDK's task-level functions: a cached task (its output a file reference), args computed from
+ * XCom, a templated doc, skipIf, a summary, and a result that says its state.
+ */
+export const cached = dag({
+  ...base,
+  dagId: 'engine_cached',
+  params: z.object({ skip: z.boolean().default(false) }),
+  tasks: {
+    produce: task({
+      activity: 'produce',
+      args: { day: '{{ ds }}' },
+      cache: { expiresIn: '1h', inputFile: 'raw/x_{{ ds }}.csv' },
+      summary: (r: { rows: number }) => ({ rows: r.rows }),
+    }),
+    double: task({
+      upstream: ['produce'],
+      activity: 'echo',
+      doc: 'double the rows of {{ ds }}',
+      args: (run) => ({ rows: (run.xcom.produce as { rows: number }).rows * 2 }),
+    }),
+    maybe: task({ upstream: ['double'], activity: 'echo', skipIf: (run) => run.params.skip === true && 'params.skip', args: { never: 'if skipped' } }),
+  },
+  result: (run) => ({ state: 'success', cache: run.cached.produce, doubled: run.xcom.double }),
+});
+
+/** A cached task must return a file reference. */
+export const cachedBad = dag({
+  ...base,
+  dagId: 'engine_cached_bad',
+  tasks: { produce: task({ activity: 'echo', args: { rows: 1 }, cache: { expiresIn: '1h' } }) },
+});
+
+registerDagFiles([fanIn, retries, choices, badTemplate, data, cached, cachedBad]);

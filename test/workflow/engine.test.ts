@@ -9,7 +9,7 @@ import { test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { CommandOperatorInput, UserTaskInput } from '../../activities/operators/contracts';
-import type { RunSettings } from '../../src/contracts';
+import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef, RunSettings } from '../../src/contracts';
 import type { DagFileRunResult } from '../../workflows/engine';
 import { evaluateTriggerRule } from '../../workflows/task-table';
 import { timeSkippingWorker, workflowFailure } from '../support';
@@ -19,6 +19,8 @@ const commands: Array<CommandOperatorInput & { at: number }> = [];
 const recorded: UserTaskInput[] = [];
 const sqlChecks: Array<{ connId: string; text: string; params: string[] }> = [];
 const dataCalls: Array<[string, Record<string, unknown>]> = [];
+const cacheCalls: Array<[string, unknown]> = [];
+const cacheEntries = new Map<string, FileRef>();
 
 const server = timeSkippingWorker({
   taskQueue,
@@ -50,6 +52,25 @@ const server = timeSkippingWorker({
       return { command: 'build', nodes: { m: 'success', not_null_m_id: 'pass' }, statuses: { success: 1, pass: 1 } };
     },
     'engine_retries.record': async (input: UserTaskInput) => void recorded.push(input),
+    // The task cache as baton.task_cache keeps it: an entry per key until it expires.
+    cacheLookup: async (input: CacheLookupInput): Promise<CacheLookupResult> => {
+      cacheCalls.push(['lookup', input]);
+      const key = JSON.stringify([input.task, input.policy, input.inputs, input.inputFile]);
+      if (input.refresh) return { key, status: 'refresh' };
+      const entry = cacheEntries.get(key);
+      return entry ? { key, status: 'hit', result: entry, storedAt: 'then', expiresAt: 'later' } : { key, status: 'miss' };
+    },
+    cacheStore: async (input: CacheStoreInput) => {
+      cacheCalls.push(['store', input]);
+      cacheEntries.set(input.key, input.result);
+      return { expiresAt: 'later' };
+    },
+    'engine_cached.produce': async (input: UserTaskInput) => {
+      cacheCalls.push(['produce', input]);
+      return { path: 'staging/x.parquet', bytes: 10, rows: 5 };
+    },
+    'engine_cached.echo': async (input: UserTaskInput) => input.args,
+    'engine_cached_bad.echo': async (input: UserTaskInput) => input.args,
     'engine_choices.record': async (input: UserTaskInput) => {
       recorded.push(input);
       return { recorded: true };
@@ -205,7 +226,7 @@ test('a workflow type no DAG file has fails at once, naming it', async () => {
   assert.equal(failure.type, 'UnknownDag');
   assert.match(
     failure.message,
-    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices, engine_bad_template, engine_data\)$/,
+    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices, engine_bad_template, engine_data, engine_cached, engine_cached_bad\)$/,
   );
 });
 
@@ -249,4 +270,48 @@ test('the data operators get their settings rendered: the sensor its bound param
     failure.message,
     /task to_parquet failed: \{\{ params\.region \}\} is "eu' UNION SELECT 1 --": only letters, digits, spaces and _ \. : \/ \+ - go into SQL text/,
   );
+});
+
+test('a cached task is served from the cache on the same args; args from XCom keep their types; skipIf skips; doc is the Web UI line; the result says its state', async () => {
+  const ds = '2024-03-09';
+  const first = await start('engine_cached', ds, { skip: true });
+  const result = (await first.result()) as DagFileRunResult;
+  // maybe was skipped, and the DAG's result calls the run a plain success all the same.
+  assert.deepEqual([result.state, result.cache, result.doubled], ['success', 'miss', { rows: 10 }]);
+  assert.deepEqual(states(result), { produce: 'success', double: 'success', maybe: 'skipped' });
+  assert.deepEqual(result.tasks.find((t) => t.taskId === 'produce')?.output, { rows: 5, cache: 'miss' });
+  assert.deepEqual(
+    cacheCalls.map(([what]) => what),
+    ['lookup', 'produce', 'store'],
+  );
+  assert.deepEqual((cacheCalls[0][1] as CacheLookupInput).inputs, { day: ds });
+  assert.equal((cacheCalls[0][1] as CacheLookupInput).inputFile, `raw/x_${ds}.csv`);
+  assert.equal((cacheCalls[0][1] as CacheLookupInput).policy, 'inputs+file');
+  const { events } = await first.fetchHistory();
+  const summaries = (events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name?.startsWith('engine_cached.'))
+    .map((e) => JSON.parse(Buffer.from(e.userMetadata!.summary!.data!).toString('utf8')) as string);
+  assert.deepEqual(summaries, ['produce: task', `double: double the rows of ${ds}`]);
+
+  cacheCalls.length = 0;
+  const again = (await (await start('engine_cached', ds)).result()) as DagFileRunResult;
+  assert.deepEqual([again.cache, again.doubled, states(again).maybe], ['hit', { rows: 10 }, 'success']);
+  assert.deepEqual(
+    cacheCalls.map(([what]) => what),
+    ['lookup'],
+    'a hit runs nothing',
+  );
+
+  cacheCalls.length = 0;
+  const refreshed = (await (await start('engine_cached', ds, { refresh_cache: true })).result()) as DagFileRunResult;
+  assert.equal(refreshed.cache, 'refresh');
+  assert.deepEqual(
+    cacheCalls.map(([what]) => what),
+    ['lookup', 'produce', 'store'],
+  );
+});
+
+test('a cached task whose output is no file reference fails for good, naming what it returned', async () => {
+  const err = await workflowFailure((await start('engine_cached_bad', '2024-03-10')).result());
+  assert.equal(err.message, 'task produce failed: produce: a cached task returns a file reference { path, bytes }, got {"rows":1}');
 });
