@@ -8,7 +8,10 @@
  */
 import { createNoopActivities } from '../activities/noop';
 import { loadConfig } from '../src/config';
+import { loadDags, loadUserActivities } from '../src/dag-files';
+import { ordersDailyEtlDag } from '../src/dags';
 import { userActivityType } from '../src/sdk/compile';
+import { benchOrdersDag } from './backfill-dag';
 import { createLogger } from '../src/logging';
 import { createWorker } from '../src/worker';
 import { ENGINE_DAGS, NOOP_ACTIVITY } from './engine-dags';
@@ -16,14 +19,21 @@ import { ENGINE_DAGS, NOOP_ACTIVITY } from './engine-dags';
 async function main(taskQueue: string, slots: number, codePath: string) {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  // The engine's no-op DAGs' task: the same no-op activity noopDag calls.
+  // The engine's no-op DAGs' task (the same no-op activity noopDag calls), and orders_daily_etl's
+  // own tasks under the backfill benchmark's dag id.
   const { noopTask } = createNoopActivities();
-  const activities = Object.fromEntries(ENGINE_DAGS.map((d) => [userActivityType(d.dagId, NOOP_ACTIVITY), noopTask]));
+  const noops = Object.fromEntries(ENGINE_DAGS.map((d) => [userActivityType(d.dagId, NOOP_ACTIVITY), noopTask]));
+  const orders = loadDags().find((d) => d.dag.dagId === ordersDailyEtlDag.dagId)!;
   const { worker, close } = await createWorker(config, logger, {
     taskQueue,
     workflowBundle: { codePath },
     maxConcurrentActivityTaskExecutions: slots,
-    activities: activities as Record<string, (input: never) => Promise<unknown>>,
+    activities: (context) => ({
+      ...(noops as Record<string, (input: never) => Promise<unknown>>),
+      ...Object.fromEntries(
+        Object.entries(loadUserActivities(orders, context)).map(([type, fn]) => [type.replace(`${ordersDailyEtlDag.dagId}.`, `${benchOrdersDag.dagId}.`), fn]),
+      ),
+    }),
   });
   process.stdin.on('end', () => worker.shutdown());
   process.stdin.resume();

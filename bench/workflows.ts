@@ -1,20 +1,19 @@
 /** The worker's workflows plus the benchmarks' own instruments. */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { OrdersDailyEtlInput, OrdersDailyEtlResult } from '../src/contracts';
-import { ordersDailyEtlFor } from '../workflows/orders-daily-etl';
 import { fileSensor, type SensorOptions, type SensorOutcome } from '../workflows/sensors';
 import ordersEtlFile from '../workflows/dags/orders-etl/dag';
 import ordersDailyEtlFile from '../workflows/dags/orders_daily_etl/dag';
 import { registerDagFiles } from '../workflows/dag-registry';
-import { benchOrdersDag } from './backfill-dag';
+import { benchOrdersFile } from './backfill-dag';
 import { ENGINE_DAGS } from './engine-dags';
 
 export * from '../workflows';
 
-// The reference pipelines' DAG files (their workflow types run them) and the engine's no-op DAGs,
+// The reference pipelines' DAG files (their workflow types run them), orders_daily_etl under the
+// backfill benchmark's definition and the engine's no-op DAGs,
 // run by the DAG engine's default workflow under their dag ids.
-registerDagFiles([ordersDailyEtlFile, ordersEtlFile, ...ENGINE_DAGS]);
+registerDagFiles([ordersDailyEtlFile, ordersEtlFile, benchOrdersFile, ...ENGINE_DAGS]);
 export { dagFileWorkflow as default } from '../workflows/dag-registry';
 
 /** One sensor waiting for a file under the data directory, outside any DAG: what 200 waiting sensors cost. */
@@ -34,9 +33,4 @@ export async function benchRawSequence(input: { ds: string; tasks?: number }): P
   const count = input.tasks ?? 7;
   for (let i = 1; i <= count; i++) await rawTasks.noopTask({ taskId: `task_${i}`, ds: input.ds });
   return { tasks: count };
-}
-
-/** orders_daily_etl's tasks under the backfill benchmark's policy (dag id bench_orders, max_active_runs 4). */
-export async function benchOrdersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
-  return ordersDailyEtlFor(benchOrdersDag, input);
 }

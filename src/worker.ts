@@ -7,6 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { createConnections } from '../activities/connections';
+import type { UserTaskContext } from '../activities/operators/contracts';
 import { migrateWarehouse } from '../activities/postgres';
 import { connectClient, temporalConnectionOptions } from './client';
 import { redactUrl, type Config } from './config';
@@ -26,8 +27,8 @@ export interface WorkerOptions {
   /** The task queue to poll; `etl` by default. */
   taskQueue?: string;
   maxConcurrentActivityTaskExecutions?: number;
-  /** Activities besides Baton's and the DAG files' (the benchmarks' own instruments). */
-  activities?: Record<string, (input: never) => Promise<unknown>>;
+  /** Activities besides Baton's and the DAG files' (the benchmarks' own instruments), made with the worker's clients. */
+  activities?: (context: UserTaskContext) => Record<string, (input: never) => Promise<unknown>>;
 }
 
 export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
@@ -42,14 +43,15 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   const client = await connectClient(config);
   const activities = createActivities({ pool, poolFor, logger, config, client, dags });
   // A DAG's own tasks get the same clients, and Baton's activities to build on.
-  const userActivities = Object.assign({}, ...dags.map((d) => loadUserActivities(d, { pool, connection: poolFor, config, logger, activities })));
+  const context: UserTaskContext = { pool, connection: poolFor, config, logger, activities };
+  const userActivities = Object.assign({}, ...dags.map((d) => loadUserActivities(d, context)));
   const slots = options.maxConcurrentActivityTaskExecutions ?? 10;
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsEntry(), bundlerOptions: workflowBundlerOptions }),
-    activities: { ...activities, ...userActivities, ...options.activities },
+    activities: { ...activities, ...userActivities, ...options.activities?.(context) },
     maxConcurrentActivityTaskExecutions: slots,
     // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
     // activity and the worker takes it at once instead of a round trip through the queue.

@@ -1,7 +1,7 @@
 /**
  * The workflow type ordersDailyEtl. Its runs are the DAG file workflows/dags/orders_daily_etl/
  * on the DAG engine; runs started before that finish on the hand-written workflow below, which
- * stays for them (and for the benchmarks, which run it under their own policies):
+ * stays for them:
  *
  * orders_daily_etl, ported from Airflow:
  *   choose_source >> [wait_for_file >> extract, wait_for_data >> extract_from_db]
@@ -48,8 +48,8 @@ export async function ordersDailyEtl(input?: Partial<OrdersDailyEtlInput>): Prom
   return (await runDagFile(dag, { ...(input?.ds !== undefined ? { ds: input.ds } : {}), conf })) as unknown as OrdersDailyEtlResult;
 }
 
-/** The DAG's tasks under a given policy (dag id, max_active_runs, default_args): the benchmarks run them under their own. */
-export async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
+/** The hand-written workflow's tasks under a policy (dag id, max_active_runs, default_args). */
+async function ordersDailyEtlFor(dag: DagPolicy, input?: Partial<OrdersDailyEtlInput>): Promise<OrdersDailyEtlResult> {
   const source = ordersSource(dag, input);
   const maxRejectedRatio = rejectedRatioLimit(dag, (input?.conf ?? {}) as Record<string, unknown>);
   return runDag(dag, input, ORDERS_TASKS, async (run) => {

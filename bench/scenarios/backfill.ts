@@ -208,7 +208,8 @@ async function runCase(ctx: BenchContext, pool: Pool, worker: BenchWorker, taskQ
   return { case: c, dates: dates.length, batonMs, floorMs, progress, runs, workerCpuPercent };
 }
 
-const DATA_TASKS = ['extract', 'transform', 'load', 'validate', 'dbtRun'];
+/** The DAG file's own data tasks, as activity types under the benchmark's dag id. */
+const DATA_TASKS = ['extract', 'transform', 'load', 'validate', 'dbtRun'].map((t) => `${benchOrdersDag.dagId}.${t}`);
 
 async function runBreakdown(ctx: BenchContext, workflowId: string): Promise<RunBreakdown> {
   const events = (await ctx.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];

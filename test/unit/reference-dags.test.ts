@@ -1,0 +1,174 @@
+/**
+ * The reference pipelines' DAG files, their pure parts run directly: the definition the schedule
+ * sync reads, the params and their defaults, each branch's choice, the args each task computes
+ * from XCom, what the task table shows, the run's result; and their tasks' activities, which hand
+ * their args to Baton's own activities on the worker.
+ */
+import assert from '../support/assert';
+import { test } from '@jest/globals';
+import type { Activities } from '../../activities';
+import type { UserTaskContext, UserTaskInput } from '../../activities/operators/contracts';
+import type { Config } from '../../src/config';
+import { ordersDailyEtlDag, ordersEtlFlow } from '../../src/dags';
+import { compileDag, type RunContext, type TaskDefinition } from '../../src/sdk';
+import ordersEtl from '../../workflows/dags/orders-etl/dag';
+import * as etlTasks from '../../workflows/dags/orders-etl/activities';
+import ordersDaily from '../../workflows/dags/orders_daily_etl/dag';
+import * as dailyTasks from '../../workflows/dags/orders_daily_etl/activities';
+
+const ds = '2024-01-15';
+const run = (over: Partial<RunContext> = {}): RunContext => ({
+  dagId: 'orders_daily_etl',
+  ds,
+  ds_nodash: '20240115',
+  data_interval_start: '2024-01-15T00:00:00.000Z',
+  data_interval_end: '2024-01-16T00:00:00.000Z',
+  params: ordersDaily.params!.parse({}),
+  conf: {},
+  xcom: {},
+  states: {},
+  cached: {},
+  ...over,
+});
+const extracted = { rowCount: 100, file: 'f', bytes: 4200, stagingTable: 's', stagedRows: 98, stagedRejects: 2, lines: { lines: 102 } };
+const transformed = { cleanRows: 97, rejectedRows: 3, cleanTable: 'c', rejectedTable: 'r' };
+type Fn = (value: never) => unknown;
+const fn = (task: TaskDefinition, key: 'args' | 'summary' | 'skipIf' | 'choose') => (task as unknown as Record<string, Fn>)[key] as (value: unknown) => unknown;
+
+test("orders_daily_etl's DAG file keeps the Airflow DAG's definition, graph and params", () => {
+  const dag = compileDag(ordersDaily);
+  assert.deepEqual(
+    [dag.workflowType, dag.definition.schedule, dag.definition.maxActiveRuns, dag.definition.catchup, dag.definition.defaultArgs],
+    ['ordersDailyEtl', '0 6 * * *', 1, false, { ...ordersDailyEtlDag.defaultArgs }],
+  );
+  assert.deepEqual(dag.order, [
+    'choose_source',
+    'wait_for_file',
+    'extract',
+    'wait_for_data',
+    'extract_from_db',
+    'check_data',
+    'transform',
+    'load',
+    'validate',
+    'dbt_run',
+    'send_empty_alert',
+  ]);
+  assert.deepEqual(ordersDaily.params!.parse({}), { source: 'file', max_rejected_ratio: 0.05, skip_dbt: false });
+  assert.equal(ordersDaily.params!.safeParse({ max_rejected_ratio: 2 }).success, false);
+  assert.equal(ordersDaily.params!.safeParse({ source: 'ftp' }).success, false);
+});
+
+test("orders_daily_etl's branches, args, summaries and result", () => {
+  const t = ordersDaily.tasks;
+  assert.equal(fn(t.choose_source, 'choose')(run()), 'wait_for_file');
+  assert.equal(fn(t.choose_source, 'choose')(run({ params: { ...run().params, source: 'db' } })), 'wait_for_data');
+  assert.equal(fn(t.check_data, 'choose')(run({ xcom: { extract: extracted } })), 'transform');
+  assert.equal(fn(t.check_data, 'choose')(run({ xcom: { extract_from_db: { ...extracted, rowCount: 0 } } })), 'send_empty_alert');
+
+  const done = run({ xcom: { extract: extracted, transform: transformed, load: { loadedRows: 97, rejectedRows: 3, replacedRows: 0 } } });
+  assert.deepEqual(fn(t.transform, 'args')(done), { ds, rowCount: 100, stagedRows: 98, stagedRejects: 2 });
+  assert.deepEqual(fn(t.load, 'args')(done), { ds, rowCount: 100, cleanRows: 97, rejectedRows: 3, maxRejectedRatio: 0.05 });
+  assert.deepEqual(fn(t.validate, 'args')(done), { ds, rowCount: 100, lines: { lines: 102 } });
+  assert.equal(fn(t.dbt_run, 'skipIf')(done), false);
+  assert.equal(fn(t.dbt_run, 'skipIf')(run({ params: { ...run().params, skip_dbt: true } })), 'conf skip_dbt');
+
+  assert.deepEqual(fn(t.extract, 'summary')(extracted), { rowCount: 100, rejected: 2, lines: 102 });
+  assert.deepEqual(fn(t.extract_from_db, 'summary')({ rowCount: 5, file: 'f', bytes: 0, stagingTable: 's' }), { rowCount: 5 });
+  assert.deepEqual(fn(t.transform, 'summary')(transformed), { cleanRows: 97, rejectedRows: 3 });
+  assert.deepEqual(fn(t.load, 'summary')({ loadedRows: 97, rejectedRows: 3, replacedRows: 0 }), { loadedRows: 97, rejectedRows: 3 });
+  const models = [
+    { model: 'stg_orders', status: 'success', executionTimeSeconds: 0.1 },
+    { model: 'daily_revenue', status: 'success', executionTimeSeconds: 0.2 },
+  ];
+  assert.deepEqual(fn(t.dbt_run, 'summary')({ models }), { stg_orders: 'success', daily_revenue: 'success' });
+
+  assert.deepEqual(ordersDaily.result!(run({ ...done, xcom: { ...done.xcom, dbt_run: { models } }, states: { send_empty_alert: 'skipped' } })), {
+    state: 'success',
+    rowCount: 100,
+    loadedRows: 97,
+    rejectedRows: 3,
+    models,
+  });
+  // The empty day: no load, no models, and the alert's skip shows in the state.
+  assert.deepEqual(ordersDaily.result!(run({ xcom: { extract: { ...extracted, rowCount: 0 } }, states: { send_empty_alert: 'success' } })), {
+    state: 'success_with_skips',
+    rowCount: 0,
+    loadedRows: 0,
+    rejectedRows: 0,
+    models: [],
+  });
+});
+
+test("orders-etl's DAG file keeps the flow's definition; its tasks hand file references on; the result names the cache's outcome", () => {
+  const dag = compileDag(ordersEtl);
+  assert.deepEqual(
+    [dag.workflowType, dag.definition.schedule, dag.definition.maxActiveRuns, dag.order],
+    ['ordersPipeline', '0 7 * * *', null, ['extract_data', 'transform_data', 'load_data']],
+  );
+  assert.deepEqual(dag.definition.defaultArgs, { ...ordersEtlFlow.defaultArgs });
+  const staged = { path: 'staging/x.parquet', rows: 10, bytes: 100, sha256: 'a' };
+  const clean = { path: 'staging/c.parquet', rows: 8, bytes: 80, sha256: 'b' };
+  const rejects = { path: 'processed/orders_2024-01-15.rejects.csv', rows: 1, bytes: 10, sha256: 'c' };
+  const output = { path: 'processed/orders_2024-01-15.parquet', rows: 8, bytes: 90, sha256: 'd' };
+  const flow = run({
+    dagId: 'orders-etl',
+    params: { cache_policy: 'inputs+file' },
+    xcom: { extract_data: staged, transform_data: { clean, rejects, rowsIn: 10, kept: 8, dropped: 1, rejected: 1 }, load_data: output },
+    cached: { extract_data: 'hit' },
+  });
+  const t = ordersEtl.tasks;
+  assert.deepEqual(fn(t.transform_data, 'args')(flow), { input: staged, target: 'orders_2024-01-15' });
+  assert.deepEqual(fn(t.load_data, 'args')(flow), { input: clean, target: 'orders_2024-01-15' });
+  assert.deepEqual(fn(t.extract_data, 'summary')(staged), { rows: 10 });
+  assert.deepEqual(fn(t.transform_data, 'summary')({ kept: 8, dropped: 1, rejected: 1 }), { kept: 8, dropped: 1, rejected: 1 });
+  assert.deepEqual(fn(t.load_data, 'summary')(output), { rows: 8, file: output.path });
+  assert.deepEqual(ordersEtl.result!(flow), {
+    state: 'success',
+    flow: 'orders-etl',
+    startDate: ds,
+    target: 'orders_2024-01-15',
+    output,
+    rejects,
+    rowsIn: 10,
+    kept: 8,
+    dropped: 1,
+    rejected: 1,
+    cache: { extract_data: 'hit' },
+  });
+});
+
+test("the reference pipelines' tasks call Baton's activities with their args, the worker's dbt target and file settle", async () => {
+  const calls: Array<[string, unknown]> = [];
+  const activities = new Proxy({} as Activities, {
+    get: (_, name: string) => async (input: unknown) => {
+      calls.push([name, input]);
+      return { name };
+    },
+  });
+  const context = (config: Partial<Config>) => ({ activities, config }) as unknown as UserTaskContext;
+  const input = (args: unknown): UserTaskInput => ({ dagId: 'd', taskId: 't', ds, attempt: 1, args });
+  const prod = context({ dbt: { target: 'prod' } as Config['dbt'], sensors: {} });
+  await dailyTasks.extract(input({ ds }), prod);
+  await dailyTasks.extractFromDb(input({ ds, connId: 'postgres_prod' }), prod);
+  await dailyTasks.transform(input({ ds, rowCount: 1 }), prod);
+  await dailyTasks.load(input({ ds, cleanRows: 1 }), prod);
+  await dailyTasks.validate(input({ ds, rowCount: 1 }), prod);
+  await dailyTasks.dbtRun(input({ ds, select: 'tag:orders' }), prod);
+  await etlTasks.extractOrders(input({ startDate: ds }), prod);
+  await etlTasks.extractOrders(input({ startDate: ds }), context({ sensors: { fileSettle: '2s' } }));
+  await etlTasks.transformOrders(input({ input: 'x', target: 'orders_x' }), prod);
+  await etlTasks.loadOrders(input({ input: 'y', target: 'orders_x' }), prod);
+  assert.deepEqual(calls, [
+    ['extract', { ds }],
+    ['extractFromDb', { ds, connId: 'postgres_prod' }],
+    ['transform', { ds, rowCount: 1 }],
+    ['load', { ds, cleanRows: 1 }],
+    ['validate', { ds, rowCount: 1 }],
+    ['dbtRun', { ds, select: 'tag:orders', target: 'prod' }],
+    ['extractOrders', { startDate: ds, settleSeconds: 5 }],
+    ['extractOrders', { startDate: ds, settleSeconds: 2 }],
+    ['transformOrders', { input: 'x', target: 'orders_x' }],
+    ['loadOrders', { input: 'y', target: 'orders_x' }],
+  ]);
+});
