@@ -127,10 +127,13 @@ async function runTask(
   const outcome = await run.tasks.attempt(
     task.taskId,
     async () => {
-      const skip = definition.skipIf?.(context());
+      // skipIf and the cache's templates are the DAG's own code too: an error there fails the task for good.
+      const skip = await Promise.resolve()
+        .then(() => definition.skipIf?.(context()))
+        .catch(asFailure);
       if (skip) return { skipped: skip };
       if (definition.operator !== 'task' || !definition.cache) return tries();
-      const { result, status } = await throughCache(task.taskId, definition, context(), tries);
+      const { result, status } = await throughCache(task.taskId, definition, context(), tries).catch(asFailure);
       cacheOutcomes[task.taskId] = status;
       return result;
     },

@@ -112,4 +112,18 @@ export const cachedBad = dag({
   tasks: { produce: task({ activity: 'echo', args: { rows: 1 }, cache: { expiresIn: '1h' } }) },
 });
 
-registerDagFiles([fanIn, retries, choices, badTemplate, data, cached, cachedBad]);
+/** A skipIf that throws is the DAG's own bug: its task fails, the run does not stall. */
+export const skipThrows = dag({
+  ...base,
+  dagId: 'engine_skip_throws',
+  tasks: {
+    broken: task({
+      activity: 'echo',
+      skipIf: () => {
+        throw new Error('skipIf read what is not there');
+      },
+    }),
+  },
+});
+
+registerDagFiles([fanIn, retries, choices, badTemplate, data, cached, cachedBad, skipThrows]);

@@ -226,7 +226,7 @@ test('a workflow type no DAG file has fails at once, naming it', async () => {
   assert.equal(failure.type, 'UnknownDag');
   assert.match(
     failure.message,
-    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices, engine_bad_template, engine_data, engine_cached, engine_cached_bad\)$/,
+    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices, engine_bad_template, engine_data, engine_cached, engine_cached_bad, engine_skip_throws\)$/,
   );
 });
 
@@ -309,6 +309,11 @@ test('a cached task is served from the cache on the same args; args from XCom ke
     cacheCalls.map(([what]) => what),
     ['lookup', 'produce', 'store'],
   );
+});
+
+test('a skipIf that throws fails its task for good, naming the error, and the run ends', async () => {
+  const err = await workflowFailure((await start('engine_skip_throws', '2024-03-11')).result());
+  assert.equal(err.message, 'task broken failed: skipIf read what is not there');
 });
 
 test('a cached task whose output is no file reference fails for good, naming what it returned', async () => {
