@@ -8,7 +8,7 @@
  */
 import { createNoopActivities } from '../activities/noop';
 import { loadConfig } from '../src/config';
-import { loadDags, loadUserActivities } from '../src/dag-files';
+import { loadUserActivities } from '../src/dag-files';
 import { ordersDailyEtlDag } from '../src/dags';
 import { userActivityType } from '../src/sdk/compile';
 import { benchOrdersDag } from './backfill-dag';
@@ -23,15 +23,19 @@ async function main(taskQueue: string, slots: number, codePath: string) {
   // own tasks under the backfill benchmark's dag id.
   const { noopTask } = createNoopActivities();
   const noops = Object.fromEntries(ENGINE_DAGS.map((d) => [userActivityType(d.dagId, NOOP_ACTIVITY), noopTask]));
-  const orders = loadDags().find((d) => d.dag.dagId === ordersDailyEtlDag.dagId)!;
   const { worker, close } = await createWorker(config, logger, {
     taskQueue,
     workflowBundle: { codePath },
     maxConcurrentActivityTaskExecutions: slots,
-    activities: (context) => ({
+    activities: (context, dags) => ({
       ...(noops as Record<string, (input: never) => Promise<unknown>>),
       ...Object.fromEntries(
-        Object.entries(loadUserActivities(orders, context)).map(([type, fn]) => [type.replace(`${ordersDailyEtlDag.dagId}.`, `${benchOrdersDag.dagId}.`), fn]),
+        Object.entries(
+          loadUserActivities(
+            dags.find((d) => d.dag.dagId === ordersDailyEtlDag.dagId)!,
+            context,
+          ),
+        ).map(([type, fn]) => [type.replace(`${ordersDailyEtlDag.dagId}.`, `${benchOrdersDag.dagId}.`), fn]),
       ),
     }),
   });

@@ -11,7 +11,7 @@ import type { UserTaskContext } from '../activities/operators/contracts';
 import { migrateWarehouse } from '../activities/postgres';
 import { connectClient, temporalConnectionOptions } from './client';
 import { redactUrl, type Config } from './config';
-import { loadDags, loadUserActivities, writeWorkflowsEntry } from './dag-files';
+import { loadDags, loadUserActivities, writeWorkflowsEntry, type LoadedDag } from './dag-files';
 import { TASK_QUEUE } from './contracts';
 import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
 
@@ -27,8 +27,8 @@ export interface WorkerOptions {
   /** The task queue to poll; `etl` by default. */
   taskQueue?: string;
   maxConcurrentActivityTaskExecutions?: number;
-  /** Activities besides Baton's and the DAG files' (the benchmarks' own instruments), made with the worker's clients. */
-  activities?: (context: UserTaskContext) => Record<string, (input: never) => Promise<unknown>>;
+  /** Activities besides Baton's and the DAG files' (the benchmarks' own instruments), made with the worker's clients and DAG files. */
+  activities?: (context: UserTaskContext, dags: readonly LoadedDag[]) => Record<string, (input: never) => Promise<unknown>>;
 }
 
 export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
@@ -51,7 +51,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsEntry(), bundlerOptions: workflowBundlerOptions }),
-    activities: { ...activities, ...userActivities, ...options.activities?.(context) },
+    activities: { ...activities, ...userActivities, ...options.activities?.(context, dags) },
     maxConcurrentActivityTaskExecutions: slots,
     // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
     // activity and the worker takes it at once instead of a round trip through the queue.

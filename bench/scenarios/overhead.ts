@@ -187,21 +187,21 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
   const figures: Figure[] = [];
   const scenario = 'overhead';
   const floorLabel = 'bare workflow';
-  /** A Baton figure beside the same figure of the floor workflow. */
-  const vs = (measure: string, unit: string, baton: number[], raw: number[], p: number, target?: { max: number }): Figure => {
-    const value = percentile(baton, p);
-    const floor = percentile(raw, p);
-    return {
-      scenario,
-      measure,
-      value,
-      unit,
-      spread: range(baton),
-      floor: { label: floorLabel, value: floor },
-      ratio: value / floor,
-      ...(target ? { target: `<= ${target.max} ${unit}`, met: value <= target.max } : {}),
+  /** A figure beside the same figure of its floor; a target is a bound on the value or on the ratio. */
+  const beside =
+    (label: string) =>
+    (measure: string, unit: string, values: number[], floorValues: number[], p: number, target?: { max: number } | { maxRatio: number }): Figure => {
+      const value = percentile(values, p);
+      const floor = percentile(floorValues, p);
+      const bound =
+        target &&
+        ('max' in target
+          ? { target: `<= ${target.max} ${unit}`, met: value <= target.max }
+          : { target: `<= ${target.maxRatio}x`, met: value / floor <= target.maxRatio });
+      return { scenario, measure, value, unit, spread: range(values), floor: { label, value: floor }, ratio: value / floor, ...bound };
     };
-  };
+  /** A Baton figure beside the same figure of the floor workflow. */
+  const vs = beside(floorLabel);
   const s = seq.baton;
   const r = seq.raw;
   const seqLabel = `${sequential} sequential runs`;
@@ -228,24 +228,11 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
   );
 
   // The DAG engine beside the hand-written workflow it replaces: the same 7 no-op tasks.
-  const handWritten = (measure: string, engine: number[], baton: number[], p: number, maxRatio?: number): Figure => {
-    const value = percentile(engine, p);
-    const floor = percentile(baton, p);
-    return {
-      scenario,
-      measure,
-      value,
-      unit: 'ms',
-      spread: range(engine),
-      floor: { label: 'hand-written noopDag', value: floor },
-      ratio: value / floor,
-      ...(maxRatio ? { target: `<= ${maxRatio}x`, met: value / floor <= maxRatio } : {}),
-    };
-  };
+  const handWritten = beside('hand-written noopDag');
   const e = seq.engine;
-  figures.push(handWritten(`${seqLabel}: DAG engine run time, p50`, runs(e), runs(s), 50, 1.1));
-  figures.push(handWritten(`${seqLabel}: DAG engine task end to next task start, p50`, gaps(e, 'total'), gaps(s, 'total'), 50, 1.1));
-  figures.push(handWritten(`${seqLabel}: DAG engine run time, p95`, runs(e), runs(s), 95));
+  figures.push(handWritten(`${seqLabel}: DAG engine run time, p50`, 'ms', runs(e), runs(s), 50, { maxRatio: 1.1 }));
+  figures.push(handWritten(`${seqLabel}: DAG engine task end to next task start, p50`, 'ms', gaps(e, 'total'), gaps(s, 'total'), 50, { maxRatio: 1.1 }));
+  figures.push(handWritten(`${seqLabel}: DAG engine run time, p95`, 'ms', runs(e), runs(s), 95));
 
   const burstLabel = `${burst} runs, ${atOnce} at once`;
   const rate = (kind: Kind) => burst / (many[kind].wallMs / 1000);
@@ -271,7 +258,7 @@ export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
     floor: { label: 'hand-written noopDag', value: rate('baton') },
     ratio: rate('engine') / rate('baton'),
   });
-  figures.push(handWritten(`${burstLabel}: DAG engine run time, p50`, runs(many.engine.profiles), runs(many.baton.profiles), 50));
+  figures.push(handWritten(`${burstLabel}: DAG engine run time, p50`, 'ms', runs(many.engine.profiles), runs(many.baton.profiles), 50));
   return figures;
 }
 
