@@ -10,6 +10,12 @@ module.exports = {
   testSequencer: '<rootDir>/test/support/sequencer.js',
   roots: ['<rootDir>/test'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // A DAG file imports Baton by its package name, as in a team's own repository.
+  moduleNameMapper: {
+    '^baton/sdk$': '<rootDir>/src/sdk/index.ts',
+    '^baton/task$': '<rootDir>/src/task/index.ts',
+    '^baton/testing$': '<rootDir>/src/testing/index.ts',
+  },
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
   // Tests start Temporal servers, workers, dbt and Postgres, and wait for runs: Jest's 5 s is for
   // in-process code; every tier gets ten minutes a test (a stuck test still fails, naming itself).

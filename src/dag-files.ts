@@ -7,11 +7,11 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { register as registerTsxHook } from 'tsx/cjs/api';
-import type { UserTaskContext } from '../activities/operators/contracts';
+import type { UserTaskInput, WorkerClients } from '../activities/operators/contracts';
+import { ownTaskActivity, type OwnTaskFunction } from '../activities/operators/own-task';
 import { projectRoot } from './config';
-import { compileDag, InvalidDagFile, userActivityType, xcomOverflow, type CompiledDag } from './sdk/compile';
+import { compileDag, InvalidDagFile, userActivityType, type CompiledDag } from './sdk/compile';
 import type { DagFileDefinition } from './sdk/types';
 
 export const DAGS_DIR = path.join(projectRoot, 'workflows', 'dags');
@@ -117,14 +117,12 @@ export function loadDags(dir = DAGS_DIR): LoadedDag[] {
   return loaded;
 }
 
-type UserActivity = (input: unknown, context: UserTaskContext) => unknown;
-
 /**
  * The functions a DAG's activities module exports, under their activity types (`<dag_id>.<name>`),
  * each refusing an output too large for XCom before it reaches the history. Every `task` of the
  * DAG must name one of them.
  */
-export function loadUserActivities(entry: LoadedDag, context?: UserTaskContext): Record<string, (input: unknown) => Promise<unknown>> {
+export function loadUserActivities(entry: LoadedDag, clients?: WorkerClients): Record<string, (input: UserTaskInput) => Promise<unknown>> {
   let mod: Record<string, unknown> = {};
   if (entry.activities) {
     try {
@@ -133,7 +131,7 @@ export function loadUserActivities(entry: LoadedDag, context?: UserTaskContext):
       throw new DagFileError(entry.activities, entry.dag.dagId, [doesNotLoad(err)]);
     }
   }
-  const exported = Object.entries(mod).filter((e): e is [string, UserActivity] => typeof e[1] === 'function' && e[0] !== 'default');
+  const exported = Object.entries(mod).filter((e): e is [string, OwnTaskFunction] => typeof e[1] === 'function' && e[0] !== 'default');
   const names = exported.map(([name]) => name);
   const missing = entry.dag.tasks.flatMap((t) => {
     const wanted = [
@@ -148,18 +146,7 @@ export function loadUserActivities(entry: LoadedDag, context?: UserTaskContext):
       );
   });
   if (missing.length) throw new DagFileError(entry.file, entry.dag.dagId, missing);
-  return Object.fromEntries(
-    exported.map(([name, fn]) => [
-      userActivityType(entry.dag.dagId, name),
-      async (input: unknown) => {
-        if (!context) throw new Error(`${name} runs on a worker: it was loaded without the worker's clients`);
-        const result = await fn(input, context);
-        const overflow = xcomOverflow(result);
-        if (overflow) throw ApplicationFailure.nonRetryable(`${name} returned ${overflow}`, 'XComTooLarge');
-        return result ?? {};
-      },
-    ]),
-  );
+  return Object.fromEntries(exported.map(([name, fn]) => [userActivityType(entry.dag.dagId, name), ownTaskActivity(name, fn, clients)]));
 }
 
 /**

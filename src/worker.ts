@@ -7,7 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { createConnections } from '../activities/connections';
-import type { UserTaskContext } from '../activities/operators/contracts';
+import type { WorkerClients } from '../activities/operators/contracts';
 import { migrateWarehouse } from '../activities/postgres';
 import { connectClient, temporalConnectionOptions } from './client';
 import { redactUrl, type Config } from './config';
@@ -28,7 +28,7 @@ export interface WorkerOptions {
   taskQueue?: string;
   maxConcurrentActivityTaskExecutions?: number;
   /** Activities besides Baton's and the DAG files' (the benchmarks' own instruments), made with the worker's clients and DAG files. */
-  activities?: (context: UserTaskContext, dags: readonly LoadedDag[]) => Record<string, (input: never) => Promise<unknown>>;
+  activities?: (clients: WorkerClients, dags: readonly LoadedDag[]) => Record<string, (input: never) => Promise<unknown>>;
 }
 
 export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
@@ -43,7 +43,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   const client = await connectClient(config);
   const activities = createActivities({ pool, poolFor, logger, config, client, dags });
   // A DAG's own tasks get the same clients, and Baton's activities to build on.
-  const context: UserTaskContext = { pool, connection: poolFor, config, logger, activities };
+  const context: WorkerClients = { pool, connection: poolFor, config, logger, activities };
   const userActivities = Object.assign({}, ...dags.map((d) => loadUserActivities(d, context)));
   const slots = options.maxConcurrentActivityTaskExecutions ?? 10;
   const worker = await Worker.create({

@@ -138,15 +138,14 @@ async function runTask(
       return result;
     },
     (result) => ({
-      ...(definition.summary ? (definition.summary as (output: unknown) => Record<string, string | number>)(result) : summary(result)),
+      ...(definition.summary && !isSkip(result) ? (definition.summary as (output: unknown) => Record<string, string | number>)(result) : summary(result)),
       ...(cacheOutcomes[task.taskId] ? { cache: cacheOutcomes[task.taskId] } : {}),
     }),
-    {
-      skipWhen: (result) => (result && typeof result === 'object' && 'skipped' in result ? String((result as { skipped: unknown }).skipped) : undefined),
-    },
+    { skipWhen: (result) => (isSkip(result) ? String(result.skipped) : undefined) },
   );
   if (outcome.ok) {
-    outputs[task.taskId] = outcome.result;
+    // A skipped task gives no output: a reference to it is then optional(...)'s undefined, or an error.
+    if (!isSkip(outcome.result)) outputs[task.taskId] = outcome.result;
     afterSuccess(dag, task, outcome.result, run);
     await callback(dag, run, task.taskId, definition.onSuccess, { event: 'success', message: 'succeeded' });
   } else {
@@ -179,6 +178,8 @@ async function throughCache(taskId: string, definition: UserTask, ctx: RunContex
     return result;
   });
 }
+
+const isSkip = (result: unknown): result is { skipped: unknown } => !!result && typeof result === 'object' && 'skipped' in result;
 
 /** Branches and short circuits settle what follows them once they succeed. */
 function afterSuccess(dag: CompiledDag, task: CompiledTask, result: unknown, run: DagRunContext): void {

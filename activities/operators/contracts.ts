@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ColumnContract } from '../../src/column-contract';
 import type { Config } from '../../src/config';
 import type { Activities } from '..';
+import type { TaskContext } from '../../src/task/context';
 import type { TemplateContext } from '../../src/sdk/templates';
 
 export interface OperatorInput {
@@ -60,20 +61,26 @@ export interface UserTaskInput extends OperatorInput {
   args: unknown;
 }
 
-/**
- * What a DAG's own activity gets besides its input: the worker's clients, the ones Baton's
- * operators use (one pool per connection, shared), its settings and its logger.
- */
-export interface UserTaskContext {
+/** What the worker wires once and every DAG's own task is given a part of (its TaskContext). */
+export interface WorkerClients {
   /** Baton's warehouse (the worker's database role). */
   pool: Pool;
   /** The pool of a named connection: `warehouse`, or BATON_CONN_<NAME>. */
   connection: (name: string) => Pool;
   config: Config;
   logger: Logger;
-  /** Baton's own activities on this worker, for a DAG whose tasks build on them (the reference pipelines'). */
+  /** Baton's own activities on this worker. */
   activities: Activities;
 }
+
+/**
+ * The context the reference pipelines' tasks are given: the public TaskContext, with Baton's
+ * activities and config, which their tasks still call until their steps are their own.
+ */
+export type ReferenceTaskContext = TaskContext & Pick<WorkerClients, 'activities' | 'config'>;
+
+/** Baton's activities, for a reference pipeline's task. */
+export const referenceActivities = (context: TaskContext): Activities => (context as ReferenceTaskContext).activities;
 
 export interface LoadCsvOperatorInput extends OperatorInput {
   /** Under the data directory, rendered. */

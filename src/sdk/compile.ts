@@ -7,6 +7,7 @@
  */
 import type { DagDefinition } from '../dags';
 import { operatorProblems } from './operator-settings';
+import { OUTPUT_FIELDS } from './outputs';
 import { templateProblems, templatesIn } from './templates';
 import { TRIGGER_RULES, type DagFileDefinition, type DefaultArgs, type TaskDefinition, type TriggerRule } from './types';
 
@@ -95,8 +96,25 @@ export function dagDefinitionOf(file: DagFileDefinition): DagDefinition {
   };
 }
 
+export interface CompileOptions {
+  /** The output fields of the DAG's own tasks, by task id, when the checker has read them from their functions' types. */
+  ownOutputs?: Record<string, readonly string[] | '*'>;
+}
+
+/** The fields a task's output has, for the checks of its readers' templates; `*` when any may be there. */
+function outputFields(task: TaskDefinition, own: readonly string[] | '*' | undefined): readonly string[] | '*' {
+  switch (task.operator) {
+    case 'sql':
+      return task.output === 'firstRow' ? '*' : task.output === 'none' ? [] : ['rows'];
+    case 'task':
+      return own ?? '*';
+    default:
+      return OUTPUT_FIELDS[task.operator] ?? '*';
+  }
+}
+
 /** Compiles a DAG file's definition; throws InvalidDagFile listing every problem. */
-export function compileDag(file: DagFileDefinition): CompiledDag {
+export function compileDag(file: DagFileDefinition, options: CompileOptions = {}): CompiledDag {
   const dagId = typeof file?.dagId === 'string' ? file.dagId : '?';
   const problems: string[] = [];
   const entries = Object.entries(file?.tasks ?? {});
@@ -109,8 +127,10 @@ export function compileDag(file: DagFileDefinition): CompiledDag {
       problems.push(`${at}: not a task (make it with an operator: sql(...), command(...), ...)`);
       continue;
     }
+    const read = new Set(templatesOf(task).flatMap((t) => [...t.matchAll(/\{\{\s*xcom\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1])));
     for (const up of task.upstream ?? []) {
-      if (!ids.has(up)) problems.push(`${at}: upstream ${up} is not a task of this DAG`);
+      // A read of a task that is not there is named by the template check, with the field read.
+      if (!ids.has(up) && !read.has(up)) problems.push(`${at}: upstream ${up} is not a task of this DAG`);
       if (up === taskId) problems.push(`${at}: it is its own upstream`);
     }
     if (task.triggerRule !== undefined && !TRIGGER_RULES.includes(task.triggerRule)) {
@@ -131,11 +151,12 @@ export function compileDag(file: DagFileDefinition): CompiledDag {
       ancestors.set(taskId, new Set(upstream.flatMap((u) => [u, ...ancestors.get(u)!])));
     }
     const params = Object.keys(file.params?.shape ?? {});
+    const outputs = new Map(entries.map(([taskId, t]) => [taskId, { operator: t.operator, fields: outputFields(t, options.ownOutputs?.[taskId]) }]));
     for (const [taskId, definition] of entries) {
       const upstream = [...(definition.upstream ?? [])];
       const seen = [...ancestors.get(taskId)!];
       for (const template of templatesOf(definition)) {
-        for (const problem of templateProblems(template, { params, upstream: seen })) problems.push(`task ${taskId}: ${problem}`);
+        for (const problem of templateProblems(template, { params, upstream: seen, outputs })) problems.push(`task ${taskId}: ${problem}`);
       }
       tasks.push({
         taskId,
@@ -154,7 +175,7 @@ export function compileDag(file: DagFileDefinition): CompiledDag {
 
 /** The strings of a task that are templates: its doc, and its operator's. */
 export function templatesOf(task: TaskDefinition): string[] {
-  return [...(task.doc ? [task.doc] : []), ...operatorTemplates(task)];
+  return [...(task.doc ? [task.doc] : []), ...templatesIn(task.inputs ?? {}), ...operatorTemplates(task)];
 }
 
 function operatorTemplates(task: TaskDefinition): string[] {

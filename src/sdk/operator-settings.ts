@@ -22,6 +22,7 @@ const common = {
   doc: z.string().optional(),
   summary: z.function().optional(),
   skipIf: z.function().optional(),
+  inputs: z.record(z.string(), z.object({ $ref: z.array(z.string()).min(1), optional: z.literal(true).optional() }).strict()).optional(),
   retries: z.number().int().min(0).max(100).optional(),
   retryDelay: duration.optional(),
   retryExponentialBackoff: z.boolean().optional(),

@@ -1,73 +1,367 @@
 /**
- * The operators a DAG file's tasks are made of. Each returns its task as data: the engine
- * (workflows/engine.ts) runs it as one configured activity (or, for branch and shortCircuit, a
- * pure function in the workflow), with the retries, timeouts and heartbeats of Baton's own tasks.
+ * How a DAG file is written: `dag(settings, build)`, where `build` declares the tasks, each an
+ * operator called with its task id and settings, in the order the file reads (Airflow's
+ * `with DAG(...):` block). An operator returns a reference to its task's output: pass it (or
+ * a field of it) to the tasks that read it, in args, inputs or a template string, and tsc
+ * checks the read against the output's type while the edge follows from it. `upstream` is for
+ * edges that carry no data. What `dag` returns is the DAG as data (types.ts), which the engine
+ * (workflows/engine.ts) runs and `baton dags validate` checks. Pure: bundled into the workflow
+ * sandbox.
  */
-import type {
-  BranchTask,
-  CommandTask,
-  DagFileDefinition,
-  DbtTask,
-  DuckdbTask,
-  EmptyTask,
-  FileSensorTask,
-  HttpTask,
-  LoadCsvTask,
-  NotifyTask,
-  ShortCircuitTask,
-  SqlSensorTask,
-  SqlTask,
-  TaskDefinition,
-  UserTask,
-} from './types';
 import type { z } from 'zod';
+import type * as outputs from './outputs';
+import { isMarker, makeRef, taskIdOf, toMarkers, type Inputs, type InputValues, type Ref, type Refable, type RefMarker } from './refs';
+import { resolveMarker } from './templates';
+import type { TaskContext } from '../task/context';
+import type * as data from './types';
 
-type Settings<T> = Omit<T, 'operator'>;
+declare const TASK: unique symbol;
+/** A task that declares no inputs. */
+type NoInputs = Record<string, never>;
+/** A task of the DAG: a reference to its output that is also an upstream for `upstream: [...]`. */
+export type TaskOf<O> = Ref<O> & { readonly [TASK]: true };
+type AnyTask = { readonly [TASK]: true };
 
-/** An operator's builder: its settings, tagged with its name. */
-const operator =
-  <T extends TaskDefinition>(name: T['operator']) =>
-  (settings: Settings<T>): T =>
-    ({ operator: name, ...settings }) as T;
+/** What a task's functions (choose, condition, skipIf, args, a result) see of the run besides their inputs. */
+export interface Run {
+  dagId: string;
+  ds: string;
+  ds_nodash: string;
+  data_interval_start: string;
+  data_interval_end: string;
+  /** The run's conf as given (params, typed, are read as inputs). */
+  conf: Readonly<Record<string, unknown>>;
+  /** Each finished task's state: success, failed, skipped, upstream_failed. */
+  states: Readonly<Record<string, string>>;
+  /** Each cached task's cache outcome: hit, miss, expired, vanished or refresh. */
+  cached: Readonly<Record<string, string>>;
+}
 
-/** A DAG file's default export: `export default dag({ dagId, schedule, startDate, tasks: { ... } })`. */
-export const dag = <P extends z.ZodObject>(definition: DagFileDefinition<P>): DagFileDefinition<P> => definition;
+/** A task of one's own, as a callback: `onFailure: own.pageTheTeam` (it gets `{ event, message }` as its args). */
+export type TaskCallback = { notify: readonly string[] } | OwnTaskBuilder<(args: { event: string; message: string }, context: TaskContext) => unknown>;
 
-/** SQL on a named connection; `{{ }}` placeholders are bound parameters. Output: `{ rows }` or the first row. */
-export const sql = operator<SqlTask>('sql');
+/** What every task takes besides its operator's settings. */
+export interface TaskSettings<I extends Inputs, O> extends Omit<data.TaskOptions, 'onFailure' | 'onRetry' | 'onSuccess'> {
+  /** Tasks this one runs after without reading their output (a read makes the edge by itself). */
+  upstream?: readonly AnyTask[];
+  /** Upstream outputs (or params) its functions read, by name: `inputs: { staged: extract }`. */
+  inputs?: I;
+  /** `all_success` by default. */
+  triggerRule?: data.TriggerRule;
+  /** Runs once everything upstream is done, whatever happened; its failure does not fail the run. */
+  teardown?: boolean;
+  /** What the task does (templated): its line in the Web UI and in `baton dags show`. */
+  doc?: string;
+  /** Skips the task when it returns a reason (Airflow's @task.skip_if). */
+  skipIf?: (inputs: InputValues<I>, run: Run) => string | false | undefined;
+  /** What the task table and the Web UI show of its output; its scalar fields by default. */
+  summary?: (output: O) => Record<string, string | number>;
+  onFailure?: TaskCallback;
+  onRetry?: TaskCallback;
+  onSuccess?: TaskCallback;
+}
 
-/** A CSV file under a column contract into a table: write, audit, publish. Output: `{ rows, rejected, table }`. */
-export const loadCsv = operator<LoadCsvTask>('loadCsv');
+type Own<T> = Omit<T, keyof data.TaskBase | 'operator'>;
+type Settings<T, I extends Inputs, O> = Own<T> & TaskSettings<I, O>;
+
+const BUILD = Symbol.for('baton.dag-build');
+interface Building {
+  dagId: string;
+  tasks: Record<string, data.TaskDefinition>;
+  /** Each task's upstream tasks as the file names them, and the tasks whose outputs it reads. */
+  edges: Map<string, { named: string[]; reads: Set<string> }>;
+}
+const globalState = globalThis as { [BUILD]?: Building };
+
+/** The settings a DAG takes besides its tasks. */
+export interface DagSettings<P extends z.ZodObject> {
+  dagId: string;
+  description?: string;
+  /** A cron (or a preset such as @daily), in `timezone`: at most one run a day. */
+  schedule: string;
+  timezone?: string;
+  timetable?: 'interval' | 'trigger';
+  startDate: string;
+  endDate?: string;
+  catchup?: boolean;
+  /** Create the schedule paused (Airflow's is_paused_upon_creation). */
+  pausedOnCreation?: boolean;
+  /** Runs at once over scheduled, manual and backfill runs; 16 by default, null: no limit. */
+  maxActiveRuns?: number | null;
+  tags?: readonly string[];
+  /** The run's params with their defaults; `--conf` overrides them, validated before any task runs. */
+  params?: P;
+  defaultArgs?: Omit<data.DefaultArgs, 'onFailure' | 'onRetry' | 'onSuccess'>;
+  /** The workflow type of its runs; the dag id by default. */
+  workflowType?: string;
+}
+
+/** What `build` is given: references to the run's values, for args, inputs and templates. */
+export interface DagScope<P extends z.ZodObject> {
+  ds: Ref<string>;
+  ds_nodash: Ref<string>;
+  data_interval_start: Ref<string>;
+  data_interval_end: Ref<string>;
+  /** The run's params, typed by the DAG's schema: `params.region`. */
+  params: Ref<z.output<P>>;
+  conf: Ref<Record<string, unknown>>;
+}
+
+/** A run's result computed from its inputs: `return result({ load }, ({ load }, run) => ({ rows: load.rows }))`. */
+export interface DagResult {
+  readonly [BUILD]: { inputs: Record<string, RefMarker>; compute: (inputs: Record<string, unknown>, run: Run) => Record<string, unknown> };
+}
+
+type ResultState = { state?: 'success' | 'success_with_skips' };
+
+/**
+ * A DAG: its settings, then `build`, which declares its tasks and may return the run's result
+ * (outputs and values by name, references resolved at the end of the run, or `result(...)`).
+ */
+export function dag<P extends z.ZodObject = z.ZodObject<Record<string, never>>>(
+  settings: DagSettings<P>,
+  build: (scope: DagScope<P>) => DagResult | (Record<string, unknown> & ResultState) | void,
+): data.DagFileDefinition<P> {
+  if (globalState[BUILD]) throw new Error(`dag(${JSON.stringify(settings?.dagId)}) inside the build of DAG ${globalState[BUILD].dagId}`);
+  const tasks: Record<string, data.TaskDefinition> = {};
+  const edges: Building['edges'] = new Map();
+  globalState[BUILD] = { dagId: settings?.dagId, tasks, edges };
+  let returned: ReturnType<typeof build>;
+  try {
+    returned = build({
+      ds: makeRef([['ds']]) as Ref<string>,
+      ds_nodash: makeRef([['ds_nodash']]) as Ref<string>,
+      data_interval_start: makeRef([['data_interval_start']]) as Ref<string>,
+      data_interval_end: makeRef([['data_interval_end']]) as Ref<string>,
+      params: makeRef([['params']]) as Ref<z.output<P>>,
+      conf: makeRef([['conf']]) as Ref<Record<string, unknown>>,
+    });
+  } finally {
+    globalState[BUILD] = undefined;
+  }
+  for (const [taskId, upstream] of upstreamOf(edges)) if (upstream.length) (tasks[taskId] as { upstream?: string[] }).upstream = upstream;
+  const { defaultArgs, ...rest } = settings;
+  return { ...rest, ...(defaultArgs ? { defaultArgs } : {}), tasks, ...(returned ? { result: resultOf(returned) } : {}) };
+}
+
+/**
+ * Each task's upstream: the tasks it names, and those it reads that are not already upstream of
+ * another (a read of extract through transform's output needs no edge of its own, which would
+ * skip the reader when the branch skipped extract). A read of a later task, or a cycle, is left
+ * for compile to name.
+ */
+function upstreamOf(edges: Building['edges']): Map<string, string[]> {
+  const ancestors = new Map<string, Set<string>>();
+  const visiting = new Set<string>();
+  const final = new Map<string, string[]>();
+  const upstream = (taskId: string): string[] => {
+    const known = final.get(taskId);
+    if (known) return known;
+    const { named, reads } = edges.get(taskId) ?? { named: [], reads: new Set<string>() };
+    const direct = [...new Set([...named, ...reads])];
+    const kept = direct.filter((r) => named.includes(r) || !direct.some((other) => other !== r && ancestorsOf(other).has(r)));
+    final.set(taskId, kept);
+    return kept;
+  };
+  const ancestorsOf = (taskId: string): Set<string> => {
+    const known = ancestors.get(taskId);
+    if (known) return known;
+    if (visiting.has(taskId) || !edges.has(taskId)) return new Set();
+    visiting.add(taskId);
+    const { named, reads } = edges.get(taskId)!;
+    const found = new Set<string>();
+    for (const u of new Set([...named, ...reads])) {
+      found.add(u);
+      for (const a of ancestorsOf(u)) found.add(a);
+    }
+    visiting.delete(taskId);
+    ancestors.set(taskId, found);
+    return found;
+  };
+  for (const taskId of edges.keys()) upstream(taskId);
+  return final;
+}
+
+/** The run's result from inputs: `result({ load, alert: optional(alert) }, ({ load, alert }, run) => ({ ... }))`. */
+export function result<I extends Inputs>(inputs: I, compute: (inputs: InputValues<I>, run: Run) => Record<string, unknown> & ResultState): DagResult {
+  const reads = new Set<string>();
+  return { [BUILD]: { inputs: toMarkers(inputs, reads) as Record<string, RefMarker>, compute: compute as DagResult[typeof BUILD]['compute'] } };
+}
+
+function resultOf(returned: DagResult | Record<string, unknown>): data.DagFileDefinition['result'] {
+  if (BUILD in returned) {
+    const { inputs, compute } = (returned as DagResult)[BUILD];
+    return (ctx) => compute(resolveInputs(inputs, ctx), runOf(ctx));
+  }
+  const markers = toMarkers(returned, new Set());
+  return (ctx) => resolveDeep(markers, ctx) as Record<string, unknown>;
+}
+
+const resolveInputs = (inputs: Record<string, RefMarker>, ctx: data.RunContext) =>
+  Object.fromEntries(Object.entries(inputs).map(([name, marker]) => [name, resolveMarker(marker, ctx)]));
+
+function resolveDeep(value: unknown, ctx: data.RunContext): unknown {
+  if (isMarker(value)) return resolveMarker(value, ctx);
+  if (Array.isArray(value)) return value.map((v) => resolveDeep(v, ctx));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveDeep(v, ctx)]));
+  return value;
+}
+
+const runOf = (ctx: data.RunContext): Run => ({
+  dagId: ctx.dagId,
+  ds: ctx.ds,
+  ds_nodash: ctx.ds_nodash,
+  data_interval_start: ctx.data_interval_start,
+  data_interval_end: ctx.data_interval_end,
+  conf: ctx.conf,
+  states: ctx.states,
+  cached: ctx.cached,
+});
+
+const FUNCTIONS = ['skipIf', 'choose', 'condition'] as const;
+const CALLBACKS = ['onFailure', 'onRetry', 'onSuccess'] as const;
+const OWN_TASK = Symbol.for('baton.own-task');
+
+/** Declares a task in the DAG being built: its settings as data, references as markers, functions given their inputs. */
+function declare(operator: data.Operator, taskId: string, given: object = {}): AnyTask {
+  const settings = given as Record<string, unknown>;
+  const building = globalState[BUILD];
+  if (!building) throw new Error(`${operator}(${JSON.stringify(taskId)}) is called outside a DAG: declare tasks inside dag({...}, () => { ... })`);
+  const at = `DAG ${JSON.stringify(building.dagId)}: task ${JSON.stringify(taskId)}`;
+  if (typeof taskId !== 'string') throw new Error(`DAG ${JSON.stringify(building.dagId)}: ${operator}(...) takes the task id first, then its settings`);
+  if (Object.prototype.hasOwnProperty.call(building.tasks, taskId)) throw new Error(`${at} is declared twice`);
+  const { upstream, inputs, summary, ...rest } = settings;
+  const reads = new Set<string>();
+  const explicit = ((upstream as unknown[] | undefined) ?? []).map((u, i) => {
+    const id = taskIdOf(u);
+    if (!id) throw new Error(`${at}: upstream[${i}] is not a task (pass what an operator returned)`);
+    return id;
+  });
+  const inputMarkers = toMarkers(inputs ?? {}, reads) as Record<string, RefMarker>;
+  const definition: Record<string, unknown> = { operator };
+  for (const [key, value] of Object.entries(rest)) {
+    if (value === undefined) continue;
+    if ((FUNCTIONS as readonly string[]).includes(key) || (key === 'args' && typeof value === 'function')) {
+      const fn = value as (inputs: Record<string, unknown>, run: Run) => unknown;
+      definition[key] = (ctx: data.RunContext) => fn(resolveInputs(inputMarkers, ctx), runOf(ctx));
+    } else if ((CALLBACKS as readonly string[]).includes(key)) {
+      definition[key] = callbackOf(at, key, value);
+    } else definition[key] = key === 'contract' ? value : toMarkers(value, reads);
+  }
+  if (summary !== undefined) definition.summary = summary;
+  if (Object.keys(inputMarkers).length) definition.inputs = inputMarkers;
+  building.edges.set(taskId, { named: explicit, reads });
+  building.tasks[taskId] = definition as unknown as data.TaskDefinition;
+  return makeRef([['xcom', taskId]]) as unknown as AnyTask;
+}
+
+function callbackOf(at: string, key: string, value: unknown): data.TaskCallback {
+  if (typeof value === 'function' && typeof (value as { [OWN_TASK]?: string })[OWN_TASK] === 'string')
+    return { task: (value as unknown as { [OWN_TASK]: string })[OWN_TASK] };
+  if (value && typeof value === 'object' && 'notify' in value) return { notify: [...(value as { notify: string[] }).notify] };
+  throw new Error(`${at}: ${key} is { notify: [addresses] } or a task of one's own (own.<function>)`);
+}
+
+/** SQL on a named connection; `{{ }}` placeholders (and references) are bound parameters. Output: `{ rows }`, the first row, or nothing. */
+export function sql<I extends Inputs = NoInputs>(
+  taskId: string,
+  settings: Settings<data.SqlTask, I, outputs.SqlRowCountOutput> & { output?: 'rowCount' },
+): TaskOf<outputs.SqlRowCountOutput>;
+export function sql<Row extends object = Record<string, unknown>, I extends Inputs = NoInputs>(
+  taskId: string,
+  settings: Settings<data.SqlTask, I, Row> & { output: 'firstRow' },
+): TaskOf<Row>;
+export function sql<I extends Inputs = NoInputs>(
+  taskId: string,
+  settings: Settings<data.SqlTask, I, outputs.EmptyOutput> & { output: 'none' },
+): TaskOf<outputs.EmptyOutput>;
+export function sql(taskId: string, settings: object): unknown {
+  return declare('sql', taskId, settings);
+}
+
+/** A CSV file under a column contract into a table: write, audit, publish. */
+export const loadCsv = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.LoadCsvTask, I, outputs.LoadCsvOutput>) =>
+  declare('loadCsv', taskId, settings) as TaskOf<outputs.LoadCsvOutput>;
 
 /** dbt run, build, test or seed. Output: each node's status. */
-export const dbt = operator<DbtTask>('dbt');
+export const dbt = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.DbtTask, I, outputs.DbtOutput>) =>
+  declare('dbt', taskId, settings) as TaskOf<outputs.DbtOutput>;
 
-/** A program with an argument array, no shell (Airflow's BashOperator done safely). Output: `{ exitCode, tail }`. */
-export const command = operator<CommandTask>('command');
+/** A program with an argument array, no shell (Airflow's BashOperator done safely). */
+export const command = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.CommandTask, I, outputs.CommandOutput>) =>
+  declare('command', taskId, settings) as TaskOf<outputs.CommandOutput>;
 
-/** An HTTP call on a named connection. Output: `{ status, json | text }`, capped. */
-export const http = operator<HttpTask>('http');
+/** An HTTP call on a named connection; `J` is the JSON it answers with. */
+export const http = <J = unknown, I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.HttpTask, I, outputs.HttpOutput<J>>) =>
+  declare('http', taskId, settings) as TaskOf<outputs.HttpOutput<J>>;
 
-/** DuckDB SQL over files, to one Parquet file published atomically. Output: `{ rows, path }`. */
-export const duckdb = operator<DuckdbTask>('duckdb');
+/** DuckDB SQL over files, to one Parquet file published atomically. */
+export const duckdb = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.DuckdbTask, I, outputs.DuckdbOutput>) =>
+  declare('duckdb', taskId, settings) as TaskOf<outputs.DuckdbOutput>;
 
 /** Waits for a file under the data directory (Airflow's FileSensor). */
-export const fileSensor = operator<FileSensorTask>('fileSensor');
+export const fileSensor = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.FileSensorTask, I, outputs.SensorOutput>) =>
+  declare('fileSensor', taskId, settings) as TaskOf<outputs.SensorOutput>;
 
 /** Waits until a query's first value is truthy (Airflow's SqlSensor). */
-export const sqlSensor = operator<SqlSensorTask>('sqlSensor');
+export const sqlSensor = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.SqlSensorTask, I, outputs.SensorOutput>) =>
+  declare('sqlSensor', taskId, settings) as TaskOf<outputs.SensorOutput>;
 
-/** Follows the task ids `choose` returns (Airflow's BranchPythonOperator); the others are skipped. */
-export const branch = operator<BranchTask>('branch');
+/** Follows the task ids `choose` returns, of those directly downstream (Airflow's BranchPythonOperator). */
+export const branch = <I extends Inputs = NoInputs>(
+  taskId: string,
+  settings: TaskSettings<I, outputs.BranchOutput> & { choose: (inputs: InputValues<I>, run: Run) => string | readonly string[] },
+) => declare('branch', taskId, settings) as TaskOf<outputs.BranchOutput>;
 
 /** Skips everything downstream when `condition` is false (Airflow's ShortCircuitOperator). */
-export const shortCircuit = operator<ShortCircuitTask>('shortCircuit');
+export const shortCircuit = <I extends Inputs = NoInputs>(
+  taskId: string,
+  settings: TaskSettings<I, outputs.ShortCircuitOutput> & { condition: (inputs: InputValues<I>, run: Run) => boolean },
+) => declare('shortCircuit', taskId, settings) as TaskOf<outputs.ShortCircuitOutput>;
 
 /** A mail (templated subject and body). */
-export const notify = operator<NotifyTask>('notify');
-
-/** The user's own activity, exported by the DAG's activities module (Airflow's TaskFlow @task). */
-export const task = operator<UserTask>('task');
+export const notify = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.NotifyTask, I, outputs.NotifyOutput>) =>
+  declare('notify', taskId, settings) as TaskOf<outputs.NotifyOutput>;
 
 /** Does nothing: a join or a marker (Airflow's EmptyOperator). */
-export const empty = (settings: Settings<EmptyTask> = {}): EmptyTask => operator<EmptyTask>('empty')(settings);
+export const empty = <I extends Inputs = NoInputs>(taskId: string, settings: TaskSettings<I, outputs.EmptyOutput> = {}) =>
+  declare('empty', taskId, settings) as TaskOf<outputs.EmptyOutput>;
+
+/** A function of one's own module as a task: its args are its first parameter, its output what it returns. */
+export type TaskFunction = (args: never, context: TaskContext) => unknown;
+
+/** A task of one's own: `args` (required when the function takes them) are data with references, or a function of the inputs. */
+export type OwnTaskSettings<A, O, I extends Inputs> = TaskSettings<I, O> & {
+  /** Serve its output (a file reference) from the cache while the entry for the same args lives. */
+  cache?: data.TaskCacheSettings;
+} & (unknown extends A ? { args?: unknown } : undefined extends A ? { args?: OwnArgs<A, I> } : { args: OwnArgs<A, I> });
+type OwnArgs<A, I extends Inputs> = Refable<A> | ((inputs: InputValues<I>, run: Run) => A);
+
+/** The builder of a task that runs function F. */
+export type OwnTaskBuilder<F> = F extends (args: infer A, ...rest: never[]) => infer R
+  ? (<I extends Inputs = NoInputs>(
+      taskId: string,
+      ...settings: Partial<OwnTaskSettings<A, Awaited<R>, I>> extends OwnTaskSettings<A, Awaited<R>, I> ? [OwnTaskSettings<A, Awaited<R>, I>?] : [OwnTaskSettings<A, Awaited<R>, I>]
+    ) => TaskOf<Awaited<R>>) & {
+      readonly [OWN_TASK]: string;
+    }
+  : never;
+
+/** The builders of a module's exported functions. */
+export type OwnTasks<M> = { readonly [K in keyof M as M[K] extends (...args: never[]) => unknown ? K : never]: OwnTaskBuilder<M[K]> };
+
+/**
+ * The DAG's own tasks, typed by their module, as Temporal's proxyActivities: the module is read
+ * for its types only (it runs on the worker, never in the DAG), and each function becomes the
+ * builder of a task running it. `const own = ownTasks<typeof import('./activities')>();`
+ * then `own.fiscalDay('fiscal_day', { args: { ds, startMonth: params.start_month } })`.
+ */
+export function ownTasks<M>(): OwnTasks<M> {
+  return new Proxy(Object.create(null) as object, {
+    get(_, name) {
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      const builder = (taskId: string, settings: Record<string, unknown> = {}) => declare('task', taskId, { ...settings, activity: name });
+      return Object.assign(builder, { [OWN_TASK]: name });
+    },
+  }) as OwnTasks<M>;
+}

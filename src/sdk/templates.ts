@@ -12,6 +12,7 @@
  */
 import { addDays, parseDs } from '../logical-date';
 import type { DataInterval } from '../timetable';
+import { isMarker, type RefMarker } from './refs';
 
 export class TemplateError extends Error {
   override name = 'TemplateError';
@@ -33,6 +34,8 @@ export interface TemplateContext {
 export interface TemplateScope {
   params: readonly string[];
   upstream: readonly string[];
+  /** Every task of the DAG, with the fields its output has when they are known (`*`: any). */
+  outputs?: ReadonlyMap<string, { operator: string; fields: readonly string[] | '*' }>;
 }
 
 type Arg = { kind: 'name'; path: string[] } | { kind: 'string'; value: string } | { kind: 'number'; value: number };
@@ -134,7 +137,13 @@ function nameProblem(path: string[], scope: TemplateScope): string | undefined {
   if (root === 'conf') return key ? undefined : `${shown}: name the key, as conf.<key>`;
   if (root === 'xcom') {
     if (!key) return `${shown}: name the task, as xcom.<task_id>.<key>`;
-    return scope.upstream.includes(key) ? undefined : `${shown}: ${key} is not upstream of this task, so its output is not there yet`;
+    const output = scope.outputs?.get(key);
+    if (scope.outputs && !output) return `${shown}: the DAG has no task ${key}`;
+    if (!scope.upstream.includes(key)) return `${shown}: ${key} is not upstream of this task, so its output is not there yet`;
+    const field = path[2];
+    if (output && field !== undefined && output.fields !== '*' && !output.fields.includes(field))
+      return `${shown}: ${key} (${output.operator}) has no output field ${field}; ${output.fields.length ? `it has ${output.fields.join(', ')}` : 'it has none'}`;
+    return undefined;
   }
   return `unknown placeholder ${shown}; known: ${[...BUILTINS, 'params.<name>', 'conf.<key>', 'xcom.<task>.<key>', 'macros.ds_add', 'macros.ds_format'].join(', ')}`;
 }
@@ -183,16 +192,42 @@ export function renderSqlText(sql: string, context: TemplateContext): string {
   });
 }
 
-/** Renders every string inside a JSON value (an HTTP body, a user task's arguments). */
+/**
+ * The value a reference stands for: the first alternative whose task gave an output (a field
+ * the output leaves out is undefined, as JSON leaves it out); none is an error naming the tasks,
+ * or undefined for an optional reference.
+ */
+export function resolveMarker(marker: RefMarker, context: TemplateContext): unknown {
+  for (const name of marker.$ref) {
+    const path = name.split('.');
+    if (path[0] === 'xcom' && !Object.prototype.hasOwnProperty.call(context.xcom, path[1])) continue;
+    let value: unknown = context;
+    for (const [i, key] of path.entries()) {
+      if (value === undefined || value === null) return undefined;
+      if (typeof value !== 'object') throw new TemplateError(`${name}: ${path.slice(0, i).join('.')} is ${JSON.stringify(value)}, which has no ${key}`);
+      value = Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+    }
+    return value;
+  }
+  if (marker.optional) return undefined;
+  const tasks = [...new Set(marker.$ref.map((n) => n.split('.')[1]))];
+  throw new TemplateError(
+    `${marker.$ref.join(' or ')}: ${tasks.join(' and ')} gave no output (skipped, failed or not run); read it through optional(...) where that may happen`,
+  );
+}
+
+/** Renders every string inside a JSON value (an HTTP body, a user task's arguments); references become their values. */
 export function renderDeep(value: unknown, context: TemplateContext): unknown {
+  if (isMarker(value)) return resolveMarker(value, context);
   if (typeof value === 'string') return render(value, context);
   if (Array.isArray(value)) return value.map((v) => renderDeep(v, context));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderDeep(v, context)]));
   return value;
 }
 
-/** Every template string inside a JSON value, for validation. */
+/** Every template string inside a JSON value, for validation (a reference is checked as its placeholder would be). */
 export function templatesIn(value: unknown): string[] {
+  if (isMarker(value)) return value.$ref.map((name) => `{{ ${name} }}`);
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.flatMap(templatesIn);
   if (value && typeof value === 'object') return Object.values(value).flatMap(templatesIn);

@@ -1,10 +1,12 @@
 /**
- * The shape of a DAG file: its definition and its tasks, as data and pure functions. What the
- * operators (operators.ts) build, what the engine (workflows/engine.ts) runs and what
- * `baton dags validate` checks (validate.ts). Pure: bundled into the workflow sandbox.
+ * A DAG as data: its definition and its tasks, settings with references as markers, and pure
+ * functions of the run's context. What `dag(...)` (operators.ts) builds from a DAG file, what
+ * the engine (workflows/engine.ts) runs and what `baton dags validate` checks (compile.ts).
+ * Pure: bundled into the workflow sandbox.
  */
 import type { z } from 'zod';
 import type { ColumnContract } from '../column-contract';
+import type { RefMarker } from './refs';
 import type { TemplateContext } from './templates';
 
 /** When a task runs, given its upstream tasks' states: Airflow's trigger rules. */
@@ -63,9 +65,11 @@ export interface RunContext extends TemplateContext {
   cached: Record<string, string>;
 }
 
-interface TaskBase extends TaskOptions {
-  /** The tasks this one runs after. */
+export interface TaskBase extends TaskOptions {
+  /** The tasks this one runs after: those it names and those whose output it reads. */
   upstream?: readonly string[];
+  /** The references its functions read, by name. */
+  inputs?: Record<string, RefMarker>;
   /** `all_success` by default. */
   triggerRule?: TriggerRule;
   /**

@@ -7,22 +7,17 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { checkDags, DagCommandError, drawDag, historyFileFor } from '../../src/cli-dags';
-import { branch, command, compileDag, dag, empty } from '../../src/sdk';
+import { branch, command, dag, empty } from 'baton/sdk';
+import { compileDag } from '../../src/sdk/compile';
 import { repoRoot, tempDir } from '../support';
 
 const probe = compileDag(
-  dag({
-    dagId: 'draw_probe',
-    schedule: '0 6 * * *',
-    timezone: 'Europe/Berlin',
-    startDate: '2024-01-01',
-    tasks: {
-      pick: branch({ choose: () => 'a' }),
-      a: command({ upstream: ['pick'], argv: ['a'] }),
-      b: command({ upstream: ['pick'], argv: ['b'] }),
-      join: empty({ upstream: ['a', 'b'], triggerRule: 'none_failed_min_one_success' }),
-      cleanup: empty({ upstream: ['join'], teardown: true }),
-    },
+  dag({ dagId: 'draw_probe', schedule: '0 6 * * *', timezone: 'Europe/Berlin', startDate: '2024-01-01' }, () => {
+    const pick = branch('pick', { choose: () => 'a' });
+    const a = command('a', { upstream: [pick], argv: ['a'] });
+    const b = command('b', { upstream: [pick], argv: ['b'] });
+    const join = empty('join', { upstream: [a, b], triggerRule: 'none_failed_min_one_success' });
+    empty('cleanup', { upstream: [join], teardown: true });
   }),
 );
 
@@ -39,8 +34,8 @@ test('dags validate checks the reference pipelines and every DAG file', () => {
 
 test('dags validate refuses a DAG file whose dag_id another DAG has, naming both', async () => {
   const dir = await tempDir('baton-dags-');
-  const source = `import { empty, dag } from ${JSON.stringify(path.join(repoRoot, 'src', 'sdk'))};
-export default dag({ dagId: 'orders-etl', schedule: '@daily', startDate: '2024-01-01', tasks: { a: empty() } });
+  const source = `import { empty, dag } from 'baton/sdk';
+export default dag({ dagId: 'orders-etl', schedule: '@daily', startDate: '2024-01-01' }, () => void empty('a'));
 `;
   await writeFile(path.join(dir, 'a.ts'), source);
   await writeFile(path.join(dir, 'copy.ts'), source);

@@ -2,27 +2,28 @@
  * DAG files found under a dags folder (src/dag-files.ts): `<dag>.ts` and `<dag>/dag.ts`, their
  * activities modules, every load problem named with its file, and the bundle's generated entry.
  */
-import type { UserTaskContext } from '../../activities/operators/contracts';
+import type { WorkerClients } from '../../activities/operators/contracts';
 import assert from '../support/assert';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
 import { dagFiles, DagFileError, loadDagFile, loadDags, loadUserActivities, writeWorkflowsEntry } from '../../src/dag-files';
-import { repoRoot, tempDir } from '../support';
+import { tempDir } from '../support';
 
-const sdk = JSON.stringify(path.join(repoRoot, 'src', 'sdk'));
 let dir = '';
 
-const dagSource = (dagId: string, tasks: string) => `import { command, dag, task } from ${sdk};
-export default dag({ dagId: '${dagId}', schedule: '@daily', startDate: '2024-01-01', tasks: { ${tasks} } });
+/** A DAG file that imports Baton by its package name, as a team's own repository does. */
+const dagSource = (dagId: string, tasks: string) => `import { command, dag, ownTasks } from 'baton/sdk';
+const own = ownTasks<Record<string, () => Promise<unknown>>>();
+export default dag({ dagId: '${dagId}', schedule: '@daily', startDate: '2024-01-01' }, () => { ${tasks} });
 `;
 
 beforeAll(async () => {
   dir = await tempDir('baton-dags-');
-  await writeFile(path.join(dir, 'flat.ts'), dagSource('flat', "a: command({ argv: ['true'] })"));
+  await writeFile(path.join(dir, 'flat.ts'), dagSource('flat', "command('a', { argv: ['true'] });"));
   await writeFile(path.join(dir, 'flat.activities.ts'), 'export async function enrich() { return { rows: 1 }; }\n');
   await mkdir(path.join(dir, 'with_folder', 'sql'), { recursive: true });
-  await writeFile(path.join(dir, 'with_folder', 'dag.ts'), dagSource('with_folder', "a: task({ activity: 'big' })"));
+  await writeFile(path.join(dir, 'with_folder', 'dag.ts'), dagSource('with_folder', "own.big('a');"));
   await writeFile(path.join(dir, 'with_folder', 'activities.ts'), "export async function big() { return { blob: 'x'.repeat(20000) }; }\n");
   await mkdir(path.join(dir, 'not_a_dag'));
   await writeFile(path.join(dir, 'README.md'), 'not a DAG\n');
@@ -48,12 +49,14 @@ test('a DAG is <dag>.ts or <dag>/dag.ts, with <dag>.activities.ts or <dag>/activ
 test("a DAG's activities are registered by dag_id and name, and refuse an output too large for XCom", async () => {
   const [flat, withFolder] = loadDags(dir);
   // These activities use none of the worker's clients.
-  const context = {} as UserTaskContext;
+  const context = { config: { dataDir: dir }, logger: { child: () => ({}) } } as unknown as WorkerClients;
   const flatActivities = loadUserActivities(flat, context);
   assert.deepEqual(Object.keys(flatActivities), ['flat.enrich']);
-  assert.deepEqual(await flatActivities['flat.enrich']({}), { rows: 1 });
+  assert.deepEqual(await flatActivities['flat.enrich']({ dagId: 'flat', taskId: 'a', ds: '2024-01-01', attempt: 1, args: null }), { rows: 1 });
   await assert.rejects(
-    Promise.resolve(loadUserActivities(withFolder, context)['with_folder.big']({})),
+    Promise.resolve(
+      loadUserActivities(withFolder, context)['with_folder.big']({ dagId: 'with_folder', taskId: 'a', ds: '2024-01-01', attempt: 1, args: null }),
+    ),
     /^ApplicationFailure: big returned 20011 bytes, more than the 16384 XCom holds/,
   );
 });
@@ -78,17 +81,17 @@ test('every problem of a DAG file is named with the file', async () => {
     /no_default\.ts: it has no default export: end it with `export default dag\(\{\.\.\.\}\)`$/,
   );
   assert.match(
-    await problem('cycle.ts', dagSource('cycle', "a: command({ argv: ['x'], upstream: ['a'] })")),
-    /cycle\.ts \(DAG "cycle"\): task a: it is its own upstream; the tasks form a cycle: a >> a$/,
+    await problem('cycle.ts', dagSource('cycle', "command('a', { argv: ['{{ xcom.b.tail }}'] }); command('b', { argv: ['{{ xcom.a.tail }}'] });")),
+    /cycle\.ts \(DAG "cycle"\): the tasks form a cycle: a >> b >> a$/,
   );
   assert.match(
-    await problem('missing.ts', dagSource('missing', "a: task({ activity: 'enrich' })"), 'export const other = async () => 1;\n'),
+    await problem('missing.ts', dagSource('missing', "own.enrich('a');"), 'export const other = async () => 1;\n'),
     /missing\.ts \(DAG "missing"\): task a: enrich is not a function exported by .*missing\.activities\.ts$/,
   );
   const dupes = await tempDir('baton-dags-twins-');
   await mkdir(path.join(dupes, 'twin'));
-  await writeFile(path.join(dupes, 'twin', 'dag.ts'), dagSource('flat', "a: command({ argv: ['true'] })"));
-  await writeFile(path.join(dupes, 'flat.ts'), dagSource('flat', "a: command({ argv: ['true'] })"));
+  await writeFile(path.join(dupes, 'twin', 'dag.ts'), dagSource('flat', "command('a', { argv: ['true'] });"));
+  await writeFile(path.join(dupes, 'flat.ts'), dagSource('flat', "command('a', { argv: ['true'] });"));
   assert.throws(() => loadDags(dupes), /twin\/dag\.ts \(DAG "flat"\): its dag_id or workflow type is also .*flat\.ts's/);
 });
 

@@ -7,10 +7,12 @@
 import assert from '../support/assert';
 import { test } from '@jest/globals';
 import type { Activities } from '../../activities';
-import type { UserTaskContext, UserTaskInput } from '../../activities/operators/contracts';
+import type { TaskContext } from 'baton/task';
 import type { Config } from '../../src/config';
 import { ordersDailyEtlDag, ordersEtlFlow } from '../../src/dags';
-import { compileDag, type RunContext, type TaskDefinition } from '../../src/sdk';
+import { compileDag } from '../../src/sdk/compile';
+import type { RunContext, TaskDefinition, UserTask } from '../../src/sdk/types';
+import { userTaskArgs } from '../../workflows/operator-steps';
 import ordersEtl from '../../workflows/dags/orders-etl/dag';
 import * as etlTasks from '../../workflows/dags/orders-etl/activities';
 import ordersDaily from '../../workflows/dags/orders_daily_etl/dag';
@@ -33,7 +35,9 @@ const run = (over: Partial<RunContext> = {}): RunContext => ({
 const extracted = { rowCount: 100, file: 'f', bytes: 4200, stagingTable: 's', stagedRows: 98, stagedRejects: 2, lines: { lines: 102 } };
 const transformed = { cleanRows: 97, rejectedRows: 3, cleanTable: 'c', rejectedTable: 'r' };
 type Fn = (value: never) => unknown;
-const fn = (task: TaskDefinition, key: 'args' | 'summary' | 'skipIf' | 'choose') => (task as unknown as Record<string, Fn>)[key] as (value: unknown) => unknown;
+const fn = (task: TaskDefinition, key: 'summary' | 'skipIf' | 'choose') => (task as unknown as Record<string, Fn>)[key] as (value: unknown) => unknown;
+/** A task's args as the engine computes them for the run: references resolved, templates rendered. */
+const argsOf = (task: TaskDefinition) => (ctx: RunContext) => userTaskArgs(task as UserTask, ctx);
 
 test("orders_daily_etl's DAG file keeps the Airflow DAG's definition, graph and params", () => {
   const dag = compileDag(ordersDaily);
@@ -67,9 +71,9 @@ test("orders_daily_etl's branches, args, summaries and result", () => {
   assert.equal(fn(t.check_data, 'choose')(run({ xcom: { extract_from_db: { ...extracted, rowCount: 0 } } })), 'send_empty_alert');
 
   const done = run({ xcom: { extract: extracted, transform: transformed, load: { loadedRows: 97, rejectedRows: 3, replacedRows: 0 } } });
-  assert.deepEqual(fn(t.transform, 'args')(done), { ds, rowCount: 100, stagedRows: 98, stagedRejects: 2 });
-  assert.deepEqual(fn(t.load, 'args')(done), { ds, rowCount: 100, cleanRows: 97, rejectedRows: 3, maxRejectedRatio: 0.05 });
-  assert.deepEqual(fn(t.validate, 'args')(done), { ds, rowCount: 100, lines: { lines: 102 } });
+  assert.deepEqual(argsOf(t.transform)(done), { ds, rowCount: 100, stagedRows: 98, stagedRejects: 2 });
+  assert.deepEqual(argsOf(t.load)(done), { ds, rowCount: 100, cleanRows: 97, rejectedRows: 3, maxRejectedRatio: 0.05 });
+  assert.deepEqual(argsOf(t.validate)(done), { ds, rowCount: 100, lines: { lines: 102 } });
   assert.equal(fn(t.dbt_run, 'skipIf')(done), false);
   assert.equal(fn(t.dbt_run, 'skipIf')(run({ params: { ...run().params, skip_dbt: true } })), 'conf skip_dbt');
 
@@ -118,8 +122,8 @@ test("orders-etl's DAG file keeps the flow's definition; its tasks hand file ref
     cached: { extract_data: 'hit' },
   });
   const t = ordersEtl.tasks;
-  assert.deepEqual(fn(t.transform_data, 'args')(flow), { input: staged, target: 'orders_2024-01-15' });
-  assert.deepEqual(fn(t.load_data, 'args')(flow), { input: clean, target: 'orders_2024-01-15' });
+  assert.deepEqual(argsOf(t.transform_data)(flow), { input: staged, target: 'orders_2024-01-15' });
+  assert.deepEqual(argsOf(t.load_data)(flow), { input: clean, target: 'orders_2024-01-15' });
   assert.deepEqual(fn(t.extract_data, 'summary')(staged), { rows: 10 });
   assert.deepEqual(fn(t.transform_data, 'summary')({ kept: 8, dropped: 1, rejected: 1 }), { kept: 8, dropped: 1, rejected: 1 });
   assert.deepEqual(fn(t.load_data, 'summary')(output), { rows: 8, file: output.path });
@@ -146,8 +150,8 @@ test("the reference pipelines' tasks call Baton's activities with their args, th
       return { name };
     },
   });
-  const context = (config: Partial<Config>) => ({ activities, config }) as unknown as UserTaskContext;
-  const input = (args: unknown): UserTaskInput => ({ dagId: 'd', taskId: 't', ds, attempt: 1, args });
+  const context = (config: Partial<Config>) => ({ activities, config }) as unknown as TaskContext;
+  const input = <T>(args: T): T => args;
   const prod = context({ dbt: { target: 'prod' } as Config['dbt'], sensors: {} });
   await dailyTasks.extract(input({ ds }), prod);
   await dailyTasks.extractFromDb(input({ ds, connId: 'postgres_prod' }), prod);
@@ -157,8 +161,8 @@ test("the reference pipelines' tasks call Baton's activities with their args, th
   await dailyTasks.dbtRun(input({ ds, select: 'tag:orders' }), prod);
   await etlTasks.extractOrders(input({ startDate: ds }), prod);
   await etlTasks.extractOrders(input({ startDate: ds }), context({ sensors: { fileSettle: '2s' } }));
-  await etlTasks.transformOrders(input({ input: 'x', target: 'orders_x' }), prod);
-  await etlTasks.loadOrders(input({ input: 'y', target: 'orders_x' }), prod);
+  await etlTasks.transformOrders(input({ input: 'x', target: 'orders_x' } as never), prod);
+  await etlTasks.loadOrders(input({ input: 'y', target: 'orders_x' } as never), prod);
   assert.deepEqual(calls, [
     ['extract', { ds }],
     ['extractFromDb', { ds, connId: 'postgres_prod' }],

@@ -8,19 +8,21 @@
  *
  *   baton dags test customers_example --ds 2024-05-06
  */
-import { dag, dbt, duckdb, loadCsv } from '../../../src/sdk';
+import { dag, dbt, duckdb, loadCsv, result } from 'baton/sdk';
 
-export default dag({
-  dagId: 'customers_example',
-  description: 'Customers and their payments: two CSV files under contracts, then dbt build',
-  schedule: '0 5 * * *',
-  startDate: '2024-01-01',
-  tags: ['example', 'dbt'],
-  pausedOnCreation: true,
-  defaultArgs: { owner: 'data-team', retries: 1, retryDelay: '30s' },
-  tasks: {
-    load_customers: loadCsv({
-      file: 'raw/customers_{{ ds }}.csv',
+export default dag(
+  {
+    dagId: 'customers_example',
+    description: 'Customers and their payments: two CSV files under contracts, then dbt build',
+    schedule: '0 5 * * *',
+    startDate: '2024-01-01',
+    tags: ['example', 'dbt'],
+    pausedOnCreation: true,
+    defaultArgs: { owner: 'data-team', retries: 1, retryDelay: '30s' },
+  },
+  ({ ds }) => {
+    const customers = loadCsv('load_customers', {
+      file: `raw/customers_${ds}.csv`,
       table: 'examples.customers',
       // A small reference file: one repeated id in four is still a file worth loading.
       maxRejectedRatio: 0.25,
@@ -33,9 +35,9 @@ export default dag({
         ],
         key: { columns: ['customer_id'], keep: 'last' },
       },
-    }),
-    load_payments: loadCsv({
-      file: 'raw/payments_{{ ds }}.csv',
+    });
+    const payments = loadCsv('load_payments', {
+      file: `raw/payments_${ds}.csv`,
       table: 'examples.payments',
       mode: 'partition',
       maxRejectedRatio: 0.2,
@@ -49,18 +51,18 @@ export default dag({
         ],
         key: { columns: ['payment_id'], keep: 'first' },
       },
-    }),
-    payments_parquet: duckdb({
-      upstream: ['load_payments'],
-      sql: "SELECT * FROM read_csv('raw/payments_{{ ds }}.csv', header = true, all_varchar = true) ORDER BY payment_id",
-      output: 'processed/payments_{{ ds }}.parquet',
-    }),
-    build: dbt({ upstream: ['load_customers', 'load_payments'], command: 'build', project: 'dbt', select: 'customers_example' }),
+    });
+    duckdb('payments_parquet', {
+      upstream: [payments],
+      sql: `SELECT * FROM read_csv('raw/payments_${ds}.csv', header = true, all_varchar = true) ORDER BY payment_id`,
+      output: `processed/payments_${ds}.parquet`,
+    });
+    const build = dbt('build', { upstream: [customers, payments], command: 'build', project: 'dbt', select: 'customers_example' });
+    return result({ customers, payments, build }, ({ customers, payments, build }) => ({
+      customers: customers.rows,
+      payments: payments.rows,
+      rejected: payments.rejected + customers.rejected,
+      nodes: build.nodes,
+    }));
   },
-  result: (run) => ({
-    customers: (run.xcom.load_customers as { rows: number }).rows,
-    payments: (run.xcom.load_payments as { rows: number }).rows,
-    rejected: (run.xcom.load_payments as { rejected: number }).rejected + (run.xcom.load_customers as { rejected: number }).rejected,
-    nodes: (run.xcom.build as { nodes: Record<string, string> }).nodes,
-  }),
-});
+);

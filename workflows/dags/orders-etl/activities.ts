@@ -4,15 +4,16 @@
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
+import type { TaskContext } from 'baton/task';
 import type { LoadOrdersInput, TransformOrdersInput } from '../../../activities/duckdb/orders-etl';
-import type { UserTaskContext, UserTaskInput } from '../../../activities/operators/contracts';
+import { referenceActivities, type ReferenceTaskContext } from '../../../activities/operators/contracts';
 
 /** Like wait_for_file, extract_data reads the file only once it has been still for the settle time (BATON_FILE_SETTLE, 5 s). */
-export async function extractOrders({ args }: UserTaskInput, { activities, config }: UserTaskContext) {
-  const { startDate } = args as { startDate: string };
-  return activities.extractOrders({ startDate, settleSeconds: msToNumber((config.sensors.fileSettle ?? '5s') as Duration) / 1000 });
+export async function extractOrders({ startDate }: { startDate: string }, context: TaskContext) {
+  const settle = (context as ReferenceTaskContext).config.sensors.fileSettle ?? '5s';
+  return referenceActivities(context).extractOrders({ startDate, settleSeconds: msToNumber(settle as Duration) / 1000 });
 }
 
-export const transformOrders = ({ args }: UserTaskInput, { activities }: UserTaskContext) => activities.transformOrders(args as TransformOrdersInput);
+export const transformOrders = (args: TransformOrdersInput, context: TaskContext) => referenceActivities(context).transformOrders(args);
 
-export const loadOrders = ({ args }: UserTaskInput, { activities }: UserTaskContext) => activities.loadOrders(args as LoadOrdersInput);
+export const loadOrders = (args: LoadOrdersInput, context: TaskContext) => referenceActivities(context).loadOrders(args);
