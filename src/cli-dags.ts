@@ -10,7 +10,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Command } from 'commander';
 import { connectClient } from './client';
 import { loadConfig, projectRoot } from './config';
-import { DAGS_DIR, dagFiles, DagFileError, loadDagFile, loadUserActivities, type LoadedDag } from './dag-files';
+import { DAGS_DIR, dagFiles, DagFileError, loadDagFile, loadUserActivities, typesOf, type LoadedDag } from './dag-files';
 import { workflowDags as referenceDags, dagRunWorkflowId, type DagDefinition } from './dags';
 import { validateDag } from './dag-validation';
 import { loadCatalog, findInCatalog } from './dag-catalog';
@@ -43,10 +43,12 @@ export function checkDags(dir = DAGS_DIR): Checked[] {
       return { dagId: d.dagId, where: 'src/dags.ts', problems: [(err as Error).message] };
     }
   });
-  for (const entry of dagFiles(dir)) {
+  const files = dagFiles(dir);
+  const types = typesOf(files, dir);
+  for (const entry of files) {
     const where = entry.file;
     try {
-      const loaded = loadDagFile(entry);
+      const loaded = loadDagFile(entry, types.get(entry.file));
       validateDag(loaded.dag.definition);
       loadUserActivities(loaded);
       checked.push({ dagId: loaded.dag.dagId, where, tasks: loaded.dag.tasks.length, problems: [], loaded });

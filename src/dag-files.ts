@@ -11,6 +11,7 @@ import { register as registerTsxHook } from 'tsx/cjs/api';
 import type { UserTaskInput, WorkerClients } from '../activities/operators/contracts';
 import { ownTaskActivity, type OwnTaskFunction } from '../activities/operators/own-task';
 import { projectRoot } from './config';
+import { typecheckDags, type DagFileTypes } from './dag-typecheck';
 import { compileDag, InvalidDagFile, userActivityType, type CompiledDag } from './sdk/compile';
 import type { DagFileDefinition } from './sdk/types';
 
@@ -85,28 +86,56 @@ export class DagFileError extends Error {
   }
 }
 
-/** Loads and compiles one DAG file; throws DagFileError naming the file, the DAG and the problems. */
-export function loadDagFile(entry: DagFile): LoadedDag {
+/**
+ * Loads and compiles one DAG file; throws DagFileError naming the file, the DAG and every problem:
+ * tsc's (`types`, from typecheckDags) and compile's, the fields of its tasks' outputs as tsc read them.
+ */
+export function loadDagFile(entry: DagFile, types?: DagFileTypes): LoadedDag {
+  const typeProblems = types?.problems ?? [];
   let definition: DagFileDefinition | undefined;
   try {
     const mod = loadTypeScript(entry.file) as { default?: DagFileDefinition };
     definition = mod.default;
   } catch (err) {
-    throw new DagFileError(entry.file, undefined, [doesNotLoad(err)]);
+    throw new DagFileError(entry.file, undefined, [doesNotLoad(err), ...typeProblems]);
   }
   if (!definition || typeof definition !== 'object')
-    throw new DagFileError(entry.file, undefined, ['it has no default export: end it with `export default dag({...})`']);
+    throw new DagFileError(entry.file, undefined, ['it has no default export: end it with `export default dag({...}, () => { ... })`', ...typeProblems]);
   try {
-    return { ...entry, dag: compileDag(definition) };
+    const dag = compileDag(definition, { ownOutputs: types?.outputs });
+    if (typeProblems.length) throw new InvalidDagFile(dag.dagId, []);
+    return { ...entry, dag };
   } catch (err) {
-    if (err instanceof InvalidDagFile) throw new DagFileError(entry.file, err.dagId, err.problems);
+    if (err instanceof InvalidDagFile) throw new DagFileError(entry.file, err.dagId, [...typeProblems, ...err.problems]);
     throw err;
   }
 }
 
-/** Every DAG under workflows/dags/, compiled; the first broken file throws. Two files with one dag_id are refused. */
-export function loadDags(dir = DAGS_DIR): LoadedDag[] {
-  const loaded = dagFiles(dir).map(loadDagFile);
+export interface LoadOptions {
+  /** Run tsc over the files first (its errors are the DAGs' problems; its output types check templates): yes by default. */
+  typecheck?: boolean;
+}
+
+/** tsc's findings for each DAG file of `dir`, cached under the project's .baton/typecheck/. */
+export function typesOf(files: readonly DagFile[], dir: string, options: LoadOptions = {}): Map<string, DagFileTypes> {
+  if (options.typecheck === false || !files.length) return new Map();
+  const projectDir = projectDirOf(dir);
+  return typecheckDags(files, projectDir, path.join(projectDir, '.baton', 'typecheck'));
+}
+
+/** The project a DAGs folder belongs to: the nearest folder above it with a package.json. */
+export function projectDirOf(dir: string): string {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    if (existsSync(path.join(at, 'package.json'))) return at;
+    if (path.dirname(at) === at) return path.resolve(dir);
+  }
+}
+
+/** Every DAG under the folder, type-checked and compiled; the first broken file throws. Two files with one dag_id are refused. */
+export function loadDags(dir = DAGS_DIR, options: LoadOptions = {}): LoadedDag[] {
+  const files = dagFiles(dir);
+  const types = typesOf(files, dir, options);
+  const loaded = files.map((f) => loadDagFile(f, types.get(f.file)));
   const seen = new Map<string, string>();
   for (const { dag, file } of loaded) {
     const other = seen.get(dag.dagId) ?? seen.get(`type:${dag.workflowType}`);

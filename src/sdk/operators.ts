@@ -341,7 +341,9 @@ type OwnArgs<A, I extends Inputs> = Refable<A> | ((inputs: InputValues<I>, run: 
 export type OwnTaskBuilder<F> = F extends (args: infer A, ...rest: never[]) => infer R
   ? (<I extends Inputs = NoInputs>(
       taskId: string,
-      ...settings: Partial<OwnTaskSettings<A, Awaited<R>, I>> extends OwnTaskSettings<A, Awaited<R>, I> ? [OwnTaskSettings<A, Awaited<R>, I>?] : [OwnTaskSettings<A, Awaited<R>, I>]
+      ...settings: Partial<OwnTaskSettings<A, Awaited<R>, I>> extends OwnTaskSettings<A, Awaited<R>, I>
+        ? [OwnTaskSettings<A, Awaited<R>, I>?]
+        : [OwnTaskSettings<A, Awaited<R>, I>]
     ) => TaskOf<Awaited<R>>) & {
       readonly [OWN_TASK]: string;
     }

@@ -77,7 +77,7 @@ export interface NotifyOutput {
 }
 
 /** empty: nothing. */
-export type EmptyOutput = Record<string, never>;
+export type EmptyOutput = Record<never, never>;
 
 /**
  * The fields of each operator's output, for the checks of templates (a template cannot be read

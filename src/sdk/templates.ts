@@ -11,7 +11,6 @@
  * `parameterizeSql` at the end.
  */
 import { addDays, parseDs } from '../logical-date';
-import type { DataInterval } from '../timetable';
 import { isMarker, type RefMarker } from './refs';
 
 export class TemplateError extends Error {
@@ -295,7 +294,7 @@ function formatDate(ds: string, format: string): string {
 
 const PLAIN_NAME = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
-export function templateValues(interval: DataInterval): Record<string, string> {
+export function templateValues(interval: { ds: string; dataIntervalStart: string; dataIntervalEnd: string }): Record<string, string> {
   return {
     ds: interval.ds,
     ds_nodash: interval.ds.replace(/-/g, ''),

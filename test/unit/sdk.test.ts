@@ -5,7 +5,9 @@
  */
 import assert from '../support/assert';
 import { test } from '@jest/globals';
-import { command, compileDag, dag, dbt, duckdb, empty, http, InvalidDagFile, loadCsv, sql, sqlSensor, task, z } from '../../src/sdk';
+import { command, dag, dbt, duckdb, empty, http, loadCsv, ownTasks, sql, sqlSensor, z, type DagScope, type DagSettings, type TaskOf } from '../../src/sdk';
+import { compileDag, InvalidDagFile } from '../../src/sdk/compile';
+import type { DagFileDefinition } from '../../src/sdk/types';
 import { parameterize, render, renderDeep, renderSqlText, templateProblems, type TemplateContext } from '../../src/sdk/templates';
 
 const context: TemplateContext = {
@@ -68,15 +70,13 @@ const ok = {
 
 test('a DAG compiles with Airflow defaults, its graph in order, each task with its upstream and downstream', () => {
   const compiled = compileDag(
-    dag({
-      ...ok,
-      params: z.object({ region: z.string().default('eu') }),
-      tasks: {
-        load: sql({ conn: 'warehouse', upstream: ['extract'], sql: 'SELECT {{ xcom.extract.rows }}, {{ params.region }}' }),
-        extract: command({ argv: ['extract', '{{ ds }}'] }),
-        report: http({ conn: 'api', path: '/report/{{ ds }}', upstream: ['load'], json: { rows: '{{ xcom.extract.rows }}' } }),
-        cleanup: empty({ upstream: ['report'], teardown: true }),
-      },
+    dag({ ...ok, params: z.object({ region: z.string().default('eu') }) }, ({ ds }) => {
+      // load reads extract, declared after it, through a template string: the read makes the edge.
+      const load = sql('load', { conn: 'warehouse', sql: 'SELECT {{ xcom.extract.tail }}, {{ params.region }}' });
+      const extract = command('extract', { argv: ['extract', `${ds}`] });
+      // report reads extract too, but through load: its one upstream is load.
+      const report = http('report', { conn: 'api', path: `/report/${ds}`, upstream: [load], json: { tail: `${extract.tail}` } });
+      empty('cleanup', { upstream: [report], teardown: true });
     }),
   );
   assert.deepEqual(compiled.order, ['extract', 'load', 'report', 'cleanup']);
@@ -106,9 +106,10 @@ test('a DAG compiles with Airflow defaults, its graph in order, each task with i
 });
 
 test('every problem of a DAG file is named with its task, before anything runs', () => {
-  const problems = (tasks: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+  /** The problems of a DAG file's definition, as compile names them. */
+  const problemsOf = (file: DagFileDefinition) => {
     try {
-      compileDag({ ...ok, ...extra, tasks } as never);
+      compileDag(file);
     } catch (err) {
       assert.ok(err instanceof InvalidDagFile, String((err as Error).stack));
       assert.ok(err.message.startsWith('DAG "sdk_probe": '), err.message);
@@ -116,68 +117,176 @@ test('every problem of a DAG file is named with its task, before anything runs',
     }
     assert.fail('it compiled');
   };
-  assert.deepEqual(problems({}), ['it has no tasks']);
+  /** The problems of a DAG whose tasks `build` declares. */
+  const problems = (build: (scope: DagScope<z.ZodObject>) => void, extra: Partial<DagSettings<z.ZodObject>> = {}) =>
+    problemsOf(dag({ ...ok, ...extra }, build));
+  /** The problems of tasks written as data, as no operator makes them. */
+  const rawProblems = (tasks: Record<string, unknown>) => problemsOf({ ...ok, tasks } as never);
+  const own = ownTasks<Record<string, (args?: unknown) => Promise<unknown>>>();
   assert.deepEqual(
-    problems({ a: command({ argv: ['a'], upstream: ['c'] }), b: command({ argv: ['b'], upstream: ['a'] }), c: command({ argv: ['c'], upstream: ['b'] }) }),
+    problems(() => {}),
+    ['it has no tasks'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      // a reads c, declared after it: a template string can name a task a handle cannot yet.
+      const a = command('a', { argv: ['a', '{{ xcom.c.tail }}'] });
+      const b = command('b', { argv: ['b'], upstream: [a] });
+      command('c', { argv: ['c'], upstream: [b] });
+    }),
     ['the tasks form a cycle: a >> b >> c >> a'],
   );
-  assert.deepEqual(problems({ a: command({ argv: ['a'], upstream: ['missing'] }) }), ['task a: upstream missing is not a task of this DAG']);
-  assert.deepEqual(problems({ 'bad-id': empty() }), ['task bad-id: a task id is letters, digits and _, starting with a letter']);
-  assert.deepEqual(problems({ a: command({ argv: [] }) }), ['task a: command argv: the program to run, then its arguments']);
-  assert.deepEqual(problems({ a: { ...command({ argv: ['x'] }), shell: 'bash' } }), ['task a: command: unknown setting shell']);
-  assert.deepEqual(problems({ a: http({ conn: 'Bad Conn', path: 'no-slash' }) }), [
-    'task a: http conn: a connection name: lower-case letters, digits and _',
-    'task a: http path: a path under the connection, starting with /',
-  ]);
-  assert.deepEqual(problems({ a: sql({ conn: 'warehouse', sql: { file: '../secret.sql' } }) }), ['task a: sql sql.file: a relative path without ..']);
-  assert.deepEqual(problems({ a: empty({ triggerRule: 'some_success' as never }) }), [
-    'task a: trigger rule "some_success" is not one of all_success, all_failed, all_done, one_success, one_failed, none_failed, none_failed_min_one_success, none_skipped, always',
-  ]);
-  assert.deepEqual(problems({ a: empty({ teardown: true, triggerRule: 'all_success' }) }), ['task a: a teardown runs when its upstream is done (all_done)']);
-  assert.deepEqual(problems({ a: command({ argv: ['x', '{{ xcom.b.rows }}'] }), b: empty() }), [
+  // A handle of another DAG's task.
+  let elsewhere: TaskOf<unknown> | undefined;
+  dag({ ...ok, dagId: 'elsewhere' }, () => {
+    elsewhere = empty('missing');
+  });
+  assert.deepEqual(
+    problems(() => {
+      command('a', { argv: ['a'], upstream: [elsewhere!] });
+    }),
+    ['task a: upstream missing is not a task of this DAG'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      empty('bad-id');
+    }),
+    ['task bad-id: a task id is letters, digits and _, starting with a letter'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      command('a', { argv: [] });
+    }),
+    ['task a: command argv: the program to run, then its arguments'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      // A setting the operator does not take, past tsc (a DAG file in plain JavaScript).
+      command('a', { argv: ['x'], ...({ shell: 'bash' } as {}) });
+    }),
+    ['task a: command: unknown setting shell'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      http('a', { conn: 'Bad Conn', path: 'no-slash' });
+    }),
+    ['task a: http conn: a connection name: lower-case letters, digits and _', 'task a: http path: a path under the connection, starting with /'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      sql('a', { conn: 'warehouse', sql: { file: '../secret.sql' } });
+    }),
+    ['task a: sql sql.file: a relative path without ..'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      empty('a', { triggerRule: 'some_success' as never });
+    }),
+    [
+      'task a: trigger rule "some_success" is not one of all_success, all_failed, all_done, one_success, one_failed, none_failed, none_failed_min_one_success, none_skipped, always',
+    ],
+  );
+  assert.deepEqual(
+    problems(() => {
+      empty('a', { teardown: true, triggerRule: 'all_success' });
+    }),
+    ['task a: a teardown runs when its upstream is done (all_done)'],
+  );
+  // Written as data, a template may read a task that is not upstream; in a DAG file the read makes the edge.
+  assert.deepEqual(rawProblems({ a: { operator: 'command', argv: ['x', '{{ xcom.b.rows }}'] }, b: { operator: 'empty' } }), [
     'task a: {{ xcom.b.rows }}: b is not upstream of this task, so its output is not there yet',
   ]);
-  assert.deepEqual(problems({ a: task({ activity: 'not a name' }) }), ['task a: task activity: the name of an exported function']);
-  assert.deepEqual(problems({ a: { operator: 'python', upstream: [] } }), [
+  // A field the upstream's output does not have, or a task the DAG does not have.
+  assert.deepEqual(
+    problems(() => {
+      command('a', { argv: ['x', '{{ xcom.b.rows }}'] });
+      empty('b');
+    }),
+    ['task a: {{ xcom.b.rows }}: b (empty) has no output field rows; it has none'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      const a = command('a', { argv: ['a'] });
+      command('b', { upstream: [a], argv: ['b', '{{ xcom.a.missing }}', '{{ xcom.c.tail }}'] });
+    }),
+    ['task b: {{ xcom.a.missing }}: a (command) has no output field missing; it has exitCode, tail', 'task b: {{ xcom.c.tail }}: the DAG has no task c'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      own['not a name']('a');
+    }),
+    ['task a: task activity: the name of an exported function'],
+  );
+  assert.deepEqual(rawProblems({ a: { operator: 'python', upstream: [] } }), [
     'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, notify, task, empty',
   ]);
-  assert.deepEqual(problems({ a: dbt({ command: 'build', select: 'tag:x; rm -rf /' }) }), [
-    'task a: dbt select: a dbt selector (letters, digits, _ : + . , * @ and spaces)',
-  ]);
-  assert.deepEqual(problems({ a: dbt({ command: 'build', project: '../elsewhere' }) }), ['task a: dbt project: a relative path without ..']);
-  assert.deepEqual(problems({ a: duckdb({ sql: "SELECT 1; COPY t TO '/tmp/x'", output: 'p/x.parquet' }) }), [
-    'task a: duckdb sql: one query (SELECT, WITH, FROM or VALUES), without ;',
-  ]);
-  assert.deepEqual(problems({ a: duckdb({ sql: 'DELETE FROM t', output: 'p/x.csv' }) }), [
-    'task a: duckdb sql: one query (SELECT, WITH, FROM or VALUES), without ;',
-    'task a: duckdb output: a .parquet file',
-  ]);
-  assert.deepEqual(problems({ a: sqlSensor({ conn: 'warehouse', sql: 'SELECT 1', mode: 'poke' as never }) }), [
-    'task a: sqlSensor mode: Invalid option: expected one of "reschedule"|"deferrable"',
-  ]);
+  assert.deepEqual(
+    problems(() => {
+      dbt('a', { command: 'build', select: 'tag:x; rm -rf /' });
+    }),
+    ['task a: dbt select: a dbt selector (letters, digits, _ : + . , * @ and spaces)'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      dbt('a', { command: 'build', project: '../elsewhere' });
+    }),
+    ['task a: dbt project: a relative path without ..'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      duckdb('a', { sql: "SELECT 1; COPY t TO '/tmp/x'", output: 'p/x.parquet' });
+    }),
+    ['task a: duckdb sql: one query (SELECT, WITH, FROM or VALUES), without ;'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      duckdb('a', { sql: 'DELETE FROM t', output: 'p/x.csv' });
+    }),
+    ['task a: duckdb sql: one query (SELECT, WITH, FROM or VALUES), without ;', 'task a: duckdb output: a .parquet file'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      sqlSensor('a', { conn: 'warehouse', sql: 'SELECT 1', mode: 'poke' as never });
+    }),
+    ['task a: sqlSensor mode: Invalid option: expected one of "reschedule"|"deferrable"'],
+  );
   const contract = { header: 'exact' as const, columns: [{ name: 'id', type: 'integer' }] };
   assert.equal(
     compileDag(
-      dag({ dagId: 'l', schedule: '@daily', startDate: '2024-01-01', tasks: { a: loadCsv({ file: 'raw/a_{{ ds }}.csv', contract, table: 'examples.a' }) } }),
+      dag({ dagId: 'l', schedule: '@daily', startDate: '2024-01-01' }, () => {
+        loadCsv('a', { file: 'raw/a_{{ ds }}.csv', contract, table: 'examples.a' });
+      }),
     ).order[0],
     'a',
   );
-  assert.deepEqual(problems({ a: loadCsv({ file: 'raw/a.csv', contract: { ...contract, columns: [{ name: 'Id', type: 'int' }] }, table: 'a' }) }), [
-    'task a: loadCsv contract: a valid column contract (src/column-contract.ts)',
-    'task a: loadCsv table: schema.table, lower-case',
-  ]);
-  assert.deepEqual(problems({ a: 'echo hi' }), ['task a: not a task (make it with an operator: sql(...), command(...), ...)']);
+  assert.deepEqual(
+    problems(() => {
+      loadCsv('a', { file: 'raw/a.csv', contract: { ...contract, columns: [{ name: 'Id', type: 'int' }] }, table: 'a' });
+    }),
+    ['task a: loadCsv contract: a valid column contract (src/column-contract.ts)', 'task a: loadCsv table: schema.table, lower-case'],
+  );
+  assert.deepEqual(rawProblems({ a: 'echo hi' }), ['task a: not a task (make it with an operator: sql(...), command(...), ...)']);
   // A doc is a template like the others; a cache names a duration and a file of the data directory.
-  assert.deepEqual(problems({ a: empty({ doc: 'load {{ dss }}' }) }), [
-    'task a: unknown placeholder {{ dss }}; known: ds, ds_nodash, data_interval_start, data_interval_end, params.<name>, conf.<key>, xcom.<task>.<key>, macros.ds_add, macros.ds_format',
-  ]);
-  assert.deepEqual(problems({ a: task({ activity: 'f', cache: { expiresIn: 'an hour', inputFile: '../x.csv' } }) }), [
-    'task a: task cache.expiresIn: a duration such as 30s, 5m or 1h',
-    'task a: task cache.inputFile: a relative path without ..',
-  ]);
-  assert.deepEqual(problems({ a: task({ activity: 'f', cache: { expiresIn: '1h', policy: '{{ params.nope }}' } }) }), [
-    'task a: {{ params.nope }}: the DAG declares no param nope',
-  ]);
+  assert.deepEqual(
+    problems(() => {
+      empty('a', { doc: 'load {{ dss }}' });
+    }),
+    [
+      'task a: unknown placeholder {{ dss }}; known: ds, ds_nodash, data_interval_start, data_interval_end, params.<name>, conf.<key>, xcom.<task>.<key>, macros.ds_add, macros.ds_format',
+    ],
+  );
+  assert.deepEqual(
+    problems(() => {
+      own.f('a', { cache: { expiresIn: 'an hour', inputFile: '../x.csv' } });
+    }),
+    ['task a: task cache.expiresIn: a duration such as 30s, 5m or 1h', 'task a: task cache.inputFile: a relative path without ..'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      own.f('a', { cache: { expiresIn: '1h', policy: '{{ params.nope }}' } });
+    }),
+    ['task a: {{ params.nope }}: the DAG declares no param nope'],
+  );
 });
 
 test('DuckDB SQL text takes a placeholder only when its value cannot end a literal or add a clause', () => {
@@ -193,7 +302,10 @@ test('DuckDB SQL text takes a placeholder only when its value cannot end a liter
 });
 
 test('pausedOnCreation reaches the definition the schedule sync reads; without it a schedule is created running', () => {
-  const base = { dagId: 'p', schedule: '@daily', startDate: '2024-01-01', tasks: { a: empty() } };
-  assert.equal(compileDag(dag({ ...base, pausedOnCreation: true })).definition.pausedOnCreation, true);
-  assert.equal(compileDag(dag(base)).definition.pausedOnCreation, undefined);
+  const base = { dagId: 'p', schedule: '@daily', startDate: '2024-01-01' };
+  const build = () => {
+    empty('a');
+  };
+  assert.equal(compileDag(dag({ ...base, pausedOnCreation: true }, build)).definition.pausedOnCreation, true);
+  assert.equal(compileDag(dag(base, build)).definition.pausedOnCreation, undefined);
 });

@@ -114,7 +114,12 @@ test('SQL: values are bound parameters; the only interpolations are reviewed ide
   const SQL = /\b(SELECT|INSERT|DELETE|CREATE|DROP|COPY|UPDATE|ALTER|GRANT|TRUNCATE|SET)\b/;
   const unlisted: string[] = [];
   const seen = new Set<string>();
-  for (const file of tracked('*.ts').filter((f) => !f.startsWith('test/'))) {
+  // A DAG file's SQL is fixed when the DAG is defined: what it interpolates is its author's text,
+  // or a reference (`${ds}`, `${load.rows}`), which the SDK writes as a `{{ }}` placeholder that
+  // sql and sqlSensor bind as a parameter and duckdb admits only as [A-Za-z0-9_.:/+ -]. A DAG's
+  // own tasks (its activities module) run SQL with values, and are checked like any activity.
+  const isDagFile = (file: string) => file.startsWith('workflows/dags/') && !/(^|[./])activities\.ts$/.test(file);
+  for (const file of tracked('*.ts').filter((f) => !f.startsWith('test/') && !isDagFile(f))) {
     const source = ts.createSourceFile(file, readFileSync(path.join(repoRoot, file), 'utf8'), ts.ScriptTarget.ES2022, true);
     const visit = (node: ts.Node) => {
       if (ts.isTemplateExpression(node) && SQL.test(node.head.text + node.templateSpans.map((s) => s.literal.text).join(''))) {

@@ -1,129 +1,122 @@
 /** DAG files for the engine's workflow tests: registered as a bundle's entry is (src/dag-files.ts). */
-import { branch, command, dag, dbt, duckdb, empty, loadCsv, shortCircuit, sqlSensor, task, z } from '../../src/sdk';
+import { branch, command, dag, dbt, duckdb, empty, loadCsv, ownTasks, result, shortCircuit, sqlSensor, z } from '../../src/sdk';
 import { registerDagFiles } from '../../workflows/dag-registry';
 
 export { dagFileWorkflow as default } from '../../workflows/dag-registry';
 
 const base = { schedule: '@daily', startDate: '2024-01-01', maxActiveRuns: null } as const;
 
+/** The probes' own tasks, mocked in engine.test.ts as `<dag_id>.<name>`. */
+const callbacks = ownTasks<{ record: (args: { event: string; message: string }) => Promise<void> }>();
+const recorder = ownTasks<{ record: (args: { ds: string }) => Promise<{ recorded: boolean }> }>();
+const own = ownTasks<{
+  produce: (args: { day: string }) => Promise<{ path: string; bytes: number; rows: number }>;
+  echo: (args?: Record<string, unknown>) => Promise<Record<string, unknown>>;
+}>();
+
 /** a and b at once, joined, then a teardown; c fails when conf says so, on_failed catches it. */
-export const fanIn = dag({
-  ...base,
-  dagId: 'engine_fan_in',
-  tasks: {
-    a: command({ argv: ['a', '{{ ds }}'] }),
-    b: command({ argv: ['b', '{{ conf.b_arg }}'] }),
-    join: command({ upstream: ['a', 'b'], argv: ['join', '{{ xcom.a.tail }}+{{ xcom.b.tail }}'] }),
-    on_failed: empty({ upstream: ['a', 'b'], triggerRule: 'one_failed' }),
-    cleanup: command({ upstream: ['join'], teardown: true, argv: ['cleanup'] }),
-  },
+export const fanIn = dag({ ...base, dagId: 'engine_fan_in' }, ({ ds, conf }) => {
+  const a = command('a', { argv: ['a', `${ds}`] });
+  const b = command('b', { argv: ['b', `${conf.b_arg}`] });
+  // Reading both outputs makes join wait for both.
+  const join = command('join', { argv: ['join', `${a.tail}+${b.tail}`] });
+  empty('on_failed', { upstream: [a, b], triggerRule: 'one_failed' });
+  command('cleanup', { upstream: [join], teardown: true, argv: ['cleanup'] });
 });
 
 /** Retries with exponential backoff and the three callbacks. */
-export const retries = dag({
-  ...base,
-  dagId: 'engine_retries',
-  defaultArgs: { retries: 3, retryDelay: '1m', retryExponentialBackoff: true, maxRetryDelay: '3m' },
-  tasks: {
-    flaky: command({ argv: ['flaky'], onRetry: { task: 'record' }, onSuccess: { task: 'record' } }),
-    doomed: command({ upstream: ['flaky'], argv: ['fail'], retries: 1, onFailure: { task: 'record' } }),
+export const retries = dag(
+  {
+    ...base,
+    dagId: 'engine_retries',
+    defaultArgs: { retries: 3, retryDelay: '1m', retryExponentialBackoff: true, maxRetryDelay: '3m' },
   },
-});
+  () => {
+    const flaky = command('flaky', { argv: ['flaky'], onRetry: callbacks.record, onSuccess: callbacks.record });
+    command('doomed', { upstream: [flaky], argv: ['fail'], retries: 1, onFailure: callbacks.record });
+  },
+);
 
 /** A branch and a short circuit, on params validated before anything runs. */
-export const choices = dag({
-  ...base,
-  dagId: 'engine_choices',
-  params: z.object({ side: z.enum(['left', 'right']).default('left'), go: z.boolean().default(true), limit: z.number().int().min(1).default(10) }),
-  tasks: {
-    pick: branch({ choose: (run) => (run.params.side === 'left' ? 'left' : ['right']) }),
-    left: command({ upstream: ['pick'], argv: ['left', '{{ params.limit }}'] }),
-    right: command({ upstream: ['pick'], argv: ['right'] }),
-    joined: empty({ upstream: ['left', 'right'], triggerRule: 'none_failed_min_one_success' }),
-    gate: shortCircuit({ upstream: ['joined'], condition: (run) => run.params.go === true }),
-    after_gate: command({ upstream: ['gate'], argv: ['after', '{{ macros.ds_add(ds, 1) }}'] }),
-    last: task({ upstream: ['after_gate'], activity: 'record', args: { ds: '{{ ds_nodash }}' }, triggerRule: 'all_done' }),
+export const choices = dag(
+  {
+    ...base,
+    dagId: 'engine_choices',
+    params: z.object({ side: z.enum(['left', 'right']).default('left'), go: z.boolean().default(true), limit: z.number().int().min(1).default(10) }),
   },
-  result: (run) => ({ picked: run.states.left === 'success' ? 'left' : 'right' }),
-});
+  ({ ds_nodash, params }) => {
+    const pick = branch('pick', { inputs: { side: params.side }, choose: ({ side }) => (side === 'left' ? 'left' : ['right']) });
+    const left = command('left', { upstream: [pick], argv: ['left', `${params.limit}`] });
+    const right = command('right', { upstream: [pick], argv: ['right'] });
+    const joined = empty('joined', { upstream: [left, right], triggerRule: 'none_failed_min_one_success' });
+    const gate = shortCircuit('gate', { upstream: [joined], inputs: { go: params.go }, condition: ({ go }) => go === true });
+    const afterGate = command('after_gate', { upstream: [gate], argv: ['after', '{{ macros.ds_add(ds, 1) }}'] });
+    recorder.record('last', { upstream: [afterGate], args: { ds: ds_nodash }, triggerRule: 'all_done' });
+    return result({}, (_, run) => ({ picked: run.states.left === 'success' ? 'left' : 'right' }));
+  },
+);
 
-/** A template that reads an output key the upstream task did not give. */
-export const badTemplate = dag({
-  ...base,
-  dagId: 'engine_bad_template',
-  tasks: { a: command({ argv: ['a'] }), b: command({ upstream: ['a'], argv: ['b', '{{ xcom.a.missing }}'] }) },
+/**
+ * A template that reads what the upstream task's output does not have at run time (a field its
+ * operator's output never has, as `{{ xcom.a.missing }}`, is refused by compile before any run).
+ */
+export const badTemplate = dag({ ...base, dagId: 'engine_bad_template' }, () => {
+  const a = command('a', { argv: ['a'] });
+  command('b', { upstream: [a], argv: ['b', '{{ xcom.a.tail.missing }}'] });
 });
 
 /** The data operators: a sensor that soft-fails on a region without rows, a load, DuckDB and dbt. */
-export const data = dag({
-  ...base,
-  dagId: 'engine_data',
-  params: z.object({ region: z.string().default('eu') }),
-  tasks: {
-    rows_ready: sqlSensor({
-      conn: 'source',
-      sql: 'SELECT count(*) FROM t WHERE ds = {{ ds }} AND region = {{ params.region }}',
-      pokeInterval: '1s',
-      timeout: '3s',
-      softFail: true,
-    }),
-    load: loadCsv({
-      upstream: ['rows_ready'],
-      file: 'raw/{{ params.region }}/t_{{ ds }}.csv',
-      table: 'examples.t',
-      mode: 'partition',
-      contract: { header: 'exact', columns: [{ name: 'id', type: 'integer' }] },
-    }),
-    to_parquet: duckdb({ upstream: ['load'], sql: "SELECT * FROM 'raw/{{ params.region }}/t_{{ ds }}.csv'", output: 'p/t_{{ ds_nodash }}.parquet' }),
-    build: dbt({ upstream: ['load'], command: 'build', select: 'tag:{{ params.region }}', vars: { rows: '{{ xcom.load.rows }}' } }),
-  },
+export const data = dag({ ...base, dagId: 'engine_data', params: z.object({ region: z.string().default('eu') }) }, ({ ds, ds_nodash, params }) => {
+  const rowsReady = sqlSensor('rows_ready', {
+    conn: 'source',
+    sql: `SELECT count(*) FROM t WHERE ds = ${ds} AND region = ${params.region}`,
+    pokeInterval: '1s',
+    timeout: '3s',
+    softFail: true,
+  });
+  const load = loadCsv('load', {
+    upstream: [rowsReady],
+    file: `raw/${params.region}/t_${ds}.csv`,
+    table: 'examples.t',
+    mode: 'partition',
+    contract: { header: 'exact', columns: [{ name: 'id', type: 'integer' }] },
+  });
+  duckdb('to_parquet', { upstream: [load], sql: `SELECT * FROM 'raw/${params.region}/t_${ds}.csv'`, output: `p/t_${ds_nodash}.parquet` });
+  // A template string: dbt's vars get the rendered text.
+  dbt('build', { command: 'build', select: `tag:${params.region}`, vars: { rows: `${load.rows}` } });
 });
 
 /**
  * The SDK's task-level functions: a cached task (its output a file reference), args computed from
- * XCom, a templated doc, skipIf, a summary, and a result that says its state.
+ * an upstream output, a templated doc, skipIf, a summary, and a result that says its state.
  */
-export const cached = dag({
-  ...base,
-  dagId: 'engine_cached',
-  params: z.object({ skip: z.boolean().default(false) }),
-  tasks: {
-    produce: task({
-      activity: 'produce',
-      args: { day: '{{ ds }}' },
-      cache: { expiresIn: '1h', inputFile: 'raw/x_{{ ds }}.csv' },
-      summary: (r: { rows: number }) => ({ rows: r.rows }),
-    }),
-    double: task({
-      upstream: ['produce'],
-      activity: 'echo',
-      doc: 'double the rows of {{ ds }}',
-      args: (run) => ({ rows: (run.xcom.produce as { rows: number }).rows * 2 }),
-    }),
-    maybe: task({ upstream: ['double'], activity: 'echo', skipIf: (run) => run.params.skip === true && 'params.skip', args: { never: 'if skipped' } }),
-  },
-  result: (run) => ({ state: 'success', cache: run.cached.produce, doubled: run.xcom.double }),
+export const cached = dag({ ...base, dagId: 'engine_cached', params: z.object({ skip: z.boolean().default(false) }) }, ({ ds, params }) => {
+  const produce = own.produce('produce', {
+    args: { day: ds },
+    cache: { expiresIn: '1h', inputFile: `raw/x_${ds}.csv` },
+    summary: (r) => ({ rows: r.rows }),
+  });
+  const double = own.echo('double', {
+    doc: `double the rows of ${ds}`,
+    inputs: { produced: produce },
+    args: ({ produced }) => ({ rows: produced.rows * 2 }),
+  });
+  own.echo('maybe', { upstream: [double], inputs: { skip: params.skip }, skipIf: ({ skip }) => skip === true && 'params.skip', args: { never: 'if skipped' } });
+  return result({ doubled: double }, ({ doubled }, run) => ({ state: 'success', cache: run.cached.produce, doubled }));
 });
 
 /** A cached task must return a file reference. */
-export const cachedBad = dag({
-  ...base,
-  dagId: 'engine_cached_bad',
-  tasks: { produce: task({ activity: 'echo', args: { rows: 1 }, cache: { expiresIn: '1h' } }) },
+export const cachedBad = dag({ ...base, dagId: 'engine_cached_bad' }, () => {
+  own.echo('produce', { args: { rows: 1 }, cache: { expiresIn: '1h' } });
 });
 
 /** A skipIf that throws is the DAG's own bug: its task fails, the run does not stall. */
-export const skipThrows = dag({
-  ...base,
-  dagId: 'engine_skip_throws',
-  tasks: {
-    broken: task({
-      activity: 'echo',
-      skipIf: () => {
-        throw new Error('skipIf read what is not there');
-      },
-    }),
-  },
+export const skipThrows = dag({ ...base, dagId: 'engine_skip_throws' }, () => {
+  own.echo('broken', {
+    skipIf: () => {
+      throw new Error('skipIf read what is not there');
+    },
+  });
 });
 
 registerDagFiles([fanIn, retries, choices, badTemplate, data, cached, cachedBad, skipThrows]);

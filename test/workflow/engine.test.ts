@@ -233,7 +233,7 @@ test('a workflow type no DAG file has fails at once, naming it', async () => {
 test('a template that reads what is not there fails its task for good, naming it, instead of stalling the run', async () => {
   const handle = await start('engine_bad_template', '2024-03-08');
   const failure = await workflowFailure(handle.result());
-  assert.equal(failure.message, 'task b failed: {{ xcom.a.missing }}: xcom.a has no missing');
+  assert.equal(failure.message, 'task b failed: {{ xcom.a.tail.missing }}: xcom.a.tail has no missing');
   assert.deepEqual(argvOf('2024-03-08'), ['a']);
 });
 
