@@ -162,7 +162,7 @@ test('every problem of a DAG file is named with its task, before anything runs',
   assert.deepEqual(
     problems(() => {
       // A setting the operator does not take, past tsc (a DAG file in plain JavaScript).
-      command('a', { argv: ['x'], ...({ shell: 'bash' } as {}) });
+      command('a', { argv: ['x'], ...({ shell: 'bash' } as object) });
     }),
     ['task a: command: unknown setting shell'],
   );
