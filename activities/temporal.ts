@@ -12,7 +12,6 @@ import {
   SearchAttributeNames,
   Signals,
   slotsWorkflowId,
-  TASK_QUEUE,
   toRunStatus,
   WorkflowTypes,
   type HolderLivenessInput,
@@ -44,7 +43,8 @@ export function createTemporalActivities({ client }: TemporalDeps) {
   async function requestRunSlot(request: SlotRequest): Promise<void> {
     await client.workflow.signalWithStart(WorkflowTypes.dagRunSlots, {
       workflowId: slotsWorkflowId(request.dagId),
-      taskQueue: TASK_QUEUE,
+      // The keeper runs where this worker polls: its project's task queue.
+      taskQueue: Context.current().info.taskQueue,
       args: [{ dagId: request.dagId }],
       signal: Signals.acquireSlot,
       signalArgs: [request],
@@ -78,7 +78,8 @@ export function createTemporalActivities({ client }: TemporalDeps) {
     const holder: PoolHolder = { ...request.holder, token };
     await client.workflow.signalWithStart(WorkflowTypes.poolSlots, {
       workflowId: poolWorkflowId(request.pool),
-      taskQueue: TASK_QUEUE,
+      // The keeper runs where this worker polls: its project's task queue.
+      taskQueue: Context.current().info.taskQueue,
       args: [{ pool: request.pool }],
       signal: Signals.acquireSlot,
       signalArgs: [{ ...request, token, holder }],

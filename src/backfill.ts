@@ -71,7 +71,7 @@ export async function startBackfill(client: Client, dag: DagDefinition, request:
     ...(datesPerRun ? { datesPerRun } : {}),
   };
   return client.workflow.start(WorkflowTypes.dagBackfill, {
-    taskQueue: TASK_QUEUE,
+    taskQueue: dag.taskQueue ?? TASK_QUEUE,
     workflowId: backfillWorkflowId(dag.dagId, request.from, request.to),
     args: [input],
     // A killed CLI runs the same command again and follows the backfill it had started.

@@ -35,6 +35,13 @@ export async function compileEntry(entry: string, outDir: string): Promise<strin
     format: 'cjs',
     sourcemap: true,
     define: { BATON_COMPILED_FROM: JSON.stringify(projectRoot) },
+    // Baton's own entries are its source, compiled in (installed, Baton is under node_modules,
+    // where esbuild reads no tsconfig paths and would leave `baton/sdk` to a plain require).
+    alias: {
+      'baton/sdk': path.join(projectRoot, 'src', 'sdk', 'index.ts'),
+      'baton/task': path.join(projectRoot, 'src', 'task', 'index.ts'),
+      'baton/testing': path.join(projectRoot, 'src', 'testing', 'index.ts'),
+    },
     logLevel: 'error',
   });
   return outfile;

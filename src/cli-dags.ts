@@ -10,7 +10,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { Command } from 'commander';
 import { connectClient } from './client';
 import { loadConfig, projectRoot } from './config';
-import { DAGS_DIR, dagFiles, DagFileError, loadDagFile, loadUserActivities, typesOf, type LoadedDag } from './dag-files';
+import { defaultDagsDir, dagFiles, DagFileError, loadDagFile, loadUserActivities, typesOf, type LoadedDag } from './dag-files';
 import { workflowDags as referenceDags, dagRunWorkflowId, type DagDefinition } from './dags';
 import { validateDag } from './dag-validation';
 import { loadCatalog, findInCatalog } from './dag-catalog';
@@ -34,7 +34,7 @@ interface Checked {
 }
 
 /** Every DAG checked on its own, so one broken file never hides another's problems. */
-export function checkDags(dir = DAGS_DIR): Checked[] {
+export function checkDags(dir = defaultDagsDir()): Checked[] {
   const checked: Checked[] = referenceDags.map((d) => {
     try {
       validateDag(d);

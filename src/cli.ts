@@ -3,11 +3,12 @@
  * touches anything; `--json` prints machine-readable output. Exit codes: 0 done, 1 the run
  * or the operation failed, 2 bad usage or input.
  */
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { BackfillInputError, backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from './backfill';
 import { connectClient, webUiRunUrl } from './client';
-import { loadConfig, type Config } from './config';
+import { loadConfig, loadServiceSettings, type Config } from './config';
 import {
   CACHE_POLICIES,
   DEFAULT_START_DATE,
@@ -24,6 +25,9 @@ import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { checkConf, describeResult, listRuns, scheduleState, startRun, triggerRun, waitForRun, type DagRunResult, type StartedRun } from './runs';
 import { syncSchedules } from './schedules';
+import { InitError, initProject } from './init';
+import { stopPlatform } from './platform';
+import { startProject } from './start';
 import { nextLogicalDates as logicalDatesAfter } from './timetable';
 
 /** The reference pipelines and every DAG file under workflows/dags/. */
@@ -301,6 +305,36 @@ export function buildProgram(out: (line: string) => void = console.log): Command
   addDagCommands(dagsCmd, out, { ds: dsArg, conf: confArg });
 
   program
+    .command('init')
+    .description('make a project of your own that depends on Baton: package.json, tsconfig, baton.config.json, dags/ with an example DAG and its test')
+    .argument('<dir>', 'the project folder (made when missing)')
+    .option('--baton <spec>', 'how the project depends on Baton (a version range, or file:<tarball>)')
+    .action(async (dir: string, opts: { baton?: string }) => {
+      const written = await initProject(dir, { batonSpec: opts.baton });
+      for (const file of written) out(`wrote ${path.join(dir, file)}`);
+      out(`\nNext, in ${dir}:\n  npm install\n  npx baton start\n  npm test`);
+    });
+
+  program
+    .command('stop')
+    .description('stop the worker, and the Temporal dev server and Postgres cluster if `baton start` started them')
+    .action(async () => stopPlatform(loadServiceSettings(), (line) => out(`baton: ${line}`)));
+
+  program
+    .command('start')
+    .description("start the platform (Temporal dev server, Postgres) and a worker serving this project's DAGs; sync their schedules")
+    .action(async () => {
+      const { client, config, catalog } = await startProject((line) => out(`baton: ${line}`));
+      try {
+        out(`\nWeb UI: ${config.webUiUrl}`);
+        const [first] = catalog.dags;
+        if (first) out(`A run: npx baton trigger ${first.dagId} --ds ${first.startDate} --wait`);
+      } finally {
+        await client.connection.close();
+      }
+    });
+
+  program
     .command('schedules')
     .description('Temporal Schedules of the DAGs')
     .command('sync')
@@ -325,7 +359,7 @@ export async function main(argv = process.argv): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof BackfillInputError || err instanceof DagCommandError) {
+    if (err instanceof BackfillInputError || err instanceof DagCommandError || err instanceof InitError) {
       console.error(`baton: ${err.message}`);
       return 2;
     }

@@ -6,8 +6,71 @@ import { z } from 'zod';
 /** Set by src/build.ts in the compiled worker, which runs from a build folder anywhere. */
 declare const BATON_COMPILED_FROM: string | undefined;
 
-/** The project root: where `dbt/`, `.baton/` and the default `data/` live. */
+/**
+ * Baton's own root: its code, its `dbt/` project and SQL. In Baton's checkout it is also the
+ * project (a team's DAGs and `.baton/` live in the project: `Project`).
+ */
 export const projectRoot = typeof BATON_COMPILED_FROM === 'string' ? BATON_COMPILED_FROM : path.resolve(__dirname, '..');
+
+/** The project's settings file: where its DAGs are and the task queue its worker polls. */
+export const PROJECT_FILE = 'baton.config.json';
+
+const ProjectFileSchema = z
+  .object({
+    /** The DAGs folder, relative to the project: `dags` by default. */
+    dags: z
+      .string()
+      .min(1)
+      .refine((p) => !path.isAbsolute(p) && !p.split(/[\\/]/).includes('..'), 'a folder inside the project (relative, without ..)')
+      .default('dags'),
+    /** The task queue this project's worker polls and its runs are started on: `etl` by default. */
+    taskQueue: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'letters, digits, . _ and -')
+      .default('etl'),
+  })
+  .strict();
+
+/** A team's project (or Baton's checkout): its folder, its DAGs folder and its worker's task queue. */
+export interface Project {
+  dir: string;
+  dagsDir: string;
+  taskQueue: string;
+}
+
+/**
+ * The project Baton works on: BATON_PROJECT_DIR, else the nearest folder from `cwd` up that has a
+ * baton.config.json, else Baton's checkout when `cwd` is in it, else `cwd`. BATON_DAGS_DIR and
+ * BATON_TASK_QUEUE override the file.
+ */
+export function loadProject(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Project {
+  const dir = env.BATON_PROJECT_DIR ? path.resolve(env.BATON_PROJECT_DIR) : findProjectDir(cwd);
+  const file = path.join(dir, PROJECT_FILE);
+  let settings: z.infer<typeof ProjectFileSchema> = ProjectFileSchema.parse({});
+  if (existsSync(file)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`${file}: not JSON (${(err as Error).message})`);
+    }
+    const parsed = ProjectFileSchema.safeParse(raw);
+    if (!parsed.success) throw new ConfigError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`).join('; ')}`);
+    settings = parsed.data;
+  }
+  const taskQueue = env.BATON_TASK_QUEUE ?? settings.taskQueue;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/.test(taskQueue)) throw new ConfigError(`invalid environment: BATON_TASK_QUEUE: letters, digits, . _ and -`);
+  return { dir, dagsDir: path.resolve(dir, env.BATON_DAGS_DIR ?? settings.dags), taskQueue };
+}
+
+function findProjectDir(cwd: string): string {
+  for (let at = path.resolve(cwd); ; at = path.dirname(at)) {
+    if (existsSync(path.join(at, PROJECT_FILE))) return at;
+    if (path.dirname(at) === at) break;
+  }
+  const inBaton = path.resolve(cwd) === projectRoot || path.resolve(cwd).startsWith(projectRoot + path.sep);
+  return inBaton ? projectRoot : path.resolve(cwd);
+}
 
 const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 500ms, 30s, 5m or 1h');
 
@@ -23,7 +86,7 @@ const SharedEnv = {
   DATABASE_URL: z.string().url('a postgres:// URL').optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  BATON_DATA_DIR: z.string().min(1).default('./data'),
+  BATON_DATA_DIR: z.string().min(1).optional(),
   BATON_HOME: z.string().min(1).optional(),
   BATON_VENV: z.string().min(1).optional(),
   BATON_UI_PORT: z.coerce.number().int().min(1024).max(65535).default(8233),
@@ -117,6 +180,8 @@ export interface Config {
   databaseUrl: string;
   /** `apiKey` is a secret. Without `tls`, the connection is plain (a local dev server). */
   temporal: { address: string; namespace: string; tls?: TemporalTls; apiKey?: string };
+  /** The project whose DAGs this process serves, and its task queue. */
+  project: Project;
   dataDir: string;
   home: string;
   dbt: { bin: string; projectDir: string; target: 'dev' | 'prod' };
@@ -160,10 +225,10 @@ function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.inf
   return parsed.data;
 }
 
-/** `.baton/` (BATON_HOME) and the project venv in it (BATON_VENV). */
-function homeAndVenv(e: { BATON_HOME?: string; BATON_VENV?: string }) {
-  const home = path.resolve(e.BATON_HOME ?? path.join(projectRoot, '.baton'));
-  return { home, venv: path.resolve(e.BATON_VENV ?? path.join(home, 'venv')) };
+/** The project's `.baton/` (BATON_HOME), the venv in it (BATON_VENV) and its data directory (BATON_DATA_DIR, `data/`). */
+function homeAndVenv(e: { BATON_HOME?: string; BATON_VENV?: string; BATON_DATA_DIR?: string }, project: Project) {
+  const home = path.resolve(e.BATON_HOME ?? path.join(project.dir, '.baton'));
+  return { home, venv: path.resolve(e.BATON_VENV ?? path.join(home, 'venv')), dataDir: path.resolve(e.BATON_DATA_DIR ?? path.join(project.dir, 'data')) };
 }
 
 /**
@@ -172,7 +237,8 @@ function homeAndVenv(e: { BATON_HOME?: string; BATON_VENV?: string }) {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(EnvSchema, env);
-  const { home, venv } = homeAndVenv(e);
+  const project = loadProject(env);
+  const { home, venv, dataDir } = homeAndVenv(e, project);
   let databaseUrl = e.DATABASE_URL;
   if (!databaseUrl) {
     const file = localDatabaseUrlFile(home);
@@ -188,7 +254,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       ...temporalSecurity(e),
     },
-    dataDir: path.resolve(e.BATON_DATA_DIR),
+    project,
+    dataDir,
     home,
     dbt: {
       bin: e.BATON_DBT_BIN ?? path.join(venv, 'bin', 'dbt'),
@@ -231,6 +298,7 @@ const ServiceEnvSchema = z.object({
 
 /** What the local set-up needs: valid before any database exists. */
 export interface ServiceSettings {
+  project: Project;
   home: string;
   /** The project venv with the Temporal CLI, the test server and dbt. */
   venv: string;
@@ -245,9 +313,10 @@ export interface ServiceSettings {
 
 export function loadServiceSettings(env: NodeJS.ProcessEnv = process.env): ServiceSettings {
   const e = parseEnv(ServiceEnvSchema, env);
+  const project = loadProject(env);
   return {
-    ...homeAndVenv(e),
-    dataDir: path.resolve(e.BATON_DATA_DIR),
+    ...homeAndVenv(e, project),
+    project,
     externalDatabaseUrl: e.DATABASE_URL,
     pgPort: e.BATON_PG_PORT,
     temporalAddress: e.TEMPORAL_ADDRESS,

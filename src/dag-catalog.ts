@@ -4,6 +4,7 @@
  * schedules. A DAG file that does not load is an error naming it (`baton dags validate` lists
  * them all).
  */
+import { loadProject, type Project } from './config';
 import { loadDags, type LoadedDag } from './dag-files';
 import { dags as referencePipelines, workflowDags as referenceDags, type DagDefinition } from './dags';
 
@@ -12,8 +13,9 @@ export interface Catalog {
   files: LoadedDag[];
 }
 
-export function loadCatalog(): Catalog {
-  const files = loadDags();
+/** The DAGs of a project (the one Baton works on by default), each going to the project's task queue. */
+export function loadCatalog(project: Pick<Project, 'dagsDir' | 'taskQueue'> = loadProject()): Catalog {
+  const files = loadDags(project.dagsDir);
   // The reference pipelines' definitions add what their DAG files leave to their workflows (baton run's
   // options), and they are listed first, in their order; the other DAG files follow by path.
   const rank = (dagId: string) => {
@@ -21,7 +23,7 @@ export function loadCatalog(): Catalog {
     return at < 0 ? referencePipelines.length : at;
   };
   const fromFiles = files.map((f) => referencePipelines.find((d) => d.dagId === f.dag.dagId) ?? f.dag.definition);
-  const dags = [...referenceDags, ...fromFiles.sort((a, b) => rank(a.dagId) - rank(b.dagId))];
+  const dags = [...referenceDags, ...fromFiles.sort((a, b) => rank(a.dagId) - rank(b.dagId))].map((d) => ({ ...d, taskQueue: project.taskQueue }));
   const ids = new Set<string>();
   for (const d of dags) {
     if (ids.has(d.dagId)) throw new Error(`two DAGs have the dag_id ${d.dagId}: rename one`);

@@ -10,12 +10,13 @@ import path from 'node:path';
 import { register as registerTsxHook } from 'tsx/cjs/api';
 import type { UserTaskInput, WorkerClients } from '../activities/operators/contracts';
 import { ownTaskActivity, type OwnTaskFunction } from '../activities/operators/own-task';
-import { projectRoot } from './config';
+import { loadProject, projectRoot } from './config';
 import { typecheckDags, type DagFileTypes } from './dag-typecheck';
 import { compileDag, InvalidDagFile, userActivityType, type CompiledDag } from './sdk/compile';
 import type { DagFileDefinition } from './sdk/types';
 
-export const DAGS_DIR = path.join(projectRoot, 'workflows', 'dags');
+/** The DAGs folder of the project Baton works on (baton.config.json's `dags`, BATON_DAGS_DIR). */
+export const defaultDagsDir = (): string => loadProject().dagsDir;
 
 /**
  * Loads a TypeScript module: with the loader already there (tsx running the CLI, Jest's
@@ -52,7 +53,7 @@ export interface DagFile {
 }
 
 /** Every DAG file, by path (the order the bundle and the CLI list them in). */
-export function dagFiles(dir = DAGS_DIR): DagFile[] {
+export function dagFiles(dir = defaultDagsDir()): DagFile[] {
   if (!existsSync(dir)) return [];
   const found: DagFile[] = [];
   for (const name of readdirSync(dir).sort()) {
@@ -132,7 +133,7 @@ export function projectDirOf(dir: string): string {
 }
 
 /** Every DAG under the folder, type-checked and compiled; the first broken file throws. Two files with one dag_id are refused. */
-export function loadDags(dir = DAGS_DIR, options: LoadOptions = {}): LoadedDag[] {
+export function loadDags(dir = defaultDagsDir(), options: LoadOptions = {}): LoadedDag[] {
   const files = dagFiles(dir);
   const types = typesOf(files, dir, options);
   const loaded = files.map((f) => loadDagFile(f, types.get(f.file)));
@@ -183,7 +184,7 @@ export function loadUserActivities(entry: LoadedDag, clients?: WorkerClients): R
  * workflow that runs a DAG by its type. Written under .baton/generated/ (atomically: builds run
  * side by side) from the files there now, so a new DAG file needs no list edited.
  */
-export function writeWorkflowsEntry(dir = DAGS_DIR, outDir = path.join(projectRoot, '.baton', 'generated')): string {
+export function writeWorkflowsEntry(dir = defaultDagsDir(), outDir = path.join(projectDirOf(dir), '.baton', 'generated')): string {
   mkdirSync(outDir, { recursive: true });
   const rel = (file: string) => {
     const r = path.relative(outDir, file).split(path.sep).join('/');

@@ -40,6 +40,8 @@ export interface DagDefinition {
    * later sync keeps whatever state the schedule has.
    */
   pausedOnCreation?: boolean;
+  /** The task queue its runs go to: its project's (baton.config.json's taskQueue), `etl` by default. */
+  taskQueue?: string;
   /** Runs of this DAG executing at once, over scheduled, manual and backfill runs; null: no limit. */
   maxActiveRuns: number | null;
   tags: string[];

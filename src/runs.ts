@@ -43,7 +43,7 @@ export async function triggerRun(
   const input: DagRunInput = { ...dag.runArgs, ...extraInput, ds: parseDs(ds), ...(conf ? { conf: checkConf(conf) } : {}) };
   const workflowId = placement.workflowId ?? dagRunWorkflowId(dag.dagId, ds);
   const handle = await client.workflow.start(dag.workflowType, {
-    taskQueue: placement.taskQueue ?? TASK_QUEUE,
+    taskQueue: placement.taskQueue ?? dag.taskQueue ?? TASK_QUEUE,
     workflowId,
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -24,7 +24,9 @@ export interface SyncReport {
 /** What of a DAG shapes its schedule; kept in the action's memo to tell whether code changed. */
 export function scheduleFingerprint(dag: DagDefinition): string {
   const { dagId, workflowType, schedule, timezone, timetable, startDate, endDate, catchup, tags, runArgs } = dag;
-  return JSON.stringify({ v: 3, dagId, workflowType, schedule, timezone, timetable, startDate, endDate, catchup, tags, runArgs });
+  // The default queue is left out, so schedules made before queues were a setting stay unchanged.
+  const queue = dag.taskQueue && dag.taskQueue !== TASK_QUEUE ? { taskQueue: dag.taskQueue } : {};
+  return JSON.stringify({ v: 3, dagId, workflowType, schedule, timezone, timetable, startDate, endDate, catchup, tags, runArgs, ...queue });
 }
 
 /** The last year whose clock changes the schedule's calendars account for. */
@@ -57,7 +59,7 @@ export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
       type: 'startWorkflow',
       workflowType: WorkflowTypes.scheduledDagRun,
       args: [input],
-      taskQueue: TASK_QUEUE,
+      taskQueue: dag.taskQueue ?? TASK_QUEUE,
       workflowId: `${dag.dagId}-scheduled`,
       memo: { fingerprint: scheduleFingerprint(dag) },
       typedSearchAttributes: [{ key: SearchAttributeKeys.dag, value: dag.dagId }],

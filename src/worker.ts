@@ -3,23 +3,41 @@
  * schema exists, and runs Baton's workflows and activities on the `etl` task queue.
  */
 import { writeFile } from 'node:fs/promises';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import path from 'node:path';
+import { NativeConnection, Worker, type BundleOptions } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { createConnections } from '../activities/connections';
 import type { WorkerClients } from '../activities/operators/contracts';
 import { migrateWarehouse } from '../activities/postgres';
 import { connectClient, temporalConnectionOptions } from './client';
-import { redactUrl, type Config } from './config';
+import { projectRoot, redactUrl, type Config } from './config';
 import { loadDags, loadUserActivities, writeWorkflowsEntry, type LoadedDag } from './dag-files';
-import { TASK_QUEUE } from './contracts';
 import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
 
-/** How `workflows/` is bundled, everywhere a bundle is made (worker, replay tests). */
-export const workflowBundlerOptions = {};
+/**
+ * How `workflows/` is bundled, everywhere a bundle is made (worker, replay tests). Installed from
+ * npm, Baton's workflows are TypeScript under node_modules/baton, which the bundler's loader
+ * would leave out as a package's: the loader takes every .ts file outside other packages.
+ */
+export const workflowBundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = {
+  webpackConfigHook: (config) => {
+    for (const rule of config.module?.rules ?? []) {
+      if (rule && typeof rule === 'object' && rule.test instanceof RegExp && rule.test.source === '\\.ts$') rule.exclude = isOtherPackage;
+    }
+    return config;
+  },
+};
 
-/** The workflows to bundle: Baton's own and every DAG file's (written from workflows/dags/ now). */
-export const workflowsEntry = (): string => writeWorkflowsEntry();
+/** A file of a package other than Baton (whose own files may sit under a node_modules folder). */
+function isOtherPackage(file: string): boolean {
+  const rel = path.relative(projectRoot, file);
+  const outside = rel.startsWith('..') || path.isAbsolute(rel);
+  return (outside ? file : rel).split(path.sep).includes('node_modules');
+}
+
+/** The workflows to bundle: Baton's own and every DAG file's of the folder (the project's by default), written now. */
+export const workflowsEntry = (dagsDir?: string): string => writeWorkflowsEntry(dagsDir);
 
 export interface WorkerOptions {
   /** Bundle once and reuse (tests); by default the worker bundles `workflows/` itself. */
@@ -34,7 +52,7 @@ export interface WorkerOptions {
 export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
   installRuntimeLogger(logger, config.metrics);
   // Every DAG file loads and compiles, and its tasks' activities exist, or the worker does not start.
-  const dags = loadDags();
+  const dags = loadDags(config.project.dagsDir);
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10, application_name: 'baton-worker' });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   const poolFor = createConnections(pool, config.connections);
@@ -49,8 +67,10 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsEntry(), bundlerOptions: workflowBundlerOptions }),
+    taskQueue: options.taskQueue ?? config.project.taskQueue,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: workflowsEntry(config.project.dagsDir), bundlerOptions: workflowBundlerOptions }),
     activities: { ...activities, ...userActivities, ...options.activities?.(context, dags) },
     maxConcurrentActivityTaskExecutions: slots,
     // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
@@ -60,7 +80,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
   if (!config.mail.smtpUrl) logger.warn('SMTP_URL is not set: alerts (email_on_failure, send_empty_alert) are written to this log instead of mailed');
   logger.info(
     {
-      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      taskQueue: options.taskQueue ?? config.project.taskQueue,
       namespace: config.temporal.namespace,
       temporal: config.temporal.address,
       tls: config.temporal.tls ? (config.temporal.tls.clientCertPath ? 'mTLS' : 'TLS') : 'off',

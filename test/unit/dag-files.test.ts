@@ -78,7 +78,7 @@ test('every problem of a DAG file is named with the file', async () => {
   assert.match(await problem('syntax.ts', 'export default dag({'), /syntax\.ts: it does not load: /);
   assert.match(
     await problem('no_default.ts', 'export const x = 1;\n'),
-    /no_default\.ts: it has no default export: end it with `export default dag\(\{\.\.\.\}\)`$/,
+    /no_default\.ts: it has no default export: end it with `export default dag\(\{\.\.\.\}, \(\) => \{ \.\.\. \}\)`$/,
   );
   assert.match(
     await problem('cycle.ts', dagSource('cycle', "command('a', { argv: ['{{ xcom.b.tail }}'] }); command('b', { argv: ['{{ xcom.a.tail }}'] });")),
