@@ -24,7 +24,7 @@ const PURE_SRC = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.baton/**', 'data/**', 'dbt/target/**', 'bench/results/**'] },
+  { ignores: ['node_modules/**', '.baton/**', 'data/**', 'dist/**', 'dbt/target/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -151,7 +151,7 @@ export async function testDag(
   const client = await connectClient(config);
   try {
     const workflowId = `${dagRunWorkflowId(dag.dagId, ds)}-test-${Date.now().toString(36)}`;
-    const run = await triggerRun(client, config, dag, ds, conf, {}, { taskQueue, workflowId });
+    const run = await triggerRun(client, config, dag, ds, conf, { test: true }, { taskQueue, workflowId });
     out(`testing ${dag.dagId} for ${ds} on a worker of its own (task queue ${taskQueue})`);
     out(run.url);
     const handle = client.workflow.getHandle(run.workflowId, run.runId);

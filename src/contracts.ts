@@ -17,6 +17,11 @@ export interface DagRunInput {
   /** Logical date, YYYY-MM-DD (Airflow's `ds`). */
   ds: string;
   conf?: DagRunConf;
+  /**
+   * A one-off run on a worker of its own (`baton dags test`): as Airflow's `dags test`, it takes
+   * none of the DAG's max_active_runs slots (whose keeper lives beside the project's worker).
+   */
+  test?: boolean;
 }
 
 export type TaskState = 'scheduled' | 'queued' | 'running' | 'success' | 'failed' | 'skipped' | 'upstream_failed';

@@ -83,7 +83,7 @@ export class DagFileError extends Error {
     readonly dagId: string | undefined,
     readonly problems: string[],
   ) {
-    super(`${path.relative(projectRoot, file)}${dagId ? ` (DAG ${JSON.stringify(dagId)})` : ''}: ${problems.join('; ')}`);
+    super(`${path.relative(process.cwd(), file)}${dagId ? ` (DAG ${JSON.stringify(dagId)})` : ''}: ${problems.join('; ')}`);
   }
 }
 
