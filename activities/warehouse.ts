@@ -32,7 +32,8 @@ export async function migrateWarehouse(pool: Pool): Promise<void> {
         AND (SELECT relkind FROM pg_class WHERE oid = to_regclass('warehouse.orders')) = 'p'
         AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('warehouse.orders_rejected') AND attname IN ('lines', 'rule')) = 2
         AND to_regprocedure('baton.publish_orders_day(date, bigint, bigint)') IS NOT NULL
-        AND to_regclass('baton.task_cache') IS NOT NULL AS ready`,
+        AND to_regclass('baton.task_cache') IS NOT NULL
+        AND to_regclass('baton.dag_servers') IS NOT NULL AS ready`,
   );
   if (rows[0].ready) return;
   const sql = await readFile(path.join(projectRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8');

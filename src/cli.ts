@@ -4,6 +4,7 @@
  * or the operation failed, 2 bad usage or input.
  */
 import path from 'node:path';
+import { Pool } from 'pg';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ScheduleNotFoundError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { BackfillInputError, backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from './backfill';
@@ -13,6 +14,7 @@ import {
   CACHE_POLICIES,
   DEFAULT_START_DATE,
   Queries,
+  TASK_QUEUE,
   type BackfillProgress,
   type CachePolicy,
   type DagRunConf,
@@ -24,6 +26,7 @@ import { findInCatalog, loadCatalog } from './dag-catalog';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { checkConf, describeResult, listRuns, scheduleState, startRun, triggerRun, waitForRun, type DagRunResult, type StartedRun } from './runs';
+import { servedWorkflowTypes } from './dag-servers';
 import { syncSchedules } from './schedules';
 import { InitError, initProject } from './init';
 import { stopPlatform } from './platform';
@@ -36,8 +39,39 @@ const allDags = () => loadCatalog().dags;
 function dagArg(dagId: string): DagDefinition {
   const catalog = loadCatalog();
   const dag = findInCatalog(catalog, dagId);
-  if (!dag) throw new InvalidArgumentError(`unknown DAG ${JSON.stringify(dagId)}; known: ${catalog.dags.map((d) => d.dagId).join(', ')}`);
+  const broken = catalog.broken.find((b) => b.dagId === dagId);
+  if (broken) throw new InvalidArgumentError(`DAG ${JSON.stringify(dagId)} does not validate: ${broken.problems.join('; ')}`);
+  if (!dag)
+    throw new InvalidArgumentError(
+      `unknown DAG ${JSON.stringify(dagId)}; known: ${catalog.dags.map((d) => d.dagId).join(', ')}${catalog.broken.length ? ` (and ${catalog.broken.length} DAG file(s) that do not validate: \`baton dags validate\`)` : ''}`,
+    );
   return dag;
+}
+
+/**
+ * Refuses, before any run exists, a DAG that no live worker on its task queue serves (none runs,
+ * or the one that runs has not loaded the file, or refused it): started anyway, the run would
+ * fail with "no DAG file has workflow type ..." or wait for a worker.
+ */
+async function ensureServed(config: Config, dag: DagDefinition): Promise<void> {
+  const taskQueue = dag.taskQueue ?? TASK_QUEUE;
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 1 });
+  let served: Set<string>;
+  try {
+    served = await servedWorkflowTypes(pool, config.temporal.namespace, taskQueue);
+  } catch (err) {
+    // No worker has ever started on this database: the table is not there yet.
+    if ((err as { code?: string }).code !== '42P01') throw err;
+    served = new Set();
+  } finally {
+    await pool.end();
+  }
+  if (served.has(dag.workflowType)) return;
+  throw new DagCommandError(
+    served.size
+      ? `no worker on task queue ${taskQueue} serves ${dag.dagId} (workflow type ${dag.workflowType}); they serve ${[...served].sort().join(', ')}. A worker that follows the DAGs folder (\`baton start\`) serves a new file once it validates: \`baton dags validate\` names its problems; a deployed worker serves it once restarted`
+      : `no worker is running on task queue ${taskQueue} (namespace ${config.temporal.namespace}): start one with \`baton start\` (or \`npm run worker\`), then trigger ${dag.dagId} again`,
+  );
 }
 
 /** A started run, and with --wait its outcome: the task table of whatever DAG it is. */
@@ -147,6 +181,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .option('--json', 'print JSON')
     .action((dag: DagDefinition, opts: { ds: string; conf?: DagRunConf; wait?: boolean; json?: boolean }) =>
       withClient(async (client, config) => {
+        await ensureServed(config, dag);
         const run = await triggerRun(client, config, dag, opts.ds, opts.conf);
         await printRun(out, client, run, opts);
       }),
@@ -170,6 +205,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .action(
       (dag: DagDefinition, opts: { startDate: string; conf?: DagRunConf; refreshCache?: boolean; cachePolicy?: CachePolicy; wait?: boolean; json?: boolean }) =>
         withClient(async (client, config) => {
+          await ensureServed(config, dag);
           const run = await startRun(client, config, dag, opts.startDate, { conf: opts.conf, refreshCache: opts.refreshCache, cachePolicy: opts.cachePolicy });
           await printRun(out, client, run, opts);
         }),
@@ -190,7 +226,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
       (dag: DagDefinition, opts: { from: string; to: string; maxActive: number; rerun: RerunPolicy; dryRun?: boolean; reverse?: boolean; json?: boolean }) => {
         const request: BackfillRequest = { from: opts.from, to: opts.to, maxActive: opts.maxActive, rerun: opts.rerun, reverse: Boolean(opts.reverse) };
         const dates = planBackfill(dag, request); // bad input is named here, before anything starts
-        return withClient(async (client) => {
+        return withClient(async (client, config) => {
           if (opts.dryRun) {
             const plan = await dryRun(client, dag, dates, opts.rerun);
             if (opts.json) return out(JSON.stringify(plan, null, 2));
@@ -198,6 +234,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
             return out(`${plan.filter((r) => r.action === 'run').length} of ${plan.length} dates would run`);
           }
           const started = Date.now();
+          await ensureServed(config, dag);
           const handle = await startBackfill(client, dag, request, dates);
           const tty = process.stderr.isTTY && !opts.json;
           let last: BackfillProgress | undefined;

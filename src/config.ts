@@ -108,6 +108,7 @@ const EnvSchema = z.object({
   BATON_WEB_UI: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_WORKER_READY_FILE: z.string().min(1).optional(),
+  BATON_WATCH_DAGS: z.enum(['0', '1']).default('0'),
   BATON_METRICS_PORT: metricsPort.default(9464),
   BATON_METRICS_HOST: z
     .string()
@@ -202,6 +203,8 @@ export interface Config {
   mail: { smtpUrl?: string; from: string };
   /** Set by `npm start`: the worker writes its pid here once it polls, whatever the log level. */
   workerReadyFile?: string;
+  /** Development (`npm start`, `baton start`): the worker follows the DAGs folder, serving each change that validates. */
+  watchDags: boolean;
   /** Where the worker serves Prometheus metrics (`/metrics`); undefined when turned off. */
   metrics?: { host: string; port: number };
 }
@@ -270,6 +273,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webUiUrl: (e.BATON_WEB_UI ?? `http://localhost:${e.BATON_UI_PORT}`).replace(/\/$/, ''),
     logLevel: e.LOG_LEVEL,
     workerReadyFile: e.BATON_WORKER_READY_FILE,
+    watchDags: e.BATON_WATCH_DAGS === '1',
     metrics: e.BATON_METRICS_PORT === 0 ? undefined : { host: e.BATON_METRICS_HOST, port: e.BATON_METRICS_PORT },
     mail: { smtpUrl: e.SMTP_URL, from: e.BATON_MAIL_FROM },
     connections: Object.fromEntries(

@@ -1,21 +1,23 @@
 /**
  * Every DAG Baton knows: every DAG file under workflows/dags/ (the two reference pipelines
  * among them) and any DAG still written as a workflow in src/dags.ts. What the CLI lists, triggers and tests and what the schedule sync
- * schedules. A DAG file that does not load is an error naming it (`baton dags validate` lists
- * them all).
+ * schedules. A DAG file that does not validate is left out, named in `broken` (`baton dags
+ * validate` lists every problem).
  */
 import { loadProject, type Project } from './config';
-import { loadDags, type LoadedDag } from './dag-files';
+import { loadValidDags, type DagFileError, type LoadedDag } from './dag-files';
 import { dags as referencePipelines, workflowDags as referenceDags, type DagDefinition } from './dags';
 
 export interface Catalog {
   dags: DagDefinition[];
   files: LoadedDag[];
+  /** The DAG files that do not validate, each naming its problems; the others are in `dags`. */
+  broken: DagFileError[];
 }
 
 /** The DAGs of a project (the one Baton works on by default), each going to the project's task queue. */
 export function loadCatalog(project: Pick<Project, 'dagsDir' | 'taskQueue'> = loadProject()): Catalog {
-  const files = loadDags(project.dagsDir);
+  const { dags: files, broken } = loadValidDags(project.dagsDir);
   // The reference pipelines' definitions add what their DAG files leave to their workflows (baton run's
   // options), and they are listed first, in their order; the other DAG files follow by path.
   const rank = (dagId: string) => {
@@ -29,7 +31,7 @@ export function loadCatalog(project: Pick<Project, 'dagsDir' | 'taskQueue'> = lo
     if (ids.has(d.dagId)) throw new Error(`two DAGs have the dag_id ${d.dagId}: rename one`);
     ids.add(d.dagId);
   }
-  return { dags, files };
+  return { dags, files, broken };
 }
 
 export function findInCatalog(catalog: Catalog, dagId: string): DagDefinition | undefined {

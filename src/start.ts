@@ -22,12 +22,14 @@ export interface StartedProject {
 /** Starts everything the project needs; `workerEnv` adds to the worker's environment (connections). */
 export async function startProject(say: (line: string) => void, workerEnv: (databaseUrl: string) => NodeJS.ProcessEnv = () => ({})): Promise<StartedProject> {
   const settings = loadServiceSettings();
-  // Every DAG validates before anything starts: a broken file is named now, not at 03:00.
+  // A broken DAG file is named now, not at 03:00; the others are served.
   const catalog = loadCatalog(settings.project);
+  for (const broken of catalog.broken) say(`${broken.message} (not served until it validates)`);
   const platform = await startPlatform(settings, say);
   // The worker connects on its own least-privilege role (activities/sql/worker-role.sql).
   const workerUrl = await workerDatabaseUrl(platform, 'baton', platform.databaseUrl);
-  const env = { ...process.env, BATON_PROJECT_DIR: settings.project.dir, DATABASE_URL: workerUrl, ...workerEnv(workerUrl) };
+  // In development the worker follows the DAGs folder: a file added or changed is served once it validates.
+  const env = { ...process.env, BATON_PROJECT_DIR: settings.project.dir, BATON_WATCH_DAGS: '1', DATABASE_URL: workerUrl, ...workerEnv(workerUrl) };
   const config = loadConfig(env);
   say(`Postgres ${settings.externalDatabaseUrl ? '(DATABASE_URL)' : `on 127.0.0.1:${settings.pgPort}`}, Temporal on ${config.temporal.address}`);
   const worker = new WorkerProcess(settings);

@@ -117,3 +117,14 @@ CREATE TABLE IF NOT EXISTS baton.task_cache (
   stored_at   timestamptz NOT NULL,
   expires_at  timestamptz NOT NULL
 );
+
+-- What each running worker serves: its namespace, task queue and the workflow types of its DAGs,
+-- refreshed while it runs and removed when it stops. `baton trigger` refuses a DAG that no worker
+-- seen in the last 30 seconds serves, before it creates a run.
+CREATE TABLE IF NOT EXISTS baton.dag_servers (
+  worker          text        PRIMARY KEY,
+  namespace       text        NOT NULL,
+  task_queue      text        NOT NULL,
+  workflow_types  text[]      NOT NULL,
+  seen_at         timestamptz NOT NULL
+);

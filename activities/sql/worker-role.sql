@@ -21,6 +21,8 @@ GRANT USAGE ON SCHEMA baton TO :"worker";
 GRANT EXECUTE ON FUNCTION baton.publish_orders_day(date, bigint, bigint) TO :"worker";
 -- the task cache of the orders-etl flow.
 GRANT SELECT, INSERT, UPDATE, DELETE ON baton.task_cache TO :"worker";
+-- what the worker serves, announced while it runs.
+GRANT SELECT, INSERT, UPDATE, DELETE ON baton.dag_servers TO :"worker";
 -- the demo's source database (conn_id postgres_prod): read only.
 CREATE SCHEMA IF NOT EXISTS source AUTHORIZATION :"owner";
 GRANT USAGE ON SCHEMA source TO :"worker";

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -106,13 +107,19 @@ export async function runDagTest(file: string, options: DagTestOptions): Promise
     const entry = await testEntry(path.resolve(file), path.join(projectDirOf(dir), '.baton', 'generated'));
     const { code } = await bundleWorkflowCode({ workflowsPath: entry, ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { code }, activities });
-    const result = await worker.runUntil(
-      env.client.workflow.execute(dag.workflowType, {
-        taskQueue,
-        workflowId: `${dag.dagId}-${options.ds}-test`,
-        args: [{ ds: options.ds, ...(options.conf ? { conf: options.conf } : {}) }],
-      }),
-    );
+    const result = await worker
+      .runUntil(
+        env.client.workflow.execute(dag.workflowType, {
+          taskQueue,
+          workflowId: `${dag.dagId}-${options.ds}-test`,
+          args: [{ ds: options.ds, ...(options.conf ? { conf: options.conf } : {}) }],
+        }),
+      )
+      .catch((err: unknown) => {
+        // The run's own account of what failed, rather than the client's "Workflow execution failed".
+        if (err instanceof WorkflowFailedError) throw new Error(`${dag.dagId} ${options.ds} failed: ${err.cause?.message ?? err.message}`);
+        throw err;
+      });
     return { result: result as DagTestResult['result'], calls };
   } finally {
     await env.teardown();

@@ -21,7 +21,7 @@ function projectEnv(): NodeJS.ProcessEnv {
   const { NODE_PATH: _p, NODE_OPTIONS: _o, BATON_PROJECT_DIR: _d, BATON_DAGS_DIR: _g, BATON_HOME: _h, BATON_DATA_DIR: _x, INIT_CWD: _i, ...rest } = process.env;
   // npm's own variables from the outer `npm test` (its prefix, its config) would point into the checkout.
   const env = Object.fromEntries(Object.entries(rest).filter(([key]) => !key.startsWith('npm_')));
-  return { ...env, BATON_METRICS_PORT: 'off', BATON_TEST_SERVER: process.env.BATON_TEST_SERVER };
+  return { ...env, BATON_METRICS_PORT: 'off', LOG_LEVEL: 'info', BATON_TEST_SERVER: process.env.BATON_TEST_SERVER };
 }
 
 async function sh(command: string, args: string[], cwd = project, timeout = 240_000): Promise<string> {
@@ -187,6 +187,77 @@ test("a DAG of the team's own (a task of its own, loadCsv under a contract) vali
   assert.ok(log.includes('"dags":["payments","team_pipelines_hello"]'), log.slice(-2000));
 });
 
+/** Waits until the worker's log says `text` after `from` characters, or fails with the log's tail. */
+async function logSays(text: string, from: number, seconds = 90): Promise<string> {
+  const file = path.join(project, '.baton', 'logs', 'worker.log');
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const log = (await readFile(file, 'utf8')).slice(from);
+    if (log.includes(text)) return log;
+    if (Date.now() > deadline) throw new Error(`the worker's log never said ${JSON.stringify(text)}:\n${log.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Whether Temporal has a run with this workflow id in the lane's namespace. */
+async function runExists(workflowId: string): Promise<boolean> {
+  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
+  try {
+    await new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE ?? 'default' }).workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  } finally {
+    await connection.close();
+  }
+}
+
+const logLength = async () => (await readFile(path.join(project, '.baton', 'logs', 'worker.log'), 'utf8')).length;
+
+const LATE_DAG = (word: string) => `import { command, dag } from 'baton/sdk';
+
+export default dag({ dagId: 'late', schedule: '@daily', startDate: '2024-01-01' }, ({ ds }) => {
+  const said = command('say', { argv: ['echo', '${word}', \`\${ds}\`] });
+  return { said: said.tail };
+});
+`;
+
+const said = async (ds: string) => {
+  const out = await baton('trigger', 'late', '--ds', ds, '--wait', '--json');
+  return (JSON.parse(out.slice(out.indexOf('{'))) as { result: { said: string } }).result.said;
+};
+
+test("baton start's worker follows the DAGs folder: a new file runs, a change is served, a broken file is named while the rest run; a DAG no worker serves is refused before any run", async () => {
+  let from = await logLength();
+  await writeFile(path.join(project, 'dags', 'late.ts'), LATE_DAG('first'));
+  await logSays('"dags":["late","payments","team_pipelines_hello"],"msg":"DAGs folder changed: serving it again"', from);
+  assert.equal(await said('2024-05-06'), 'first 2024-05-06');
+
+  from = await logLength();
+  await writeFile(path.join(project, 'dags', 'late.ts'), LATE_DAG('second'));
+  await logSays('"msg":"DAGs folder changed: serving it again"', from);
+  assert.equal(await said('2024-05-07'), 'second 2024-05-07');
+
+  from = await logLength();
+  await writeFile(path.join(project, 'dags', 'broken.ts'), LATE_DAG('third').replace("dagId: 'late'", "dagId: 'broken'").replace('said.tail', 'said.tial'));
+  const log = await logSays('a DAG file does not validate; the others are served', from);
+  assert.ok(log.includes("Property 'tial' does not exist on type 'TaskOf<CommandOutput>'"), log);
+  // The others are still served and triggered; the broken one is refused before any run of it exists.
+  assert.equal(await said('2024-05-08'), 'second 2024-05-08');
+  const refused = await failing('npx', ['--no-install', 'baton', 'trigger', 'broken', '--ds', '2024-05-08']);
+  assert.ok(refused.includes('DAG "broken" does not validate:') && refused.includes("Property 'tial' does not exist"), refused);
+  assert.equal(await runExists('broken-2024-05-08'), false);
+  await rm(path.join(project, 'dags', 'broken.ts'));
+
+  // With no worker at all, a trigger is refused before any run exists.
+  await baton('stop');
+  const none = await failing('npx', ['--no-install', 'baton', 'trigger', 'payments', '--ds', '2024-05-09']);
+  assert.ok(none.includes('baton: no worker is running on task queue team-pipelines'), none);
+  assert.equal(await runExists('payments-2024-05-09'), false);
+  await baton('start');
+});
+
 test('a read of a field the upstream does not output is refused by tsc and baton dags validate, naming the DAG, the task and the field', async () => {
   const file = path.join(project, 'dags', 'payments', 'dag.ts');
   await writeFile(file, PAYMENTS_DAG.replace('loaded: loaded.rows', 'loaded: loaded.rowz').replace('${file.path}', '${file.paht}'));
@@ -197,7 +268,7 @@ test('a read of a field the upstream does not output is refused by tsc and baton
   assert.ok(validate.includes(`invalid payments (${file}):`), validate);
   assert.ok(validate.includes("task load_payments: Property 'paht' does not exist on type 'TaskOf<{ path: string; records: number; }>'"), validate);
   assert.ok(validate.includes("Property 'rowz' does not exist on type 'TaskOf<LoadCsvOutput>'"), validate);
-  // In a template string, where tsc cannot look: validate reads the task's output type.
+  // In a template string, where tsc cannot look: validate and the worker's load read the task's output type.
   await writeFile(file, PAYMENTS_DAG.replace('file: `${file.path}`', "file: '{{ xcom.export_payments.paht }}'"));
   const template = await failing('npx', ['--no-install', 'baton', 'dags', 'validate']);
   assert.ok(

@@ -123,3 +123,15 @@ test('baton/sdk exports what a DAG file is written with, and nothing else', () =
 test("baton/task exports what a DAG's own task is written with", () => {
   assert.deepEqual(exportsOf(ENTRIES.task), ['TaskContext', 'failTask']);
 });
+
+test("baton/testing exports what a project's own tests use", () => {
+  assert.deepEqual(exportsOf(ENTRIES.testing), [
+    'DagFileError',
+    'DagTestOptions',
+    'DagTestResult',
+    'FakeTask',
+    'checkDagFile',
+    'replayHistories',
+    'runDagTest',
+  ]);
+});
