@@ -55,12 +55,16 @@ function dagArg(dagId: string): DagDefinition {
  */
 async function ensureServed(config: Config, dag: DagDefinition): Promise<void> {
   const taskQueue = dag.taskQueue ?? TASK_QUEUE;
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 1 });
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: 10_000 });
   let served: Set<string>;
   try {
     served = await servedWorkflowTypes(pool, config.temporal.namespace, taskQueue);
   } catch (err) {
     // No worker has ever started on this database: the table is not there yet.
+    if ((err as { code?: string }).code === '42501')
+      throw new Error(
+        `the database role may not read baton.dag_servers, where workers say what they serve (${(err as Error).message}): apply activities/sql/worker-role.sql`,
+      );
     if ((err as { code?: string }).code !== '42P01') throw err;
     served = new Set();
   } finally {
@@ -380,7 +384,11 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .option('--json', 'print JSON')
     .action((opts: { prune?: boolean; json?: boolean }) =>
       withClient(async (client) => {
-        const report = await syncSchedules(client, allDags(), Boolean(opts.prune));
+        // A broken file's DAG would look gone: its schedule updated never, or deleted by --prune.
+        const catalog = loadCatalog();
+        if (catalog.broken.length)
+          throw new DagCommandError(`no schedule synced: ${catalog.broken.map((b) => b.message).join('; ')}; \`baton dags validate\` names every problem`);
+        const report = await syncSchedules(client, catalog.dags, Boolean(opts.prune));
         if (opts.json) return out(JSON.stringify(report));
         for (const [dagId, outcome] of Object.entries(report.outcomes)) out(`${dagId}: ${outcome}`);
         for (const id of report.removed) out(report.pruned ? `${id}: deleted (no DAG in code)` : `${id}: no DAG in code; --prune deletes it`);

@@ -19,7 +19,7 @@ export interface DagRunInput {
   conf?: DagRunConf;
   /**
    * A one-off run on a worker of its own (`baton dags test`): as Airflow's `dags test`, it takes
-   * none of the DAG's max_active_runs slots (whose keeper lives beside the project's worker).
+   * no max_active_runs slot and no pool slot (their keepers live beside the project's worker).
    */
   test?: boolean;
 }

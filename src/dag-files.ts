@@ -12,6 +12,7 @@ import type { UserTaskInput, WorkerClients } from '../activities/operators/contr
 import { ownTaskActivity, type OwnTaskFunction } from '../activities/operators/own-task';
 import { loadProject, projectRoot } from './config';
 import { typecheckDags, type DagFileTypes } from './dag-typecheck';
+import { validateDag } from './dag-validation';
 import { compileDag, InvalidDagFile, userActivityType, type CompiledDag } from './sdk/compile';
 import type { DagFileDefinition } from './sdk/types';
 
@@ -167,6 +168,11 @@ export function loadValidDags(dir = defaultDagsDir(), options: LoadOptions & { f
     try {
       const loaded = loadDagFile(entry, types.get(entry.file));
       loadUserActivities(loaded);
+      try {
+        validateDag(loaded.dag.definition); // its cron, timezone and dates
+      } catch (err) {
+        throw new DagFileError(entry.file, loaded.dag.dagId, [(err as Error).message]);
+      }
       const other = seen.get(loaded.dag.dagId) ?? seen.get(`type:${loaded.dag.workflowType}`);
       if (other) throw new DagFileError(entry.file, loaded.dag.dagId, [`its dag_id or workflow type is also ${path.relative(process.cwd(), other)}'s`]);
       seen.set(loaded.dag.dagId, entry.file).set(`type:${loaded.dag.workflowType}`, entry.file);

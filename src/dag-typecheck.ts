@@ -40,7 +40,7 @@ function compilerOptions(projectDir: string): ts.CompilerOptions {
   const file = ts.findConfigFile(projectDir, ts.sys.fileExists);
   if (file && path.dirname(file).startsWith(projectDir)) {
     const { config } = ts.readConfigFile(file, ts.sys.readFile);
-    const parsed = ts.parseJsonConfigFileContent(config, ts.sys, path.dirname(file));
+    const parsed = ts.parseJsonConfigFileContent(config, ts.sys, path.dirname(file), undefined, file);
     return { ...parsed.options, noEmit: true, paths: { ...parsed.options.paths, ...sdk } };
   }
   return {
@@ -55,17 +55,24 @@ function compilerOptions(projectDir: string): ts.CompilerOptions {
   };
 }
 
+let version: string | undefined;
+const batonVersion = () => (version ??= (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version);
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Type-checks the DAG files (and their activities modules); cached under `cacheDir` when given. */
 export function typecheckDags(files: readonly DagFile[], projectDir: string, cacheDir?: string): Map<string, DagFileTypes> {
-  const cacheFile = cacheDir && path.join(cacheDir, `${sha256(files.map((f) => f.file).join('\n')).slice(0, 16)}.json`);
+  const options = compilerOptions(projectDir);
+  // The same files under other options (another tsconfig, another Baton) are another check.
+  const key = sha256([...files.map((f) => f.file), JSON.stringify(options), batonVersion()].join('\n')).slice(0, 16);
+  const cacheFile = cacheDir && path.join(cacheDir, `${key}.json`);
   const cached = cacheFile ? readCache(cacheFile) : undefined;
   if (cached) return new Map(Object.entries(cached.results));
   const roots = files.flatMap((f) => [f.file, ...(f.activities ? [f.activities] : [])]);
-  const program = ts.createProgram(roots, compilerOptions(projectDir));
+  const program = ts.createProgram(roots, options);
   const checker = program.getTypeChecker();
   const results = new Map<string, DagFileTypes>();
+  let unresolved = false;
   for (const entry of files) {
     const source = program.getSourceFile(entry.file);
     if (!source) continue;
@@ -77,8 +84,10 @@ export function typecheckDags(files: readonly DagFile[], projectDir: string, cac
         .map((d) => describe(d, sf, file === entry.file ? undefined : path.basename(file)));
     });
     results.set(entry.file, { problems, outputs: taskOutputs(source, checker) });
+    unresolved ||= problems.some((p) => /Cannot find module/.test(p));
   }
-  if (cacheFile) {
+  // A module not found may be there next time without any file the check read changing.
+  if (cacheFile && !unresolved) {
     const inputs = Object.fromEntries(
       program
         .getSourceFiles()

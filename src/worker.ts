@@ -101,6 +101,8 @@ async function dagWorker(shared: WorkerShared, dags: readonly LoadedDag[], bundl
     // Fewer pollers than slots, so a slot is free when a workflow task schedules the next
     // activity and the worker takes it at once instead of a round trip through the queue.
     activityTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.max(1, Math.min(5, slots - 2)) },
+    // Development reloads drain as a deploy does: running tasks get time to finish before they are cancelled.
+    ...(config.watchDags ? { shutdownGraceTime: '2m', shutdownForceTime: '3m' } : {}),
   });
 }
 
@@ -115,14 +117,20 @@ function announce(shared: WorkerShared, dags: () => readonly LoadedDag[]) {
     taskQueue: shared.options.taskQueue ?? shared.config.project.taskQueue,
     workflowTypes: dags().map((d) => d.dag.workflowType),
   });
+  let stopping = false;
+  let telling: Promise<void> = Promise.resolve();
   const tell = () =>
-    announceDagServer(shared.pool, server()).catch((err: Error) => shared.logger.warn({ err: err.message }, 'could not announce the DAGs served'));
+    (telling = stopping
+      ? telling
+      : announceDagServer(shared.pool, server()).catch((err: Error) => shared.logger.warn({ err: err.message }, 'could not announce the DAGs served')));
   const timer = setInterval(() => void tell(), 10_000);
   timer.unref();
   return {
     now: tell,
     stop: async () => {
+      stopping = true;
       clearInterval(timer);
+      await telling; // an announcement under way lands before the row is taken back
       await withdrawDagServer(shared.pool, workerIdentity).catch(() => undefined);
     },
   };
@@ -201,9 +209,9 @@ function folderFingerprint(dir: string): string {
 }
 
 /** The DAG files of the folder that validate, and the problems of those that do not, loaded afresh. */
-function servableDags(config: Config): { dags: LoadedDag[]; problems: string[] } {
+function servableDags(config: Config): { dags: LoadedDag[]; problems: string[]; broken: string[] } {
   const { dags, broken } = loadValidDags(config.project.dagsDir, { fresh: true });
-  return { dags, problems: broken.map((b) => b.message) };
+  return { dags, problems: broken.map((b) => b.message), broken: broken.map((b) => b.file) };
 }
 
 /**
@@ -225,7 +233,7 @@ async function followDagsFolder(config: Config, logger: Logger, options: WorkerO
   logReady(shared, dags);
   if (config.workerReadyFile) await writeFile(config.workerReadyFile, `${process.pid}\n`);
   let seen = folderFingerprint(config.project.dagsDir);
-  let served = servedFingerprint(dags);
+  let served = servedFingerprint(config.project.dagsDir, first.broken);
   let stopped = false;
   // The SDK's shutdown signals stop the worker; a reload's drain stops it too, and goes on.
   let signalled = false;
@@ -242,9 +250,17 @@ async function followDagsFolder(config: Config, logger: Logger, options: WorkerO
       const now = folderFingerprint(config.project.dagsDir);
       if (now === seen || stopped) continue;
       seen = now;
-      const next = servableDags(config);
+      let next: { dags: LoadedDag[]; problems: string[]; broken: string[] };
+      try {
+        next = servableDags(config);
+      } catch (err) {
+        // A folder caught mid-change (a checkout), a broken tsconfig: looked at again on the next change.
+        logger.error({ err: (err as Error).message }, 'the DAGs folder could not be read; the last version is served');
+        continue;
+      }
       for (const problem of next.problems) logger.error({ problem }, 'a DAG file does not validate; the others are served');
-      if (servedFingerprint(next.dags) === served) continue;
+      // Any file the served DAGs may import counts (a helper beside them), not only their dag.ts.
+      if (servedFingerprint(config.project.dagsDir, next.broken) === served) continue;
       try {
         // Bundled before the old worker stops, so the queue goes unpolled only while it drains.
         const { code } = await bundleWorkflowCode({
@@ -265,7 +281,7 @@ async function followDagsFolder(config: Config, logger: Logger, options: WorkerO
         running = worker.run();
         onEnd(running);
         dags = next.dags;
-        served = servedFingerprint(dags);
+        served = servedFingerprint(config.project.dagsDir, next.broken);
         await announcement.now();
         logger.info({ dags: dags.map((d) => d.dag.dagId) }, 'DAGs folder changed: serving it again');
         const report = await syncSchedules(
@@ -286,14 +302,17 @@ async function followDagsFolder(config: Config, logger: Logger, options: WorkerO
   }
 }
 
-/** What a set of served DAGs is: their files' content, so a change that leaves them as they were reloads nothing. */
-function servedFingerprint(dags: readonly LoadedDag[]): string {
-  return dags
-    .map((d) =>
-      [d.file, d.activities]
-        .filter((f): f is string => !!f)
-        .map((f) => `${f}:${statSync(f).mtimeMs}:${statSync(f).size}`)
-        .join(','),
-    )
+/**
+ * What the served DAGs are made of: every file of the folder (a helper a DAG imports counts) but
+ * those of DAG files that do not validate, so a broken file added reloads nothing.
+ */
+function servedFingerprint(dir: string, broken: readonly string[]): string {
+  const left = (file: string) =>
+    broken.some((b) =>
+      path.basename(b) === 'dag.ts' ? file.startsWith(path.dirname(b) + path.sep) : file === b || file === b.replace(/\.ts$/, '.activities.ts'),
+    );
+  return folderFingerprint(dir)
+    .split('\n')
+    .filter((line) => !left(line.slice(0, line.indexOf(':'))))
     .join('\n');
 }

@@ -103,7 +103,7 @@ async function dagRun<R>(
   const run: DagRunContext = { ds, interval: intervalForLogicalDate(dag, ds), conf, settings, tasks };
 
   const refresh = (settings.slotRefresh ?? '5 minutes') as Duration;
-  if (pools && dag.taskPools) tasks.pools = { ds, taskPools: dag.taskPools, refresh };
+  if (pools && dag.taskPools && input?.test !== true) tasks.pools = { ds, taskPools: dag.taskPools, refresh };
   if (dag.defaultArgs.dependsOnPast) await waitForPreviousRun(dag, ds, settings, tasks, passesWithoutPrevious);
   let slot: RunRef | PoolGrant | undefined;
   if (dag.maxActiveRuns !== null && input?.test !== true) {

@@ -72,7 +72,10 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       if (failed.length) {
         throw ApplicationFailure.nonRetryable(failed.map((t) => `task ${t.taskId} failed: ${t.error}`).join('; '), 'TaskFailed');
       }
-      const result = dag.file.result?.(context()) ?? {};
+      // The result is the DAG's own code too: a read of what is not there fails the run, naming it.
+      const result = await Promise.resolve()
+        .then(() => dag.file.result?.(context()) ?? {})
+        .catch(asFailure);
       const skips = table.some((t) => t.state === 'skipped') ? 'success_with_skips' : 'success';
       const state = result.state === 'success' || result.state === 'success_with_skips' ? result.state : skips;
       return { ...result, dagId: dag.dagId, ds: run.ds, state, tasks: run.tasks.list() };

@@ -96,6 +96,10 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
       "the DAG's own query (its author's code), its template values limited to [A-Za-z0-9_.:/+ -] by renderSqlText and its data paths resolved in the data directory",
     'sqlString(tmp)': 'COPY takes no parameters: a path of our own making beside the output, quoted',
   },
+  'src/init.ts': {
+    dagId: "the example DAG's id in the text of the DAG file baton init writes: [a-z0-9_] of the folder's name",
+    table: 'examples.<that dag id>, in the same text',
+  },
   'src/platform/postgres.ts': {
     password: 'the local role password: generated hex, checked before use',
     name: 'a database name, checked against ^[a-z_][a-z0-9_]*$',

@@ -1,0 +1,61 @@
+/**
+ * tsc over a DAGs folder (src/dag-typecheck.ts): each error named with the task that holds it,
+ * each task's output fields read from its type, and the check cached by what it read.
+ */
+import assert from '../support/assert';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from '@jest/globals';
+import { dagFiles } from '../../src/dag-files';
+import { typecheckDags } from '../../src/dag-typecheck';
+import { tempDir } from '../support';
+
+const DAG = `import { command, dag, ownTasks, sql } from 'baton/sdk';
+const own = ownTasks<typeof import('./activities')>();
+export default dag({ dagId: 'checked', schedule: '@daily', startDate: '2024-01-01' }, ({ ds }) => {
+  const made = own.make('make', { args: { ds } });
+  const echo = command('echo', { argv: ['echo', \`\${made.path}\`] });
+  const row = sql<{ n: number }>('row', { conn: 'warehouse', sql: 'SELECT 1 AS n', output: 'firstRow' });
+  sql('none', { conn: 'warehouse', sql: 'SELECT 1', output: 'none' });
+  return { tail: echo.tial, n: row.n };
+});
+`;
+
+test("tsc's errors name their task, and each task's output fields come from its type; a second check is read from the cache", async () => {
+  const dir = await tempDir('baton-typecheck-');
+  await mkdir(path.join(dir, 'checked'));
+  await writeFile(path.join(dir, 'checked', 'dag.ts'), DAG.replace('{ args: { ds } }', '{ args: { day: ds } }'));
+  await writeFile(
+    path.join(dir, 'checked', 'activities.ts'),
+    'export async function make(args: { ds: string }) { return { path: `raw/${args.ds}.csv`, rows: 3 }; }\n',
+  );
+  const cache = path.join(dir, '.cache');
+  const [entry] = dagFiles(dir);
+  const first = typecheckDags([entry], dir, cache).get(entry.file)!;
+  assert.deepEqual(first.problems, [
+    "task make: Object literal may only specify known properties, and 'day' does not exist in type 'OwnArgs<{ ds: string; }, NoInputs>'. (line 4)",
+    "Property 'tial' does not exist on type 'TaskOf<CommandOutput>'. (line 8)",
+  ]);
+  assert.deepEqual(first.outputs, { make: ['path', 'rows'], echo: ['exitCode', 'tail'], row: ['n'], none: [] });
+  assert.equal((await readdir(cache)).length, 1);
+  // The cache answers while no file the check read has changed, and a change is checked afresh.
+  assert.deepEqual(typecheckDags([entry], dir, cache).get(entry.file), first);
+  await writeFile(path.join(dir, 'checked', 'dag.ts'), DAG);
+  const fixed = typecheckDags([entry], dir, cache).get(entry.file)!;
+  assert.deepEqual(fixed.problems, ["Property 'tial' does not exist on type 'TaskOf<CommandOutput>'. (line 8)"]);
+});
+
+test('a module that does not resolve is named, and not cached: it may be there next time', async () => {
+  const dir = await tempDir('baton-typecheck-missing-');
+  await writeFile(
+    path.join(dir, 'lonely.ts'),
+    "import { helper } from './helpers';\nimport { dag, empty } from 'baton/sdk';\nexport default dag({ dagId: 'lonely', schedule: '@daily', startDate: '2024-01-01' }, () => void empty(helper));\n",
+  );
+  const cache = path.join(dir, '.cache');
+  const [entry] = dagFiles(dir);
+  assert.deepEqual(typecheckDags([entry], dir, cache).get(entry.file)!.problems, [
+    "Cannot find module './helpers' or its corresponding type declarations. (line 1)",
+  ]);
+  await writeFile(path.join(dir, 'helpers.ts'), "export const helper = 'a';\n");
+  assert.deepEqual(typecheckDags([entry], dir, cache).get(entry.file)!.problems, []);
+});
