@@ -28,12 +28,22 @@ import { installRuntimeLogger, metricsUrl, type Logger } from './logging';
  */
 export const workflowBundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = {
   webpackConfigHook: (config) => {
+    // `baton/sdk` is this Baton's SDK, wherever the DAG files are (a team's repository, a folder of a test).
+    // Packages (Temporal's workflow runtime) from where Baton's come too, for DAG files whose folder has no node_modules.
+    config.resolve = {
+      ...config.resolve,
+      alias: { ...(config.resolve?.alias as Record<string, string> | undefined), 'baton/sdk$': path.join(projectRoot, 'src', 'sdk', 'index.ts') },
+      modules: [...(config.resolve?.modules ?? ['node_modules']), batonPackages],
+    };
     for (const rule of config.module?.rules ?? []) {
       if (rule && typeof rule === 'object' && rule.test instanceof RegExp && rule.test.source === '\\.ts$') rule.exclude = isOtherPackage;
     }
     return config;
   },
 };
+
+/** The node_modules folder Baton's own packages are installed in (its own, or the project's that installed it). */
+const batonPackages = path.resolve(require.resolve('@temporalio/workflow/package.json'), '..', '..', '..');
 
 /** A file of a package other than Baton (whose own files may sit under a node_modules folder). */
 function isOtherPackage(file: string): boolean {
@@ -51,6 +61,8 @@ export interface WorkerOptions {
   /** The task queue to poll; `etl` by default. */
   taskQueue?: string;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Stops the worker as SIGTERM does (a worker embedded in another process, a test). */
+  signal?: AbortSignal;
   /** Activities besides Baton's and the DAG files' (the benchmarks' own instruments), made with the worker's clients and DAG files. */
   activities?: (clients: WorkerClients, dags: readonly LoadedDag[]) => Record<string, (input: never) => Promise<unknown>>;
 }
@@ -182,6 +194,7 @@ export async function createWorker(config: Config, logger: Logger, options: Work
 export async function runWorker(config: Config, logger: Logger, options: WorkerOptions = {}): Promise<void> {
   if (config.watchDags) return followDagsFolder(config, logger, options);
   const { worker, close } = await createWorker(config, logger, options);
+  options.signal?.addEventListener('abort', () => worker.getState() === 'RUNNING' && worker.shutdown());
   try {
     if (config.workerReadyFile) await writeFile(config.workerReadyFile, `${process.pid}\n`);
     await worker.run();
@@ -238,6 +251,10 @@ async function followDagsFolder(config: Config, logger: Logger, options: WorkerO
   // The SDK's shutdown signals stop the worker; a reload's drain stops it too, and goes on.
   let signalled = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (signalled = true));
+  options.signal?.addEventListener('abort', () => {
+    signalled = true;
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  });
   const onEnd = (run: Promise<void>) =>
     void run.then(
       () => (stopped = true),
