@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { ColumnContract } from '../../src/column-contract';
 import type { Config } from '../../src/config';
 import type { Activities } from '..';
+import type { LoadCsvOutput } from '../../src/sdk/outputs';
 import type { TaskContext } from '../../src/task/context';
 import type { TemplateContext } from '../../src/sdk/templates';
 
@@ -92,21 +93,8 @@ export interface LoadCsvOperatorInput extends OperatorInput {
   allowEmpty?: boolean;
 }
 
-export interface LoadCsvOperatorResult {
-  table: string;
-  /** Rows now in the table (or its ds). */
-  rows: number;
-  rejected: number;
-  /** rows + rejected. */
-  records: number;
-  /** Records rejected by the key rule (a repeated key). */
-  duplicates: number;
-  /** Rows the load replaced. */
-  replaced: number;
-  /** Lines of the file: header + blank + the records' lines. */
-  lines: number;
-  bytes: number;
-}
+/** loadCsv's output, as the SDK declares it to the DAGs that read it. */
+export type LoadCsvOperatorResult = LoadCsvOutput;
 
 export interface DbtOperatorInput extends OperatorInput {
   command: 'run' | 'build' | 'test' | 'seed';

@@ -73,28 +73,10 @@ interface Building {
 }
 const globalState = globalThis as { [BUILD]?: Building };
 
-/** The settings a DAG takes besides its tasks. */
-export interface DagSettings<P extends z.ZodObject> {
-  dagId: string;
-  description?: string;
-  /** A cron (or a preset such as @daily), in `timezone`: at most one run a day. */
-  schedule: string;
-  timezone?: string;
-  timetable?: 'interval' | 'trigger';
-  startDate: string;
-  endDate?: string;
-  catchup?: boolean;
-  /** Create the schedule paused (Airflow's is_paused_upon_creation). */
-  pausedOnCreation?: boolean;
-  /** Runs at once over scheduled, manual and backfill runs; 16 by default, null: no limit. */
-  maxActiveRuns?: number | null;
-  tags?: readonly string[];
-  /** The run's params with their defaults; `--conf` overrides them, validated before any task runs. */
-  params?: P;
+/** The settings a DAG takes besides its tasks: the DAG as data without them (types.ts), its default_args without callbacks. */
+export type DagSettings<P extends z.ZodObject> = Omit<data.DagFileDefinition<P>, 'tasks' | 'result' | 'defaultArgs'> & {
   defaultArgs?: Omit<data.DefaultArgs, 'onFailure' | 'onRetry' | 'onSuccess'>;
-  /** The workflow type of its runs; the dag id by default. */
-  workflowType?: string;
-}
+};
 
 /** What `build` is given: references to the run's values, for args, inputs and templates. */
 export interface DagScope<P extends z.ZodObject> {
