@@ -10,8 +10,10 @@ import type { Pool, PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { type Config } from '../src/config';
+import { MetricNames } from '../src/contracts';
 import {
-  MetricNames,
+  DEFAULT_MAX_REJECTED_RATIO,
+  ORDERS_CONTRACT,
   type ExtractFromDbInput,
   type ExtractResult,
   type LoadInput,
@@ -21,8 +23,7 @@ import {
   type TransformResult,
   type ValidateInput,
   type ValidateResult,
-} from '../src/contracts';
-import { dags, DEFAULT_MAX_REJECTED_RATIO, ORDERS_CONTRACT } from '../src/dags';
+} from '../workflows/dags/orders_daily_etl/contract';
 import { dsNodash, parseDs } from '../src/logical-date';
 import { createConnections, inTransaction, isStatementError, WAREHOUSE, withClient, type PoolFor } from './connections';
 import { mostCommonRejects, percent, stageCsv, type StagedCsv } from './csv-load';
@@ -49,9 +50,9 @@ function activityDs(value: unknown): string {
   }
 }
 
-/** The DAG an activity runs for, from its workflow type: a bounded metric label, never the run's ds. */
-function dagIdOf(workflowType: string | undefined): string {
-  return dags.find((dag) => dag.workflowType === workflowType)?.dagId ?? workflowType ?? 'unknown';
+/** The DAG an activity runs for, from its activity type (`<dag_id>.<task function>`): a bounded metric label, never the run's ds. */
+function dagIdOf(activityType: string): string {
+  return activityType.includes('.') ? activityType.slice(0, activityType.lastIndexOf('.')) : activityType;
 }
 
 /**
@@ -284,7 +285,7 @@ export function createPostgresActivities({ pool, logger, config, poolFor = creat
       ),
     );
     const { metricMeter, info } = Context.current();
-    const tags = { dag_id: dagIdOf(info.workflowType) };
+    const tags = { dag_id: dagIdOf(info.activityType) };
     metricMeter.createCounter(MetricNames.rowsLoaded, 'rows', 'rows load wrote to the warehouse').add(counts.loadedRows, tags);
     metricMeter.createCounter(MetricNames.rowsRejected, 'rows', 'rows load wrote to the rejects table').add(counts.rejectedRows, tags);
     return counts;

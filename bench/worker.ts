@@ -9,7 +9,7 @@
 import { createNoopActivities } from '../activities/noop';
 import { loadConfig } from '../src/config';
 import { loadUserActivities } from '../src/dag-files';
-import { ordersDailyEtlDag } from '../src/dags';
+import { ordersDailyEtlDag } from '../test/support/reference-dags';
 import { userActivityType } from '../src/sdk/compile';
 import { benchOrdersDag } from './backfill-dag';
 import { createLogger } from '../src/logging';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `baton` command (package.json "bin"): runs src/cli.ts from source under tsx, as the npm
+// The `baton` command (package.json "bin"): runs src/cli/ from source under tsx, as the npm
 // scripts do (`node --import tsx`: its hooks for require and import() alike).
 'use strict';
 const { spawnSync } = require('node:child_process');

@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import { Pool } from 'pg';
-import type { OrdersPipelineResult } from '../src/contracts';
-import { ordersDailyEtlDag, ordersEtlFlow } from '../src/dags';
+import type { OrdersPipelineResult } from '../workflows/dags/orders-etl/contract';
+import { findInCatalog, loadCatalog } from '../src/dag-catalog';
 import { describeResult, startRun, triggerRun, waitForRun } from '../src/runs';
 import { generateOrders, seedSourceOrders } from '../src/seed';
 import { startProject } from '../src/start';
@@ -19,6 +19,10 @@ async function main(): Promise<void> {
     BATON_CONN_POSTGRES_PROD: process.env.BATON_CONN_POSTGRES_PROD ?? workerUrl,
   }));
   const sourceUrl = process.env.BATON_CONN_POSTGRES_PROD ?? platform.databaseUrl;
+  const catalog = loadCatalog();
+  const ordersDailyEtlDag = findInCatalog(catalog, 'orders_daily_etl');
+  const ordersEtlFlow = findInCatalog(catalog, 'orders-etl');
+  if (!ordersDailyEtlDag || !ordersEtlFlow) throw new Error(`the sample DAGs orders_daily_etl and orders-etl are not in ${config.project.dagsDir}`);
   try {
     const sample = await generateOrders({ ...SAMPLE, file: path.join(config.dataDir, 'raw', `orders_${SAMPLE.ds}.csv`) });
     say(`sample file ${path.relative(process.cwd(), sample.file)}: ${sample.rows} rows, ${sample.badRows} bad`);

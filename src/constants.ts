@@ -8,7 +8,6 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const TASK_QUEUE = 'etl';
 
 export const WorkflowTypes = {
-  ordersDailyEtl: 'ordersDailyEtl',
   /** A DAG of no-op tasks: measures orchestration itself (benchmarks, scheduling tests). */
   noopDag: 'noopDag',
   /** What a Temporal Schedule starts: derives ds from the fire time and starts `<dag_id>-<ds>`. */
@@ -19,8 +18,6 @@ export const WorkflowTypes = {
   poolSlots: 'poolSlots',
   /** `baton backfill`: runs each logical date of a range once, durable. */
   dagBackfill: 'dagBackfill',
-  /** The Prefect flow `orders-etl`: CSV to clean Parquet, with cached extract. */
-  ordersPipeline: 'ordersPipeline',
 } as const;
 
 export const Queries = {

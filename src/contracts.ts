@@ -5,7 +5,7 @@
  */
 
 export * from './constants';
-export * from './orders-pipeline-contracts';
+export * from './cache-contracts';
 export * from './scheduling-contracts';
 
 /** Airflow's dag_run.conf: free-form JSON a run is triggered with, bounded in size. */
@@ -24,50 +24,7 @@ export interface DagRunInput {
   test?: boolean;
 }
 
-export type TaskState = 'scheduled' | 'queued' | 'running' | 'success' | 'failed' | 'skipped' | 'upstream_failed';
-
-export interface TaskRecord {
-  taskId: string;
-  state: TaskState;
-  /** Workflow time, ISO 8601. */
-  startedAt?: string;
-  durationMs?: number;
-  /** The task's key output: row counts, model states. XCom's role. */
-  output?: Record<string, string | number>;
-  error?: string;
-}
-
-// ---- orders_daily_etl -------------------------------------------------------------------
-
-/** Where a run of orders_daily_etl reads the day's orders: the CSV file (default) or the source database. */
-export const ORDERS_SOURCES = ['file', 'db'] as const;
-export type OrdersSource = (typeof ORDERS_SOURCES)[number];
-
-export interface OrdersDailyEtlInput extends DagRunInput {
-  /** `db` waits for and extracts the day's rows of source.orders on conn_id postgres_prod. */
-  source?: OrdersSource;
-}
-
-export interface OrdersDailyEtlResult {
-  dagId: string;
-  ds: string;
-  state: 'success' | 'success_with_skips';
-  rowCount: number;
-  loadedRows: number;
-  rejectedRows: number;
-  models: DbtModelResult[];
-  tasks: TaskRecord[];
-}
-
-export interface PartitionInput {
-  ds: string;
-}
-
-export interface ExtractFromDbInput {
-  ds: string;
-  /** Airflow's conn_id of the source database; the warehouse by default. */
-  connId?: string;
-}
+export type { TaskRecord, TaskState } from './sdk/types';
 
 /** How a file's physical lines were read (the CSV reader's account): counts only. */
 export interface LineAccount {
@@ -79,67 +36,6 @@ export interface LineAccount {
   recordLines: number;
   /** Malformed records, rejected with their first line each. */
   malformed: number;
-}
-
-export interface ExtractResult {
-  /** Records in the file (loaded + rejected), header excluded (XCom `row_count`). */
-  rowCount: number;
-  file: string;
-  bytes: number;
-  stagingTable: string;
-  /** Records that passed the column contract, and records rejected (malformed or breaking it). */
-  stagedRows?: number;
-  stagedRejects?: number;
-  /** Every line of the file: header + blank + lines of loaded records + lines of rejected records. */
-  lines?: LineAccount;
-  loadedLines?: number;
-  rejectedLines?: number;
-}
-
-export interface TransformInput {
-  ds: string;
-  /** Pulled from extract's result, as transform pulls `row_count` from XCom. */
-  rowCount: number;
-  /** What extract staged (absent in runs started before they were passed). */
-  stagedRows?: number;
-  stagedRejects?: number;
-}
-
-export interface TransformResult {
-  cleanRows: number;
-  rejectedRows: number;
-  cleanTable: string;
-  rejectedTable: string;
-  /** Records rejected by the key rule (a second record of one order_id). */
-  duplicates?: number;
-}
-
-export interface LoadInput {
-  ds: string;
-  /** The audit: records in the file, and what transform left to publish. */
-  rowCount?: number;
-  cleanRows?: number;
-  rejectedRows?: number;
-  /** The share of rejected records above which the day is not published (the DAG's max_rejected_ratio). */
-  maxRejectedRatio?: number;
-}
-
-export interface LoadResult {
-  loadedRows: number;
-  rejectedRows: number;
-  /** Rows of the ds partition replaced by this load. */
-  replacedRows: number;
-}
-
-export interface ValidateInput {
-  ds: string;
-  rowCount: number;
-  /** extract's account of the file's lines, checked against the published rows and rejects. */
-  lines?: LineAccount;
-}
-
-export interface ValidateResult {
-  checksPassed: number;
 }
 
 export interface DbtRunInput {

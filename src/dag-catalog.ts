@@ -1,12 +1,11 @@
 /**
- * Every DAG Baton knows: every DAG file under workflows/dags/ (the two reference pipelines
- * among them) and any DAG still written as a workflow in src/dags.ts. What the CLI lists, triggers and tests and what the schedule sync
- * schedules. A DAG file that does not validate is left out, named in `broken` (`baton dags
+ * Every DAG of a project: every DAG file of its DAGs folder, by path. What the CLI lists,
+ * triggers and tests and what the schedule sync schedules. A DAG file that does not validate is left out, named in `broken` (`baton dags
  * validate` lists every problem).
  */
 import { loadProject, type Project } from './config';
 import { loadValidDags, type DagFileError, type LoadedDag } from './dag-files';
-import { dags as referencePipelines, workflowDags as referenceDags, type DagDefinition } from './dags';
+import type { DagDefinition } from './dags';
 
 export interface Catalog {
   dags: DagDefinition[];
@@ -18,14 +17,7 @@ export interface Catalog {
 /** The DAGs of a project (the one Baton works on by default), each going to the project's task queue. */
 export function loadCatalog(project: Pick<Project, 'dagsDir' | 'taskQueue'> = loadProject()): Catalog {
   const { dags: files, broken } = loadValidDags(project.dagsDir);
-  // The reference pipelines' definitions add what their DAG files leave to their workflows (baton run's
-  // options), and they are listed first, in their order; the other DAG files follow by path.
-  const rank = (dagId: string) => {
-    const at = referencePipelines.findIndex((d) => d.dagId === dagId);
-    return at < 0 ? referencePipelines.length : at;
-  };
-  const fromFiles = files.map((f) => referencePipelines.find((d) => d.dagId === f.dag.dagId) ?? f.dag.definition);
-  const dags = [...referenceDags, ...fromFiles.sort((a, b) => rank(a.dagId) - rank(b.dagId))].map((d) => ({ ...d, taskQueue: project.taskQueue }));
+  const dags = files.map((f) => ({ ...f.dag.definition, taskQueue: project.taskQueue }));
   const ids = new Set<string>();
   for (const d of dags) {
     if (ids.has(d.dagId)) throw new Error(`two DAGs have the dag_id ${d.dagId}: rename one`);

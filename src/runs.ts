@@ -3,17 +3,7 @@
  */
 import { ScheduleNotFoundError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Config } from './config';
-import {
-  MAX_CONF_BYTES,
-  SearchAttributeKeys,
-  SearchAttributeNames,
-  TASK_QUEUE,
-  type DagRunConf,
-  type DagRunInput,
-  type OrdersDailyEtlResult,
-  type TaskRecord,
-  type CachePolicy,
-} from './contracts';
+import { MAX_CONF_BYTES, SearchAttributeKeys, SearchAttributeNames, TASK_QUEUE, type DagRunConf, type DagRunInput, type TaskRecord } from './contracts';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { parseDs } from './logical-date';
 import { webUiRunUrl } from './client';
@@ -59,25 +49,17 @@ export async function triggerRun(
   return { dagId: dag.dagId, ds, workflowId, runId, url: webUiRunUrl(config, workflowId, runId) };
 }
 
-/** Options of `baton run` that a DAG takes only when its definition lists them (`runOptions`). */
+/** Options of `baton run`. */
 export interface RunOptions {
   conf?: DagRunConf;
+  /** Run the DAG's cached tasks afresh and store fresh results (conf `refresh_cache: true`). */
   refreshCache?: boolean;
-  cachePolicy?: CachePolicy;
 }
 
-/**
- * `baton run`: starts any DAG for a date, with the run options its definition takes (a flow's
- * cache controls); an option the DAG does not take is refused before anything starts.
- */
+/** `baton run`: starts a run of any DAG for a date, as Prefect runs a flow; `--refresh-cache` is conf `refresh_cache`. */
 export async function startRun(client: Client, config: Pick<Config, 'webUiUrl' | 'temporal'>, dag: DagDefinition, ds: string, options: RunOptions = {}) {
-  const given = (['refreshCache', 'cachePolicy'] as const).filter((name) => options[name] !== undefined && options[name] !== false);
-  const refused = given.filter((name) => !dag.runOptions?.includes(name));
-  if (refused.length) {
-    const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new Error(`${dag.dagId} takes no ${refused.map(flag).join(', ')}: its run options are ${dag.runOptions?.map(flag).join(', ') || 'none'}`);
-  }
-  return triggerRun(client, config, dag, ds, options.conf, Object.fromEntries(given.map((name) => [name, options[name]])));
+  const conf = options.refreshCache ? { ...options.conf, refresh_cache: true } : options.conf;
+  return triggerRun(client, config, dag, ds, conf);
 }
 
 /** A run's conf: a JSON object of bounded size (the workflow checks again, for runs started elsewhere). */
@@ -98,7 +80,7 @@ export interface DagRunResult {
 }
 
 /** The result of a run (its workflow's return value); rejects with the run's failure. */
-export async function waitForRun<R extends DagRunResult = OrdersDailyEtlResult>(client: Client, run: StartedRun): Promise<R> {
+export async function waitForRun<R extends DagRunResult = DagRunResult>(client: Client, run: StartedRun): Promise<R> {
   return client.workflow.getHandle(run.workflowId, run.runId).result() as Promise<R>;
 }
 

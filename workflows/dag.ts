@@ -41,12 +41,12 @@ import { intervalForFireTime, intervalForLogicalDate, previousLogicalDate, type 
 
 // ---- DAG runs ---------------------------------------------------------------------------------
 
-/** What a DAG run needs of its definition; DAGs in src/dags.ts, or a synthetic one (noopDag). */
+/** What a DAG run needs of its definition: a DAG file's, or a synthetic one (noopDag). */
 export type DagPolicy = Pick<
   DagDefinition,
   'dagId' | 'description' | 'schedule' | 'timezone' | 'timetable' | 'startDate' | 'maxActiveRuns' | 'tags' | 'defaultArgs'
 > &
-  Partial<Pick<DagDefinition, 'maxRejectedRatio' | 'taskPools'>>;
+  Partial<Pick<DagDefinition, 'taskPools'>>;
 
 export interface DagRunContext {
   ds: string;
@@ -67,9 +67,11 @@ export async function runDag<R>(
   input: Partial<DagRunInput> | undefined,
   taskIds: readonly (string | TaskSpec)[],
   body: (run: DagRunContext) => Promise<R>,
+  /** Checks the run's conf before the run takes a slot or a task starts (a DAG's params); throws to fail the run. */
+  checkConf?: (conf: DagRunConf) => void,
 ): Promise<R> {
   try {
-    const result = await dagRun(dag, input, taskIds, body);
+    const result = await dagRun(dag, input, taskIds, body, checkConf);
     recordRun(dag.dagId, 'success');
     return result;
   } catch (err) {
@@ -83,9 +85,11 @@ async function dagRun<R>(
   input: Partial<DagRunInput> | undefined,
   taskIds: readonly (string | TaskSpec)[],
   body: (run: DagRunContext) => Promise<R>,
+  checkConf?: (conf: DagRunConf) => void,
 ): Promise<R> {
   const ds = logicalDate(dag, input);
   const conf = runConf(dag, input?.conf);
+  checkConf?.(conf);
   upsertSearchAttributes([
     { key: SearchAttributeKeys.dag, value: dag.dagId },
     { key: SearchAttributeKeys.ds, value: ds },

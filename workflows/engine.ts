@@ -12,7 +12,7 @@ import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, TemporalFailure } from '@temporalio/workflow';
 import { CACHE_POLICIES, type CachePolicy, type DagRunInput, type FileRef, type RunSettings, type TaskRecord } from '../src/contracts';
-import { userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
+import { paramsOf, userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
 import { render } from '../src/sdk/templates';
 import type { RunContext, TaskCallback, TaskDefinition, UserTask } from '../src/sdk/types';
 import { rootMessage, runDag, type DagRunContext } from './dag';
@@ -30,12 +30,13 @@ export interface DagFileRunResult {
 
 /** Runs a compiled DAG file for the run's input: the workflow of every DAG under workflows/dags/. */
 export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>): Promise<DagFileRunResult> {
+  // Bad params fail the run before it takes a slot or starts a task.
+  let params: Record<string, unknown> = {};
   return runDag(
     dag.definition,
     input,
     dag.tasks.map((t) => ({ taskId: t.taskId, upstream: t.upstream, triggerRule: t.triggerRule })),
     async (run) => {
-      const params = resolveParams(dag, run.conf);
       const outputs: Record<string, unknown> = {};
       const cacheOutcomes: Record<string, string> = {};
       const context = (): RunContext => ({
@@ -80,21 +81,17 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       const state = result.state === 'success' || result.state === 'success_with_skips' ? result.state : skips;
       return { ...result, dagId: dag.dagId, ds: run.ds, state, tasks: run.tasks.list() };
     },
+    (conf) => {
+      params = resolveParams(dag, conf);
+    },
   );
 }
 
-/** The DAG's params: their defaults, overridden by conf keys of the same name, checked against the schema. */
+/** The DAG's params from the run's conf, or the run fails before any task, naming each problem. */
 function resolveParams(dag: CompiledDag, conf: Record<string, unknown>): Record<string, unknown> {
-  const schema = dag.file.params;
-  if (!schema) return {};
-  const given = Object.fromEntries(Object.keys(schema.shape).flatMap((key) => (key in conf ? [[key, conf[key]]] : [])));
-  const parsed = schema.safeParse(given);
-  if (parsed.success) return parsed.data as Record<string, unknown>;
-  const problems = parsed.error.issues.map((i) => {
-    const key = i.path.join('.');
-    return `params.${key}: ${i.message}${key in conf ? ` (conf gave ${JSON.stringify(conf[String(i.path[0])])})` : ''}`;
-  });
-  throw ApplicationFailure.nonRetryable(`${dag.dagId}: bad params, no task was run: ${problems.join('; ')}`, 'InvalidParams');
+  const resolved = paramsOf(dag.file, conf);
+  if ('params' in resolved) return resolved.params;
+  throw ApplicationFailure.nonRetryable(`${dag.dagId}: bad params, no task was run: ${resolved.problems.join('; ')}`, 'InvalidParams');
 }
 
 /** One task, with its retries and callbacks; its failure is recorded in the table, never thrown. */

@@ -1,7 +1,5 @@
-export { ordersDailyEtl } from './orders-daily-etl';
 export { noopDag } from './noop-dag';
 export { scheduledDagRun } from './scheduled';
 export { dagRunSlots } from './slots';
 export { poolSlots } from './pools';
 export { dagBackfill } from './backfill';
-export { ordersPipeline } from './orders-pipeline';

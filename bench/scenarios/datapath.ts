@@ -19,8 +19,9 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { stagingTables } from '../../activities/postgres';
-import { TASK_QUEUE, WorkflowTypes, type OrdersDailyEtlInput, type OrdersDailyEtlResult } from '../../src/contracts';
-import { ordersDailyEtlDag } from '../../src/dags';
+import { TASK_QUEUE, type DagRunInput } from '../../src/contracts';
+import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
+import { ordersDailyEtlDag } from '../../test/support/reference-dags';
 import { generateOrders, type SeedSummary } from '../../src/seed';
 import { median, processRssMb, sleep, spread, startBenchWorker, type BenchContext, type BenchWorker, type Figure } from '../harness';
 import { runTimings } from '../runs';
@@ -70,13 +71,13 @@ async function runOnce(
   seed: SeedSummary,
   conf: Record<string, unknown> = {},
 ): Promise<Omit<Repeat, 'rawLinesMs' | 'scriptMs'>> {
-  const input: OrdersDailyEtlInput = { ds: seed.ds, conf: { skip_dbt: true, ...conf } };
+  const input: DagRunInput = { ds: seed.ds, conf: { skip_dbt: true, ...conf } };
   const cpuBefore = await worker.cpuSeconds();
   const stopSampling = sampleRss(worker.pid);
   let result: OrdersDailyEtlResult;
   let peakMb: number;
   try {
-    result = (await ctx.client.workflow.execute(WorkflowTypes.ordersDailyEtl, {
+    result = (await ctx.client.workflow.execute('ordersDailyEtl', {
       taskQueue,
       workflowId,
       args: [input],

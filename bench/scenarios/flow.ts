@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { OrdersPipelineResult } from '../../src/contracts';
+import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
 import { generateOrders } from '../../src/seed';
 import { median, processRssMb, sleep, spread, startBenchWorker, type BenchContext, type Figure } from '../harness';
 import { runTimings } from '../runs';
@@ -77,7 +77,7 @@ export async function flowScenario(ctx: BenchContext): Promise<Figure[]> {
         const result = (await ctx.client.workflow.execute('ordersPipeline', {
           taskQueue,
           workflowId: `${taskQueue}-${rows}-${i}`,
-          args: [{ startDate, refreshCache: true }],
+          args: [{ ds: startDate, conf: { refresh_cache: true } }],
         })) as OrdersPipelineResult;
         flowMs.push(performance.now() - started);
         sampling = false;

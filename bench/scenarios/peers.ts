@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { OrdersPipelineResult } from '../../src/contracts';
+import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
 import { generateOrders } from '../../src/seed';
 import { median, sleep, spread, startBenchWorker, type BenchContext, type Figure } from '../harness';
 import { ensurePeersVenv, pinnedVersion, startConversation, type Conversation } from '../peers/python';
@@ -143,7 +143,7 @@ async function batonAndPrefect(ctx: BenchContext, venv: string, peersHome: strin
           const result = (await ctx.client.workflow.execute('ordersPipeline', {
             taskQueue,
             workflowId,
-            args: [{ startDate: CLEAN_DS, refreshCache: true }],
+            args: [{ ds: CLEAN_DS, conf: { refresh_cache: true } }],
           })) as OrdersPipelineResult;
           baton.flowMs.push(performance.now() - started);
           if (result.rowsIn !== ROWS) throw new Error(`orders-etl read ${result.rowsIn} rows of ${ROWS}`);

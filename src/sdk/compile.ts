@@ -113,6 +113,24 @@ function outputFields(task: TaskDefinition, own: readonly string[] | '*' | undef
   }
 }
 
+/**
+ * A DAG's params from a run's conf: their defaults, overridden by conf keys of the same name,
+ * checked against its schema; or each problem, naming the param and what conf gave.
+ */
+export function paramsOf(file: Pick<DagFileDefinition, 'params'>, conf: Record<string, unknown>): { params: Record<string, unknown> } | { problems: string[] } {
+  const schema = file.params;
+  if (!schema) return { params: {} };
+  const given = Object.fromEntries(Object.keys(schema.shape).flatMap((key) => (key in conf ? [[key, conf[key]]] : [])));
+  const parsed = schema.safeParse(given);
+  if (parsed.success) return { params: parsed.data as Record<string, unknown> };
+  return {
+    problems: parsed.error.issues.map((i) => {
+      const key = i.path.join('.');
+      return `params.${key}: ${i.message}${key in conf ? ` (conf gave ${JSON.stringify(conf[String(i.path[0])])})` : ''}`;
+    }),
+  };
+}
+
 /** Compiles a DAG file's definition; throws InvalidDagFile listing every problem. */
 export function compileDag(file: DagFileDefinition, options: CompileOptions = {}): CompiledDag {
   const dagId = typeof file?.dagId === 'string' ? file.dagId : '?';

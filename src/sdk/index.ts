@@ -27,7 +27,7 @@ export type {
 export { firstOf, optional } from './refs';
 export type { Inputs, InputValues, Ref, Refable, ValueOf } from './refs';
 export { TRIGGER_RULES } from './types';
-export type { DagFileDefinition, DefaultArgs, TaskCacheSettings, TaskOptions, TriggerRule } from './types';
+export type { DagFileDefinition, DefaultArgs, TaskCacheSettings, TaskOptions, TaskRecord, TaskState, TriggerRule } from './types';
 export type {
   BranchOutput,
   CommandOutput,

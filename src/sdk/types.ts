@@ -274,3 +274,17 @@ export interface DagFileDefinition<P extends z.ZodObject = z.ZodObject> {
    */
   result?: (run: RunContext) => Record<string, unknown> & { state?: 'success' | 'success_with_skips' };
 }
+
+/** A task's state in a run's task table. */
+export type TaskState = 'scheduled' | 'queued' | 'running' | 'success' | 'failed' | 'skipped' | 'upstream_failed';
+
+export interface TaskRecord {
+  taskId: string;
+  state: TaskState;
+  /** Workflow time, ISO 8601. */
+  startedAt?: string;
+  durationMs?: number;
+  /** The task's key output: row counts, model states. XCom's role. */
+  output?: Record<string, string | number>;
+  error?: string;
+}

@@ -157,16 +157,28 @@ async function testEntry(file: string, outDir: string): Promise<string> {
   return entry;
 }
 
-/** Replays every history in `dir` (`<workflowType>-<scenario>-v<N>.json`) against the DAGs of `dagsDir` as they are now; throws on the first that does not replay. */
+/**
+ * Replays every history in `dir` (`<workflowType>-<scenario>-v<N>.json`, as `baton dags record`
+ * saves them) against the DAGs of `dagsDir` as they are now, and returns the files replayed. The
+ * first that does not replay is thrown as Temporal's error (a DeterminismViolationError for a
+ * change that would break the runs in flight), its message starting with the file's name.
+ */
 export async function replayHistories(dir: string, dagsDir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   if (!files.length) return [];
   const entry = writeWorkflowsEntry(dagsDir, path.join(projectDirOf(dagsDir), '.baton', 'generated'));
   const { code } = await bundleWorkflowCode({ workflowsPath: entry, ...workflowBundlerOptions, logger: new DefaultLogger('WARN') });
   for (const f of files) {
     const history = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Parameters<typeof Worker.runReplayHistory>[1];
-    await Worker.runReplayHistory({ workflowBundle: { code } }, history, f);
+    try {
+      await Worker.runReplayHistory({ workflowBundle: { code } }, history, f);
+    } catch (err) {
+      if (err instanceof Error) err.message = `${f} does not replay against ${dagsDir}: ${err.message}`;
+      throw err;
+    }
   }
   return files;
 }

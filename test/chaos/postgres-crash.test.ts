@@ -9,8 +9,8 @@
 import assert from '../support/assert';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
-import type { OrdersDailyEtlResult } from '../../src/contracts';
-import { ordersDailyEtlDag } from '../../src/dags';
+import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
+import { ordersDailyEtlDag } from '../support/reference-dags';
 import { triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
 import { attemptsOf, count, expectedPartition, partition, testUnless } from '../support';

@@ -6,7 +6,7 @@ import assert from '../support/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
-import { ordersDailyEtlDag } from '../../src/dags';
+import { ordersDailyEtlDag } from '../support/reference-dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { startSmtpServer, integrationPlatform } from '../support';

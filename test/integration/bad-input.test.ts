@@ -16,8 +16,9 @@ import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { OrdersDailyEtlResult, OrdersPipelineResult } from '../../src/contracts';
-import { ordersDailyEtlDag, ordersEtlFlow } from '../../src/dags';
+import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
+import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
+import { ordersDailyEtlDag, ordersEtlFlow } from '../support/reference-dags';
 import { startRun, triggerRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
 import { attemptsOf, repoRoot, tempDir, integrationPlatform } from '../support';

@@ -7,7 +7,7 @@ import assert from '../support/assert';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { ScheduleNotFoundError, WorkflowFailedError } from '@temporalio/client';
-import { ordersDailyEtlDag } from '../../src/dags';
+import { ordersDailyEtlDag } from '../support/reference-dags';
 import { syncSchedule } from '../../src/schedules';
 import { execFileAsync, noopDagDefinition, repoRoot, temporalCli, integrationPlatform } from '../support';
 
@@ -58,8 +58,12 @@ test("Baton's CLI refuses bad dates, conf, DAG ids and flags with exit code 2, n
       /conf is \d+ bytes, more than the \d+ allowed/,
     ],
     [
-      ['run', 'orders-etl', '--start-date', '2024-01-15', '--cache-policy', 'forever'],
-      /argument 'forever' is invalid\. Allowed choices are inputs, inputs\+file/,
+      ['run', 'orders-etl', '--start-date', '2024-01-15', '--conf', JSON.stringify({ cache_policy: 'forever' })],
+      /orders-etl: bad params, nothing was started: params\.cache_policy: .* \(conf gave "forever"\)/,
+    ],
+    [
+      ['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', JSON.stringify({ max_rejected_ratio: 2 })],
+      /orders_daily_etl: bad params, nothing was started: params\.max_rejected_ratio: .* \(conf gave 2\)/,
     ],
   ];
   const wrong: string[] = [];
@@ -74,12 +78,15 @@ test("Baton's CLI refuses bad dates, conf, DAG ids and flags with exit code 2, n
 test('from the Temporal CLI: a bad ds, conf or start date fails the run in its first workflow task, naming the value; no activity runs', async () => {
   const cases: Array<[type: string, input: Record<string, unknown>, message: RegExp]> = [
     ...BAD_DATES.map(([value, message]): [string, Record<string, unknown>, RegExp] => ['ordersDailyEtl', { ds: value }, message]),
-    ['ordersDailyEtl', { ds: '2024-01-15', source: 'ftp' }, /orders_daily_etl: source must be one of file, db, got "ftp"/],
+    ['ordersDailyEtl', { ds: '2024-01-15', conf: { source: 'ftp' } }, /orders_daily_etl: bad params, no task was run: params\.source: .* \(conf gave "ftp"\)/],
     ['ordersDailyEtl', { ds: '2024-01-15', conf: [1, 2] }, /orders_daily_etl: conf must be a JSON object, got an array/],
     ['ordersDailyEtl', { ds: '2024-01-15', conf: { blob: 'x'.repeat(70_000) } }, /orders_daily_etl: conf is \d+ bytes, more than the \d+ allowed/],
-    ['ordersPipeline', { startDate: '2024-02-30' }, /orders-etl: startDate "2024-02-30" is not a real calendar date/],
-    ['ordersPipeline', { startDate: '../../etc' }, /orders-etl: startDate "..\/..\/etc" is not a date in the form YYYY-MM-DD/],
-    ['ordersPipeline', { startDate: '2024-01-15', cachePolicy: 'forever' }, /orders-etl: cachePolicy must be one of inputs, inputs\+file, got "forever"/],
+    ...BAD_DATES.map(([value, message]): [string, Record<string, unknown>, RegExp] => ['ordersPipeline', { ds: value }, message]),
+    [
+      'ordersPipeline',
+      { ds: '2024-01-15', conf: { cache_policy: 'forever' } },
+      /orders-etl: bad params, no task was run: params\.cache_policy: .* \(conf gave "forever"\)/,
+    ],
   ];
   const wrong: string[] = [];
   for (const [i, [type, input, message]] of cases.entries()) {

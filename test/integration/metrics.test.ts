@@ -5,8 +5,8 @@
 import assert from '../support/assert';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
-import type { OrdersDailyEtlResult } from '../../src/contracts';
-import { ordersDailyEtlDag } from '../../src/dags';
+import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
+import { ordersDailyEtlDag } from '../support/reference-dags';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders, type SeedSummary } from '../../src/seed';
 import { freePort, startWorkerProcess, type RunningWorker, integrationPlatform } from '../support';

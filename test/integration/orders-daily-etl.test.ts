@@ -8,8 +8,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { OrdersDailyEtlResult } from '../../src/contracts';
-import { ordersDailyEtlDag } from '../../src/dags';
+import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
+import { ordersDailyEtlDag } from '../support/reference-dags';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders, seedSourceOrders } from '../../src/seed';
 import { expectedPartition, partition, temporalCli, saveHistory, integrationPlatform } from '../support';
@@ -49,12 +49,12 @@ test('10,000 generated rows started from the Temporal CLI load exactly; a rerun 
     ['stg_orders:success', 'daily_revenue:success'],
   );
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
-  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v4.json');
+  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-happy-v5.json');
 
   // A rerun of the same ds (the client path, as the CLI and npm start take) replaces, never appends.
   const rerun = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
   assert.notEqual(rerun.runId, started.runId);
-  const again = await waitForRun(platform.client, rerun);
+  const again = await waitForRun<OrdersDailyEtlResult>(platform.client, rerun);
   assert.deepEqual([again.rowCount, again.loadedRows, again.rejectedRows], [10_000, seed.expectedLoaded, 137]);
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
 });
@@ -63,7 +63,7 @@ test('alphanumeric ids (ORD-<n>, C-<n>) with 70 bad rows load exactly, through d
   const ds = '2031-03-09';
   const seed = await generateOrders({ ds, rows: 5_000, badRate: 0.014, seed: 310309, file: rawFile(ds), alphanumericIds: true });
   assert.equal(seed.badRows, 70);
-  const result = await waitForRun(platform.client, await triggerRun(platform.client, config, ordersDailyEtlDag, ds));
+  const result = await waitForRun<OrdersDailyEtlResult>(platform.client, await triggerRun(platform.client, config, ordersDailyEtlDag, ds));
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [5_000, seed.expectedLoaded, 70]);
   assert.deepEqual(await partition(pool, ds), expectedPartition(seed));
@@ -86,7 +86,7 @@ test('a header-only file takes the empty branch and ends with skips', async () =
   await mkdir(path.dirname(rawFile(ds)), { recursive: true });
   await writeFile(rawFile(ds), 'order_id,customer_id,order_date,amount,status\n');
   const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
-  const result = await waitForRun(platform.client, run);
+  const result = await waitForRun<OrdersDailyEtlResult>(platform.client, run);
   assert.equal(result.state, 'success_with_skips');
   assert.deepEqual(
     result.tasks.map((t) => `${t.taskId}:${t.state}`),
@@ -105,7 +105,7 @@ test('a header-only file takes the empty branch and ends with skips', async () =
     ],
   );
   assert.match(platform.worker.output(), /"msg":"alert: \[orders_daily_etl\] no orders for 2031-03-02"/);
-  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v4.json');
+  await saveHistory(run.workflowId, run.runId, 'ordersDailyEtl-empty-v5.json');
 });
 
 test('a file that never comes times wait_for_file out, naming the file; the tasks table shows where', async () => {
@@ -150,7 +150,7 @@ test('source "db" from the Temporal CLI: wait_for_data finds the day in source.o
       '--workflow-id',
       workflowId,
       '--input',
-      JSON.stringify({ ds, source: 'db' }),
+      JSON.stringify({ ds, conf: { source: 'db' } }),
       '--output',
       'json',
     ]),
@@ -182,7 +182,7 @@ test('source "db" from the Temporal CLI: wait_for_data finds the day in source.o
     [ds],
   );
   assert.deepEqual(rows[0], { loaded: '4950', revenue: rows[0].source, source: rows[0].source });
-  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-db-v4.json');
+  await saveHistory(workflowId, started.runId, 'ordersDailyEtl-db-v5.json');
 });
 
 test('an invalid ds from the Temporal CLI fails before any task, naming the value', async () => {

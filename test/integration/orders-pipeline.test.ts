@@ -10,7 +10,7 @@ import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { migrateWarehouse } from '../../activities/postgres';
-import type { OrdersPipelineResult } from '../../src/contracts';
+import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
 import { generateOrders } from '../../src/seed';
 import { execFileAsync, repoRoot, temporalCli, saveHistory, integrationPlatform } from '../support';
 
@@ -64,7 +64,7 @@ test('10,000 rows from the Temporal CLI: clean Parquet with the documented schem
       '--workflow-id',
       workflowId,
       '--input',
-      JSON.stringify({ startDate }),
+      JSON.stringify({ ds: startDate }),
       '--output',
       'json',
     ]),
@@ -96,7 +96,7 @@ test('10,000 rows from the Temporal CLI: clean Parquet with the documented schem
   assert.ok(loadedLine, platform.worker.output());
   assert.equal(JSON.parse(loadedLine).workflowId, workflowId);
   assert.equal(JSON.parse(loadedLine).runId, started.runId);
-  await saveHistory(workflowId, started.runId, 'ordersPipeline-miss-v2.json');
+  await saveHistory(workflowId, started.runId, 'ordersPipeline-miss-v3.json');
 });
 
 test('baton run orders-etl again: extract is a cache hit and the output is the same file', async () => {
@@ -115,7 +115,7 @@ test('baton run orders-etl again: extract is a cache hit and the output is the s
     /"workflowId":"orders-etl-[0-9-]+","runId":"([0-9a-f-]+)","workflowType":"ordersPipeline","msg":"extract_data: cache hit \(key [0-9a-f]{12}, stored /;
   for (let i = 0; i < 50 && !hitLine.test(platform.worker.output()); i++) await new Promise((r) => setTimeout(r, 200));
   assert.equal(hitLine.exec(platform.worker.output())?.[1], run.runId);
-  await saveHistory(run.workflowId, run.runId, 'ordersPipeline-hit-v2.json');
+  await saveHistory(run.workflowId, run.runId, 'ordersPipeline-hit-v3.json');
 
   const text = await execFileAsync(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), 'run', 'orders-etl', '--start-date', '2024-02-30'], {
     cwd: repoRoot,

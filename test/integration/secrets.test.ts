@@ -6,11 +6,12 @@
  * sends; then every log line, every history written meanwhile (payloads decoded), every mail
  * and the CLI's output are searched for each secret.
  */
+import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
 import assert from '../support/assert';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
-import { ordersDailyEtlDag } from '../../src/dags';
+import { ordersDailyEtlDag } from '../support/reference-dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
@@ -62,13 +63,13 @@ test('no secret appears in logs, errors, histories or mails of runs that succeed
   const good = base;
   await mkdir(path.join(config.dataDir, 'raw'), { recursive: true });
   await generateOrders({ ds: good, rows: 500, badRate: 0.02, seed: 5, file: path.join(config.dataDir, 'raw', `orders_${good}.csv`) });
-  const ok = await waitForRun(platform.client, await triggerRun(platform.client, config, ordersDailyEtlDag, good));
+  const ok = await waitForRun<OrdersDailyEtlResult>(platform.client, await triggerRun(platform.client, config, ordersDailyEtlDag, good));
   assert.equal(ok.state, 'success');
   assert.equal(ok.loadedRows, 490);
 
   // postgres_prod refuses the password: wait_for_data fails, the run fails and mails its owners.
   const refused = addDays(base, 1);
-  const failed = await triggerRun(platform.client, config, ordersDailyEtlDag, refused, undefined, { source: 'db' });
+  const failed = await triggerRun(platform.client, config, ordersDailyEtlDag, refused, { source: 'db' });
   await assert.rejects(waitForRun(platform.client, failed));
   for (let i = 0; i < 40 && smtp.mails.length === 0; i++) await new Promise((r) => setTimeout(r, 250));
   assert.deepEqual(smtp.logins, ['alerts'], 'the mail went through SMTP AUTH with the secret password');

@@ -8,6 +8,7 @@
  * `__temporal_workflow_metadata` query: a worker must be polling the task queue, or the panel
  * stays empty without a word. So the worker keeps running while the pages are read.
  */
+import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
 import assert from '../support/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { beforeAll, test } from '@jest/globals';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
 import { Queries, type TaskRecord } from '../../src/contracts';
-import { ordersDailyEtlDag } from '../../src/dags';
+import { ordersDailyEtlDag } from '../support/reference-dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun, type StartedRun } from '../../src/runs';
 import { generateOrders } from '../../src/seed';
@@ -86,7 +87,7 @@ test('a finished run shows its task table as current details and a summary per t
   const ds = base;
   const seed = await generateOrders({ ds, rows: 200, badRate: 0.05, seed: 2300, file: rawFile(ds) });
   const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
-  const result = await waitForRun(platform.client, run);
+  const result = await waitForRun<OrdersDailyEtlResult>(platform.client, run);
   assert.equal(result.state, 'success');
   assert.deepEqual([result.rowCount, result.loadedRows, result.rejectedRows], [200, seed.expectedLoaded, seed.expectedRejected]);
 

@@ -54,19 +54,13 @@ test('every file in test/histories is named <workflowType>-<scenario>-<version>.
     return known.has(ran) ? [] : [`${file}: ${ran} is no workflow type of this worker`];
   });
   assert.deepEqual(wrong, []);
-  // The reference pipelines' scenarios: both branches and both sources of orders_daily_etl, a cache miss and hit of orders-etl,
-  // run by their DAG files on the engine (v4, v2) and by the hand-written workflows before them, which in-flight runs finish on.
+  // The reference pipelines' scenarios: both branches and both sources of orders_daily_etl, a cache miss and hit of orders-etl.
   for (const expected of [
-    'ordersDailyEtl-happy-v4.json',
-    'ordersDailyEtl-empty-v4.json',
-    'ordersDailyEtl-db-v4.json',
-    'ordersPipeline-miss-v2.json',
-    'ordersPipeline-hit-v2.json',
-    'ordersDailyEtl-happy-v3.json',
-    'ordersDailyEtl-empty-v3.json',
-    'ordersDailyEtl-db-v3.json',
-    'ordersPipeline-miss-v1.json',
-    'ordersPipeline-hit-v1.json',
+    'ordersDailyEtl-happy-v5.json',
+    'ordersDailyEtl-empty-v5.json',
+    'ordersDailyEtl-db-v5.json',
+    'ordersPipeline-miss-v3.json',
+    'ordersPipeline-hit-v3.json',
   ]) {
     assert.ok(files.includes(expected), `${expected} is missing from test/histories`);
   }
@@ -83,7 +77,7 @@ test.each(files)('%s replays against the current workflow code', async (file) =>
 
 test('a task added to orders_daily_etl without patched() is a DeterminismViolationError on every one of its histories', async () => {
   const incompatible = await bundleWorkflowCode({ workflowsPath: require.resolve('./incompatible'), ...workflowBundlerOptions, logger });
-  const histories = saved.filter((h) => h.name?.workflowType === WorkflowTypes.ordersDailyEtl);
+  const histories = saved.filter((h) => h.name?.workflowType === 'ordersDailyEtl');
   assert.ok(histories.length >= 3, `only ${histories.length} orders_daily_etl histories`);
   const results = await replay(incompatible, histories);
   assert.deepEqual(
@@ -91,50 +85,4 @@ test('a task added to orders_daily_etl without patched() is a DeterminismViolati
     histories.map((h) => h.file),
   );
   for (const result of results) assert.ok(result.error instanceof DeterminismViolationError, `${result.workflowId}: ${String(result.error)}`);
-});
-
-/** A run's result as its history's completion event holds it. */
-function resultOf(file: string): Record<string, unknown> {
-  const completed = saved.find((h) => h.file === file)!.history.events!.find((e) => e.workflowExecutionCompletedEventAttributes);
-  const data = completed?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data;
-  assert.ok(data, `${file}: no result in its history`);
-  return JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
-}
-
-/** What a result says about the data, leaving out times: counts, files, models and each task's end state. */
-function dataOf(result: Record<string, unknown>): Record<string, unknown> {
-  const {
-    tasks,
-    models,
-    dagId: _dagId,
-    ds: _ds,
-    state: _state,
-    ...rest
-  } = result as { tasks: Array<{ taskId: string; state: string }>; models?: Array<{ model: string; status: string }> } & Record<string, unknown>;
-  return {
-    ...rest,
-    ...(models ? { models: models.map((m) => `${m.model}:${m.status}`) } : {}),
-    tasks: tasks.map((t) => `${t.taskId}:${t.state}`),
-  };
-}
-
-test.each([
-  ['ordersDailyEtl-happy-v3.json', 'ordersDailyEtl-happy-v4.json'],
-  ['ordersDailyEtl-empty-v3.json', 'ordersDailyEtl-empty-v4.json'],
-  ['ordersDailyEtl-db-v3.json', 'ordersDailyEtl-db-v4.json'],
-  ['ordersPipeline-miss-v1.json', 'ordersPipeline-miss-v2.json'],
-  ['ordersPipeline-hit-v1.json', 'ordersPipeline-hit-v2.json'],
-])('the DAG file gives the result the hand-written workflow gave on the same input: %s and %s', (handWritten, dagFile) => {
-  const [before, after] = [resultOf(handWritten), resultOf(dagFile)];
-  // Each task of the old run ended as it did; a run from before the source branch had none of its tasks.
-  const oldTasks = new Set((before.tasks as Array<{ taskId: string }>).map((t) => t.taskId));
-  const added = (after.tasks as Array<{ taskId: string; state: string }>).filter((t) => !oldTasks.has(t.taskId));
-  assert.ok(
-    added.every((t) => ['choose_source:success', 'wait_for_data:skipped', 'extract_from_db:skipped'].includes(`${t.taskId}:${t.state}`)),
-    JSON.stringify(added),
-  );
-  assert.deepEqual(dataOf({ ...after, tasks: (after.tasks as Array<{ taskId: string }>).filter((t) => oldTasks.has(t.taskId)) }), dataOf(before));
-  // orders_daily_etl's result is as it was, key for key; orders-etl's gains the engine's dagId, ds and state.
-  if (handWritten.startsWith('ordersDailyEtl')) assert.deepEqual([after.dagId, after.ds, after.state], [before.dagId, before.ds, before.state]);
-  else assert.deepEqual([after.dagId, after.ds, after.state], ['orders-etl', before.startDate, 'success']);
 });

@@ -1,12 +1,12 @@
 /**
- * What `baton dags validate`, `show` and `record` compute (src/cli-dags.ts), in process: every
+ * What `baton dags validate`, `show` and `record` compute (src/cli/dags.ts), in process: every
  * DAG checked, the graph drawn in its three formats, the next free history name.
  */
 import assert from '../support/assert';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
-import { checkDags, DagCommandError, drawDag, historyFileFor } from '../../src/cli-dags';
+import { checkDags, DagCommandError, drawDag, historyFileFor } from '../../src/cli/dags';
 import { branch, command, dag, empty } from 'baton/sdk';
 import { compileDag } from '../../src/sdk/compile';
 import { repoRoot, tempDir } from '../support';

@@ -11,7 +11,7 @@ import { compileContract, matchHeader } from '../../activities/contract';
 import { CopyWriter } from '../../activities/copy-writer';
 import { readCsv, type CsvReadResult } from '../../activities/csv';
 import { confinedPath, openDataFile, ordersRawPath, sha256File } from '../../activities/data-dir';
-import { ORDERS_CONTRACT } from '../../src/dags';
+import { ORDERS_CONTRACT } from '../../workflows/dags/orders_daily_etl/contract';
 import { validateContract, type ColumnContract } from '../../src/column-contract';
 import { CancelledFailure } from '@temporalio/common';
 import { mockActivityEnv, tempDir } from '../support';

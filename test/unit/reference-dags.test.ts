@@ -9,7 +9,7 @@ import { test } from '@jest/globals';
 import type { Activities } from '../../activities';
 import type { TaskContext } from 'baton/task';
 import type { Config } from '../../src/config';
-import { ordersDailyEtlDag, ordersEtlFlow } from '../../src/dags';
+import { ordersDailyEtlDag, ordersEtlFlow } from '../support/reference-dags';
 import { compileDag } from '../../src/sdk/compile';
 import type { RunContext, TaskDefinition, UserTask } from '../../src/sdk/types';
 import { userTaskArgs } from '../../workflows/operator-steps';

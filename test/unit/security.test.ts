@@ -111,7 +111,6 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
   },
   'bench/scenarios/datapath.ts': { 'stagingTables(ds).partition': "the partition of one of the scenario's fixed DAYS" },
   'bench/scenarios/flow.ts': { 'quote(csv)': 'the generated file path, quoted', 'quote(parquet)': 'the output path, quoted' },
-  'workflows/orders-daily-etl.ts': { ds: 'a Web UI summary line, not SQL', SOURCE_CONN_ID: 'a Web UI summary line, not SQL' },
 };
 
 test('SQL: values are bound parameters; the only interpolations are reviewed identifiers and constants', () => {

@@ -1,17 +1,21 @@
 /**
- * orders_daily_etl with a task added in front of extract *without* `patched()`: the change a
- * deploy must never ship while runs are in flight. Replaying old histories against it must
+ * orders_daily_etl with a task added in front of the others *without* `patched()`: the change a
+ * deploy must never ship while runs are in flight. Replaying its histories against it must
  * raise DeterminismViolationError.
  */
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { Activities } from '../../../activities';
-import type { OrdersDailyEtlInput } from '../../../src/contracts';
+import dagFile from '../../../workflows/dags/orders_daily_etl/dag';
+import { registerDagFiles } from '../../../workflows/dag-registry';
+import type { TaskDefinition } from '../../../src/sdk/types';
 
-export async function ordersDailyEtl({ ds }: OrdersDailyEtlInput): Promise<void> {
-  const { runSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
-  await runSettings();
-  const etl = proxyActivities<Activities>({ startToCloseTimeout: '2h' });
-  await etl.validate({ ds, rowCount: 0 }); // the new task, scheduled where history has extract
-  const { rowCount } = await etl.extract({ ds });
-  await etl.transform({ ds, rowCount });
-}
+const { tasks } = dagFile;
+const audit: TaskDefinition = { operator: 'command', argv: ['true'] };
+registerDagFiles([
+  {
+    ...dagFile,
+    tasks: {
+      audit_first: audit,
+      ...Object.fromEntries(Object.entries(tasks).map(([id, task]) => [id, { ...task, upstream: [...(task.upstream ?? []), 'audit_first'] }])),
+    },
+  },
+]);
+export { dagFileWorkflow as default } from '../../../workflows/dag-registry';

@@ -4,7 +4,7 @@
  */
 import type { TaskContext } from 'baton/task';
 import { referenceActivities, type ReferenceTaskContext } from '../../../activities/operators/contracts';
-import type { ExtractFromDbInput, LoadInput, PartitionInput, TransformInput, ValidateInput } from '../../../src/contracts';
+import type { ExtractFromDbInput, LoadInput, PartitionInput, TransformInput, ValidateInput } from './contract';
 
 export const extract = (args: PartitionInput, context: TaskContext) => referenceActivities(context).extract(args);
 export const extractFromDb = (args: ExtractFromDbInput, context: TaskContext) => referenceActivities(context).extractFromDb(args);

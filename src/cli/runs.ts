@@ -1,0 +1,229 @@
+/**
+ * `baton trigger`, `run`, `backfill`, `pause`/`unpause` and `runs`: starting and reading a DAG's
+ * runs. A run is refused before it exists when its params are bad or no worker serves its DAG.
+ */
+import { Pool } from 'pg';
+import { Option, type Command } from 'commander';
+import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from '../backfill';
+import { webUiRunUrl } from '../client';
+import type { Config } from '../config';
+import { Queries, TASK_QUEUE, type BackfillProgress, type DagRunConf, type RerunPolicy, type TaskRecord } from '../contracts';
+import { loadCatalog } from '../dag-catalog';
+import { servedWorkflowTypes } from '../dag-servers';
+import { dagRunWorkflowId, type DagDefinition } from '../dags';
+import { describeResult, listRuns, startRun, triggerRun, waitForRun, type DagRunResult, type StartedRun } from '../runs';
+import { paramsOf } from '../sdk/compile';
+import { confArg, dagArg, dsArg, dsArgNamed, intArg, withClient } from './args';
+import { DagCommandError } from './dags';
+
+/**
+ * Refuses, before any run exists, a DAG that no live worker on its task queue serves (none runs,
+ * or the one that runs has not loaded the file, or refused it): started anyway, the run would
+ * fail with "no DAG file has workflow type ..." or wait for a worker.
+ */
+async function ensureServed(config: Config, dag: DagDefinition): Promise<void> {
+  const taskQueue = dag.taskQueue ?? TASK_QUEUE;
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: 10_000 });
+  let served: Set<string>;
+  try {
+    served = await servedWorkflowTypes(pool, config.temporal.namespace, taskQueue);
+  } catch (err) {
+    // No worker has ever started on this database: the table is not there yet.
+    if ((err as { code?: string }).code === '42501')
+      throw new Error(
+        `the database role may not read baton.dag_servers, where workers say what they serve (${(err as Error).message}): apply activities/sql/worker-role.sql`,
+      );
+    if ((err as { code?: string }).code !== '42P01') throw err;
+    served = new Set();
+  } finally {
+    await pool.end();
+  }
+  if (served.has(dag.workflowType)) return;
+  throw new DagCommandError(
+    served.size
+      ? `no worker on task queue ${taskQueue} serves ${dag.dagId} (workflow type ${dag.workflowType}); they serve ${[...served].sort().join(', ')}. A worker that follows the DAGs folder (\`baton start\`) serves a new file once it validates: \`baton dags validate\` names its problems; a deployed worker serves it once restarted`
+      : `no worker is running on task queue ${taskQueue} (namespace ${config.temporal.namespace}): start one with \`baton start\` (or \`npm run worker\`), then trigger ${dag.dagId} again`,
+  );
+}
+
+/** Refuses a conf whose params the DAG does not take, before anything starts (the run would fail at once, naming them). */
+function checkParams(dag: DagDefinition, conf: DagRunConf = {}): void {
+  const file = loadCatalog().files.find((f) => f.dag.dagId === dag.dagId)?.dag.file;
+  const resolved = file ? paramsOf(file, conf) : { params: {} };
+  if ('problems' in resolved) throw new DagCommandError(`${dag.dagId}: bad params, nothing was started: ${resolved.problems.join('; ')}`);
+}
+
+/** A started run, and with --wait its outcome: the task table of whatever DAG it is. */
+async function printRun(out: (line: string) => void, client: Client, run: StartedRun, opts: { wait?: boolean; json?: boolean }): Promise<void> {
+  if (!opts.wait) return out(opts.json ? JSON.stringify(run) : `started ${run.workflowId} (run ${run.runId})\n${run.url}`);
+  const result = await waitForRun<DagRunResult>(client, run);
+  if (opts.json) return out(JSON.stringify({ ...run, result }, null, 2));
+  for (const line of describeResult(result, run)) out(line);
+  out(run.url);
+}
+
+export function addRunCommands(program: Command, out: (line: string) => void): void {
+  program
+    .command('trigger')
+    .description('start a run of a DAG for a logical date (workflow id <dag_id>-<ds>)')
+    .argument('<dag>', 'DAG id', dagArg)
+    .requiredOption('--ds <date>', 'logical date, YYYY-MM-DD', dsArg)
+    .option('--conf <json>', "the run's conf, a JSON object (Airflow's dag_run.conf)", confArg)
+    .option('--wait', 'wait for the run to finish and print its outcome')
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, opts: { ds: string; conf?: DagRunConf; wait?: boolean; json?: boolean }) =>
+      withClient(async (client, config) => {
+        checkParams(dag, opts.conf);
+        await ensureServed(config, dag);
+        const run = await triggerRun(client, config, dag, opts.ds, opts.conf);
+        await printRun(out, client, run, opts);
+      }),
+    );
+
+  program
+    .command('run')
+    .description('start a run of a DAG for a date (workflow id <dag_id>-<date>), as Prefect runs a flow; by default its start date')
+    .argument('<dag>', 'DAG id', dagArg)
+    .option('--start-date <date>', "the day to process, YYYY-MM-DD (the DAG's start date by default)", (v) => dsArgNamed(v, '--start-date'))
+    .option('--conf <json>', "the run's conf, a JSON object", confArg)
+    .option('--refresh-cache', 'run cached tasks again and store fresh results (conf refresh_cache)')
+    .option('--wait', 'wait for the run to finish and print its outcome')
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, opts: { startDate?: string; conf?: DagRunConf; refreshCache?: boolean; wait?: boolean; json?: boolean }) =>
+      withClient(async (client, config) => {
+        checkParams(dag, opts.conf);
+        await ensureServed(config, dag);
+        const run = await startRun(client, config, dag, opts.startDate ?? dag.startDate, { conf: opts.conf, refreshCache: opts.refreshCache });
+        await printRun(out, client, run, opts);
+      }),
+    );
+
+  program
+    .command('backfill')
+    .description('run each logical date from --from to --to once, durably (resumes after a crash)')
+    .argument('<dag>', 'DAG id', dagArg)
+    .requiredOption('--from <date>', 'first logical date, YYYY-MM-DD', (v) => dsArgNamed(v, '--from'))
+    .requiredOption('--to <date>', 'last logical date, YYYY-MM-DD', (v) => dsArgNamed(v, '--to'))
+    .option('--max-active <n>', 'runs of this backfill at once (the DAG max_active_runs also applies)', intArg('--max-active'), 1)
+    .addOption(new Option('--rerun <which>', 'dates that ran before: none, failed or all').choices(['none', 'failed', 'all']).default('none'))
+    .option('--dry-run', 'show what would run, start nothing')
+    .option('--reverse', 'newest date first')
+    .option('--json', 'print JSON')
+    .action(
+      (dag: DagDefinition, opts: { from: string; to: string; maxActive: number; rerun: RerunPolicy; dryRun?: boolean; reverse?: boolean; json?: boolean }) => {
+        const request: BackfillRequest = { from: opts.from, to: opts.to, maxActive: opts.maxActive, rerun: opts.rerun, reverse: Boolean(opts.reverse) };
+        const dates = planBackfill(dag, request); // bad input is named here, before anything starts
+        return withClient(async (client, config) => {
+          if (opts.dryRun) {
+            const plan = await dryRun(client, dag, dates, opts.rerun);
+            if (opts.json) return out(JSON.stringify(plan, null, 2));
+            for (const row of plan) out(`${row.ds}  ${row.action.padEnd(4)}  (${row.status.toLowerCase()})`);
+            return out(`${plan.filter((r) => r.action === 'run').length} of ${plan.length} dates would run`);
+          }
+          const started = Date.now();
+          await ensureServed(config, dag);
+          const handle = await startBackfill(client, dag, request, dates);
+          const tty = process.stderr.isTTY && !opts.json;
+          let last: BackfillProgress | undefined;
+          const timer = setInterval(async () => {
+            last = (await backfillProgress(client, handle.workflowId)) ?? last;
+            if (tty && last) process.stderr.write(`\r${progressLine(last)}`);
+          }, 500);
+          let summary: BackfillProgress;
+          try {
+            summary = (await client.workflow.getHandle(handle.workflowId).result()) as BackfillProgress;
+          } finally {
+            clearInterval(timer);
+          }
+          if (tty) process.stderr.write(`\r${progressLine(summary)}\n`);
+          const wallSeconds = Math.round(((summary.finishedAt ?? Date.now()) - summary.startedAt) / 100) / 10;
+          if (opts.json) {
+            out(JSON.stringify({ workflowId: handle.workflowId, ...summary, wallSeconds }, null, 2));
+          } else {
+            out(
+              `backfill ${dag.dagId} ${request.from}..${request.to}: ${summary.succeeded} succeeded, ${summary.failed} failed, ${summary.skipped} skipped in ${wallSeconds}s (this command ${Math.round((Date.now() - started) / 1000)}s)`,
+            );
+            if (summary.failedDates.length) out(`failed: ${summary.failedDates.join(', ')}`);
+          }
+          if (summary.failed > 0) process.exitCode = 1;
+        });
+      },
+    );
+
+  for (const [name, paused] of [
+    ['pause', true],
+    ['unpause', false],
+  ] as const) {
+    program
+      .command(name)
+      .description(paused ? "pause the DAG's schedule (runs in flight go on)" : "unpause the DAG's schedule (missed intervals run only with catchup)")
+      .argument('<dag>', 'DAG id', dagArg)
+      .option('--json', 'print JSON')
+      .action((dag: DagDefinition, opts: { json?: boolean }) =>
+        withClient(async (client) => {
+          const handle = client.schedule.getHandle(dag.dagId);
+          try {
+            await (paused ? handle.pause(`paused with baton by ${process.env.USER ?? 'a user'}`) : handle.unpause('unpaused with baton'));
+          } catch (e) {
+            if (e instanceof ScheduleNotFoundError) throw new Error(`${dag.dagId} has no schedule yet: run \`baton schedules sync\``);
+            throw e;
+          }
+          out(opts.json ? JSON.stringify({ dagId: dag.dagId, paused }) : `${dag.dagId}: ${paused ? 'paused' : 'active'}`);
+        }),
+      );
+  }
+
+  const runsCmd = program.command('runs').description('runs of a DAG');
+  runsCmd
+    .command('list')
+    .description('latest runs of a DAG, newest first')
+    .argument('<dag>', 'DAG id', dagArg)
+    .option('--limit <n>', 'how many', intArg('--limit'), 20)
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, opts: { limit: number; json?: boolean }) =>
+      withClient(async (client) => {
+        const runs = await listRuns(client, dag, opts.limit);
+        if (opts.json) return out(JSON.stringify(runs, null, 2));
+        if (!runs.length) return out(`${dag.dagId}: no runs yet`);
+        for (const r of runs) {
+          out(
+            `${r.ds}  ${r.status.padEnd(10)}  started ${r.startTime.slice(0, 19).replace('T', ' ')}  ${r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(1)}s` : 'running'}  ${r.workflowId}`,
+          );
+        }
+      }),
+    );
+
+  runsCmd
+    .command('show')
+    .description("a run's task table: state, start, duration and key output of each task")
+    .argument('<dag>', 'DAG id', dagArg)
+    .argument('<ds>', 'logical date, YYYY-MM-DD', dsArg)
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, ds: string, opts: { json?: boolean }) =>
+      withClient(async (client, config) => {
+        const handle = client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds));
+        let description;
+        try {
+          description = await handle.describe();
+        } catch (e) {
+          if (e instanceof WorkflowNotFoundError) throw new Error(`${dag.dagId} has no run for ${ds}`);
+          throw e;
+        }
+        const tasks = await handle.query<TaskRecord[]>(Queries.tasks);
+        const url = webUiRunUrl(config, description.workflowId, description.runId);
+        if (opts.json)
+          return out(JSON.stringify({ workflowId: description.workflowId, runId: description.runId, status: description.status.name, url, tasks }, null, 2));
+        out(`${description.workflowId}  ${description.status.name}  ${url}`);
+        for (const t of tasks) {
+          const duration = t.durationMs === undefined ? '' : `${(t.durationMs / 1000).toFixed(1)}s`;
+          const detail = t.error
+            ? `error: ${t.error}`
+            : Object.entries(t.output ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ');
+          out(`  ${t.taskId.padEnd(18)} ${t.state.padEnd(15)} ${(t.startedAt ?? '').slice(11, 19).padEnd(8)} ${duration.padStart(7)}  ${detail}`);
+        }
+      }),
+    );
+}

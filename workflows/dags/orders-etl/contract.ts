@@ -1,0 +1,29 @@
+/**
+ * orders-etl's result: the Parquet written, its rejects and the counts. Pure: read by the DAG
+ * file and its tests.
+ */
+import type { TaskRecord } from 'baton/sdk';
+
+/** A file under the data directory that one task hands the next: never the data itself. */
+export interface FileRef {
+  /** Relative to the data directory. */
+  path: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface OrdersPipelineResult {
+  flow: 'orders-etl';
+  startDate: string;
+  target: string;
+  /** The Parquet file, relative to the data directory. */
+  output: FileRef;
+  rejects: FileRef;
+  rowsIn: number;
+  kept: number;
+  dropped: number;
+  rejected: number;
+  cache: { extract_data: 'hit' | 'miss' | 'expired' | 'vanished' | 'refresh' };
+  tasks: TaskRecord[];
+}
