@@ -13,8 +13,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import { withActivityContext } from '../src/logging';
 import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef } from '../src/contracts';
-import { confinedPath, dataDirResolver, sha256File } from './data-dir';
-import { whileHeartbeating } from './heartbeat';
+import { confinedPath, dataDirResolver, sha256File } from '../src/data/data-dir';
+import { whileHeartbeating } from '../src/data/heartbeat';
 
 export interface CacheDeps {
   pool: Pool;

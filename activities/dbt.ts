@@ -8,14 +8,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Logger } from 'pino';
 import type { Config } from '../src/config';
-import type { DbtModelResult, DbtRunInput, DbtRunResult } from '../src/contracts';
-import { parseDs } from '../src/logical-date';
-import { cancellationSignal, whileHeartbeating } from './heartbeat';
+import type { DbtModelResult } from '../src/contracts';
+import { cancellationSignal, whileHeartbeating } from '../src/data/heartbeat';
 
 export interface DbtDeps {
-  logger: Logger;
   config: Pick<Config, 'dbt' | 'databaseUrl'>;
 }
 
@@ -99,33 +96,6 @@ export function dbtFailureDetail(result: DbtInvocationResult): string {
 }
 
 export const DBT_SELECTOR = SELECTOR;
-
-export function createDbtActivities({ logger, config }: DbtDeps) {
-  /** `dbt run --select <select> --target <target> --vars {ds: ...}` */
-  async function dbtRun({ ds, select, target }: DbtRunInput): Promise<DbtRunResult> {
-    parseDs(ds);
-    if (!SELECTOR.test(select)) {
-      throw ApplicationFailure.nonRetryable(`dbt selector ${JSON.stringify(select)} has characters dbt does not use`, 'InvalidSelector');
-    }
-    const result = await invokeDbt(config, {
-      args: ['run', '--select', select, '--target', target, '--vars', JSON.stringify({ ds })],
-      projectDir: config.dbt.projectDir,
-      profilesDir: config.dbt.projectDir,
-    });
-    const models = result.nodes;
-    const failed = models.filter((m) => m.status !== 'success');
-    if (result.exitCode !== 0 || failed.length) {
-      // A broken model or SQL error will fail the same way again; anything else may be transient.
-      const failure = new Error(`dbt run --select ${select} --target ${target} exited ${result.exitCode}: ${dbtFailureDetail(result)}`);
-      if (failed.length) throw ApplicationFailure.nonRetryable(failure.message, 'DbtModelFailed');
-      throw ApplicationFailure.retryable(failure.message, 'DbtFailed');
-    }
-    logger.info({ ds, models: models.map((m) => `${m.model}:${m.status}`) }, 'dbt run finished');
-    return { models };
-  }
-
-  return { dbtRun };
-}
 
 /** A node's name from its unique_id: `model.baton.orders_daily` is orders_daily; a test's hash suffix is dropped. */
 function nodeName(uniqueId: string): string {

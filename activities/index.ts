@@ -4,13 +4,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import type { LoadedDag } from '../src/dag-files';
 import { createCacheActivities } from './cache';
-import { createConnections, type PoolFor } from './connections';
-import { createDbtActivities } from './dbt';
-import { createDuckdbActivities } from './duckdb';
+import { createConnections, type PoolFor } from '../src/data/connections';
 import { createMailActivities } from './mail';
 import { createNoopActivities } from './noop';
 import { createOperatorActivities } from './operators';
-import { createPostgresActivities } from './postgres';
 import { createSensorActivities } from './sensors';
 import { createSettingsActivities } from './settings';
 import { createTemporalActivities } from './temporal';
@@ -30,14 +27,11 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const poolFor = deps.poolFor ?? createConnections(deps.pool, deps.config.connections);
   return {
-    ...createPostgresActivities({ ...deps, poolFor }),
-    ...createDbtActivities(deps),
     ...createMailActivities(deps),
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps),
     ...createSensorActivities({ ...deps, poolFor }),
     ...createCacheActivities(deps),
-    ...createDuckdbActivities(deps),
     ...createNoopActivities(),
     ...createOperatorActivities({
       poolFor,

@@ -8,8 +8,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import type { Config } from '../src/config';
-import { createConnections, isStatementError, type PoolFor } from './connections';
-import { confinedPath, dataDirResolver } from './data-dir';
+import { createConnections, isStatementError, type PoolFor } from '../src/data/connections';
+import { confinedPath, dataDirResolver } from '../src/data/data-dir';
 
 export interface FileCheckInput {
   /** Relative to the data directory (rendered from its template by the workflow). */

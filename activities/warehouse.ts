@@ -1,27 +1,8 @@
-/**
- * The warehouse's shape: its migration (activities/sql/warehouse.sql, run once, under a lock) and
- * the tables of one logical date, named from a validated ds, never from input text.
- */
+/** The warehouse's shape: its migration (activities/sql/warehouse.sql, run once, under a lock). */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { projectRoot } from '../src/config';
-import { dsNodash, parseDs } from '../src/logical-date';
-
-/**
- * Tables of one logical date. Names come from a validated ds, never from input text. `clean`
- * becomes the published partition `partition`; `raw` is what an earlier Baton staged.
- */
-export function stagingTables(ds: string) {
-  const suffix = dsNodash(ds);
-  return {
-    clean: `staging.orders_${suffix}`,
-    rejected: `staging.orders_rejected_${suffix}`,
-    partition: `warehouse.orders_${suffix}`,
-    raw: `staging.orders_raw_${suffix}`,
-    legacyClean: `staging.orders_clean_${suffix}`,
-  };
-}
 
 /** Creates the warehouse schemas and tables if they are missing. */
 export async function migrateWarehouse(pool: Pool): Promise<void> {
@@ -46,12 +27,4 @@ export async function migrateWarehouse(pool: Pool): Promise<void> {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['baton:migrate']).catch(() => undefined);
     client.release();
   }
-}
-
-/** The day's table as a partition of warehouse.orders will be: its columns, defaults and checks, and ds fixed. */
-export async function createDayTable(client: PoolClient, ds: string, table: string): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${table}`);
-  await client.query(`CREATE TABLE ${table} (LIKE warehouse.orders INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-  // A literal from a validated date: DDL takes no bind parameters. The CHECK lets the partition attach without a scan.
-  await client.query(`ALTER TABLE ${table} ALTER COLUMN ds SET DEFAULT '${parseDs(ds)}'::date, ADD CHECK (ds = '${parseDs(ds)}'::date)`);
 }

@@ -214,7 +214,7 @@ export function loadUserActivities(entry: LoadedDag, clients?: WorkerClients): R
       );
   });
   if (missing.length) throw new DagFileError(entry.file, entry.dag.dagId, missing);
-  return Object.fromEntries(exported.map(([name, fn]) => [userActivityType(entry.dag.dagId, name), ownTaskActivity(name, fn, clients)]));
+  return Object.fromEntries(exported.map(([name, fn]) => [userActivityType(entry.dag.dagId, name), ownTaskActivity(name, fn, clients, entry.folder)]));
 }
 
 /**

@@ -10,9 +10,9 @@ import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type BundleOptions } from '@temporalio/worker';
 import { Pool } from 'pg';
 import { createActivities } from '../activities';
-import { createConnections, type PoolFor } from '../activities/connections';
+import { createConnections, type PoolFor } from './data/connections';
 import type { WorkerClients } from '../activities/operators/contracts';
-import { migrateWarehouse } from '../activities/postgres';
+import { migrateWarehouse } from '../activities/warehouse';
 import type { Client } from '@temporalio/client';
 import { connectClient, temporalConnectionOptions } from './client';
 import { projectRoot, redactUrl, type Config } from './config';
@@ -94,7 +94,7 @@ async function dagWorker(shared: WorkerShared, dags: readonly LoadedDag[], bundl
   const { config, logger, pool, poolFor, connection, client, options } = shared;
   const activities = createActivities({ pool, poolFor, logger, config, client, dags });
   // A DAG's own tasks get the same clients.
-  const context: WorkerClients = { pool, connection: poolFor, config, logger, activities };
+  const context: WorkerClients = { pool, connection: poolFor, config, logger };
   const userActivities = Object.assign({}, ...dags.map((d) => loadUserActivities(d, context)));
   const slots = options.maxConcurrentActivityTaskExecutions ?? 10;
   return Worker.create({

@@ -11,7 +11,7 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { projectRoot } from '../../src/config';
-import { cancellationSignal, cancelledError, whileHeartbeating } from '../heartbeat';
+import { cancellationSignal, cancelledError, whileHeartbeating } from '../../src/data/heartbeat';
 import type { CommandOperatorInput, CommandOperatorResult } from './contracts';
 
 /** How much of the output is kept: the last lines, this many bytes at most. */

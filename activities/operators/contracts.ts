@@ -6,9 +6,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { ColumnContract } from '../../src/column-contract';
 import type { Config } from '../../src/config';
-import type { Activities } from '..';
 import type { LoadCsvOutput } from '../../src/sdk/outputs';
-import type { TaskContext } from '../../src/task/context';
 import type { TemplateContext } from '../../src/sdk/templates';
 
 export interface OperatorInput {
@@ -70,18 +68,7 @@ export interface WorkerClients {
   connection: (name: string) => Pool;
   config: Config;
   logger: Logger;
-  /** Baton's own activities on this worker. */
-  activities: Activities;
 }
-
-/**
- * The context the reference pipelines' tasks are given: the public TaskContext, with Baton's
- * activities and config, which their tasks still call until their steps are their own.
- */
-export type ReferenceTaskContext = TaskContext & Pick<WorkerClients, 'activities' | 'config'>;
-
-/** Baton's activities, for a reference pipeline's task. */
-export const referenceActivities = (context: TaskContext): Activities => (context as ReferenceTaskContext).activities;
 
 export interface LoadCsvOperatorInput extends OperatorInput {
   /** Under the data directory, rendered. */

@@ -8,10 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { dataDirResolver } from '../data-dir';
-import { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits } from '../duckdb/session';
-import { stagedFiles } from '../duckdb/staged-files';
-import { whileHeartbeating } from '../heartbeat';
+import { dataDirResolver } from '../../src/data/data-dir';
+import { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits } from '../../src/data/duckdb-session';
+import { stagedFiles } from '../../src/data/staged-files';
+import { whileHeartbeating } from '../../src/data/heartbeat';
 import { duckdbQueryProblem } from '../../src/sdk/operator-settings';
 import type { DuckdbOperatorInput, DuckdbOperatorResult } from './contracts';
 

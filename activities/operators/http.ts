@@ -6,7 +6,7 @@
  * most 1 MiB of the response is read; its JSON becomes the output when it fits XCom.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { cancellationSignal, cancelledError, whileHeartbeating } from '../heartbeat';
+import { cancellationSignal, cancelledError, whileHeartbeating } from '../../src/data/heartbeat';
 import type { HttpOperatorInput, HttpOperatorResult } from './contracts';
 
 export const MAX_RESPONSE_BYTES = 1 << 20;

@@ -1,7 +1,7 @@
 /** The operators' activities (src/sdk/operators.ts), and the user tasks of every DAG file. */
 import type { Logger } from 'pino';
 import type { Config } from '../../src/config';
-import type { PoolFor } from '../connections';
+import type { PoolFor } from '../../src/data/connections';
 import { createDbtOperator } from './dbt';
 import { createDuckdbOperator } from './duckdb';
 import { createLoadCsvOperator } from './load-csv';

@@ -11,10 +11,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { parseColumnType, validateContract, type ColumnContract } from '../../src/column-contract';
 import { parseDs } from '../../src/logical-date';
-import { inTransaction, isStatementError, withClient } from '../connections';
-import { mostCommonRejects, percent, stageCsv } from '../csv-load';
-import { openDataFile } from '../data-dir';
-import { whileHeartbeating } from '../heartbeat';
+import { inTransaction, isStatementError, withClient } from '../../src/data/connections';
+import { mostCommonRejects, percent, stageCsv } from '../../src/data/csv-load';
+import { openDataFile } from '../../src/data/data-dir';
+import { whileHeartbeating } from '../../src/data/heartbeat';
 import type { LoadCsvOperatorInput, LoadCsvOperatorResult } from './contracts';
 
 const TABLE = /^([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$/;

@@ -3,18 +3,33 @@
  * the worker's connections, a logger naming the task, the data directory, heartbeats and the
  * cancellation signal), its output refused before the history when it is too large for XCom.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { MetricNames } from '../../src/contracts';
 import { xcomOverflow } from '../../src/sdk/compile';
-import type { TaskContext } from '../../src/task/context';
-import { dataDirResolver } from '../data-dir';
-import type { ReferenceTaskContext, UserTaskInput, WorkerClients } from './contracts';
+import type { DbtOutcome, TaskContext } from '../../src/task/context';
+import { dataDirResolver } from '../../src/data/data-dir';
+import { dbtFailureDetail, invokeDbt } from '../dbt';
+import type { UserTaskInput, WorkerClients } from './contracts';
+import { dagFolderFile } from './dag-folder';
 
 export type OwnTaskFunction = (args: unknown, context: TaskContext) => unknown;
 
-/** The context of one call of a DAG's own task. */
-export function ownTaskContext(input: UserTaskInput, clients: WorkerClients): ReferenceTaskContext {
+/** dbt in the DAG's own project (a folder beside its file), on the worker's target, with Baton's profile unless the project has one. */
+async function dbtIn(clients: WorkerClients, dagId: string, folder: string | undefined, args: string[], project: string): Promise<DbtOutcome> {
+  const { dbt } = clients.config;
+  const projectDir = await dagFolderFile(new Map(folder ? [[dagId, folder]] : []), dagId, project);
+  if (!existsSync(path.join(projectDir, 'dbt_project.yml')))
+    throw ApplicationFailure.nonRetryable(`${dagId}: ${project} has no dbt_project.yml`, 'DbtProjectNotFound');
+  const profilesDir = existsSync(path.join(projectDir, 'profiles.yml')) ? projectDir : dbt.projectDir;
+  const result = await invokeDbt(clients.config, { args: [...args, '--target', dbt.target], projectDir, profilesDir });
+  return { exitCode: result.exitCode, target: dbt.target, nodes: result.nodes, failure: result.exitCode === 0 ? '' : dbtFailureDetail(result) };
+}
+
+/** The context of one call of a DAG's own task; `folder` is the DAG's folder, where its dbt project is. */
+export function ownTaskContext(input: UserTaskInput, clients: WorkerClients, folder?: string): TaskContext {
   let activity: Context | undefined;
   try {
     activity = Context.current();
@@ -33,16 +48,22 @@ export function ownTaskContext(input: UserTaskInput, clients: WorkerClients): Re
     dataPath: dataDirResolver(clients.config.dataDir),
     heartbeat: (details) => activity?.heartbeat(details),
     signal: activity?.cancellationSignal ?? new AbortController().signal,
-    activities: clients.activities,
-    config: clients.config,
+    fileSettle: clients.config.sensors.fileSettle ?? '5s',
+    dbt: (args, { project }) => dbtIn(clients, dagId, folder, args, project),
+    countRows: ({ loaded, rejected }) => {
+      if (!activity) return;
+      const tags = { dag_id: dagId };
+      activity.metricMeter.createCounter(MetricNames.rowsLoaded, 'rows', 'rows a task loaded into the warehouse').add(loaded, tags);
+      activity.metricMeter.createCounter(MetricNames.rowsRejected, 'rows', 'rows a task wrote to a rejects table').add(rejected, tags);
+    },
   };
 }
 
 /** The activity that runs `fn` as the task `name` of its DAG. */
-export function ownTaskActivity(name: string, fn: OwnTaskFunction, clients: WorkerClients | undefined) {
+export function ownTaskActivity(name: string, fn: OwnTaskFunction, clients: WorkerClients | undefined, folder?: string) {
   return async (input: UserTaskInput): Promise<unknown> => {
     if (!clients) throw new Error(`${name} runs on a worker: it was loaded without the worker's clients`);
-    const result = await fn(input.args, ownTaskContext(input, clients));
+    const result = await fn(input.args, ownTaskContext(input, clients, folder));
     const overflow = xcomOverflow(result);
     if (overflow) throw ApplicationFailure.nonRetryable(`${name} returned ${overflow}`, 'XComTooLarge');
     return result ?? {};

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { isStatementError, withClient, type PoolFor } from '../connections';
-import { whileHeartbeating } from '../heartbeat';
+import { isStatementError, withClient, type PoolFor } from '../../src/data/connections';
+import { whileHeartbeating } from '../../src/data/heartbeat';
 import { parameterize, TemplateError } from '../../src/sdk/templates';
 import type { SqlOperatorInput } from './contracts';
 import { dagFolderFile, type DagFolders } from './dag-folder';

@@ -17,7 +17,9 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Pool } from 'pg';
-import { createActivities } from '../../activities';
+import { projectRoot as repoRoot } from '../../src/config';
+import * as ordersTasks from '../../workflows/dags/orders_daily_etl/activities';
+import { boundTasks } from '../../test/support/own-tasks';
 import { backfillProgress, planBackfill, type BackfillRequest } from '../../src/backfill';
 import { backfillWorkflowId, Signals, slotsWorkflowId, TASK_QUEUE, WorkflowTypes, type BackfillInput, type BackfillProgress } from '../../src/contracts';
 import { dagRunWorkflowId, type DagDefinition } from '../../src/dags';
@@ -245,8 +247,14 @@ async function runBreakdown(ctx: BenchContext, workflowId: string): Promise<RunB
 
 /** The runs one after another in this process: the same activities, called directly, no workflow. */
 async function sequentialFloor(ctx: BenchContext, pool: Pool, dates: string[], seeds: Map<string, SeedSummary>, dbt: boolean): Promise<number> {
-  const acts = createActivities({ pool, logger: createLogger('error', 'bench-floor'), config: ctx.config, client: ctx.client });
-  // The activities read their context (heartbeats, cancellation, metrics): a mock one, at no cost.
+  const acts = boundTasks(ordersTasks, {
+    dagId: 'orders_daily_etl',
+    folder: path.join(repoRoot, 'workflows', 'dags', 'orders_daily_etl'),
+    pool,
+    config: ctx.config,
+    logger: createLogger('error', 'bench-floor'),
+  });
+  // The tasks read their activity context (heartbeats, cancellation, metrics): a mock one, at no cost.
   const env = new MockActivityEnvironment();
   const call = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => env.run(fn, ...args);
   const started = performance.now();
@@ -255,7 +263,7 @@ async function sequentialFloor(ctx: BenchContext, pool: Pool, dates: string[], s
     await call(acts.transform, { ds, rowCount });
     const loaded = await call(acts.load, { ds });
     await call(acts.validate, { ds, rowCount });
-    if (dbt) await call(acts.dbtRun, { ds, select: 'tag:orders', target: ctx.config.dbt.target });
+    if (dbt) await call(acts.dbtRun, { ds, select: 'tag:orders' });
     if (loaded.loadedRows !== seeds.get(ds)!.expectedLoaded)
       throw new Error(`floor ${ds}: loaded ${loaded.loadedRows} rows, expected ${seeds.get(ds)!.expectedLoaded}`);
   }

@@ -18,7 +18,7 @@ import { once } from 'node:events';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { stagingTables } from '../../activities/postgres';
+import { stagingTables } from '../../workflows/dags/orders_daily_etl/warehouse';
 import { TASK_QUEUE, type DagRunInput } from '../../src/contracts';
 import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
 import { ordersDailyEtlDag } from '../../test/support/reference-dags';

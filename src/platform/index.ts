@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { migrateWarehouse } from '../../activities/postgres';
+import { migrateWarehouse } from '../../activities/warehouse';
 import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from '../config';
 import { LocalPostgres } from './postgres';
 import { run, withLock, type Report } from './processes';

@@ -25,4 +25,28 @@ export interface TaskContext {
   heartbeat(details?: unknown): void;
   /** Aborted when the task is cancelled or timed out: pass it on to what can stop early. */
   signal: AbortSignal;
+  /**
+   * How long a file must be unchanged before it counts as complete, as the file sensors judge it:
+   * a duration such as `5s` (BATON_FILE_SETTLE; 5 s by default).
+   */
+  fileSettle: string;
+  /**
+   * Runs dbt on the worker (its pinned dbt, on its target BATON_DBT_TARGET, with Baton's profile)
+   * in the project `project`, a folder beside the DAG file: `args` are dbt's command and its
+   * arguments (`['run', '--select', 'tag:orders']`). Heartbeats while dbt runs and stops it when
+   * the task is cancelled; resolves with what dbt reported, failed or not.
+   */
+  dbt(args: string[], options: { project: string }): Promise<DbtOutcome>;
+  /** Adds to the worker's row counters (baton_rows_loaded, baton_rows_rejected), labelled with the DAG. */
+  countRows(counts: { loaded: number; rejected: number }): void;
+}
+
+/** What one dbt command did: its exit code, each node's status from run_results.json, and dbt's own error text. */
+export interface DbtOutcome {
+  exitCode: number;
+  /** The target it ran on (`dev`, `prod`). */
+  target: string;
+  nodes: Array<{ model: string; status: string; executionTimeSeconds: number; message?: string }>;
+  /** The failed nodes, else the lines of dbt's first error; empty when it succeeded. */
+  failure: string;
 }

@@ -90,7 +90,7 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
 test('bad input: exit code 2 and a message that names the problem', async () => {
   const unknown = await cli('baton', ['trigger', 'orders_daily', '--ds', '2024-01-15']);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown DAG "orders_daily"; known: orders_daily_etl/);
+  assert.match(unknown.stderr, /unknown DAG "orders_daily"; known: customers_example, fan_in_example, fiscal_calendar_example, orders-etl, orders_daily_etl$/m);
   const badDate = await cli('baton', ['trigger', 'orders_daily_etl', '--ds', '2024-02-30']);
   assert.equal(badDate.code, 2);
   assert.match(badDate.stderr, /ds "2024-02-30" is not a real calendar date/);
@@ -158,13 +158,15 @@ test('baton pause, unpause, dags list and runs list', async () => {
   assert.deepEqual(JSON.parse((await cli('baton', ['pause', 'orders_daily_etl', '--json'])).stdout), { dagId: 'orders_daily_etl', paused: true });
   assert.equal((await platform.client.schedule.getHandle('orders_daily_etl').describe()).state.paused, true);
   const listed = JSON.parse((await cli('baton', ['dags', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
+  // Every DAG file of the folder, by path.
   assert.deepEqual(
     listed.map((d) => d.dagId),
-    ['orders_daily_etl', 'orders-etl', 'customers_example', 'fan_in_example', 'fiscal_calendar_example'],
+    ['customers_example', 'fan_in_example', 'fiscal_calendar_example', 'orders-etl', 'orders_daily_etl'],
   );
-  assert.equal(listed[0].schedule_state, 'paused');
-  assert.equal((listed[0].nextLogicalDates as string[]).length, 3);
-  assert.deepEqual(Object.keys(listed[0].lastRun as object).sort(), ['ds', 'status']);
+  const daily = listed.find((d) => d.dagId === 'orders_daily_etl')!;
+  assert.equal(daily.schedule_state, 'paused');
+  assert.equal((daily.nextLogicalDates as string[]).length, 3);
+  assert.deepEqual(Object.keys(daily.lastRun as object).sort(), ['ds', 'status']);
   assert.deepEqual(JSON.parse((await cli('baton', ['unpause', 'orders_daily_etl', '--json'])).stdout), { dagId: 'orders_daily_etl', paused: false });
   assert.equal((await platform.client.schedule.getHandle('orders_daily_etl').describe()).state.paused, false);
 

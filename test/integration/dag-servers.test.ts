@@ -4,7 +4,7 @@
  */
 import assert from '../support/assert';
 import { afterAll, test } from '@jest/globals';
-import { migrateWarehouse } from '../../activities/postgres';
+import { migrateWarehouse } from '../../activities/warehouse';
 import { announceDagServer, DAG_SERVER_TTL_SECONDS, servedWorkflowTypes, withdrawDagServer } from '../../src/dag-servers';
 import { testPool } from '../support';
 

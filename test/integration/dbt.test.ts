@@ -1,5 +1,5 @@
 /**
- * The dbt_run activity with the real dbt and Postgres: model statuses from run_results.json,
+ * orders_daily_etl's dbt_run task (its context's dbt) with the real dbt and Postgres: model statuses from run_results.json,
  * dbt's own error text on failure, the process killed on cancellation, and the project's
  * data tests passing.
  */
@@ -8,29 +8,31 @@ import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { createDbtActivities, dbtEnvironment } from '../../activities/dbt';
-import type { DbtRunResult } from '../../src/contracts';
+import { dbtEnvironment } from '../../activities/dbt';
+import * as ordersTasks from '../../workflows/dags/orders_daily_etl/activities';
 import { execFileAsync, quietLogger, repoRoot, tempDir, integrationPlatform, mockActivityEnv } from '../support';
+import { boundTasks } from '../support/own-tasks';
 
 const { config, pool } = integrationPlatform({ worker: false });
+const DAG_FOLDER = path.join(repoRoot, 'workflows', 'dags', 'orders_daily_etl');
 
+/** A copy of the DAG's dbt project in a folder of its own: the DAG folder the task is given. */
 async function projectCopy(): Promise<string> {
   const dir = path.join(await tempDir('baton-dbt-project-'), 'dbt');
-  await cp(path.join(repoRoot, 'dbt'), dir, { recursive: true, filter: (src) => !/\/(target|logs)$/.test(src) });
+  await cp(path.join(DAG_FOLDER, 'dbt'), dir, { recursive: true, filter: (src) => !/\/(target|logs)$/.test(src) });
   return dir;
 }
 
+/** dbt_run with the DAG's project at `projectDir` (its folder's dbt/). */
 function dbtWith(projectDir: string) {
   // dbt builds as the worker does, on its role: the worker owns the models (worker-role.sql).
-  return createDbtActivities({
-    logger: quietLogger,
-    config: { databaseUrl: process.env.BATON_WORKER_DATABASE_URL ?? config.databaseUrl, dbt: { ...config.dbt, projectDir } },
-  });
+  const workerConfig = { ...config, databaseUrl: process.env.BATON_WORKER_DATABASE_URL ?? config.databaseUrl, dbt: { ...config.dbt, target: 'dev' as const } };
+  return boundTasks(ordersTasks, { dagId: 'orders_daily_etl', folder: path.dirname(projectDir), pool, config: workerConfig, logger: quietLogger });
 }
 
 test('dbt run --select tag:orders builds both models and reports each one', async () => {
-  const { dbtRun } = dbtWith(config.dbt.projectDir);
-  const result: DbtRunResult = await mockActivityEnv().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const });
+  const { dbtRun } = dbtWith(path.join(DAG_FOLDER, 'dbt'));
+  const result = (await mockActivityEnv().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders' })) as Awaited<ReturnType<typeof dbtRun>>;
   assert.deepEqual(
     result.models.map((m) => [m.model, m.status]),
     [
@@ -57,7 +59,7 @@ test("the project's data tests pass on what the pipeline loaded", async () => {
       '--target',
       'dev',
       '--project-dir',
-      config.dbt.projectDir,
+      path.join(DAG_FOLDER, 'dbt'),
       '--profiles-dir',
       config.dbt.projectDir,
       '--target-path',
@@ -73,7 +75,7 @@ test("a broken model fails non-retryably with dbt's own error text", async () =>
   const dir = await projectCopy();
   await writeFile(path.join(dir, 'models', 'marts', 'daily_revenue.sql'), "select ds, count(*) as orders from {{ ref('stg_orders') }} group by\n");
   const { dbtRun } = dbtWith(dir);
-  await assert.rejects(mockActivityEnv().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders', target: 'dev' as const }), (err: unknown) => {
+  await assert.rejects(mockActivityEnv().run(dbtRun, { ds: '2031-03-01', select: 'tag:orders' }), (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure);
     assert.equal(err.type, 'DbtModelFailed');
     assert.equal(err.nonRetryable, true);
@@ -91,7 +93,7 @@ test('cancelling the activity kills dbt', async () => {
   const { dbtRun } = dbtWith(dir);
   const env = mockActivityEnv();
   const started = Date.now();
-  const running = env.run(dbtRun, { ds: '2031-03-01', select: 'tag:slow', target: 'dev' as const });
+  const running = env.run(dbtRun, { ds: '2031-03-01', select: 'tag:slow' });
   // Wait until dbt is really running the model, then cancel.
   while (!(await dbtProcesses(dir)).length) await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, 2000));

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { migrateWarehouse } from '../../activities/postgres';
+import { migrateWarehouse } from '../../activities/warehouse';
 import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
 import { generateOrders } from '../../src/seed';
 import { execFileAsync, repoRoot, temporalCli, saveHistory, integrationPlatform } from '../support';

@@ -6,7 +6,7 @@
 import assert from '../support/assert';
 import { afterAll, beforeAll } from '@jest/globals';
 import { Pool } from 'pg';
-import { migrateWarehouse } from '../../activities/postgres';
+import { migrateWarehouse } from '../../activities/warehouse';
 import { SOURCE_ORDERS_DDL } from '../../src/seed';
 import { startWorkerProcess, testConfig, testPool, testUnless, type RunningWorker } from '../support';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll } from '@jest/globals';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import pino from 'pino';
-import { createDuckdbActivities, type FileRef } from '../../activities/duckdb';
+import { createOrdersEtlTasks, type FileRef } from '../../workflows/dags/orders-etl/tasks';
 import assert from './assert';
 import { tempDir } from './platform';
 
@@ -73,13 +73,13 @@ export const LOADED_SCHEMA = [
 /** A file's activities on a fresh temporary data directory, removed at the end. */
 export function duckdbDataDir() {
   let dataDir = '';
-  let acts: ReturnType<typeof createDuckdbActivities> | undefined;
+  let acts: ReturnType<typeof createOrdersEtlTasks> | undefined;
   /** Every log line the activities wrote, as pino JSON. */
   const logs: { msg: string; [key: string]: unknown }[] = [];
   beforeAll(async () => {
     dataDir = await tempDir('baton-duckdb-');
     const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
-    acts = createDuckdbActivities({ logger, config: { dataDir } });
+    acts = createOrdersEtlTasks({ logger, config: { dataDir } });
   });
   afterAll(() => rm(dataDir, { recursive: true, force: true }));
   const rawFile = (startDate: string) => path.join(dataDir, 'raw', `orders_${startDate}.csv`);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll } from '@jest/globals';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { migrateWarehouse } from '../../activities/postgres';
+import { migrateWarehouse } from '../../activities/warehouse';
 import { connectClient } from '../../src/client';
 import { workflowBundlerOptions } from '../../src/worker';
 import { testConfig, testPool } from './platform';

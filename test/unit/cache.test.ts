@@ -10,8 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
 import { canonicalJson, createCacheActivities } from '../../activities/cache';
-import { sha256File } from '../../activities/data-dir';
-import { migrateWarehouse } from '../../activities/postgres';
+import { sha256File } from '../../src/data/data-dir';
+import { migrateWarehouse } from '../../activities/warehouse';
 import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef } from '../../src/contracts';
 import { quietLogger, tempDir, testPool, mockActivityEnv } from '../support';
 

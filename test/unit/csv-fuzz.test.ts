@@ -1,5 +1,5 @@
 /**
- * Fuzz test of the CSV reader (activities/csv.ts) against an independent reference built on
+ * Fuzz test of the CSV reader (src/data/csv.ts) against an independent reference built on
  * Python's csv module (test/fixtures/reference_csv.py). A few hundred files are generated from a
  * fixed seed, mixing valid rows with every kind of damage the reader must account for; each is
  * read by readCsv twice (in one chunk, and in random chunks of 1 byte to a few KB, so records
@@ -10,7 +10,7 @@ import assert from '../support/assert';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
-import { readCsv, type CsvLineAccount } from '../../activities/csv';
+import { readCsv, type CsvLineAccount } from '../../src/data/csv';
 import { prng } from '../../src/seed';
 import { execFileAsync, tempDir, testNote } from '../support';
 

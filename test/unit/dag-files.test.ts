@@ -49,7 +49,7 @@ test('a DAG is <dag>.ts or <dag>/dag.ts, with <dag>.activities.ts or <dag>/activ
 test("a DAG's activities are registered by dag_id and name, and refuse an output too large for XCom", async () => {
   const [flat, withFolder] = loadDags(dir);
   // These activities use none of the worker's clients.
-  const context = { config: { dataDir: dir }, logger: { child: () => ({}) } } as unknown as WorkerClients;
+  const context = { config: { dataDir: dir, sensors: {} }, logger: { child: () => ({}) } } as unknown as WorkerClients;
   const flatActivities = loadUserActivities(flat, context);
   assert.deepEqual(Object.keys(flatActivities), ['flat.enrich']);
   assert.deepEqual(await flatActivities['flat.enrich']({ dagId: 'flat', taskId: 'a', ds: '2024-01-01', attempt: 1, args: null }), { rows: 1 });

@@ -1,16 +1,16 @@
 /**
- * The CSV reader (activities/csv.ts), the column contract (activities/contract.ts) and the
- * data-directory guard (activities/data-dir.ts), on exact inputs. The fuzz test (csv-fuzz.test.ts)
+ * The CSV reader (src/data/csv.ts), the column contract (src/data/contract.ts) and the
+ * data-directory guard (src/data/data-dir.ts), on exact inputs. The fuzz test (csv-fuzz.test.ts)
  * holds the reader against Python's csv module on generated files.
  */
 import assert from '../support/assert';
 import { appendFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
-import { compileContract, matchHeader } from '../../activities/contract';
-import { CopyWriter } from '../../activities/copy-writer';
-import { readCsv, type CsvReadResult } from '../../activities/csv';
-import { confinedPath, openDataFile, ordersRawPath, sha256File } from '../../activities/data-dir';
+import { compileContract, matchHeader } from '../../src/data/contract';
+import { CopyWriter } from '../../src/data/copy-writer';
+import { readCsv, type CsvReadResult } from '../../src/data/csv';
+import { confinedPath, openDataFile, ordersRawPath, sha256File } from '../../src/data/data-dir';
 import { ORDERS_CONTRACT } from '../../workflows/dags/orders_daily_etl/contract';
 import { validateContract, type ColumnContract } from '../../src/column-contract';
 import { CancelledFailure } from '@temporalio/common';

@@ -7,7 +7,7 @@ import assert from '../support/assert';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
-import { type FileRef } from '../../activities/duckdb';
+import { type FileRef } from '../../workflows/dags/orders-etl/tasks';
 import { generateOrders } from '../../src/seed';
 import { runActivity, testNote } from '../support';
 import { duckdbDataDir, HEADER, LOADED_SCHEMA, query, readParquet, REJECTS_HEADER, STAGED_SCHEMA } from '../support/duckdb';

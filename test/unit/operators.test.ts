@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { createConnections } from '../../activities/connections';
+import { createConnections } from '../../src/data/connections';
 import { createCommandOperator } from '../../activities/operators/command';
 import { dataPaths } from '../../activities/operators/duckdb';
 import { createHttpOperator, MAX_RESPONSE_BYTES } from '../../activities/operators/http';

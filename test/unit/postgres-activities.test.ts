@@ -1,19 +1,25 @@
 /**
- * The Postgres activities in MockActivityEnvironment (heartbeats, cancellation) against the
- * real test database: extract, transform, load and validate with exact outcomes.
+ * orders_daily_etl's own tasks in MockActivityEnvironment (heartbeats, cancellation), with the
+ * context the worker gives them, against the real test database: extract, transform, load and
+ * validate with exact outcomes.
  */
 import assert from '../support/assert';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
-import { createPostgresActivities, migrateWarehouse } from '../../activities/postgres';
+import { migrateWarehouse } from '../../activities/warehouse';
+import * as ordersTasks from '../../workflows/dags/orders_daily_etl/activities';
 import { seedSourceOrders } from '../../src/seed';
 import { count, nonRetryable, quietLogger, runActivity, tempDir, testConfig, testPool, mockActivityEnv } from '../support';
+import { boundTasks } from '../support/own-tasks';
 
 const config = testConfig();
 const pool = testPool(config);
 let dataDir: string;
-let acts: ReturnType<typeof createPostgresActivities>;
+const folder = path.join(__dirname, '..', '..', 'workflows', 'dags', 'orders_daily_etl');
+const tasksWith = (connections: Record<string, string>) =>
+  boundTasks(ordersTasks, { dagId: 'orders_daily_etl', folder, pool, config: { ...config, dataDir, connections }, logger: quietLogger });
+let acts: ReturnType<typeof tasksWith>;
 
 beforeAll(async () => {
   dataDir = await tempDir();
@@ -23,7 +29,7 @@ beforeAll(async () => {
   for (const table of ['warehouse.orders', 'warehouse.orders_rejected']) {
     await pool.query(`DELETE FROM ${table} WHERE ds BETWEEN '2030-01-01' AND '2030-01-31'`);
   }
-  acts = createPostgresActivities({ pool, logger: quietLogger, config: { dataDir, connections: { postgres_prod: testConfig().databaseUrl } } });
+  acts = tasksWith({ postgres_prod: testConfig().databaseUrl });
 });
 afterAll(() => pool.end());
 
@@ -227,11 +233,7 @@ test("extract_from_db: the day's rows of source.orders on a named connection go 
 });
 
 test('extract_from_db: a missing source table or connection fails at once, naming it', async () => {
-  const noTable = createPostgresActivities({
-    pool,
-    logger: quietLogger,
-    config: { dataDir, connections: { elsewhere: config.databaseUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1') } },
-  });
+  const noTable = tasksWith({ elsewhere: config.databaseUrl.replace(/\/[^/?]+(\?|$)/, '/postgres$1') });
   await nonRetryable(
     runActivity(noTable.extractFromDb, { ds: '2030-01-12', connId: 'elsewhere' }),
     'SourceQueryFailed',

@@ -6,15 +6,13 @@
  */
 import assert from '../support/assert';
 import { test } from '@jest/globals';
-import type { Activities } from '../../activities';
-import type { TaskContext } from 'baton/task';
-import type { Config } from '../../src/config';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DbtOutcome, TaskContext } from 'baton/task';
 import { ordersDailyEtlDag, ordersEtlFlow } from '../support/reference-dags';
 import { compileDag } from '../../src/sdk/compile';
 import type { RunContext, TaskDefinition, UserTask } from '../../src/sdk/types';
 import { userTaskArgs } from '../../workflows/operator-steps';
 import ordersEtl from '../../workflows/dags/orders-etl/dag';
-import * as etlTasks from '../../workflows/dags/orders-etl/activities';
 import ordersDaily from '../../workflows/dags/orders_daily_etl/dag';
 import * as dailyTasks from '../../workflows/dags/orders_daily_etl/activities';
 
@@ -142,37 +140,43 @@ test("orders-etl's DAG file keeps the flow's definition; its tasks hand file ref
   });
 });
 
-test("the reference pipelines' tasks call Baton's activities with their args, the worker's dbt target and file settle", async () => {
-  const calls: Array<[string, unknown]> = [];
-  const activities = new Proxy({} as Activities, {
-    get: (_, name: string) => async (input: unknown) => {
-      calls.push([name, input]);
-      return { name };
-    },
+test("dbt_run runs dbt in the DAG's own project through its context, and tells a broken model from a failure worth a retry", async () => {
+  const calls: Array<[string[], { project: string }]> = [];
+  const outcome = (o: Partial<DbtOutcome>): DbtOutcome => ({ exitCode: 0, target: 'prod', nodes: [], failure: '', ...o });
+  const contextWith = (result: DbtOutcome) =>
+    ({
+      logger: { info: () => undefined },
+      dbt: async (args: string[], options: { project: string }) => {
+        calls.push([args, options]);
+        return result;
+      },
+    }) as unknown as TaskContext;
+  const built = outcome({ nodes: [{ model: 'stg_orders', status: 'success', executionTimeSeconds: 0.1 }] });
+  assert.deepEqual(await dailyTasks.dbtRun({ ds, select: 'tag:orders' }, contextWith(built)), { models: built.nodes });
+  assert.deepEqual(calls, [[['run', '--select', 'tag:orders', '--vars', JSON.stringify({ ds })], { project: 'dbt' }]]);
+
+  const broken = outcome({
+    exitCode: 1,
+    nodes: [{ model: 'daily_revenue', status: 'error', executionTimeSeconds: 0 }],
+    failure: 'daily_revenue error: syntax',
   });
-  const context = (config: Partial<Config>) => ({ activities, config }) as unknown as TaskContext;
-  const input = <T>(args: T): T => args;
-  const prod = context({ dbt: { target: 'prod' } as Config['dbt'], sensors: {} });
-  await dailyTasks.extract(input({ ds }), prod);
-  await dailyTasks.extractFromDb(input({ ds, connId: 'postgres_prod' }), prod);
-  await dailyTasks.transform(input({ ds, rowCount: 1 }), prod);
-  await dailyTasks.load(input({ ds, cleanRows: 1 }), prod);
-  await dailyTasks.validate(input({ ds, rowCount: 1 }), prod);
-  await dailyTasks.dbtRun(input({ ds, select: 'tag:orders' }), prod);
-  await etlTasks.extractOrders(input({ startDate: ds }), prod);
-  await etlTasks.extractOrders(input({ startDate: ds }), context({ sensors: { fileSettle: '2s' } }));
-  await etlTasks.transformOrders(input({ input: 'x', target: 'orders_x' } as never), prod);
-  await etlTasks.loadOrders(input({ input: 'y', target: 'orders_x' } as never), prod);
-  assert.deepEqual(calls, [
-    ['extract', { ds }],
-    ['extractFromDb', { ds, connId: 'postgres_prod' }],
-    ['transform', { ds, rowCount: 1 }],
-    ['load', { ds, cleanRows: 1 }],
-    ['validate', { ds, rowCount: 1 }],
-    ['dbtRun', { ds, select: 'tag:orders', target: 'prod' }],
-    ['extractOrders', { startDate: ds, settleSeconds: 5 }],
-    ['extractOrders', { startDate: ds, settleSeconds: 2 }],
-    ['transformOrders', { input: 'x', target: 'orders_x' }],
-    ['loadOrders', { input: 'y', target: 'orders_x' }],
-  ]);
+  await assert.rejects(dailyTasks.dbtRun({ ds, select: 'tag:orders' }, contextWith(broken)), (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure);
+    assert.deepEqual(
+      [err.type, err.nonRetryable, err.message],
+      ['DbtModelFailed', true, 'dbt run --select tag:orders --target prod exited 1: daily_revenue error: syntax'],
+    );
+    return true;
+  });
+  const lost = outcome({ exitCode: 2, failure: 'could not connect to server' });
+  await assert.rejects(dailyTasks.dbtRun({ ds, select: 'tag:orders' }, contextWith(lost)), (err: unknown) => {
+    assert.ok(!(err instanceof ApplicationFailure), 'a retry may mend it');
+    assert.equal((err as Error).message, 'dbt run --select tag:orders --target prod exited 2: could not connect to server');
+    return true;
+  });
+  await assert.rejects(
+    dailyTasks.dbtRun({ ds, select: 'tag:orders; rm -rf /' }, contextWith(built)),
+    /dbt selector "tag:orders; rm -rf \/" has characters dbt does not use/,
+  );
+  assert.equal(calls.length, 3, 'a bad selector runs no dbt');
 });

@@ -14,13 +14,16 @@ import { workflowFailure, timeSkippingWorker } from '../support';
 
 type Calls = Array<[string, unknown]>;
 
+/** The activities of the DAG file's own tasks (workflows/dags/orders_daily_etl/activities.ts). */
+const OWN_TASKS = ['extract', 'extractFromDb', 'transform', 'load', 'validate', 'dbtRun'] as const;
+
 /** Fake activities that record their calls; each can be replaced per test. */
-function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input: never) => Promise<unknown>>> = {}) {
+function fakes(calls: Calls, overrides: Partial<Record<keyof Activities | (typeof OWN_TASKS)[number], (input: never) => Promise<unknown>>> = {}) {
   const record =
     <I, R>(name: string, result: (input: I) => R | Promise<R>) =>
     async (input: I) => {
       calls.push([name, input]);
-      const override = overrides[name as keyof Activities] as ((i: I) => Promise<R>) | undefined;
+      const override = overrides[name as keyof typeof overrides] as ((i: I) => Promise<R>) | undefined;
       return override ? override(input) : result(input);
     };
   return {
@@ -71,9 +74,6 @@ function fakes(calls: Calls, overrides: Partial<Record<keyof Activities, (input:
   };
 }
 
-/** The activities of the DAG file's own tasks (workflows/dags/orders_daily_etl/activities.ts). */
-const OWN_TASKS = ['extract', 'extractFromDb', 'transform', 'load', 'validate', 'dbtRun'];
-
 /** One worker for every test: the DAG's slot keeper, started by the first run, serves them all. */
 const taskQueue = 'etl-workflow-tests';
 let current: Record<string, (input: never) => Promise<unknown>> = {};
@@ -84,7 +84,7 @@ const server = timeSkippingWorker({
   activities: async () =>
     Object.fromEntries(
       Object.keys(fakes([])).map((name) =>
-        OWN_TASKS.includes(name)
+        (OWN_TASKS as readonly string[]).includes(name)
           ? [`orders_daily_etl.${name}`, (input: { args: never }) => current[name](input.args)]
           : [name, (arg: never) => current[name](arg)],
       ),

@@ -11,10 +11,8 @@ import path from 'node:path';
 import { afterAll, test } from '@jest/globals';
 import { Client } from '@temporalio/client';
 import { createCacheActivities } from '../../activities/cache';
-import type { Activities } from '../../activities';
-import { createDuckdbActivities } from '../../activities/duckdb';
 import type { UserTaskInput } from '../../activities/operators/contracts';
-import { migrateWarehouse } from '../../activities/postgres';
+import { migrateWarehouse } from '../../activities/warehouse';
 import { createSettingsActivities } from '../../activities/settings';
 import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
 
@@ -45,9 +43,7 @@ const server = timeSkippingWorker({
     const config = testConfig({ dataDir });
     // The DAG file's own tasks, as the worker registers them (orders-etl.extractOrders, ...).
     const flowDag = loadDags().find((d) => d.dag.dagId === 'orders-etl')!;
-    // Their context's Baton activities: the flow's DuckDB ones, all its tasks call.
-    const activities = createDuckdbActivities({ logger: quietLogger, config }) as unknown as Activities;
-    const own = loadUserActivities(flowDag, { pool, connection: () => pool, config, logger: quietLogger, activities });
+    const own = loadUserActivities(flowDag, { pool, connection: () => pool, config, logger: quietLogger });
     return {
       ...createSettingsActivities({ config: { ...config, retry: {} } }),
       ...createCacheActivities({ pool, logger: quietLogger, config }),

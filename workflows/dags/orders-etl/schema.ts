@@ -3,8 +3,8 @@
  * Parquet schemas, pandas' missing values, and the SQL that sorts each row into kept, dropped
  * or rejected.
  */
-import type { ColumnContract } from '../../src/column-contract';
-import { DEFAULT_MAX_RECORD_BYTES } from '../csv';
+import type { ColumnContract } from 'baton/sdk';
+import { DEFAULT_MAX_RECORD_BYTES } from 'baton/task';
 
 /** Rows per Parquet row group: DuckDB's default (122,880) buffers four times as much per thread. */
 export const ROW_GROUP_SIZE = 32_768;

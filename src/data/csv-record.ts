@@ -1,5 +1,5 @@
-/** The CSV reader's records and options (activities/csv.ts reads; the callers look at records through these). */
-import type { LineAccount } from '../src/contracts';
+/** The CSV reader's records and options (src/data/csv.ts reads; the callers look at records through these). */
+import type { LineAccount } from '../contracts';
 
 export const QUOTE = 0x22;
 export const COMMA = 0x2c;

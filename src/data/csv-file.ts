@@ -8,7 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ColumnContract } from '../src/column-contract';
+import type { ColumnContract } from '../column-contract';
 import { HeaderError, matchHeader } from './contract';
 import { CopyWriter } from './copy-writer';
 import { readCsv, type CsvLineAccount, type CsvRecord } from './csv';

@@ -4,7 +4,7 @@
  * value as Postgres COPY text. A good record costs no JS string; a reject builds its reason
  * (naming the column, the value and the rule) and nothing else.
  */
-import { parseColumnType, parseRule, validateContract, type ColumnContract, type ColumnSpec, type ParsedRule, type ParsedType } from '../src/column-contract';
+import { parseColumnType, parseRule, validateContract, type ColumnContract, type ColumnSpec, type ParsedRule, type ParsedType } from '../column-contract';
 import type { CopyWriter } from './copy-writer';
 import { MAX_RAW_CHARS, type CsvRecord } from './csv';
 

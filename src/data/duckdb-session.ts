@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBValue, Json } from '@duckdb/node-api';
-import { cancellationSignal, cancelledError } from '../heartbeat';
+import { cancellationSignal, cancelledError } from './heartbeat';
 
 export interface DuckdbLimits {
   /** DuckDB's memory_limit: beyond it DuckDB spills to its temp directory or waits. */

@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { FileRef } from '../../src/contracts';
-import { sha256File } from '../data-dir';
-import type { DuckdbSession } from './session';
+import type { FileRef } from '../contracts';
+import { sha256File } from './data-dir';
+import type { DuckdbSession } from './duckdb-session';
 
 const nonRetryable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 

@@ -16,16 +16,21 @@
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import type { Config } from '../../src/config';
-import type { FileRef } from '../../src/contracts';
-import { parseDs } from '../../src/logical-date';
-import { withActivityContext } from '../../src/logging';
-import { writeNumberedCsv } from '../csv-file';
-import { openDataFile, ordersRawPath, waitUntilSettled } from '../data-dir';
-import { tracked } from '../heartbeat';
-import { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits } from './session';
+import {
+  DUCKDB_LIMITS,
+  failTask,
+  openDataFile,
+  parseDs,
+  sqlString,
+  stagedFiles,
+  tracked,
+  waitUntilSettled,
+  withDuckdb,
+  writeNumberedCsv,
+  type DuckdbLimits,
+} from 'baton/task';
+import type { FileRef } from './contract';
 import {
   EXTRACT_SCHEMA,
   FLOW_CONTRACT,
@@ -36,16 +41,19 @@ import {
   PANDAS_NA,
   ROW_GROUP_SIZE,
   TARGET,
-} from './orders-etl-schema';
-import { stagedFiles } from './staged-files';
+} from './schema';
 
 export type { FileRef };
 
-const nonRetryable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
+const nonRetryable = (message: string, type: string) => failTask(message, type);
+
+/** `raw/orders_<startDate>.csv`, relative to the data directory, from a checked date (never a path of its own). */
+const rawPath = (startDate: string) => `raw/orders_${parseDs(startDate, 'startDate')}.csv`;
 
 export interface DuckdbDeps {
+  /** The task's logger (its lines carry the run's workflow and run ids). */
   logger: Logger;
-  config: Pick<Config, 'dataDir'>;
+  config: { dataDir: string };
   /** DuckDB's memory and threads per activity call; DUCKDB_LIMITS by default. */
   limits?: DuckdbLimits;
 }
@@ -82,7 +90,7 @@ export interface LoadOrdersInput {
   target: string;
 }
 
-export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS }: DuckdbDeps) {
+export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }: DuckdbDeps) {
   const root = path.resolve(config.dataDir);
   const { withWorkDir, stagedFile, checkParquetSchema, publish, tempBeside } = stagedFiles(root);
 
@@ -108,7 +116,7 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
    * extract_data: `raw/orders_<startDate>.csv` to a staged Parquet file of text columns.
    *
    * The file is read once, settled and unchanged, by the CSV reader both pipelines share
-   * (activities/csv.ts), columns matched by name as pandas reads them (a header field
+   * (Baton's, as loadCsv's), columns matched by name as pandas reads them (a header field
    * `"note, internal"` is one column; others than the five are left out). It writes every record
    * as `line,<the five fields>,,` and every malformed one as `line,,,,,,reason,raw` into a numbered
    * CSV, which DuckDB reads (well-formed by construction) and COPYs to Parquet. rows = records:
@@ -116,7 +124,7 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
    */
   async function extractOrders({ startDate: value, settleSeconds = 0 }: ExtractOrdersInput): Promise<FileRef> {
     const startDate = checkStartDate(value);
-    const relativeFile = ordersRawPath(startDate);
+    const relativeFile = rawPath(startDate);
     const notFound = (file: string) => `input file not found: ${file} (orders-etl reads <data dir>/raw/orders_<startDate>.csv)`;
     const started = Date.now();
     const outDir = path.join(root, 'staging', 'orders-etl', startDate);
@@ -130,7 +138,7 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
       try {
         if (opened.info.size === 0) throw nonRetryable(`${file} is empty: not even a header`, 'EmptyFile');
         await mkdir(outDir, { recursive: true });
-        withActivityContext(logger).info({ startDate, file }, `Extracting from ${startDate}`);
+        logger.info({ startDate, file }, `Extracting from ${startDate}`);
         return await withWorkDir(async (work) => {
           progress.step('read records');
           const numbered = path.join(work, 'numbered.csv');
@@ -138,7 +146,7 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
           const read = await writeNumberedCsv(opened.chunks(), numbered, FLOW_CONTRACT, file);
           await opened.checkUnchanged();
           const extra = read.header.filter((name) => !ORDERS_COLUMNS.includes(name));
-          if (extra.length) withActivityContext(logger).warn({ file, extra }, 'extractOrders: ignoring columns that are not part of the orders schema');
+          if (extra.length) logger.warn({ file, extra }, 'extractOrders: ignoring columns that are not part of the orders schema');
 
           return withDuckdb(root, path.join(work, 'duckdb'), limits, async (db) => {
             progress.percent = db.percent;
@@ -168,7 +176,7 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
         await opened.handle.close();
       }
     });
-    withActivityContext(logger).info({ startDate, file: relativeFile, staged: ref.path, rows: ref.rows, ms: Date.now() - started }, 'extractOrders: staged');
+    logger.info({ startDate, file: relativeFile, staged: ref.path, rows: ref.rows, ms: Date.now() - started }, 'extractOrders: staged');
     return ref;
   }
 
@@ -183,7 +191,7 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
     const result = await tracked(async (progress) => {
       progress.step('verify input');
       const source = await stagedFile(input, 'transformOrders');
-      withActivityContext(logger).info({ target, input: input.path }, `Transforming ${input.rows} rows`);
+      logger.info({ target, input: input.path }, `Transforming ${input.rows} rows`);
       const stagingDir = path.join(root, 'staging', 'orders-etl', target);
       const processedDir = path.join(root, 'processed');
       await mkdir(stagingDir, { recursive: true });
@@ -237,7 +245,7 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
       );
     });
     const { rowsIn, kept, dropped, rejected } = result;
-    withActivityContext(logger).info(
+    logger.info(
       { target, input: input.path, rowsIn, kept, dropped, rejected, clean: result.clean.path, rejects: result.rejects.path, ms: Date.now() - started },
       'transformOrders: sorted',
     );
@@ -285,10 +293,7 @@ export function createDuckdbActivities({ logger, config, limits = DUCKDB_LIMITS 
         }),
       );
     });
-    withActivityContext(logger).info(
-      { target, file: ref.path, rows: ref.rows, bytes: ref.bytes, ms: Date.now() - started },
-      `Loaded ${ref.rows} rows to ${target}`,
-    );
+    logger.info({ target, file: ref.path, rows: ref.rows, bytes: ref.bytes, ms: Date.now() - started }, `Loaded ${ref.rows} rows to ${target}`);
     return ref;
   }
 

@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { validateContract, type ColumnContract } from '../src/column-contract';
+import { validateContract, type ColumnContract } from '../column-contract';
 import { compileContract, HeaderError, writeReject, type CompiledContract } from './contract';
 import { CopyWriter } from './copy-writer';
 import { readCsv, type CsvLineAccount } from './csv';

@@ -2,7 +2,7 @@
  * The column contract's value readers: bytes of a field read as an integer, a decimal, a date or
  * a timestamp in place, without making a string, and compared against a rule.
  */
-import type { ParsedRule } from '../src/column-contract';
+import type { ParsedRule } from '../column-contract';
 
 const TAB = 0x09;
 const SPACE = 0x20;

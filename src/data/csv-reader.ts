@@ -1,4 +1,4 @@
-/** The CSV reader's state machine: bytes in, records and malformed lines out (see activities/csv.ts for its rules). */
+/** The CSV reader's state machine: bytes in, records and malformed lines out (see src/data/csv.ts for its rules). */
 import { isUtf8 } from 'node:buffer';
 import * as csv from './csv-record';
 import { COMMA, CR, LF, NUL, QUOTE, type MalformedKind } from './csv-record';
