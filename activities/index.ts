@@ -9,7 +9,7 @@ import { createDbtActivities } from './dbt';
 import { createDuckdbActivities } from './duckdb';
 import { createMailActivities } from './mail';
 import { createNoopActivities } from './noop';
-import { createOperatorActivities } from './operators';
+import { createOperatorActivities } from '../src/operators/activities';
 import { createPostgresActivities } from './postgres';
 import { createSensorActivities } from './sensors';
 import { createSettingsActivities } from './settings';

@@ -13,7 +13,7 @@ import { Client } from '@temporalio/client';
 import { createCacheActivities } from '../../activities/cache';
 import type { Activities } from '../../activities';
 import { createDuckdbActivities } from '../../activities/duckdb';
-import type { UserTaskInput } from '../../activities/operators/contracts';
+import type { UserTaskInput } from '../../src/operators/task/activity';
 import { migrateWarehouse } from '../../activities/postgres';
 import { createSettingsActivities } from '../../activities/settings';
 import type { OrdersPipelineInput, OrdersPipelineResult } from '../../src/contracts';

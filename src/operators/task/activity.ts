@@ -1,15 +1,21 @@
 /**
- * A DAG's own task on the worker: its function called with its args and a TaskContext (its run,
- * the worker's connections, a logger naming the task, the data directory, heartbeats and the
- * cancellation signal), its output refused before the history when it is too large for XCom.
+ * The `task` operator's activity, a DAG's own task on the worker: its function called with its
+ * args and a TaskContext (its run, the worker's connections, a logger naming the task, the data
+ * directory, heartbeats and the cancellation signal), its output refused before the history when
+ * it is too large for XCom.
  */
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { xcomOverflow } from '../../src/sdk/compile';
-import type { TaskContext } from '../../src/task/context';
-import { dataDirResolver } from '../data-dir';
-import type { ReferenceTaskContext, UserTaskInput, WorkerClients } from './contracts';
+import { dataDirResolver } from '../../../activities/data-dir';
+import type { ReferenceTaskContext, WorkerClients } from '../../../activities/operators/contracts';
+import { xcomOverflow } from '../../sdk/compile';
+import type { TaskContext } from '../../task/context';
+import type { OperatorInput } from '../activities';
+
+export interface UserTaskInput extends OperatorInput {
+  args: unknown;
+}
 
 export type OwnTaskFunction = (args: unknown, context: TaskContext) => unknown;
 
