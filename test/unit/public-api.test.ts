@@ -70,6 +70,13 @@ test('the boundary check sees a reach into the engine', () => {
   assert.ok(!ALLOWED.some((a) => a.test('workflows/engine.ts')));
 });
 
+test("an operator's definition is inside the SDK's boundary, its workflow step and its activity outside", () => {
+  assert.ok(ALLOWED.some((a) => a.test('src/operators/sql/definition.ts')));
+  for (const file of ['src/operators/sql/step.ts', 'src/operators/sql/activity.ts', 'src/operators/steps.ts', 'src/operators/activities.ts']) {
+    assert.ok(!ALLOWED.some((a) => a.test(file)), file);
+  }
+});
+
 test('baton/sdk exports what a DAG file is written with, and nothing else', () => {
   assert.deepEqual(exportsOf(ENTRIES.sdk), [
     'BranchOutput',
