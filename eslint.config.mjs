@@ -48,8 +48,10 @@ export default tseslint.config(
     // The SDK (src/sdk/) is pure too: DAG files and the engine import it. A DAG's own activities
     // (workflows/dags/<dag>.activities.ts; in a DAG's folder, every module but dag.ts and the pure
     // contract.ts it reads) are activities: they do I/O.
-    files: ['workflows/**/*.ts', 'src/sdk/**/*.ts', ...PURE_SRC.map((name) => `src/${name}.ts`)],
-    ignores: ['workflows/dags/**/*.activities.ts', 'workflows/dags/*/!(dag|contract).ts'],
+    // An operator's folder (src/operators/<name>/) holds its pure definition and its workflow step,
+    // held to this rule, and its activity, which is not; so do the tables beside them.
+    files: ['workflows/**/*.ts', 'src/sdk/**/*.ts', 'src/operators/**/*.ts', ...PURE_SRC.map((name) => `src/${name}.ts`)],
+    ignores: ['workflows/dags/**/*.activities.ts', 'workflows/dags/*/!(dag|contract).ts', 'src/operators/activities.ts', 'src/operators/*/activity.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -67,12 +69,21 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: ['**/activities', '**/activities/*', '**/*.activities'],
+              group: ['**/activities', '**/activities/*', '**/*.activities', '**/activity'],
               allowTypeImports: true,
               message: 'import activities as types only: import type { Activities } from "../activities"',
             },
             {
-              group: ['**/src/*', '**/src/*/**', '!**/src/sdk', '!**/src/sdk/*', ...PURE_SRC.map((name) => `!**/src/${name}`)],
+              group: [
+                '**/src/*',
+                '**/src/*/**',
+                '!**/src/sdk',
+                '!**/src/sdk/*',
+                '!**/src/operators',
+                '!**/src/operators/*',
+                '!**/src/operators/*/*',
+                ...PURE_SRC.map((name) => `!**/src/${name}`),
+              ],
               allowTypeImports: true,
               message: `workflows may import only the pure modules of src/ (${PURE_SRC.join(', ')}); the others do I/O`,
             },

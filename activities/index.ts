@@ -7,7 +7,7 @@ import { createCacheActivities } from './cache';
 import { createConnections, type PoolFor } from '../src/data/connections';
 import { createMailActivities } from './mail';
 import { createNoopActivities } from './noop';
-import { createOperatorActivities } from './operators';
+import { createOperatorActivities } from '../src/operators/activities';
 import { createSensorActivities } from './sensors';
 import { createSettingsActivities } from './settings';
 import { createTemporalActivities } from './temporal';

@@ -8,8 +8,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { register as registerTsxHook } from 'tsx/cjs/api';
-import type { UserTaskInput, WorkerClients } from '../activities/operators/contracts';
-import { ownTaskActivity, type OwnTaskFunction } from '../activities/operators/own-task';
+import type { WorkerClients } from '../activities/operators/contracts';
+import { ownTaskActivity, type OwnTaskFunction, type UserTaskInput } from './operators/task/activity';
 import { loadProject, projectRoot } from './config';
 import { typecheckDags, type DagFileTypes } from './dag-typecheck';
 import { validateDag } from './dag-validation';

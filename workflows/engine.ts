@@ -12,11 +12,13 @@ import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, TemporalFailure } from '@temporalio/workflow';
 import { CACHE_POLICIES, type CachePolicy, type DagRunInput, type FileRef, type RunSettings, type TaskRecord } from '../src/contracts';
+import type { UserTask } from '../src/operators/task/definition';
+import { userTaskArgs } from '../src/operators/task/step';
 import { paramsOf, userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
 import { render } from '../src/sdk/templates';
-import type { RunContext, TaskCallback, TaskDefinition, UserTask } from '../src/sdk/types';
+import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
 import { rootMessage, runDag, type DagRunContext } from './dag';
-import { runOperator, userTaskArgs, type ResolvedOptions } from './operator-steps';
+import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
 import { alerts } from './task-options';
 

@@ -6,8 +6,7 @@
  * the workflow all compile a DAG the same way.
  */
 import type { DagDefinition } from '../dags';
-import { operatorProblems } from './operator-settings';
-import { OUTPUT_FIELDS } from './outputs';
+import { operatorOf, operatorProblems, type OwnOutputFields } from '../operators/definitions';
 import { templateProblems, templatesIn } from './templates';
 import { TRIGGER_RULES, type DagFileDefinition, type DefaultArgs, type TaskDefinition, type TriggerRule } from './types';
 
@@ -101,16 +100,10 @@ export interface CompileOptions {
   ownOutputs?: Record<string, readonly string[] | '*'>;
 }
 
-/** The fields a task's output has, for the checks of its readers' templates; `*` when any may be there. */
-function outputFields(task: TaskDefinition, own: readonly string[] | '*' | undefined): readonly string[] | '*' {
-  switch (task.operator) {
-    case 'sql':
-      return task.output === 'firstRow' ? '*' : task.output === 'none' ? [] : ['rows'];
-    case 'task':
-      return own ?? '*';
-    default:
-      return OUTPUT_FIELDS[task.operator] ?? '*';
-  }
+/** The fields a task's output has, for the checks of its readers' templates; `*` when any may be there (an unknown operator, named by operatorProblems). */
+function outputFields(task: TaskDefinition, own: OwnOutputFields | undefined): OwnOutputFields {
+  const fields = operatorOf(task)?.outputFields ?? '*';
+  return typeof fields === 'function' ? fields(task, own) : fields;
 }
 
 /**
@@ -191,39 +184,9 @@ export function compileDag(file: DagFileDefinition, options: CompileOptions = {}
   return { dagId, workflowType: file.workflowType ?? dagId, definition: dagDefinitionOf(file), file, tasks, order: order! };
 }
 
-/** The strings of a task that are templates: its doc, and its operator's. */
+/** The strings of a task that are templates: its doc, its inputs' and its operator's (none for an unknown operator, named by operatorProblems). */
 export function templatesOf(task: TaskDefinition): string[] {
-  return [...(task.doc ? [task.doc] : []), ...templatesIn(task.inputs ?? {}), ...operatorTemplates(task)];
-}
-
-function operatorTemplates(task: TaskDefinition): string[] {
-  switch (task.operator) {
-    case 'sql':
-      return typeof task.sql === 'string' ? [task.sql] : [];
-    case 'loadCsv':
-      return [task.file];
-    case 'dbt':
-      return templatesIn(task.vars ?? {});
-    case 'command':
-      return [...task.argv, ...Object.values(task.env ?? {})];
-    case 'http':
-      return [task.path, ...templatesIn(task.json ?? null)];
-    case 'duckdb':
-      return [task.sql, task.output];
-    case 'fileSensor':
-      return [task.path];
-    case 'sqlSensor':
-      return [task.sql];
-    case 'notify':
-      return [task.subject, task.body];
-    case 'task':
-      return [
-        ...(typeof task.args === 'function' ? [] : templatesIn(task.args ?? null)),
-        ...[task.cache?.policy, task.cache?.inputFile].filter((t): t is string => t !== undefined),
-      ];
-    default:
-      return [];
-  }
+  return [...(task.doc ? [task.doc] : []), ...templatesIn(task.inputs ?? {}), ...(operatorOf(task)?.templates(task) ?? [])];
 }
 
 /** Kahn's algorithm, taking the file's order between tasks that are ready together; undefined for a cycle. */

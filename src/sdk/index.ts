@@ -10,37 +10,28 @@
  *     own.report('report', { args: { ds, rows: load.rows } });
  *   });
  */
-export { branch, command, dag, dbt, duckdb, empty, fileSensor, http, loadCsv, notify, ownTasks, result, shortCircuit, sql, sqlSensor } from './operators';
-export type {
-  DagResult,
-  DagScope,
-  DagSettings,
-  OwnTaskBuilder,
-  OwnTaskSettings,
-  OwnTasks,
-  Run,
-  TaskCallback,
-  TaskFunction,
-  TaskOf,
-  TaskSettings,
-} from './operators';
+export { dag, result } from './dag';
+export type { DagResult, DagScope, DagSettings, Run, TaskCallback, TaskOf, TaskSettings } from './dag';
 export { firstOf, optional } from './refs';
 export type { Inputs, InputValues, Ref, Refable, ValueOf } from './refs';
 export { TRIGGER_RULES } from './types';
-export type { DagFileDefinition, DefaultArgs, TaskCacheSettings, TaskOptions, TaskRecord, TaskState, TriggerRule } from './types';
-export type {
-  BranchOutput,
-  CommandOutput,
-  DbtOutput,
-  DuckdbOutput,
-  EmptyOutput,
-  HttpOutput,
-  LoadCsvOutput,
-  NotifyOutput,
-  SensorOutput,
-  ShortCircuitOutput,
-  SqlRowCountOutput,
-} from './outputs';
+export type { DagFileDefinition, DefaultArgs, TaskOptions, TaskRecord, TaskState, TriggerRule } from './types';
+// The operators (src/operators/<name>/definition.ts): each one's builder and output type.
+export { branch, type BranchOutput } from '../operators/branch/definition';
+export { command, type CommandOutput } from '../operators/command/definition';
+export { dbt, type DbtOutput } from '../operators/dbt/definition';
+export { duckdb, type DuckdbOutput } from '../operators/duckdb/definition';
+export { empty, type EmptyOutput } from '../operators/empty/definition';
+export { fileSensor } from '../operators/file-sensor/definition';
+export { http, type HttpOutput } from '../operators/http/definition';
+export { loadCsv, type LoadCsvOutput } from '../operators/load-csv/definition';
+export { notify, type NotifyOutput } from '../operators/notify/definition';
+export { shortCircuit, type ShortCircuitOutput } from '../operators/short-circuit/definition';
+export { sql, type SqlRowCountOutput } from '../operators/sql/definition';
+export { sqlSensor } from '../operators/sql-sensor/definition';
+export { ownTasks } from '../operators/task/definition';
+export type { OwnTaskBuilder, OwnTaskSettings, OwnTasks, TaskCacheSettings, TaskFunction } from '../operators/task/definition';
+export type { SensorOutput } from '../operators/common';
 export type { ColumnContract, ColumnSpec } from '../column-contract';
 export type { TaskContext } from '../task/context';
 export { z } from 'zod';

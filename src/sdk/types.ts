@@ -1,11 +1,12 @@
 /**
  * A DAG as data: its definition and its tasks, settings with references as markers, and pure
- * functions of the run's context. What `dag(...)` (operators.ts) builds from a DAG file, what
+ * functions of the run's context. What `dag(...)` (dag.ts) builds from a DAG file, what
  * the engine (workflows/engine.ts) runs and what `baton dags validate` checks (compile.ts).
+ * Each operator's task settings are in its folder (src/operators/<name>/definition.ts).
  * Pure: bundled into the workflow sandbox.
  */
 import type { z } from 'zod';
-import type { ColumnContract } from '../column-contract';
+import type { TaskDefinition } from '../operators/definitions';
 import type { RefMarker } from './refs';
 import type { TemplateContext } from './templates';
 
@@ -88,162 +89,8 @@ export interface TaskBase extends TaskOptions {
   summary?: (output: never) => Record<string, string | number>;
 }
 
-export interface SqlTask extends TaskBase {
-  operator: 'sql';
-  /** A connection name (BATON_CONN_<NAME>, or `warehouse` for Baton's own database). */
-  conn: string;
-  /** The statement, or `{ file }` relative to the DAG's folder; placeholders become bound parameters. */
-  sql: string | { file: string };
-  /** `rowCount` (the default), `firstRow` (its columns as the output) or `none`. */
-  output?: 'rowCount' | 'firstRow' | 'none';
-}
-
-export interface LoadCsvTask extends TaskBase {
-  operator: 'loadCsv';
-  /** The file under the data directory (templated): `raw/customers_{{ ds }}.csv`. */
-  file: string;
-  contract: ColumnContract;
-  /** The target table, `schema.table`; created from the contract when missing. */
-  table: string;
-  /** `replace` (the default): the table's rows become the file's; `partition`: only the run's ds. */
-  mode?: 'replace' | 'partition';
-  /** The share of records that may be rejected before the load is refused; 0.05 by default. */
-  maxRejectedRatio?: number;
-  /** A file with a header and no records fails the task (the table is left as it was) unless this is true. */
-  allowEmpty?: boolean;
-}
-
-export interface DbtTask extends TaskBase {
-  operator: 'dbt';
-  command: 'run' | 'build' | 'test' | 'seed';
-  select?: string;
-  exclude?: string;
-  /** dbt --vars (templated); `ds` is always passed. */
-  vars?: Record<string, unknown>;
-  target?: string;
-  /** The dbt project folder, relative to the DAG's folder; the project's `dbt/` by default. */
-  project?: string;
-}
-
-export interface CommandTask extends TaskBase {
-  operator: 'command';
-  /** The program and its arguments (templated); never through a shell. */
-  argv: readonly string[];
-  env?: Record<string, string>;
-  /** The working folder, relative to the project root (it must stay inside). */
-  cwd?: string;
-}
-
-export interface HttpTask extends TaskBase {
-  operator: 'http';
-  /** A connection name whose URL is the base (BATON_CONN_<NAME>=https://...). */
-  conn: string;
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** The path under the connection's URL (templated). */
-  path: string;
-  json?: unknown;
-  /** The statuses that count as success; 2xx by default. 5xx is retried, other statuses fail. */
-  expectStatus?: number | readonly number[];
-}
-
-export interface DuckdbTask extends TaskBase {
-  operator: 'duckdb';
-  /** A SELECT over files under the data directory (templated paths). */
-  sql: string;
-  /** The Parquet file it writes (templated), published atomically. */
-  output: string;
-}
-
-export interface FileSensorTask extends TaskBase {
-  operator: 'fileSensor';
-  /** The path under the data directory (templated). */
-  path: string;
-  /** How long the file must stay unchanged; `5s` by default. */
-  settle?: string;
-  /** `reschedule` (the default: a timer between checks), `poke` (one long activity) or `deferrable` (local checks). */
-  mode?: 'poke' | 'reschedule' | 'deferrable';
-  pokeInterval?: string;
-  timeout?: string;
-  softFail?: boolean;
-}
-
-export interface SqlSensorTask extends TaskBase {
-  operator: 'sqlSensor';
-  conn: string;
-  /** Succeeds when the first column of the first row is truthy (templated, bound parameters). */
-  sql: string;
-  mode?: 'reschedule' | 'deferrable';
-  pokeInterval?: string;
-  timeout?: string;
-  softFail?: boolean;
-}
-
-export interface BranchTask extends TaskBase {
-  operator: 'branch';
-  /** The task ids to follow (immediately downstream of this one); the others are skipped. */
-  choose: (run: RunContext) => string | readonly string[];
-}
-
-export interface ShortCircuitTask extends TaskBase {
-  operator: 'shortCircuit';
-  /** False: everything downstream is skipped. */
-  condition: (run: RunContext) => boolean;
-}
-
-export interface NotifyTask extends TaskBase {
-  operator: 'notify';
-  to: readonly string[];
-  subject: string;
-  body: string;
-}
-
-/** A task's cache (Prefect's cache_key_fn and cache_expiration), for a task whose output is a file reference. */
-export interface TaskCacheSettings {
-  /** How long a stored output is served: `1h`. */
-  expiresIn: string;
-  /** `inputs+file` (the default): its args and its input file's content; `inputs`: its args alone (Prefect's task_input_hash). Templated. */
-  policy?: string;
-  /** The file under the data directory whose content the key includes (templated). */
-  inputFile?: string;
-}
-
-export interface UserTask extends TaskBase {
-  operator: 'task';
-  /** An activity exported by the DAG's activities module (`<dag>.activities.ts` or `<dag>/activities.ts`). */
-  activity: string;
-  /**
-   * Its one argument: data with templated strings inside, or a pure function of the run's context
-   * (upstream outputs as numbers and objects); the activity returns the task's output.
-   */
-  args?: ((run: RunContext) => unknown) | Record<string, unknown> | readonly unknown[] | string | number | boolean | null;
-  /**
-   * Serve its output from the cache while the entry for the same args lives: the output must be a
-   * file reference (`{ path, bytes }` under the data directory), and an entry whose file is gone
-   * or changed is a miss. A run with conf `refresh_cache: true` runs every cached task afresh.
-   */
-  cache?: TaskCacheSettings;
-}
-
-export interface EmptyTask extends TaskBase {
-  operator: 'empty';
-}
-
-export type TaskDefinition =
-  | SqlTask
-  | LoadCsvTask
-  | DbtTask
-  | CommandTask
-  | HttpTask
-  | DuckdbTask
-  | FileSensorTask
-  | SqlSensorTask
-  | BranchTask
-  | ShortCircuitTask
-  | NotifyTask
-  | UserTask
-  | EmptyTask;
-
-export type Operator = TaskDefinition['operator'];
+/** A task of a DAG file: one operator's settings (src/operators/<name>/definition.ts). */
+export type { OperatorName, TaskDefinition } from '../operators/definitions';
 
 /** A DAG file's default export. */
 export interface DagFileDefinition<P extends z.ZodObject = z.ZodObject> {

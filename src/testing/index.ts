@@ -13,12 +13,13 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import pino from 'pino';
-import type { UserTaskInput } from '../../activities/operators/contracts';
 import { createSettingsActivities } from '../../activities/settings';
 import { createTemporalActivities } from '../../activities/temporal';
 import { loadServiceSettings, projectRoot } from '../config';
 import { searchAttributeTypes } from '../contracts';
 import { dagFiles, DagFileError, loadDagFile, projectDirOf, typesOf, writeWorkflowsEntry } from '../dag-files';
+import { operatorActivityTypes } from '../operators/activities';
+import type { UserTaskInput } from '../operators/task/activity';
 import { ensurePythonTools } from '../platform';
 import { userActivityType, type CompiledDag } from '../sdk/compile';
 import { workflowBundlerOptions } from '../worker';
@@ -50,9 +51,6 @@ export interface DagTestResult {
   calls: Record<string, unknown>;
 }
 
-/** The operators' activities: each task of an operator calls its operator's activity with its rendered settings. */
-const OPERATOR_ACTIVITIES = ['operatorSql', 'operatorLoadCsv', 'operatorDbt', 'operatorDuckdb', 'operatorCommand', 'operatorHttp'];
-
 /** What a test run does where a task is not a call of its own: a sensor finds what it waits for at once, a mail is logged. */
 const DEFAULTS = {
   checkFile: async () => ({ found: true }),
@@ -81,7 +79,8 @@ export async function runDagTest(file: string, options: DagTestOptions): Promise
     return (task as (input: unknown) => unknown)(given);
   };
   const activities: Record<string, (input: never) => Promise<unknown>> = { ...DEFAULTS };
-  for (const name of OPERATOR_ACTIVITIES) {
+  // Each task of an operator calls its operator's activity with its rendered settings.
+  for (const name of operatorActivityTypes()) {
     activities[name] = async (input: never) => {
       const { dagId: _d, taskId: _t, ds: _s, attempt: _a, ...settings } = input as UserTaskInput & Record<string, unknown>;
       return fake(input, settings);

@@ -1,11 +1,11 @@
 /**
  * A DAG's own tasks bound to the context the worker gives them (its connections, logger, data
- * directory, dbt and metrics: activities/operators/own-task.ts), so a test calls them as it calls
+ * directory, dbt and metrics: src/operators/task/activity.ts), so a test calls them as it calls
  * activities, in a mock activity environment or not.
  */
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { ownTaskContext } from '../../activities/operators/own-task';
+import { ownTaskContext } from '../../src/operators/task/activity';
 import type { Config } from '../../src/config';
 import { createConnections } from '../../src/data/connections';
 import type { TaskContext } from '../../src/task/context';

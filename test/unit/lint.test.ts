@@ -50,3 +50,21 @@ test('the pure modules of src/ that workflows import are held to the same rule',
     "no-restricted-imports: 'node:fs' import is restricted from being used. workflows are deterministic: no Node built-ins; do I/O in an activity",
   ]);
 });
+
+test("an operator's definition and step are held to the workflows' rule, its activity is not", async () => {
+  const step = path.join('src', 'operators', 'sql', 'step.ts');
+  assert.deepEqual(await lintWorkflow("import type { SqlOperatorInput } from './activity';\nexport type I = SqlOperatorInput;\n", step), []);
+  assert.deepEqual(await lintWorkflow("import { createSqlOperator } from './activity';\nexport const c = createSqlOperator;\n", step), [
+    `no-restricted-imports: './activity' import is restricted from being used by a pattern. import activities as types only: import type { Activities } from "../activities"`,
+  ]);
+  assert.deepEqual(await lintWorkflow("import { Pool } from 'pg';\nexport const p = Pool;\n", path.join('src', 'operators', 'sql', 'definition.ts')), [
+    "no-restricted-imports: 'pg' import is restricted from being used. workflows do no I/O: query Postgres from an activity",
+  ]);
+  assert.deepEqual(await lintWorkflow("import { Pool } from 'pg';\nexport const p = Pool;\n", path.join('src', 'operators', 'sql', 'activity.ts')), []);
+  // The engine runs the steps; the activities it reaches as types only.
+  assert.deepEqual(await lintWorkflow("import { OPERATOR_STEPS } from '../src/operators/steps';\nexport const s = OPERATOR_STEPS;\n"), []);
+  assert.equal(
+    (await lintWorkflow("import { createOperatorActivities } from '../src/operators/activities';\nexport const c = createOperatorActivities;\n")).length,
+    1,
+  );
+});

@@ -1,5 +1,5 @@
 /**
- * The operators' activities (activities/operators/) in MockActivityEnvironment, for real: the
+ * The operators' activities (src/operators/<name>/activity.ts) in MockActivityEnvironment, for real: the
  * command operator runs processes (no shell, its own environment, its process group killed on
  * cancel), the http operator calls a loopback server, the sql operator runs on the test database.
  */
@@ -11,11 +11,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { createConnections } from '../../src/data/connections';
-import { createCommandOperator } from '../../activities/operators/command';
-import { dataPaths } from '../../activities/operators/duckdb';
-import { createHttpOperator, MAX_RESPONSE_BYTES } from '../../activities/operators/http';
-import { loadTables, postgresType } from '../../activities/operators/load-csv';
-import { createSqlOperator } from '../../activities/operators/sql';
+import { createCommandOperator } from '../../src/operators/command/activity';
+import { dataPaths } from '../../src/operators/duckdb/activity';
+import { createHttpOperator, MAX_RESPONSE_BYTES } from '../../src/operators/http/activity';
+import { loadTables, postgresType } from '../../src/operators/load-csv/activity';
+import { createSqlOperator } from '../../src/operators/sql/activity';
 import { mockActivityEnv, nonRetryable, runActivity, tempDir, testConfig, testPool } from '../support';
 
 const base = { dagId: 'ops', taskId: 't', ds: '2024-03-01', attempt: 1 };

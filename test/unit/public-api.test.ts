@@ -45,8 +45,17 @@ function reach(entry: string): Map<string, string[]> {
   return found;
 }
 
-/** What the DAG and task entries may reach: the SDK's own modules and the pure modules they build on. */
-const ALLOWED = [/^src\/sdk\//, /^src\/task\//, /^src\/(column-contract|logical-date|timetable|zoned-time)\.ts$/];
+/**
+ * What the DAG and task entries may reach: the SDK's own modules, the operators' pure parts
+ * (src/operators/<name>/definition.ts and the table of them) and the pure modules they build on.
+ */
+const ALLOWED = [
+  /^src\/sdk\//,
+  /^src\/task\//,
+  /^src\/(column-contract|logical-date|timetable|zoned-time)\.ts$/,
+  /^src\/operators\/(definitions|common)\.ts$/,
+  /^src\/operators\/[a-z-]+\/definition\.ts$/,
+];
 /** The task entry also reaches the data path (src/data/: files, CSV under a contract, COPY, DuckDB) and the shared pure contracts. */
 const TASK_ALLOWED = [...ALLOWED, /^src\/data\//, /^src\/(contracts|constants|cache-contracts|scheduling-contracts)\.ts$/];
 
@@ -64,6 +73,13 @@ test('the boundary check sees a reach into the engine', () => {
   assert.ok(files.includes('workflows/operator-steps.ts'), files.join(', '));
   assert.ok(files.includes('activities/index.ts'), files.join(', '));
   assert.ok(!ALLOWED.some((a) => a.test('workflows/engine.ts')));
+});
+
+test("an operator's definition is inside the SDK's boundary, its workflow step and its activity outside", () => {
+  assert.ok(ALLOWED.some((a) => a.test('src/operators/sql/definition.ts')));
+  for (const file of ['src/operators/sql/step.ts', 'src/operators/sql/activity.ts', 'src/operators/steps.ts', 'src/operators/activities.ts']) {
+    assert.ok(!ALLOWED.some((a) => a.test(file)), file);
+  }
 });
 
 test('baton/sdk exports what a DAG file is written with, and nothing else', () => {

@@ -6,6 +6,7 @@
 import assert from '../support/assert';
 import { test } from '@jest/globals';
 import { command, dag, dbt, duckdb, empty, http, loadCsv, ownTasks, sql, sqlSensor, z, type DagScope, type DagSettings, type TaskOf } from '../../src/sdk';
+import type { OperatorName, TaskOfOperator } from '../../src/operators/definitions';
 import { compileDag, InvalidDagFile } from '../../src/sdk/compile';
 import type { DagFileDefinition } from '../../src/sdk/types';
 import { parameterize, render, renderDeep, renderSqlText, templateProblems, type TemplateContext } from '../../src/sdk/templates';
@@ -308,4 +309,50 @@ test('pausedOnCreation reaches the definition the schedule sync reads; without i
   };
   assert.equal(compileDag(dag({ ...base, pausedOnCreation: true }, build)).definition.pausedOnCreation, true);
   assert.equal(compileDag(dag(base, build)).definition.pausedOnCreation, undefined);
+});
+
+test("each operator's templated fields are checked before anything runs, and a read of its output is checked against its fields", () => {
+  const bad = '{{ params.nope }}';
+  const contract = { header: 'exact' as const, columns: [{ name: 'id', type: 'integer' }] };
+  /** Each operator's task with the undeclared param in every templated field; how many there are; the fields its output has (`*`: any). */
+  const samples: { [K in OperatorName]: [task: TaskOfOperator<K>, templated: number, fields: string] } = {
+    sql: [{ operator: 'sql', conn: 'warehouse', sql: `SELECT ${bad}` }, 1, 'rows'],
+    loadCsv: [
+      { operator: 'loadCsv', file: `raw/${bad}.csv`, contract, table: 'examples.a' },
+      1,
+      'table, rows, rejected, records, duplicates, replaced, lines, bytes',
+    ],
+    dbt: [{ operator: 'dbt', command: 'run', vars: { day: bad } }, 1, 'command, nodes, statuses'],
+    command: [{ operator: 'command', argv: ['echo', bad], env: { DAY: bad } }, 2, 'exitCode, tail'],
+    http: [{ operator: 'http', conn: 'api', path: `/rates/${bad}`, json: { day: bad } }, 2, 'status, bytes, json'],
+    duckdb: [{ operator: 'duckdb', sql: `SELECT '${bad}'`, output: `out/${bad}.parquet` }, 2, 'path, rows, bytes'],
+    fileSensor: [{ operator: 'fileSensor', path: `raw/${bad}.csv` }, 1, 'checks'],
+    sqlSensor: [{ operator: 'sqlSensor', conn: 'warehouse', sql: `SELECT ${bad}` }, 1, 'checks'],
+    branch: [{ operator: 'branch', choose: () => 'r' }, 0, 'follow'],
+    shortCircuit: [{ operator: 'shortCircuit', condition: () => true }, 0, 'condition'],
+    notify: [{ operator: 'notify', to: ['data@example.com'], subject: bad, body: bad }, 2, 'delivered'],
+    task: [{ operator: 'task', activity: 'f', args: { day: bad }, cache: { expiresIn: '1h', policy: bad, inputFile: `raw/${bad}` } }, 3, '*'],
+    empty: [{ operator: 'empty' }, 0, 'none'],
+  };
+  const settings = { dagId: 'operators_probe', schedule: '@daily', startDate: '2024-01-01' };
+  for (const [operator, [task, templated, fields]] of Object.entries(samples)) {
+    // A reader of a field no output has: the check names the fields the output has, unless any may be there.
+    const reader = { operator: 'command', argv: ['echo', '{{ xcom.t.nope }}'], upstream: ['t'] };
+    let problems: string[] = [];
+    try {
+      compileDag({ ...settings, tasks: { t: { ...task, doc: bad }, r: reader } } as DagFileDefinition);
+    } catch (err) {
+      assert.ok(err instanceof InvalidDagFile, String(err));
+      problems = err.problems;
+    }
+    assert.deepEqual(
+      problems,
+      [
+        // The doc, then each templated field of the operator's.
+        ...Array.from({ length: 1 + templated }, () => 'task t: {{ params.nope }}: the DAG declares no param nope'),
+        ...(fields === '*' ? [] : [`task r: {{ xcom.t.nope }}: t (${operator}) has no output field nope; it has ${fields}`]),
+      ],
+      operator,
+    );
+  }
 });

@@ -76,7 +76,7 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     NUMBERED_LINE_BYTES: 'a numeric constant',
     PANDAS_NA: "pandas' constant list of missing values, each quoted",
   },
-  'activities/operators/load-csv.ts': {
+  'src/operators/load-csv/activity.ts': {
     't.target': "the task's table, checked against ^schema.table$ of lower-case identifiers (loadTables)",
     't.rejects': 'the target with _rejected, checked the same way',
     't.stage': 'staging.load_ and a random UUID in hex',
@@ -91,7 +91,7 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
     "partition ? ' WHERE ds = $1' : ''": 'a constant filter, its ds bound',
     "partition ? 'ds date NOT NULL, ' : ''": 'a constant column',
   },
-  'activities/operators/duckdb.ts': {
+  'src/operators/duckdb/activity.ts': {
     query:
       "the DAG's own query (its author's code), its template values limited to [A-Za-z0-9_.:/+ -] by renderSqlText and its data paths resolved in the data directory",
     'sqlString(tmp)': 'COPY takes no parameters: a path of our own making beside the output, quoted',

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, test } from '@jest/globals';
 import { Client } from '@temporalio/client';
 import { createCacheActivities } from '../../activities/cache';
-import type { UserTaskInput } from '../../activities/operators/contracts';
+import type { UserTaskInput } from '../../src/operators/task/activity';
 import { migrateWarehouse } from '../../activities/warehouse';
 import { createSettingsActivities } from '../../activities/settings';
 import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';

@@ -1,15 +1,26 @@
 /**
- * The `sql` operator: one statement on a named connection, its placeholders bound as parameters;
- * its output is the row count or the first row (scalars, for XCom). A statement error (syntax,
- * a missing table, a refused login) fails at once; a dropped connection is retried by the task.
+ * The `sql` operator's activity: one statement on a named connection, its placeholders bound as
+ * parameters; its output is the row count or the first row (scalars, for XCom). A statement error
+ * (syntax, a missing table, a refused login) fails at once; a dropped connection is retried by
+ * the task.
  */
 import { readFile } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { isStatementError, withClient, type PoolFor } from '../../src/data/connections';
-import { whileHeartbeating } from '../../src/data/heartbeat';
-import { parameterize, TemplateError } from '../../src/sdk/templates';
-import type { SqlOperatorInput } from './contracts';
-import { dagFolderFile, type DagFolders } from './dag-folder';
+import { isStatementError, withClient, type PoolFor } from '../../data/connections';
+import { whileHeartbeating } from '../../data/heartbeat';
+import { dagFolderFile, type DagFolders } from '../../../activities/operators/dag-folder';
+import { parameterize, TemplateError, type TemplateContext } from '../../sdk/templates';
+import type { OperatorInput } from '../activities';
+
+export interface SqlOperatorInput extends OperatorInput {
+  conn: string;
+  output: 'rowCount' | 'firstRow' | 'none';
+  /** An inline statement, parameterized in the workflow. */
+  statement?: { text: string; values: unknown[] };
+  /** Or a .sql file of the DAG's folder, parameterized here with `templates`. */
+  file?: string;
+  templates?: TemplateContext;
+}
 
 /** Postgres's `date` type: node-postgres makes it a Date at local midnight; the output keeps it a date. */
 const PG_DATE = 1082;

@@ -5,19 +5,20 @@
  * a field of it) to the tasks that read it, in args, inputs or a template string, and tsc
  * checks the read against the output's type while the edge follows from it. `upstream` is for
  * edges that carry no data. What `dag` returns is the DAG as data (types.ts), which the engine
- * (workflows/engine.ts) runs and `baton dags validate` checks. Pure: bundled into the workflow
- * sandbox.
+ * (workflows/engine.ts) runs and `baton dags validate` checks. The operators' builders
+ * (`sql(...)`, `loadCsv(...)`) are in their folders (src/operators/<name>/definition.ts) and
+ * declare their tasks here. Pure: bundled into the workflow sandbox.
  */
 import type { z } from 'zod';
-import type * as outputs from './outputs';
-import { isMarker, makeRef, taskIdOf, toMarkers, type Inputs, type InputValues, type Ref, type Refable, type RefMarker } from './refs';
+import type { OwnTaskBuilder } from '../operators/task/definition';
+import { isMarker, makeRef, taskIdOf, toMarkers, type Inputs, type InputValues, type Ref, type RefMarker } from './refs';
 import { resolveMarker } from './templates';
 import type { TaskContext } from '../task/context';
 import type * as data from './types';
 
 declare const TASK: unique symbol;
 /** A task that declares no inputs. */
-type NoInputs = Record<string, never>;
+export type NoInputs = Record<string, never>;
 /** A task of the DAG: a reference to its output that is also an upstream for `upstream: [...]`. */
 export type TaskOf<O> = Ref<O> & { readonly [TASK]: true };
 type AnyTask = { readonly [TASK]: true };
@@ -62,7 +63,14 @@ export interface TaskSettings<I extends Inputs, O> extends Omit<data.TaskOptions
 }
 
 type Own<T> = Omit<T, keyof data.TaskBase | 'operator'>;
-type Settings<T, I extends Inputs, O> = Own<T> & TaskSettings<I, O>;
+/** An operator's settings in a DAG file: its task's own settings (T, as data) and what every task takes. */
+export type Settings<T, I extends Inputs, O> = Own<T> & TaskSettings<I, O>;
+/**
+ * The settings of a task that decides with a function of its inputs and the run, its `F`
+ * returning R (branch's `choose`, shortCircuit's `condition`); as data, the function takes the
+ * run's context.
+ */
+export type DecidingSettings<I extends Inputs, O, F extends string, R> = TaskSettings<I, O> & { [K in F]: (inputs: InputValues<I>, run: Run) => R };
 
 const BUILD = Symbol.for('baton.dag-build');
 interface Building {
@@ -200,12 +208,16 @@ const runOf = (ctx: data.RunContext): Run => ({
   cached: ctx.cached,
 });
 
-const FUNCTIONS = ['skipIf', 'choose', 'condition'] as const;
 const CALLBACKS = ['onFailure', 'onRetry', 'onSuccess'] as const;
-const OWN_TASK = Symbol.for('baton.own-task');
+/** What marks an own task's builder (`own.pageTheTeam`), so that it can be a callback. */
+export const OWN_TASK = Symbol.for('baton.own-task');
 
-/** Declares a task in the DAG being built: its settings as data, references as markers, functions given their inputs. */
-function declare(operator: data.Operator, taskId: string, given: object = {}): AnyTask {
+/**
+ * Declares a task in the DAG being built: its settings as data, references as markers, and each
+ * function (skipIf, a function of args, branch's choose, shortCircuit's condition) given its
+ * inputs and the run.
+ */
+export function declare(operator: data.OperatorName, taskId: string, given: object = {}): AnyTask {
   const settings = given as Record<string, unknown>;
   const building = globalState[BUILD];
   if (!building) throw new Error(`${operator}(${JSON.stringify(taskId)}) is called outside a DAG: declare tasks inside dag({...}, () => { ... })`);
@@ -223,11 +235,11 @@ function declare(operator: data.Operator, taskId: string, given: object = {}): A
   const definition: Record<string, unknown> = { operator };
   for (const [key, value] of Object.entries(rest)) {
     if (value === undefined) continue;
-    if ((FUNCTIONS as readonly string[]).includes(key) || (key === 'args' && typeof value === 'function')) {
+    if ((CALLBACKS as readonly string[]).includes(key)) {
+      definition[key] = callbackOf(at, key, value);
+    } else if (typeof value === 'function') {
       const fn = value as (inputs: Record<string, unknown>, run: Run) => unknown;
       definition[key] = (ctx: data.RunContext) => fn(resolveInputs(inputMarkers, ctx), runOf(ctx));
-    } else if ((CALLBACKS as readonly string[]).includes(key)) {
-      definition[key] = callbackOf(at, key, value);
     } else definition[key] = key === 'contract' ? value : toMarkers(value, reads);
   }
   if (summary !== undefined) definition.summary = summary;
@@ -242,110 +254,4 @@ function callbackOf(at: string, key: string, value: unknown): data.TaskCallback 
     return { task: (value as unknown as { [OWN_TASK]: string })[OWN_TASK] };
   if (value && typeof value === 'object' && 'notify' in value) return { notify: [...(value as { notify: string[] }).notify] };
   throw new Error(`${at}: ${key} is { notify: [addresses] } or a task of one's own (own.<function>)`);
-}
-
-/** SQL on a named connection; `{{ }}` placeholders (and references) are bound parameters. Output: `{ rows }`, the first row, or nothing. */
-export function sql<I extends Inputs = NoInputs>(
-  taskId: string,
-  settings: Settings<data.SqlTask, I, outputs.SqlRowCountOutput> & { output?: 'rowCount' },
-): TaskOf<outputs.SqlRowCountOutput>;
-export function sql<Row extends object = Record<string, unknown>, I extends Inputs = NoInputs>(
-  taskId: string,
-  settings: Settings<data.SqlTask, I, Row> & { output: 'firstRow' },
-): TaskOf<Row>;
-export function sql<I extends Inputs = NoInputs>(
-  taskId: string,
-  settings: Settings<data.SqlTask, I, outputs.EmptyOutput> & { output: 'none' },
-): TaskOf<outputs.EmptyOutput>;
-export function sql(taskId: string, settings: object): unknown {
-  return declare('sql', taskId, settings);
-}
-
-/** A CSV file under a column contract into a table: write, audit, publish. */
-export const loadCsv = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.LoadCsvTask, I, outputs.LoadCsvOutput>) =>
-  declare('loadCsv', taskId, settings) as TaskOf<outputs.LoadCsvOutput>;
-
-/** dbt run, build, test or seed. Output: each node's status. */
-export const dbt = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.DbtTask, I, outputs.DbtOutput>) =>
-  declare('dbt', taskId, settings) as TaskOf<outputs.DbtOutput>;
-
-/** A program with an argument array, no shell (Airflow's BashOperator done safely). */
-export const command = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.CommandTask, I, outputs.CommandOutput>) =>
-  declare('command', taskId, settings) as TaskOf<outputs.CommandOutput>;
-
-/** An HTTP call on a named connection; `J` is the JSON it answers with. */
-export const http = <J = unknown, I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.HttpTask, I, outputs.HttpOutput<J>>) =>
-  declare('http', taskId, settings) as TaskOf<outputs.HttpOutput<J>>;
-
-/** DuckDB SQL over files, to one Parquet file published atomically. */
-export const duckdb = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.DuckdbTask, I, outputs.DuckdbOutput>) =>
-  declare('duckdb', taskId, settings) as TaskOf<outputs.DuckdbOutput>;
-
-/** Waits for a file under the data directory (Airflow's FileSensor). */
-export const fileSensor = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.FileSensorTask, I, outputs.SensorOutput>) =>
-  declare('fileSensor', taskId, settings) as TaskOf<outputs.SensorOutput>;
-
-/** Waits until a query's first value is truthy (Airflow's SqlSensor). */
-export const sqlSensor = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.SqlSensorTask, I, outputs.SensorOutput>) =>
-  declare('sqlSensor', taskId, settings) as TaskOf<outputs.SensorOutput>;
-
-/** Follows the task ids `choose` returns, of those directly downstream (Airflow's BranchPythonOperator). */
-export const branch = <I extends Inputs = NoInputs>(
-  taskId: string,
-  settings: TaskSettings<I, outputs.BranchOutput> & { choose: (inputs: InputValues<I>, run: Run) => string | readonly string[] },
-) => declare('branch', taskId, settings) as TaskOf<outputs.BranchOutput>;
-
-/** Skips everything downstream when `condition` is false (Airflow's ShortCircuitOperator). */
-export const shortCircuit = <I extends Inputs = NoInputs>(
-  taskId: string,
-  settings: TaskSettings<I, outputs.ShortCircuitOutput> & { condition: (inputs: InputValues<I>, run: Run) => boolean },
-) => declare('shortCircuit', taskId, settings) as TaskOf<outputs.ShortCircuitOutput>;
-
-/** A mail (templated subject and body). */
-export const notify = <I extends Inputs = NoInputs>(taskId: string, settings: Settings<data.NotifyTask, I, outputs.NotifyOutput>) =>
-  declare('notify', taskId, settings) as TaskOf<outputs.NotifyOutput>;
-
-/** Does nothing: a join or a marker (Airflow's EmptyOperator). */
-export const empty = <I extends Inputs = NoInputs>(taskId: string, settings: TaskSettings<I, outputs.EmptyOutput> = {}) =>
-  declare('empty', taskId, settings) as TaskOf<outputs.EmptyOutput>;
-
-/** A function of one's own module as a task: its args are its first parameter, its output what it returns. */
-export type TaskFunction = (args: never, context: TaskContext) => unknown;
-
-/** A task of one's own: `args` (required when the function takes them) are data with references, or a function of the inputs. */
-export type OwnTaskSettings<A, O, I extends Inputs> = TaskSettings<I, O> & {
-  /** Serve its output (a file reference) from the cache while the entry for the same args lives. */
-  cache?: data.TaskCacheSettings;
-} & (unknown extends A ? { args?: unknown } : undefined extends A ? { args?: OwnArgs<A, I> } : { args: OwnArgs<A, I> });
-type OwnArgs<A, I extends Inputs> = Refable<A> | ((inputs: InputValues<I>, run: Run) => A);
-
-/** The builder of a task that runs function F. */
-export type OwnTaskBuilder<F> = F extends (args: infer A, ...rest: never[]) => infer R
-  ? (<I extends Inputs = NoInputs>(
-      taskId: string,
-      ...settings: Partial<OwnTaskSettings<A, Awaited<R>, I>> extends OwnTaskSettings<A, Awaited<R>, I>
-        ? [OwnTaskSettings<A, Awaited<R>, I>?]
-        : [OwnTaskSettings<A, Awaited<R>, I>]
-    ) => TaskOf<Awaited<R>>) & {
-      readonly [OWN_TASK]: string;
-    }
-  : never;
-
-/** The builders of a module's exported functions. */
-export type OwnTasks<M> = { readonly [K in keyof M as M[K] extends (...args: never[]) => unknown ? K : never]: OwnTaskBuilder<M[K]> };
-
-/**
- * The DAG's own tasks, typed by their module, as Temporal's proxyActivities: the module is read
- * for its types only (it runs on the worker, never in the DAG), and each function becomes the
- * builder of a task running it. `const own = ownTasks<typeof import('./activities')>();`
- * then `own.fiscalDay('fiscal_day', { args: { ds, startMonth: params.start_month } })`.
- */
-export function ownTasks<M>(): OwnTasks<M> {
-  return new Proxy(Object.create(null) as object, {
-    get(_, name) {
-      if (typeof name !== 'string' || name === 'then') return undefined;
-      const builder = (taskId: string, settings: Record<string, unknown> = {}) => declare('task', taskId, { ...settings, activity: name });
-      return Object.assign(builder, { [OWN_TASK]: name });
-    },
-  }) as OwnTasks<M>;
 }

@@ -1,13 +1,29 @@
 /**
- * The `http` operator: a call on a named connection (BATON_CONN_<NAME> is its base URL, with
- * credentials in it if it needs them: they are sent as basic auth and never logged). The path
- * stays under the connection's URL. The expected statuses succeed (2xx by default); 5xx, 429 and
- * a lost connection are retried as the task's retries say; any other status fails at once. At
- * most 1 MiB of the response is read; its JSON becomes the output when it fits XCom.
+ * The `http` operator's activity: a call on a named connection (BATON_CONN_<NAME> is its base
+ * URL, with credentials in it if it needs them: they are sent as basic auth and never logged).
+ * The path stays under the connection's URL. The expected statuses succeed (2xx by default); 5xx,
+ * 429 and a lost connection are retried as the task's retries say; any other status fails at
+ * once. At most 1 MiB of the response is read; its JSON becomes the output when it fits XCom.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { cancellationSignal, cancelledError, whileHeartbeating } from '../../src/data/heartbeat';
-import type { HttpOperatorInput, HttpOperatorResult } from './contracts';
+import { cancellationSignal, cancelledError, whileHeartbeating } from '../../data/heartbeat';
+import type { OperatorInput } from '../activities';
+
+export interface HttpOperatorInput extends OperatorInput {
+  conn: string;
+  method: string;
+  path: string;
+  json?: unknown;
+  /** Statuses that count as success; empty: any 2xx. */
+  expectStatus: number[];
+}
+
+export interface HttpOperatorResult {
+  status: number;
+  bytes: number;
+  /** The response's JSON when it is small enough for XCom. */
+  json?: unknown;
+}
 
 export const MAX_RESPONSE_BYTES = 1 << 20;
 /** A JSON response larger than this is not kept as the task's output (its size is). */

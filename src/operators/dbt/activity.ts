@@ -1,24 +1,35 @@
 /**
- * The `dbt` operator: `dbt run`, `build`, `test` or `seed` with select, exclude, vars and target,
- * on Baton's dbt project or the DAG's own (a folder of the DAG, confined to it). Each node's
- * status comes from dbt's run_results.json; `dbt build` runs the project's tests beside its
- * models, and a failed test fails the task naming it. A failing node fails for good (it will
+ * The `dbt` operator's activity: `dbt run`, `build`, `test` or `seed` with select, exclude, vars
+ * and target, on Baton's dbt project or the DAG's own (a folder of the DAG, confined to it). Each
+ * node's status comes from dbt's run_results.json; `dbt build` runs the project's tests beside
+ * its models, and a failed test fails the task naming it. A failing node fails for good (it will
  * fail the same way again); dbt dying for another reason is retried by the task.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { parseDs } from '../../src/logical-date';
-import { DBT_OK_STATUSES, DBT_SELECTOR, dbtFailureDetail, invokeDbt, type DbtDeps } from '../dbt';
-import type { DbtOperatorInput, DbtOperatorResult } from './contracts';
-import { dagFolderFile, type DagFolders } from './dag-folder';
+import { DBT_OK_STATUSES, DBT_SELECTOR, dbtFailureDetail, invokeDbt, type DbtDeps } from '../../../activities/dbt';
+import { dagFolderFile, type DagFolders } from '../../../activities/operators/dag-folder';
+import { parseDs } from '../../logical-date';
+import type { OperatorInput } from '../activities';
+import type { DbtOutput } from './definition';
+
+export interface DbtOperatorInput extends OperatorInput {
+  command: 'run' | 'build' | 'test' | 'seed';
+  select?: string;
+  exclude?: string;
+  vars: Record<string, unknown>;
+  target: string;
+  /** The DAG's own project, relative to its folder; Baton's dbt/ when absent. */
+  project?: string;
+}
 
 /** Nodes listed one by one in the output (XCom stays small); beyond, only their counts. */
 const LISTED_NODES = 100;
 
 export function createDbtOperator(config: DbtDeps['config'], logger: Logger, folders: DagFolders) {
-  return async function operatorDbt(input: DbtOperatorInput): Promise<DbtOperatorResult> {
+  return async function operatorDbt(input: DbtOperatorInput): Promise<DbtOutput> {
     const ds = parseDs(input.ds);
     for (const [flag, value] of [
       ['select', input.select],

@@ -1,19 +1,25 @@
 /**
- * A DAG's own task on the worker: its function called with its args and a TaskContext (its run,
- * the worker's connections, a logger naming the task, the data directory, heartbeats and the
- * cancellation signal), its output refused before the history when it is too large for XCom.
+ * The `task` operator's activity, a DAG's own task on the worker: its function called with its
+ * args and a TaskContext (its run, the worker's connections, a logger naming the task, the data
+ * directory, heartbeats and the cancellation signal), its output refused before the history when
+ * it is too large for XCom.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { MetricNames } from '../../src/contracts';
-import { xcomOverflow } from '../../src/sdk/compile';
-import type { DbtOutcome, TaskContext } from '../../src/task/context';
-import { dataDirResolver } from '../../src/data/data-dir';
-import { dbtFailureDetail, invokeDbt } from '../dbt';
-import type { UserTaskInput, WorkerClients } from './contracts';
-import { dagFolderFile } from './dag-folder';
+import { MetricNames } from '../../contracts';
+import { xcomOverflow } from '../../sdk/compile';
+import type { DbtOutcome, TaskContext } from '../../task/context';
+import { dataDirResolver } from '../../data/data-dir';
+import { dbtFailureDetail, invokeDbt } from '../../../activities/dbt';
+import type { WorkerClients } from '../../../activities/operators/contracts';
+import { dagFolderFile } from '../../../activities/operators/dag-folder';
+import type { OperatorInput } from '../activities';
+
+export interface UserTaskInput extends OperatorInput {
+  args: unknown;
+}
 
 export type OwnTaskFunction = (args: unknown, context: TaskContext) => unknown;
 

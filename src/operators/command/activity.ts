@@ -1,18 +1,31 @@
 /**
- * The `command` operator, Airflow's BashOperator done safely: a program and an argument array,
- * never a shell; an environment of its own (PATH, HOME, LANG and what the task sets: the
- * worker's secrets are not passed on); a working folder inside the project; a heartbeat while it
- * runs; its process group killed when the task is cancelled or times out; the tail of its output
- * kept. Exit 0 succeeds, 99 skips the task (Airflow's skip_on_exit_code), anything else fails
- * (retried as the task's retries say); a program that is not there fails at once.
+ * The `command` operator's activity, Airflow's BashOperator done safely: a program and an
+ * argument array, never a shell; an environment of its own (PATH, HOME, LANG and what the task
+ * sets: the worker's secrets are not passed on); a working folder inside the project; a heartbeat
+ * while it runs; its process group killed when the task is cancelled or times out; the tail of
+ * its output kept. Exit 0 succeeds, 99 skips the task (Airflow's skip_on_exit_code), anything
+ * else fails (retried as the task's retries say); a program that is not there fails at once.
  */
 import { spawn } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { projectRoot } from '../../src/config';
-import { cancellationSignal, cancelledError, whileHeartbeating } from '../../src/data/heartbeat';
-import type { CommandOperatorInput, CommandOperatorResult } from './contracts';
+import { cancellationSignal, cancelledError, whileHeartbeating } from '../../data/heartbeat';
+import { projectRoot } from '../../config';
+import type { OperatorInput } from '../activities';
+
+export interface CommandOperatorInput extends OperatorInput {
+  argv: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+export interface CommandOperatorResult {
+  exitCode: number;
+  /** The last lines of its output (stdout and stderr). */
+  tail: string;
+  skipped?: string;
+}
 
 /** How much of the output is kept: the last lines, this many bytes at most. */
 export const TAIL_BYTES = 2048;

@@ -1,21 +1,33 @@
 /**
- * The `loadCsv` operator: a CSV file of the data directory, read under the DAG's column
- * contract, into a table (`replace`) or one logical date of it (`partition`), write-audit-publish:
- * the records are staged with their rejects (each with its line and rule), the key rule moves
- * repeated keys to the rejects, the audit refuses a file with too many rejects, and only then,
- * in one transaction, the table's rows (or the day's) become the file's. A refused or failed load
- * leaves the table exactly as it was. Every line is accounted for, or the load fails saying so.
+ * The `loadCsv` operator's activity: a CSV file of the data directory, read under the DAG's
+ * column contract, into a table (`replace`) or one logical date of it (`partition`),
+ * write-audit-publish: the records are staged with their rejects (each with its line and rule),
+ * the key rule moves repeated keys to the rejects, the audit refuses a file with too many
+ * rejects, and only then, in one transaction, the table's rows (or the day's) become the file's.
+ * A refused or failed load leaves the table exactly as it was. Every line is accounted for, or
+ * the load fails saying so.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
-import { parseColumnType, validateContract, type ColumnContract } from '../../src/column-contract';
-import { parseDs } from '../../src/logical-date';
-import { inTransaction, isStatementError, withClient } from '../../src/data/connections';
-import { mostCommonRejects, percent, stageCsv } from '../../src/data/csv-load';
-import { openDataFile } from '../../src/data/data-dir';
-import { whileHeartbeating } from '../../src/data/heartbeat';
-import type { LoadCsvOperatorInput, LoadCsvOperatorResult } from './contracts';
+import { inTransaction, isStatementError, withClient } from '../../data/connections';
+import { mostCommonRejects, percent, stageCsv } from '../../data/csv-load';
+import { openDataFile } from '../../data/data-dir';
+import { whileHeartbeating } from '../../data/heartbeat';
+import { parseColumnType, validateContract, type ColumnContract } from '../../column-contract';
+import { parseDs } from '../../logical-date';
+import type { OperatorInput } from '../activities';
+import type { LoadCsvOutput } from './definition';
+
+export interface LoadCsvOperatorInput extends OperatorInput {
+  /** Under the data directory, rendered. */
+  file: string;
+  contract: ColumnContract;
+  table: string;
+  mode: 'replace' | 'partition';
+  maxRejectedRatio?: number;
+  allowEmpty?: boolean;
+}
 
 const TABLE = /^([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)$/;
 const DEFAULT_MAX_REJECTED_RATIO = 0.05;
@@ -47,7 +59,7 @@ export function loadTables(table: string) {
 }
 
 export function createLoadCsvOperator(pool: Pool, dataDir: string) {
-  return async function operatorLoadCsv(input: LoadCsvOperatorInput): Promise<LoadCsvOperatorResult> {
+  return async function operatorLoadCsv(input: LoadCsvOperatorInput): Promise<LoadCsvOutput> {
     const ds = parseDs(input.ds);
     const contract: ColumnContract = input.contract;
     try {

@@ -1,19 +1,26 @@
 /**
- * The `duckdb` operator: a SELECT over files of the data directory written to one Parquet file,
- * published atomically (written beside it, then renamed over it), so a reader never sees half a
- * file and a failed task leaves the old one. DuckDB is fenced into the data directory and held
- * to the worker's limits; relative paths in the SQL are relative to the data directory.
+ * The `duckdb` operator's activity: a SELECT over files of the data directory written to one
+ * Parquet file, published atomically (written beside it, then renamed over it), so a reader never
+ * sees half a file and a failed task leaves the old one. DuckDB is fenced into the data directory
+ * and held to the worker's limits; relative paths in the SQL are relative to the data directory.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { dataDirResolver } from '../../src/data/data-dir';
-import { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits } from '../../src/data/duckdb-session';
-import { stagedFiles } from '../../src/data/staged-files';
-import { whileHeartbeating } from '../../src/data/heartbeat';
-import { duckdbQueryProblem } from '../../src/sdk/operator-settings';
-import type { DuckdbOperatorInput, DuckdbOperatorResult } from './contracts';
+import { dataDirResolver } from '../../data/data-dir';
+import { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits } from '../../data/duckdb-session';
+import { stagedFiles } from '../../data/staged-files';
+import { whileHeartbeating } from '../../data/heartbeat';
+import type { OperatorInput } from '../activities';
+import { duckdbQueryProblem, type DuckdbOutput } from './definition';
+
+export interface DuckdbOperatorInput extends OperatorInput {
+  /** A SELECT over files of the data directory, rendered. */
+  sql: string;
+  /** The Parquet file it becomes, under the data directory. */
+  output: string;
+}
 
 /** A data file's name in the SQL: a quoted relative path ending in a file type DuckDB reads (globs too). */
 const DATA_FILE = /'((?:[A-Za-z0-9_.*{},=-]+\/)*[A-Za-z0-9_.*{},=-]+\.(?:csv|tsv|parquet|json|ndjson|jsonl)(?:\.gz|\.zst)?)'/g;
@@ -28,7 +35,7 @@ export function dataPaths(sql: string, root: string): string {
 }
 
 export function createDuckdbOperator(dataDir: string, limits: DuckdbLimits = DUCKDB_LIMITS) {
-  return async function operatorDuckdb(input: DuckdbOperatorInput): Promise<DuckdbOperatorResult> {
+  return async function operatorDuckdb(input: DuckdbOperatorInput): Promise<DuckdbOutput> {
     const problem = duckdbQueryProblem(input.sql);
     if (problem) throw ApplicationFailure.nonRetryable(`${input.taskId}: ${problem}`, 'InvalidQuery');
     const root = path.resolve(dataDir);

@@ -1,0 +1,95 @@
+/**
+ * The operators' activities, by name: where each operator does its work on the worker. An
+ * operator's own activity is registered as `operator<Name>` (operatorSql, operatorLoadCsv), the
+ * type its step calls and its tasks' histories record. Node code: the workflows import it as
+ * types only.
+ */
+import type { Logger } from 'pino';
+import type { createMailActivities } from '../../activities/mail';
+import type { createSensorActivities } from '../../activities/sensors';
+import type { PoolFor } from '../data/connections';
+import type { DagFolders } from '../../activities/operators/dag-folder';
+import type { Config } from '../config';
+import { createCommandOperator } from './command/activity';
+import { createDbtOperator } from './dbt/activity';
+import type { OperatorName } from './definitions';
+import { createDuckdbOperator } from './duckdb/activity';
+import { createHttpOperator } from './http/activity';
+import { createLoadCsvOperator } from './load-csv/activity';
+import { createSqlOperator } from './sql/activity';
+
+/** What every operator activity is given besides its task's settings. */
+export interface OperatorInput {
+  dagId: string;
+  taskId: string;
+  ds: string;
+  /** The engine's try number, 1 for the first. */
+  attempt: number;
+}
+
+/** What the worker wires once for the operators' activities. */
+export interface OperatorDeps {
+  poolFor: PoolFor;
+  connections: Record<string, string>;
+  folders: DagFolders;
+  config: Pick<Config, 'dataDir' | 'dbt' | 'databaseUrl'>;
+  logger: Logger;
+}
+
+/** An operator's own activity, made once with the worker's clients. */
+export type OperatorActivityFactory = (deps: OperatorDeps) => (input: never) => Promise<unknown>;
+
+/** Baton's activities that the hand-written workflows call too (sensor checks, alert mail). */
+type SharedActivity = keyof ReturnType<typeof createSensorActivities> | keyof ReturnType<typeof createMailActivities>;
+
+/**
+ * Where an operator does its work on the worker: its own activity; Baton's activities it shares
+ * with the hand-written workflows; the DAG's own functions, which the worker registers for each
+ * DAG file (src/dag-files.ts); or `none`, its step deciding in the workflow.
+ */
+export type OperatorActivity = OperatorActivityFactory | { shared: readonly SharedActivity[] } | 'per DAG' | 'none';
+
+/** Every operator's activity: an operator without an entry does not compile. */
+export const OPERATOR_ACTIVITIES = {
+  sql: ({ poolFor, folders }) => createSqlOperator(poolFor, folders),
+  loadCsv: ({ poolFor, config }) => createLoadCsvOperator(poolFor('warehouse'), config.dataDir),
+  dbt: ({ config, logger, folders }) => createDbtOperator(config, logger, folders),
+  command: () => createCommandOperator(),
+  http: ({ connections }) => createHttpOperator(connections),
+  duckdb: ({ config }) => createDuckdbOperator(config.dataDir),
+  fileSensor: { shared: ['checkFile', 'pokeFile'] },
+  sqlSensor: { shared: ['checkSql'] },
+  branch: 'none',
+  shortCircuit: 'none',
+  notify: { shared: ['sendAlert'] },
+  task: 'per DAG',
+  empty: 'none',
+} satisfies { [K in OperatorName]: OperatorActivity };
+
+type Table = typeof OPERATOR_ACTIVITIES;
+/** The activity type of an operator's own activity. */
+export type OperatorActivityType<K extends string> = `operator${Capitalize<K>}`;
+
+/** The operators' own activities, by activity type. */
+export type OperatorActivities = {
+  [K in OperatorName as Table[K] extends OperatorActivityFactory ? OperatorActivityType<K> : never]: Table[K] extends OperatorActivityFactory
+    ? ReturnType<Table[K]>
+    : never;
+};
+
+export const operatorActivityType = <K extends string>(operator: K) => `operator${operator[0].toUpperCase()}${operator.slice(1)}` as OperatorActivityType<K>;
+
+/** The activity types of the operators that have their own. */
+export const operatorActivityTypes = (): string[] =>
+  Object.entries(OPERATOR_ACTIVITIES)
+    .filter(([, activity]) => typeof activity === 'function')
+    .map(([operator]) => operatorActivityType(operator));
+
+/** The operators' own activities, wired once with the worker's clients. */
+export function createOperatorActivities(deps: OperatorDeps): OperatorActivities {
+  const activities: Record<string, unknown> = {};
+  for (const [operator, activity] of Object.entries(OPERATOR_ACTIVITIES)) {
+    if (typeof activity === 'function') activities[operatorActivityType(operator)] = activity(deps);
+  }
+  return activities as OperatorActivities;
+}

@@ -1,0 +1,50 @@
+/**
+ * What the operators' definitions share: the settings every task takes, the pieces their own
+ * settings are made of (a duration, a connection name, a path under a folder), and the two
+ * sensors' settings and output. Pure (zod): the SDK and the workflow sandbox import it.
+ */
+import { z } from 'zod';
+
+export const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 5m or 1h');
+export const connName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a connection name: lower-case letters, digits and _');
+export const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\0'), 'a relative path without ..');
+/** A function of the run, as the SDK makes it from the DAG file's function of inputs and run. */
+export const runFunction = z.custom((f) => typeof f === 'function', 'a function of the run');
+const callback = z.union([z.object({ notify: z.array(z.string().email()).min(1) }).strict(), z.object({ task: z.string().min(1) }).strict()]);
+
+/** What every task takes (TaskBase in src/sdk/types.ts): spread into each operator's schema. */
+export const common = {
+  operator: z.string(),
+  upstream: z.array(z.string()).optional(),
+  triggerRule: z.string().optional(),
+  teardown: z.boolean().optional(),
+  doc: z.string().optional(),
+  summary: z.function().optional(),
+  skipIf: z.function().optional(),
+  inputs: z.record(z.string(), z.object({ $ref: z.array(z.string()).min(1), optional: z.literal(true).optional() }).strict()).optional(),
+  retries: z.number().int().min(0).max(100).optional(),
+  retryDelay: duration.optional(),
+  retryExponentialBackoff: z.boolean().optional(),
+  maxRetryDelay: duration.optional(),
+  executionTimeout: duration.optional(),
+  priorityWeight: z.number().int().min(1).max(1000).optional(),
+  onFailure: callback.optional(),
+  onRetry: callback.optional(),
+  onSuccess: callback.optional(),
+};
+
+/** What a sensor takes besides what it waits for (Airflow's BaseSensorOperator). */
+export const sensorSettings = {
+  mode: z.enum(['poke', 'reschedule', 'deferrable']).optional(),
+  pokeInterval: duration.optional(),
+  timeout: duration.optional(),
+  softFail: z.boolean().optional(),
+};
+
+/** fileSensor, sqlSensor: how many checks it took. */
+export interface SensorOutput {
+  checks: number;
+}
