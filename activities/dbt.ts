@@ -97,7 +97,7 @@ export function dbtFailureDetail(result: DbtInvocationResult): string {
 
 export const DBT_SELECTOR = SELECTOR;
 
-/** A node's name from its unique_id: `model.baton.orders_daily` is orders_daily; a test's hash suffix is dropped. */
+/** A node's name from its unique_id: `model.my_project.daily_revenue` is daily_revenue; a test's hash suffix is dropped. */
 function nodeName(uniqueId: string): string {
   const parts = uniqueId.split('.');
   if (parts[0] === 'test' && parts.length >= 4) return parts[2];

@@ -1,28 +1,80 @@
-/** The warehouse's shape: its migration (activities/sql/warehouse.sql, run once, under a lock). */
+/**
+ * The warehouse's shape: Baton's migration (activities/sql/warehouse.sql), then each DAG
+ * folder's `setup.sql` (the tables and functions its runs write through), applied in that order
+ * as the warehouse's owner, once per content, under a lock. A worker on its least-privilege role
+ * finds them applied and does nothing.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { projectRoot } from '../src/config';
+import { dagFiles, defaultDagsDir } from '../src/dag-files';
 
-/** Creates the warehouse schemas and tables if they are missing. */
-export async function migrateWarehouse(pool: Pool): Promise<void> {
-  // A worker on its least-privilege role (see worker-role.sql) may not run DDL, even
-  // `IF NOT EXISTS`: when every object is in place (the set-up made them) there is nothing to do.
-  const { rows } = await pool.query<{ ready: boolean }>(
-    `SELECT to_regnamespace('staging') IS NOT NULL
-        AND (SELECT relkind FROM pg_class WHERE oid = to_regclass('warehouse.orders')) = 'p'
-        AND (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('warehouse.orders_rejected') AND attname IN ('lines', 'rule')) = 2
-        AND to_regprocedure('baton.publish_orders_day(date, bigint, bigint)') IS NOT NULL
-        AND to_regclass('baton.task_cache') IS NOT NULL
-        AND to_regclass('baton.dag_servers') IS NOT NULL AS ready`,
+interface Script {
+  /** `baton`, or `dag:<folder>` for a DAG folder's setup.sql. */
+  name: string;
+  file: string;
+  sql: string;
+  sha256: string;
+}
+
+/** Baton's script, then each DAG folder's setup.sql, by path. */
+async function warehouseScripts(dagsDir: string): Promise<Script[]> {
+  const files = [
+    { name: 'baton', file: path.join(projectRoot, 'activities', 'sql', 'warehouse.sql') },
+    ...[...new Set(dagFiles(dagsDir).map((d) => d.folder))]
+      .map((folder) => ({ name: `dag:${path.basename(folder)}`, file: path.join(folder, 'setup.sql') }))
+      .filter((s) => existsSync(s.file)),
+  ];
+  return Promise.all(
+    files.map(async (s) => {
+      const sql = await readFile(s.file, 'utf8');
+      return { ...s, sql, sha256: createHash('sha256').update(sql).digest('hex') };
+    }),
   );
-  if (rows[0].ready) return;
-  const sql = await readFile(path.join(projectRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8');
+}
+
+/** The scripts the warehouse does not have as they are now (all of them before Baton's first migration). */
+async function pending(pool: Pool, scripts: Script[]): Promise<Script[]> {
+  let applied: Map<string, string>;
+  try {
+    const { rows } = await pool.query<{ name: string; sha256: string }>('SELECT name, sha256 FROM baton.migrations');
+    applied = new Map(rows.map((r) => [r.name, r.sha256]));
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42P01') throw err;
+    applied = new Map();
+  }
+  return scripts.filter((s) => applied.get(s.name) !== s.sha256);
+}
+
+/** Creates what the warehouse is missing: Baton's tables and each DAG's (`<dag folder>/setup.sql`). */
+export async function migrateWarehouse(pool: Pool, dagsDir = defaultDagsDir()): Promise<void> {
+  const scripts = await warehouseScripts(dagsDir);
+  if (!(await pending(pool, scripts)).length) return;
   const client = await pool.connect();
   try {
     // Two workers starting at once would race on CREATE ... IF NOT EXISTS.
     await client.query('SELECT pg_advisory_lock(hashtext($1))', ['baton:migrate']);
-    await client.query(sql);
+    // Baton's own script always runs first: it makes the table that records the others.
+    const todo = await pending(pool, scripts);
+    for (const script of todo.length ? [scripts[0], ...todo.filter((s) => s !== scripts[0])] : []) {
+      try {
+        await client.query(script.sql);
+      } catch (err) {
+        const where = path.relative(process.cwd(), script.file);
+        if ((err as { code?: string }).code === '42501')
+          throw new Error(
+            `the warehouse needs ${where} applied, and this database role may not (${(err as Error).message}): run the set-up (\`npm start\`, \`baton start\`) or apply it as the warehouse's owner`,
+          );
+        throw new Error(`${where}: ${(err as Error).message}`);
+      }
+      await client.query(
+        'INSERT INTO baton.migrations (name, sha256) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()',
+        [script.name, script.sha256],
+      );
+    }
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['baton:migrate']).catch(() => undefined);
     client.release();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadServiceSettings } from '../src/config';
 import { parseDs } from '../src/logical-date';
-import { generateOrders } from '../src/seed';
+import { generateOrders } from './sample-orders';
 
 const number = (label: string) => (value: string) => {
   const n = Number(value);

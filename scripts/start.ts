@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import type { OrdersPipelineResult } from '../workflows/dags/orders-etl/contract';
 import { findInCatalog, loadCatalog } from '../src/dag-catalog';
 import { describeResult, startRun, triggerRun, waitForRun } from '../src/runs';
-import { generateOrders, seedSourceOrders } from '../src/seed';
+import { generateOrders, seedSourceOrders } from './sample-orders';
 import { startProject } from '../src/start';
 
 const SAMPLE = { ds: '2024-01-15', rows: 1000, badRate: 0.02, seed: 20240115 };

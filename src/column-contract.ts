@@ -2,7 +2,7 @@
  * A column contract: what a CSV file must hold, as data. Each column's name, type, whether it
  * is required, its maximum length and simple rules, and the unique key with its keep rule. The
  * CSV reader checks every record against it (src/data/contract.ts) and every reject names the
- * column, the value and the rule. Generic: nothing here knows about orders.
+ * column, the value and the rule. Generic: nothing here knows about any one pipeline.
  * Pure data and pure functions: imported by the workflow bundle.
  */
 import { z } from 'zod';

@@ -185,6 +185,7 @@ export interface Config {
   project: Project;
   dataDir: string;
   home: string;
+  /** dbt: its executable, the folder of Baton's profile (profiles.yml: the warehouse) for a DAG's project without one, the target. */
   dbt: { bin: string; projectDir: string; target: 'dev' | 'prod' };
   retry: RetryOverride;
   /** How often a depends_on_past run looks at the previous run. */

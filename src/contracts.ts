@@ -38,22 +38,11 @@ export interface LineAccount {
   malformed: number;
 }
 
-export interface DbtRunInput {
-  ds: string;
-  /** dbt selector, e.g. `tag:orders`. */
-  select: string;
-  target: 'dev' | 'prod';
-}
-
 export interface DbtModelResult {
   model: string;
   status: string;
   executionTimeSeconds: number;
   message?: string;
-}
-
-export interface DbtRunResult {
-  models: DbtModelResult[];
 }
 
 export interface AlertInput {

@@ -22,7 +22,7 @@ const realDate = z.string().refine((v) => {
 }, 'a real date YYYY-MM-DD');
 
 const DagSchema = z.object({
-  // Airflow's dag_id characters, lower-case; a Prefect flow name such as orders-etl fits too.
+  // Airflow's dag_id characters, lower-case; a Prefect flow name such as daily-report fits too.
   dagId: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and -, starting with a letter'),
   workflowType: z.string().min(1),
   description: z.string(),

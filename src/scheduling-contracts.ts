@@ -30,7 +30,7 @@ export interface RunRef {
   runId: string;
 }
 
-/** A run queued for a slot: its logical date orders the queue. */
+/** A run queued for a slot: its logical date sets its place in the queue. */
 export type SlotHolder = RunRef & {
   ds: string;
   /**

@@ -27,7 +27,7 @@ export async function startProject(say: (line: string) => void, workerEnv: (data
   for (const broken of catalog.broken) say(`${broken.message} (not served until it validates)`);
   const platform = await startPlatform(settings, say);
   // The worker connects on its own least-privilege role (activities/sql/worker-role.sql).
-  const workerUrl = await workerDatabaseUrl(platform, 'baton', platform.databaseUrl);
+  const workerUrl = await workerDatabaseUrl(platform, 'baton', platform.databaseUrl, settings.project.dagsDir);
   // In development the worker follows the DAGs folder: a file added or changed is served once it validates.
   const env = { ...process.env, BATON_PROJECT_DIR: settings.project.dir, BATON_WATCH_DAGS: '1', DATABASE_URL: workerUrl, ...workerEnv(workerUrl) };
   const config = loadConfig(env);

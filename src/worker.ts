@@ -83,7 +83,7 @@ async function connectShared(config: Config, logger: Logger, options: WorkerOpti
   const pool = new Pool({ connectionString: config.databaseUrl, max: 10, application_name: 'baton-worker' });
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle Postgres connection failed'));
   const poolFor = createConnections(pool, config.connections);
-  await migrateWarehouse(pool);
+  await migrateWarehouse(pool, config.project.dagsDir);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const client = await connectClient(config);
   return { config, logger, pool, poolFor, connection, client, options };

@@ -6,7 +6,7 @@
 import type { Duration } from '@temporalio/common';
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { OperatorInput } from '../src/operators/activities';
+import type { OperatorInput } from '../src/operators/common';
 import { OPERATOR_STEPS, type OperatorStep } from '../src/operators/steps';
 import { temporalPriorityKey } from '../src/pools';
 import type { CompiledDag, CompiledTask } from '../src/sdk/compile';

@@ -2,7 +2,7 @@
  * A task's cache, as Prefect's cache_key_fn and cache_expiration: a task whose output is a file
  * reference is served from baton.task_cache while its entry lives, keyed on its inputs (and, by
  * default, its input file's content, so a changed file is never served). Used by the DAG engine
- * for tasks with `cache` and by the hand-written orders-etl workflow.
+ * for tasks with `cache`.
  */
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';

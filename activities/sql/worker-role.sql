@@ -1,5 +1,6 @@
 -- The worker's database role, with only what runs need: read the source, stage a day, publish it
--- through baton.publish_orders_day, cache task results, and build the dbt models it owns. No DDL
+-- through the owner's functions in schema baton (a DAG's setup.sql puts them there), cache task
+-- results, and build the dbt models it owns. No DDL
 -- on the warehouse, no INSERT, DELETE, DROP or TRUNCATE of its tables, no other database. Run by the local set-up (as a superuser,
 -- in each database Baton uses) after the warehouse is migrated; for your own Postgres, run it
 -- with psql -v worker=<role> -v owner=<the warehouse's owner> -v db=<database> after creating
@@ -13,13 +14,15 @@ GRANT :"worker" TO :"owner";
 
 -- staging: the day's tables, created and dropped by the runs themselves.
 GRANT USAGE, CREATE ON SCHEMA staging TO :"worker";
--- the warehouse: read it; a day is published, audited, by the owner's function alone.
+-- the warehouse: read it; a day is published, audited, by the owner's functions alone.
 GRANT USAGE ON SCHEMA warehouse TO :"worker";
-REVOKE INSERT, DELETE ON warehouse.orders, warehouse.orders_rejected FROM :"worker";
-GRANT SELECT ON warehouse.orders, warehouse.orders_rejected TO :"worker";
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA warehouse FROM :"worker";
+GRANT SELECT ON ALL TABLES IN SCHEMA warehouse TO :"worker";
 GRANT USAGE ON SCHEMA baton TO :"worker";
-GRANT EXECUTE ON FUNCTION baton.publish_orders_day(date, bigint, bigint) TO :"worker";
--- the task cache of the orders-etl flow.
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA baton TO :"worker";
+-- which migrations the warehouse has (the worker checks at start, and applies none).
+GRANT SELECT ON baton.migrations TO :"worker";
+-- the task cache (a task's `cache`).
 GRANT SELECT, INSERT, UPDATE, DELETE ON baton.task_cache TO :"worker";
 -- what the worker serves, announced while it runs.
 GRANT SELECT, INSERT, UPDATE, DELETE ON baton.dag_servers TO :"worker";

@@ -25,7 +25,7 @@ import { backfillWorkflowId, Signals, slotsWorkflowId, TASK_QUEUE, WorkflowTypes
 import { dagRunWorkflowId, type DagDefinition } from '../../src/dags';
 import { createLogger } from '../../src/logging';
 import { dsNodash } from '../../src/logical-date';
-import { generateOrders, type SeedSummary } from '../../src/seed';
+import { generateOrders, type SeedSummary } from '../../scripts/sample-orders';
 import { benchOrdersDag } from '../backfill-dag';
 import { median, startBenchWorker, type BenchContext, type BenchWorker, type Figure } from '../harness';
 

@@ -22,7 +22,7 @@ import { stagingTables } from '../../workflows/dags/orders_daily_etl/warehouse';
 import { TASK_QUEUE, type DagRunInput } from '../../src/contracts';
 import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
 import { ordersDailyEtlDag } from '../../test/support/reference-dags';
-import { generateOrders, type SeedSummary } from '../../src/seed';
+import { generateOrders, type SeedSummary } from '../../scripts/sample-orders';
 import { median, processRssMb, sleep, spread, startBenchWorker, type BenchContext, type BenchWorker, type Figure } from '../harness';
 import { runTimings } from '../runs';
 import { DAYS, UNCLOSED_DAY, rawLinesCopy, scriptFloor } from './datapath-floors';

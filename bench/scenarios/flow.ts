@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { median, processRssMb, sleep, spread, startBenchWorker, type BenchContext, type Figure } from '../harness';
 import { runTimings } from '../runs';
 

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { median, sleep, spread, startBenchWorker, type BenchContext, type Figure } from '../harness';
 import { ensurePeersVenv, pinnedVersion, startConversation, type Conversation } from '../peers/python';
 import { engineOneBranch, engineTwoBranches } from '../engine-dags';

@@ -12,7 +12,7 @@ import { Queries, TASK_QUEUE, type BackfillProgress, type DagRunConf, type Rerun
 import { loadCatalog } from '../dag-catalog';
 import { servedWorkflowTypes } from '../dag-servers';
 import { dagRunWorkflowId, type DagDefinition } from '../dags';
-import { describeResult, listRuns, startRun, triggerRun, waitForRun, type DagRunResult, type StartedRun } from '../runs';
+import { describeResult, listRuns, triggerRun, waitForRun, type DagRunResult, type StartedRun } from '../runs';
 import { paramsOf } from '../sdk/compile';
 import { confArg, dagArg, dsArg, dsArgNamed, intArg, withClient } from './args';
 import { DagCommandError } from './dags';
@@ -64,6 +64,14 @@ async function printRun(out: (line: string) => void, client: Client, run: Starte
 }
 
 export function addRunCommands(program: Command, out: (line: string) => void): void {
+  /** Starts the DAG's run for ds once its params check and a worker serves it; with --wait, prints its outcome. */
+  const startChecked = (dag: DagDefinition, ds: string, conf: DagRunConf | undefined, opts: { wait?: boolean; json?: boolean }) =>
+    withClient(async (client, config) => {
+      checkParams(dag, conf);
+      await ensureServed(config, dag);
+      await printRun(out, client, await triggerRun(client, config, dag, ds, conf), opts);
+    });
+
   program
     .command('trigger')
     .description('start a run of a DAG for a logical date (workflow id <dag_id>-<ds>)')
@@ -72,14 +80,7 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
     .option('--conf <json>', "the run's conf, a JSON object (Airflow's dag_run.conf)", confArg)
     .option('--wait', 'wait for the run to finish and print its outcome')
     .option('--json', 'print JSON')
-    .action((dag: DagDefinition, opts: { ds: string; conf?: DagRunConf; wait?: boolean; json?: boolean }) =>
-      withClient(async (client, config) => {
-        checkParams(dag, opts.conf);
-        await ensureServed(config, dag);
-        const run = await triggerRun(client, config, dag, opts.ds, opts.conf);
-        await printRun(out, client, run, opts);
-      }),
-    );
+    .action((dag: DagDefinition, opts: { ds: string; conf?: DagRunConf; wait?: boolean; json?: boolean }) => startChecked(dag, opts.ds, opts.conf, opts));
 
   program
     .command('run')
@@ -91,12 +92,7 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
     .option('--wait', 'wait for the run to finish and print its outcome')
     .option('--json', 'print JSON')
     .action((dag: DagDefinition, opts: { startDate?: string; conf?: DagRunConf; refreshCache?: boolean; wait?: boolean; json?: boolean }) =>
-      withClient(async (client, config) => {
-        checkParams(dag, opts.conf);
-        await ensureServed(config, dag);
-        const run = await startRun(client, config, dag, opts.startDate ?? dag.startDate, { conf: opts.conf, refreshCache: opts.refreshCache });
-        await printRun(out, client, run, opts);
-      }),
+      startChecked(dag, opts.startDate ?? dag.startDate, opts.refreshCache ? { ...opts.conf, refresh_cache: true } : opts.conf, opts),
     );
 
   program

@@ -31,7 +31,7 @@ export interface StagedCsv {
 export interface StageCsvOptions {
   pool: Pool;
   source: AsyncIterable<Buffer>;
-  /** What the messages call the input: a file's path, `postgres_prod:source.orders`. */
+  /** What the messages call the input: a file's path, or `<conn>:<schema>.<table>` for a COPY out of a database. */
   name: string;
   contract: ColumnContract;
   ds: string;

@@ -1,6 +1,6 @@
 /**
- * The CSV reader of both pipelines (orders_daily_etl's extract, orders-etl's extract_data and
- * the database source's COPY output). It streams bytes, splits records and fields in place and
+ * The CSV reader of loadCsv and of the tasks that stage a CSV (stageCsv, writeNumberedCsv),
+ * files and COPY output alike. It streams bytes, splits records and fields in place and
  * hands each record to the caller as spans of its buffer: no row becomes a JS object unless the
  * caller asks for a field's text.
  *

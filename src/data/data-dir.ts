@@ -8,13 +8,7 @@ import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { parseDs } from '../logical-date';
 import { cancellationSignal, cancelledError } from './heartbeat';
-
-/** `raw/orders_<ds>.csv`, relative to the data directory, after checking `ds` (so it is never a path of its own). */
-export function ordersRawPath(ds: string): string {
-  return `raw/orders_${parseDs(ds)}.csv`;
-}
 
 /**
  * Resolves paths relative to the data directory; one that leaves it (`..`, an absolute path

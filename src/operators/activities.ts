@@ -18,14 +18,7 @@ import { createHttpOperator } from './http/activity';
 import { createLoadCsvOperator } from './load-csv/activity';
 import { createSqlOperator } from './sql/activity';
 
-/** What every operator activity is given besides its task's settings. */
-export interface OperatorInput {
-  dagId: string;
-  taskId: string;
-  ds: string;
-  /** The engine's try number, 1 for the first. */
-  attempt: number;
-}
+export type { OperatorInput } from './common';
 
 /** What the worker wires once for the operators' activities. */
 export interface OperatorDeps {

@@ -48,3 +48,12 @@ export const sensorSettings = {
 export interface SensorOutput {
   checks: number;
 }
+
+/** What every operator activity is given besides its task's settings. */
+export interface OperatorInput {
+  dagId: string;
+  taskId: string;
+  ds: string;
+  /** The engine's try number, 1 for the first. */
+  attempt: number;
+}

@@ -11,7 +11,7 @@ import type { Activities } from '../../activities';
 import type { CompiledDag, CompiledTask } from '../sdk/compile';
 import type { RunContext } from '../sdk/types';
 import type { DagRunContext } from '../../workflows/dag';
-import type { OperatorInput } from './activities';
+import type { OperatorInput } from './common';
 import { branchStep } from './branch/step';
 import { commandStep } from './command/step';
 import type { OperatorName, TaskOfOperator } from './definitions';

@@ -81,7 +81,7 @@ export async function isolatedEnv(
   return {
     ...process.env,
     DATABASE_URL: databaseUrl,
-    // orders_daily_etl's source database (conn_id postgres_prod): source.orders beside the warehouse.
+    // The sample DAGs' source connection (conn_id postgres_prod): the warehouse's database unless set.
     BATON_CONN_POSTGRES_PROD: databaseUrl,
     TEMPORAL_ADDRESS: settings.temporalAddress,
     TEMPORAL_NAMESPACE: namespace,
@@ -96,11 +96,12 @@ export async function isolatedEnv(
  * role (the warehouse migrated first, as its owner); with DATABASE_URL of your own, that URL
  * (see activities/sql/worker-role.sql to give your worker a role of its own).
  */
-export async function workerDatabaseUrl(platform: Platform, database: string, ownerUrl: string): Promise<string> {
+export async function workerDatabaseUrl(platform: Platform, database: string, ownerUrl: string, dagsDir?: string): Promise<string> {
   if (!platform.postgres) return ownerUrl;
   const pool = new Pool({ connectionString: ownerUrl, max: 1 });
   try {
-    await migrateWarehouse(pool);
+    // Baton's tables and each DAG folder's setup.sql, as the owner: the worker's role may not.
+    await migrateWarehouse(pool, dagsDir);
   } finally {
     await pool.end();
   }

@@ -33,7 +33,7 @@ export interface TaskContext {
   /**
    * Runs dbt on the worker (its pinned dbt, on its target BATON_DBT_TARGET, with Baton's profile)
    * in the project `project`, a folder beside the DAG file: `args` are dbt's command and its
-   * arguments (`['run', '--select', 'tag:orders']`). Heartbeats while dbt runs and stops it when
+   * arguments (`['run', '--select', 'tag:daily']`). Heartbeats while dbt runs and stops it when
    * the task is cancelled; resolves with what dbt reported, failed or not.
    */
   dbt(args: string[], options: { project: string }): Promise<DbtOutcome>;

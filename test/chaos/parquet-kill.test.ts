@@ -14,7 +14,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
 import { ordersEtlFlow } from '../support/reference-dags';
 import { startRun } from '../../src/runs';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { attemptsOf } from '../support';
 import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, sleep, chaosPlatform, waitUntil } from './support';
 

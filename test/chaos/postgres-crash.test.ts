@@ -12,7 +12,7 @@ import { Client as PgClient } from 'pg';
 import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
 import { ordersDailyEtlDag } from '../support/reference-dags';
 import { triggerRun } from '../../src/runs';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { attemptsOf, count, expectedPartition, partition, testUnless } from '../support';
 import { chaosPlatform, freshDs, FULL, report, resultThroughOutages, sleep, waitUntil } from './support';
 

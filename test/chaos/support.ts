@@ -75,7 +75,7 @@ export function freshDs(stride: number): string {
 }
 
 /** The kill times of a run are reproducible from the seed it prints. */
-export { prng } from '../../src/seed';
+export { prng } from '../../scripts/sample-orders';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

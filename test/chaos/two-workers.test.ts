@@ -8,7 +8,7 @@ import { test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
 import { ordersDailyEtlDag } from '../support/reference-dags';
 import { triggerRun } from '../../src/runs';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { attemptsOf, expectedPartition, partition } from '../support';
 import { freshDs, FULL, killWorker, pendingTasks, report, resultThroughOutages, chaosPlatform, waitUntil, whenRunning } from './support';
 

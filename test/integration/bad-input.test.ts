@@ -20,7 +20,7 @@ import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl
 import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
 import { ordersDailyEtlDag, ordersEtlFlow } from '../support/reference-dags';
 import { startRun, triggerRun } from '../../src/runs';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { attemptsOf, repoRoot, tempDir, integrationPlatform } from '../support';
 
 const DS = '2099-03-01';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from '@jest/globals';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { addDays } from '../../src/logical-date';
-import type { SeedSummary } from '../../src/seed';
+import type { SeedSummary } from '../../scripts/sample-orders';
 import { count, execFileAsync, repoRoot, integrationPlatform } from '../support';
 
 // A task on the worker the backfill test kills starts again after 3 s without a heartbeat (30 s by default).

@@ -8,7 +8,7 @@ import { beforeAll, test } from '@jest/globals';
 import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
 import { ordersDailyEtlDag } from '../support/reference-dags';
 import { triggerRun, waitForRun } from '../../src/runs';
-import { generateOrders, type SeedSummary } from '../../src/seed';
+import { generateOrders, type SeedSummary } from '../../scripts/sample-orders';
 import { freePort, startWorkerProcess, type RunningWorker, integrationPlatform } from '../support';
 
 const platform = integrationPlatform({ worker: false });

@@ -11,7 +11,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { OrdersDailyEtlResult } from '../../workflows/dags/orders_daily_etl/contract';
 import { ordersDailyEtlDag } from '../support/reference-dags';
 import { triggerRun, waitForRun } from '../../src/runs';
-import { generateOrders, seedSourceOrders } from '../../src/seed';
+import { generateOrders, seedSourceOrders } from '../../scripts/sample-orders';
 import { expectedPartition, partition, temporalCli, saveHistory, integrationPlatform } from '../support';
 
 const platform = integrationPlatform();

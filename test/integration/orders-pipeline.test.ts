@@ -11,7 +11,7 @@ import { beforeAll, test } from '@jest/globals';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { migrateWarehouse } from '../../activities/warehouse';
 import type { OrdersPipelineResult } from '../../workflows/dags/orders-etl/contract';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { execFileAsync, repoRoot, temporalCli, saveHistory, integrationPlatform } from '../support';
 
 const platform = integrationPlatform({ worker: false });

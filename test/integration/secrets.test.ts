@@ -14,7 +14,7 @@ import { beforeAll, test } from '@jest/globals';
 import { ordersDailyEtlDag } from '../support/reference-dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun } from '../../src/runs';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { execFileAsync, repoRoot, startSmtpServer, integrationPlatform } from '../support';
 
 const platform = integrationPlatform({ worker: false, migrate: false });

@@ -19,7 +19,7 @@ import { Queries, type TaskRecord } from '../../src/contracts';
 import { ordersDailyEtlDag } from '../support/reference-dags';
 import { addDays } from '../../src/logical-date';
 import { triggerRun, waitForRun, type StartedRun } from '../../src/runs';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { launchChromium, integrationPlatform } from '../support';
 
 const platform = integrationPlatform();

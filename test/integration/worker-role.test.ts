@@ -7,7 +7,7 @@ import assert from '../support/assert';
 import { afterAll, beforeAll } from '@jest/globals';
 import { Pool } from 'pg';
 import { migrateWarehouse } from '../../activities/warehouse';
-import { SOURCE_ORDERS_DDL } from '../../src/seed';
+import { SOURCE_ORDERS_DDL } from '../../scripts/sample-orders';
 import { startWorkerProcess, testConfig, testPool, testUnless, type RunningWorker } from '../support';
 
 const workerUrl = process.env.BATON_WORKER_DATABASE_URL;

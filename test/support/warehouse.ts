@@ -1,6 +1,6 @@
 /** The warehouse as tests read it: counts and a day's partition against what the generator made. */
 import type { Pool } from 'pg';
-import type { SeedSummary } from '../../src/seed';
+import type { SeedSummary } from '../../scripts/sample-orders';
 
 export async function count(pool: Pool, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await pool.query<{ n: string }>(sql, params);

@@ -11,7 +11,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { readCsv, type CsvLineAccount } from '../../src/data/csv';
-import { prng } from '../../src/seed';
+import { prng } from '../../scripts/sample-orders';
 import { execFileAsync, tempDir, testNote } from '../support';
 
 const FILES = 400;

@@ -10,7 +10,8 @@ import { test } from '@jest/globals';
 import { compileContract, matchHeader } from '../../src/data/contract';
 import { CopyWriter } from '../../src/data/copy-writer';
 import { readCsv, type CsvReadResult } from '../../src/data/csv';
-import { confinedPath, openDataFile, ordersRawPath, sha256File } from '../../src/data/data-dir';
+import { confinedPath, openDataFile, sha256File } from '../../src/data/data-dir';
+import { rawPath } from '../../workflows/dags/orders_daily_etl/warehouse';
 import { ORDERS_CONTRACT } from '../../workflows/dags/orders_daily_etl/contract';
 import { validateContract, type ColumnContract } from '../../src/column-contract';
 import { CancelledFailure } from '@temporalio/common';
@@ -237,8 +238,8 @@ test('a contract is checked before it is used; headers are matched exactly or by
 });
 
 test('paths: built from a valid ds only, and a symlink out of the data directory is refused before a byte is read', async () => {
-  assert.equal(ordersRawPath('2024-01-15'), 'raw/orders_2024-01-15.csv');
-  assert.throws(() => ordersRawPath('../../etc/passwd'), { message: 'ds "../../etc/passwd" is not a date in the form YYYY-MM-DD' });
+  assert.equal(rawPath('2024-01-15'), 'raw/orders_2024-01-15.csv');
+  assert.throws(() => rawPath('../../etc/passwd'), { message: 'ds "../../etc/passwd" is not a date in the form YYYY-MM-DD' });
   const dir = await tempDir();
   const outside = await tempDir();
   await mkdir(path.join(dir, 'raw'));

@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { type FileRef } from '../../workflows/dags/orders-etl/tasks';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { runActivity, testNote } from '../support';
 import { duckdbDataDir, HEADER, LOADED_SCHEMA, query, readParquet, REJECTS_HEADER, STAGED_SCHEMA } from '../support/duckdb';
 

@@ -7,7 +7,7 @@ import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { CancelledFailure } from '@temporalio/common';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { nonRetryable, runActivity, mockActivityEnv } from '../support';
 import { duckdbDataDir, HEADER } from '../support/duckdb';
 

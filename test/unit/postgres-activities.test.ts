@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { migrateWarehouse } from '../../activities/warehouse';
 import * as ordersTasks from '../../workflows/dags/orders_daily_etl/activities';
-import { seedSourceOrders } from '../../src/seed';
+import { seedSourceOrders } from '../../scripts/sample-orders';
 import { count, nonRetryable, quietLogger, runActivity, tempDir, testConfig, testPool, mockActivityEnv } from '../support';
 import { boundTasks } from '../support/own-tasks';
 

@@ -2,7 +2,7 @@ import assert from '../support/assert';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
-import { generateOrders } from '../../src/seed';
+import { generateOrders } from '../../scripts/sample-orders';
 import { tempDir } from '../support';
 
 test('the generator writes exactly the rows and bad rows asked for, the same every time', async () => {

@@ -1,5 +1,5 @@
 /**
- * activities/sql/warehouse.sql on a warehouse of an earlier Baton (orders in one table keyed by
+ * Baton's activities/sql/warehouse.sql and orders_daily_etl's setup.sql on a warehouse of an earlier Baton (orders in one table keyed by
  * bigint ids): every row moves, ids become text, each day becomes a partition, and a second run
  * changes nothing. The script runs as written, its schemas renamed so that the test database's
  * own warehouse is not touched.
@@ -19,9 +19,12 @@ afterAll(async () => {
   await pool.end();
 });
 
-/** warehouse.sql with its three schemas renamed (every `staging.`, `warehouse.`, `baton.` and schema name). */
+/** Baton's warehouse.sql then the DAG's setup.sql, their three schemas renamed (every `staging.`, `warehouse.`, `baton.` and schema name). */
 async function migrationSql(): Promise<string> {
-  const sql = await readFile(path.join(repoRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8');
+  const sql = [
+    await readFile(path.join(repoRoot, 'activities', 'sql', 'warehouse.sql'), 'utf8'),
+    await readFile(path.join(repoRoot, 'workflows', 'dags', 'orders_daily_etl', 'setup.sql'), 'utf8'),
+  ].join('\n');
   return sql
     .replace(/\b(staging|warehouse|baton)\b(?=\.|;| )/g, (name) => schemas[name as keyof typeof schemas])
     .replace(/SET SCHEMA warehouse'/g, `SET SCHEMA ${schemas.warehouse}'`);

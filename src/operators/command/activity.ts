@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { cancellationSignal, cancelledError, whileHeartbeating } from '../../data/heartbeat';
 import { projectRoot } from '../../config';
-import type { OperatorInput } from '../activities';
+import type { OperatorInput } from '../common';
 
 export interface CommandOperatorInput extends OperatorInput {
   argv: string[];

@@ -1,6 +1,6 @@
 /**
  * The `dbt` operator's activity: `dbt run`, `build`, `test` or `seed` with select, exclude, vars
- * and target, on Baton's dbt project or the DAG's own (a folder of the DAG, confined to it). Each
+ * and target, on the DAG's own dbt project (a folder of the DAG, `dbt/` by default, confined to it). Each
  * node's status comes from dbt's run_results.json; `dbt build` runs the project's tests beside
  * its models, and a failed test fails the task naming it. A failing node fails for good (it will
  * fail the same way again); dbt dying for another reason is retried by the task.
@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { DBT_OK_STATUSES, DBT_SELECTOR, dbtFailureDetail, invokeDbt, type DbtDeps } from '../../../activities/dbt';
 import { dagFolderFile, type DagFolders } from '../../../activities/operators/dag-folder';
 import { parseDs } from '../../logical-date';
-import type { OperatorInput } from '../activities';
+import type { OperatorInput } from '../common';
 import type { DbtOutput } from './definition';
 
 export interface DbtOperatorInput extends OperatorInput {
@@ -21,7 +21,7 @@ export interface DbtOperatorInput extends OperatorInput {
   exclude?: string;
   vars: Record<string, unknown>;
   target: string;
-  /** The DAG's own project, relative to its folder; Baton's dbt/ when absent. */
+  /** The DAG's own project, relative to its folder; its `dbt/` when absent. */
   project?: string;
 }
 
@@ -40,9 +40,10 @@ export function createDbtOperator(config: DbtDeps['config'], logger: Logger, fol
     }
     if (!/^[A-Za-z0-9_-]+$/.test(input.target))
       throw ApplicationFailure.nonRetryable(`${input.taskId}: dbt target ${JSON.stringify(input.target)}`, 'InvalidTarget');
-    const projectDir = input.project ? await dagFolderFile(folders, input.dagId, input.project) : config.dbt.projectDir;
+    const project = input.project ?? 'dbt';
+    const projectDir = await dagFolderFile(folders, input.dagId, project);
     if (!existsSync(path.join(projectDir, 'dbt_project.yml')))
-      throw ApplicationFailure.nonRetryable(`${input.taskId}: ${input.project ?? projectDir} has no dbt_project.yml`, 'DbtProjectNotFound');
+      throw ApplicationFailure.nonRetryable(`${input.taskId}: ${project} has no dbt_project.yml`, 'DbtProjectNotFound');
     // A project without profiles.yml uses Baton's (profile `baton`: the warehouse).
     const profilesDir = existsSync(path.join(projectDir, 'profiles.yml')) ? projectDir : config.dbt.projectDir;
     const args = [

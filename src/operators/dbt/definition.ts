@@ -15,7 +15,7 @@ export interface DbtTask extends TaskBase {
   /** dbt --vars (templated); `ds` is always passed. */
   vars?: Record<string, unknown>;
   target?: string;
-  /** The dbt project folder, relative to the DAG's folder; the project's `dbt/` by default. */
+  /** The dbt project folder, relative to the DAG's folder; its `dbt/` by default. */
   project?: string;
 }
 

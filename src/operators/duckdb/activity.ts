@@ -12,7 +12,7 @@ import { dataDirResolver } from '../../data/data-dir';
 import { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits } from '../../data/duckdb-session';
 import { stagedFiles } from '../../data/staged-files';
 import { whileHeartbeating } from '../../data/heartbeat';
-import type { OperatorInput } from '../activities';
+import type { OperatorInput } from '../common';
 import { duckdbQueryProblem, type DuckdbOutput } from './definition';
 
 export interface DuckdbOperatorInput extends OperatorInput {
@@ -26,7 +26,7 @@ export interface DuckdbOperatorInput extends OperatorInput {
 const DATA_FILE = /'((?:[A-Za-z0-9_.*{},=-]+\/)*[A-Za-z0-9_.*{},=-]+\.(?:csv|tsv|parquet|json|ndjson|jsonl)(?:\.gz|\.zst)?)'/g;
 
 /**
- * The query with each quoted relative data file (`'raw/orders_2024-05-06.csv'`) made absolute
+ * The query with each quoted relative data file (`'raw/events_2024-05-06.csv'`) made absolute
  * under the data directory, which is the only place DuckDB may read: a path with `..` is refused.
  */
 export function dataPaths(sql: string, root: string): string {

@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { cancellationSignal, cancelledError, whileHeartbeating } from '../../data/heartbeat';
-import type { OperatorInput } from '../activities';
+import type { OperatorInput } from '../common';
 
 export interface HttpOperatorInput extends OperatorInput {
   conn: string;

@@ -16,7 +16,7 @@ import { openDataFile } from '../../data/data-dir';
 import { whileHeartbeating } from '../../data/heartbeat';
 import { parseColumnType, validateContract, type ColumnContract } from '../../column-contract';
 import { parseDs } from '../../logical-date';
-import type { OperatorInput } from '../activities';
+import type { OperatorInput } from '../common';
 import type { LoadCsvOutput } from './definition';
 
 export interface LoadCsvOperatorInput extends OperatorInput {

@@ -10,7 +10,7 @@ import { isStatementError, withClient, type PoolFor } from '../../data/connectio
 import { whileHeartbeating } from '../../data/heartbeat';
 import { dagFolderFile, type DagFolders } from '../../../activities/operators/dag-folder';
 import { parameterize, TemplateError, type TemplateContext } from '../../sdk/templates';
-import type { OperatorInput } from '../activities';
+import type { OperatorInput } from '../common';
 
 export interface SqlOperatorInput extends OperatorInput {
   conn: string;

@@ -15,7 +15,7 @@ import { dataDirResolver } from '../../data/data-dir';
 import { dbtFailureDetail, invokeDbt } from '../../../activities/dbt';
 import type { WorkerClients } from '../../../activities/operators/contracts';
 import { dagFolderFile } from '../../../activities/operators/dag-folder';
-import type { OperatorInput } from '../activities';
+import type { OperatorInput } from '../common';
 
 export interface UserTaskInput extends OperatorInput {
   args: unknown;
@@ -49,7 +49,13 @@ export function ownTaskContext(input: UserTaskInput, clients: WorkerClients, fol
     ds,
     attempt,
     connection: clients.connection,
-    logger: clients.logger.child({ dagId, taskId, ds }),
+    // The run's workflow and run ids on every line, so a task's lines are found from the Web UI.
+    logger: clients.logger.child({
+      dagId,
+      taskId,
+      ds,
+      ...(activity?.info.workflowExecution ? { workflowId: activity.info.workflowExecution.workflowId, runId: activity.info.workflowExecution.runId } : {}),
+    }),
     dataDir: path.resolve(clients.config.dataDir),
     dataPath: dataDirResolver(clients.config.dataDir),
     heartbeat: (details) => activity?.heartbeat(details),

@@ -34,7 +34,7 @@ import {
   type ValidateInput,
   type ValidateResult,
 } from './contract';
-import { createDayTable, stagingTables } from './warehouse';
+import { createDayTable, rawPath, stagingTables } from './warehouse';
 
 /** ds validated for a task: bad input is a non-retryable failure that names the value. */
 function activityDs(value: unknown): string {
@@ -44,9 +44,6 @@ function activityDs(value: unknown): string {
     throw failTask((err as Error).message, 'InvalidLogicalDate');
   }
 }
-
-/** `raw/orders_<ds>.csv`, relative to the data directory, from a checked ds (never a path of its own). */
-export const rawPath = (ds: string) => `raw/orders_${parseDs(ds)}.csv`;
 
 /** A share as a refused load states it: `66.7%`. */
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;

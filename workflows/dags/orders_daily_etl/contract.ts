@@ -3,26 +3,13 @@
  * and what a run returns. Pure: read by the DAG file, its tasks and their tests.
  */
 import type { ColumnContract, TaskRecord } from 'baton/sdk';
+import type { DbtOutcome, StagedCsv } from 'baton/task';
 
-/** How the file's physical lines were read: counts only. */
-export interface LineAccount {
-  lines: number;
-  header: number;
-  blank: number;
-  /** Records read as fields, and the lines they span. */
-  records: number;
-  recordLines: number;
-  /** Malformed records, rejected with their first line each. */
-  malformed: number;
-}
+/** How the file's physical lines were read, as stageCsv accounts for them: counts only. */
+export type LineAccount = StagedCsv['account'];
 
 /** A dbt model's outcome in dbt_run. */
-export interface DbtModelResult {
-  model: string;
-  status: string;
-  executionTimeSeconds: number;
-  message?: string;
-}
+export type DbtModelResult = DbtOutcome['nodes'][number];
 
 /**
  * What `raw/orders_<ds>.csv` must hold: the five columns in this order, ids as text (UUIDs,

@@ -1,9 +1,12 @@
 /**
- * The tables of one day of orders: staging's day table and rejects, and the partition it becomes.
- * Names come from a validated ds, never from input text.
+ * The file and the tables of one day of orders: the day's CSV, staging's day table and rejects,
+ * and the partition it becomes. Names come from a validated ds, never from input text.
  */
 import type { PoolClient } from 'pg';
 import { parseDs } from 'baton/task';
+
+/** `raw/orders_<ds>.csv`, relative to the data directory, from a checked ds (never a path of its own). */
+export const rawPath = (ds: string) => `raw/orders_${parseDs(ds)}.csv`;
 
 /**
  * Tables of one logical date. Names come from a validated ds, never from input text. `clean`

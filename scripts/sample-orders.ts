@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { addDays, dsNodash, parseDs } from './logical-date';
+import { addDays, dsNodash, parseDs } from '../src/logical-date';
 
 export const BAD_ROW_KINDS = [
   'missing_order_id',
