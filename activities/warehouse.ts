@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { projectRoot } from '../src/config';
 import { dagFiles, defaultDagsDir } from '../src/dag-files';
 
@@ -37,10 +37,10 @@ async function warehouseScripts(dagsDir: string): Promise<Script[]> {
 }
 
 /** The scripts the warehouse does not have as they are now (all of them before Baton's first migration). */
-async function pending(pool: Pool, scripts: Script[]): Promise<Script[]> {
+async function pending(db: Pool | PoolClient, scripts: Script[]): Promise<Script[]> {
   let applied: Map<string, string>;
   try {
-    const { rows } = await pool.query<{ name: string; sha256: string }>('SELECT name, sha256 FROM baton.migrations');
+    const { rows } = await db.query<{ name: string; sha256: string }>('SELECT name, sha256 FROM baton.migrations');
     applied = new Map(rows.map((r) => [r.name, r.sha256]));
   } catch (err) {
     if ((err as { code?: string }).code !== '42P01') throw err;
@@ -57,11 +57,15 @@ export async function migrateWarehouse(pool: Pool, dagsDir = defaultDagsDir()): 
   try {
     // Two workers starting at once would race on CREATE ... IF NOT EXISTS.
     await client.query('SELECT pg_advisory_lock(hashtext($1))', ['baton:migrate']);
-    // Baton's own script always runs first: it makes the table that records the others.
-    const todo = await pending(pool, scripts);
-    for (const script of todo.length ? [scripts[0], ...todo.filter((s) => s !== scripts[0])] : []) {
+    // In order: Baton's own script, when it is pending, makes the table that records the others.
+    // On the locked connection: a pool of one (the set-up's) has no other to give.
+    for (const script of await pending(client, scripts)) {
       try {
         await client.query(script.sql);
+        await client.query(
+          'INSERT INTO baton.migrations (name, sha256) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()',
+          [script.name, script.sha256],
+        );
       } catch (err) {
         const where = path.relative(process.cwd(), script.file);
         if ((err as { code?: string }).code === '42501')
@@ -70,10 +74,6 @@ export async function migrateWarehouse(pool: Pool, dagsDir = defaultDagsDir()): 
           );
         throw new Error(`${where}: ${(err as Error).message}`);
       }
-      await client.query(
-        'INSERT INTO baton.migrations (name, sha256) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()',
-        [script.name, script.sha256],
-      );
     }
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', ['baton:migrate']).catch(() => undefined);

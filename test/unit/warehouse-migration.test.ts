@@ -6,10 +6,12 @@
  */
 import assert from '../support/assert';
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, test } from '@jest/globals';
-import { repoRoot, testPool } from '../support';
+import { Pool } from 'pg';
+import { migrateWarehouse } from '../../activities/warehouse';
+import { repoRoot, tempDir, testPool } from '../support';
 
 const pool = testPool();
 const suffix = randomUUID().slice(0, 8);
@@ -75,4 +77,49 @@ test('a warehouse of bigint ids in one table is migrated in place: every row kep
     ),
     /duplicate key value violates unique constraint/,
   );
+});
+
+test("a DAG folder's setup.sql is applied with Baton's migration once per content, and a role that may not apply it is told which file", async () => {
+  const dags = await tempDir('baton-setup-');
+  const folder = `setup_probe_${suffix}`;
+  // In the warehouse schema, where the worker's role may not create a table.
+  const table = `warehouse.${folder}`;
+  await mkdir(path.join(dags, folder));
+  await writeFile(path.join(dags, folder, 'dag.ts'), '// the folder of a DAG: its dag.ts is not read by the migration\n');
+  const setup = path.join(dags, folder, 'setup.sql');
+  await writeFile(setup, `CREATE TABLE IF NOT EXISTS ${table} (id int);\n`);
+  const exists = async () => (await pool.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0].ok as boolean;
+  const recorded = async () => (await pool.query('SELECT sha256 FROM baton.migrations WHERE name = $1', [`dag:${folder}`])).rows.map((r) => r.sha256 as string);
+  try {
+    await migrateWarehouse(pool, dags);
+    assert.equal(await exists(), true);
+    const [sha] = await recorded();
+    assert.match(sha, /^[0-9a-f]{64}$/);
+    // Applied once per content: the same file is not run again, whatever became of its objects.
+    await pool.query(`DROP TABLE ${table}`);
+    await migrateWarehouse(pool, dags);
+    assert.equal(await exists(), false);
+    // A changed file is applied again, and recorded as it is now.
+    await writeFile(setup, `CREATE TABLE IF NOT EXISTS ${table} (id int, name text);\n`);
+    // The local set-up's worker role (with a DATABASE_URL of your own, the worker's URL is the owner's).
+    const worker = process.env.BATON_WORKER_DATABASE_URL;
+    if (worker && worker !== process.env.DATABASE_URL) {
+      // The worker's least-privilege role finds it pending and may not create it: the error names the file.
+      const workerPool = new Pool({ connectionString: worker, max: 1 });
+      try {
+        await assert.rejects(migrateWarehouse(workerPool, dags), (err: Error) => {
+          assert.match(err.message, new RegExp(`^the warehouse needs .*${folder}/setup\\.sql applied, and this database role may not \\(permission denied`));
+          return true;
+        });
+      } finally {
+        await workerPool.end();
+      }
+    }
+    await migrateWarehouse(pool, dags);
+    assert.equal(await exists(), true);
+    assert.notEqual((await recorded())[0], sha);
+  } finally {
+    await pool.query(`DROP TABLE IF EXISTS ${table}`);
+    await pool.query('DELETE FROM baton.migrations WHERE name = $1', [`dag:${folder}`]);
+  }
 });
