@@ -76,6 +76,19 @@ export function evaluateTriggerRule(rule: TriggerRule, upstream: readonly TaskSt
     case 'none_skipped':
       if (skipped) return 'skipped';
       return done ? 'run' : 'wait';
+    case 'one_done':
+      // At the first upstream that succeeded or failed; upstream_failed and skipped are not "done" here.
+      if (upstream.some((s) => s === 'success' || s === 'failed')) return 'run';
+      return done ? 'skipped' : 'wait';
+    case 'all_skipped':
+      if (succeeded || failed) return 'skipped';
+      return done ? 'run' : 'wait';
+    case 'all_done_min_one_success': {
+      // Skipped upstream are not "done" for this rule: one skips the task at once.
+      if (skipped) return 'skipped';
+      if (!done) return 'wait';
+      return succeeded ? 'run' : 'upstream_failed';
+    }
   }
 }
 

@@ -184,7 +184,7 @@ test('every problem of a DAG file is named with its task, before anything runs',
       empty('a', { triggerRule: 'some_success' as never });
     }),
     [
-      'task a: trigger rule "some_success" is not one of all_success, all_failed, all_done, one_success, one_failed, none_failed, none_failed_min_one_success, none_skipped, always',
+      'task a: trigger rule "some_success" is not one of all_success, all_failed, all_done, one_success, one_failed, none_failed, none_failed_min_one_success, none_skipped, always, one_done, all_skipped, all_done_min_one_success',
     ],
   );
   assert.deepEqual(

@@ -117,6 +117,19 @@ test('every trigger rule decides as Airflow does', () => {
     ['none_skipped', ['success', 'failed'], 'run'],
     ['none_skipped', ['success', 'skipped'], 'skipped'],
     ['always', ['running', 'scheduled'], 'run'],
+    // Airflow 3's: one_done counts success and failed, not upstream_failed or skipped.
+    ['one_done', ['running', 'failed'], 'run'],
+    ['one_done', ['success', 'running'], 'run'],
+    ['one_done', ['upstream_failed', 'running'], 'wait'],
+    ['one_done', ['upstream_failed', 'skipped'], 'skipped'],
+    ['all_skipped', ['skipped', 'skipped'], 'run'],
+    ['all_skipped', ['skipped', 'running'], 'wait'],
+    ['all_skipped', ['skipped', 'upstream_failed'], 'skipped'],
+    ['all_skipped', ['running', 'success'], 'skipped'],
+    ['all_done_min_one_success', ['success', 'failed'], 'run'],
+    ['all_done_min_one_success', ['success', 'running'], 'wait'],
+    ['all_done_min_one_success', ['failed', 'upstream_failed'], 'upstream_failed'],
+    ['all_done_min_one_success', ['running', 'skipped'], 'skipped'],
   ];
   for (const [rule, upstream, expected] of cases) {
     assert.equal(evaluateTriggerRule(rule, upstream as never), expected, `${rule} with ${upstream.join(', ')}`);
