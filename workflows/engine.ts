@@ -37,7 +37,7 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
   return runDag(
     dag.definition,
     input,
-    dag.tasks.map((t) => ({ taskId: t.taskId, upstream: t.upstream, triggerRule: t.triggerRule })),
+    dag.tasks.map((t) => ({ taskId: t.taskId, upstream: t.upstream, triggerRule: t.triggerRule, setups: t.setups, inScopeOf: t.inScopeOf })),
     async (run) => {
       const outputs: Record<string, unknown> = {};
       const cacheOutcomes: Record<string, string> = {};

@@ -27,6 +27,10 @@ export interface TaskSpec {
   upstream?: readonly string[];
   /** `all_success` by default. */
   triggerRule?: TriggerRule;
+  /** Its upstream tasks that are setups (what all_done_setup_success asks of). */
+  setups?: readonly string[];
+  /** The setups in whose scope it is, not directly upstream: one failed or skipped fails or skips it. */
+  inScopeOf?: readonly string[];
 }
 
 /** `a >> b >> c`: each task downstream of the one before. */
@@ -42,7 +46,11 @@ const isFailed = (s: TaskState) => s === 'failed' || s === 'upstream_failed';
  * upstream_failed, or wait. A rule settles as soon as it can (one_success runs at the first
  * success; all_success is upstream_failed at the first failure), and a task with no upstream runs.
  */
-export function evaluateTriggerRule(rule: TriggerRule, upstream: readonly TaskState[]): 'run' | 'skipped' | 'upstream_failed' | 'wait' {
+export function evaluateTriggerRule(
+  rule: TriggerRule,
+  upstream: readonly TaskState[],
+  setups: readonly TaskState[] = [],
+): 'run' | 'skipped' | 'upstream_failed' | 'wait' {
   if (upstream.length === 0 || rule === 'always') return 'run';
   const done = upstream.every((s) => DONE.includes(s));
   const failed = upstream.some(isFailed);
@@ -58,6 +66,12 @@ export function evaluateTriggerRule(rule: TriggerRule, upstream: readonly TaskSt
       return done ? 'run' : 'wait';
     case 'all_done':
       return done ? 'run' : 'wait';
+    case 'all_done_setup_success':
+      // A teardown: once everything upstream is done, if a setup among them succeeded (or there is none).
+      if (!done) return 'wait';
+      if (setups.length && setups.every((s) => s === 'skipped')) return 'skipped';
+      if (setups.length && !setups.includes('success')) return 'upstream_failed';
+      return 'run';
     case 'one_success':
       if (succeeded) return 'run';
       if (!done) return 'wait';
@@ -110,7 +124,13 @@ export class TaskTable {
   ) {
     for (const task of tasks) {
       const spec = typeof task === 'string' ? { taskId: task } : task;
-      this.specs.set(spec.taskId, { taskId: spec.taskId, upstream: spec.upstream ?? [], triggerRule: spec.triggerRule ?? 'all_success' });
+      this.specs.set(spec.taskId, {
+        taskId: spec.taskId,
+        upstream: spec.upstream ?? [],
+        triggerRule: spec.triggerRule ?? 'all_success',
+        setups: spec.setups ?? [],
+        inScopeOf: spec.inScopeOf ?? [],
+      });
       this.records.set(spec.taskId, { taskId: spec.taskId, state: 'scheduled' });
     }
     for (const spec of this.specs.values()) for (const up of spec.upstream) this.get(up);
@@ -254,7 +274,11 @@ export class TaskTable {
     this.get(taskId);
     this.records.delete(taskId);
     this.specs.delete(taskId);
-    for (const spec of this.specs.values()) spec.upstream = spec.upstream.filter((u) => u !== taskId);
+    for (const spec of this.specs.values()) {
+      spec.upstream = spec.upstream.filter((u) => u !== taskId);
+      spec.setups = spec.setups.filter((u) => u !== taskId);
+      spec.inScopeOf = spec.inScopeOf.filter((u) => u !== taskId);
+    }
     this.publish();
   }
 
@@ -277,10 +301,16 @@ export class TaskTable {
 
   private verdict(taskId: string) {
     const spec = this.specs.get(taskId)!;
-    return evaluateTriggerRule(
+    // Airflow's setup constraint: a failed or skipped setup settles its scope at once; the scope waits for the others.
+    const scope = spec.inScopeOf.map((s) => this.get(s).state);
+    if (scope.some(isFailed)) return 'upstream_failed';
+    if (scope.includes('skipped')) return 'skipped';
+    const rule = evaluateTriggerRule(
       spec.triggerRule,
       spec.upstream.map((u) => this.get(u).state),
+      spec.setups.map((s) => this.get(s).state),
     );
+    return rule === 'run' && !scope.every((s) => s === 'success') ? 'wait' : rule;
   }
 
   /** Settles every waiting task whose trigger rule can no longer be met: skipped or upstream_failed. */

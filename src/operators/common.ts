@@ -21,6 +21,7 @@ export const common = {
   upstream: z.array(z.string()).optional(),
   triggerRule: z.string().optional(),
   teardown: z.boolean().optional(),
+  setup: z.boolean().optional(),
   doc: z.string().optional(),
   summary: z.function().optional(),
   skipIf: z.function().optional(),

@@ -27,6 +27,11 @@ export interface CompiledTask {
   downstream: string[];
   triggerRule: TriggerRule;
   teardown: boolean;
+  setup: boolean;
+  /** Its direct upstream tasks that are setups: a teardown runs when one of them succeeded. */
+  setups: string[];
+  /** The setups upstream of it, not directly, in whose scope it is (their teardown is downstream of it, or they have none). */
+  inScopeOf: string[];
   /** Every task upstream of this one, directly or not: whose outputs its templates may read. */
   ancestors: string[];
 }
@@ -147,8 +152,9 @@ export function compileDag(file: DagFileDefinition, options: CompileOptions = {}
     if (task.triggerRule !== undefined && !TRIGGER_RULES.includes(task.triggerRule)) {
       problems.push(`${at}: trigger rule ${JSON.stringify(task.triggerRule)} is not one of ${TRIGGER_RULES.join(', ')}`);
     }
-    if (task.teardown && task.triggerRule !== undefined && task.triggerRule !== 'all_done')
-      problems.push(`${at}: a teardown runs when its upstream is done (all_done)`);
+    if (task.teardown && task.triggerRule !== undefined && task.triggerRule !== 'all_done' && task.triggerRule !== 'all_done_setup_success')
+      problems.push(`${at}: a teardown runs when its upstream is done and a setup it follows succeeded (all_done_setup_success)`);
+    if (task.teardown && task.setup) problems.push(`${at}: a task is a setup or a teardown, not both`);
     problems.push(...operatorProblems(task).map((p) => `${at}: ${p}`));
   }
   const order = topologicalOrder(entries);
@@ -161,6 +167,19 @@ export function compileDag(file: DagFileDefinition, options: CompileOptions = {}
       const upstream = (byId.get(taskId)!.upstream ?? []).filter((u) => ids.has(u));
       ancestors.set(taskId, new Set(upstream.flatMap((u) => [u, ...ancestors.get(u)!])));
     }
+    // Setups and teardowns pair by a direct edge; a task is in a setup's scope when it follows the
+    // setup and one of the setup's teardowns follows it (or the setup has none), as in Airflow.
+    const descendants = new Map<string, Set<string>>();
+    for (const taskId of [...order].reverse()) {
+      const below = entries.filter(([, t]) => (t?.upstream ?? []).includes(taskId)).map(([id]) => id);
+      descendants.set(taskId, new Set(below.flatMap((d) => [d, ...descendants.get(d)!])));
+    }
+    const isSetup = (id: string) => byId.get(id)?.setup === true;
+    const teardownsOf = (setup: string) => entries.filter(([, t]) => t.teardown && (t.upstream ?? []).includes(setup)).map(([id]) => id);
+    const inScope = (taskId: string, setup: string) => {
+      const teardowns = teardownsOf(setup);
+      return !teardowns.length || teardowns.some((t) => descendants.get(taskId)!.has(t));
+    };
     const params = Object.keys(file.params?.shape ?? {});
     const outputs = new Map(entries.map(([taskId, t]) => [taskId, { operator: t.operator, fields: outputFields(t, options.ownOutputs?.[taskId]) }]));
     for (const [taskId, definition] of entries) {
@@ -174,8 +193,11 @@ export function compileDag(file: DagFileDefinition, options: CompileOptions = {}
         definition,
         upstream,
         downstream: entries.filter(([, t]) => (t.upstream ?? []).includes(taskId)).map(([id]) => id),
-        triggerRule: definition.teardown ? 'all_done' : (definition.triggerRule ?? 'all_success'),
+        triggerRule: definition.teardown ? 'all_done_setup_success' : (definition.triggerRule ?? 'all_success'),
         teardown: definition.teardown ?? false,
+        setup: definition.setup ?? false,
+        setups: upstream.filter(isSetup),
+        inScopeOf: definition.teardown ? [] : seen.filter((a) => isSetup(a) && !upstream.includes(a) && inScope(taskId, a)),
         ancestors: seen,
       });
     }

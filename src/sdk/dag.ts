@@ -49,8 +49,10 @@ export interface TaskSettings<I extends Inputs, O> extends Omit<data.TaskOptions
   inputs?: I;
   /** `all_success` by default. */
   triggerRule?: data.TriggerRule;
-  /** Runs once everything upstream is done, whatever happened; its failure does not fail the run. */
+  /** Runs once everything upstream is done, whatever happened (and a setup it follows succeeded); its failure does not fail the run. */
   teardown?: boolean;
+  /** Makes what the tasks after it use; a teardown downstream pairs with it, and its failure fails the tasks in its scope. */
+  setup?: boolean;
   /** What the task does (templated): its line in the Web UI and in `baton dags show`. */
   doc?: string;
   /** Skips the task when it returns a reason (Airflow's @task.skip_if). */

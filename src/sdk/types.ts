@@ -15,6 +15,7 @@ export const TRIGGER_RULES = [
   'all_success',
   'all_failed',
   'all_done',
+  'all_done_setup_success',
   'one_success',
   'one_failed',
   'none_failed',
@@ -79,8 +80,15 @@ export interface TaskBase extends TaskOptions {
   /**
    * A teardown runs once everything upstream of it is done, whatever happened (a failed run
    * included), and its own failure does not fail the run: clean-up, as Airflow's teardown tasks.
+   * With setups among its upstream, it runs when one of them succeeded (all_done_setup_success).
    */
   teardown?: boolean;
+  /**
+   * A setup makes what the tasks after it use (a cluster, a scratch table), as Airflow's setup
+   * tasks: the teardown downstream of it pairs with it, and a setup that failed or was skipped
+   * fails or skips every task in its scope (after it, before its teardown), whatever their rules.
+   */
+  setup?: boolean;
   /** What the task does (templated): the line the Web UI shows for its activity, and `baton dags show`'s. */
   doc?: string;
   /**

@@ -88,7 +88,7 @@ test('a DAG compiles with Airflow defaults, its graph in order, each task with i
       ['load', ['extract'], ['report'], 'all_success'],
       ['extract', [], ['load'], 'all_success'],
       ['report', ['load'], ['cleanup'], 'all_success'],
-      ['cleanup', ['report'], [], 'all_done'],
+      ['cleanup', ['report'], [], 'all_done_setup_success'],
     ],
   );
   assert.deepEqual(compiled.definition, {
@@ -184,14 +184,18 @@ test('every problem of a DAG file is named with its task, before anything runs',
       empty('a', { triggerRule: 'some_success' as never });
     }),
     [
-      'task a: trigger rule "some_success" is not one of all_success, all_failed, all_done, one_success, one_failed, none_failed, none_failed_min_one_success, none_skipped, always, one_done, all_skipped, all_done_min_one_success',
+      'task a: trigger rule "some_success" is not one of all_success, all_failed, all_done, all_done_setup_success, one_success, one_failed, none_failed, none_failed_min_one_success, none_skipped, always, one_done, all_skipped, all_done_min_one_success',
     ],
   );
   assert.deepEqual(
     problems(() => {
       empty('a', { teardown: true, triggerRule: 'all_success' });
+      empty('b', { teardown: true, setup: true });
     }),
-    ['task a: a teardown runs when its upstream is done (all_done)'],
+    [
+      'task a: a teardown runs when its upstream is done and a setup it follows succeeded (all_done_setup_success)',
+      'task b: a task is a setup or a teardown, not both',
+    ],
   );
   // Written as data, a template may read a task that is not upstream; in a DAG file the read makes the edge.
   assert.deepEqual(rawProblems({ a: { operator: 'command', argv: ['x', '{{ xcom.b.rows }}'] }, b: { operator: 'empty' } }), [

@@ -24,6 +24,25 @@ export const fanIn = dag({ ...base, dagId: 'engine_fan_in' }, ({ ds, conf }) => 
   command('cleanup', { upstream: [join], teardown: true, argv: ['cleanup'] });
 });
 
+/**
+ * A setup, the work in its scope (one task directly after it, one after that with all_done) and
+ * its teardown; conf says whether the setup and the work fail, and whether the setup is skipped.
+ */
+export const setupTeardown = dag(
+  { ...base, dagId: 'engine_setup', params: z.object({ setup: z.enum(['ok', 'fail', 'skip']).default('ok'), work: z.enum(['ok', 'fail']).default('ok') }) },
+  ({ params }) => {
+    const create = command('create_cluster', {
+      setup: true,
+      inputs: { setup: params.setup },
+      skipIf: ({ setup }) => setup === 'skip' && 'conf setup skip',
+      argv: ['create', `${params.setup}`],
+    });
+    const work = command('work', { upstream: [create], argv: ['work', `${params.work}`] });
+    const report = command('report', { upstream: [work], triggerRule: 'all_done', argv: ['report'] });
+    command('delete_cluster', { upstream: [create, report], teardown: true, argv: ['delete'] });
+  },
+);
+
 /** Retries with exponential backoff and the three callbacks. */
 export const retries = dag(
   {
@@ -119,4 +138,4 @@ export const skipThrows = dag({ ...base, dagId: 'engine_skip_throws' }, () => {
   });
 });
 
-registerDagFiles([fanIn, retries, choices, badTemplate, data, cached, cachedBad, skipThrows]);
+registerDagFiles([fanIn, setupTeardown, retries, choices, badTemplate, data, cached, cachedBad, skipThrows]);

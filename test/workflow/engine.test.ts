@@ -86,6 +86,7 @@ async function start(workflowType: string, ds: string, conf: Record<string, unkn
   return handle;
 }
 const states = (result: DagFileRunResult) => Object.fromEntries(result.tasks.map((t) => [t.taskId, t.state]));
+const stateOf = states;
 const argvOf = (ds: string) => commands.filter((c) => c.ds === ds).map((c) => c.argv.join(' '));
 /** The commands of a run, those started together (the first `together`) in a fixed order. */
 const argvTogether = (ds: string, together: number) => {
@@ -134,6 +135,43 @@ test('every trigger rule decides as Airflow does', () => {
   for (const [rule, upstream, expected] of cases) {
     assert.equal(evaluateTriggerRule(rule, upstream as never), expected, `${rule} with ${upstream.join(', ')}`);
   }
+  // A teardown's: once everything upstream is done, if a setup among its upstream succeeded.
+  const teardown: Array<[string[], string[], string]> = [
+    [['success', 'failed'], ['success'], 'run'],
+    [['failed', 'upstream_failed'], ['failed'], 'upstream_failed'],
+    [['skipped', 'skipped'], ['skipped'], 'skipped'],
+    [['success', 'running'], ['success'], 'wait'],
+    [['failed', 'success'], [], 'run'],
+  ];
+  for (const [upstream, setups, expected] of teardown) {
+    assert.equal(
+      evaluateTriggerRule('all_done_setup_success', upstream as never, setups as never),
+      expected,
+      `${upstream.join(', ')} with setups ${setups.join(', ')}`,
+    );
+  }
+});
+
+test('a setup pairs with its teardown: the work in its scope runs after it, and the teardown runs when it succeeded, whatever the work did', async () => {
+  const failedWork = await start('engine_setup', '2024-03-20', { work: 'fail' });
+  assert.equal((await workflowFailure(failedWork.result())).message, 'task work failed: work exited with 1');
+  const table = async (handle: typeof failedWork) =>
+    Object.fromEntries((await handle.query<Array<{ taskId: string; state: string }>>('tasks')).map((t) => [t.taskId, t.state]));
+  assert.deepEqual(await table(failedWork), { create_cluster: 'success', work: 'failed', report: 'success', delete_cluster: 'success' });
+  assert.deepEqual(argvOf('2024-03-20'), ['create ok', 'work fail', 'report', 'delete']);
+});
+
+test('a failed setup fails every task in its scope, all_done ones too, and its teardown does not run; a skipped one skips them', async () => {
+  const failed = await start('engine_setup', '2024-03-21', { setup: 'fail' });
+  assert.equal((await workflowFailure(failed.result())).message, 'task create_cluster failed: create exited with 1');
+  const states = Object.fromEntries((await failed.query<Array<{ taskId: string; state: string }>>('tasks')).map((t) => [t.taskId, t.state]));
+  // report's all_done would run after a failed work: the setup's scope fails it first.
+  assert.deepEqual(states, { create_cluster: 'failed', work: 'upstream_failed', report: 'upstream_failed', delete_cluster: 'upstream_failed' });
+  assert.deepEqual(argvOf('2024-03-21'), ['create fail']);
+
+  const skipped = (await (await start('engine_setup', '2024-03-22', { setup: 'skip' })).result()) as DagFileRunResult;
+  assert.deepEqual(stateOf(skipped), { create_cluster: 'skipped', work: 'skipped', report: 'skipped', delete_cluster: 'skipped' });
+  assert.deepEqual(argvOf('2024-03-22'), []);
 });
 
 test('independent tasks start in the same workflow task; the join reads both outputs; the teardown runs last', async () => {
