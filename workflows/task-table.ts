@@ -59,7 +59,9 @@ export function evaluateTriggerRule(
   switch (rule) {
     case 'all_success':
       if (failed) return 'upstream_failed';
-      if (skipped) return 'skipped';
+      // A skip settles it once the rest are done: a failure among them wins, whichever came first
+      // (Airflow's scheduler decides by which it saw first; a run here ends the same every time).
+      if (skipped) return done ? 'skipped' : 'wait';
       return upstream.every((s) => s === 'success') ? 'run' : 'wait';
     case 'all_failed':
       if (succeeded || skipped) return 'skipped';

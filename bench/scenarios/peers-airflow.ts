@@ -1,8 +1,8 @@
 /** The peers scenario's Airflow side: Airflow 3 standalone on its own Postgres database, running the 7-task no-op DAG alone. */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadServiceSettings } from '../../src/config';
-import { LocalPostgres } from '../../src/platform';
+import { LocalPostgres, run } from '../../src/platform';
 import { median, waitFor, type BenchContext } from '../harness';
 import { freePort, logTail, runGroup, startGroup } from '../peers/python';
 
@@ -38,6 +38,24 @@ export interface AirflowReport {
     end_date: string;
     tasks: Array<{ task_id: string; state: string; start_date: string | null; end_date: string | null }>;
   }>;
+}
+
+/**
+ * Airflow's verdicts on every trigger rule and setup shape, live (bench/peers/trigger_rules_dag.py
+ * on SQLite under its own home), against the recorded table Baton's workflow tier holds Baton to
+ * (test/fixtures/airflow-trigger-rules.json): the tasks whose state differs, none when the table is current.
+ */
+export async function triggerRulesAgainstTable(venv: string, peersHome: string): Promise<{ tasks: number; differ: string[] }> {
+  const home = path.join(peersHome, 'airflow-trigger-rules');
+  await rm(home, { recursive: true, force: true });
+  await mkdir(home, { recursive: true });
+  const out = path.join(home, 'states.json');
+  await run(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'trigger_rules_dag.py'), out], { env: { ...process.env, AIRFLOW_HOME: home } });
+  const live = (JSON.parse(await readFile(out, 'utf8')) as { states: Record<string, string> }).states;
+  const table = (JSON.parse(await readFile(path.join(__dirname, '..', '..', 'test', 'fixtures', 'airflow-trigger-rules.json'), 'utf8')) as { states: Record<string, string> })
+    .states;
+  const differ = Object.keys({ ...live, ...table }).filter((id) => live[id] !== table[id]);
+  return { tasks: Object.keys(live).length, differ };
 }
 
 /** Airflow's metadata database: `airflow_peers` beside the bench's on the local cluster, or SQLite under AIRFLOW_HOME when the database is someone else's. */

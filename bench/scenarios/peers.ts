@@ -27,7 +27,7 @@ import { median, sleep, spread, startBenchWorker, type BenchContext, type Figure
 import { ensurePeersVenv, pinnedVersion, startConversation, type Conversation } from '../peers/python';
 import { engineOneBranch, engineTwoBranches } from '../engine-dags';
 import { noopPolicy, runTimings } from '../runs';
-import { airflowSide, handOffs, ms, PEERS_DIR, TASKS, type Timed } from './peers-airflow';
+import { airflowSide, handOffs, ms, PEERS_DIR, TASKS, triggerRulesAgainstTable, type Timed } from './peers-airflow';
 
 /** The compared file (no bad rows) and the flow scenario's kind (1 % bad rows), both seed 7. */
 const CLEAN_DS = '2031-08-02';
@@ -195,6 +195,8 @@ export async function peersScenario(ctx: BenchContext): Promise<Figure[]> {
 
   const { baton, prefect: pf } = await batonAndPrefect(ctx, venv, peersHome, runs, repeats);
   const af = await airflowSide(ctx, venv, peersHome, runs);
+  ctx.say('peers: Airflow decides every trigger rule and setup shape, against the table Baton is tested with');
+  const rules = await triggerRulesAgainstTable(venv, peersHome);
 
   const batonGap = median(baton.noop.gaps);
   const batonRun = median(baton.noop.durations);
@@ -265,6 +267,15 @@ export async function peersScenario(ctx: BenchContext): Promise<Figure[]> {
       spread: spread(af.branches.two),
       ...ratioTo(median(af.branches.two), median(af.branches.one), 'one branch of 5'),
       note: `one branch ${median(af.branches.one).toFixed(0)} ms; Baton's two branches ${median(baton.branches.two).toFixed(0)} ms`,
+    },
+    {
+      scenario: 'peers',
+      measure: `Airflow ${airflow}: tasks of the trigger-rule and setup shapes whose state differs from the table Baton's tests hold it to`,
+      value: rules.differ.length,
+      unit: 'tasks',
+      target: '0',
+      met: rules.differ.length === 0,
+      note: `${rules.tasks} tasks${rules.differ.length ? `; differ: ${rules.differ.slice(0, 5).join(', ')}` : ''}`,
     },
     { scenario: 'peers', measure: 'Airflow standalone: start to ready', value: af.startupMs, unit: 'ms' },
     { scenario: 'peers', measure: "Prefect: a process's first flow run (starts the ephemeral API)", value: pf.firstFlowMs, unit: 'ms' },

@@ -99,6 +99,8 @@ test('every trigger rule decides as Airflow does', () => {
     ['all_success', ['success', 'success'], 'run'],
     ['all_success', ['success', 'running'], 'wait'],
     ['all_success', ['success', 'skipped'], 'skipped'],
+    ['all_success', ['running', 'skipped'], 'wait'],
+    ['all_success', ['failed', 'skipped'], 'upstream_failed'],
     ['all_success', ['running', 'failed'], 'upstream_failed'],
     ['all_failed', ['failed', 'upstream_failed'], 'run'],
     ['all_failed', ['failed', 'running'], 'wait'],
@@ -278,7 +280,7 @@ test('a workflow type no DAG file has fails at once, naming it', async () => {
   assert.equal(failure.type, 'UnknownDag');
   assert.match(
     failure.message,
-    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_retries, engine_choices, engine_bad_template, engine_data, engine_cached, engine_cached_bad, engine_skip_throws\)$/,
+    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_setup, engine_retries, engine_choices, engine_bad_template, engine_data, engine_cached, engine_cached_bad, engine_skip_throws\)$/,
   );
 });
 
