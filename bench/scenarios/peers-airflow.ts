@@ -52,8 +52,9 @@ export async function triggerRulesAgainstTable(venv: string, peersHome: string):
   const out = path.join(home, 'states.json');
   await run(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'trigger_rules_dag.py'), out], { env: { ...process.env, AIRFLOW_HOME: home } });
   const live = (JSON.parse(await readFile(out, 'utf8')) as { states: Record<string, string> }).states;
-  const table = (JSON.parse(await readFile(path.join(__dirname, '..', '..', 'test', 'fixtures', 'airflow-trigger-rules.json'), 'utf8')) as { states: Record<string, string> })
-    .states;
+  const table = (
+    JSON.parse(await readFile(path.join(__dirname, '..', '..', 'test', 'fixtures', 'airflow-trigger-rules.json'), 'utf8')) as { states: Record<string, string> }
+  ).states;
   const differ = Object.keys({ ...live, ...table }).filter((id) => live[id] !== table[id]);
   return { tasks: Object.keys(live).length, differ };
 }
