@@ -39,6 +39,8 @@ export function createActivities(deps: ActivityDeps) {
       folders: new Map((deps.dags ?? []).map((d) => [d.dag.dagId, d.folder])),
       config: deps.config,
       logger: deps.logger,
+      client: deps.client,
+      dags: new Map((deps.dags ?? []).map((d) => [d.dag.dagId, { ...d.dag.definition, taskQueue: deps.config.project.taskQueue }])),
     }),
   };
 }

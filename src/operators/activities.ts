@@ -4,12 +4,14 @@
  * type its step calls and its tasks' histories record. Node code: the workflows import it as
  * types only.
  */
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { createMailActivities } from '../../activities/mail';
 import type { createSensorActivities } from '../../activities/sensors';
 import type { PoolFor } from '../data/connections';
 import type { DagFolders } from '../../activities/operators/dag-folder';
 import type { Config } from '../config';
+import type { DagDefinition } from '../dags';
 import { createCommandOperator } from './command/activity';
 import { createDbtOperator } from './dbt/activity';
 import type { OperatorName } from './definitions';
@@ -17,6 +19,7 @@ import { createDuckdbOperator } from './duckdb/activity';
 import { createHttpOperator } from './http/activity';
 import { createLoadCsvOperator } from './load-csv/activity';
 import { createSqlOperator } from './sql/activity';
+import { createTriggerDagOperator } from './trigger-dag/activity';
 
 export type { OperatorInput } from './common';
 
@@ -25,8 +28,11 @@ export interface OperatorDeps {
   poolFor: PoolFor;
   connections: Record<string, string>;
   folders: DagFolders;
-  config: Pick<Config, 'dataDir' | 'dbt' | 'databaseUrl'>;
+  config: Pick<Config, 'dataDir' | 'dbt' | 'databaseUrl' | 'webUiUrl' | 'temporal'>;
   logger: Logger;
+  /** The worker's Temporal client, and the DAGs it serves by dag_id (on its task queue): what triggerDag starts. */
+  client: Client;
+  dags: ReadonlyMap<string, DagDefinition>;
 }
 
 /** An operator's own activity, made once with the worker's clients. */
@@ -56,6 +62,7 @@ export const OPERATOR_ACTIVITIES = {
   shortCircuit: 'none',
   notify: { shared: ['sendAlert'] },
   task: 'per DAG',
+  triggerDag: ({ client, dags, config }) => createTriggerDagOperator(client, dags, config),
   empty: 'none',
 } satisfies { [K in OperatorName]: OperatorActivity };
 

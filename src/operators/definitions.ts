@@ -20,6 +20,7 @@ import { shortCircuitDefinition } from './short-circuit/definition';
 import { sqlDefinition } from './sql/definition';
 import { sqlSensorDefinition } from './sql-sensor/definition';
 import { taskDefinition } from './task/definition';
+import { triggerDagDefinition } from './trigger-dag/definition';
 
 /** What the template checks know of a DAG's own task's output: the fields tsc read from its function's type, or `*`. */
 export type OwnOutputFields = readonly string[] | '*';
@@ -61,6 +62,7 @@ export const OPERATORS = byName({
   shortCircuit: shortCircuitDefinition,
   notify: notifyDefinition,
   task: taskDefinition,
+  triggerDag: triggerDagDefinition,
   empty: emptyDefinition,
 });
 

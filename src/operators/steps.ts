@@ -26,6 +26,7 @@ import { shortCircuitStep } from './short-circuit/step';
 import { sqlStep } from './sql/step';
 import { sqlSensorStep } from './sql-sensor/step';
 import { taskStep } from './task/step';
+import { triggerDagStep } from './trigger-dag/step';
 
 /** What a step is given besides its task's settings. */
 export interface StepContext {
@@ -57,5 +58,6 @@ export const OPERATOR_STEPS: { [K in OperatorName]: OperatorStep<K> } = {
   shortCircuit: shortCircuitStep,
   notify: notifyStep,
   task: taskStep,
+  triggerDag: triggerDagStep,
   empty: emptyStep,
 };

@@ -29,6 +29,7 @@ export { notify, type NotifyOutput } from '../operators/notify/definition';
 export { shortCircuit, type ShortCircuitOutput } from '../operators/short-circuit/definition';
 export { sql, type SqlRowCountOutput } from '../operators/sql/definition';
 export { sqlSensor } from '../operators/sql-sensor/definition';
+export { triggerDag, type TriggerDagOutput } from '../operators/trigger-dag/definition';
 export { ownTasks } from '../operators/task/definition';
 export type { OwnTaskBuilder, OwnTaskSettings, OwnTasks, TaskCacheSettings, TaskFunction } from '../operators/task/definition';
 export type { SensorOutput } from '../operators/common';

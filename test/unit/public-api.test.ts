@@ -120,6 +120,7 @@ test('baton/sdk exports what a DAG file is written with, and nothing else', () =
     'TaskRecord',
     'TaskSettings',
     'TaskState',
+    'TriggerDagOutput',
     'TriggerRule',
     'ValueOf',
     'branch',
@@ -139,6 +140,7 @@ test('baton/sdk exports what a DAG file is written with, and nothing else', () =
     'shortCircuit',
     'sql',
     'sqlSensor',
+    'triggerDag',
     'z',
   ]);
 });

@@ -223,7 +223,7 @@ test('every problem of a DAG file is named with its task, before anything runs',
     ['task a: task activity: the name of an exported function'],
   );
   assert.deepEqual(rawProblems({ a: { operator: 'python', upstream: [] } }), [
-    'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, notify, task, empty',
+    'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, notify, task, triggerDag, empty',
   ]);
   assert.deepEqual(
     problems(() => {
@@ -337,6 +337,7 @@ test("each operator's templated fields are checked before anything runs, and a r
     notify: [{ operator: 'notify', to: ['data@example.com'], subject: bad, body: bad }, 2, 'delivered'],
     task: [{ operator: 'task', activity: 'f', args: { day: bad }, cache: { expiresIn: '1h', policy: bad, inputFile: `raw/${bad}` } }, 3, '*'],
     empty: [{ operator: 'empty' }, 0, 'none'],
+    triggerDag: [{ operator: 'triggerDag', dag: 'other', ds: bad, conf: { day: bad } }, 2, 'dagId, ds, workflowId, runId, state'],
   };
   const settings = { dagId: 'operators_probe', schedule: '@daily', startDate: '2024-01-01' };
   for (const [operator, [task, templated, fields]] of Object.entries(samples)) {

@@ -1,5 +1,5 @@
 /** DAG files for the engine's workflow tests: registered as a bundle's entry is (src/dag-files.ts). */
-import { branch, command, dag, dbt, duckdb, empty, loadCsv, ownTasks, result, shortCircuit, sqlSensor, z } from '../../src/sdk';
+import { branch, command, dag, dbt, duckdb, empty, loadCsv, ownTasks, result, shortCircuit, sqlSensor, triggerDag, z } from '../../src/sdk';
 import { registerDagFiles } from '../../workflows/dag-registry';
 
 export { dagFileWorkflow as default } from '../../workflows/dag-registry';
@@ -42,6 +42,11 @@ export const setupTeardown = dag(
     command('delete_cluster', { upstream: [create, report], teardown: true, argv: ['delete'] });
   },
 );
+
+/** Runs engine_fan_in for its own date, with conf, and waits for it (Airflow's TriggerDagRunOperator). */
+export const trigger = dag({ ...base, dagId: 'engine_trigger', params: z.object({ b_arg: z.string().default('x') }) }, ({ params }) => {
+  triggerDag('run_fan_in', { dag: 'engine_fan_in', conf: { b_arg: params.b_arg }, wait: true, retries: 0 });
+});
 
 /** Retries with exponential backoff and the three callbacks. */
 export const retries = dag(
@@ -138,4 +143,4 @@ export const skipThrows = dag({ ...base, dagId: 'engine_skip_throws' }, () => {
   });
 });
 
-registerDagFiles([fanIn, setupTeardown, retries, choices, badTemplate, data, cached, cachedBad, skipThrows]);
+registerDagFiles([fanIn, setupTeardown, trigger, retries, choices, badTemplate, data, cached, cachedBad, skipThrows]);

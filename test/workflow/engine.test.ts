@@ -7,11 +7,13 @@
 import assert from '../support/assert';
 import { test } from '@jest/globals';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { WorkflowFailedError } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
 import type { CommandOperatorInput } from '../../src/operators/command/activity';
 import type { UserTaskInput } from '../../src/operators/task/activity';
 import type { CacheLookupInput, CacheLookupResult, CacheStoreInput, FileRef, RunSettings } from '../../src/contracts';
 import type { DagFileRunResult } from '../../workflows/engine';
+import { createTriggerDagOperator, type TriggerDagOperatorInput } from '../../src/operators/trigger-dag/activity';
+import type { DagDefinition } from '../../src/dags';
 import { evaluateTriggerRule } from '../../workflows/task-table';
 import { timeSkippingWorker, workflowFailure } from '../support';
 
@@ -22,6 +24,16 @@ const sqlChecks: Array<{ connId: string; text: string; params: string[] }> = [];
 const dataCalls: Array<[string, Record<string, unknown>]> = [];
 const cacheCalls: Array<[string, unknown]> = [];
 const cacheEntries = new Map<string, FileRef>();
+
+/** engine_fan_in as the catalog sees it, on this test's queue (the probe is not loaded here: it pulls in the engine). */
+const FAN_IN = {
+  dagId: 'engine_fan_in',
+  workflowType: 'engine_fan_in',
+  taskQueue,
+  tags: [],
+  description: '',
+  defaultArgs: { owner: 'airflow' },
+} as unknown as DagDefinition;
 
 const server = timeSkippingWorker({
   taskQueue,
@@ -53,6 +65,13 @@ const server = timeSkippingWorker({
       return { command: 'build', nodes: { m: 'success', not_null_m_id: 'pass' }, statuses: { success: 1, pass: 1 } };
     },
     'engine_retries.record': async (input: UserTaskInput) => void recorded.push(input),
+    // The real activity, on the test server: the DAGs it may start are those of this worker's queue.
+    // Its client is a plain one: waiting on the time-skipping client would let time leap past the run's timeout.
+    operatorTriggerDag: (input: TriggerDagOperatorInput) =>
+      createTriggerDagOperator(new Client({ connection: server.env.connection, namespace: server.env.namespace }), new Map([['engine_fan_in', FAN_IN]]), {
+        webUiUrl: 'http://localhost:8233',
+        temporal: { namespace: 'default' } as never,
+      })(input),
     // The task cache as baton.task_cache keeps it: an entry per key until it expires.
     cacheLookup: async (input: CacheLookupInput): Promise<CacheLookupResult> => {
       cacheCalls.push(['lookup', input]);
@@ -209,6 +228,34 @@ test('a failed branch fails the run, naming the task; what does not depend on it
   assert.deepEqual(argvTogether(ds, 2), ['a 2024-03-02', 'b fail', 'cleanup']);
 });
 
+test("triggerDag starts another DAG's run for the date with conf, joins the one in flight instead of doubling it, and fails when it fails", async () => {
+  // engine_fan_in's run for the date is already in flight (its b sleeps 3 s): triggerDag joins it.
+  const ds = '2024-03-30';
+  const inFlight = await server.client.workflow.start('engine_fan_in', {
+    taskQueue,
+    workflowId: `engine_fan_in-${ds}`,
+    args: [{ ds, conf: { b_arg: 'slow' } }],
+  });
+  const result = (await (await start('engine_trigger', ds, { b_arg: 'ignored while one is in flight' })).result()) as DagFileRunResult;
+  const task = result.tasks.find((t) => t.taskId === 'run_fan_in')!;
+  assert.equal(task.state, 'success');
+  assert.deepEqual(task.output, { dagId: 'engine_fan_in', ds, workflowId: `engine_fan_in-${ds}`, runId: inFlight.firstExecutionRunId, state: 'success' });
+  assert.deepEqual(
+    argvOf(ds).filter((a) => a.startsWith('b ')),
+    ['b slow'],
+    'one run of engine_fan_in',
+  );
+
+  // None in flight: a new run with the conf given, whose failure fails the trigger for good.
+  const failing = await start('engine_trigger', '2024-03-31', { b_arg: 'fail' });
+  const failure = await workflowFailure(failing.result());
+  assert.equal(failure.message, "task run_fan_in failed: run_fan_in: engine_fan_in's run engine_fan_in-2024-03-31 failed: task b failed: b exited with 1");
+  assert.deepEqual(
+    argvOf('2024-03-31').filter((a) => a.startsWith('b ')),
+    ['b fail'],
+  );
+});
+
 test('retries back off exponentially up to the maximum delay, with on_retry, on_success and on_failure', async () => {
   const ds = '2024-03-03';
   recorded.length = 0;
@@ -280,7 +327,7 @@ test('a workflow type no DAG file has fails at once, naming it', async () => {
   assert.equal(failure.type, 'UnknownDag');
   assert.match(
     failure.message,
-    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_setup, engine_retries, engine_choices, engine_bad_template, engine_data, engine_cached, engine_cached_bad, engine_skip_throws\)$/,
+    /^no DAG file under workflows\/dags\/ has workflow type no_such_dag \(DAG files here: engine_fan_in, engine_setup, engine_trigger, engine_retries, engine_choices, engine_bad_template, engine_data, engine_cached, engine_cached_bad, engine_skip_throws\)$/,
   );
 });
 

@@ -6,14 +6,9 @@
  */
 import { command, dag, empty, TRIGGER_RULES, type TaskOf } from '../../src/sdk';
 import { registerDagFiles } from '../../workflows/dag-registry';
+import { PAIRS, type Outcome } from './trigger-rules-shapes';
 
 export { dagFileWorkflow as default } from '../../workflows/dag-registry';
-
-export const OUTCOMES = ['success', 'failed', 'skipped', 'upstream_failed'] as const;
-type Outcome = (typeof OUTCOMES)[number];
-
-/** Every unordered pair of outcomes, each once (itertools.combinations_with_replacement). */
-export const PAIRS = OUTCOMES.flatMap((a, i) => OUTCOMES.slice(i).map((b) => [a, b] as const));
 
 /** A task that ends as `outcome`: a command that succeeds or exits 1, a skipIf, or a task after one that failed. */
 function ending(taskId: string, outcome: Outcome, extra: { setup?: boolean; upstream?: TaskOf<unknown>[] } = {}): TaskOf<unknown> {

@@ -13,7 +13,7 @@ import type { RunSettings, TaskRecord } from '../../src/contracts';
 import type { CommandOperatorInput } from '../../src/operators/command/activity';
 import { TRIGGER_RULES } from '../../src/sdk';
 import { timeSkippingWorker } from '../support';
-import { PAIRS } from './trigger-rules-probe';
+import { PAIRS } from './trigger-rules-shapes';
 
 const recorded = JSON.parse(readFileSync(path.join(__dirname, '..', 'fixtures', 'airflow-trigger-rules.json'), 'utf8')) as {
   airflow: string;
