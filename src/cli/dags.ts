@@ -58,6 +58,15 @@ export function checkDags(dir = defaultDagsDir()): Checked[] {
       c.problems.push(`its dag_id is also ${path.isAbsolute(other) ? path.relative(projectRoot, other) : other}'s`);
     }
   }
+  // A triggerDag starts a DAG of this project: one that is not here would fail every run.
+  const dagIds = new Set(checked.flatMap((c) => (c.dagId ? [c.dagId] : [])));
+  for (const c of checked) {
+    for (const task of c.loaded?.dag.tasks ?? []) {
+      const definition = task.definition;
+      if (definition.operator === 'triggerDag' && !dagIds.has(definition.dag))
+        c.problems.push(`task ${task.taskId}: triggerDag's dag ${JSON.stringify(definition.dag)} is no DAG of this project (${[...dagIds].join(', ')})`);
+    }
+  }
   return checked;
 }
 

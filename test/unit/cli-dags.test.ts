@@ -46,6 +46,32 @@ export default dag({ dagId: 'orders-etl', schedule: '@daily', startDate: '2024-0
   ]);
 });
 
+test('dags validate refuses a triggerDag of a DAG the project does not have, naming the task and the DAGs it has', async () => {
+  const dir = await tempDir('baton-dags-');
+  await writeFile(
+    path.join(dir, 'upstream.ts'),
+    `import { dag, triggerDag } from 'baton/sdk';
+export default dag({ dagId: 'upstream', schedule: '@daily', startDate: '2024-01-01' }, () => {
+  triggerDag('run_downstream', { dag: 'downstream' });
+  triggerDag('run_missing', { dag: 'downstream_v2' });
+});
+`,
+  );
+  await writeFile(
+    path.join(dir, 'downstream.ts'),
+    `import { dag, empty } from 'baton/sdk';
+export default dag({ dagId: 'downstream', schedule: '@daily', startDate: '2024-01-01' }, () => void empty('a'));
+`,
+  );
+  assert.deepEqual(
+    checkDags(dir).map((c) => [c.dagId, c.problems]),
+    [
+      ['downstream', []],
+      ['upstream', ['task run_missing: triggerDag\'s dag "downstream_v2" is no DAG of this project (downstream, upstream)']],
+    ],
+  );
+});
+
 test('dags show draws the graph as text, Mermaid and DOT', () => {
   assert.deepEqual(drawDag(probe, 'text'), [
     'draw_probe: 0 6 * * * Europe/Berlin, 5 tasks',

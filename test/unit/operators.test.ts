@@ -16,6 +16,8 @@ import { dataPaths } from '../../src/operators/duckdb/activity';
 import { createHttpOperator, MAX_RESPONSE_BYTES } from '../../src/operators/http/activity';
 import { loadTables, postgresType } from '../../src/operators/load-csv/activity';
 import { createSqlOperator } from '../../src/operators/sql/activity';
+import { createTriggerDagOperator } from '../../src/operators/trigger-dag/activity';
+import type { DagDefinition } from '../../src/dags';
 import { mockActivityEnv, nonRetryable, runActivity, tempDir, testConfig, testPool } from '../support';
 
 const base = { dagId: 'ops', taskId: 't', ds: '2024-03-01', attempt: 1 };
@@ -209,4 +211,19 @@ test('loadCsv: contract types as Postgres types; a target that is not schema.tab
   assert.match(t.stage, /^staging\.load_[0-9a-f]{32}$/);
   assert.notEqual(loadTables('examples.customers').stage, t.stage, 'each try stages into tables of its own');
   for (const bad of ['customers', 'a.b; DROP TABLE x', `s.${'t'.repeat(55)}`]) assert.throws(() => loadTables(bad), /is not schema\.table/);
+});
+
+test('triggerDag refuses, before starting anything, a DAG this worker does not serve, a bad date and its own run', async () => {
+  // A client that must not be reached: every refusal comes first.
+  const client = new Proxy({}, { get: () => assert.fail('the client was used') }) as never;
+  const dags = new Map([['daily', { dagId: 'daily', workflowType: 'daily' } as DagDefinition]]);
+  const trigger = createTriggerDagOperator(client, dags, { webUiUrl: 'http://localhost:8233', temporal: { namespace: 'default' } as never });
+  const base = { dagId: 'daily', taskId: 'again', ds: '2024-05-06', attempt: 1, conf: {}, wait: true };
+  await nonRetryable(trigger({ ...base, dag: 'weekly', runDs: '2024-05-06' }), 'UnknownDag', 'again: no DAG "weekly" on this worker; it serves daily');
+  await nonRetryable(trigger({ ...base, dag: 'daily', runDs: '2024-02-30' }), 'InvalidLogicalDate', 'again: ds "2024-02-30" is not a real calendar date');
+  await nonRetryable(
+    trigger({ ...base, dag: 'daily', runDs: '2024-05-06' }),
+    'TriggersItself',
+    'again: a run of daily cannot trigger its own date (2024-05-06); give another ds',
+  );
 });

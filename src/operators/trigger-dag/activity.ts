@@ -36,6 +36,9 @@ export function createTriggerDagOperator(client: Client, dags: ReadonlyMap<strin
     } catch (err) {
       throw ApplicationFailure.nonRetryable(`${input.taskId}: ${(err as Error).message}`, 'InvalidLogicalDate');
     }
+    // Its own run would be joined: waited for, it would wait for itself.
+    if (dag.dagId === input.dagId && ds === input.ds)
+      throw ApplicationFailure.nonRetryable(`${input.taskId}: a run of ${dag.dagId} cannot trigger its own date (${ds}); give another ds`, 'TriggersItself');
     const run = await triggerRun(client, config, dag, ds, input.conf);
     const started = { dagId: dag.dagId, ds, workflowId: run.workflowId, runId: run.runId };
     if (!input.wait) return { ...started, state: 'started' };
