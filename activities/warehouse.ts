@@ -43,7 +43,12 @@ async function pending(db: Pool | PoolClient, scripts: Script[]): Promise<Script
     const { rows } = await db.query<{ name: string; sha256: string }>('SELECT name, sha256 FROM baton.migrations');
     applied = new Map(rows.map((r) => [r.name, r.sha256]));
   } catch (err) {
-    if ((err as { code?: string }).code !== '42P01') throw err;
+    const code = (err as { code?: string }).code;
+    if (code === '42501')
+      throw new Error(
+        `this database role may not read baton.migrations (${(err as Error).message}): apply activities/sql/worker-role.sql again, which grants the worker's role what it reads`,
+      );
+    if (code !== '42P01') throw err;
     applied = new Map();
   }
   return scripts.filter((s) => applied.get(s.name) !== s.sha256);

@@ -111,6 +111,20 @@ test("a DAG folder's setup.sql is applied with Baton's migration once per conten
           assert.match(err.message, new RegExp(`^the warehouse needs .*${folder}/setup\\.sql applied, and this database role may not \\(permission denied`));
           return true;
         });
+        // A role set up by an earlier Baton may not read what is applied: it is told how to mend that.
+        const role = decodeURIComponent(new URL(worker).username);
+        await pool.query(`REVOKE SELECT ON baton.migrations FROM ${role}`);
+        try {
+          await assert.rejects(migrateWarehouse(workerPool, dags), (err: Error) => {
+            assert.match(
+              err.message,
+              /^this database role may not read baton\.migrations \(permission denied .*\): apply activities\/sql\/worker-role\.sql again/,
+            );
+            return true;
+          });
+        } finally {
+          await pool.query(`GRANT SELECT ON baton.migrations TO ${role}`);
+        }
       } finally {
         await workerPool.end();
       }
