@@ -4,6 +4,7 @@
  * status from dbt's own run_results.json.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../src/config';
 import type { DbtModelResult } from '../src/contracts';
 import { cancellationSignal, whileHeartbeating } from '../src/data/heartbeat';
+import { dagFolderFile, type DagFolders } from './operators/dag-folder';
 
 export interface DbtDeps {
   config: Pick<Config, 'dbt' | 'databaseUrl'>;
@@ -96,6 +98,24 @@ export function dbtFailureDetail(result: DbtInvocationResult): string {
 }
 
 export const DBT_SELECTOR = SELECTOR;
+
+/**
+ * A DAG's dbt project, `project` a folder of the DAG's (confined to it), and the profiles it
+ * runs with: its own profiles.yml, or Baton's (profile `baton`: the warehouse). `who` starts the
+ * message of a project without dbt_project.yml.
+ */
+export async function dagDbtProject(
+  config: DbtDeps['config'],
+  folders: DagFolders,
+  dagId: string,
+  project: string,
+  who: string,
+): Promise<{ projectDir: string; profilesDir: string }> {
+  const projectDir = await dagFolderFile(folders, dagId, project);
+  if (!existsSync(path.join(projectDir, 'dbt_project.yml')))
+    throw ApplicationFailure.nonRetryable(`${who}: ${project} has no dbt_project.yml`, 'DbtProjectNotFound');
+  return { projectDir, profilesDir: existsSync(path.join(projectDir, 'profiles.yml')) ? projectDir : config.dbt.projectDir };
+}
 
 /** A node's name from its unique_id: `model.my_project.daily_revenue` is daily_revenue; a test's hash suffix is dropped. */
 function nodeName(uniqueId: string): string {

@@ -5,12 +5,10 @@
  * its models, and a failed test fails the task naming it. A failing node fails for good (it will
  * fail the same way again); dbt dying for another reason is retried by the task.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { DBT_OK_STATUSES, DBT_SELECTOR, dbtFailureDetail, invokeDbt, type DbtDeps } from '../../../activities/dbt';
-import { dagFolderFile, type DagFolders } from '../../../activities/operators/dag-folder';
+import { dagDbtProject, DBT_OK_STATUSES, DBT_SELECTOR, dbtFailureDetail, invokeDbt, type DbtDeps } from '../../../activities/dbt';
+import type { DagFolders } from '../../../activities/operators/dag-folder';
 import { parseDs } from '../../logical-date';
 import type { OperatorInput } from '../common';
 import type { DbtOutput } from './definition';
@@ -40,12 +38,7 @@ export function createDbtOperator(config: DbtDeps['config'], logger: Logger, fol
     }
     if (!/^[A-Za-z0-9_-]+$/.test(input.target))
       throw ApplicationFailure.nonRetryable(`${input.taskId}: dbt target ${JSON.stringify(input.target)}`, 'InvalidTarget');
-    const project = input.project ?? 'dbt';
-    const projectDir = await dagFolderFile(folders, input.dagId, project);
-    if (!existsSync(path.join(projectDir, 'dbt_project.yml')))
-      throw ApplicationFailure.nonRetryable(`${input.taskId}: ${project} has no dbt_project.yml`, 'DbtProjectNotFound');
-    // A project without profiles.yml uses Baton's (profile `baton`: the warehouse).
-    const profilesDir = existsSync(path.join(projectDir, 'profiles.yml')) ? projectDir : config.dbt.projectDir;
+    const { projectDir, profilesDir } = await dagDbtProject(config, folders, input.dagId, input.project ?? 'dbt', input.taskId);
     const args = [
       input.command,
       ...(input.select ? ['--select', input.select] : []),

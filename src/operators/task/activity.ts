@@ -4,7 +4,6 @@
  * directory, heartbeats and the cancellation signal), its output refused before the history when
  * it is too large for XCom.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -12,9 +11,8 @@ import { MetricNames } from '../../contracts';
 import { xcomOverflow } from '../../sdk/compile';
 import type { DbtOutcome, TaskContext } from '../../task/context';
 import { dataDirResolver } from '../../data/data-dir';
-import { dbtFailureDetail, invokeDbt } from '../../../activities/dbt';
+import { dagDbtProject, dbtFailureDetail, invokeDbt } from '../../../activities/dbt';
 import type { WorkerClients } from '../../../activities/operators/contracts';
-import { dagFolderFile } from '../../../activities/operators/dag-folder';
 import type { OperatorInput } from '../common';
 
 export interface UserTaskInput extends OperatorInput {
@@ -26,10 +24,7 @@ export type OwnTaskFunction = (args: unknown, context: TaskContext) => unknown;
 /** dbt in the DAG's own project (a folder beside its file), on the worker's target, with Baton's profile unless the project has one. */
 async function dbtIn(clients: WorkerClients, dagId: string, folder: string | undefined, args: string[], project: string): Promise<DbtOutcome> {
   const { dbt } = clients.config;
-  const projectDir = await dagFolderFile(new Map(folder ? [[dagId, folder]] : []), dagId, project);
-  if (!existsSync(path.join(projectDir, 'dbt_project.yml')))
-    throw ApplicationFailure.nonRetryable(`${dagId}: ${project} has no dbt_project.yml`, 'DbtProjectNotFound');
-  const profilesDir = existsSync(path.join(projectDir, 'profiles.yml')) ? projectDir : dbt.projectDir;
+  const { projectDir, profilesDir } = await dagDbtProject(clients.config, new Map(folder ? [[dagId, folder]] : []), dagId, project, dagId);
   const result = await invokeDbt(clients.config, { args: [...args, '--target', dbt.target], projectDir, profilesDir });
   return { exitCode: result.exitCode, target: dbt.target, nodes: result.nodes, failure: result.exitCode === 0 ? '' : dbtFailureDetail(result) };
 }
