@@ -16,8 +16,11 @@ import {
   type RunStatus,
 } from './contracts';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
-import { parseDs } from './logical-date';
-import { logicalDatesBetween } from './timetable';
+import { formatTs, isTsKey, parseDs, parseTs } from './logical-date';
+import { isSubDaily, keysBetween } from './timetable';
+
+/** A date (its first instant, UTC) or a timestamp, for comparing a range's bounds. */
+const dateOrInstant = (value: string) => (isTsKey(value) ? parseTs(value) : Date.parse(`${value}T00:00:00Z`));
 
 export interface BackfillRequest {
   from: string;
@@ -29,18 +32,31 @@ export interface BackfillRequest {
 
 export class BackfillInputError extends Error {}
 
-/** The logical dates a backfill covers, in the order it runs them; bad input is named before anything starts. */
+/**
+ * The logical dates a backfill covers (the ts of each interval for a sub-daily DAG, whose range
+ * may be given as dates or timestamps), in the order it runs them; bad input is named before
+ * anything starts.
+ */
 export function planBackfill(dag: DagDefinition, request: BackfillRequest): string[] {
-  const from = parseDs(request.from, '--from');
-  const to = parseDs(request.to, '--to');
-  if (from > to) throw new BackfillInputError(`--from ${from} is after --to ${to}`);
+  const subDaily = isSubDaily(dag);
+  const bound = (value: string, field: string) => {
+    if (!isTsKey(value)) return parseDs(value, field);
+    if (!subDaily) throw new BackfillInputError(`${field} ${JSON.stringify(value)}: ${dag.dagId} runs at most once a day; give a date YYYY-MM-DD`);
+    return formatTs(parseTs(value, field));
+  };
+  const from = bound(request.from, '--from');
+  const to = bound(request.to, '--to');
+  if (dateOrInstant(from) > dateOrInstant(to)) throw new BackfillInputError(`--from ${from} is after --to ${to}`);
   if (!Number.isInteger(request.maxActive) || request.maxActive < 1 || request.maxActive > 100) {
     throw new BackfillInputError(`--max-active must be a whole number from 1 to 100, got ${request.maxActive}`);
   }
   if (!['none', 'failed', 'all'].includes(request.rerun))
     throw new BackfillInputError(`--rerun must be none, failed or all, got ${JSON.stringify(request.rerun)}`);
-  const dates = logicalDatesBetween(dag, from, to);
-  if (dates.length > 20_000) throw new BackfillInputError(`${dates.length} logical dates is more than one backfill runs (20000); split the range`);
+  const dates = keysBetween(dag, from, to);
+  if (dates.length > 20_000)
+    throw new BackfillInputError(
+      `${dates.length > 100_000 ? 'more than 100000' : dates.length} ${subDaily ? 'intervals' : 'logical dates'} is more than one backfill runs (20000); split the range`,
+    );
   return request.reverse ? dates.reverse() : dates;
 }
 

@@ -37,6 +37,8 @@ export const Signals = {
 export const SearchAttributeNames = {
   dag: 'BatonDag',
   ds: 'BatonDs',
+  /** A sub-daily DAG's run: its logical timestamp (`2024-01-15T13:00:00+00:00`); its BatonDs is the date. */
+  ts: 'BatonTs',
   tags: 'BatonTags',
   /** The pools a run holds slots of now (keyword list): how a restarted keeper finds its holders. */
   pools: 'BatonPools',
@@ -71,6 +73,7 @@ export const backfillWorkflowId = (dagId: string, from: string, to: string) => `
 export const SearchAttributeKeys = {
   dag: defineSearchAttributeKey(SearchAttributeNames.dag, SearchAttributeType.KEYWORD),
   ds: defineSearchAttributeKey(SearchAttributeNames.ds, SearchAttributeType.KEYWORD),
+  ts: defineSearchAttributeKey(SearchAttributeNames.ts, SearchAttributeType.KEYWORD),
   tags: defineSearchAttributeKey(SearchAttributeNames.tags, SearchAttributeType.KEYWORD_LIST),
   pools: defineSearchAttributeKey(SearchAttributeNames.pools, SearchAttributeType.KEYWORD_LIST),
   slots: defineSearchAttributeKey(SearchAttributeNames.slots, SearchAttributeType.KEYWORD_LIST),
@@ -82,6 +85,7 @@ export const SearchAttributeKeys = {
 export const SEARCH_ATTRIBUTES = {
   [SearchAttributeNames.dag]: 'Keyword',
   [SearchAttributeNames.ds]: 'Keyword',
+  [SearchAttributeNames.ts]: 'Keyword',
   [SearchAttributeNames.tags]: 'KeywordList',
   [SearchAttributeNames.pools]: 'KeywordList',
   [SearchAttributeNames.slots]: 'KeywordList',

@@ -14,8 +14,10 @@ export const MAX_CONF_BYTES = 64 * 1024;
 
 /** What every DAG run workflow takes. */
 export interface DagRunInput {
-  /** Logical date, YYYY-MM-DD (Airflow's `ds`). */
-  ds: string;
+  /** Logical date, YYYY-MM-DD (Airflow's `ds`): what names the run of a DAG that runs at most daily. */
+  ds?: string;
+  /** Logical timestamp, `2024-01-15T13:00:00+00:00` (Airflow's `ts`): what names the run of a sub-daily DAG. */
+  ts?: string;
   conf?: DagRunConf;
   /**
    * A one-off run on a worker of its own (`baton dags test`): as Airflow's `dags test`, it takes

@@ -3,8 +3,8 @@
  * the Temporal Schedule's fire times are all computed from this module.
  *
  * - Classic (Vixie) cron fields: minute hour day-of-month month day-of-week, with numbers,
- *   names (jan-dec, sun-sat), `*`, ranges `a-b`, lists and steps `/n`; `@daily`, `@weekly`,
- *   `@monthly` and `@yearly`. When day-of-month and day-of-week are both restricted, a day
+ *   names (jan-dec, sun-sat), `*`, ranges `a-b`, lists and steps `/n`; `@hourly`, `@daily`,
+ *   `@weekly`, `@monthly` and `@yearly`. When day-of-month and day-of-week are both restricted, a day
  *   matches either (`0 6 1 * 1`: the 1st, and every Monday); a field starting with `*` leaves
  *   the other one alone, as in cron and Airflow.
  * - Local times in the DAG's zone. A time that does not exist (spring forward) fires at the
@@ -12,6 +12,10 @@
  *   fires once, at its first occurrence, as cron does. Temporal may match such a time at
  *   either occurrence or at both; `canonicalFire` maps each onto the one fire it stands for,
  *   so a logical date still runs once and never before its interval ends.
+ * - A cron that fires every hour (its hour field covers all 24, as `0 * * * *` or
+ *   `0,30 * * * *`) follows the clock in absolute time instead, as Airflow does for such crons:
+ *   the repeated hour fires at both occurrences and a time in the gap is skipped, so an hourly
+ *   DAG has 25 intervals on the autumn change day and 23 in spring, none overlapping.
  *
  * Pure and deterministic: used inside workflows.
  */
@@ -36,6 +40,7 @@ export interface Cron {
 }
 
 const PRESETS: Record<string, string> = {
+  '@hourly': '0 * * * *',
   '@daily': '0 0 * * *',
   '@midnight': '0 0 * * *',
   '@weekly': '0 0 * * 0',
@@ -130,18 +135,33 @@ export function matchesDay(cron: Cron, day: number): boolean {
   return dom || dow;
 }
 
-/** Where a local time of the cron lands: its instant, the first of two, or the end of a gap. */
-function fireInstant(wall: number, timeZone: string): number {
+/** Whether the cron fires in every hour of the day: then it follows the clock in absolute time (see above). */
+export const coversEveryHour = (cron: Cron) => cron.hours.length === 24;
+
+/** Whether the cron can fire more than once on a day: its runs are then keyed by ts, not ds. */
+export function firesMoreThanDaily(expression: string): boolean {
+  const cron = parseCron(expression);
+  return cron.hours.length * cron.minutes.length > 1;
+}
+
+/**
+ * Where a local time of the cron lands: its instant, the first of two, or the end of a gap; for
+ * a cron covering every hour, each of its instants (none in a gap, two in a repeated hour).
+ */
+function fireInstants(wall: number, timeZone: string, everyHour: boolean): number[] {
   const { instants, gapEnd } = resolveWallTime(wall, timeZone);
-  return instants.length ? instants[0] : gapEnd!;
+  if (everyHour) return instants;
+  return [instants.length ? instants[0] : gapEnd!];
 }
 
 /**
  * The fire a Temporal fire time stands for: itself, or, for the second occurrence of a
- * repeated local time, its first occurrence.
+ * repeated local time, its first occurrence (unless the cron covers every hour, where each
+ * occurrence is a fire of its own).
  */
-export function canonicalFire(instant: number, timeZone: string): number {
-  return fireInstant(wallTime(instant, timeZone), timeZone);
+export function canonicalFire(instant: number, timeZone: string, expression: string): number {
+  if (coversEveryHour(parseCron(expression))) return Math.floor(instant / 1000) * 1000;
+  return fireInstants(wallTime(instant, timeZone), timeZone, false)[0];
 }
 
 /**
@@ -158,7 +178,7 @@ export function isStrayMatch(expression: string, timeZone: string, instant: numb
 
 /** Whether a Temporal fire time is a fire of the cron (after `canonicalFire`), to the second. */
 export function isFireTime(expression: string, timeZone: string, instant: number): boolean {
-  const fire = canonicalFire(Math.floor(instant / 1000) * 1000, timeZone);
+  const fire = canonicalFire(Math.floor(instant / 1000) * 1000, timeZone, expression);
   return nextFire(expression, timeZone, fire - 1000) === fire;
 }
 
@@ -166,7 +186,9 @@ export function isFireTime(expression: string, timeZone: string, instant: number
 function firesOn(cron: Cron, day: number, timeZone: string): number[] {
   if (!matchesDay(cron, day)) return [];
   const fires = new Set<number>();
-  for (const h of cron.hours) for (const min of cron.minutes) fires.add(fireInstant(day * DAY_MS + (h * 60 + min) * 60_000, timeZone));
+  const everyHour = coversEveryHour(cron);
+  for (const h of cron.hours)
+    for (const min of cron.minutes) for (const t of fireInstants(day * DAY_MS + (h * 60 + min) * 60_000, timeZone, everyHour)) fires.add(t);
   return [...fires].sort((a, b) => a - b);
 }
 

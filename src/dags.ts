@@ -46,5 +46,11 @@ export interface DagDefinition {
   runArgs?: Record<string, unknown>;
 }
 
-/** The workflow id of a DAG's run for a logical date: one run per DAG and ds. */
-export const dagRunWorkflowId = (dagId: string, ds: string) => `${dagId}-${ds}`;
+/**
+ * The workflow id of a DAG's run: one run per DAG and key, its ds (`<dag_id>-2024-01-15`), or
+ * its ts for a DAG that runs more than once a day (`<dag_id>-2024-01-15T13:00:00+00:00`).
+ */
+export const dagRunWorkflowId = (dagId: string, key: string) => `${dagId}-${key}`;
+
+/** A run's input naming its key: `{ ds }`, or `{ ts }` for a sub-daily DAG's run. */
+export const runInputFor = (key: string): { ds: string } | { ts: string } => (key.includes('T') ? { ts: key } : { ds: key });

@@ -4,34 +4,41 @@
 import { ScheduleNotFoundError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Config } from './config';
 import { MAX_CONF_BYTES, SearchAttributeKeys, SearchAttributeNames, TASK_QUEUE, type DagRunConf, type DagRunInput, type TaskRecord } from './contracts';
-import { dagRunWorkflowId, type DagDefinition } from './dags';
-import { parseDs } from './logical-date';
+import { dagRunWorkflowId, runInputFor, type DagDefinition } from './dags';
+import { intervalForKey, runKeyOf } from './timetable';
 import { webUiRunUrl } from './client';
 
 export interface StartedRun {
   dagId: string;
   ds: string;
+  /** A sub-daily DAG's run: its logical timestamp, which names it. */
+  ts?: string;
   workflowId: string;
   runId: string;
   url: string;
 }
 
 /**
- * Starts the DAG's run for `ds` with the workflow id `<dag_id>-<ds>`. A run of that ds still in
- * flight is joined, not doubled; a finished one is run again (a rerun replaces its partition).
+ * Starts the DAG's run for `key`, its ds (its ts for a sub-daily DAG), with the workflow id
+ * `<dag_id>-<key>`. A run of that key still in flight is joined, not doubled; a finished one is
+ * run again (a rerun replaces its partition). A key that names no run of the DAG is refused.
  */
 export async function triggerRun(
   client: Client,
   config: Pick<Config, 'webUiUrl' | 'temporal'>,
   dag: DagDefinition,
-  ds: string,
+  key: string,
   conf?: DagRunConf,
   extraInput: Record<string, unknown> = {},
   /** Where the run goes: `baton dags test` gives it a task queue and a workflow id of its own. */
   placement: { taskQueue?: string; workflowId?: string } = {},
 ): Promise<StartedRun> {
-  const input: DagRunInput = { ...dag.runArgs, ...extraInput, ds: parseDs(ds), ...(conf ? { conf: checkConf(conf) } : {}) };
-  const workflowId = placement.workflowId ?? dagRunWorkflowId(dag.dagId, ds);
+  const interval = intervalForKey(dag, key);
+  const { ds } = interval;
+  key = runKeyOf(dag, interval);
+  const subDaily = key !== ds;
+  const input: DagRunInput = { ...dag.runArgs, ...extraInput, ...runInputFor(key), ...(conf ? { conf: checkConf(conf) } : {}) };
+  const workflowId = placement.workflowId ?? dagRunWorkflowId(dag.dagId, key);
   const handle = await client.workflow.start(dag.workflowType, {
     taskQueue: placement.taskQueue ?? dag.taskQueue ?? TASK_QUEUE,
     workflowId,
@@ -42,11 +49,12 @@ export async function triggerRun(
     typedSearchAttributes: [
       { key: SearchAttributeKeys.dag, value: dag.dagId },
       { key: SearchAttributeKeys.ds, value: ds },
+      ...(subDaily ? [{ key: SearchAttributeKeys.ts, value: key }] : []),
       { key: SearchAttributeKeys.tags, value: dag.tags },
     ],
   });
   const runId = handle.firstExecutionRunId;
-  return { dagId: dag.dagId, ds, workflowId, runId, url: webUiRunUrl(config, workflowId, runId) };
+  return { dagId: dag.dagId, ds, ...(subDaily ? { ts: key } : {}), workflowId, runId, url: webUiRunUrl(config, workflowId, runId) };
 }
 
 /** Options of `baton run`. */
@@ -57,9 +65,9 @@ export interface RunOptions {
 }
 
 /** `baton run`: starts a run of any DAG for a date, as Prefect runs a flow; `--refresh-cache` is conf `refresh_cache`. */
-export async function startRun(client: Client, config: Pick<Config, 'webUiUrl' | 'temporal'>, dag: DagDefinition, ds: string, options: RunOptions = {}) {
+export async function startRun(client: Client, config: Pick<Config, 'webUiUrl' | 'temporal'>, dag: DagDefinition, key: string, options: RunOptions = {}) {
   const conf = options.refreshCache ? { ...options.conf, refresh_cache: true } : options.conf;
-  return triggerRun(client, config, dag, ds, conf);
+  return triggerRun(client, config, dag, key, conf);
 }
 
 /** A run's conf: a JSON object of bounded size (the workflow checks again, for runs started elsewhere). */
@@ -74,6 +82,7 @@ export function checkConf(conf: unknown): DagRunConf {
 export interface DagRunResult {
   dagId?: string;
   ds?: string;
+  ts?: string;
   state?: string;
   tasks: TaskRecord[];
   notes?: string[];
@@ -88,8 +97,8 @@ export async function waitForRun<R extends DagRunResult = DagRunResult>(client: 
  * The lines `npm start`, `baton trigger --wait` and `baton run --wait` print for a finished run
  * of any DAG: its state, then each task of its task table with its state and key output (XCom).
  */
-export function describeResult(result: DagRunResult, run: Pick<StartedRun, 'dagId' | 'ds'>): string[] {
-  const lines = [`${result.dagId ?? run.dagId} ${result.ds ?? run.ds}: ${result.state ?? 'success'}`];
+export function describeResult(result: DagRunResult, run: Pick<StartedRun, 'dagId' | 'ds' | 'ts'>): string[] {
+  const lines = [`${result.dagId ?? run.dagId} ${result.ts ?? run.ts ?? result.ds ?? run.ds}: ${result.state ?? 'success'}`];
   for (const note of result.notes ?? []) lines.push(`  note: ${note}`);
   for (const task of result.tasks) {
     const output = Object.entries(task.output ?? {}).map(([key, value]) => `${key} ${value}`);
@@ -115,7 +124,8 @@ export async function scheduleState(client: Client, dag: DagDefinition): Promise
 export async function listRuns(client: Client, dag: DagDefinition, limit: number) {
   const runs: Array<{ workflowId: string; ds: string; status: string; startTime: string; closeTime?: string; durationMs?: number }> = [];
   for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: Math.min(limit, 100) })) {
-    const ds = run.typedSearchAttributes.get(SearchAttributeKeys.ds);
+    // A sub-daily run is shown by its ts.
+    const ds = run.typedSearchAttributes.get(SearchAttributeKeys.ts) ?? run.typedSearchAttributes.get(SearchAttributeKeys.ds);
     runs.push({
       workflowId: run.workflowId,
       ds: typeof ds === 'string' ? ds : run.workflowId.slice(dag.dagId.length + 1),

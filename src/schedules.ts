@@ -9,8 +9,9 @@ import { SearchAttributeKeys, TASK_QUEUE, WorkflowTypes, type ScheduledDagRunInp
 import type { DagDefinition } from './dags';
 import { InvalidDagDefinition, validateDag } from './dag-validation';
 import { canonicalFire, firesAfter, isFireTime } from './cron';
-import { exactLocalTime, temporalCalendars } from './temporal-calendars';
-import { lastFireTime, startOfDay } from './timetable';
+import { exactLocalTime, temporalSpec } from './temporal-calendars';
+import { isSubDaily, lastFireTime, startOfDay } from './timetable';
+import { DAY_MS, offsetAt } from './zoned-time';
 
 export type SyncOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -34,6 +35,7 @@ export const CALENDAR_LAST_YEAR = 2100;
 
 export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
   const startYear = Number(dag.startDate.slice(0, 4));
+  const { calendars, intervals } = temporalSpec(dag.schedule, dag.timezone, startYear, CALENDAR_LAST_YEAR);
   const input: ScheduledDagRunInput = {
     dagId: dag.dagId,
     workflowType: dag.workflowType,
@@ -49,7 +51,8 @@ export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
     scheduleId: dag.dagId,
     spec: {
       // Baton's own reading of the cron (src/cron.ts), so Temporal fires exactly when Baton's dates say.
-      calendars: temporalCalendars(dag.schedule, dag.timezone, startYear, CALENDAR_LAST_YEAR),
+      calendars,
+      ...(intervals.length ? { intervals } : {}),
       timezone: dag.timezone,
       startAt: startOfDay(dag.startDate, dag.timezone),
       // Right after the fire of the run for the last logical date on or before end_date.
@@ -79,15 +82,43 @@ export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
 /** How far ahead a sync checks Temporal's matching times against Baton's fires: two of each clock change. */
 export const VERIFY_DAYS = 2 * 366;
 
-/** The times a schedule's spec matches in [from, to), as `temporal schedule list-matching-times` prints them. */
+/** The most times Temporal returns for one ListScheduleMatchingTimes call. */
+const MATCHING_PAGE = 1000;
+
+/** The times a schedule's spec matches in [from, to), as `temporal schedule list-matching-times` prints them (page after page). */
 export async function matchingTimes(client: Client, scheduleId: string, from: number, to: number): Promise<number[]> {
-  const { startTime } = await client.workflowService.listScheduleMatchingTimes({
-    namespace: client.options.namespace,
-    scheduleId,
-    startTime: msToTs(from),
-    endTime: msToTs(to),
-  });
-  return (startTime ?? []).map((t) => tsToMs(t));
+  const times: number[] = [];
+  for (let start = from; start < to;) {
+    const { startTime } = await client.workflowService.listScheduleMatchingTimes({
+      namespace: client.options.namespace,
+      scheduleId,
+      startTime: msToTs(start),
+      endTime: msToTs(to),
+    });
+    const page = (startTime ?? []).map((t) => tsToMs(t)).filter((t) => t >= start && t < to);
+    times.push(...page.filter((t) => t > (times.at(-1) ?? -Infinity)));
+    if ((startTime ?? []).length < MATCHING_PAGE || !page.length) break;
+    start = page.at(-1)! + 1;
+  }
+  return times;
+}
+
+/**
+ * The spans a sync checks: all of [from, to) for a DAG that runs at most daily; for a sub-daily
+ * one (thousands of fires a year), its first week and the days around each change of the zone's
+ * offset, where a calendar and the clock can disagree.
+ */
+export function verifySpans(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, from: number, to: number): Array<[number, number]> {
+  if (!isSubDaily(dag)) return [[from, to]];
+  const spans: Array<[number, number]> = [[from, Math.min(to, from + 7 * DAY_MS)]];
+  for (let day = from; day < to; day += DAY_MS) {
+    if (offsetAt(day, dag.timezone) === offsetAt(day + DAY_MS, dag.timezone)) continue;
+    const span: [number, number] = [Math.max(from, day - DAY_MS), Math.min(to, day + 3 * DAY_MS)];
+    const last = spans.at(-1)!;
+    if (span[0] <= last[1]) last[1] = Math.max(last[1], span[1]);
+    else spans.push(span);
+  }
+  return spans;
 }
 
 /**
@@ -100,20 +131,22 @@ export async function verifiedScheduleOptions(client: Client, dag: DagDefinition
   const from = Math.max(now, (options.spec.startAt as Date).getTime());
   const to = Math.min(from + VERIFY_DAYS * 86_400_000, options.spec.endAt ? (options.spec.endAt as Date).getTime() : Infinity);
   if (to <= from) return options;
-  const expected: number[] = [];
-  for (const t of firesAfter(dag.schedule, dag.timezone, from - 1)) {
-    if (t >= to) break;
-    expected.push(t);
-  }
   const probeId = `baton-verify-${dag.dagId}-${now.toString(36)}`;
   await client.schedule.create({ ...options, scheduleId: probeId, memo: {}, state: { paused: true, note: `Baton checks ${dag.dagId}'s schedule` } });
-  let matched: number[];
+  const expected: number[] = [];
+  const matched: number[] = [];
   try {
-    matched = await matchingTimes(client, probeId, from, to);
+    for (const [start, end] of verifySpans(dag, from, to)) {
+      for (const t of firesAfter(dag.schedule, dag.timezone, start - 1)) {
+        if (t >= end) break;
+        expected.push(t);
+      }
+      matched.push(...(await matchingTimes(client, probeId, start, end)));
+    }
   } finally {
     await client.schedule.getHandle(probeId).delete();
   }
-  const canonical = new Set(matched.map((t) => canonicalFire(t, dag.timezone)));
+  const canonical = new Set(matched.map((t) => canonicalFire(t, dag.timezone, dag.schedule)));
   const missed = expected.filter((t) => !canonical.has(t));
   if (missed.length) {
     const shown = missed

@@ -2,7 +2,7 @@
  * A cron as Temporal Schedule calendar entries, matching exactly the fires src/cron.ts reads
  * from it. Pure: no client import, so the types stay structural.
  */
-import { matchesDay, parseCron, type Cron } from './cron';
+import { coversEveryHour, matchesDay, parseCron, type Cron } from './cron';
 import { DAY_MS, dayNumber, offsetAt, resolveWallTime, wallTime } from './zoned-time';
 
 const TEMPORAL_MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const;
@@ -46,7 +46,8 @@ export function temporalCalendars(expression: string, timeZone: string, fromYear
           { ...base, ...days(true, false), comment: `${expression} (its day-of-month)` },
           { ...base, ...days(false, true), comment: `${expression} (its day-of-week)` },
         ];
-  for (const fire of gapFires(cron, timeZone, fromYear, toYear)) {
+  // A cron covering every hour skips a time in the gap (see src/cron.ts): no entry for it.
+  for (const fire of coversEveryHour(cron) ? [] : gapFires(cron, timeZone, fromYear, toYear)) {
     const day = new Date(wallTime(fire, timeZone)).toISOString().slice(0, 10);
     calendars.push(exactLocalTime(fire, timeZone, `${expression}: its time does not exist on ${day} (clocks go forward); the first valid time after the gap`));
   }
@@ -89,4 +90,68 @@ export function exactLocalTime(instant: number, timeZone: string, comment: strin
     year: each([wall.getUTCFullYear()]),
     comment,
   };
+}
+
+/** A Temporal Schedule interval entry (the client's IntervalSpec, structural), in milliseconds. */
+export interface TemporalInterval {
+  every: number;
+  offset: number;
+}
+
+/** The schedule's spec for the cron: calendar entries in its zone, and interval entries in absolute time. */
+export interface TemporalSpec {
+  calendars: TemporalCalendar[];
+  intervals: TemporalInterval[];
+}
+
+const HOUR_MS = 3_600_000;
+/** An interval this long fires once in the years a schedule covers: an entry for one instant. */
+const ONCE_MS = 200 * 365 * DAY_MS;
+
+/**
+ * The cron as a Temporal Schedule spec. A cron fires as src/cron.ts reads it: most crons as
+ * calendar entries (temporalCalendars). A cron covering every hour follows the clock in absolute
+ * time, which Temporal's calendars do not (in some zones they match a repeated hour once): on
+ * every day, in a zone whose offset keeps its minutes, it is one interval entry per minute of the
+ * hour; else calendar entries, with an entry of its own for each fire in a repeated hour.
+ */
+export function temporalSpec(expression: string, timeZone: string, fromYear: number, toYear: number): TemporalSpec {
+  const cron = parseCron(expression);
+  if (!coversEveryHour(cron)) return { calendars: temporalCalendars(expression, timeZone, fromYear, toYear), intervals: [] };
+  const everyDay = cron.months.length === 12 && cron.daysOfMonth.length === 31 && cron.daysOfWeek.length === 7;
+  const shift = hourShift(timeZone, fromYear, toYear);
+  if (everyDay && shift !== undefined) {
+    return { calendars: [], intervals: cron.minutes.map((m) => ({ every: HOUR_MS, offset: (((m * 60_000 - shift) % HOUR_MS) + HOUR_MS) % HOUR_MS })) };
+  }
+  const intervals = repeatedHourFires(cron, timeZone, fromYear, toYear).map((t) => ({ every: ONCE_MS, offset: t }));
+  return { calendars: temporalCalendars(expression, timeZone, fromYear, toYear), intervals };
+}
+
+/** The zone's offset within the hour (ms) when it is the same in every year from fromYear to toYear, else undefined. */
+function hourShift(timeZone: string, fromYear: number, toYear: number): number | undefined {
+  const shiftAt = (day: number) => ((offsetAt(day * DAY_MS, timeZone) % HOUR_MS) + HOUR_MS) % HOUR_MS;
+  const first = shiftAt(dayNumber(fromYear, 1, 1));
+  for (let day = dayNumber(fromYear, 1, 1); day <= dayNumber(toYear, 12, 31); day++) if (shiftAt(day) !== first) return undefined;
+  return first;
+}
+
+/** Every instant of a repeated local time the cron fires at, on the days it runs, in [fromYear, toYear]. */
+function repeatedHourFires(cron: Cron, timeZone: string, fromYear: number, toYear: number): number[] {
+  const fires: number[] = [];
+  let offset = offsetAt(dayNumber(fromYear, 1, 1) * DAY_MS, timeZone);
+  for (let day = dayNumber(fromYear, 1, 1); day <= dayNumber(toYear, 12, 31); day++) {
+    const next = offsetAt((day + 1) * DAY_MS, timeZone);
+    if (next < offset) {
+      for (const d of [day, day + 1]) {
+        if (!matchesDay(cron, d)) continue;
+        for (const h of cron.hours)
+          for (const min of cron.minutes) {
+            const { instants } = resolveWallTime(d * DAY_MS + (h * 60 + min) * 60_000, timeZone);
+            if (instants.length === 2) for (const t of instants) if (!fires.includes(t)) fires.push(t);
+          }
+      }
+    }
+    offset = next;
+  }
+  return fires.sort((a, b) => a - b);
 }

@@ -3,15 +3,27 @@
  * inside workflows, so a scheduled run derives its ds from its scheduled time, never from the
  * clock at run time.
  */
-import { canonicalFire, firesAfter, nextFire, previousFire } from './cron';
+import { canonicalFire, firesAfter, firesMoreThanDaily, isFireTime, nextFire, previousFire } from './cron';
+import { formatTs, InvalidLogicalDate, isTsKey, parseDs, parseTs } from './logical-date';
 import { localDate, startOfLocalDay } from './zoned-time';
 import type { DagDefinition } from './dags';
 
 export interface DataInterval {
   ds: string;
+  /** The logical timestamp: the interval's start (the fire time with the trigger timetable), `2024-01-15T13:00:00+00:00`. */
+  ts?: string;
   dataIntervalStart: string;
   dataIntervalEnd: string;
 }
+
+type Timetable = Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>;
+
+/** Whether the DAG runs more than once a day: its runs are then keyed (and named) by ts, not ds. */
+export const isSubDaily = (dag: Pick<DagDefinition, 'schedule'>) => firesMoreThanDaily(dag.schedule);
+
+/** The run's key among the DAG's runs (its workflow id is `<dag_id>-<key>`): ts for a sub-daily DAG, ds for the others. */
+export const runKeyOf = (dag: Pick<DagDefinition, 'schedule'>, interval: DataInterval) =>
+  isSubDaily(dag) ? (interval.ts ?? formatTs(Date.parse(interval.dataIntervalStart))) : interval.ds;
 
 /** The calendar date of `instant` in `timeZone`, YYYY-MM-DD. */
 export function dateIn(instant: Date, timeZone: string): string {
@@ -25,14 +37,15 @@ export function dateIn(instant: Date, timeZone: string): string {
  */
 export function intervalForFireTime(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, fireTime: Date): DataInterval {
   // Temporal may match a repeated local time at its second occurrence too: the fire it stands for.
-  fireTime = new Date(canonicalFire(fireTime.getTime(), dag.timezone));
+  fireTime = new Date(canonicalFire(fireTime.getTime(), dag.timezone, dag.schedule));
   if (dag.timetable === 'trigger') {
     const iso = fireTime.toISOString();
-    return { ds: dateIn(fireTime, dag.timezone), dataIntervalStart: iso, dataIntervalEnd: iso };
+    return { ds: dateIn(fireTime, dag.timezone), ts: formatTs(fireTime.getTime()), dataIntervalStart: iso, dataIntervalEnd: iso };
   }
   const previous = new Date(previousFire(dag.schedule, dag.timezone, fireTime.getTime()));
   return {
     ds: dateIn(previous, dag.timezone),
+    ts: formatTs(previous.getTime()),
     dataIntervalStart: previous.toISOString(),
     dataIntervalEnd: fireTime.toISOString(),
   };
@@ -54,10 +67,77 @@ function firstFireOn(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, ds: stri
  */
 export function intervalForLogicalDate(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, ds: string): DataInterval {
   const start = firstFireOn(dag, ds);
-  if (dag.timetable === 'trigger') return { ds, dataIntervalStart: start.toISOString(), dataIntervalEnd: start.toISOString() };
+  const ts = formatTs(start.getTime());
+  if (dag.timetable === 'trigger') return { ds, ts, dataIntervalStart: start.toISOString(), dataIntervalEnd: start.toISOString() };
   const end = new Date(nextFire(dag.schedule, dag.timezone, start.getTime()));
-  return { ds, dataIntervalStart: start.toISOString(), dataIntervalEnd: end.toISOString() };
+  return { ds, ts, dataIntervalStart: start.toISOString(), dataIntervalEnd: end.toISOString() };
 }
+
+/**
+ * The data interval of a sub-daily DAG's run for the logical timestamp `ts` (its interval's
+ * start, or its fire time with the trigger timetable), which must be one of the schedule's fire
+ * times: any other is refused, naming the fires around it.
+ */
+export function intervalForTimestamp(dag: Timetable, ts: string): DataInterval {
+  const instant = parseTs(ts);
+  if (!isFireTime(dag.schedule, dag.timezone, instant) || instant % 1000 !== 0) {
+    const before = previousFire(dag.schedule, dag.timezone, instant + 1);
+    const after = nextFire(dag.schedule, dag.timezone, instant);
+    throw new InvalidLogicalDate(
+      `ts ${JSON.stringify(ts)} is not one of the schedule's times (${dag.schedule} in ${dag.timezone}); the nearest are ${formatTs(before)} and ${formatTs(after)}`,
+    );
+  }
+  const start = new Date(instant);
+  const end = dag.timetable === 'trigger' ? start : new Date(nextFire(dag.schedule, dag.timezone, instant));
+  return { ds: dateIn(start, dag.timezone), ts: formatTs(instant), dataIntervalStart: start.toISOString(), dataIntervalEnd: end.toISOString() };
+}
+
+/** The data interval of the run with this key: a ds for a DAG that runs at most daily, a ts for a sub-daily one (else a clear error). */
+export function intervalForKey(dag: Timetable & Pick<DagDefinition, 'dagId'>, key: string): DataInterval {
+  if (isSubDaily(dag)) {
+    if (!isTsKey(key))
+      throw new InvalidLogicalDate(
+        `${dag.dagId} runs more than once a day (${dag.schedule}): a run is named by its ts, such as ${formatTs(firstFireOn(dag, parseDs(key)).getTime())}, not by the date ${key}`,
+      );
+    return intervalForTimestamp(dag, key);
+  }
+  if (isTsKey(key))
+    throw new InvalidLogicalDate(
+      `${dag.dagId} runs at most once a day (${dag.schedule}): a run is named by its ds (YYYY-MM-DD), not by the timestamp ${JSON.stringify(key)}`,
+    );
+  return intervalForLogicalDate(dag, parseDs(key));
+}
+
+/** The local date of a run's key (a ts's date in the DAG's zone). */
+export const dateOfKey = (dag: Pick<DagDefinition, 'timezone'>, key: string) => (isTsKey(key) ? localDate(parseTs(key), dag.timezone) : key);
+
+/** The key of the run before the one with `key`, as depends_on_past sees it. */
+export function previousKey(dag: Timetable, key: string): string {
+  if (!isTsKey(key)) return previousLogicalDate(dag, key);
+  return formatTs(previousFire(dag.schedule, dag.timezone, parseTs(key)));
+}
+
+/**
+ * The keys of the runs from `from` to `to`, inclusive, oldest first: for a daily DAG its dates;
+ * for a sub-daily one the ts of every interval whose ts is in the range, `from` and `to` being
+ * timestamps or dates (a date is that whole local day).
+ */
+export function keysBetween(dag: Timetable, from: string, to: string): string[] {
+  if (!isSubDaily(dag)) return logicalDatesBetween(dag, from, to);
+  const start = isTsKey(from) ? parseTs(from, '--from') : startOfDay(parseDs(from, '--from'), dag.timezone).getTime();
+  const end = isTsKey(to) ? parseTs(to, '--to') + 1 : startOfDay(nextDay(parseDs(to, '--to')), dag.timezone).getTime();
+  const keys: string[] = [];
+  for (const fire of firesAfter(dag.schedule, dag.timezone, start - 1)) {
+    if (fire >= end || keys.length > MAX_KEYS) break;
+    keys.push(formatTs(fire));
+  }
+  return keys;
+}
+
+/** Past this many keys, a range stops being listed (the backfill refuses it, naming the count). */
+const MAX_KEYS = 100_000;
+
+const nextDay = (ds: string) => new Date(Date.parse(`${ds}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 /**
  * The logical date of the run before the one for `ds`, as depends_on_past sees it: the date of
@@ -88,13 +168,14 @@ export function lastFireTime(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 
   return new Date(dag.timetable === 'trigger' ? lastStart : nextFire(dag.schedule, dag.timezone, lastStart));
 }
 
-/** The next `n` logical dates the schedule will start runs for, after `from`. */
+/** The next `n` logical dates (ts for a sub-daily DAG) the schedule will start runs for, after `from`. */
 export function nextLogicalDates(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable' | 'startDate' | 'endDate'>, n: number, from: Date): string[] {
   const dates: string[] = [];
   for (const fire of firesAfter(dag.schedule, dag.timezone, from.getTime())) {
-    const { ds } = intervalForFireTime(dag, new Date(fire));
+    const interval = intervalForFireTime(dag, new Date(fire));
+    const { ds } = interval;
     if (dag.endDate && ds > dag.endDate) break;
-    if (ds >= dag.startDate) dates.push(ds);
+    if (ds >= dag.startDate) dates.push(runKeyOf(dag, interval));
     if (dates.length === n) break;
   }
   return dates;

@@ -1,5 +1,6 @@
 /**
- * `baton backfill`: each logical date of a range runs once (`<dag_id>-<ds>`), at most
+ * `baton backfill`: each logical date of a range runs once (`<dag_id>-<ds>`; each interval of a
+ * sub-daily DAG, `<dag_id>-<ts>`), at most
  * `maxActive` at a time, with Airflow 3's reprocess behaviour (`rerun`: none, failed, all).
  * The backfill is itself a workflow, so a killed CLI or worker loses nothing: it resumes where
  * it was. It continues as new every few hundred dates to keep each history small.
@@ -16,7 +17,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { backfillRuns, Queries, type BackfillInput, type BackfillMemo, type BackfillProgress } from '../src/contracts';
-import { dagRunWorkflowId } from '../src/dags';
+import { dagRunWorkflowId, runInputFor } from '../src/dags';
 import { bookkeeping } from './task-options';
 
 export const progressQuery = defineQuery<BackfillProgress>(Queries.progress);
@@ -24,7 +25,7 @@ export const progressQuery = defineQuery<BackfillProgress>(Queries.progress);
 /** Dates decided per history before continuing as new. */
 const DATES_PER_RUN = 250;
 
-type DagRunWorkflow = (input: { ds: string }) => Promise<unknown>;
+type DagRunWorkflow = (input: { ds: string } | { ts: string }) => Promise<unknown>;
 
 export async function dagBackfill(input: BackfillInput): Promise<BackfillProgress> {
   const progress: BackfillProgress = input.progress ?? {
@@ -62,7 +63,7 @@ export async function dagBackfill(input: BackfillInput): Promise<BackfillProgres
     try {
       child = await startChild<DagRunWorkflow>(input.workflowType, {
         workflowId,
-        args: [{ ...input.args, ds }],
+        args: [{ ...input.args, ...runInputFor(ds) }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         memo: { backfill: { workflowId: workflowInfo().workflowId, maxActive: input.maxActive } } satisfies BackfillMemo,

@@ -31,13 +31,13 @@ import {
 import { dagRunWorkflowId, type DagDefinition } from '../src/dags';
 import { releasePoolSlot, takePoolSlot } from './pools';
 import type { PoolGrant } from '../src/contracts';
-import { parseDs } from '../src/logical-date';
+import { parseDs, parseTs } from '../src/logical-date';
 import { recordRun } from './metrics';
 import { releaseRunSlot, runSlotGranted } from './signals';
 import { alerts, bookkeeping, control } from './task-options';
 import { rootMessage, TaskTable, type TaskSpec } from './task-table';
 export { chain, evaluateTriggerRule, rootMessage, tasksQuery, TaskTable, type TaskSpec, type TriggerRule } from './task-table';
-import { intervalForFireTime, intervalForLogicalDate, previousLogicalDate, type DataInterval } from '../src/timetable';
+import { dateOfKey, intervalForFireTime, intervalForKey, previousKey, runKeyOf, type DataInterval } from '../src/timetable';
 
 // ---- DAG runs ---------------------------------------------------------------------------------
 
@@ -50,6 +50,8 @@ export type DagPolicy = Pick<
 
 export interface DagRunContext {
   ds: string;
+  /** What names the run among its DAG's (`<dag_id>-<key>`): its ds, or its ts for a sub-daily DAG. */
+  key: string;
   interval: DataInterval;
   conf: DagRunConf;
   settings: RunSettings;
@@ -87,12 +89,15 @@ async function dagRun<R>(
   body: (run: DagRunContext) => Promise<R>,
   checkConf?: (conf: DagRunConf) => void,
 ): Promise<R> {
-  const ds = logicalDate(dag, input);
+  const { interval, key } = logicalInterval(dag, input);
+  const ds = interval.ds;
   const conf = runConf(dag, input?.conf);
   checkConf?.(conf);
   upsertSearchAttributes([
     { key: SearchAttributeKeys.dag, value: dag.dagId },
     { key: SearchAttributeKeys.ds, value: ds },
+    // A sub-daily run is found by its ts too (runs of DAGs that run at most daily are as they were).
+    ...(key !== ds ? [{ key: SearchAttributeKeys.ts, value: key }] : []),
     { key: SearchAttributeKeys.tags, value: [...dag.tags] },
   ]);
   upsertMemo({ owner: dag.defaultArgs.owner, description: dag.description });
@@ -104,11 +109,11 @@ async function dagRun<R>(
   const protocol = settings.protocol ?? 1;
   const pools = protocol >= 2;
   const passesWithoutPrevious = protocol >= 2;
-  const run: DagRunContext = { ds, interval: intervalForLogicalDate(dag, ds), conf, settings, tasks };
+  const run: DagRunContext = { ds, key, interval, conf, settings, tasks };
 
   const refresh = (settings.slotRefresh ?? '5 minutes') as Duration;
-  if (pools && dag.taskPools && input?.test !== true) tasks.pools = { ds, taskPools: dag.taskPools, refresh };
-  if (dag.defaultArgs.dependsOnPast) await waitForPreviousRun(dag, ds, settings, tasks, passesWithoutPrevious);
+  if (pools && dag.taskPools && input?.test !== true) tasks.pools = { ds: key, taskPools: dag.taskPools, refresh };
+  if (dag.defaultArgs.dependsOnPast) await waitForPreviousRun(dag, key, settings, tasks, passesWithoutPrevious);
   let slot: RunRef | PoolGrant | undefined;
   if (dag.maxActiveRuns !== null && input?.test !== true) {
     slot = pools
@@ -117,12 +122,12 @@ async function dagRun<R>(
           capacity: dag.maxActiveRuns,
           slots: 1,
           priority: 0,
-          ds,
+          ds: key,
           ordered: startedInOrder(dag),
           refresh,
           summary: `max_active_runs=${dag.maxActiveRuns}: queue for a run slot`,
         })
-      : await acquireRunSlot(dag, ds);
+      : await acquireRunSlot(dag, key);
   }
   try {
     return await body(run);
@@ -133,9 +138,9 @@ async function dagRun<R>(
       await CancellationScope.nonCancellable(() =>
         alerts.sendAlert({
           dagId: dag.dagId,
-          ds,
+          ds: key,
           to: dag.defaultArgs.email,
-          subject: `[${dag.dagId}] ${ds} failed at ${failed.taskId}`,
+          subject: `[${dag.dagId}] ${key} failed at ${failed.taskId}`,
           body: `task ${failed.taskId} failed: ${failed.error ?? rootMessage(err)}\nworkflow ${workflowInfo().workflowId}, run ${workflowInfo().runId}`,
         }),
       );
@@ -148,15 +153,25 @@ async function dagRun<R>(
 }
 
 /**
- * ds from the input (a manual, backfilled or scheduled run), or from the run's scheduled time
- * when a bare schedule started it. Invalid input fails the run at once, naming the value.
+ * The run's data interval and key: from its input's ds (ts for a sub-daily DAG; a manual,
+ * backfilled or scheduled run), or from the run's scheduled time when a bare schedule started
+ * it. Invalid input fails the run at once, naming the value.
  */
-function logicalDate(dag: DagPolicy, input: Partial<DagRunInput> | undefined): string {
+function logicalInterval(dag: DagPolicy, input: Partial<DagRunInput> | undefined): { interval: DataInterval; key: string } {
   try {
-    if (input?.ds !== undefined) return parseDs(input.ds);
-    const fireTime = workflowInfo().typedSearchAttributes.get(SearchAttributeKeys.scheduledStartTime);
-    if (fireTime) return intervalForFireTime(dag, fireTime).ds;
-    return parseDs(undefined);
+    let interval: DataInterval;
+    if (input?.ts !== undefined) {
+      parseTs(input.ts); // a value that is no timestamp is named as such
+      interval = intervalForKey(dag, input.ts as string);
+    } else if (input?.ds !== undefined) interval = intervalForKey(dag, parseDs(input.ds));
+    else {
+      const fireTime = workflowInfo().typedSearchAttributes.get(SearchAttributeKeys.scheduledStartTime);
+      if (!fireTime) parseDs(undefined);
+      interval = intervalForFireTime(dag, fireTime!);
+    }
+    if (input?.ds !== undefined && input.ts !== undefined && input.ds !== interval.ds)
+      throw new Error(`ds ${JSON.stringify(input.ds)} is not the date of ts ${interval.ts} in ${dag.timezone} (${interval.ds}); give one of them`);
+    return { interval, key: runKeyOf(dag, interval) };
   } catch (err) {
     throw ApplicationFailure.nonRetryable(`${dag.dagId}: ${(err as Error).message}`, 'InvalidLogicalDate');
   }
@@ -183,8 +198,8 @@ function runConf(dag: DagPolicy, conf: unknown): DagRunConf {
  * reversed backfill) it passes, as Airflow does, and says so in the log and the run's details.
  */
 async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSettings, tasks: TaskTable, passesWithoutPrevious: boolean): Promise<void> {
-  const previous = previousLogicalDate(dag, ds);
-  if (previous < dag.startDate) return; // the first interval after start_date has no past
+  const previous = previousKey(dag, ds);
+  if (dateOfKey(dag, previous) < dag.startDate) return; // the first interval after start_date has no past
   const workflowId = dagRunWorkflowId(dag.dagId, previous);
   let absent = 0;
   for (;;) {

@@ -16,6 +16,7 @@ import type { UserTask } from '../src/operators/task/definition';
 import { userTaskArgs } from '../src/operators/task/step';
 import { paramsOf, userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
 import { render } from '../src/sdk/templates';
+import { tsNodash } from '../src/logical-date';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
@@ -45,6 +46,8 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
         dagId: dag.dagId,
         ds: run.ds,
         ds_nodash: run.ds.replace(/-/g, ''),
+        ts: run.interval.ts!,
+        ts_nodash: tsNodash(run.interval.ts!),
         data_interval_start: run.interval.dataIntervalStart,
         data_interval_end: run.interval.dataIntervalEnd,
         params,
@@ -81,7 +84,7 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
         .catch(asFailure);
       const skips = table.some((t) => t.state === 'skipped') ? 'success_with_skips' : 'success';
       const state = result.state === 'success' || result.state === 'success_with_skips' ? result.state : skips;
-      return { ...result, dagId: dag.dagId, ds: run.ds, state, tasks: run.tasks.list() };
+      return { ...result, dagId: dag.dagId, ds: run.ds, ...(run.key !== run.ds ? { ts: run.key } : {}), state, tasks: run.tasks.list() };
     },
     (conf) => {
       params = resolveParams(dag, conf);
@@ -272,9 +275,9 @@ async function callback(dag: CompiledDag, run: DagRunContext, taskId: string, ta
       await alerts.sendAlert.executeWithOptions({ summary: `${taskId}: on_${event.event} mail` }, [
         {
           dagId: dag.dagId,
-          ds: run.ds,
+          ds: run.key,
           to: [...target.notify],
-          subject: `[${dag.dagId}] ${run.ds} ${taskId}: ${event.event}`,
+          subject: `[${dag.dagId}] ${run.key} ${taskId}: ${event.event}`,
           body: `task ${taskId}: ${event.message}`,
         },
       ]);

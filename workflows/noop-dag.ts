@@ -19,6 +19,8 @@ export interface NoopDagInput extends DagRunInput {
 
 export interface NoopDagResult {
   ds: string;
+  /** The logical timestamp: what names a sub-daily DAG's run. */
+  ts?: string;
   dataIntervalStart: string;
   dataIntervalEnd: string;
   tasks: TaskRecord[];
@@ -36,6 +38,13 @@ export async function noopDag(input: NoopDagInput): Promise<NoopDagResult> {
       const options = weight === undefined ? {} : { priority: { priorityKey: temporalPriorityKey(weight) } };
       await tasks.run(taskId, () => noop.noopTask.executeWithOptions(options, [{ taskId, ds, sleepMs: input.taskSleepMs, fail: taskId === input.failTask }]));
     }
-    return { ds, dataIntervalStart: interval.dataIntervalStart, dataIntervalEnd: interval.dataIntervalEnd, tasks: tasks.list(), notes: tasks.listNotes() };
+    return {
+      ds,
+      ts: interval.ts,
+      dataIntervalStart: interval.dataIntervalStart,
+      dataIntervalEnd: interval.dataIntervalEnd,
+      tasks: tasks.list(),
+      notes: tasks.listNotes(),
+    };
   });
 }

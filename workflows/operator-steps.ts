@@ -38,7 +38,7 @@ export async function runOperator(
   if (!Object.hasOwn(OPERATOR_STEPS, definition.operator)) {
     throw ApplicationFailure.nonRetryable(`${task.taskId}: unknown operator ${JSON.stringify(definition.operator)}`, 'DagDefinitionError');
   }
-  const base: OperatorInput = { dagId: dag.dagId, taskId: task.taskId, ds: run.ds, attempt };
+  const base: OperatorInput = { dagId: dag.dagId, taskId: task.taskId, ds: run.ds, ...(run.key !== run.ds ? { ts: run.key } : {}), attempt };
   const activities = proxyActivities<Activities>({
     startToCloseTimeout: options.timeout,
     heartbeatTimeout: (run.settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT) as Duration,

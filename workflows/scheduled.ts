@@ -1,14 +1,14 @@
 /**
  * What a DAG's Temporal Schedule starts at each fire time: it derives the logical date from
- * the scheduled time (never the clock), and starts the DAG run `<dag_id>-<ds>` once, so a
- * scheduled, a manual and a backfilled run of one date are the same run.
+ * the scheduled time (never the clock), and starts the DAG run `<dag_id>-<ds>` (`<dag_id>-<ts>`
+ * for a sub-daily DAG) once, so a scheduled, a manual and a backfilled run of one date are the same run.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, log, ParentClosePolicy, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import { SearchAttributeKeys, type ScheduledDagRunInput, type ScheduledDagRunResult } from '../src/contracts';
-import { dagRunWorkflowId } from '../src/dags';
+import { dagRunWorkflowId, runInputFor } from '../src/dags';
 import { canonicalFire, isStrayMatch, nextFire } from '../src/cron';
-import { intervalForFireTime } from '../src/timetable';
+import { intervalForFireTime, runKeyOf } from '../src/timetable';
 
 export async function scheduledDagRun(input: ScheduledDagRunInput): Promise<ScheduledDagRunResult> {
   const fireTime = workflowInfo().typedSearchAttributes.get(SearchAttributeKeys.scheduledStartTime);
@@ -24,13 +24,15 @@ export async function scheduledDagRun(input: ScheduledDagRunInput): Promise<Sche
     });
     return { ds: '', outcome: 'not_a_fire_time' };
   }
-  const { ds } = intervalForFireTime(input, fireTime);
+  const interval = intervalForFireTime(input, fireTime);
+  const { ds } = interval;
+  const key = runKeyOf(input, interval);
   if (ds < input.startDate || (input.endDate && ds > input.endDate)) return { ds, outcome: 'outside_start_end' };
   // catchup=False, as Airflow: after an outage the schedule starts every missed fire (its
   // catchup window is long), and each one whose next fire has come already stands down, so
   // only the latest missed interval runs.
   if (input.catchup === false) {
-    const next = nextFire(input.schedule, input.timezone, canonicalFire(fireTime.getTime(), input.timezone));
+    const next = nextFire(input.schedule, input.timezone, canonicalFire(fireTime.getTime(), input.timezone, input.schedule));
     if (next <= workflowInfo().startTime.getTime()) {
       log.info('catchup=False: a later interval has fired since this one; only the latest missed interval runs', {
         dagId: input.dagId,
@@ -40,11 +42,11 @@ export async function scheduledDagRun(input: ScheduledDagRunInput): Promise<Sche
       return { ds, outcome: 'superseded' };
     }
   }
-  const workflowId = dagRunWorkflowId(input.dagId, ds);
+  const workflowId = dagRunWorkflowId(input.dagId, key);
   try {
     await startChild(input.workflowType, {
       workflowId,
-      args: [{ ...input.args, ds }],
+      args: [{ ...input.args, ...runInputFor(key) }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       // A logical date runs once: a run that exists already (manual, backfilled) is not repeated.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -9,8 +9,9 @@ import { loadConfig, type Config } from '../config';
 import type { DagRunConf } from '../contracts';
 import { findInCatalog, loadCatalog } from '../dag-catalog';
 import type { DagDefinition } from '../dags';
-import { parseDs } from '../logical-date';
+import { isTsKey, parseDs, parseTs } from '../logical-date';
 import { checkConf } from '../runs';
+import { intervalForKey, isSubDaily, runKeyOf } from '../timetable';
 
 /** Every DAG file of the project's DAGs folder. */
 export const allDags = () => loadCatalog().dags;
@@ -36,6 +37,41 @@ export function dsArgNamed(value: string, name: string): string {
 }
 
 export const dsArg = (value: string) => dsArgNamed(value, 'ds');
+
+/** A logical date, or a timestamp with its offset (a sub-daily DAG's run), checked as written. */
+export function logicalArgNamed(value: string, name: string): string {
+  try {
+    if (isTsKey(value)) parseTs(value, name);
+    else parseDs(value, name);
+    return value;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export const tsArg = (value: string) => {
+  try {
+    parseTs(value, '--ts');
+    return value;
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
+
+/**
+ * The key of the DAG's run a command names (`--ds` or `--ts`, or an argument holding either):
+ * its ds, or its ts for a sub-daily DAG, in the form its workflow id has; else an error naming
+ * what the DAG's runs are named by.
+ */
+export function runKey(dag: DagDefinition, given: { ds?: string; ts?: string }): string {
+  if (given.ds !== undefined && given.ts !== undefined) throw new Error('give --ds or --ts, not both');
+  const value = given.ts ?? given.ds;
+  if (value === undefined)
+    throw new Error(
+      `give the run's ${isSubDaily(dag) ? '--ts (its logical timestamp, such as 2024-01-15T13:00:00+00:00)' : '--ds (its logical date, YYYY-MM-DD)'}`,
+    );
+  return runKeyOf(dag, intervalForKey(dag, value));
+}
 
 export function confArg(value: string): DagRunConf {
   let parsed: unknown;

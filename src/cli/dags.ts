@@ -222,7 +222,7 @@ export function addDagCommands(dagsCmd: Command, out: (line: string) => void, pa
   dagsCmd
     .command('test')
     .argument('<dag>', 'the DAG')
-    .requiredOption('--ds <date>', 'the logical date', parse.ds)
+    .requiredOption('--ds <date>', 'the logical date (a sub-daily DAG: its ts, 2024-01-15T13:00:00+00:00)', parse.ds)
     .option('--conf <json>', 'the run conf (params)', parse.conf)
     .description('run the DAG once for a date on a worker of its own, printing its tasks as they go (Airflow’s dags test)')
     .action(async (dagId: string, opts: { ds: string; conf?: DagRunConf }) => {
@@ -231,7 +231,7 @@ export function addDagCommands(dagsCmd: Command, out: (line: string) => void, pa
   dagsCmd
     .command('record')
     .argument('<dag>', 'the DAG')
-    .requiredOption('--ds <date>', 'the logical date', parse.ds)
+    .requiredOption('--ds <date>', 'the logical date (a sub-daily DAG: its ts, 2024-01-15T13:00:00+00:00)', parse.ds)
     .requiredOption('--scenario <name>', 'what the run shows (happy, empty, retry...): the history is test/histories/<type>-<scenario>-v<N>.json')
     .option('--conf <json>', 'the run conf (params)', parse.conf)
     .option('--histories-dir <dir>', 'where to save it', HISTORIES_DIR)

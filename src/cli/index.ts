@@ -10,7 +10,7 @@ import { InitError } from '../init';
 import { listRuns, scheduleState } from '../runs';
 import { nextLogicalDates as logicalDatesAfter } from '../timetable';
 import type { DagDefinition } from '../dags';
-import { allDags, confArg, dsArg, withClient } from './args';
+import { allDags, confArg, logicalArgNamed, withClient } from './args';
 import { addDagCommands, DagCommandError } from './dags';
 import { addProjectCommands } from './project';
 import { addRunCommands } from './runs';
@@ -62,7 +62,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     );
 
   addRunCommands(program, out);
-  addDagCommands(dagsCmd, out, { ds: dsArg, conf: confArg });
+  addDagCommands(dagsCmd, out, { ds: (v) => logicalArgNamed(v, '--ds'), conf: confArg });
   addProjectCommands(program, out);
   return program;
 }

@@ -14,7 +14,8 @@ import { servedWorkflowTypes } from '../dag-servers';
 import { dagRunWorkflowId, type DagDefinition } from '../dags';
 import { describeResult, listRuns, triggerRun, waitForRun, type DagRunResult, type StartedRun } from '../runs';
 import { paramsOf } from '../sdk/compile';
-import { confArg, dagArg, dsArg, dsArgNamed, intArg, withClient } from './args';
+import { isSubDaily, keysBetween } from '../timetable';
+import { confArg, dagArg, dsArg, dsArgNamed, intArg, logicalArgNamed, runKey, tsArg, withClient } from './args';
 import { DagCommandError } from './dags';
 
 /**
@@ -63,6 +64,9 @@ async function printRun(out: (line: string) => void, client: Client, run: Starte
   out(run.url);
 }
 
+/** The run for a day: its ds, or a sub-daily DAG's first interval that day. */
+const firstRunOn = (dag: DagDefinition, ds: string) => (isSubDaily(dag) ? (keysBetween(dag, ds, ds)[0] ?? ds) : ds);
+
 export function addRunCommands(program: Command, out: (line: string) => void): void {
   /** Starts the DAG's run for ds once its params check and a worker serves it; with --wait, prints its outcome. */
   const startChecked = (dag: DagDefinition, ds: string, conf: DagRunConf | undefined, opts: { wait?: boolean; json?: boolean }) =>
@@ -74,13 +78,16 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
 
   program
     .command('trigger')
-    .description('start a run of a DAG for a logical date (workflow id <dag_id>-<ds>)')
+    .description('start a run of a DAG for a logical date (workflow id <dag_id>-<ds>; <dag_id>-<ts> for a DAG that runs more than daily)')
     .argument('<dag>', 'DAG id', dagArg)
-    .requiredOption('--ds <date>', 'logical date, YYYY-MM-DD', dsArg)
+    .option('--ds <date>', 'logical date, YYYY-MM-DD', dsArg)
+    .option('--ts <timestamp>', "a sub-daily DAG's logical timestamp, with its offset (2024-01-15T13:00:00+00:00)", tsArg)
     .option('--conf <json>', "the run's conf, a JSON object (Airflow's dag_run.conf)", confArg)
     .option('--wait', 'wait for the run to finish and print its outcome')
     .option('--json', 'print JSON')
-    .action((dag: DagDefinition, opts: { ds: string; conf?: DagRunConf; wait?: boolean; json?: boolean }) => startChecked(dag, opts.ds, opts.conf, opts));
+    .action((dag: DagDefinition, opts: { ds?: string; ts?: string; conf?: DagRunConf; wait?: boolean; json?: boolean }) =>
+      startChecked(dag, runKey(dag, opts), opts.conf, opts),
+    );
 
   program
     .command('run')
@@ -92,15 +99,15 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
     .option('--wait', 'wait for the run to finish and print its outcome')
     .option('--json', 'print JSON')
     .action((dag: DagDefinition, opts: { startDate?: string; conf?: DagRunConf; refreshCache?: boolean; wait?: boolean; json?: boolean }) =>
-      startChecked(dag, opts.startDate ?? dag.startDate, opts.refreshCache ? { ...opts.conf, refresh_cache: true } : opts.conf, opts),
+      startChecked(dag, firstRunOn(dag, opts.startDate ?? dag.startDate), opts.refreshCache ? { ...opts.conf, refresh_cache: true } : opts.conf, opts),
     );
 
   program
     .command('backfill')
     .description('run each logical date from --from to --to once, durably (resumes after a crash)')
     .argument('<dag>', 'DAG id', dagArg)
-    .requiredOption('--from <date>', 'first logical date, YYYY-MM-DD', (v) => dsArgNamed(v, '--from'))
-    .requiredOption('--to <date>', 'last logical date, YYYY-MM-DD', (v) => dsArgNamed(v, '--to'))
+    .requiredOption('--from <date>', 'first logical date, YYYY-MM-DD (or a timestamp, for a sub-daily DAG)', (v) => logicalArgNamed(v, '--from'))
+    .requiredOption('--to <date>', 'last logical date, YYYY-MM-DD (or a timestamp, for a sub-daily DAG)', (v) => logicalArgNamed(v, '--to'))
     .option('--max-active <n>', 'runs of this backfill at once (the DAG max_active_runs also applies)', intArg('--max-active'), 1)
     .addOption(new Option('--rerun <which>', 'dates that ran before: none, failed or all').choices(['none', 'failed', 'all']).default('none'))
     .option('--dry-run', 'show what would run, start nothing')
@@ -194,10 +201,11 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
     .command('show')
     .description("a run's task table: state, start, duration and key output of each task")
     .argument('<dag>', 'DAG id', dagArg)
-    .argument('<ds>', 'logical date, YYYY-MM-DD', dsArg)
+    .argument('<ds>', 'logical date, YYYY-MM-DD (a sub-daily DAG: its ts, 2024-01-15T13:00:00+00:00)', (v) => logicalArgNamed(v, 'ds'))
     .option('--json', 'print JSON')
-    .action((dag: DagDefinition, ds: string, opts: { json?: boolean }) =>
+    .action((dag: DagDefinition, given: string, opts: { json?: boolean }) =>
       withClient(async (client, config) => {
+        const ds = runKey(dag, { ds: given });
         const handle = client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds));
         let description;
         try {

@@ -55,6 +55,8 @@ export interface OperatorInput {
   dagId: string;
   taskId: string;
   ds: string;
+  /** A sub-daily run's logical timestamp (what names it). */
+  ts?: string;
   /** The engine's try number, 1 for the first. */
   attempt: number;
 }

@@ -28,6 +28,9 @@ export interface Run {
   dagId: string;
   ds: string;
   ds_nodash: string;
+  /** The logical timestamp, `2024-01-15T13:00:00+00:00`: the data interval's start (a sub-daily run's name). */
+  ts: string;
+  ts_nodash: string;
   data_interval_start: string;
   data_interval_end: string;
   /** The run's conf as given (params, typed, are read as inputs). */
@@ -92,6 +95,8 @@ export type DagSettings<P extends z.ZodObject> = Omit<data.DagFileDefinition<P>,
 export interface DagScope<P extends z.ZodObject> {
   ds: Ref<string>;
   ds_nodash: Ref<string>;
+  ts: Ref<string>;
+  ts_nodash: Ref<string>;
   data_interval_start: Ref<string>;
   data_interval_end: Ref<string>;
   /** The run's params, typed by the DAG's schema: `params.region`. */
@@ -123,6 +128,8 @@ export function dag<P extends z.ZodObject = z.ZodObject<Record<string, never>>>(
     returned = build({
       ds: makeRef([['ds']]) as Ref<string>,
       ds_nodash: makeRef([['ds_nodash']]) as Ref<string>,
+      ts: makeRef([['ts']]) as Ref<string>,
+      ts_nodash: makeRef([['ts_nodash']]) as Ref<string>,
       data_interval_start: makeRef([['data_interval_start']]) as Ref<string>,
       data_interval_end: makeRef([['data_interval_end']]) as Ref<string>,
       params: makeRef([['params']]) as Ref<z.output<P>>,
@@ -203,6 +210,8 @@ const runOf = (ctx: data.RunContext): Run => ({
   dagId: ctx.dagId,
   ds: ctx.ds,
   ds_nodash: ctx.ds_nodash,
+  ts: ctx.ts,
+  ts_nodash: ctx.ts_nodash,
   data_interval_start: ctx.data_interval_start,
   data_interval_end: ctx.data_interval_end,
   conf: ctx.conf,

@@ -10,7 +10,7 @@
  * files) keep the plain names of the data interval: `templateValues`, `renderDataPath` and
  * `parameterizeSql` at the end.
  */
-import { addDays, parseDs } from '../logical-date';
+import { addDays, formatTs, parseDs, tsNodash } from '../logical-date';
 import { isMarker, type RefMarker } from './refs';
 
 export class TemplateError extends Error {
@@ -21,6 +21,9 @@ export class TemplateError extends Error {
 export interface TemplateContext {
   ds: string;
   ds_nodash: string;
+  /** The logical timestamp, `2024-01-15T13:00:00+00:00` (the data interval's start; a sub-daily run's name). */
+  ts: string;
+  ts_nodash: string;
   data_interval_start: string;
   data_interval_end: string;
   params: Record<string, unknown>;
@@ -57,7 +60,7 @@ const MACROS = {
 type MacroName = keyof typeof MACROS;
 const ARITY: Record<MacroName, number> = { ds_add: 2, ds_format: 3 };
 
-const BUILTINS = ['ds', 'ds_nodash', 'data_interval_start', 'data_interval_end'];
+const BUILTINS = ['ds', 'ds_nodash', 'ts', 'ts_nodash', 'data_interval_start', 'data_interval_end'];
 const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
@@ -294,10 +297,13 @@ function formatDate(ds: string, format: string): string {
 
 const PLAIN_NAME = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
-export function templateValues(interval: { ds: string; dataIntervalStart: string; dataIntervalEnd: string }): Record<string, string> {
+export function templateValues(interval: { ds: string; ts?: string; dataIntervalStart: string; dataIntervalEnd: string }): Record<string, string> {
+  const ts = interval.ts ?? formatTs(Date.parse(interval.dataIntervalStart));
   return {
     ds: interval.ds,
     ds_nodash: interval.ds.replace(/-/g, ''),
+    ts,
+    ts_nodash: tsNodash(ts),
     data_interval_start: interval.dataIntervalStart,
     data_interval_end: interval.dataIntervalEnd,
   };

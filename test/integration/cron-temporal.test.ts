@@ -9,7 +9,7 @@ import { test } from '@jest/globals';
 import { planBackfill } from '../../src/backfill';
 import { canonicalFire, firesAfter } from '../../src/cron';
 import { matchingTimes, scheduleOptionsFor, syncSchedule } from '../../src/schedules';
-import { intervalForFireTime, nextLogicalDates } from '../../src/timetable';
+import { intervalForFireTime, nextLogicalDates, runKeyOf } from '../../src/timetable';
 import { noopDagDefinition, temporalCli, integrationPlatform } from '../support';
 
 const suffix = Date.now().toString(36);
@@ -41,6 +41,12 @@ export const CRON_TABLE: Array<[string, string]> = [
   ['0 9 * * mon-fri', 'Asia/Kolkata'],
   ['@weekly', 'Europe/London'],
   ['30 1 31 * *', 'Europe/London'],
+  // Sub-daily: every hour follows the clock (interval entries, or calendars with the repeated hour's fires), else calendars.
+  ['0 * * * *', 'Europe/Berlin'],
+  ['30 * * * *', 'America/New_York'],
+  ['0 * * * 1-5', 'Europe/Berlin'],
+  ['0 * * * *', 'Australia/Lord_Howe'],
+  ['0 6,18 * * *', 'Europe/Berlin'],
 ];
 
 /** The coming year, from the start of the next hour: both clock changes of every zone. */
@@ -87,11 +93,11 @@ test("Baton's fire times are the synced Temporal Schedule's matching times, for 
     // Temporal may match a repeated local time twice (America/New_York) or at its second
     // occurrence only (Europe/Berlin): each maps onto the one fire it stands for.
     const raw = await matchingTimes(platform.client, dag.dagId, FROM - 1000, TO - 1000);
-    const matched = raw.map((t) => new Date(canonicalFire(t, zone)).toISOString());
+    const matched = raw.map((t) => new Date(canonicalFire(t, zone, cron)).toISOString());
     assert.deepEqual([...new Set(matched)], expected, `${cron} in ${zone}`);
-    // Each fire is one logical date, and the backfill plans exactly those dates.
+    // Each fire is one logical date (one ts for a sub-daily cron), and the backfill plans exactly those.
     const trigger = { ...dag, timetable: 'trigger' as const };
-    const dates = expected.map((t) => intervalForFireTime(trigger, new Date(t)).ds);
+    const dates = expected.map((t) => runKeyOf(trigger, intervalForFireTime(trigger, new Date(t))));
     assert.equal(new Set(dates).size, dates.length, `${cron} ${zone}: one fire per date`);
     const first = dates[1];
     const planned = planBackfill(trigger, { from: first, to: dates.at(-1)!, maxActive: 1, rerun: 'none', reverse: false });

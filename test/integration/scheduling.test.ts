@@ -6,13 +6,13 @@
 import assert from '../support/assert';
 import { test } from '@jest/globals';
 import { ScheduleNotFoundError, WorkflowFailedError } from '@temporalio/client';
-import { startBackfill } from '../../src/backfill';
+import { planBackfill, startBackfill } from '../../src/backfill';
 import type { BackfillProgress, TaskRecord } from '../../src/contracts';
 import { dagRunWorkflowId, type DagDefinition } from '../../src/dags';
-import { addDays, utcDate } from '../../src/logical-date';
+import { addDays, formatTs, parseTs, utcDate } from '../../src/logical-date';
 import { syncSchedule, syncSchedules } from '../../src/schedules';
 import { intervalForFireTime } from '../../src/timetable';
-import { noopDagDefinition, resultOf, integrationPlatform } from '../support';
+import { noopDagDefinition, resultOf, integrationPlatform, temporalCli } from '../support';
 import type { NoopDagResult } from '../../workflows/noop-dag';
 
 const platform = integrationPlatform({ migrate: false });
@@ -249,4 +249,63 @@ test('start_date and end_date bound what the schedule runs', async () => {
     await runsOf(dag.dagId),
     ['2024-08-02', '2024-08-03', '2024-08-04'].map((d) => dagRunWorkflowId(dag.dagId, d)),
   );
+});
+
+test("an hourly DAG in Europe/Berlin: 25 intervals on the autumn change day and 23 in spring, each run once as <dag_id>-<ts>, at the schedule's fire times", async () => {
+  const dag = noopDagDefinition(
+    { dagId: id('hourly_berlin'), schedule: '0 * * * *', timezone: 'Europe/Berlin', startDate: '2026-03-01', endDate: '2026-11-01', maxActiveRuns: 8 },
+    { tasks: 1 },
+  );
+  await sync(dag);
+  for (const [day, count] of [
+    ['2026-03-29', 23],
+    ['2026-10-25', 25],
+  ] as const) {
+    const keys = planBackfill(dag, { from: day, to: day, maxActive: 8, rerun: 'none', reverse: false });
+    assert.equal(keys.length, count, day);
+    // The schedule fires at the end of each interval: Temporal's matching times are the next keys.
+    const fires = await temporalCli([
+      'schedule',
+      'list-matching-times',
+      '--schedule-id',
+      dag.dagId,
+      '--start-time',
+      new Date(parseTs(keys[0]) + 1000).toISOString(),
+      '--end-time',
+      new Date(parseTs(keys.at(-1)!) + 3_600_000 + 1000).toISOString(),
+      '-o',
+      'json',
+    ]);
+    const fireTimes = ((JSON.parse(fires) as { startTime?: string[] }).startTime ?? []).map((t) => formatTs(Date.parse(t)));
+    assert.deepEqual(fireTimes, [...keys.slice(1), formatTs(parseTs(keys.at(-1)!) + 3_600_000)], `${day}: Temporal fires at each interval's end`);
+    const summary = (await (
+      await startBackfill(platform.client, dag, { from: day, to: day, maxActive: 8, rerun: 'none', reverse: false }, keys)
+    ).result()) as BackfillProgress;
+    assert.deepEqual([summary.succeeded, summary.failed, summary.skipped], [count, 0, 0], day);
+    const results = await Promise.all(keys.map((ts) => resultOf<NoopDagResult>(platform.client, dagRunWorkflowId(dag.dagId, ts))));
+    assert.deepEqual(
+      results.map((r) => r.ts),
+      keys,
+    );
+    for (const [i, r] of results.entries()) {
+      assert.equal(r.ds, day);
+      assert.equal(Date.parse(r.dataIntervalEnd) - Date.parse(r.dataIntervalStart), 3_600_000, `${r.ts} lasts an hour`);
+      if (i) assert.equal(r.dataIntervalStart, results[i - 1].dataIntervalEnd, `${r.ts} follows the one before`);
+    }
+    // Run again, the backfill skips every interval: each ran once.
+    const again = (await (
+      await startBackfill(platform.client, dag, { from: `${day}T00:00:00Z`, to: day, maxActive: 8, rerun: 'none', reverse: false }, keys)
+    ).result()) as BackfillProgress;
+    assert.deepEqual([again.succeeded, again.skipped], [0, count]);
+  }
+  const ids = await runsOf(dag.dagId);
+  assert.equal(ids.length, 48);
+  assert.ok(ids.includes(`${dag.dagId}-2026-10-25T00:00:00+00:00`) && ids.includes(`${dag.dagId}-2026-10-25T01:00:00+00:00`), 'both 02:00s of the autumn day');
+  // The ts is a search attribute of its own; BatonDs holds the date.
+  let found = 0;
+  for await (const run of platform.client.workflow.list({
+    query: `BatonDag = '${dag.dagId}' AND BatonTs = '2026-10-25T01:00:00+00:00' AND BatonDs = '2026-10-25'`,
+  }))
+    found += run ? 1 : 0;
+  assert.equal(found, 1);
 });

@@ -126,15 +126,16 @@ test('the parser names the field and what is wrong; presets, names and 7 for Sun
   assert.deepEqual(parseCron('5/20 6 * * *').minutes, [5, 25, 45]);
 });
 
-test('validateDag refuses, naming the DAG and the field, a cron that fires twice a day or never', () => {
+test('validateDag refuses, naming the DAG and the field, a cron that never fires or is not supported; sub-daily crons are valid', () => {
   const refuse = (schedule: string, message: RegExp) =>
     assert.throws(
       () => validateDag(noopDagDefinition({ dagId: 'bad_cron', schedule })),
       (err: Error) => err.message.startsWith('DAG "bad_cron": schedule: ') && message.test(err.message),
       schedule,
     );
-  refuse('0 6,18 * * *', /fires more than once a day/);
-  refuse('@hourly', /unknown preset/);
+  refuse('@reboot', /unknown preset/);
+  for (const schedule of ['0 6,18 * * *', '@hourly', '*/15 * * * *'])
+    assert.doesNotThrow(() => validateDag(noopDagDefinition({ dagId: 'sub_daily', schedule })), schedule);
   refuse('0 6 30 2 *', /never fires/);
   refuse('0 6 L * *', /not supported/);
   assert.doesNotThrow(() => validateDag(noopDagDefinition({ dagId: 'leap', schedule: '0 6 29 2 *' })));

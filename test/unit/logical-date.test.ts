@@ -25,6 +25,7 @@ test('interval timetable: the 06:00 run covers the previous day', () => {
   const dag = { schedule: '0 6 * * *', timezone: 'UTC', timetable: 'interval' as const };
   assert.deepEqual(intervalForFireTime(dag, new Date('2024-01-16T06:00:00Z')), {
     ds: '2024-01-15',
+    ts: '2024-01-15T06:00:00+00:00',
     dataIntervalStart: '2024-01-15T06:00:00.000Z',
     dataIntervalEnd: '2024-01-16T06:00:00.000Z',
   });

@@ -168,7 +168,17 @@ test('sql binds its parameters and gives the row count or the first row; a file 
   assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'rowCount', statement }), { rows: 7 });
   assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'firstRow', statement }), { g: 1 });
   assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'none', statement }), {});
-  const templates = { ds: '2024-03-01', ds_nodash: '20240301', data_interval_start: '', data_interval_end: '', params: { n: 21 }, conf: {}, xcom: {} };
+  const templates = {
+    ds: '2024-03-01',
+    ds_nodash: '20240301',
+    ts: '2024-03-01T00:00:00+00:00',
+    ts_nodash: '20240301T000000',
+    data_interval_start: '',
+    data_interval_end: '',
+    params: { n: 21 },
+    conf: {},
+    xcom: {},
+  };
   assert.deepEqual(await runActivity(operatorSql, { ...base, conn: 'warehouse', output: 'firstRow', file: 'sql/plain.sql', templates }), {
     ds: '2024-03-01',
   });

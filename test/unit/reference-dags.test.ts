@@ -22,6 +22,8 @@ const run = (over: Partial<RunContext> = {}): RunContext => ({
   dagId: 'orders_daily_etl',
   ds,
   ds_nodash: '20240115',
+  ts: '2024-01-15T00:00:00+00:00',
+  ts_nodash: '20240115T000000',
   data_interval_start: '2024-01-15T00:00:00.000Z',
   data_interval_end: '2024-01-16T00:00:00.000Z',
   params: ordersDaily.params!.parse({}),

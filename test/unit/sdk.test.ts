@@ -14,6 +14,8 @@ import { parameterize, render, renderDeep, renderSqlText, templateProblems, type
 const context: TemplateContext = {
   ds: '2024-03-01',
   ds_nodash: '20240301',
+  ts: '2024-03-01T00:00:00+00:00',
+  ts_nodash: '20240301T000000',
   data_interval_start: '2024-03-01T00:00:00.000Z',
   data_interval_end: '2024-03-02T00:00:00.000Z',
   params: { region: 'eu', limit: 5 },
