@@ -26,6 +26,8 @@ export interface SensorCheckResult {
   reason?: string;
   /** When a second look makes sense sooner than the poke interval (a file still settling). */
   recheckAfterMs?: number;
+  /** Skip the sensor now, without waiting any longer (Airflow's AirflowSkipException from a poke): why. */
+  skip?: string;
 }
 
 export interface SensorDeps {

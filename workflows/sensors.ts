@@ -15,6 +15,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import type { FileCheckInput, SensorCheckResult, SqlCheckInput } from '../activities/sensors';
 import type { RunSettings } from '../src/contracts';
+import type { WaitForDagCheckInput } from '../src/operators/wait-for-dag/activity';
 import { parameterizeSql, renderDataPath, templateValues } from '../src/sdk/templates';
 import type { DagRunContext } from './dag';
 
@@ -116,13 +117,28 @@ export async function sqlSensorQuery(input: SqlCheckInput, options: SensorOption
   );
 }
 
-/** Check, then wait on a workflow timer, until found or timed out (from the first check). */
+/**
+ * Airflow's ExternalTaskSensor: waits until another DAG's run for a logical date (or one task of
+ * it) succeeded; its check fails the sensor when that run or task failed, and skips it when the
+ * task was skipped (reschedule or deferrable mode).
+ */
+export async function dagRunSensor(input: WaitForDagCheckInput, options: SensorOptions, run: Pick<DagRunContext, 'settings'>): Promise<SensorOutcome> {
+  if (options.mode === 'poke') throw ApplicationFailure.nonRetryable('waitForDag runs in reschedule or deferrable mode', 'InvalidSensor');
+  const { pokeMs, timeoutMs } = timings(options, run.settings);
+  const summary = `sensor: wait for ${input.task ? `task ${input.task} of ` : ''}${input.dag} ${input.runDs}`;
+  return poll(options, pokeMs, timeoutMs, () =>
+    options.mode === 'deferrable' ? localChecks.operatorWaitForDag(input) : checks.operatorWaitForDag.executeWithOptions({ summary }, [input]),
+  );
+}
+
+/** Check, then wait on a workflow timer, until found, skipped or timed out (from the first check). */
 async function poll(options: SensorOptions, pokeMs: number, timeoutMs: number, check: () => Promise<SensorCheckResult>): Promise<SensorOutcome> {
   const firstCheckAt = Date.now();
   let interval = pokeMs;
   for (let n = 1; ; n++) {
     const result = await check();
     if (result.found) return { found: true, checks: n };
+    if (result.skip !== undefined) return { found: false, skipped: true, checks: n, reason: result.skip };
     const waited = Date.now() - firstCheckAt;
     if (waited >= timeoutMs) return timedOut(options, timeoutMs, result.reason ?? 'not found', n);
     await sleep(Math.max(1, Math.min(result.recheckAfterMs ?? interval, interval, timeoutMs - waited)));

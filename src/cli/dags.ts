@@ -17,6 +17,7 @@ import { loadCatalog, findInCatalog } from '../dag-catalog';
 import { createLogger } from '../logging';
 import { describeResult, triggerRun, type DagRunResult } from '../runs';
 import type { CompiledDag } from '../sdk/compile';
+import type { WaitForDagTask } from '../operators/wait-for-dag/definition';
 import { createWorker } from '../worker';
 import { Queries, type DagRunConf, type TaskRecord } from '../contracts';
 
@@ -58,16 +59,33 @@ export function checkDags(dir = defaultDagsDir()): Checked[] {
       c.problems.push(`its dag_id is also ${path.isAbsolute(other) ? path.relative(projectRoot, other) : other}'s`);
     }
   }
-  // A triggerDag starts a DAG of this project: one that is not here would fail every run.
+  // A triggerDag starts, and a waitForDag waits for, a DAG of this project: one that is not here would fail every run.
   const dagIds = new Set(checked.flatMap((c) => (c.dagId ? [c.dagId] : [])));
   for (const c of checked) {
     for (const task of c.loaded?.dag.tasks ?? []) {
       const definition = task.definition;
-      if (definition.operator === 'triggerDag' && !dagIds.has(definition.dag))
-        c.problems.push(`task ${task.taskId}: triggerDag's dag ${JSON.stringify(definition.dag)} is no DAG of this project (${[...dagIds].join(', ')})`);
+      if ((definition.operator === 'triggerDag' || definition.operator === 'waitForDag') && !dagIds.has(definition.dag))
+        c.problems.push(
+          `task ${task.taskId}: ${definition.operator}'s dag ${JSON.stringify(definition.dag)} is no DAG of this project (${[...dagIds].join(', ')})`,
+        );
+      if (definition.operator === 'waitForDag') c.problems.push(...waitForDagProblems(task.taskId, definition, c.dagId, checked));
     }
   }
   return checked;
+}
+
+/** A waitForDag's task that its DAG file does not have, and a wait for the DAG's own run of the same date. */
+function waitForDagProblems(taskId: string, definition: WaitForDagTask, dagId: string | undefined, checked: readonly Checked[]): string[] {
+  const problems: string[] = [];
+  const other = checked.find((o) => o.dagId === definition.dag)?.loaded?.dag;
+  if (definition.task !== undefined && other && !other.tasks.some((t) => t.taskId === definition.task))
+    problems.push(
+      `task ${taskId}: waitForDag's task ${JSON.stringify(definition.task)} is no task of ${other.dagId} (${other.tasks.map((t) => t.taskId).join(', ')})`,
+    );
+  const shifted = (definition.shift?.days ?? 0) * 24 + (definition.shift?.hours ?? 0) !== 0;
+  if (definition.dag === dagId && definition.ds === undefined && !shifted)
+    problems.push(`task ${taskId}: waitForDag waits for its own run (${dagId}, the same ds); give another ds or a shift, or make the task upstream`);
+  return problems;
 }
 
 function compiledOf(dagId: string): CompiledDag {

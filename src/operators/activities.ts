@@ -20,6 +20,7 @@ import { createHttpOperator } from './http/activity';
 import { createLoadCsvOperator } from './load-csv/activity';
 import { createSqlOperator } from './sql/activity';
 import { createTriggerDagOperator } from './trigger-dag/activity';
+import { createWaitForDagOperator } from './wait-for-dag/activity';
 
 export type { OperatorInput } from './common';
 
@@ -30,7 +31,7 @@ export interface OperatorDeps {
   folders: DagFolders;
   config: Pick<Config, 'dataDir' | 'dbt' | 'databaseUrl' | 'webUiUrl' | 'temporal'>;
   logger: Logger;
-  /** The worker's Temporal client, and the DAGs it serves by dag_id (on its task queue): what triggerDag starts. */
+  /** The worker's Temporal client, and the DAGs it serves by dag_id (on its task queue): what triggerDag starts and waitForDag waits for. */
   client: Client;
   dags: ReadonlyMap<string, DagDefinition>;
 }
@@ -63,6 +64,7 @@ export const OPERATOR_ACTIVITIES = {
   notify: { shared: ['sendAlert'] },
   task: 'per DAG',
   triggerDag: ({ client, dags, config }) => createTriggerDagOperator(client, dags, config),
+  waitForDag: ({ client, dags }) => createWaitForDagOperator(client, dags),
   empty: 'none',
 } satisfies { [K in OperatorName]: OperatorActivity };
 

@@ -21,6 +21,7 @@ import { sqlDefinition } from './sql/definition';
 import { sqlSensorDefinition } from './sql-sensor/definition';
 import { taskDefinition } from './task/definition';
 import { triggerDagDefinition } from './trigger-dag/definition';
+import { waitForDagDefinition } from './wait-for-dag/definition';
 
 /** What the template checks know of a DAG's own task's output: the fields tsc read from its function's type, or `*`. */
 export type OwnOutputFields = readonly string[] | '*';
@@ -63,6 +64,7 @@ export const OPERATORS = byName({
   notify: notifyDefinition,
   task: taskDefinition,
   triggerDag: triggerDagDefinition,
+  waitForDag: waitForDagDefinition,
   empty: emptyDefinition,
 });
 
@@ -94,7 +96,8 @@ export function operatorProblems(task: TaskDefinition): string[] {
   if (parsed.success) return [];
   return parsed.error.issues.map((issue) => {
     const field = issue.path.join('.');
-    if (issue.code === 'unrecognized_keys') return `${task.operator}: unknown setting ${issue.keys.join(', ')}`;
-    return `${task.operator}${field ? ` ${field}` : ''}: ${issue.message}`;
+    const where = `${task.operator}${field ? ` ${field}` : ''}`;
+    if (issue.code === 'unrecognized_keys') return `${where}: unknown setting ${issue.keys.join(', ')}`;
+    return `${where}: ${issue.message}`;
   });
 }

@@ -1,9 +1,9 @@
-/** What the two sensors' steps share: Airflow's defaults for a sensor, and what a sensor hands on. Workflow code. */
+/** What the sensors' steps share: Airflow's defaults for a sensor, and what a sensor hands on. Workflow code. */
 import type { SensorOptions, SensorOutcome } from '../../workflows/sensors';
 
 /** A sensor's settings with Airflow's defaults: poke every 60 s, for at most 7 days. */
 export function sensorOptions(
-  definition: { mode?: SensorOptions['mode']; pokeInterval?: string; timeout?: string; softFail?: boolean },
+  definition: { mode?: SensorOptions['mode']; pokeInterval?: string; timeout?: string; softFail?: boolean; exponentialBackoff?: boolean },
   mode: SensorOptions['mode'],
 ): SensorOptions {
   return {
@@ -11,6 +11,7 @@ export function sensorOptions(
     pokeInterval: definition.pokeInterval ?? '60s',
     timeout: definition.timeout ?? '7d',
     softFail: definition.softFail ?? false,
+    ...(definition.exponentialBackoff ? { exponentialBackoff: true } : {}),
   };
 }
 

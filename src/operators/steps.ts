@@ -27,6 +27,7 @@ import { sqlStep } from './sql/step';
 import { sqlSensorStep } from './sql-sensor/step';
 import { taskStep } from './task/step';
 import { triggerDagStep } from './trigger-dag/step';
+import { waitForDagStep } from './wait-for-dag/step';
 
 /** What a step is given besides its task's settings. */
 export interface StepContext {
@@ -59,5 +60,6 @@ export const OPERATOR_STEPS: { [K in OperatorName]: OperatorStep<K> } = {
   notify: notifyStep,
   task: taskStep,
   triggerDag: triggerDagStep,
+  waitForDag: waitForDagStep,
   empty: emptyStep,
 };

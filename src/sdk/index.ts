@@ -30,6 +30,7 @@ export { shortCircuit, type ShortCircuitOutput } from '../operators/short-circui
 export { sql, type SqlRowCountOutput } from '../operators/sql/definition';
 export { sqlSensor } from '../operators/sql-sensor/definition';
 export { triggerDag, type TriggerDagOutput } from '../operators/trigger-dag/definition';
+export { waitForDag, type WaitForDagOutput } from '../operators/wait-for-dag/definition';
 export { ownTasks } from '../operators/task/definition';
 export type { OwnTaskBuilder, OwnTaskSettings, OwnTasks, TaskCacheSettings, TaskFunction } from '../operators/task/definition';
 export type { SensorOutput } from '../operators/common';

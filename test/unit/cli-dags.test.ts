@@ -72,6 +72,45 @@ export default dag({ dagId: 'downstream', schedule: '@daily', startDate: '2024-0
   );
 });
 
+test("dags validate refuses a waitForDag of a DAG the project does not have, of a task that DAG does not have, and of the DAG's own run", async () => {
+  const dir = await tempDir('baton-dags-');
+  await writeFile(
+    path.join(dir, 'weekly.ts'),
+    `import { dag, waitForDag } from 'baton/sdk';
+export default dag({ dagId: 'weekly', schedule: '0 6 * * 1', startDate: '2024-01-01' }, () => {
+  waitForDag('sunday_loaded', { dag: 'daily', task: 'load', shift: { days: -1 } });
+  waitForDag('sunday_typo', { dag: 'daily', task: 'laod', shift: { days: -1 } });
+  waitForDag('missing', { dag: 'daily_v2' });
+  waitForDag('itself', { dag: 'weekly', shift: { days: 1, hours: -24 } });
+  waitForDag('last_week', { dag: 'weekly', shift: { days: -7 } });
+});
+`,
+  );
+  await writeFile(
+    path.join(dir, 'daily.ts'),
+    `import { dag, empty } from 'baton/sdk';
+export default dag({ dagId: 'daily', schedule: '@daily', startDate: '2024-01-01' }, () => {
+  const extract = empty('extract');
+  empty('load', { upstream: [extract] });
+});
+`,
+  );
+  assert.deepEqual(
+    checkDags(dir).map((c) => [c.dagId, c.problems]),
+    [
+      ['daily', []],
+      [
+        'weekly',
+        [
+          'task sunday_typo: waitForDag\'s task "laod" is no task of daily (extract, load)',
+          'task missing: waitForDag\'s dag "daily_v2" is no DAG of this project (daily, weekly)',
+          'task itself: waitForDag waits for its own run (weekly, the same ds); give another ds or a shift, or make the task upstream',
+        ],
+      ],
+    ],
+  );
+});
+
 test('dags show draws the graph as text, Mermaid and DOT', () => {
   assert.deepEqual(drawDag(probe, 'text'), [
     'draw_probe: 0 6 * * * Europe/Berlin, 5 tasks',

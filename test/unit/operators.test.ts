@@ -17,6 +17,8 @@ import { createHttpOperator, MAX_RESPONSE_BYTES } from '../../src/operators/http
 import { loadTables, postgresType } from '../../src/operators/load-csv/activity';
 import { createSqlOperator } from '../../src/operators/sql/activity';
 import { createTriggerDagOperator } from '../../src/operators/trigger-dag/activity';
+import { createWaitForDagOperator } from '../../src/operators/wait-for-dag/activity';
+import { waitedLogicalDate, waitedRunId } from '../../src/operators/wait-for-dag/run';
 import type { DagDefinition } from '../../src/dags';
 import { mockActivityEnv, nonRetryable, runActivity, tempDir, testConfig, testPool } from '../support';
 
@@ -236,4 +238,41 @@ test('triggerDag refuses, before starting anything, a DAG this worker does not s
     'TriggersItself',
     'again: a run of daily cannot trigger its own date (2024-05-06); give another ds',
   );
+});
+
+test('waitForDag refuses, before reading any run, a DAG this worker does not serve, a bad date and its own run', async () => {
+  // A client that must not be reached: every refusal comes first.
+  const client = new Proxy({}, { get: () => assert.fail('the client was used') }) as never;
+  const dags = new Map([['daily', { dagId: 'daily', workflowType: 'daily' } as DagDefinition]]);
+  const wait = createWaitForDagOperator(client, dags);
+  const base = { dagId: 'daily', taskId: 'yesterday', ds: '2024-05-06', attempt: 1 };
+  await nonRetryable(wait({ ...base, dag: 'weekly', runDs: '2024-05-05' }), 'UnknownDag', 'yesterday: no DAG "weekly" on this worker; it serves daily');
+  await nonRetryable(wait({ ...base, dag: 'daily', runDs: '2024-02-30' }), 'InvalidLogicalDate', 'yesterday: ds "2024-02-30" is not a real calendar date');
+  await nonRetryable(
+    wait({ ...base, dag: 'daily', runDs: '05/05/2024' }),
+    'InvalidLogicalDate',
+    'yesterday: ds "05/05/2024" is not a logical date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SS+00:00)',
+  );
+  await nonRetryable(
+    wait({ ...base, dag: 'daily', runDs: '2024-05-06', task: 'load' }),
+    'WaitsForItself',
+    'yesterday: a run of daily cannot wait for its own run (2024-05-06); give another ds or a shift, or make the task upstream',
+  );
+});
+
+test("waitForDag's run: ds (a date, or a sub-daily run's time) shifted, named by the run's workflow id; a date moves by whole days", () => {
+  assert.equal(waitedLogicalDate('2024-03-01', { days: -1 }), '2024-02-29');
+  assert.equal(waitedLogicalDate('2024-03-04', { days: 6 }), '2024-03-10');
+  assert.equal(waitedLogicalDate('2024-03-04', { days: -2, hours: 24 }), '2024-03-03');
+  assert.equal(waitedLogicalDate('2024-03-04'), '2024-03-04');
+  assert.equal(waitedLogicalDate('2024-01-15T13:00:00+00:00', { hours: -14 }), '2024-01-14T23:00:00+00:00');
+  assert.equal(waitedLogicalDate('2024-01-15T13:00:00+00:00', { days: 1 }), '2024-01-16T13:00:00+00:00');
+  assert.throws(
+    () => waitedLogicalDate('2024-03-04', { hours: -6 }),
+    /^InvalidLogicalDate: shift \{"hours":-6\} moves the date 2024-03-04 off its day: a date moves by whole days \(24 hours\)$/,
+  );
+  assert.throws(() => waitedLogicalDate('2024-01-15T25:00:00+00:00'), /^InvalidLogicalDate: ds "2024-01-15T25:00:00\+00:00" is not a real time of day$/);
+  assert.throws(() => waitedLogicalDate('2024-01-15T13:00:00Z'), /is not a logical date \(YYYY-MM-DD\) or time/);
+  assert.throws(() => waitedLogicalDate('../2024-01-15'), /is not a logical date \(YYYY-MM-DD\) or time/);
+  assert.equal(waitedRunId('daily', '2024-02-29'), 'daily-2024-02-29');
 });

@@ -123,6 +123,7 @@ test('baton/sdk exports what a DAG file is written with, and nothing else', () =
     'TriggerDagOutput',
     'TriggerRule',
     'ValueOf',
+    'WaitForDagOutput',
     'branch',
     'command',
     'dag',
@@ -141,6 +142,7 @@ test('baton/sdk exports what a DAG file is written with, and nothing else', () =
     'sql',
     'sqlSensor',
     'triggerDag',
+    'waitForDag',
     'z',
   ]);
 });

@@ -5,7 +5,23 @@
  */
 import assert from '../support/assert';
 import { test } from '@jest/globals';
-import { command, dag, dbt, duckdb, empty, http, loadCsv, ownTasks, sql, sqlSensor, z, type DagScope, type DagSettings, type TaskOf } from '../../src/sdk';
+import {
+  command,
+  dag,
+  dbt,
+  duckdb,
+  empty,
+  http,
+  loadCsv,
+  ownTasks,
+  sql,
+  sqlSensor,
+  waitForDag,
+  z,
+  type DagScope,
+  type DagSettings,
+  type TaskOf,
+} from '../../src/sdk';
 import type { OperatorName, TaskOfOperator } from '../../src/operators/definitions';
 import { compileDag, InvalidDagFile } from '../../src/sdk/compile';
 import type { DagFileDefinition } from '../../src/sdk/types';
@@ -225,7 +241,7 @@ test('every problem of a DAG file is named with its task, before anything runs',
     ['task a: task activity: the name of an exported function'],
   );
   assert.deepEqual(rawProblems({ a: { operator: 'python', upstream: [] } }), [
-    'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, notify, task, triggerDag, empty',
+    'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, notify, task, triggerDag, waitForDag, empty',
   ]);
   assert.deepEqual(
     problems(() => {
@@ -256,6 +272,19 @@ test('every problem of a DAG file is named with its task, before anything runs',
       sqlSensor('a', { conn: 'warehouse', sql: 'SELECT 1', mode: 'poke' as never });
     }),
     ['task a: sqlSensor mode: Invalid option: expected one of "reschedule"|"deferrable"'],
+  );
+  assert.deepEqual(
+    problems(() => {
+      waitForDag('a', { dag: 'daily etl', task: '1st', shift: { days: 1.5, weeks: 1 } as never, mode: 'poke' as never, pokeInterval: 'often' });
+    }),
+    [
+      'task a: waitForDag mode: Invalid option: expected one of "reschedule"|"deferrable"',
+      'task a: waitForDag pokeInterval: a duration such as 30s, 5m or 1h',
+      "task a: waitForDag dag: a DAG's dag_id",
+      'task a: waitForDag task: a task id of that DAG',
+      'task a: waitForDag shift.days: Invalid input: expected int, received number',
+      'task a: waitForDag shift: unknown setting weeks',
+    ],
   );
   const contract = { header: 'exact' as const, columns: [{ name: 'id', type: 'integer' }] };
   assert.equal(
@@ -340,6 +369,7 @@ test("each operator's templated fields are checked before anything runs, and a r
     task: [{ operator: 'task', activity: 'f', args: { day: bad }, cache: { expiresIn: '1h', policy: bad, inputFile: `raw/${bad}` } }, 3, '*'],
     empty: [{ operator: 'empty' }, 0, 'none'],
     triggerDag: [{ operator: 'triggerDag', dag: 'other', ds: bad, conf: { day: bad } }, 2, 'dagId, ds, workflowId, runId, state'],
+    waitForDag: [{ operator: 'waitForDag', dag: 'other', ds: bad }, 1, 'dagId, ds, workflowId, state, checks'],
   };
   const settings = { dagId: 'operators_probe', schedule: '@daily', startDate: '2024-01-01' };
   for (const [operator, [task, templated, fields]] of Object.entries(samples)) {
