@@ -29,7 +29,7 @@ interface CacheEntry {
 }
 
 /** Bumped when what the check reports changes, so no cached report outlives it. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 /**
  * The options of the project the DAG folder belongs to (its tsconfig.json), or strict NodeNext
@@ -81,7 +81,7 @@ export function typecheckDags(files: readonly DagFile[], projectDir: string, cac
       if (!sf) return [];
       return [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]
         .filter((d) => d.category === ts.DiagnosticCategory.Error)
-        .map((d) => describe(d, sf, file === entry.file ? undefined : path.basename(file)));
+        .map((d) => describe(d, sf, checker, file === entry.file ? undefined : path.basename(file)));
     });
     results.set(entry.file, { problems, outputs: taskOutputs(source, checker) });
     unresolved ||= problems.some((p) => /Cannot find module/.test(p));
@@ -119,8 +119,8 @@ function writeCache(file: string, entry: CacheEntry): void {
   renameSync(tmp, file);
 }
 
-/** A diagnostic as a problem of the DAG: the task whose declaration holds it, tsc's message, the line. */
-function describe(d: ts.Diagnostic, source: ts.SourceFile, otherFile?: string): string {
+/** A diagnostic as a problem of the DAG: the task (or group) whose declaration holds it, tsc's message, the line. */
+function describe(d: ts.Diagnostic, source: ts.SourceFile, checker: ts.TypeChecker, otherFile?: string): string {
   // A reference's type reads as what it is: Ref<number>, not its symbol-keyed shape.
   const message = ts
     .flattenDiagnosticMessageText(d.messageText, ' ')
@@ -128,20 +128,35 @@ function describe(d: ts.Diagnostic, source: ts.SourceFile, otherFile?: string): 
     .replace(/\s+/g, ' ');
   const line = d.start === undefined ? undefined : source.getLineAndCharacterOfPosition(d.start).line + 1;
   const at = otherFile ? `${otherFile}${line ? `:${line}` : ''}` : line ? `line ${line}` : '';
-  const task = d.start === undefined || otherFile ? undefined : taskAt(source, d.start);
-  return `${task ? `task ${task}: ` : ''}${message}${at ? ` (${at})` : ''}`;
+  const holder = d.start === undefined || otherFile ? undefined : declarationAt(source, checker, d.start);
+  return `${holder ? `${holder}: ` : ''}${message}${at ? ` (${at})` : ''}`;
 }
 
-/** The task id of the operator call (`sql('report', {...})`, `own.fiscalDay('fiscal_day', ...)`) that holds a position. */
-function taskAt(source: ts.SourceFile, position: number): string | undefined {
+/** Whether a call is `group(...)`: what it returns carries the group's mark. */
+const isGroupCall = (node: ts.Node, checker: ts.TypeChecker) =>
+  checker
+    .getTypeAtLocation(node)
+    .getProperties()
+    .some((p) => p.getName().startsWith('__@GROUP'));
+
+/**
+ * The operator call (`sql('report', {...})`, `own.fiscalDay('fiscal_day', ...)`) or group that
+ * holds a position, as `task <id>` or `group <id>`, its id under the groups around it.
+ */
+function declarationAt(source: ts.SourceFile, checker: ts.TypeChecker, position: number): string | undefined {
   let found: string | undefined;
-  const visit = (node: ts.Node): void => {
+  const visit = (node: ts.Node, groups: string[]): void => {
     if (position < node.getStart(source) || position >= node.getEnd()) return;
     const id = taskIdOfCall(node);
-    if (id) found = id;
-    ts.forEachChild(node, visit);
+    let inner = groups;
+    if (id) {
+      const group = isGroupCall(node, checker);
+      found = `${group ? 'group' : 'task'} ${[...groups, id].join('.')}`;
+      if (group) inner = [...groups, id];
+    }
+    ts.forEachChild(node, (child) => visit(child, inner));
   };
-  visit(source);
+  visit(source, []);
   return found;
 }
 
@@ -152,21 +167,25 @@ function taskIdOfCall(node: ts.Node): string | undefined {
   return ts.isIdentifier(node.expression) || ts.isPropertyAccessExpression(node.expression) ? first.text : undefined;
 }
 
-/** Each operator call's output fields, read from the type of what it returns (a TaskOf<Output>). */
+/**
+ * Each operator call's output fields, read from the type of what it returns (a TaskOf<Output>),
+ * by its task id: a call inside `group('load', () => ...)` declares `load.<id>`.
+ */
 function taskOutputs(source: ts.SourceFile, checker: ts.TypeChecker): Record<string, readonly string[] | '*'> {
   const outputs: Record<string, readonly string[] | '*'> = {};
-  const visit = (node: ts.Node): void => {
+  const visit = (node: ts.Node, groups: string[]): void => {
     const id = taskIdOfCall(node);
+    let inner = groups;
     if (id) {
       const type = checker.getTypeAtLocation(node);
       const props = checker.getPropertiesOfType(type).map((p) => p.getName());
       // A task's reference carries its type under symbol keys (`__@VALUE@12`), its output's fields under their names.
       if (props.some((p) => p.startsWith('__@TASK'))) {
-        outputs[id] = checker.getIndexInfosOfType(type).length ? '*' : props.filter((p) => !p.startsWith('__@')).sort();
-      }
+        outputs[[...groups, id].join('.')] = checker.getIndexInfosOfType(type).length ? '*' : props.filter((p) => !p.startsWith('__@')).sort();
+      } else if (props.some((p) => p.startsWith('__@GROUP'))) inner = [...groups, id];
     }
-    ts.forEachChild(node, visit);
+    ts.forEachChild(node, (child) => visit(child, inner));
   };
-  visit(source);
+  visit(source, []);
   return outputs;
 }

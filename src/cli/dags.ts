@@ -16,7 +16,7 @@ import { validateDag } from '../dag-validation';
 import { loadCatalog, findInCatalog } from '../dag-catalog';
 import { createLogger } from '../logging';
 import { describeResult, triggerRun, type DagRunResult } from '../runs';
-import type { CompiledDag } from '../sdk/compile';
+import type { CompiledDag, CompiledTask } from '../sdk/compile';
 import type { WaitForDagTask } from '../operators/wait-for-dag/definition';
 import { createWorker } from '../worker';
 import { Queries, type DagRunConf, type TaskRecord } from '../contracts';
@@ -121,14 +121,54 @@ export function drawDag(dag: CompiledDag, format: 'text' | 'mermaid' | 'dot'): s
       '}',
     ];
   }
-  const width = Math.max(...ordered.map((t) => t.taskId.length));
+  // A group is a line of its own where its first task is, its tasks indented under it.
+  const rows = groupedRows(ordered);
+  const label = (row: (typeof rows)[number]) => `${'  '.repeat(row.depth)}${row.id}`;
+  const width = Math.max(...rows.map((row) => label(row).length));
   return [
     `${dag.dagId}: ${dag.definition.schedule} ${dag.definition.timezone}, ${ordered.length} tasks`,
-    ...ordered.map(
-      (t) =>
-        `  ${t.taskId.padEnd(width)}  ${t.definition.operator.padEnd(12)} ${t.upstream.length ? `<- ${t.upstream.join(', ')}` : '(start)'}${rule(t) ? `  [${rule(t)}]` : ''}`,
-    ),
+    ...rows.map((row) => {
+      const t = row.task;
+      if (!t) return `  ${label(row).padEnd(width)}  ${'group'.padEnd(12)} ${row.tasks} task${row.tasks === 1 ? '' : 's'}`;
+      return `  ${label(row).padEnd(width)}  ${t.definition.operator.padEnd(12)} ${t.upstream.length ? `<- ${t.upstream.join(', ')}` : '(start)'}${rule(t) ? `  [${rule(t)}]` : ''}`;
+    }),
   ];
+}
+
+interface DrawnRow {
+  id: string;
+  depth: number;
+  task?: CompiledTask;
+  /** A group's: how many tasks it holds, its inner groups' included. */
+  tasks?: number;
+}
+
+/** The tasks in order, each group's gathered under a row of the group's own where its first task is. */
+function groupedRows(ordered: readonly CompiledTask[]): DrawnRow[] {
+  interface Node {
+    row: DrawnRow;
+    children: Node[];
+  }
+  const top: Node[] = [];
+  const groups = new Map<string, Node>();
+  for (const task of ordered) {
+    const parts = task.taskId.split('.');
+    let children = top;
+    for (let depth = 1; depth < parts.length; depth++) {
+      const id = parts.slice(0, depth).join('.');
+      let node = groups.get(id);
+      if (!node) {
+        node = { row: { id, depth: depth - 1, tasks: 0 }, children: [] };
+        groups.set(id, node);
+        children.push(node);
+      }
+      node.row.tasks!++;
+      children = node.children;
+    }
+    children.push({ row: { id: task.taskId, depth: parts.length - 1, task }, children: [] });
+  }
+  const flatten = (nodes: Node[]): DrawnRow[] => nodes.flatMap((n) => [n.row, ...flatten(n.children)]);
+  return flatten(top);
 }
 
 /** Where `dags record` saves histories for the replay tier. */

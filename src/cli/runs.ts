@@ -14,6 +14,7 @@ import { servedWorkflowTypes } from '../dag-servers';
 import { dagRunWorkflowId, type DagDefinition } from '../dags';
 import { describeResult, listRuns, triggerRun, waitForRun, type DagRunResult, type StartedRun } from '../runs';
 import { paramsOf } from '../sdk/compile';
+import { taskTableLines } from '../task-lines';
 import { isSubDaily, keysBetween } from '../timetable';
 import { confArg, dagArg, dsArg, dsArgNamed, intArg, logicalArgNamed, runKey, tsArg, withClient } from './args';
 import { DagCommandError } from './dags';
@@ -199,11 +200,12 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
 
   runsCmd
     .command('show')
-    .description("a run's task table: state, start, duration and key output of each task")
+    .description("a run's task table: state, start, duration and key output of each task; a group's tasks on one line, counted by state")
     .argument('<dag>', 'DAG id', dagArg)
     .argument('<ds>', 'logical date, YYYY-MM-DD (a sub-daily DAG: its ts, 2024-01-15T13:00:00+00:00)', (v) => logicalArgNamed(v, 'ds'))
+    .option('--all', 'each task of a group on a line of its own')
     .option('--json', 'print JSON')
-    .action((dag: DagDefinition, given: string, opts: { json?: boolean }) =>
+    .action((dag: DagDefinition, given: string, opts: { all?: boolean; json?: boolean }) =>
       withClient(async (client, config) => {
         const ds = runKey(dag, { ds: given });
         const handle = client.workflow.getHandle(dagRunWorkflowId(dag.dagId, ds));
@@ -219,15 +221,7 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
         if (opts.json)
           return out(JSON.stringify({ workflowId: description.workflowId, runId: description.runId, status: description.status.name, url, tasks }, null, 2));
         out(`${description.workflowId}  ${description.status.name}  ${url}`);
-        for (const t of tasks) {
-          const duration = t.durationMs === undefined ? '' : `${(t.durationMs / 1000).toFixed(1)}s`;
-          const detail = t.error
-            ? `error: ${t.error}`
-            : Object.entries(t.output ?? {})
-                .map(([k, v]) => `${k}=${v}`)
-                .join(' ');
-          out(`  ${t.taskId.padEnd(18)} ${t.state.padEnd(15)} ${(t.startedAt ?? '').slice(11, 19).padEnd(8)} ${duration.padStart(7)}  ${detail}`);
-        }
+        for (const line of taskTableLines(tasks, { all: opts.all })) out(line);
       }),
     );
 }

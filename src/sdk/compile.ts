@@ -7,6 +7,7 @@
  */
 import type { DagDefinition } from '../dags';
 import { operatorOf, operatorProblems, type OwnOutputFields } from '../operators/definitions';
+import { xcomReadsIn } from './names';
 import { templateProblems, templatesIn } from './templates';
 import { TRIGGER_RULES, type DagFileDefinition, type DefaultArgs, type TaskDefinition, type TriggerRule } from './types';
 
@@ -59,7 +60,18 @@ export function xcomOverflow(result: unknown): string | undefined {
 /** The activity type of a user task: the DAG id and the exported function's name. */
 export const userActivityType = (dagId: string, name: string) => `${dagId}.${name}`;
 
+/** A task id, or one part of a group's task id (`load.region_eu`: its group's ids, then its own). */
 const TASK_ID = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+/** The most a group's task id holds, dots included (Airflow's ID_LEN). */
+const GROUPED_ID_MAX = 250;
+
+/** What is wrong with a task id, or undefined. */
+function taskIdProblem(taskId: string): string | undefined {
+  if (!taskId.includes('.')) return TASK_ID.test(taskId) ? undefined : 'a task id is letters, digits and _, starting with a letter';
+  if (!taskId.split('.').every((part) => TASK_ID.test(part)))
+    return "a group's task id is its groups' ids and its own joined by ., each letters, digits and _, starting with a letter";
+  return taskId.length > GROUPED_ID_MAX ? `a group's task id is at most ${GROUPED_ID_MAX} characters` : undefined;
+}
 
 /** Airflow's defaults for what a DAG file leaves out. */
 const DEFAULT_ARGS: Required<Pick<DefaultArgs, 'owner' | 'dependsOnPast' | 'email' | 'emailOnFailure' | 'emailOnRetry' | 'retries' | 'retryDelay'>> = {
@@ -138,12 +150,16 @@ export function compileDag(file: DagFileDefinition, options: CompileOptions = {}
   const ids = new Set(entries.map(([id]) => id));
   for (const [taskId, task] of entries) {
     const at = `task ${taskId}`;
-    if (!TASK_ID.test(taskId)) problems.push(`${at}: a task id is letters, digits and _, starting with a letter`);
+    const idProblem = taskIdProblem(taskId);
+    if (idProblem) problems.push(`${at}: ${idProblem}`);
+    // A group's id is no task's (Airflow's DuplicateTaskIdFound), so `load` never names both a task and a group.
+    const member = entries.find(([other]) => other.startsWith(`${taskId}.`));
+    if (member) problems.push(`${at}: its id is also a group's (the group of ${member[0]})`);
     if (!task || typeof task !== 'object' || typeof task.operator !== 'string') {
       problems.push(`${at}: not a task (make it with an operator: sql(...), command(...), ...)`);
       continue;
     }
-    const read = new Set(templatesOf(task).flatMap((t) => [...t.matchAll(/\{\{\s*xcom\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1])));
+    const read = new Set(templatesOf(task).flatMap(xcomReadsIn));
     for (const up of task.upstream ?? []) {
       // A read of a task that is not there is named by the template check, with the field read.
       if (!ids.has(up) && !read.has(up)) problems.push(`${at}: upstream ${up} is not a task of this DAG`);

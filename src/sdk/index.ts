@@ -10,8 +10,8 @@
  *     own.report('report', { args: { ds, rows: load.rows } });
  *   });
  */
-export { dag, result } from './dag';
-export type { DagResult, DagScope, DagSettings, Run, TaskCallback, TaskOf, TaskSettings } from './dag';
+export { dag, group, result } from './dag';
+export type { DagResult, DagScope, DagSettings, Group, GroupSettings, Run, TaskCallback, TaskOf, TaskSettings } from './dag';
 export { firstOf, optional } from './refs';
 export type { Inputs, InputValues, Ref, Refable, ValueOf } from './refs';
 export { TRIGGER_RULES } from './types';

@@ -4,8 +4,11 @@
  * against the upstream's output type, and the edge follows from the read. At build time a
  * reference is a proxy; in the compiled DAG it is a plain marker (`{ $ref: ['xcom.load.rows'] }`)
  * that the engine resolves from the run's context, or, inside a template string, the
- * placeholder it stands for (`{{ xcom.load.rows }}`). Pure: bundled into the workflow sandbox.
+ * placeholder it stands for (`{{ xcom.load.rows }}`; a group's task by its quoted id,
+ * `{{ xcom['load.eu'].rows }}`, names.ts). Pure: bundled into the workflow sandbox.
  */
+
+import { formatName, xcomReadsIn } from './names';
 
 /** The type a reference carries; a symbol, so no output field can clash with it. */
 declare const VALUE: unique symbol;
@@ -78,17 +81,17 @@ export function makeRef(alternatives: string[][], optional = false): Ref<unknown
   }) as Ref<unknown>;
 }
 
-/** The placeholder a reference stands for inside a template string: `{{ xcom.load.rows }}`. */
+/** The placeholder a reference stands for inside a template string: `{{ xcom.load.rows }}`, `{{ xcom['load.eu'].rows }}`. */
 function placeholderOf(state: RefState): string {
   if (state.alternatives.length !== 1 || state.optional)
     throw new TypeError(
-      `${state.alternatives.map((p) => p.join('.')).join(' or ')}: firstOf(...) and optional(...) go in args or inputs, not inside a template string`,
+      `${state.alternatives.map(formatName).join(' or ')}: firstOf(...) and optional(...) go in args or inputs, not inside a template string`,
     );
-  return `{{ ${state.alternatives[0].join('.')} }}`;
+  return `{{ ${formatName(state.alternatives[0])} }}`;
 }
 
 function markerOf(state: RefState): RefMarker {
-  return { $ref: state.alternatives.map((p) => p.join('.')), ...(state.optional ? { optional: true as const } : {}) };
+  return { $ref: state.alternatives.map(formatName), ...(state.optional ? { optional: true as const } : {}) };
 }
 
 /** The task ids a reference reads (the roots of its xcom paths). */
@@ -122,7 +125,7 @@ export function toMarkers(value: unknown, reads: Set<string>): unknown {
     return markerOf(stateOf(value));
   }
   if (typeof value === 'string') {
-    for (const m of value.matchAll(/\{\{\s*xcom\.([A-Za-z_][A-Za-z0-9_]*)/g)) reads.add(m[1]);
+    for (const taskId of xcomReadsIn(value)) reads.add(taskId);
     return value;
   }
   if (Array.isArray(value)) return value.map((v) => toMarkers(v, reads));

@@ -11,6 +11,7 @@
  * `parameterizeSql` at the end.
  */
 import { addDays, formatTs, parseDs, tsNodash } from '../logical-date';
+import { formatName, parseName } from './names';
 import { isMarker, type RefMarker } from './refs';
 
 export class TemplateError extends Error {
@@ -62,26 +63,27 @@ const ARITY: Record<MacroName, number> = { ds_add: 2, ds_format: 3 };
 
 const BUILTINS = ['ds', 'ds_nodash', 'ts', 'ts_nodash', 'data_interval_start', 'data_interval_end'];
 const PLACEHOLDER = /\{\{(.*?)\}\}/gs;
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /** The expression inside one `{{ }}`. */
 export function parseExpression(source: string): Expression {
   const text = source.trim();
-  if (NAME.test(text)) return { kind: 'name', path: text.split('.') };
+  const name = parseName(text);
+  if (name) return { kind: 'name', path: name };
   const call = /^(?:macros\.)?([A-Za-z_]+)\s*\((.*)\)$/s.exec(text);
   if (!call) throw new TemplateError(`{{ ${text} }} is not a name (ds, params.x, xcom.task.key) or a macro call (macros.ds_add(ds, 1))`);
-  const name = call[1];
-  if (!(name in MACROS)) throw new TemplateError(`{{ ${text} }}: unknown macro ${name}; known: ${Object.keys(MACROS).join(', ')}`);
+  const macro = call[1];
+  if (!(macro in MACROS)) throw new TemplateError(`{{ ${text} }}: unknown macro ${macro}; known: ${Object.keys(MACROS).join(', ')}`);
   const args = splitArgs(call[2]).map((raw): Arg => {
     if (/^-?\d+$/.test(raw)) return { kind: 'number', value: Number(raw) };
     const quoted = /^'([^']*)'$|^"([^"]*)"$/.exec(raw);
     if (quoted) return { kind: 'string', value: quoted[1] ?? quoted[2] };
-    if (NAME.test(raw)) return { kind: 'name', path: raw.split('.') };
+    const path = parseName(raw);
+    if (path) return { kind: 'name', path };
     throw new TemplateError(`{{ ${text} }}: argument ${raw} is not a name, a quoted string or an integer`);
   });
-  if (args.length !== ARITY[name as MacroName])
-    throw new TemplateError(`{{ ${text} }}: macros.${name} takes ${ARITY[name as MacroName]} arguments, got ${args.length}`);
-  return { kind: 'macro', name: name as MacroName, args };
+  if (args.length !== ARITY[macro as MacroName])
+    throw new TemplateError(`{{ ${text} }}: macros.${macro} takes ${ARITY[macro as MacroName]} arguments, got ${args.length}`);
+  return { kind: 'macro', name: macro as MacroName, args };
 }
 
 function splitArgs(list: string): string[] {
@@ -128,7 +130,7 @@ export function templateProblems(template: string, scope: TemplateScope): string
 
 function nameProblem(path: string[], scope: TemplateScope): string | undefined {
   const [root, key] = path;
-  const shown = `{{ ${path.join('.')} }}`;
+  const shown = `{{ ${formatName(path)} }}`;
   if (BUILTINS.includes(root)) return path.length === 1 ? undefined : `${shown}: ${root} has no fields`;
   if (root === 'params') {
     if (!key) return `${shown}: name the param, as params.<name>`;
@@ -140,7 +142,7 @@ function nameProblem(path: string[], scope: TemplateScope): string | undefined {
   if (root === 'xcom') {
     if (!key) return `${shown}: name the task, as xcom.<task_id>.<key>`;
     const output = scope.outputs?.get(key);
-    if (scope.outputs && !output) return `${shown}: the DAG has no task ${key}`;
+    if (scope.outputs && !output) return `${shown}: the DAG has no task ${key}${groupHint(path, scope.outputs)}`;
     if (!scope.upstream.includes(key)) return `${shown}: ${key} is not upstream of this task, so its output is not there yet`;
     const field = path[2];
     if (output && field !== undefined && output.fields !== '*' && !output.fields.includes(field))
@@ -150,11 +152,23 @@ function nameProblem(path: string[], scope: TemplateScope): string | undefined {
   return `unknown placeholder ${shown}; known: ${[...BUILTINS, 'params.<name>', 'conf.<key>', 'xcom.<task>.<key>', 'macros.ds_add', 'macros.ds_format'].join(', ')}`;
 }
 
+/** For `xcom.load.region_eu.rows` where load is a group: how to read its task (its id quoted, as `xcom['load.region_eu'].rows`). */
+function groupHint(path: string[], outputs: ReadonlyMap<string, unknown>): string {
+  const [, key, ...rest] = path;
+  const members = [...outputs.keys()].filter((id) => id.startsWith(`${key}.`));
+  if (!members.length) return '';
+  for (let n = rest.length; n > 0; n--) {
+    const taskId = [key, ...rest.slice(0, n)].join('.');
+    if (outputs.has(taskId)) return `; ${key} is a group, whose task ${taskId} is read as {{ ${formatName(['xcom', taskId, ...rest.slice(n)])} }}`;
+  }
+  return `; ${key} is a group: read one of its tasks (${members.join(', ')}) as {{ ${formatName(['xcom', members[0]])}.<field> }}`;
+}
+
 function lookup(path: string[], context: TemplateContext): unknown {
   let value: unknown = context;
   for (const [i, key] of path.entries()) {
     if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, key)) {
-      throw new TemplateError(`{{ ${path.join('.')} }}: ${i === 0 ? 'unknown name' : `${path.slice(0, i).join('.')} has no ${key}`}`);
+      throw new TemplateError(`{{ ${formatName(path)} }}: ${i === 0 ? 'unknown name' : `${formatName(path.slice(0, i))} has no ${key}`}`);
     }
     value = (value as Record<string, unknown>)[key];
   }
@@ -201,21 +215,27 @@ export function renderSqlText(sql: string, context: TemplateContext): string {
  */
 export function resolveMarker(marker: RefMarker, context: TemplateContext): unknown {
   for (const name of marker.$ref) {
-    const path = name.split('.');
+    const path = markerPath(name);
     if (path[0] === 'xcom' && !Object.prototype.hasOwnProperty.call(context.xcom, path[1])) continue;
     let value: unknown = context;
     for (const [i, key] of path.entries()) {
       if (value === undefined || value === null) return undefined;
-      if (typeof value !== 'object') throw new TemplateError(`${name}: ${path.slice(0, i).join('.')} is ${JSON.stringify(value)}, which has no ${key}`);
+      if (typeof value !== 'object') throw new TemplateError(`${name}: ${formatName(path.slice(0, i))} is ${JSON.stringify(value)}, which has no ${key}`);
       value = Object.prototype.hasOwnProperty.call(value, key) ? (value as Record<string, unknown>)[key] : undefined;
     }
     return value;
   }
   if (marker.optional) return undefined;
-  const tasks = [...new Set(marker.$ref.map((n) => n.split('.')[1]))];
+  const tasks = [...new Set(marker.$ref.map((n) => markerPath(n)[1]))];
   throw new TemplateError(
     `${marker.$ref.join(' or ')}: ${tasks.join(' and ')} gave no output (skipped, failed or not run); read it through optional(...) where that may happen`,
   );
+}
+
+function markerPath(name: string): string[] {
+  const path = parseName(name);
+  if (!path) throw new TemplateError(`${JSON.stringify(name)} is not a name a reference reads (xcom.task.key, params.x)`);
+  return path;
 }
 
 /** Renders every string inside a JSON value (an HTTP body, a user task's arguments); references become their values. */

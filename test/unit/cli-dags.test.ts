@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
 import { checkDags, DagCommandError, drawDag, historyFileFor } from '../../src/cli/dags';
-import { branch, command, dag, empty } from 'baton/sdk';
+import { branch, command, dag, empty, group } from 'baton/sdk';
 import { compileDag } from '../../src/sdk/compile';
 import { repoRoot, tempDir } from '../support';
 
@@ -111,6 +111,33 @@ export default dag({ dagId: 'daily', schedule: '@daily', startDate: '2024-01-01'
   );
 });
 
+test("dags validate names a group's task by its dotted id, and says how a template reads it", async () => {
+  const dir = await tempDir('baton-dags-');
+  await writeFile(
+    path.join(dir, 'grouped.ts'),
+    `import { command, dag, group } from 'baton/sdk';
+export default dag({ dagId: 'grouped', schedule: '@daily', startDate: '2024-01-01' }, () => {
+  group('load', () => {
+    command('region_eu', { argv: [] });
+    command('region_us', { argv: ['us', '{{ xcom.load.region_eu.tail }}'] });
+  });
+});
+`,
+  );
+  assert.deepEqual(
+    checkDags(dir).map((c) => [c.dagId, c.problems]),
+    [
+      [
+        'grouped',
+        [
+          'task load.region_eu: command argv: the program to run, then its arguments',
+          "task load.region_us: {{ xcom.load.region_eu.tail }}: the DAG has no task load; load is a group, whose task load.region_eu is read as {{ xcom['load.region_eu'].tail }}",
+        ],
+      ],
+    ],
+  );
+});
+
 test('dags show draws the graph as text, Mermaid and DOT', () => {
   assert.deepEqual(drawDag(probe, 'text'), [
     'draw_probe: 0 6 * * * Europe/Berlin, 5 tasks',
@@ -138,6 +165,30 @@ test('dags show draws the graph as text, Mermaid and DOT', () => {
   assert.ok(dot.includes('  "cleanup" [label="cleanup\\nempty\\nteardown", style=dashed];'), dot.join('\n'));
   assert.ok(dot.includes('  "join" -> "cleanup" [style=dashed];'));
   assert.equal(dot.at(-1), '}');
+});
+
+test('dags show draws a group as a line of its own, its tasks indented under it; Mermaid and DOT take the dotted ids', () => {
+  const grouped = compileDag(
+    dag({ dagId: 'grouped_probe', schedule: '@daily', startDate: '2024-01-01' }, () => {
+      const extract = command('extract', { argv: ['extract'] });
+      const load = group('load', { upstream: [extract] }, () => {
+        command('region_eu', { argv: ['eu'] });
+        group('checks', () => void empty('rows'));
+      });
+      empty('report', { upstream: [load] });
+    }),
+  );
+  assert.deepEqual(drawDag(grouped, 'text'), [
+    'grouped_probe: @daily UTC, 4 tasks',
+    '  extract               command      (start)',
+    '  load                  group        2 tasks',
+    '    load.region_eu      command      <- extract',
+    '    load.checks         group        1 task',
+    '      load.checks.rows  empty        <- extract',
+    '  report                empty        <- load.region_eu, load.checks.rows',
+  ]);
+  assert.deepEqual(drawDag(grouped, 'mermaid').slice(-2), ['  load.region_eu --> report', '  load.checks.rows --> report']);
+  assert.ok(drawDag(grouped, 'dot').includes('  "load.checks.rows" -> "report";'));
 });
 
 test('dags record takes the next free version of a scenario, and refuses names a history cannot have', async () => {

@@ -59,3 +59,33 @@ test('a module that does not resolve is named, and not cached: it may be there n
   await writeFile(path.join(dir, 'helpers.ts'), "export const helper = 'a';\n");
   assert.deepEqual(typecheckDags([entry], dir, cache).get(entry.file)!.problems, []);
 });
+
+test("a group's tasks are named by their dotted ids, in tsc's errors and in the output fields it reads; reads of what a group returned are typed", async () => {
+  const dir = await tempDir('baton-typecheck-groups-');
+  await mkdir(path.join(dir, 'grouped'));
+  await writeFile(
+    path.join(dir, 'grouped', 'dag.ts'),
+    `import { command, dag, group, ownTasks, sql } from 'baton/sdk';
+const own = ownTasks<typeof import('./activities')>();
+export default dag({ dagId: 'grouped', schedule: '@daily', startDate: '2024-01-01' }, ({ ds }) => {
+  const load = group('load', () => {
+    const made = own.make('make', { args: { day: ds } });
+    const eu = group('eu', () => ({ count: sql('count', { conn: 'warehouse', sql: 'SELECT 1' }) }));
+    return { made, eu };
+  });
+  command('report', { argv: ['report', \`\${load.made.path}\`, \`\${load.eu.count.rowz}\`], upstream: [load] });
+});
+`,
+  );
+  await writeFile(
+    path.join(dir, 'grouped', 'activities.ts'),
+    'export async function make(args: { ds: string }) { return { path: `raw/${args.ds}.csv`, rows: 3 }; }\n',
+  );
+  const [entry] = dagFiles(dir);
+  const checked = typecheckDags([entry], dir).get(entry.file)!;
+  assert.deepEqual(checked.problems, [
+    "task load.make: Object literal may only specify known properties, and 'day' does not exist in type 'OwnArgs<{ ds: string; }, NoInputs>'. (line 5)",
+    "task report: Property 'rowz' does not exist on type 'TaskOf<SqlRowCountOutput>'. (line 9)",
+  ]);
+  assert.deepEqual(checked.outputs, { 'load.make': ['path', 'rows'], 'load.eu.count': ['rows'], report: ['exitCode', 'tail'] });
+});

@@ -11,6 +11,7 @@ import {
   dbt,
   duckdb,
   empty,
+  group,
   http,
   loadCsv,
   ownTasks,
@@ -24,6 +25,7 @@ import {
 } from '../../src/sdk';
 import type { OperatorName, TaskOfOperator } from '../../src/operators/definitions';
 import { compileDag, InvalidDagFile } from '../../src/sdk/compile';
+import { formatName, parseName } from '../../src/sdk/names';
 import type { DagFileDefinition } from '../../src/sdk/types';
 import { parameterize, render, renderDeep, renderSqlText, templateProblems, type TemplateContext } from '../../src/sdk/templates';
 
@@ -72,7 +74,7 @@ test('a template is checked against what its task can see before anything runs',
   const scope = { params: ['region'], upstream: ['extract'] };
   assert.deepEqual(templateProblems('{{ ds }} {{ params.region }} {{ conf.anything }} {{ xcom.extract.rows }}', scope), []);
   assert.deepEqual(templateProblems('{{ dss }}', scope), [
-    'unknown placeholder {{ dss }}; known: ds, ds_nodash, data_interval_start, data_interval_end, params.<name>, conf.<key>, xcom.<task>.<key>, macros.ds_add, macros.ds_format',
+    'unknown placeholder {{ dss }}; known: ds, ds_nodash, ts, ts_nodash, data_interval_start, data_interval_end, params.<name>, conf.<key>, xcom.<task>.<key>, macros.ds_add, macros.ds_format',
   ]);
   assert.deepEqual(templateProblems('{{ params.country }}', scope), ['{{ params.country }}: the DAG declares no param country (it has region)']);
   assert.deepEqual(templateProblems('{{ xcom.load.rows }}', scope), [
@@ -308,7 +310,7 @@ test('every problem of a DAG file is named with its task, before anything runs',
       empty('a', { doc: 'load {{ dss }}' });
     }),
     [
-      'task a: unknown placeholder {{ dss }}; known: ds, ds_nodash, data_interval_start, data_interval_end, params.<name>, conf.<key>, xcom.<task>.<key>, macros.ds_add, macros.ds_format',
+      'task a: unknown placeholder {{ dss }}; known: ds, ds_nodash, ts, ts_nodash, data_interval_start, data_interval_end, params.<name>, conf.<key>, xcom.<task>.<key>, macros.ds_add, macros.ds_format',
     ],
   );
   assert.deepEqual(
@@ -392,4 +394,194 @@ test("each operator's templated fields are checked before anything runs, and a r
       operator,
     );
   }
+});
+
+test("a group's tasks are its id and theirs joined by .; groups nest; it stands for its leaves downstream and its roots take its upstream", () => {
+  const file = dag({ ...ok }, ({ ds }) => {
+    const extract = command('extract', { argv: ['extract', `${ds}`] });
+    const load = group('load', { upstream: [extract] }, () => {
+      const eu = sql('region_eu', { conn: 'warehouse', sql: `SELECT count(*) FROM t WHERE ds = ${ds}` });
+      const us = sql('region_us', { conn: 'warehouse', sql: 'SELECT 1' });
+      const orders = group('orders', () => {
+        const stage = empty('stage');
+        // Inside the group, a read of another of its tasks, as outside: by reference.
+        const merge = command('merge', { argv: ['merge', `${eu.rows}`], upstream: [stage] });
+        return { merge };
+      });
+      return { eu, us, orders };
+    });
+    // Outside, the group's tasks are read through what the group returned, typed.
+    const report = command('report', { argv: ['report', `${load.us.rows}`, `${load.orders.merge.tail}`], upstream: [load] });
+    empty('done', { upstream: [report] });
+    // tsc holds the reads to the types: sql's output has rows, and the group returned eu, us and orders.
+    // @ts-expect-error: no field rowz
+    assert.ok(load.eu.rowz);
+    // @ts-expect-error: no region_eu
+    assert.equal(load.region_eu, undefined);
+    return { rows: load.eu.rows };
+  });
+  const compiled = compileDag(file);
+  assert.deepEqual(compiled.order, ['extract', 'load.region_eu', 'load.region_us', 'load.orders.stage', 'load.orders.merge', 'report', 'done']);
+  assert.deepEqual(
+    compiled.tasks.map((t) => [t.taskId, t.upstream, t.downstream]),
+    [
+      ['extract', [], ['load.region_eu', 'load.region_us', 'load.orders.stage']],
+      // Each root of load (a task no other task of load precedes) after load's upstream.
+      ['load.region_eu', ['extract'], ['load.orders.merge']],
+      ['load.region_us', ['extract'], ['report']],
+      ['load.orders.stage', ['extract'], ['load.orders.merge']],
+      ['load.orders.merge', ['load.orders.stage', 'load.region_eu'], ['report']],
+      // After load: its leaves, the tasks no other task of load follows.
+      ['report', ['load.region_us', 'load.orders.merge'], ['done']],
+      ['done', ['report'], []],
+    ],
+  );
+  // A read of a group's task is its dotted id quoted, so it cannot be taken for a field path.
+  assert.deepEqual((compiled.tasks[4].definition as TaskOfOperator<'command'>).argv, ['merge', "{{ xcom['load.region_eu'].rows }}"]);
+  assert.deepEqual((compiled.tasks[5].definition as TaskOfOperator<'command'>).argv, [
+    'report',
+    "{{ xcom['load.region_us'].rows }}",
+    "{{ xcom['load.orders.merge'].tail }}",
+  ]);
+  const xcom = { 'load.region_eu': { rows: 3 }, 'load.region_us': { rows: 4 }, 'load.orders.merge': { exitCode: 0, tail: 'merged' } };
+  const ctx = { ...context, xcom, dagId: 'sdk_probe', states: {}, cached: {} };
+  assert.equal(render((compiled.tasks[5].definition as TaskOfOperator<'command'>).argv.slice(1).join(' '), ctx), '4 merged');
+  assert.deepEqual(file.result!(ctx), { rows: 3 });
+});
+
+test("a group's task is read in a template as xcom['<group>.<task>']; xcom.<group>.<task> is a field path, refused with the way to write it", () => {
+  const ctx: TemplateContext = { ...context, xcom: { extract: { rows: 42 }, 'load.region_eu': { rows: 3, table: { name: 'eu' } } } };
+  assert.equal(render('{{ xcom[\'load.region_eu\'].rows }} {{ xcom["load.region_eu"].table.name }} {{ xcom.extract.rows }}', ctx), '3 eu 42');
+  assert.deepEqual(renderDeep({ $ref: ["xcom['load.region_eu'].rows"] }, ctx), 3);
+  assert.throws(() => render('{{ xcom.load.region_eu.rows }}', ctx), /^TemplateError: \{\{ xcom\.load\.region_eu\.rows \}\}: xcom has no load$/);
+  assert.throws(
+    () => renderDeep({ $ref: ["xcom['load.region_us'].rows"] }, ctx),
+    /^TemplateError: xcom\['load\.region_us'\]\.rows: load\.region_us gave no output \(skipped, failed or not run\)/,
+  );
+  assert.deepEqual(parseName("xcom['load.eu'].rows"), ['xcom', 'load.eu', 'rows']);
+  assert.deepEqual(parseName('xcom.load.eu.rows'), ['xcom', 'load', 'eu', 'rows']);
+  assert.equal(parseName("xcom['load.eu'"), undefined);
+  assert.equal(formatName(['xcom', 'load.eu', 'rows']), "xcom['load.eu'].rows");
+  assert.equal(formatName(['xcom', 'extract', 'rows']), 'xcom.extract.rows');
+
+  const outputs = new Map([
+    ['extract', { operator: 'command', fields: ['exitCode', 'tail'] }],
+    ['load.region_eu', { operator: 'sql', fields: ['rows'] }],
+    ['load.region_us', { operator: 'sql', fields: ['rows'] }],
+  ]);
+  const scope = { params: [], upstream: ['extract', 'load.region_eu'], outputs };
+  assert.deepEqual(templateProblems("{{ xcom['load.region_eu'].rows }} {{ xcom.extract.tail }}", scope), []);
+  assert.deepEqual(templateProblems("{{ xcom['load.region_eu'].bytes }} {{ xcom['load.region_us'].rows }}", scope), [
+    "{{ xcom['load.region_eu'].bytes }}: load.region_eu (sql) has no output field bytes; it has rows",
+    "{{ xcom['load.region_us'].rows }}: load.region_us is not upstream of this task, so its output is not there yet",
+  ]);
+  assert.deepEqual(templateProblems('{{ xcom.load.region_eu.rows }} {{ xcom.load.rows }}', scope), [
+    "{{ xcom.load.region_eu.rows }}: the DAG has no task load; load is a group, whose task load.region_eu is read as {{ xcom['load.region_eu'].rows }}",
+    "{{ xcom.load.rows }}: the DAG has no task load; load is a group: read one of its tasks (load.region_eu, load.region_us) as {{ xcom['load.region_eu'].<field> }}",
+  ]);
+});
+
+test('group ids are checked, and an id given twice (a task or a group of the same name) is refused, naming it', () => {
+  const refused = (build: () => void) => {
+    try {
+      dag({ ...ok }, build);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    assert.fail('it was accepted');
+  };
+  assert.equal(
+    refused(() => void group('bad-name', () => void empty('a'))),
+    'DAG "sdk_probe": group "bad-name": a group id is letters, digits and _, starting with a letter (a group inside a group is declared inside its function)',
+  );
+  assert.equal(
+    refused(() => void group('load.eu', () => void empty('a'))),
+    'DAG "sdk_probe": group "load.eu": a group id is letters, digits and _, starting with a letter (a group inside a group is declared inside its function)',
+  );
+  assert.equal(
+    refused(() => void empty('load.eu')),
+    'DAG "sdk_probe": task "load.eu": a task id has no dots; a group\'s task is declared inside group("load", () => { ... })',
+  );
+  assert.equal(
+    refused(() => {
+      group('load', () => void empty('a'));
+      group('load', () => void empty('b'));
+    }),
+    'DAG "sdk_probe": group "load" is declared twice',
+  );
+  assert.equal(
+    refused(() => {
+      group('load', () => {
+        empty('a');
+        empty('a');
+      });
+    }),
+    'DAG "sdk_probe": task "load.a" is declared twice',
+  );
+  assert.equal(
+    refused(() => {
+      empty('load');
+      group('load', () => void empty('a'));
+    }),
+    'DAG "sdk_probe": group "load": its id is also a task\'s',
+  );
+  assert.equal(
+    refused(() => {
+      group('load', () => {
+        group('eu', () => void empty('a'));
+        empty('eu');
+      });
+    }),
+    'DAG "sdk_probe": task "load.eu": its id is also a group\'s',
+  );
+  assert.equal(
+    refused(() => void group('load', () => {})),
+    'DAG "sdk_probe": group "load" declares no tasks',
+  );
+  assert.equal(
+    refused(() => void group('load', () => empty('a') as never)),
+    'DAG "sdk_probe": group "load": its function returns its tasks by name (return { eu, us }) or nothing',
+  );
+  assert.equal(
+    refused(() => void empty('a', { upstream: [{} as never] })),
+    'DAG "sdk_probe": task "a": upstream[0] is not a task or a group (pass what an operator or group(...) returned)',
+  );
+  assert.throws(() => group('load', () => {}), /^Error: group\("load"\) is called outside a DAG/);
+  // The same task id in two groups is two tasks.
+  const compiled = compileDag(
+    dag({ ...ok }, () => {
+      const load = group('load', () => void empty('check'));
+      group('publish', { upstream: [load] }, () => void empty('check'));
+    }),
+  );
+  assert.deepEqual(
+    compiled.tasks.map((t) => [t.taskId, t.upstream]),
+    [
+      ['load.check', []],
+      ['publish.check', ['load.check']],
+    ],
+  );
+  // Written as data, a dotted id is checked part by part, and no task's id is a group's.
+  const rawProblems = (tasks: Record<string, unknown>) => {
+    try {
+      compileDag({ ...ok, tasks } as never);
+    } catch (err) {
+      return (err as InvalidDagFile).problems;
+    }
+    assert.fail('it compiled');
+  };
+  assert.deepEqual(rawProblems({ 'load.bad-name': { operator: 'empty' }, 'load.': { operator: 'empty' } }), [
+    "task load.bad-name: a group's task id is its groups' ids and its own joined by ., each letters, digits and _, starting with a letter",
+    "task load.: a group's task id is its groups' ids and its own joined by ., each letters, digits and _, starting with a letter",
+  ]);
+  assert.deepEqual(rawProblems({ load: { operator: 'empty' }, 'load.eu': { operator: 'empty' } }), [
+    "task load: its id is also a group's (the group of load.eu)",
+  ]);
+  assert.deepEqual(
+    rawProblems({
+      a: { operator: 'command', argv: ['x', '{{ xcom.load.eu.rows }}'], upstream: ['load.eu'] },
+      'load.eu': { operator: 'sql', conn: 'warehouse', sql: 'SELECT 1' },
+    }),
+    ["task a: {{ xcom.load.eu.rows }}: the DAG has no task load; load is a group, whose task load.eu is read as {{ xcom['load.eu'].rows }}"],
+  );
 });

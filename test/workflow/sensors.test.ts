@@ -113,7 +113,10 @@ test('deferrable checks in a local activity; poke hands the whole wait to one ac
 
 test('an unknown placeholder or a path out of the data directory fails before any check', async () => {
   for (const [pathTemplate, message] of [
-    ['raw/orders_{{ dt }}.csv', 'unknown placeholder {{ dt }} in "raw/orders_{{ dt }}.csv"; known: ds, ds_nodash, data_interval_start, data_interval_end'],
+    [
+      'raw/orders_{{ dt }}.csv',
+      'unknown placeholder {{ dt }} in "raw/orders_{{ dt }}.csv"; known: ds, ds_nodash, ts, ts_nodash, data_interval_start, data_interval_end',
+    ],
     ['../raw/orders_{{ ds }}.csv', 'path "../raw/orders_2024-01-15.csv" leaves the data directory: use a relative path without ..'],
   ]) {
     await assert.rejects(

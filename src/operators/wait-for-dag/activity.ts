@@ -13,6 +13,7 @@ import { Queries, toRunStatus, type RunStatus, type TaskRecord } from '../../con
 import type { DagDefinition } from '../../dags';
 import type { DagRunResult } from '../../runs';
 import type { OperatorInput } from '../common';
+import { intervalForKey, runKeyOf } from '../../timetable';
 import { waitedLogicalDate, waitedRunId } from './run';
 
 export interface WaitForDagCheckInput extends OperatorInput {
@@ -36,11 +37,12 @@ export function createWaitForDagOperator(client: Client, dags: ReadonlyMap<strin
       );
     let ds: string;
     try {
-      ds = waitedLogicalDate(input.runDs);
+      // The run's key as the waited DAG names its runs: a date, or a sub-daily DAG's ts.
+      ds = runKeyOf(dag, intervalForKey(dag, waitedLogicalDate(input.runDs)));
     } catch (err) {
       throw ApplicationFailure.nonRetryable(`${input.taskId}: ${(err as Error).message}`, 'InvalidLogicalDate');
     }
-    if (dag.dagId === input.dagId && ds === input.ds)
+    if (dag.dagId === input.dagId && ds === (input.ts ?? input.ds))
       throw ApplicationFailure.nonRetryable(
         `${input.taskId}: a run of ${dag.dagId} cannot wait for its own run (${ds}); give another ds or a shift, or make the task upstream`,
         'WaitsForItself',
