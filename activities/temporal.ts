@@ -27,6 +27,7 @@ import {
   type SlotRequest,
 } from '../src/contracts';
 import { parseSlotEntry, POOL_NAME } from '../src/pools';
+import type { MappedBatchResult } from '../src/mapping';
 
 /** The slot entries (`<pool>|<token>|<slots>`) a run's search attributes say it holds. */
 function heldSlots(description: Pick<WorkflowExecutionDescription, 'typedSearchAttributes'>) {
@@ -65,6 +66,31 @@ export function createTemporalActivities({ client }: TemporalDeps) {
       }),
     );
     return { statuses };
+  }
+
+  /**
+   * The last run of each of a mapped task's batches, by workflow id, when it completed: a rerun
+   * of the DAG run hands it to the batch's new run, whose instances that succeeded there (for
+   * the same args) are not run again. Read before the new runs start, so the latest is the last.
+   */
+  async function mappedBatchRuns({ workflowIds }: { workflowIds: string[] }): Promise<{ runs: Record<string, string> }> {
+    const runs: Record<string, string> = {};
+    await Promise.all(
+      workflowIds.map(async (workflowId) => {
+        try {
+          const description = await client.workflow.getHandle(workflowId).describe();
+          if (toRunStatus(description.status.name) === 'COMPLETED') runs[workflowId] = description.runId;
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+      }),
+    );
+    return { runs };
+  }
+
+  /** What a batch's earlier run recorded of its instances. */
+  async function previousMappedBatch({ workflowId, runId }: { workflowId: string; runId: string }): Promise<MappedBatchResult> {
+    return (await client.workflow.getHandle(workflowId, runId).result()) as MappedBatchResult;
   }
 
   /**
@@ -145,5 +171,5 @@ export function createTemporalActivities({ client }: TemporalDeps) {
     return { holders: result };
   }
 
-  return { requestRunSlot, runStatuses, requestPoolSlot, poolHolders, holderLiveness };
+  return { requestRunSlot, runStatuses, requestPoolSlot, poolHolders, holderLiveness, mappedBatchRuns, previousMappedBatch };
 }

@@ -253,6 +253,12 @@ export class TaskTable {
     }
   }
 
+  /** Records how a mapped task's instances ended (set before its own state, so the table shows both together). */
+  mapped(taskId: string, mapped: NonNullable<TaskRecord['mapped']>): void {
+    this.get(taskId).mapped = mapped;
+    this.publish();
+  }
+
   /** A line about the run shown above the task table (the run's details in the Web UI). */
   note(line: string): void {
     this.notes.push(line);
@@ -298,7 +304,7 @@ export class TaskTable {
   }
 
   list(): TaskRecord[] {
-    return [...this.records.values()].map((r) => ({ ...r, ...(r.output ? { output: { ...r.output } } : {}) }));
+    return [...this.records.values()].map((r) => ({ ...r, ...(r.output ? { output: { ...r.output } } : {}), ...(r.mapped ? { mapped: { ...r.mapped } } : {}) }));
   }
 
   private verdict(taskId: string) {

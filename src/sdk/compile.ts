@@ -51,9 +51,14 @@ export interface CompiledDag {
 /** A task's output is XCom: references and counts. More than this is refused, naming the size. */
 export const XCOM_MAX_BYTES = 16 * 1024;
 
+/** A list output (what a task is mapped over: ids, partitions, file names) may be this large. */
+export const XCOM_LIST_MAX_BYTES = 1024 * 1024;
+
 /** Why an output cannot be XCom (its size, and what to return instead), or undefined when it can. */
 export function xcomOverflow(result: unknown): string | undefined {
   const bytes = JSON.stringify(result ?? null).length;
+  if (Array.isArray(result))
+    return bytes > XCOM_LIST_MAX_BYTES ? `a list of ${bytes} bytes, more than the ${XCOM_LIST_MAX_BYTES} a list in XCom holds; return references (paths, keys) and counts` : undefined;
   return bytes > XCOM_MAX_BYTES ? `${bytes} bytes, more than the ${XCOM_MAX_BYTES} XCom holds; return a reference (a path, a table) and counts` : undefined;
 }
 

@@ -270,6 +270,10 @@ export function declare(operator: data.OperatorName, localId: string, given: obj
     if (value === undefined) continue;
     if ((CALLBACKS as readonly string[]).includes(key)) {
       definition[key] = callbackOf(at, key, value);
+    } else if (key === 'mapArgs' || key === 'mapLabel') {
+      // A mapped task's functions of its item: given the item, its index and the run.
+      const fn = value as (item: unknown, index: number, run: Run) => unknown;
+      definition[key] = (item: unknown, index: number, ctx: data.RunContext) => fn(item, index, runOf(ctx));
     } else if (typeof value === 'function') {
       const fn = value as (inputs: Record<string, unknown>, run: Run) => unknown;
       definition[key] = (ctx: data.RunContext) => fn(resolveInputs(inputMarkers, ctx), runOf(ctx));

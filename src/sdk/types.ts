@@ -145,4 +145,6 @@ export interface TaskRecord {
   /** The task's key output: row counts, model states. XCom's role. */
   output?: Record<string, string | number>;
   error?: string;
+  /** A mapped task: how many instances ended in each state, and the batch workflows that hold each instance's record. */
+  mapped?: { total: number; success: number; failed: number; reused: number; batches: string[] };
 }

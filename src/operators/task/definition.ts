@@ -5,11 +5,12 @@
  */
 import { z } from 'zod';
 import { declare, OWN_TASK, type NoInputs, type Run, type TaskOf, type TaskSettings } from '../../sdk/dag';
-import type { Inputs, InputValues, Refable } from '../../sdk/refs';
+import type { Inputs, InputValues, Ref, Refable, RefMarker } from '../../sdk/refs';
 import { templatesIn } from '../../sdk/templates';
 import type { RunContext, TaskBase } from '../../sdk/types';
 import type { TaskContext } from '../../task/context';
-import { common, duration, relativePath } from '../common';
+import { common, duration, relativePath, runFunction } from '../common';
+import { MAX_MAX_ACTIVE } from '../../mapping';
 import type { OperatorDefinition } from '../definitions';
 
 /** A task's cache (Prefect's cache_key_fn and cache_expiration), for a task whose output is a file reference. */
@@ -37,6 +38,15 @@ export interface UserTask extends TaskBase {
    * or changed is a miss. A run with conf `refresh_cache: true` runs every cached task afresh.
    */
   cache?: TaskCacheSettings;
+  /**
+   * Dynamic task mapping (`own.fn.expand(...)`, Airflow's `expand`): one instance per item of the
+   * list `over` reads, at most `maxActive` at once; the task's output is the instances' outputs.
+   */
+  map?: { over: RefMarker; maxActive?: number };
+  /** A mapped instance's args from its item (the item itself without it). */
+  mapArgs?: (item: unknown, index: number, run: RunContext) => unknown;
+  /** A mapped instance's label in the task table and the Web UI. */
+  mapLabel?: (item: unknown, index: number, run: RunContext) => string;
 }
 
 export const taskDefinition: OperatorDefinition<UserTask, unknown> = {
@@ -50,8 +60,19 @@ export const taskDefinition: OperatorDefinition<UserTask, unknown> = {
         .object({ expiresIn: duration, policy: z.string().min(1).optional(), inputFile: relativePath.optional() })
         .strict()
         .optional(),
+      map: z
+        .object({
+          over: z.object({ $ref: z.array(z.string()).min(1), optional: z.literal(true).optional() }).strict(),
+          maxActive: z.number().int().min(1).max(MAX_MAX_ACTIVE).optional(),
+        })
+        .strict()
+        .optional(),
+      mapArgs: runFunction.optional(),
+      mapLabel: runFunction.optional(),
     })
-    .strict(),
+    .strict()
+    .refine((t) => !(t.map && t.cache), 'a mapped task has no cache (each instance is a task of its own)')
+    .refine((t) => !(t.map && t.args !== undefined), 'a mapped task takes its args from each item (expand({ args: (item) => ... }))'),
   // What its function returns, as the DAG file's type check read it; any field when it could not.
   outputFields: (_, own) => own ?? '*',
   templates: (task) => [
@@ -70,7 +91,21 @@ export type OwnTaskSettings<A, O, I extends Inputs> = TaskSettings<I, O> & {
 } & (unknown extends A ? { args?: unknown } : undefined extends A ? { args?: OwnArgs<A, I> } : { args: OwnArgs<A, I> });
 type OwnArgs<A, I extends Inputs> = Refable<A> | ((inputs: InputValues<I>, run: Run) => A);
 
-/** The builder of a task that runs function F. */
+/**
+ * A mapped task's settings (`own.fn.expand(taskId, { over, args })`): the list it runs over (an
+ * upstream output, or a field of it), each instance's args from its item (the item itself when
+ * the function takes it), an optional label, and how many instances run at once.
+ */
+export type ExpandSettings<T, A, O, I extends Inputs> = Omit<TaskSettings<I, O[]>, 'skipIf'> & {
+  /** The list: what an upstream task returned (files in a folder, partitions, ids), or a field of it. */
+  over: Ref<readonly T[]>;
+  /** Instances running at once over all of them; 16 by default. */
+  maxActive?: number;
+  /** An instance's label in the task table (a file name, a partition): its index by default. */
+  label?: (item: T, index: number) => string;
+} & ([T] extends [A] ? { args?: (item: T, index: number, run: Run) => A } : { args: (item: T, index: number, run: Run) => A });
+
+/** The builder of a task that runs function F; `.expand` maps it over a list. */
 export type OwnTaskBuilder<F> = F extends (args: infer A, ...rest: never[]) => infer R
   ? (<I extends Inputs = NoInputs>(
       taskId: string,
@@ -79,6 +114,8 @@ export type OwnTaskBuilder<F> = F extends (args: infer A, ...rest: never[]) => i
         : [OwnTaskSettings<A, Awaited<R>, I>]
     ) => TaskOf<Awaited<R>>) & {
       readonly [OWN_TASK]: string;
+      /** One instance per item of `over` (Airflow's expand): its output is the list of the instances' outputs, in order. */
+      expand<T, I extends Inputs = NoInputs>(taskId: string, settings: ExpandSettings<T, A, Awaited<R>, I>): TaskOf<Awaited<R>[]>;
     }
   : never;
 
@@ -96,7 +133,12 @@ export function ownTasks<M>(): OwnTasks<M> {
     get(_, name) {
       if (typeof name !== 'string' || name === 'then') return undefined;
       const builder = (taskId: string, settings: Record<string, unknown> = {}) => declare('task', taskId, { ...settings, activity: name });
-      return Object.assign(builder, { [OWN_TASK]: name });
+      const expand = (taskId: string, settings: Record<string, unknown> = {}) => {
+        const { over, maxActive, args, label, ...rest } = settings;
+        const map = { over, ...(maxActive !== undefined ? { maxActive } : {}) };
+        return declare('task', taskId, { ...rest, activity: name, map, ...(args !== undefined ? { mapArgs: args } : {}), ...(label !== undefined ? { mapLabel: label } : {}) });
+      };
+      return Object.assign(builder, { [OWN_TASK]: name, expand });
     },
   }) as OwnTasks<M>;
 }
