@@ -4,6 +4,7 @@
  * task (`transform[3]`), with how many of them are in each state; `--all` shows each task. Pure.
  */
 import type { TaskRecord, TaskState } from './contracts';
+import { instanceId, type MappedInstance } from './mapping';
 
 /** The line a task folds into: its outermost group's id, or its name without an instance's `[index]`. */
 export function foldKey(taskId: string): string {
@@ -24,6 +25,16 @@ export function foldTasks(tasks: readonly TaskRecord[]): TaskLine[] {
     byKey.set(key, [...(byKey.get(key) ?? []), task]);
   }
   return [...byKey].map(([id, members]): TaskLine => {
+    const mapped = members.length === 1 && members[0].taskId === id ? members[0].mapped : undefined;
+    // A mapped task that ran: its instances, counted by how they ended.
+    if (mapped)
+      return {
+        kind: 'folded',
+        id,
+        states: STATES.flatMap((state): Array<[TaskState, number]> =>
+          state === 'success' && mapped.success ? [[state, mapped.success]] : state === 'failed' && mapped.failed ? [[state, mapped.failed]] : [],
+        ),
+      };
     if (members.length === 1 && members[0].taskId === id) return { kind: 'task', task: members[0] };
     const states = STATES.flatMap((state): Array<[TaskState, number]> => {
       const count = members.filter((t) => t.state === state).length;
@@ -48,4 +59,16 @@ export function taskTableLines(tasks: readonly TaskRecord[], options: { all?: bo
           .join(' ');
     return `  ${t.taskId.padEnd(width)} ${t.state.padEnd(15)} ${(t.startedAt ?? '').slice(11, 19).padEnd(8)} ${duration.padStart(7)}  ${detail}`.trimEnd();
   });
+}
+
+/** A mapped task's instances as task records (`touch[3]`, its label as its output), from its batches' outcomes. */
+export function instanceRecords(taskId: string, instances: readonly MappedInstance[]): TaskRecord[] {
+  return instances.map((i) => ({
+    taskId: instanceId(taskId, i.index),
+    state: i.state,
+    ...(i.startedAt ? { startedAt: i.startedAt } : {}),
+    ...(i.durationMs !== undefined ? { durationMs: i.durationMs } : {}),
+    ...(i.label !== undefined || i.reused ? { output: { ...(i.label !== undefined ? { label: i.label } : {}), ...(i.reused ? { reused: 'yes' } : {}) } } : {}),
+    ...(i.error ? { error: i.error } : {}),
+  }));
 }

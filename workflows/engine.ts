@@ -168,19 +168,32 @@ async function runTask(
  * maxActive at once, each retried on its own; its output is the instances' outputs in order. An
  * empty list skips it, as in Airflow; a failed instance fails it, naming the first few.
  */
-async function mappedTask(dag: CompiledDag, taskId: string, definition: UserTask, run: DagRunContext, ctx: RunContext, options: ResolvedOptions): Promise<unknown> {
+async function mappedTask(
+  dag: CompiledDag,
+  taskId: string,
+  definition: UserTask,
+  run: DagRunContext,
+  ctx: RunContext,
+  options: ResolvedOptions,
+): Promise<unknown> {
   const map = definition.map!;
   const list = resolveMarker(map.over, ctx);
   if (!Array.isArray(list))
     throw ApplicationFailure.nonRetryable(`${taskId}: expand's over must be a list, got ${list === null ? 'null' : typeof list}`, 'InvalidMapInput');
   if (list.length > MAX_MAP_LENGTH)
-    throw ApplicationFailure.nonRetryable(`${taskId}: expand's over has ${list.length} items, more than the ${MAX_MAP_LENGTH} a task is mapped over`, 'InvalidMapInput');
+    throw ApplicationFailure.nonRetryable(
+      `${taskId}: expand's over has ${list.length} items, more than the ${MAX_MAP_LENGTH} a task is mapped over`,
+      'InvalidMapInput',
+    );
   if (!list.length) return { skipped: 'mapped over an empty list' };
   const items: MappedItem[] = list.map((item, index) => {
     const args = definition.mapArgs ? definition.mapArgs(item, index, ctx) : item;
     const size = JSON.stringify(args ?? null).length;
     if (size > MAP_ARGS_MAX_BYTES)
-      throw ApplicationFailure.nonRetryable(`${taskId}[${index}]: its args are ${size} bytes, more than the ${MAP_ARGS_MAX_BYTES} an instance takes; pass a reference`, 'InvalidMapInput');
+      throw ApplicationFailure.nonRetryable(
+        `${taskId}[${index}]: its args are ${size} bytes, more than the ${MAP_ARGS_MAX_BYTES} an instance takes; pass a reference`,
+        'InvalidMapInput',
+      );
     const label = definition.mapLabel?.(item, index, ctx);
     return { index, ...(label !== undefined ? { label: String(label).slice(0, 200) } : {}), args, hash: argsHash(args) };
   });
@@ -214,7 +227,10 @@ async function mappedTask(dag: CompiledDag, taskId: string, definition: UserTask
       .slice(0, 3)
       .map((i) => `${taskId}[${i.index}]${i.label ? ` (${i.label})` : ''}: ${i.error}`)
       .join('; ');
-    throw ApplicationFailure.nonRetryable(`${failed.length} of ${instances.length} instances failed: ${named}${failed.length > 3 ? '; ...' : ''}`, 'MappedInstancesFailed');
+    throw ApplicationFailure.nonRetryable(
+      `${failed.length} of ${instances.length} instances failed: ${named}${failed.length > 3 ? '; ...' : ''}`,
+      'MappedInstancesFailed',
+    );
   }
   const outputs = instances.map((i) => i.output ?? null);
   const size = JSON.stringify(outputs).length;
@@ -321,8 +337,7 @@ function checkOutput(taskId: string, result: unknown): unknown {
 function summary(result: unknown): Record<string, string | number> {
   // A list (what a task is mapped over, a mapped task's outputs): its length.
   if (Array.isArray(result)) return { items: result.length };
-  if (!result || typeof result !== 'object')
-    return result === undefined || result === null ? {} : { value: String(result).slice(0, 200) };
+  if (!result || typeof result !== 'object') return result === undefined || result === null ? {} : { value: String(result).slice(0, 200) };
   const out: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(result)) {
     if (typeof value === 'number') out[key] = value;

@@ -62,9 +62,25 @@ export async function mappedTaskBatch(input: MappedBatchInput): Promise<MappedBa
       const output = await activity.executeWithOptions({ summary: `${instanceId(input.taskId, item.index)}${item.label ? ` ${item.label}` : ''}` }, [
         { ...input.base, taskId: instanceId(input.taskId, item.index), mapIndex: item.index, ...label, args: item.args },
       ]);
-      instances.push({ index: item.index, ...label, state: 'success', output: output ?? null, hash: item.hash, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() });
+      instances.push({
+        index: item.index,
+        ...label,
+        state: 'success',
+        output: output ?? null,
+        hash: item.hash,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+      });
     } catch (err) {
-      instances.push({ index: item.index, ...label, state: 'failed', error: rootMessage(err), hash: item.hash, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() });
+      instances.push({
+        index: item.index,
+        ...label,
+        state: 'failed',
+        error: rootMessage(err),
+        hash: item.hash,
+        startedAt: startedAt.toISOString(),
+        durationMs: Date.now() - startedAt.getTime(),
+      });
     }
   };
   // maxActive lanes, each taking the next instance when its last one ended: never more at once.

@@ -304,7 +304,11 @@ export class TaskTable {
   }
 
   list(): TaskRecord[] {
-    return [...this.records.values()].map((r) => ({ ...r, ...(r.output ? { output: { ...r.output } } : {}), ...(r.mapped ? { mapped: { ...r.mapped } } : {}) }));
+    return [...this.records.values()].map((r) => ({
+      ...r,
+      ...(r.output ? { output: { ...r.output } } : {}),
+      ...(r.mapped ? { mapped: { ...r.mapped } } : {}),
+    }));
   }
 
   private verdict(taskId: string) {

@@ -14,7 +14,8 @@ import { servedWorkflowTypes } from '../dag-servers';
 import { dagRunWorkflowId, type DagDefinition } from '../dags';
 import { describeResult, listRuns, triggerRun, waitForRun, type DagRunResult, type StartedRun } from '../runs';
 import { paramsOf } from '../sdk/compile';
-import { taskTableLines } from '../task-lines';
+import { instanceRecords, taskTableLines } from '../task-lines';
+import type { MappedBatchResult } from '../mapping';
 import { isSubDaily, keysBetween } from '../timetable';
 import { confArg, dagArg, dsArg, dsArgNamed, intArg, logicalArgNamed, runKey, tsArg, withClient } from './args';
 import { DagCommandError } from './dags';
@@ -63,6 +64,16 @@ async function printRun(out: (line: string) => void, client: Client, run: Starte
   if (opts.json) return out(JSON.stringify({ ...run, result }, null, 2));
   for (const line of describeResult(result, run)) out(line);
   out(run.url);
+}
+
+/** A task's record, or a mapped task's instances (each batch's last outcome, read from its workflow). */
+async function withInstances(client: Client, task: TaskRecord): Promise<TaskRecord[]> {
+  if (!task.mapped) return [task];
+  const results = await Promise.all(task.mapped.batches.map((id) => client.workflow.getHandle(id).result() as Promise<MappedBatchResult>));
+  return instanceRecords(
+    task.taskId,
+    results.flatMap((r) => r.instances),
+  );
 }
 
 /** The run for a day: its ds, or a sub-daily DAG's first interval that day. */
@@ -216,7 +227,9 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
           if (e instanceof WorkflowNotFoundError) throw new Error(`${dag.dagId} has no run for ${ds}`);
           throw e;
         }
-        const tasks = await handle.query<TaskRecord[]>(Queries.tasks);
+        let tasks = await handle.query<TaskRecord[]>(Queries.tasks);
+        // --all: each instance of a mapped task, from its batches.
+        if (opts.all) tasks = (await Promise.all(tasks.map((t) => withInstances(client, t)))).flat();
         const url = webUiRunUrl(config, description.workflowId, description.runId);
         if (opts.json)
           return out(JSON.stringify({ workflowId: description.workflowId, runId: description.runId, status: description.status.name, url, tasks }, null, 2));

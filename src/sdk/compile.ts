@@ -58,7 +58,9 @@ export const XCOM_LIST_MAX_BYTES = 1024 * 1024;
 export function xcomOverflow(result: unknown): string | undefined {
   const bytes = JSON.stringify(result ?? null).length;
   if (Array.isArray(result))
-    return bytes > XCOM_LIST_MAX_BYTES ? `a list of ${bytes} bytes, more than the ${XCOM_LIST_MAX_BYTES} a list in XCom holds; return references (paths, keys) and counts` : undefined;
+    return bytes > XCOM_LIST_MAX_BYTES
+      ? `a list of ${bytes} bytes, more than the ${XCOM_LIST_MAX_BYTES} a list in XCom holds; return references (paths, keys) and counts`
+      : undefined;
   return bytes > XCOM_MAX_BYTES ? `${bytes} bytes, more than the ${XCOM_MAX_BYTES} XCom holds; return a reference (a path, a table) and counts` : undefined;
 }
 

@@ -89,3 +89,37 @@ export default dag({ dagId: 'grouped', schedule: '@daily', startDate: '2024-01-0
   ]);
   assert.deepEqual(checked.outputs, { 'load.make': ['path', 'rows'], 'load.eu.count': ['rows'], report: ['exitCode', 'tail'] });
 });
+
+test("expand is typed: its items by the list it maps over, its args by the function each instance runs, its output as a list of that function's outputs", async () => {
+  const dir = await tempDir('baton-typecheck-expand-');
+  await mkdir(path.join(dir, 'mapped'));
+  await writeFile(
+    path.join(dir, 'mapped', 'dag.ts'),
+    `import { dag, ownTasks } from 'baton/sdk';
+const own = ownTasks<typeof import('./activities')>();
+export default dag({ dagId: 'mapped', schedule: '@daily', startDate: '2024-01-01' }, () => {
+  const files = own.list('list', { args: { dir: 'raw' } });
+  const loaded = own.load.expand('load', { over: files, args: (file) => ({ path: file }), label: (file) => file, maxActive: 8 });
+  own.sum('sum', { args: { counts: loaded } });
+  own.load.expand('wrong_args', { over: files, args: (file) => ({ pth: file }) });
+  own.sum.expand('no_args', { over: files });
+  own.sum('wrong_list', { args: { counts: files } });
+});
+`,
+  );
+  await writeFile(
+    path.join(dir, 'mapped', 'activities.ts'),
+    `export async function list(args: { dir: string }) { return [\`\${args.dir}/a.csv\`]; }
+export async function load(args: { path: string }) { return { rows: args.path.length }; }
+export async function sum(args: { counts: Array<{ rows: number }> }) { return { total: args.counts.length }; }
+`,
+  );
+  const [entry] = dagFiles(dir);
+  const checked = typecheckDags([entry], dir, path.join(dir, '.cache')).get(entry.file)!;
+  // Lines 4 to 6 are right: a list of strings mapped to { path }, its outputs read as { rows }[].
+  assert.deepEqual(checked.problems, [
+    "task wrong_args: Property 'path' is missing in type '{ pth: string; }' but required in type '{ path: string; }'. (line 7)",
+    "task no_args: Argument of type '{ over: TaskOf<string[]>; }' is not assignable to parameter of type 'ExpandSettings<string, { counts: { rows: number; }[]; }, { total: number; }, NoInputs>'. Property 'args' is missing in type '{ over: TaskOf<string[]>; }' but required in type '{ args: (item: string, index: number, run: Run) => { counts: { rows: number; }[]; }; }'. (line 8)",
+    "task wrong_list: Type 'TaskOf<string[]>' is not assignable to type 'Refable<{ rows: number; }[]>'. Type 'TaskOf<string[]>' is not assignable to type 'Ref<{ rows: number; }[]>'. Type 'TaskOf<string[]>' is not assignable to type '{ readonly [VALUE]: { rows: number; }[]; }'. Types of property '[VALUE]' are incompatible. Type 'string[]' is not assignable to type '{ rows: number; }[]'. Type 'string' is not assignable to type '{ rows: number; }'. (line 9)",
+  ]);
+});

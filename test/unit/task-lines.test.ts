@@ -5,7 +5,7 @@
 import assert from '../support/assert';
 import { test } from '@jest/globals';
 import type { TaskRecord } from '../../src/contracts';
-import { foldKey, foldTasks, taskTableLines } from '../../src/task-lines';
+import { foldKey, foldTasks, instanceRecords, taskTableLines } from '../../src/task-lines';
 
 const tasks: TaskRecord[] = [
   { taskId: 'extract', state: 'success', startedAt: '2024-03-01T06:00:01.000Z', durationMs: 1500, output: { rows: 3 } },
@@ -75,4 +75,28 @@ test('runs show prints the folded table, and with --all each task', () => {
   ]);
   // A task id longer than the column widens it.
   assert.deepEqual(taskTableLines([{ taskId: 'load.eu.customers_by_region', state: 'success' }], { all: true }), ['  load.eu.customers_by_region success']);
+});
+
+test("a mapped task's record folds into one line counting its instances by how they ended; --all shows each instance from its batches, with its label", () => {
+  const mapped: TaskRecord[] = [
+    { taskId: 'list_files', state: 'success', output: { items: 3 } },
+    {
+      taskId: 'load_file',
+      state: 'failed',
+      error: '1 of 3 instances failed: load_file[1] (b.csv): bad header',
+      mapped: { total: 3, success: 2, failed: 1, reused: 1, batches: ['run~load_file~0'] },
+    },
+  ];
+  assert.deepEqual(taskTableLines(mapped), ['  list_files         success                           items=3', '  load_file          success 2  failed 1']);
+  const instances = instanceRecords('load_file', [
+    { index: 0, label: 'a.csv', state: 'success', hash: '1', startedAt: '2024-03-01T06:00:01.000Z', durationMs: 1000, reused: true },
+    { index: 1, label: 'b.csv', state: 'failed', hash: '2', error: 'bad header' },
+    { index: 2, state: 'success', hash: '3', output: { rows: 5 } },
+  ]);
+  assert.deepEqual(taskTableLines([mapped[0], ...instances], { all: true }), [
+    '  list_files         success                           items=3',
+    '  load_file[0]       success         06:00:01    1.0s  label=a.csv reused=yes',
+    '  load_file[1]       failed                            error: bad header',
+    '  load_file[2]       success',
+  ]);
 });

@@ -64,7 +64,8 @@ const server = timeSkippingWorker({
   }),
 });
 
-const run = (ds: string, n: number) => server.client.workflow.execute('engine_mapped', { taskQueue, workflowId: `engine_mapped-${ds}`, args: [{ ds, conf: { n } }] });
+const run = (ds: string, n: number) =>
+  server.client.workflow.execute('engine_mapped', { taskQueue, workflowId: `engine_mapped-${ds}`, args: [{ ds, conf: { n } }] });
 const table = (tasks: TaskRecord[]) => Object.fromEntries(tasks.map((t) => [t.taskId, t.state]));
 
 /** The most instances running at once over all of a run's batches, from their histories (scheduled to closed). */
@@ -112,18 +113,40 @@ test('10,000 items with maxActive 50: each runs once, in 20 batches, never more 
 test('a failed instance fails the mapped task, naming it with its label, and what reads it is upstream_failed; a rerun repeats only the failed instances', async () => {
   const ds = '2024-05-02';
   // Items 3 and 11 fail in the first run; 17 in the first two (each failure is for good: no retry within a run).
-  failing.set(ds, new Map([[3, 1], [11, 1], [17, 2]]));
+  failing.set(
+    ds,
+    new Map([
+      [3, 1],
+      [11, 1],
+      [17, 2],
+    ]),
+  );
   const first = await workflowFailure(run(ds, 20));
-  assert.equal(first.message, 'task touch failed: 3 of 20 instances failed: touch[3] (item-3): item 3 is broken; touch[11] (item-11): item 11 is broken; touch[17] (item-17): item 17 is broken');
+  assert.equal(
+    first.message,
+    'task touch failed: 3 of 20 instances failed: touch[3] (item-3): item 3 is broken; touch[11] (item-11): item 11 is broken; touch[17] (item-17): item 17 is broken',
+  );
   const tasks = await server.client.workflow.getHandle(`engine_mapped-${ds}`).query<TaskRecord[]>('tasks');
   assert.deepEqual(table(tasks), { list_items: 'success', touch: 'failed', total: 'upstream_failed' });
-  assert.deepEqual(tasks.find((t) => t.taskId === 'touch')!.mapped, { total: 20, success: 17, failed: 3, reused: 0, batches: [mappedBatchWorkflowId(`engine_mapped-${ds}`, 'touch', 0)] });
+  assert.deepEqual(tasks.find((t) => t.taskId === 'touch')!.mapped, {
+    total: 20,
+    success: 17,
+    failed: 3,
+    reused: 0,
+    batches: [mappedBatchWorkflowId(`engine_mapped-${ds}`, 'touch', 0)],
+  });
   assert.equal(calls.get(ds)!.length, 20);
 
   // The run again: only the three failed instances run; 17 fails once more.
   const second = await workflowFailure(run(ds, 20));
   assert.match(second.message, /^task touch failed: 1 of 20 instances failed: touch\[17\] \(item-17\): item 17 is broken$/);
-  assert.deepEqual(calls.get(ds)!.slice(20).sort((a, b) => a - b), [3, 11, 17]);
+  assert.deepEqual(
+    calls
+      .get(ds)!
+      .slice(20)
+      .sort((a, b) => a - b),
+    [3, 11, 17],
+  );
 
   // And again: only 17, and the run succeeds with every output, 19 of them the earlier runs'.
   const third = (await run(ds, 20)) as DagFileRunResult;

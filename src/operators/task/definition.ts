@@ -136,7 +136,13 @@ export function ownTasks<M>(): OwnTasks<M> {
       const expand = (taskId: string, settings: Record<string, unknown> = {}) => {
         const { over, maxActive, args, label, ...rest } = settings;
         const map = { over, ...(maxActive !== undefined ? { maxActive } : {}) };
-        return declare('task', taskId, { ...rest, activity: name, map, ...(args !== undefined ? { mapArgs: args } : {}), ...(label !== undefined ? { mapLabel: label } : {}) });
+        return declare('task', taskId, {
+          ...rest,
+          activity: name,
+          map,
+          ...(args !== undefined ? { mapArgs: args } : {}),
+          ...(label !== undefined ? { mapLabel: label } : {}),
+        });
       };
       return Object.assign(builder, { [OWN_TASK]: name, expand });
     },
