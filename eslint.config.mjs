@@ -14,6 +14,7 @@ const PURE_SRC = [
   'cron',
   'dags',
   'logical-date',
+  'mapping',
   'orders-pipeline-contracts',
   'pools',
   'scheduling-contracts',
