@@ -4,7 +4,7 @@
  * noopDag, Baton's hand-written workflow of the same 7 tasks; one branch of 5, and two
  * independent branches of 5, which the engine runs side by side.
  */
-import { dag, ownTasks, type DagFileDefinition, type TaskOf } from 'baton/sdk';
+import { dag, ownTasks, z, type DagFileDefinition, type TaskOf } from 'baton/sdk';
 
 /** The no-op activity every task calls: `<dag_id>.noopTask`. */
 export const NOOP_ACTIVITY = 'noopTask';
@@ -29,4 +29,25 @@ export const engineTwoBranches = bench('bench_engine_branches', [
   ['b', 5],
 ]);
 
-export const ENGINE_DAGS = [engineChain, engineOneBranch, engineTwoBranches];
+/** The activity that lists the mapped DAG's items: `<dag_id>.listItems`. */
+export const LIST_ACTIVITY = 'listItems';
+const mapping = ownTasks<{ listItems: (args: { n: number }) => Promise<number[]>; noopTask: (args: number) => Promise<Record<string, never>> }>();
+
+/** The mapping scenario's DAG: a list of `n` items, then one no-op instance per item, 50 at once. */
+export const engineMapped = dag(
+  {
+    dagId: 'bench_engine_mapped',
+    schedule: '0 6 * * *',
+    startDate: '2024-01-01',
+    maxActiveRuns: null,
+    tags: ['bench'],
+    params: z.object({ n: z.number().int().default(1000) }),
+    defaultArgs: { owner: 'bench', retries: 0 },
+  },
+  ({ params }) => {
+    const items = mapping[LIST_ACTIVITY]('items', { args: { n: params.n } });
+    mapping[NOOP_ACTIVITY].expand('each', { over: items, maxActive: 50 });
+  },
+);
+
+export const ENGINE_DAGS = [engineChain, engineOneBranch, engineTwoBranches, engineMapped];

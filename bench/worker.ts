@@ -14,7 +14,7 @@ import { userActivityType } from '../src/sdk/compile';
 import { benchOrdersDag } from './backfill-dag';
 import { createLogger } from '../src/logging';
 import { createWorker } from '../src/worker';
-import { ENGINE_DAGS, NOOP_ACTIVITY } from './engine-dags';
+import { ENGINE_DAGS, engineMapped, LIST_ACTIVITY, NOOP_ACTIVITY } from './engine-dags';
 
 async function main(taskQueue: string, slots: number, codePath: string) {
   const config = loadConfig();
@@ -22,7 +22,11 @@ async function main(taskQueue: string, slots: number, codePath: string) {
   // The engine's no-op DAGs' task (the same no-op activity noopDag calls), and orders_daily_etl's
   // own tasks under the backfill benchmark's dag id.
   const { noopTask } = createNoopActivities();
-  const noops = Object.fromEntries(ENGINE_DAGS.map((d) => [userActivityType(d.dagId, NOOP_ACTIVITY), noopTask]));
+  const noops = {
+    ...Object.fromEntries(ENGINE_DAGS.map((d) => [userActivityType(d.dagId, NOOP_ACTIVITY), noopTask])),
+    // The mapping scenario's list: n item numbers.
+    [userActivityType(engineMapped.dagId, LIST_ACTIVITY)]: async (input: { args: { n: number } }) => Array.from({ length: input.args.n }, (_, i) => i),
+  };
   const { worker, close } = await createWorker(config, logger, {
     taskQueue,
     workflowBundle: { codePath },

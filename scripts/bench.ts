@@ -12,6 +12,7 @@ import { backfillScenario } from '../bench/scenarios/backfill';
 import { branchesScenario } from '../bench/scenarios/branches';
 import { datapathScenario } from '../bench/scenarios/datapath';
 import { flowScenario } from '../bench/scenarios/flow';
+import { mappingScenario } from '../bench/scenarios/mapping';
 import { overheadScenario } from '../bench/scenarios/overhead';
 import { peersScenario } from '../bench/scenarios/peers';
 import { sensorsScenario } from '../bench/scenarios/sensors';
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   branches: branchesScenario,
   datapath: datapathScenario,
   flow: flowScenario,
+  mapping: mappingScenario,
   overhead: overheadScenario,
   sensors: sensorsScenario,
 };

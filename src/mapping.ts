@@ -59,6 +59,8 @@ export interface MappedBatchInput {
   backoff: boolean;
   maxRetryDelayMs: number;
   timeout: string;
+  /** How long an instance may go without a heartbeat (its worker died) before it is tried again elsewhere. */
+  heartbeatTimeout: string;
   /** The batch's last run, when the DAG run runs again: its successes for the same args stand. */
   previousRunId?: string;
 }

@@ -23,7 +23,7 @@ import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types'
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
-import { alerts } from './task-options';
+import { alerts, DATA_TASK_HEARTBEAT_TIMEOUT } from './task-options';
 
 export interface DagFileRunResult {
   dagId: string;
@@ -211,6 +211,8 @@ async function mappedTask(
       backoff: options.backoff,
       maxRetryDelayMs: options.maxDelayMs,
       timeout: String(options.timeout),
+      // As the engine's own tries: an instance on a worker that died is tried again after this.
+      heartbeatTimeout: run.settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT,
     },
     items,
   });

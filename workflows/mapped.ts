@@ -41,6 +41,7 @@ export async function mappedTaskBatch(input: MappedBatchInput): Promise<MappedBa
   const done = new Map((previous?.instances ?? []).filter((i) => i.state === 'success').map((i) => [i.index, i]));
   const options: ActivityOptions = {
     startToCloseTimeout: input.timeout as Duration,
+    heartbeatTimeout: input.heartbeatTimeout as Duration,
     retry: {
       maximumAttempts: input.attempts,
       initialInterval: Math.max(1, input.retryDelayMs),

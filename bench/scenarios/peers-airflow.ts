@@ -159,3 +159,20 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
 }
 
 // ---- The scenario --------------------------------------------------------------------------
+
+/** Airflow's mapped tasks (bench/peers/mapped_dag.py, `airflow dags test` on SQLite under its own home) over `items` no-op items. */
+export async function airflowMapped(
+  venv: string,
+  peersHome: string,
+  items: number,
+): Promise<{ instances: number; seconds: number; states: Record<string, number> }> {
+  const home = path.join(peersHome, 'airflow-mapped');
+  await rm(home, { recursive: true, force: true });
+  await mkdir(home, { recursive: true });
+  const out = path.join(home, 'mapped.json');
+  await run(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'mapped_dag.py'), String(items), out], { env: { ...process.env, AIRFLOW_HOME: home } });
+  const report = JSON.parse(await readFile(out, 'utf8')) as { instances: number; seconds: number | null; states: Record<string, number> };
+  if (report.instances !== items || report.states.success !== items || !report.seconds)
+    throw new Error(`Airflow's mapped DAG ran ${report.instances} of ${items} instances: ${JSON.stringify(report.states)}`);
+  return { instances: report.instances, seconds: report.seconds, states: report.states };
+}

@@ -27,7 +27,8 @@ import { median, sleep, spread, startBenchWorker, type BenchContext, type Figure
 import { ensurePeersVenv, pinnedVersion, startConversation, type Conversation } from '../peers/python';
 import { engineOneBranch, engineTwoBranches } from '../engine-dags';
 import { noopPolicy, runTimings } from '../runs';
-import { airflowSide, handOffs, ms, PEERS_DIR, TASKS, triggerRulesAgainstTable, type Timed } from './peers-airflow';
+import { airflowMapped, airflowSide, handOffs, ms, PEERS_DIR, TASKS, triggerRulesAgainstTable, type Timed } from './peers-airflow';
+import { mappedRun, MAX_ACTIVE } from './mapping';
 
 /** The compared file (no bad rows) and the flow scenario's kind (1 % bad rows), both seed 7. */
 const CLEAN_DS = '2031-08-02';
@@ -197,6 +198,21 @@ export async function peersScenario(ctx: BenchContext): Promise<Figure[]> {
   const af = await airflowSide(ctx, venv, peersHome, runs);
   ctx.say('peers: Airflow decides every trigger rule and setup shape, against the table Baton is tested with');
   const rules = await triggerRulesAgainstTable(venv, peersHome);
+  // Mapped tasks: the same count on both (Airflow's max_map_length raised to it), Baton's 50 at once.
+  const mapItems = ctx.quick ? 100 : 1_000;
+  ctx.say(`peers: a task mapped over ${mapItems} no-op items, on Airflow (dags test) and on Baton`);
+  const afMapped = await airflowMapped(venv, peersHome, mapItems);
+  const mapQueue = `bench-peers-mapping-${Date.now().toString(36)}`;
+  const mapWorker = await startBenchWorker(ctx, mapQueue, MAX_ACTIVE + 10);
+  let batonMapped: Awaited<ReturnType<typeof mappedRun>>;
+  try {
+    await mappedRun(ctx, mapQueue, 20);
+    batonMapped = await mappedRun(ctx, mapQueue, mapItems);
+  } finally {
+    await mapWorker.stop();
+  }
+  const batonPerSecond = mapItems / (batonMapped.taskMs / 1000);
+  const airflowPerSecond = mapItems / afMapped.seconds;
 
   const batonGap = median(baton.noop.gaps);
   const batonRun = median(baton.noop.durations);
@@ -276,6 +292,15 @@ export async function peersScenario(ctx: BenchContext): Promise<Figure[]> {
       target: '0',
       met: rules.differ.length === 0,
       note: `${rules.tasks} tasks${rules.differ.length ? `; differ: ${rules.differ.slice(0, 5).join(', ')}` : ''}`,
+    },
+    {
+      scenario: 'peers',
+      measure: `a task mapped over ${mapItems} no-op items: Baton's instances per second`,
+      value: batonPerSecond,
+      unit: 'instances/s',
+      floor: { label: `Airflow ${airflow}'s expand, dags test`, value: airflowPerSecond },
+      ratio: batonPerSecond / airflowPerSecond,
+      note: `Baton ${(batonMapped.taskMs / 1000).toFixed(1)} s (50 at once), Airflow ${afMapped.seconds.toFixed(1)} s (first instance's start to last one's end)`,
     },
     { scenario: 'peers', measure: 'Airflow standalone: start to ready', value: af.startupMs, unit: 'ms' },
     { scenario: 'peers', measure: "Prefect: a process's first flow run (starts the ephemeral API)", value: pf.firstFlowMs, unit: 'ms' },
