@@ -28,6 +28,8 @@ export interface SensorCheckResult {
   recheckAfterMs?: number;
   /** Skip the sensor now, without waiting any longer (Airflow's AirflowSkipException from a poke): why. */
   skip?: string;
+  /** What was found, when the sensor's output names it (the run a waitForDag waited for). */
+  detail?: string;
 }
 
 export interface SensorDeps {

@@ -75,17 +75,23 @@ export function createTemporalActivities({ client }: TemporalDeps) {
    */
   async function mappedBatchRuns({ workflowIds }: { workflowIds: string[] }): Promise<{ runs: Record<string, string> }> {
     const runs: Record<string, string> = {};
+    let failed = 0;
     await Promise.all(
       workflowIds.map(async (workflowId) => {
         try {
           const description = await client.workflow.getHandle(workflowId).describe();
-          if (toRunStatus(description.status.name) === 'COMPLETED') runs[workflowId] = description.runId;
+          if (toRunStatus(description.status.name) !== 'COMPLETED') return;
+          runs[workflowId] = description.runId;
+          const result = (await client.workflow.getHandle(workflowId, description.runId).result()) as MappedBatchResult;
+          failed += result.instances.filter((i) => i.state === 'failed').length;
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
         }
       }),
     );
-    return { runs };
+    // A mapped task that succeeded last time runs every instance again (a rerun replaces what it
+    // made); one that failed keeps its instances that succeeded and runs the others.
+    return { runs: failed ? runs : {} };
   }
 
   /** What a batch's earlier run recorded of its instances. */

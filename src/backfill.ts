@@ -17,10 +17,10 @@ import {
 } from './contracts';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
 import { formatTs, isTsKey, parseDs, parseTs } from './logical-date';
-import { isSubDaily, keysBetween } from './timetable';
+import { isSubDaily, keysBetween, startOfDay } from './timetable';
 
-/** A date (its first instant, UTC) or a timestamp, for comparing a range's bounds. */
-const dateOrInstant = (value: string) => (isTsKey(value) ? parseTs(value) : Date.parse(`${value}T00:00:00Z`));
+/** A date (its first instant in the DAG's zone) or a timestamp, for comparing a range's bounds. */
+const dateOrInstant = (dag: DagDefinition, value: string) => (isTsKey(value) ? parseTs(value) : startOfDay(value, dag.timezone).getTime());
 
 export interface BackfillRequest {
   from: string;
@@ -46,7 +46,7 @@ export function planBackfill(dag: DagDefinition, request: BackfillRequest): stri
   };
   const from = bound(request.from, '--from');
   const to = bound(request.to, '--to');
-  if (dateOrInstant(from) > dateOrInstant(to)) throw new BackfillInputError(`--from ${from} is after --to ${to}`);
+  if (dateOrInstant(dag, from) > dateOrInstant(dag, to)) throw new BackfillInputError(`--from ${from} is after --to ${to}`);
   if (!Number.isInteger(request.maxActive) || request.maxActive < 1 || request.maxActive > 100) {
     throw new BackfillInputError(`--max-active must be a whole number from 1 to 100, got ${request.maxActive}`);
   }

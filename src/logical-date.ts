@@ -49,7 +49,7 @@ export function addDays(ds: string, days: number): string {
 
 // ---- Sub-daily runs: the logical timestamp (`ts`) ----------------------------------------------
 
-const TS_PATTERN = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d{1,3})?(Z|[+-]\d{2}:\d{2})?$/;
+const TS_PATTERN = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})?$/;
 
 /**
  * Returns the instant of a logical timestamp written as ISO 8601 with its offset

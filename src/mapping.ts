@@ -16,6 +16,10 @@ export const DEFAULT_MAX_ACTIVE = 16;
 export const MAX_MAX_ACTIVE = 1_000;
 /** One instance's args: a reference and a few values, as XCom. */
 export const MAP_ARGS_MAX_BYTES = 2 * 1024;
+/** One instance's output: small, so a batch's 500 outcomes stay far under Temporal's 2 MB payload. */
+export const MAP_OUTPUT_MAX_BYTES = 2 * 1024;
+/** All instances' args and labels together: what the run's history holds of them, far under its 50 MB. */
+export const MAP_INPUT_MAX_BYTES = 16 * 1024 * 1024;
 /** What downstream tasks receive: the instances' outputs as one list, as large as any list in XCom. */
 export const MAPPED_OUTPUT_MAX_BYTES = 1024 * 1024;
 

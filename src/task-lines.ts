@@ -25,7 +25,9 @@ export function foldTasks(tasks: readonly TaskRecord[]): TaskLine[] {
     byKey.set(key, [...(byKey.get(key) ?? []), task]);
   }
   return [...byKey].map(([id, members]): TaskLine => {
-    const mapped = members.length === 1 && members[0].taskId === id ? members[0].mapped : undefined;
+    // (Unless the task failed after its instances all succeeded, its outputs too large: then its own line says why.)
+    const own = members.length === 1 && members[0].taskId === id ? members[0] : undefined;
+    const mapped = own?.mapped && !(own.state === 'failed' && own.mapped.failed === 0) ? own.mapped : undefined;
     // A mapped task that ran: its instances, counted by how they ended.
     if (mapped)
       return {

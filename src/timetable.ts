@@ -80,7 +80,8 @@ export function intervalForLogicalDate(dag: Pick<DagDefinition, 'schedule' | 'ti
  */
 export function intervalForTimestamp(dag: Timetable, ts: string): DataInterval {
   const instant = parseTs(ts);
-  if (!isFireTime(dag.schedule, dag.timezone, instant) || instant % 1000 !== 0) {
+  // A repeated local time the cron fires at once stands for its first occurrence only (unless the cron covers every hour).
+  if (!isFireTime(dag.schedule, dag.timezone, instant) || canonicalFire(instant, dag.timezone, dag.schedule) !== instant) {
     const before = previousFire(dag.schedule, dag.timezone, instant + 1);
     const after = nextFire(dag.schedule, dag.timezone, instant);
     throw new InvalidLogicalDate(

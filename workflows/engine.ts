@@ -16,7 +16,15 @@ import type { UserTask } from '../src/operators/task/definition';
 import { userTaskArgs } from '../src/operators/task/step';
 import { paramsOf, userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
 import { render, resolveMarker } from '../src/sdk/templates';
-import { argsHash, DEFAULT_MAX_ACTIVE, MAP_ARGS_MAX_BYTES, MAPPED_OUTPUT_MAX_BYTES, MAX_MAP_LENGTH, type MappedItem } from '../src/mapping';
+import {
+  argsHash,
+  DEFAULT_MAX_ACTIVE,
+  MAP_ARGS_MAX_BYTES,
+  MAP_INPUT_MAX_BYTES,
+  MAPPED_OUTPUT_MAX_BYTES,
+  MAX_MAP_LENGTH,
+  type MappedItem,
+} from '../src/mapping';
 import { runMapped } from './mapped';
 import { tsNodash } from '../src/logical-date';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
@@ -197,6 +205,12 @@ async function mappedTask(
     const label = definition.mapLabel?.(item, index, ctx);
     return { index, ...(label !== undefined ? { label: String(label).slice(0, 200) } : {}), args, hash: argsHash(args) };
   });
+  const inputBytes = JSON.stringify(items).length;
+  if (inputBytes > MAP_INPUT_MAX_BYTES)
+    throw ApplicationFailure.nonRetryable(
+      `${taskId}: its ${items.length} instances' args and labels are ${inputBytes} bytes, more than the ${MAP_INPUT_MAX_BYTES} a run's history holds of them; pass references`,
+      'InvalidMapInput',
+    );
   const { instances, batches } = await runMapped({
     runWorkflowId: workflowInfo().workflowId,
     taskQueue: workflowInfo().taskQueue,

@@ -8,6 +8,7 @@
 import type { Duration } from '@temporalio/common';
 import {
   ApplicationFailure,
+  isCancellation,
   ParentClosePolicy,
   proxyActivities,
   startChild,
@@ -19,6 +20,7 @@ import {
   batchShares,
   instanceId,
   MAP_BATCH_SIZE,
+  MAP_OUTPUT_MAX_BYTES,
   mappedBatchWorkflowId,
   type MappedBatchInput,
   type MappedBatchResult,
@@ -63,6 +65,17 @@ export async function mappedTaskBatch(input: MappedBatchInput): Promise<MappedBa
       const output = await activity.executeWithOptions({ summary: `${instanceId(input.taskId, item.index)}${item.label ? ` ${item.label}` : ''}` }, [
         { ...input.base, taskId: instanceId(input.taskId, item.index), mapIndex: item.index, ...label, args: item.args },
       ]);
+      const size = JSON.stringify(output ?? null).length;
+      if (size > MAP_OUTPUT_MAX_BYTES) {
+        instances.push({
+          index: item.index,
+          ...label,
+          state: 'failed',
+          error: `its output is ${size} bytes, more than the ${MAP_OUTPUT_MAX_BYTES} a mapped instance hands on; return a reference (a path, a table) and counts`,
+          hash: item.hash,
+        });
+        return;
+      }
       instances.push({
         index: item.index,
         ...label,
@@ -73,6 +86,7 @@ export async function mappedTaskBatch(input: MappedBatchInput): Promise<MappedBa
         durationMs: Date.now() - startedAt.getTime(),
       });
     } catch (err) {
+      if (isCancellation(err)) throw err; // the DAG run is being cancelled: so is the batch
       instances.push({
         index: item.index,
         ...label,

@@ -41,7 +41,7 @@ export interface FileSensorSpec {
   successMarker?: string;
 }
 
-export type SensorOutcome = { found: true; checks: number } | { found: false; skipped: true; checks: number; reason: string };
+export type SensorOutcome = { found: true; checks: number; detail?: string } | { found: false; skipped: true; checks: number; reason: string };
 
 /** Sensor checks queue behind real work: the lowest priority (1 is highest, 3 the default). */
 const checks = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '5s', maximumAttempts: 5 }, priority: { priorityKey: 5 } });
@@ -137,7 +137,7 @@ async function poll(options: SensorOptions, pokeMs: number, timeoutMs: number, c
   let interval = pokeMs;
   for (let n = 1; ; n++) {
     const result = await check();
-    if (result.found) return { found: true, checks: n };
+    if (result.found) return { found: true, checks: n, ...(result.detail !== undefined ? { detail: result.detail } : {}) };
     if (result.skip !== undefined) return { found: false, skipped: true, checks: n, reason: result.skip };
     const waited = Date.now() - firstCheckAt;
     if (waited >= timeoutMs) return timedOut(options, timeoutMs, result.reason ?? 'not found', n);

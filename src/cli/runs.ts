@@ -70,10 +70,12 @@ async function printRun(out: (line: string) => void, client: Client, run: Starte
 async function withInstances(client: Client, task: TaskRecord): Promise<TaskRecord[]> {
   if (!task.mapped) return [task];
   const results = await Promise.all(task.mapped.batches.map((id) => client.workflow.getHandle(id).result() as Promise<MappedBatchResult>));
-  return instanceRecords(
+  const instances = instanceRecords(
     task.taskId,
     results.flatMap((r) => r.instances),
   );
+  // A task that failed with none of its instances failed says why on its own line.
+  return task.state === 'failed' && task.mapped.failed === 0 ? [task, ...instances] : instances;
 }
 
 /** The run for a day: its ds, or a sub-daily DAG's first interval that day. */

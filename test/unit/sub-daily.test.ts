@@ -140,6 +140,11 @@ test('a ts that names no interval, a date for a sub-daily DAG, a ts for a daily 
   assert.throws(() => parseTs('2026-07-01T25:00Z'), /is not a real time of day/);
   assert.throws(() => parseTs("2026-07-01T13:00Z'; DROP TABLE x"), /is not a timestamp in the form YYYY-MM-DDTHH:MM:SS\+00:00/);
   assert.throws(() => parseTs(42), /ts must be a timestamp string/);
+  assert.throws(() => parseTs('2026-07-01T13:00:00.500Z'), /is not a timestamp in the form/);
+  // A cron that skips hours fires a repeated time once, at its first occurrence: the second names no run.
+  const london = noopDagDefinition({ dagId: 'twice_london', schedule: '30 1,13 * * *', timezone: 'Europe/London' });
+  assert.equal(runKeyOf(london, intervalForKey(london, '2024-10-27T00:30:00+00:00')), '2024-10-27T00:30:00+00:00');
+  assert.throws(() => intervalForKey(london, '2024-10-27T01:30:00+00:00'), /ts "2024-10-27T01:30:00\+00:00" is not one of the schedule's times/);
 });
 
 test("a backfill of an hourly DAG's month plans its 720 intervals; ranges may be timestamps; depends_on_past looks at the hour before", () => {
@@ -158,6 +163,12 @@ test("a backfill of an hourly DAG's month plans its 720 intervals; ranges may be
     /--from "2026-11-01T10:00:00Z": daily runs at most once a day; give a date YYYY-MM-DD/,
   );
   assert.throws(() => planBackfill(hourly, { ...request, from: '2026-11-02', to: '2026-11-01T10:00:00Z' }), /--from 2026-11-02 is after --to/);
+  // A date bound is its local day: 2026-11-02 in Tokyo starts at 2026-11-01T15:00Z.
+  const tokyo = noopDagDefinition({ dagId: 'tokyo', schedule: '0 * * * *', timezone: 'Asia/Tokyo' });
+  assert.deepEqual(planBackfill(tokyo, { ...request, from: '2026-11-02', to: '2026-11-01T16:00:00Z' }), [
+    '2026-11-01T15:00:00+00:00',
+    '2026-11-01T16:00:00+00:00',
+  ]);
   assert.throws(
     () => planBackfill(noopDagDefinition({ dagId: 'every_minute', schedule: '* * * * *' }), { ...request, from: '2026-01-01', to: '2026-03-01' }),
     /intervals is more than one backfill runs \(20000\); split the range/,

@@ -155,6 +155,10 @@ test('a failed instance fails the mapped task, naming it with its label, and wha
   assert.equal(touch.state, 'success');
   assert.deepEqual([touch.mapped?.success, touch.mapped?.reused], [20, 19]);
   assert.deepEqual(third.tasks.find((t) => t.taskId === 'total')!.output, { instances: 20, rows: 20 * 19 });
+
+  // The task succeeded: run again, every instance runs again (a rerun replaces what it made).
+  const fourth = (await run(ds, 20)) as DagFileRunResult;
+  assert.deepEqual([fourth.tasks.find((t) => t.taskId === 'touch')!.mapped?.reused, calls.get(ds)!.length], [0, 44]);
 });
 
 test('an empty list skips the mapped task, as in Airflow, and what reads it under all_success', async () => {

@@ -79,7 +79,7 @@ test('a weekly DAG waits for the daily run of the day before, started later, and
   // The first check finds no run of Sunday: not yet.
   await until('the first check', () => checksOf('2024-04-08').length === 1);
   assert.deepEqual(checksOf('2024-04-08'), [
-    { dagId: 'wait_weekly', taskId: 'sunday_done', ds: '2024-04-08', attempt: 1, dag: 'wait_daily', runDs: '2024-04-07' },
+    { dagId: 'wait_weekly', taskId: 'sunday_done', ds: '2024-04-08', attempt: 1, dag: 'wait_daily', runDs: '2024-04-07', runTs: '2024-04-07T06:00:00+00:00' },
   ]);
   await client().workflow.execute('wait_daily', { taskQueue, workflowId: 'wait_daily-2024-04-07', args: [{ ds: '2024-04-07' }] });
 

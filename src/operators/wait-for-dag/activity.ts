@@ -13,13 +13,15 @@ import { Queries, toRunStatus, type RunStatus, type TaskRecord } from '../../con
 import type { DagDefinition } from '../../dags';
 import type { DagRunResult } from '../../runs';
 import type { OperatorInput } from '../common';
-import { intervalForKey, runKeyOf } from '../../timetable';
+import { intervalForKey, isSubDaily, runKeyOf } from '../../timetable';
 import { waitedLogicalDate, waitedRunId } from './run';
 
 export interface WaitForDagCheckInput extends OperatorInput {
   dag: string;
   /** The logical date (or time) of the run waited for, rendered and shifted. */
   runDs: string;
+  /** This run's ts, shifted, when no ds was given: what names the run of a sub-daily DAG waited for. */
+  runTs?: string;
   /** One task of that run, instead of the whole run. */
   task?: string;
 }
@@ -38,7 +40,8 @@ export function createWaitForDagOperator(client: Client, dags: ReadonlyMap<strin
     let ds: string;
     try {
       // The run's key as the waited DAG names its runs: a date, or a sub-daily DAG's ts.
-      ds = runKeyOf(dag, intervalForKey(dag, waitedLogicalDate(input.runDs)));
+      const asked = isSubDaily(dag) && input.runTs !== undefined ? input.runTs : input.runDs;
+      ds = runKeyOf(dag, intervalForKey(dag, waitedLogicalDate(asked)));
     } catch (err) {
       throw ApplicationFailure.nonRetryable(`${input.taskId}: ${(err as Error).message}`, 'InvalidLogicalDate');
     }
@@ -70,7 +73,7 @@ export function createWaitForDagOperator(client: Client, dags: ReadonlyMap<strin
 
     if (input.task === undefined) {
       // A run that ended success_with_skips succeeded: Airflow's DAG runs have no skipped state.
-      if (status === 'COMPLETED') return { found: true };
+      if (status === 'COMPLETED') return { found: true, detail: workflowId };
       if (ended) throw ApplicationFailure.nonRetryable(`${input.taskId}: ${await failure()}`, 'WaitedRunFailed');
       return { found: false, reason: `${run} is running` };
     }
@@ -93,7 +96,7 @@ export function createWaitForDagOperator(client: Client, dags: ReadonlyMap<strin
         `${input.taskId}: ${run} has no task ${input.task} (its tasks: ${tasks.map((t) => t.taskId).join(', ')})`,
         'UnknownTask',
       );
-    if (record.state === 'success') return { found: true };
+    if (record.state === 'success') return { found: true, detail: workflowId };
     // Airflow's skipped_states: the waiter is skipped too, and what depends on it follows its trigger rules.
     if (record.state === 'skipped') return { found: false, skip: `${task} was skipped in ${workflowId}` };
     if (record.state === 'failed' || record.state === 'upstream_failed')

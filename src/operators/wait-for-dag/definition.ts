@@ -59,7 +59,8 @@ export const waitForDagDefinition: OperatorDefinition<WaitForDagTask, WaitForDag
       dag: z.string().regex(/^[A-Za-z0-9_.-]{1,250}$/, "a DAG's dag_id"),
       task: z
         .string()
-        .regex(/^[A-Za-z][A-Za-z0-9_]{0,99}$/, 'a task id of that DAG')
+        .regex(/^[A-Za-z][A-Za-z0-9_]{0,99}(\.[A-Za-z][A-Za-z0-9_]{0,99})*$/, "a task id of that DAG (a group's task: load.region_eu)")
+        .max(250)
         .optional(),
       ds: z.string().min(1).optional(),
       shift: z.object({ days: z.number().int().optional(), hours: z.number().int().optional() }).strict().optional(),

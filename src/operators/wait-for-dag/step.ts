@@ -13,17 +13,34 @@ import { waitedLogicalDate, waitedRunId } from './run';
 export const waitForDagStep: OperatorStep<'waitForDag'> = async (definition, { base, run, ctx }) => {
   const rendered = render(definition.ds ?? '{{ ds }}', ctx);
   let ds: string;
+  // Without a ds of its own, a sub-daily DAG's run is named by this run's ts: the activity, which knows that DAG, chooses.
+  let ts: string | undefined;
   try {
     ds = waitedLogicalDate(rendered, definition.shift);
+    if (definition.ds === undefined) ts = waitedLogicalDate(ctx.ts, definition.shift);
   } catch (err) {
     throw ApplicationFailure.nonRetryable(`${base.taskId}: ${(err as Error).message}`, 'InvalidLogicalDate');
   }
   const outcome = await dagRunSensor(
-    { ...base, dag: definition.dag, runDs: ds, ...(definition.task !== undefined ? { task: definition.task } : {}) },
+    {
+      ...base,
+      dag: definition.dag,
+      runDs: ds,
+      ...(ts !== undefined ? { runTs: ts } : {}),
+      ...(definition.task !== undefined ? { task: definition.task } : {}),
+    },
     sensorOptions(definition, 'reschedule'),
     run,
   );
   if (!outcome.found) return sensorOutput(outcome);
-  const output: WaitForDagOutput = { dagId: definition.dag, ds, workflowId: waitedRunId(definition.dag, ds), state: 'success', checks: outcome.checks };
+  // The run found, as the check named it (a sub-daily DAG's by its ts).
+  const workflowId = outcome.detail ?? waitedRunId(definition.dag, ds);
+  const output: WaitForDagOutput = {
+    dagId: definition.dag,
+    ds: workflowId.slice(definition.dag.length + 1),
+    workflowId,
+    state: 'success',
+    checks: outcome.checks,
+  };
   return output;
 };
