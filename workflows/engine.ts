@@ -18,6 +18,7 @@ import { paramsOf, userActivityType, xcomOverflow, type CompiledDag, type Compil
 import { render } from '../src/sdk/templates';
 import { tsNodash } from '../src/logical-date';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
+import { announceOutlets } from './assets';
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
@@ -137,9 +138,15 @@ async function runTask(
         .then(() => definition.skipIf?.(context()))
         .catch(asFailure);
       if (skip) return { skipped: skip };
-      if (definition.operator !== 'task' || !definition.cache) return tries();
-      const { result, status } = await throughCache(task.taskId, definition, context(), tries).catch(asFailure);
-      cacheOutcomes[task.taskId] = status;
+      let result: unknown;
+      if (definition.operator !== 'task' || !definition.cache) result = await tries();
+      else {
+        const cachedResult = await throughCache(task.taskId, definition, context(), tries).catch(asFailure);
+        cacheOutcomes[task.taskId] = cachedResult.status;
+        result = cachedResult.result;
+      }
+      // Airflow emits a task's asset events as it succeeds: announced, then the task is a success.
+      await announceOutlets(dag, task, run);
       return result;
     },
     (result) => ({

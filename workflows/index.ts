@@ -3,3 +3,4 @@ export { scheduledDagRun } from './scheduled';
 export { dagRunSlots } from './slots';
 export { poolSlots } from './pools';
 export { dagBackfill } from './backfill';
+export { assetRecord, assetWatcher } from './assets';
