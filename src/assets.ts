@@ -141,12 +141,14 @@ export interface AssetListing extends ProjectAsset {
  * by an external system may be named by no DAG file), with its last update, read from its
  * record's memo: no worker needs to be running.
  */
-export async function listAssets(client: Client, files: readonly Pick<LoadedDag, 'dag'>[]): Promise<AssetListing[]> {
+export async function listAssets(
+  client: Client,
+  files: readonly Pick<LoadedDag, 'dag'>[],
+  /** The assets with a record: all of the namespace's by default (a visibility query). */
+  updated?: readonly string[],
+): Promise<AssetListing[]> {
   const known = projectAssets(files);
-  const names = new Set(known.keys());
-  const prefix = assetRecordWorkflowId('');
-  for await (const record of client.workflow.list({ query: `WorkflowType = '${WorkflowTypes.assetRecord}' AND ExecutionStatus = 'Running'` }))
-    if (record.workflowId.startsWith(prefix)) names.add(record.workflowId.slice(prefix.length));
+  const names = new Set([...known.keys(), ...(updated ?? (await recordedAssets(client)))]);
   const listed: AssetListing[] = [];
   for (const asset of [...names].sort()) {
     let memo: Partial<AssetRecordMemo> = {};
@@ -162,6 +164,15 @@ export async function listAssets(client: Client, files: readonly Pick<LoadedDag,
     });
   }
   return listed;
+}
+
+/** The assets that have a record on this namespace: every asset ever updated (and not since terminated). */
+export async function recordedAssets(client: Client): Promise<string[]> {
+  const names: string[] = [];
+  const prefix = assetRecordWorkflowId('');
+  for await (const record of client.workflow.list({ query: `WorkflowType = '${WorkflowTypes.assetRecord}' AND ExecutionStatus = 'Running'` }))
+    if (record.workflowId.startsWith(prefix)) names.push(record.workflowId.slice(prefix.length));
+  return names;
 }
 
 /** Where an update came from, as the CLI shows it: the task of a DAG run, or `baton assets emit`. */

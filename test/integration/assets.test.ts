@@ -2,19 +2,21 @@
  * Data-aware scheduling on the real dev server and worker, driven as a user would: `baton assets
  * emit` starts the consumer's run for a date once, when both its assets were updated for it; a
  * 10-date `baton backfill` of a producer whose tasks update both gives exactly 10 runs of the
- * consumer; `baton assets list` shows each asset's last update, producers and consumers. The DAGs
- * are test/fixtures/assets-project/dags/, served by a worker of this file. The lane's namespace outlives
- * the file, so the dates are this run's own and runs are counted from the file's start.
+ * consumer; `baton assets list` shows each asset's last update, producers and consumers; a DAG on
+ * assets alone has no Temporal Schedule. The DAGs are test/fixtures/assets-project/dags/, served
+ * by a worker of this file. The lane's namespace outlives the file, so the dates are this run's
+ * own and runs are counted from the file's start.
  */
 import assert from '../support/assert';
 import path from 'node:path';
 import { beforeAll, test } from '@jest/globals';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import type { AssetListing } from '../../src/assets';
 import { assetWatcherWorkflowId, Queries, type AssetAnnouncement, type AssetUpdate, type AssetWatcherState } from '../../src/contracts';
-import { dagRunWorkflowId } from '../../src/dags';
+import { dagRunWorkflowId, type DagDefinition } from '../../src/dags';
 import { addDays } from '../../src/logical-date';
-import { execFileAsync, integrationPlatform, repoRoot } from '../support';
+import { syncSchedule } from '../../src/schedules';
+import { execFileAsync, integrationPlatform, noopDagDefinition, repoRoot } from '../support';
 
 /**
  * The worker and the CLI work on the fixtures' DAGs; the worker bundles them itself (the prebuilt
@@ -165,4 +167,19 @@ test('a 10-date backfill of the producer gives exactly 10 runs of the consumer, 
   const customers = listed.find((a) => a.asset === 'assets_it.customers')!;
   assert.equal(customers.lastUpdate?.source.kind, 'task');
   assert.ok(dates.includes(customers.lastUpdate!.partition), customers.lastUpdate!.partition);
+});
+
+test('the schedule sync gives a DAG scheduled on assets alone no schedule, and deletes the one it had with a cron', async () => {
+  const withCron = noopDagDefinition({ dagId: `assets_it_sync_${Date.now().toString(36)}`, schedule: '0 6 * * *' });
+  const alone: DagDefinition = { ...withCron, schedule: null, assets: { asset: 'assets_it.orders' } };
+  platform.atEnd(() =>
+    platform.client.schedule
+      .getHandle(withCron.dagId)
+      .delete()
+      .catch(() => undefined),
+  );
+  assert.equal(await syncSchedule(platform.client, alone), 'none');
+  assert.equal(await syncSchedule(platform.client, withCron), 'created');
+  assert.equal(await syncSchedule(platform.client, alone), 'deleted');
+  await assert.rejects(platform.client.schedule.getHandle(withCron.dagId).describe(), ScheduleNotFoundError);
 });

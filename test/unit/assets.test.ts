@@ -10,6 +10,7 @@ import path from 'node:path';
 import { test } from '@jest/globals';
 import { command, dag, empty, type DagSettings } from 'baton/sdk';
 import { checkProjectAssets, consumersOf, projectAssets } from '../../src/assets';
+import { assetArg, partitionArg } from '../../src/cli/assets';
 import { checkDags } from '../../src/cli/dags';
 import { validateDag } from '../../src/dag-validation';
 import { scheduleText, type DagDefinition } from '../../src/dags';
@@ -287,4 +288,14 @@ export default dag({ dagId: 'typo', schedule: { assets: 'orders & | customers' }
       ['typo', ['schedule.assets: expected an asset name or "(" at position 10, found "|"'], []],
     ],
   );
+});
+
+test('baton assets emit checks the asset and the partition as it parses them, and writes a timestamp as run keys do', () => {
+  assert.equal(assetArg('warehouse.orders'), 'warehouse.orders');
+  assert.throws(() => assetArg('warehouse orders'), { message: 'asset name "warehouse orders": a letter, then letters, digits, _ . : and -' });
+  assert.throws(() => assetArg(''), { message: 'an asset name is empty' });
+  assert.equal(partitionArg('2024-01-15'), '2024-01-15');
+  assert.equal(partitionArg('2024-01-15T14:00:00+01:00'), '2024-01-15T13:00:00+00:00');
+  assert.throws(() => partitionArg('2024-01-15T14:00'), /--partition "2024-01-15T14:00" has no offset/);
+  assert.throws(() => partitionArg('yesterday'), /--partition "yesterday" is not a date in the form YYYY-MM-DD/);
 });

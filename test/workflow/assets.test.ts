@@ -13,7 +13,7 @@ import { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { createAssetActivities } from '../../activities/assets';
 import { createTemporalActivities } from '../../activities/temporal';
-import { announceAssetUpdate, assetConsumer, consumersOf } from '../../src/assets';
+import { announceAssetUpdate, assetConsumer, consumersOf, listAssets, sourceText, type AssetListing } from '../../src/assets';
 import {
   assetRecordWorkflowId,
   assetWatcherWorkflowId,
@@ -331,4 +331,28 @@ test("the producer's, the watcher's and the record's histories replay against th
     [assetWatcherWorkflowId('assets_consumer'), 'ok'],
     [assetRecordWorkflowId('orders'), 'ok'],
   ]);
+});
+
+test('baton assets list reads each asset of the DAG files and each one updated, with its last update, from the records', async () => {
+  const files = ASSET_DAGS.map((d) => ({ dag: compileDag(d) }));
+  await emit('external.feed', '2024-06-01');
+  let listed: AssetListing[] = [];
+  await until('the record of external.feed has its update', async () => {
+    // The time-skipping server lists no workflows: the record's name is given, as the visibility query would find it.
+    listed = await listAssets(server.client, files, ['external.feed']);
+    return listed.some((a) => a.asset === 'external.feed' && a.lastUpdate);
+  });
+  const byName = new Map(listed.map((a) => [a.asset, a]));
+  assert.deepEqual([...byName.keys()], ['customers', 'external.feed', 'fx', 'ledger', 'orders', 'refunds', 'returns']);
+  const feed = byName.get('external.feed')!;
+  assert.deepEqual(
+    [feed.producers, feed.consumers, feed.updates, feed.lastUpdate?.partition, sourceText(feed.lastUpdate!)],
+    [[], [], 1, '2024-06-01', 'baton assets emit by tests'],
+  );
+  const orders = byName.get('orders')!;
+  assert.deepEqual(orders.producers, [{ dagId: 'assets_producer', taskId: 'load_orders' }]);
+  assert.deepEqual(orders.consumers, [{ dagId: 'assets_consumer', condition: 'orders & customers' }]);
+  assert.equal(sourceText(orders.lastUpdate!), 'assets_producer-2024-05-02 (task load_orders)');
+  // fx was only ever sent to its watcher, never announced: it has no record.
+  assert.deepEqual([byName.get('fx')!.lastUpdate, byName.get('fx')!.updates], [undefined, 0]);
 });
