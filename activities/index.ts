@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import type { LoadedDag } from '../src/dag-files';
+import { createAssetActivities } from './assets';
 import { createCacheActivities } from './cache';
 import { createConnections, type PoolFor } from '../src/data/connections';
 import { createMailActivities } from './mail';
@@ -26,6 +27,8 @@ export interface ActivityDeps {
 /** Every activity the worker registers, wired once with real clients. */
 export function createActivities(deps: ActivityDeps) {
   const poolFor = deps.poolFor ?? createConnections(deps.pool, deps.config.connections);
+  // The DAGs it serves, on its project's task queue: what triggerDag starts and an asset update may start.
+  const definitions = (deps.dags ?? []).map((d) => ({ ...d.dag.definition, taskQueue: deps.config.project.taskQueue }));
   return {
     ...createMailActivities(deps),
     ...createSettingsActivities(deps),
@@ -33,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSensorActivities({ ...deps, poolFor }),
     ...createCacheActivities(deps),
     ...createNoopActivities(),
+    ...createAssetActivities({ client: deps.client, dags: definitions }),
     ...createOperatorActivities({
       poolFor,
       connections: deps.config.connections,
@@ -40,7 +44,7 @@ export function createActivities(deps: ActivityDeps) {
       config: deps.config,
       logger: deps.logger,
       client: deps.client,
-      dags: new Map((deps.dags ?? []).map((d) => [d.dag.dagId, { ...d.dag.definition, taskQueue: deps.config.project.taskQueue }])),
+      dags: new Map(definitions.map((d) => [d.dagId, d])),
     }),
   };
 }

@@ -18,6 +18,10 @@ export const WorkflowTypes = {
   poolSlots: 'poolSlots',
   /** `baton backfill`: runs each logical date of a range once, durable. */
   dagBackfill: 'dagBackfill',
+  /** One per DAG scheduled on assets: keeps each partition's updates and starts its run when the condition is met. */
+  assetWatcher: 'assetWatcher',
+  /** One per asset: its last updates (partition, time, source), for `baton assets list`. */
+  assetRecord: 'assetRecord',
 } as const;
 
 export const Queries = {
@@ -25,12 +29,18 @@ export const Queries = {
   tasks: 'tasks',
   /** A backfill's progress. */
   progress: 'progress',
+  /** An asset watcher's partitions waiting for their condition, and the runs it started. */
+  assetWatcher: 'assetWatcher',
+  /** An asset's last updates. */
+  assetUpdates: 'assetUpdates',
 } as const;
 
 export const Signals = {
   acquireSlot: 'acquireSlot',
   releaseSlot: 'releaseSlot',
   slotGranted: 'slotGranted',
+  /** An asset was updated for a partition: to its record and to the watcher of each DAG it schedules. */
+  assetUpdated: 'assetUpdated',
 } as const;
 
 /** Custom search attributes on every DAG run (registered by the dev server start-up). */
@@ -68,6 +78,10 @@ export const poolWorkflowId = (pool: string) => `baton-pool-${pool}`;
 /** The pool that is a DAG's max_active_runs. */
 export const runsPool = (dagId: string) => `max_active_runs:${dagId}`;
 export const backfillWorkflowId = (dagId: string, from: string, to: string) => `baton-backfill-${dagId}-${from}-${to}`;
+/** The watcher of a DAG scheduled on assets. */
+export const assetWatcherWorkflowId = (dagId: string) => `baton-assets-${dagId}`;
+/** An asset's record of its updates. */
+export const assetRecordWorkflowId = (asset: string) => `baton-asset-${asset}`;
 
 /** The typed keys of Baton's search attributes, and of Temporal's own that runs read. */
 export const SearchAttributeKeys = {

@@ -1,6 +1,7 @@
 /**
  * Checks a DAG definition before anything is created from it: a broken cron, an unknown
- * timezone or an impossible date is named, with the DAG it belongs to.
+ * timezone, an impossible date or a setting a DAG scheduled on assets alone cannot have is
+ * named, with the DAG it belongs to.
  */
 import { z } from 'zod';
 import type { DagDefinition } from './dags';
@@ -26,7 +27,9 @@ const DagSchema = z.object({
   dagId: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'lower-case letters, digits, _ and -, starting with a letter'),
   workflowType: z.string().min(1),
   description: z.string(),
-  schedule: z.string().min(1),
+  schedule: z.string().min(1).nullable(),
+  // Parsed by compile (src/sdk/assets.ts), which names a bad condition's position.
+  assets: z.custom<NonNullable<DagDefinition['assets']>>((v) => !!v && typeof v === 'object', 'a parsed asset condition').optional(),
   timezone: z.string().min(1),
   timetable: z.enum(['interval', 'trigger']),
   startDate: realDate,
@@ -94,9 +97,16 @@ export function validateDag(dag: DagDefinition): DagDefinition {
   }
   try {
     validateTimezone(dag.timezone);
-    validateCron(dag.schedule, dag.timezone);
+    if (dag.schedule !== null) validateCron(dag.schedule, dag.timezone);
   } catch (err) {
     throw new InvalidDagDefinition(`${where}: ${(err as Error).message}`);
+  }
+  if (dag.schedule === null) {
+    // Without a cron there are no intervals: no previous one to wait for, none missed to catch up.
+    if (!dag.assets) throw new InvalidDagDefinition(`${where}: schedule: a cron, or { assets: ... }`);
+    if (dag.defaultArgs.dependsOnPast)
+      throw new InvalidDagDefinition(`${where}: depends_on_past needs a cron: a DAG scheduled on assets alone has no previous interval (add or: '<cron>')`);
+    if (dag.catchup) throw new InvalidDagDefinition(`${where}: catchup needs a cron: a DAG scheduled on assets alone has no missed intervals`);
   }
   for (const [taskId, { pool, poolSlots = 1 }] of Object.entries(dag.taskPools ?? {})) {
     const size = findPool(pool)!.slots;

@@ -3,6 +3,7 @@
  * DAG file by the catalog (src/dag-catalog.ts). Pure data: imported by the workflow bundle.
  */
 import type { TaskPool } from './pools';
+import { formatAssetExpression, type AssetExpression } from './sdk/assets';
 
 export interface DefaultArgs {
   owner: string;
@@ -20,8 +21,13 @@ export interface DagDefinition {
   dagId: string;
   workflowType: string;
   description: string;
-  /** Cron expression, evaluated in `timezone`. */
-  schedule: string;
+  /** Cron expression, evaluated in `timezone`; null for a DAG scheduled on assets alone (it has no Temporal Schedule). */
+  schedule: string | null;
+  /**
+   * Data-aware scheduling: the condition over assets whose updates start the run of their
+   * partition (`<dag_id>-<partition>`), besides the cron when there is one (assets or time).
+   */
+  assets?: AssetExpression;
   timezone: string;
   /** `interval`: ds is the start of the data interval (Airflow 2); `trigger`: ds is the fire date. */
   timetable: 'interval' | 'trigger';
@@ -44,6 +50,18 @@ export interface DagDefinition {
   taskPools?: Record<string, TaskPool>;
   /** Extra input every run of this DAG gets besides ds and conf (DAGs such as noopDag). */
   runArgs?: Record<string, unknown>;
+}
+
+/** A DAG with a cron: what a Temporal Schedule, a scheduled run and the timetable's intervals need. */
+export type CronDagDefinition = DagDefinition & { schedule: string };
+
+/** Whether the DAG has a cron (a DAG scheduled on assets alone has none). */
+export const hasCron = (dag: DagDefinition): dag is CronDagDefinition => dag.schedule !== null;
+
+/** How the DAG is scheduled, as the CLI shows it: `0 6 * * *`, `assets orders & customers`, or both (`... or 0 6 * * *`). */
+export function scheduleText(dag: Pick<DagDefinition, 'schedule' | 'assets'>): string {
+  if (!dag.assets) return dag.schedule ?? 'none';
+  return `assets ${formatAssetExpression(dag.assets)}${dag.schedule !== null ? ` or ${dag.schedule}` : ''}`;
 }
 
 /**

@@ -1,19 +1,21 @@
 /**
- * Temporal Schedules stand in for Airflow's scheduler: one schedule per DAG, created or
- * updated from the DAG definitions in code. A schedule starts `scheduledDagRun`, which
- * derives the logical date from the fire time and starts the run `<dag_id>-<ds>`.
+ * Temporal Schedules stand in for Airflow's scheduler: one schedule per DAG with a cron, created
+ * or updated from the DAG definitions in code. A schedule starts `scheduledDagRun`, which
+ * derives the logical date from the fire time and starts the run `<dag_id>-<ds>`. A DAG
+ * scheduled on assets alone has no schedule: its assets' updates start its runs.
  */
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time';
 import { SearchAttributeKeys, TASK_QUEUE, WorkflowTypes, type ScheduledDagRunInput } from './contracts';
-import type { DagDefinition } from './dags';
+import { hasCron, type CronDagDefinition, type DagDefinition } from './dags';
 import { InvalidDagDefinition, validateDag } from './dag-validation';
 import { canonicalFire, firesAfter, isFireTime } from './cron';
 import { exactLocalTime, temporalSpec } from './temporal-calendars';
 import { isSubDaily, lastFireTime, startOfDay } from './timetable';
 import { DAY_MS, offsetAt } from './zoned-time';
 
-export type SyncOutcome = 'created' | 'updated' | 'unchanged';
+/** `none`: the DAG is scheduled on assets alone; `deleted`: its schedule from when it had a cron was deleted. */
+export type SyncOutcome = 'created' | 'updated' | 'unchanged' | 'none' | 'deleted';
 
 export interface SyncReport {
   outcomes: Record<string, SyncOutcome>;
@@ -33,7 +35,7 @@ export function scheduleFingerprint(dag: DagDefinition): string {
 /** The last year whose clock changes the schedule's calendars account for. */
 export const CALENDAR_LAST_YEAR = 2100;
 
-export function scheduleOptionsFor(dag: DagDefinition): ScheduleOptions {
+export function scheduleOptionsFor(dag: CronDagDefinition): ScheduleOptions {
   const startYear = Number(dag.startDate.slice(0, 4));
   const { calendars, intervals } = temporalSpec(dag.schedule, dag.timezone, startYear, CALENDAR_LAST_YEAR);
   const input: ScheduledDagRunInput = {
@@ -108,7 +110,7 @@ export async function matchingTimes(client: Client, scheduleId: string, from: nu
  * one (thousands of fires a year), its first week and the days around each change of the zone's
  * offset, where a calendar and the clock can disagree.
  */
-export function verifySpans(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, from: number, to: number): Array<[number, number]> {
+export function verifySpans(dag: Pick<CronDagDefinition, 'schedule' | 'timezone'>, from: number, to: number): Array<[number, number]> {
   if (!isSubDaily(dag)) return [[from, to]];
   const spans: Array<[number, number]> = [[from, Math.min(to, from + 7 * DAY_MS)]];
   for (let day = from; day < to; day += DAY_MS) {
@@ -126,7 +128,7 @@ export function verifySpans(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, f
  * does over the next VERIFY_DAYS. A time Temporal would match that the cron does not gets a
  * `skip` entry; a fire Temporal would miss refuses the DAG, naming it and the field.
  */
-export async function verifiedScheduleOptions(client: Client, dag: DagDefinition, now = Date.now()): Promise<ScheduleOptions> {
+export async function verifiedScheduleOptions(client: Client, dag: CronDagDefinition, now = Date.now()): Promise<ScheduleOptions> {
   const options = scheduleOptionsFor(dag);
   const from = Math.max(now, (options.spec.startAt as Date).getTime());
   const to = Math.min(from + VERIFY_DAYS * 86_400_000, options.spec.endAt ? (options.spec.endAt as Date).getTime() : Infinity);
@@ -167,6 +169,7 @@ export async function verifiedScheduleOptions(client: Client, dag: DagDefinition
 /**
  * Creates the DAG's schedule, or updates it in place when the DAG changed, keeping its
  * paused state. catchup=True: creating it also runs every missed interval since start_date.
+ * A DAG scheduled on assets alone has none: the schedule it had with a cron is deleted.
  */
 export async function syncSchedule(client: Client, dag: DagDefinition, now = new Date()): Promise<SyncOutcome> {
   validateDag(dag);
@@ -176,6 +179,12 @@ export async function syncSchedule(client: Client, dag: DagDefinition, now = new
     existing = await handle.describe();
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+  if (!hasCron(dag)) {
+    // Its cron would go on starting runs that its file no longer asks for.
+    if (!existing || existing.memo?.baton !== true) return 'none';
+    await handle.delete();
+    return 'deleted';
   }
   const memo = existing?.action.type === 'startWorkflow' ? existing.action.memo : undefined;
   if (memo?.fingerprint === scheduleFingerprint(dag)) return 'unchanged';

@@ -1,7 +1,9 @@
 /**
  * The contract of scheduling: run statuses, max_active_runs and pool slots, what a schedule
- * hands the run it starts, and backfills. Pure types: imported by the workflow bundle.
+ * hands the run it starts, backfills, and assets (updates, watchers, records). Pure types:
+ * imported by the workflow bundle.
  */
+import type { AssetExpression } from './sdk/assets';
 
 export type RunStatus = 'NOT_FOUND' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW' | 'UNKNOWN';
 
@@ -154,4 +156,124 @@ export interface BackfillProgress {
   /** Epoch ms, workflow time. */
   startedAt: number;
   finishedAt?: number;
+}
+
+// ---- Assets: data-aware scheduling -------------------------------------------------------------
+
+/** Where an asset update came from: a task of a DAG run, or `baton assets emit` (an external system). */
+export type AssetUpdateSource = { kind: 'task'; dagId: string; taskId: string; workflowId: string; runId: string } | { kind: 'emit'; by: string };
+
+/** An asset updated for a partition (Airflow's asset event). */
+export interface AssetUpdate {
+  /** The update's identity: announced twice (a retried announcement), it counts once. */
+  id: string;
+  asset: string;
+  /** A date YYYY-MM-DD, or a timestamp as Airflow writes ts (`2024-01-15T13:00:00+00:00`). */
+  partition: string;
+  /** When it was announced, ISO 8601. */
+  at: string;
+  source: AssetUpdateSource;
+}
+
+/**
+ * A DAG scheduled on assets, as its watcher needs it: sent with every update, from the DAG file
+ * as the sender loaded it, so a changed condition applies from the next update on.
+ */
+export interface AssetConsumer {
+  dagId: string;
+  workflowType: string;
+  taskQueue: string;
+  condition: AssetExpression;
+  /** Extra input its runs take (DAGs such as noopDag). */
+  runArgs?: Record<string, unknown>;
+}
+
+/** The assetUpdated signal to a consumer's watcher: the update, the consumer, and the run the partition names. */
+export interface AssetUpdateForConsumer {
+  update: AssetUpdate;
+  consumer: AssetConsumer;
+  /** The consumer's run for the partition: its key (`<dag_id>-<key>`) and ds. */
+  key: string;
+  ds: string;
+}
+
+/** A partition whose condition is not met yet: the latest update of each asset updated for it. */
+export interface PendingPartition {
+  key: string;
+  ds: string;
+  updates: Record<string, AssetUpdate>;
+}
+
+/** A run a watcher started (`started`), or found in flight and took as the partition's (`joined`). */
+export interface AssetTriggeredRun {
+  key: string;
+  workflowId: string;
+  outcome: 'started' | 'joined';
+  /** Workflow time, ISO 8601. */
+  at: string;
+  /** The updates that met the condition, `<asset>@<partition>` each. */
+  assets: string[];
+}
+
+export interface AssetWatcherState {
+  /** The consumer as the latest update described it. */
+  consumer?: AssetConsumer;
+  /** Partitions waiting for their condition, oldest first. */
+  pending: PendingPartition[];
+  /** The latest runs it started or joined, oldest first (at most 50). */
+  runs: AssetTriggeredRun[];
+  /** Ids of the latest updates, so an update announced twice counts once. */
+  seen: string[];
+  /** Updates received, over every history. */
+  received: number;
+}
+
+export interface AssetWatcherInput {
+  dagId: string;
+  /** Updates handled per history before continuing as new (default 500). */
+  updatesPerRun?: number;
+  /** Carried across continue-as-new. */
+  state?: AssetWatcherState;
+}
+
+export interface AssetRecordState {
+  /** Its latest updates, oldest first (at most 20). */
+  updates: AssetUpdate[];
+  /** Updates recorded, over every history. */
+  count: number;
+  /** Ids of the latest updates, so an update announced twice counts once. */
+  seen: string[];
+}
+
+export interface AssetRecordInput {
+  asset: string;
+  /** Updates recorded per history before continuing as new (default 500). */
+  updatesPerRun?: number;
+  state?: AssetRecordState;
+}
+
+/** The memo an asset's record keeps: its last update, read by `baton assets list` without a worker. */
+export interface AssetRecordMemo {
+  lastUpdate: AssetUpdate;
+  count: number;
+}
+
+/** What a task with outlets announces when it succeeds. */
+export interface AnnounceAssetsInput {
+  dagId: string;
+  taskId: string;
+  /** The run's key: its ds, or its ts for a sub-daily DAG. */
+  partition: string;
+  assets: string[];
+}
+
+/** To whom an update went: the asset's record, and each DAG it schedules (the run it names), or why not. */
+export interface AssetAnnouncement {
+  asset: string;
+  partition: string;
+  consumers: Array<{ dagId: string; key: string } | { dagId: string; refused: string }>;
+}
+
+export interface AnnounceAssetsResult {
+  announced: AssetAnnouncement[];
 }

@@ -8,6 +8,7 @@ import type { Client } from '@temporalio/client';
 import { connectClient } from './client';
 import { loadConfig, loadServiceSettings, type Config } from './config';
 import { loadCatalog, type Catalog } from './dag-catalog';
+import { scheduleText } from './dags';
 import { startPlatform, withLock, workerDatabaseUrl, WorkerProcess, type Platform } from './platform';
 import { syncSchedules } from './schedules';
 
@@ -42,7 +43,7 @@ export async function startProject(say: (line: string) => void, workerEnv: (data
   for (const dag of catalog.dags) {
     const outcome = synced.outcomes[dag.dagId];
     const paused = outcome === 'created' && dag.pausedOnCreation ? ` paused (\`baton unpause ${dag.dagId}\` starts it)` : '';
-    say(`schedule ${dag.dagId} (${dag.schedule} ${dag.timezone}): ${outcome}${paused}`);
+    say(`schedule ${dag.dagId} (${scheduleText(dag)} ${dag.timezone}): ${outcome}${paused}`);
   }
   for (const id of synced.removed) say(`schedule ${id} has no DAG in code any more; \`baton schedules sync --prune\` deletes it`);
   return { platform, config, client, catalog, worker };

@@ -1,10 +1,10 @@
 /**
- * Airflow timetables: which logical date a scheduled fire time stands for. Pure, and used
- * inside workflows, so a scheduled run derives its ds from its scheduled time, never from the
- * clock at run time.
+ * Airflow timetables: which logical date a scheduled fire time stands for, and which run an
+ * asset's partition starts. Pure, and used inside workflows, so a scheduled run derives its ds
+ * from its scheduled time, never from the clock at run time.
  */
 import { canonicalFire, firesAfter, firesMoreThanDaily, isFireTime, nextFire, previousFire } from './cron';
-import { formatTs, InvalidLogicalDate, isTsKey, parseDs, parseTs } from './logical-date';
+import { addDays, formatTs, InvalidLogicalDate, isTsKey, parseDs, parseTs } from './logical-date';
 import { localDate, startOfLocalDay } from './zoned-time';
 import type { DagDefinition } from './dags';
 
@@ -16,14 +16,23 @@ export interface DataInterval {
   dataIntervalEnd: string;
 }
 
+/** A DAG's timetable: a cron, or none for a DAG scheduled on assets alone. */
 type Timetable = Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>;
+/** The timetable of a DAG with a cron: what fire times and intervals are computed from. */
+type CronTimetable = Omit<Timetable, 'schedule'> & { schedule: string };
 
 /** Whether the DAG runs more than once a day: its runs are then keyed (and named) by ts, not ds. */
-export const isSubDaily = (dag: Pick<DagDefinition, 'schedule'>) => firesMoreThanDaily(dag.schedule);
+export const isSubDaily = (dag: Pick<DagDefinition, 'schedule'>) => dag.schedule !== null && firesMoreThanDaily(dag.schedule);
 
-/** The run's key among the DAG's runs (its workflow id is `<dag_id>-<key>`): ts for a sub-daily DAG, ds for the others. */
-export const runKeyOf = (dag: Pick<DagDefinition, 'schedule'>, interval: DataInterval) =>
-  isSubDaily(dag) ? (interval.ts ?? formatTs(Date.parse(interval.dataIntervalStart))) : interval.ds;
+/**
+ * The run's key among the DAG's runs (its workflow id is `<dag_id>-<key>`): ts for a sub-daily
+ * DAG, ds for the others; for a DAG scheduled on assets alone, its partition (a ts partition's
+ * interval is the instant itself, a date's the whole day).
+ */
+export const runKeyOf = (dag: Pick<DagDefinition, 'schedule'>, interval: DataInterval) => {
+  if (dag.schedule === null) return interval.ts !== undefined && interval.dataIntervalStart === interval.dataIntervalEnd ? interval.ts : interval.ds;
+  return isSubDaily(dag) ? (interval.ts ?? formatTs(Date.parse(interval.dataIntervalStart))) : interval.ds;
+};
 
 /** The calendar date of `instant` in `timeZone`, YYYY-MM-DD. */
 export function dateIn(instant: Date, timeZone: string): string {
@@ -35,7 +44,7 @@ export function dateIn(instant: Date, timeZone: string): string {
  * [previous fire, this fire) and its ds is the interval's start date.
  * `trigger` (Airflow 3's CronTriggerTimetable): ds is the fire date.
  */
-export function intervalForFireTime(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, fireTime: Date): DataInterval {
+export function intervalForFireTime(dag: CronTimetable, fireTime: Date): DataInterval {
   // Temporal may match a repeated local time at its second occurrence too: the fire it stands for.
   fireTime = new Date(canonicalFire(fireTime.getTime(), dag.timezone, dag.schedule));
   if (dag.timetable === 'trigger') {
@@ -56,7 +65,7 @@ export function startOfDay(ds: string, timeZone: string): Date {
   return new Date(startOfLocalDay(ds, timeZone));
 }
 
-function firstFireOn(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, ds: string): Date {
+function firstFireOn(dag: Pick<CronTimetable, 'schedule' | 'timezone'>, ds: string): Date {
   const dayStart = startOfDay(ds, dag.timezone);
   return new Date(nextFire(dag.schedule, dag.timezone, dayStart.getTime() - 1));
 }
@@ -65,7 +74,7 @@ function firstFireOn(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, ds: stri
  * The data interval of the run for `ds` (a manual or backfilled run): in both timetables the
  * run for `ds` is the one whose interval starts with the schedule's first fire on `ds`.
  */
-export function intervalForLogicalDate(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, ds: string): DataInterval {
+export function intervalForLogicalDate(dag: CronTimetable, ds: string): DataInterval {
   const start = firstFireOn(dag, ds);
   const ts = formatTs(start.getTime());
   if (dag.timetable === 'trigger') return { ds, ts, dataIntervalStart: start.toISOString(), dataIntervalEnd: start.toISOString() };
@@ -78,7 +87,7 @@ export function intervalForLogicalDate(dag: Pick<DagDefinition, 'schedule' | 'ti
  * start, or its fire time with the trigger timetable), which must be one of the schedule's fire
  * times: any other is refused, naming the fires around it.
  */
-export function intervalForTimestamp(dag: Timetable, ts: string): DataInterval {
+export function intervalForTimestamp(dag: CronTimetable, ts: string): DataInterval {
   const instant = parseTs(ts);
   // A repeated local time the cron fires at once stands for its first occurrence only (unless the cron covers every hour).
   if (!isFireTime(dag.schedule, dag.timezone, instant) || canonicalFire(instant, dag.timezone, dag.schedule) !== instant) {
@@ -93,27 +102,66 @@ export function intervalForTimestamp(dag: Timetable, ts: string): DataInterval {
   return { ds: dateIn(start, dag.timezone), ts: formatTs(instant), dataIntervalStart: start.toISOString(), dataIntervalEnd: end.toISOString() };
 }
 
-/** The data interval of the run with this key: a ds for a DAG that runs at most daily, a ts for a sub-daily one (else a clear error). */
+/**
+ * The data interval of a run of a DAG scheduled on assets alone, named by its partition: a date
+ * is that whole local day, a timestamp the instant itself (Airflow's asset-triggered runs).
+ */
+export function intervalForPartition(dag: Pick<DagDefinition, 'timezone'>, partition: string): DataInterval {
+  if (isTsKey(partition)) {
+    const instant = parseTs(partition, 'partition');
+    const at = new Date(instant).toISOString();
+    return { ds: localDate(instant, dag.timezone), ts: formatTs(instant), dataIntervalStart: at, dataIntervalEnd: at };
+  }
+  const start = startOfDay(parseDs(partition, 'partition'), dag.timezone);
+  const end = startOfDay(nextDay(partition), dag.timezone);
+  return { ds: partition, ts: formatTs(start.getTime()), dataIntervalStart: start.toISOString(), dataIntervalEnd: end.toISOString() };
+}
+
+/**
+ * The data interval of the run with this key: a ds for a DAG that runs at most daily, a ts for a
+ * sub-daily one (else a clear error); for a DAG scheduled on assets alone, either (its partition).
+ */
 export function intervalForKey(dag: Timetable & Pick<DagDefinition, 'dagId'>, key: string): DataInterval {
-  if (isSubDaily(dag)) {
+  if (dag.schedule === null) return intervalForPartition(dag, key);
+  const cron: CronTimetable = { schedule: dag.schedule, timezone: dag.timezone, timetable: dag.timetable };
+  if (isSubDaily(cron)) {
     if (!isTsKey(key))
       throw new InvalidLogicalDate(
-        `${dag.dagId} runs more than once a day (${dag.schedule}): a run is named by its ts, such as ${formatTs(firstFireOn(dag, parseDs(key)).getTime())}, not by the date ${key}`,
+        `${dag.dagId} runs more than once a day (${dag.schedule}): a run is named by its ts, such as ${formatTs(firstFireOn(cron, parseDs(key)).getTime())}, not by the date ${key}`,
       );
-    return intervalForTimestamp(dag, key);
+    return intervalForTimestamp(cron, key);
   }
   if (isTsKey(key))
     throw new InvalidLogicalDate(
       `${dag.dagId} runs at most once a day (${dag.schedule}): a run is named by its ds (YYYY-MM-DD), not by the timestamp ${JSON.stringify(key)}`,
     );
-  return intervalForLogicalDate(dag, parseDs(key));
+  return intervalForLogicalDate(cron, parseDs(key));
+}
+
+/**
+ * The run of `dag` an update of one of its assets for `partition` starts: its key (the
+ * partition, as the DAG's runs are named) and ds. A DAG with a cron takes the partitions its
+ * timetable names runs by (dates, or the fire times of a sub-daily DAG); one scheduled on assets
+ * alone takes any date or timestamp. A partition outside start_date..end_date starts nothing, as a
+ * fire there would not. Throws InvalidLogicalDate saying why.
+ */
+export function assetRunKey(dag: Timetable & Pick<DagDefinition, 'dagId' | 'startDate' | 'endDate'>, partition: string): { key: string; ds: string } {
+  const interval = intervalForKey(dag, partition);
+  if (interval.ds < dag.startDate) throw new InvalidLogicalDate(`partition ${partition} is before ${dag.dagId}'s start_date ${dag.startDate}`);
+  if (dag.endDate && interval.ds > dag.endDate) throw new InvalidLogicalDate(`partition ${partition} is after ${dag.dagId}'s end_date ${dag.endDate}`);
+  return { key: runKeyOf(dag, interval), ds: interval.ds };
+}
+
+/** An asset's partition as written in run keys: a date as it is, a timestamp as Airflow writes ts (UTC, +00:00). */
+export function canonicalPartition(partition: string, field = 'partition'): string {
+  return isTsKey(partition) ? formatTs(parseTs(partition, field)) : parseDs(partition, field);
 }
 
 /** The local date of a run's key (a ts's date in the DAG's zone). */
 export const dateOfKey = (dag: Pick<DagDefinition, 'timezone'>, key: string) => (isTsKey(key) ? localDate(parseTs(key), dag.timezone) : key);
 
 /** The key of the run before the one with `key`, as depends_on_past sees it. */
-export function previousKey(dag: Timetable, key: string): string {
+export function previousKey(dag: CronTimetable, key: string): string {
   if (!isTsKey(key)) return previousLogicalDate(dag, key);
   return formatTs(previousFire(dag.schedule, dag.timezone, parseTs(key)));
 }
@@ -124,11 +172,13 @@ export function previousKey(dag: Timetable, key: string): string {
  * timestamps or dates (a date is that whole local day).
  */
 export function keysBetween(dag: Timetable, from: string, to: string): string[] {
-  if (!isSubDaily(dag)) return logicalDatesBetween(dag, from, to);
+  if (dag.schedule === null) return partitionDatesBetween(from, to);
+  const cron: CronTimetable = { schedule: dag.schedule, timezone: dag.timezone, timetable: dag.timetable };
+  if (!isSubDaily(cron)) return logicalDatesBetween(cron, from, to);
   const start = isTsKey(from) ? parseTs(from, '--from') : startOfDay(parseDs(from, '--from'), dag.timezone).getTime();
   const end = isTsKey(to) ? parseTs(to, '--to') + 1 : startOfDay(nextDay(parseDs(to, '--to')), dag.timezone).getTime();
   const keys: string[] = [];
-  for (const fire of firesAfter(dag.schedule, dag.timezone, start - 1)) {
+  for (const fire of firesAfter(cron.schedule, dag.timezone, start - 1)) {
     if (fire >= end || keys.length > MAX_KEYS) break;
     keys.push(formatTs(fire));
   }
@@ -138,18 +188,26 @@ export function keysBetween(dag: Timetable, from: string, to: string): string[] 
 /** Past this many keys, a range stops being listed (the backfill refuses it, naming the count). */
 const MAX_KEYS = 100_000;
 
+/** A DAG scheduled on assets alone is backfilled by dates: every day from `from` to `to`. */
+function partitionDatesBetween(from: string, to: string): string[] {
+  if (isTsKey(from) || isTsKey(to)) throw new InvalidLogicalDate('a DAG scheduled on assets alone is backfilled by dates YYYY-MM-DD');
+  const dates: string[] = [];
+  for (let ds = parseDs(from, '--from'); ds <= parseDs(to, '--to') && dates.length <= MAX_KEYS; ds = addDays(ds, 1)) dates.push(ds);
+  return dates;
+}
+
 const nextDay = (ds: string) => new Date(Date.parse(`${ds}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 /**
  * The logical date of the run before the one for `ds`, as depends_on_past sees it: the date of
  * the schedule's last fire before its first fire on `ds` (the same rule in both timetables).
  */
-export function previousLogicalDate(dag: Pick<DagDefinition, 'schedule' | 'timezone'>, ds: string): string {
+export function previousLogicalDate(dag: Pick<CronTimetable, 'schedule' | 'timezone'>, ds: string): string {
   return localDate(previousFire(dag.schedule, dag.timezone, firstFireOn(dag, ds).getTime()), dag.timezone);
 }
 
 /** Logical dates from `from` to `to` (inclusive) that the schedule has a run for, oldest first. */
-export function logicalDatesBetween(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, from: string, to: string): string[] {
+export function logicalDatesBetween(dag: CronTimetable, from: string, to: string): string[] {
   const dates: string[] = [];
   for (const fire of firesAfter(dag.schedule, dag.timezone, startOfDay(from, dag.timezone).getTime() - 1)) {
     const ds = localDate(fire, dag.timezone);
@@ -163,17 +221,19 @@ export function logicalDatesBetween(dag: Pick<DagDefinition, 'schedule' | 'timez
  * The fire time of the run for the DAG's last logical date on or before `endDate`: the
  * schedule ends right after it, whatever the cron.
  */
-export function lastFireTime(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable'>, endDate: string): Date {
+export function lastFireTime(dag: CronTimetable, endDate: string): Date {
   const dayAfter = new Date(Date.parse(`${endDate}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   const lastStart = previousFire(dag.schedule, dag.timezone, startOfDay(dayAfter, dag.timezone).getTime());
   return new Date(dag.timetable === 'trigger' ? lastStart : nextFire(dag.schedule, dag.timezone, lastStart));
 }
 
-/** The next `n` logical dates (ts for a sub-daily DAG) the schedule will start runs for, after `from`. */
+/** The next `n` logical dates (ts for a sub-daily DAG) the schedule will start runs for, after `from`; none without a cron. */
 export function nextLogicalDates(dag: Pick<DagDefinition, 'schedule' | 'timezone' | 'timetable' | 'startDate' | 'endDate'>, n: number, from: Date): string[] {
   const dates: string[] = [];
-  for (const fire of firesAfter(dag.schedule, dag.timezone, from.getTime())) {
-    const interval = intervalForFireTime(dag, new Date(fire));
+  if (dag.schedule === null) return dates;
+  const cron: CronTimetable = { schedule: dag.schedule, timezone: dag.timezone, timetable: dag.timetable };
+  for (const fire of firesAfter(cron.schedule, dag.timezone, from.getTime())) {
+    const interval = intervalForFireTime(cron, new Date(fire));
     const { ds } = interval;
     if (dag.endDate && ds > dag.endDate) break;
     if (ds >= dag.startDate) dates.push(runKeyOf(dag, interval));

@@ -305,7 +305,9 @@ async function followDagsFolder(config: Config, logger: Logger, options: WorkerO
           shared.client,
           dags.map((d) => ({ ...d.dag.definition, taskQueue: config.project.taskQueue })),
         );
-        for (const [dagId, outcome] of Object.entries(report.outcomes)) if (outcome !== 'unchanged') logger.info({ dagId, outcome }, 'schedule synced');
+        // A DAG scheduled on assets alone has none to sync.
+        for (const [dagId, outcome] of Object.entries(report.outcomes))
+          if (outcome !== 'unchanged' && outcome !== 'none') logger.info({ dagId, outcome }, 'schedule synced');
       } catch (err) {
         // Before the drain the last version goes on being served; after it there is nothing to serve with.
         if (worker.getState() !== 'RUNNING') throw err;

@@ -56,6 +56,8 @@ export interface DagRunContext {
   conf: DagRunConf;
   settings: RunSettings;
   tasks: TaskTable;
+  /** A one-off run on a worker of its own (`baton dags test`): it takes no slot and announces no asset update. */
+  test: boolean;
 }
 
 /**
@@ -109,7 +111,7 @@ async function dagRun<R>(
   const protocol = settings.protocol ?? 1;
   const pools = protocol >= 2;
   const passesWithoutPrevious = protocol >= 2;
-  const run: DagRunContext = { ds, key, interval, conf, settings, tasks };
+  const run: DagRunContext = { ds, key, interval, conf, settings, tasks, test: input?.test === true };
 
   const refresh = (settings.slotRefresh ?? '5 minutes') as Duration;
   if (pools && dag.taskPools && input?.test !== true) tasks.pools = { ds: key, taskPools: dag.taskPools, refresh };
@@ -166,8 +168,9 @@ function logicalInterval(dag: DagPolicy, input: Partial<DagRunInput> | undefined
     } else if (input?.ds !== undefined) interval = intervalForKey(dag, parseDs(input.ds));
     else {
       const fireTime = workflowInfo().typedSearchAttributes.get(SearchAttributeKeys.scheduledStartTime);
-      if (!fireTime) parseDs(undefined);
-      interval = intervalForFireTime(dag, fireTime!);
+      // Only a DAG's schedule starts a run without ds or ts; a DAG scheduled on assets alone has none.
+      if (!fireTime || dag.schedule === null) parseDs(undefined);
+      interval = intervalForFireTime({ schedule: dag.schedule!, timezone: dag.timezone, timetable: dag.timetable }, fireTime!);
     }
     if (input?.ds !== undefined && input.ts !== undefined && input.ds !== interval.ds)
       throw new Error(`ds ${JSON.stringify(input.ds)} is not the date of ts ${interval.ts} in ${dag.timezone} (${interval.ds}); give one of them`);
@@ -198,7 +201,13 @@ function runConf(dag: DagPolicy, conf: unknown): DagRunConf {
  * reversed backfill) it passes, as Airflow does, and says so in the log and the run's details.
  */
 async function waitForPreviousRun(dag: DagPolicy, ds: string, settings: RunSettings, tasks: TaskTable, passesWithoutPrevious: boolean): Promise<void> {
-  const previous = previousKey(dag, ds);
+  // Validation refuses it (src/dag-validation.ts); a definition that escaped it is named, not guessed at.
+  if (dag.schedule === null)
+    throw ApplicationFailure.nonRetryable(
+      `${dag.dagId}: depends_on_past needs a cron: a DAG scheduled on assets alone has no previous interval`,
+      'DependsOnPast',
+    );
+  const previous = previousKey({ schedule: dag.schedule, timezone: dag.timezone, timetable: dag.timetable }, ds);
   if (dateOfKey(dag, previous) < dag.startDate) return; // the first interval after start_date has no past
   const workflowId = dagRunWorkflowId(dag.dagId, previous);
   let absent = 0;

@@ -28,6 +28,7 @@ import {
 import { runMapped } from './mapped';
 import { tsNodash } from '../src/logical-date';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
+import { announceOutlets } from './assets';
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
@@ -147,10 +148,16 @@ async function runTask(
         .then(() => definition.skipIf?.(context()))
         .catch(asFailure);
       if (skip) return { skipped: skip };
-      if (definition.operator === 'task' && definition.map) return mappedTask(dag, task.taskId, definition, run, context(), options);
-      if (definition.operator !== 'task' || !definition.cache) return tries();
-      const { result, status } = await throughCache(task.taskId, definition, context(), tries).catch(asFailure);
-      cacheOutcomes[task.taskId] = status;
+      let result: unknown;
+      if (definition.operator === 'task' && definition.map) result = await mappedTask(dag, task.taskId, definition, run, context(), options);
+      else if (definition.operator !== 'task' || !definition.cache) result = await tries();
+      else {
+        const cachedResult = await throughCache(task.taskId, definition, context(), tries).catch(asFailure);
+        cacheOutcomes[task.taskId] = cachedResult.status;
+        result = cachedResult.result;
+      }
+      // Airflow emits a task's asset events as it succeeds: announced, then the task is a success (a skip announces nothing).
+      if (!isSkip(result)) await announceOutlets(dag, task, run);
       return result;
     },
     (result) => ({

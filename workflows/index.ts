@@ -4,3 +4,4 @@ export { dagRunSlots } from './slots';
 export { poolSlots } from './pools';
 export { dagBackfill } from './backfill';
 export { mappedTaskBatch } from './mapped';
+export { assetRecord, assetWatcher } from './assets';

@@ -11,9 +11,10 @@ import type { Command } from 'commander';
 import { connectClient } from '../client';
 import { loadConfig, projectRoot } from '../config';
 import { defaultDagsDir, dagFiles, DagFileError, loadDagFile, loadUserActivities, typesOf, type LoadedDag } from '../dag-files';
-import { dagRunWorkflowId, type DagDefinition } from '../dags';
+import { dagRunWorkflowId, scheduleText, type DagDefinition } from '../dags';
 import { validateDag } from '../dag-validation';
 import { loadCatalog, findInCatalog } from '../dag-catalog';
+import { checkProjectAssets } from '../assets';
 import { createLogger } from '../logging';
 import { describeResult, triggerRun, type DagRunResult } from '../runs';
 import type { CompiledDag, CompiledTask } from '../sdk/compile';
@@ -31,6 +32,8 @@ interface Checked {
   where: string;
   tasks?: number;
   problems: string[];
+  /** What may be right but is worth a look (an asset no DAG of the project updates): shown, not failed. */
+  warnings: string[];
   loaded?: LoadedDag;
 }
 
@@ -45,10 +48,10 @@ export function checkDags(dir = defaultDagsDir()): Checked[] {
       const loaded = loadDagFile(entry, types.get(entry.file));
       validateDag(loaded.dag.definition);
       loadUserActivities(loaded);
-      checked.push({ dagId: loaded.dag.dagId, where, tasks: loaded.dag.tasks.length, problems: [], loaded });
+      checked.push({ dagId: loaded.dag.dagId, where, tasks: loaded.dag.tasks.length, problems: [], warnings: [], loaded });
     } catch (err) {
       const problems = err instanceof DagFileError ? err.problems : [(err as Error).message];
-      checked.push({ ...(err instanceof DagFileError && err.dagId ? { dagId: err.dagId } : {}), where, problems });
+      checked.push({ ...(err instanceof DagFileError && err.dagId ? { dagId: err.dagId } : {}), where, problems, warnings: [] });
     }
   }
   // One dag_id per DAG, as the worker and the catalog insist (loadDags, loadCatalog).
@@ -70,6 +73,13 @@ export function checkDags(dir = defaultDagsDir()): Checked[] {
         );
       if (definition.operator === 'waitForDag') c.problems.push(...waitForDagProblems(task.taskId, definition, c.dagId, checked));
     }
+  }
+  // Assets tie DAGs together: a producer whose updates cannot start its consumer, DAGs starting each other.
+  const loaded = checked.flatMap((c) => (c.loaded ? [{ c, dag: c.loaded.dag }] : []));
+  const findings = checkProjectAssets(loaded);
+  for (const { c, dag } of loaded) {
+    c.problems.push(...findings.get(dag.dagId)!.problems);
+    c.warnings.push(...findings.get(dag.dagId)!.warnings);
   }
   return checked;
 }
@@ -126,7 +136,7 @@ export function drawDag(dag: CompiledDag, format: 'text' | 'mermaid' | 'dot'): s
   const label = (row: (typeof rows)[number]) => `${'  '.repeat(row.depth)}${row.id}`;
   const width = Math.max(...rows.map((row) => label(row).length));
   return [
-    `${dag.dagId}: ${dag.definition.schedule} ${dag.definition.timezone}, ${ordered.length} tasks`,
+    `${dag.dagId}: ${scheduleText(dag.definition)} ${dag.definition.timezone}, ${ordered.length} tasks`,
     ...rows.map((row) => {
       const t = row.task;
       if (!t) return `  ${label(row).padEnd(width)}  ${'group'.padEnd(12)} ${row.tasks} task${row.tasks === 1 ? '' : 's'}`;
@@ -257,13 +267,16 @@ export function addDagCommands(dagsCmd: Command, out: (line: string) => void, pa
   dagsCmd
     .command('validate')
     .argument('[dag]', 'one DAG (all by default)')
-    .description('check DAG files before anything is created: cycles, unknown upstreams, operator settings, crons, templates; exit 2 on a problem')
+    .description(
+      'check DAG files before anything is created: cycles, unknown upstreams, operator settings, crons, asset conditions, templates; exit 2 on a problem',
+    )
     .action((dagId: string | undefined) => {
       const checked = checkDags().filter((c) => !dagId || c.dagId === dagId);
       if (dagId && !checked.length) throw new DagCommandError(`no DAG ${JSON.stringify(dagId)}: not in src/dags.ts or workflows/dags/`);
       for (const c of checked) {
         if (c.problems.length) out(`invalid ${c.dagId ?? '?'} (${c.where}):\n${c.problems.map((p) => `  ${p}`).join('\n')}`);
         else out(`ok ${c.dagId}${c.tasks !== undefined ? `: ${c.tasks} tasks` : ''}`);
+        for (const warning of c.warnings) out(`  warning: ${warning}`);
       }
       if (checked.some((c) => c.problems.length)) process.exitCode = 2;
     });

@@ -8,9 +8,11 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { BackfillInputError } from '../backfill';
 import { InitError } from '../init';
 import { listRuns, scheduleState } from '../runs';
+import { formatAssetExpression } from '../sdk/assets';
 import { nextLogicalDates as logicalDatesAfter } from '../timetable';
-import type { DagDefinition } from '../dags';
+import { scheduleText, type DagDefinition } from '../dags';
 import { allDags, confArg, logicalArgNamed, withClient } from './args';
+import { addAssetCommands } from './assets';
 import { addDagCommands, DagCommandError } from './dags';
 import { addProjectCommands } from './project';
 import { addRunCommands } from './runs';
@@ -34,12 +36,15 @@ export function buildProgram(out: (line: string) => void = console.log): Command
     .action((opts: { json?: boolean }) =>
       withClient(async (client) => {
         const rows = [];
+        const schedules = new Map<string, string>();
         for (const d of allDags()) {
+          schedules.set(d.dagId, scheduleText(d));
           const [last] = await listRuns(client, d, 1);
           rows.push({
             dagId: d.dagId,
             description: d.description,
             schedule: d.schedule,
+            ...(d.assets ? { assets: formatAssetExpression(d.assets) } : {}),
             timezone: d.timezone,
             timetable: d.timetable,
             schedule_state: await scheduleState(client, d),
@@ -54,7 +59,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
         }
         if (opts.json) return out(JSON.stringify(rows, null, 2));
         for (const r of rows) {
-          out(`${r.dagId}  ${r.schedule} ${r.timezone} (${r.timetable})  ${r.schedule_state}  owner ${r.owner}  tags ${r.tags.join(',')}`);
+          out(`${r.dagId}  ${schedules.get(r.dagId)} ${r.timezone} (${r.timetable})  ${r.schedule_state}  owner ${r.owner}  tags ${r.tags.join(',')}`);
           out(`  max_active_runs ${r.maxActiveRuns ?? 'unlimited'}  catchup ${r.catchup}  depends_on_past ${r.dependsOnPast}`);
           out(`  next logical dates ${r.nextLogicalDates.join(', ')}  last run ${r.lastRun ? `${r.lastRun.ds} ${r.lastRun.status}` : 'none'}`);
         }
@@ -64,6 +69,7 @@ export function buildProgram(out: (line: string) => void = console.log): Command
   addRunCommands(program, out);
   addDagCommands(dagsCmd, out, { ds: (v) => logicalArgNamed(v, '--ds'), conf: confArg });
   addProjectCommands(program, out);
+  addAssetCommands(program, out);
   return program;
 }
 

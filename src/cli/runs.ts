@@ -183,6 +183,8 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
           try {
             await (paused ? handle.pause(`paused with baton by ${process.env.USER ?? 'a user'}`) : handle.unpause('unpaused with baton'));
           } catch (e) {
+            if (e instanceof ScheduleNotFoundError && dag.schedule === null)
+              throw new Error(`${dag.dagId} is scheduled on assets alone: it has no schedule to ${name}; updates of its assets start its runs`);
             if (e instanceof ScheduleNotFoundError) throw new Error(`${dag.dagId} has no schedule yet: run \`baton schedules sync\``);
             throw e;
           }

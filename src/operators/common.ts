@@ -4,6 +4,7 @@
  * sensors' settings and output. Pure (zod): the SDK and the workflow sandbox import it.
  */
 import { z } from 'zod';
+import { ASSET_NAME } from '../sdk/assets';
 
 export const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 5m or 1h');
 export const connName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a connection name: lower-case letters, digits and _');
@@ -13,6 +14,8 @@ export const relativePath = z
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\0'), 'a relative path without ..');
 /** A function of the run, as the SDK makes it from the DAG file's function of inputs and run. */
 export const runFunction = z.custom((f) => typeof f === 'function', 'a function of the run');
+/** An asset's name (src/sdk/assets.ts): `warehouse.orders`. */
+export const assetName = z.string().regex(ASSET_NAME, 'an asset name: a letter, then letters, digits, _ . : and -, 200 at most');
 const callback = z.union([z.object({ notify: z.array(z.string().email()).min(1) }).strict(), z.object({ task: z.string().min(1) }).strict()]);
 
 /** What every task takes (TaskBase in src/sdk/types.ts): spread into each operator's schema. */
@@ -23,6 +26,10 @@ export const common = {
   teardown: z.boolean().optional(),
   setup: z.boolean().optional(),
   doc: z.string().optional(),
+  outlets: z
+    .array(assetName)
+    .refine((names) => new Set(names).size === names.length, 'an asset is named twice')
+    .optional(),
   summary: z.function().optional(),
   skipIf: z.function().optional(),
   inputs: z.record(z.string(), z.object({ $ref: z.array(z.string()).min(1), optional: z.literal(true).optional() }).strict()).optional(),

@@ -8,6 +8,7 @@
 import type { DagDefinition } from '../dags';
 import { operatorOf, operatorProblems, type OwnOutputFields } from '../operators/definitions';
 import { xcomReadsIn } from './names';
+import { assetExpressionOf, assetsIn, type AssetExpression } from './assets';
 import { templateProblems, templatesIn } from './templates';
 import { TRIGGER_RULES, type DagFileDefinition, type DefaultArgs, type TaskDefinition, type TriggerRule } from './types';
 
@@ -91,14 +92,37 @@ const DEFAULT_ARGS: Required<Pick<DefaultArgs, 'owner' | 'dependsOnPast' | 'emai
   retryDelay: '5m',
 };
 
+/**
+ * A DAG file's schedule as the scheduling machinery reads it: its cron (none when it is scheduled
+ * on assets alone) and its asset condition, parsed; or what is wrong with it, naming the field.
+ */
+export function scheduleOf(file: Pick<DagFileDefinition, 'schedule'>): { schedule: string | null; assets?: AssetExpression } | { problem: string } {
+  const given: unknown = file.schedule;
+  if (typeof given === 'string') return { schedule: given };
+  if (!given || typeof given !== 'object' || Array.isArray(given) || !('assets' in given))
+    return { problem: "schedule: a cron (or a preset such as @daily), or assets: { assets: 'orders & customers' }, with or: '<cron>' for assets or time" };
+  const { assets, or, ...rest } = given as { assets: unknown; or?: unknown };
+  if (Object.keys(rest).length) return { problem: `schedule: unknown setting ${Object.keys(rest).join(', ')} (it takes assets and or)` };
+  if (or !== undefined && (typeof or !== 'string' || !or.trim()))
+    return { problem: `schedule.or: a cron (or a preset such as @daily), got ${JSON.stringify(or)}` };
+  try {
+    return { schedule: or ?? null, assets: assetExpressionOf(assets as never) };
+  } catch (err) {
+    return { problem: `schedule.assets: ${(err as Error).message}` };
+  }
+}
+
 /** The definition the scheduling machinery reads, with Airflow's defaults. */
 export function dagDefinitionOf(file: DagFileDefinition): DagDefinition {
   const args = { ...DEFAULT_ARGS, ...file.defaultArgs };
+  const schedule = scheduleOf(file);
+  if ('problem' in schedule) throw new InvalidDagFile(file.dagId, [schedule.problem]);
   return {
     dagId: file.dagId,
     workflowType: file.workflowType ?? file.dagId,
     description: file.description ?? '',
-    schedule: file.schedule,
+    schedule: schedule.schedule,
+    ...(schedule.assets ? { assets: schedule.assets } : {}),
     timezone: file.timezone ?? 'UTC',
     timetable: file.timetable ?? 'interval',
     startDate: file.startDate,
@@ -179,6 +203,18 @@ export function compileDag(file: DagFileDefinition, options: CompileOptions = {}
       problems.push(`${at}: a teardown runs when its upstream is done and a setup it follows succeeded (all_done_setup_success)`);
     if (task.teardown && task.setup) problems.push(`${at}: a task is a setup or a teardown, not both`);
     problems.push(...operatorProblems(task).map((p) => `${at}: ${p}`));
+  }
+  const schedule = scheduleOf(file ?? {});
+  if ('problem' in schedule) problems.push(schedule.problem);
+  else if (schedule.assets) {
+    // A run would announce an update that starts the next run of the same partition, and so on.
+    const consumed = assetsIn(schedule.assets);
+    for (const [taskId, task] of entries)
+      for (const asset of Array.isArray(task?.outlets) ? task.outlets : [])
+        if (consumed.includes(asset))
+          problems.push(
+            `task ${taskId}: it updates ${asset}, which schedules this DAG: each run would start the next (a DAG does not consume its own outlets)`,
+          );
   }
   const order = topologicalOrder(entries);
   if (!order) problems.push(`the tasks form a cycle: ${cycleOf(entries).join(' >> ')}`);

@@ -75,6 +75,8 @@ export interface TaskSettings<I extends Inputs, O> extends Omit<data.TaskOptions
   setup?: boolean;
   /** What the task does (templated): its line in the Web UI and in `baton dags show`. */
   doc?: string;
+  /** The assets it updates (Airflow's outlets): announced for the run's partition when it succeeds. */
+  outlets?: readonly string[];
   /** Skips the task when it returns a reason (Airflow's @task.skip_if). */
   skipIf?: (inputs: InputValues<I>, run: Run) => string | false | undefined;
   /** What the task table and the Web UI show of its output; its scalar fields by default. */

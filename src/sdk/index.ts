@@ -16,6 +16,7 @@ export { firstOf, optional } from './refs';
 export type { Inputs, InputValues, Ref, Refable, ValueOf } from './refs';
 export { TRIGGER_RULES } from './types';
 export type { DagFileDefinition, DefaultArgs, TaskOptions, TaskRecord, TaskState, TriggerRule } from './types';
+export type { AssetCondition, AssetSchedule } from './assets';
 // The operators (src/operators/<name>/definition.ts): each one's builder and output type.
 export { branch, type BranchOutput } from '../operators/branch/definition';
 export { command, type CommandOutput } from '../operators/command/definition';

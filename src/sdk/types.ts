@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { TaskDefinition } from '../operators/definitions';
+import type { AssetSchedule } from './assets';
 import type { RefMarker } from './refs';
 import type { TemplateContext } from './templates';
 
@@ -92,6 +93,12 @@ export interface TaskBase extends TaskOptions {
   /** What the task does (templated): the line the Web UI shows for its activity, and `baton dags show`'s. */
   doc?: string;
   /**
+   * The assets the task updates (Airflow's outlets): when it succeeds, the run announces an update
+   * of each for its partition (its ds, or its ts for a sub-daily DAG), which may start the DAGs
+   * scheduled on them.
+   */
+  outlets?: readonly string[];
+  /**
    * Skips the task when it returns a reason (Airflow's @task.skip_if): a pure function of the
    * run's context, asked when the task's trigger rule is met. Downstream tasks then follow their rules.
    */
@@ -107,8 +114,11 @@ export type { OperatorName, TaskDefinition } from '../operators/definitions';
 export interface DagFileDefinition<P extends z.ZodObject = z.ZodObject> {
   dagId: string;
   description?: string;
-  /** A cron (or a preset such as @daily), in `timezone`: at most one run a day. */
-  schedule: string;
+  /**
+   * A cron (or a preset such as @daily), in `timezone`; or assets whose updates start a run for
+   * their partition (`{ assets: 'orders & customers' }`), with `or: '<cron>'` a cron besides.
+   */
+  schedule: string | AssetSchedule;
   timezone?: string;
   timetable?: 'interval' | 'trigger';
   startDate: string;

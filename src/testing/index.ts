@@ -16,7 +16,7 @@ import pino from 'pino';
 import { createSettingsActivities } from '../../activities/settings';
 import { createTemporalActivities } from '../../activities/temporal';
 import { loadServiceSettings, projectRoot } from '../config';
-import { searchAttributeTypes } from '../contracts';
+import { searchAttributeTypes, type AnnounceAssetsInput } from '../contracts';
 import { dagFiles, DagFileError, loadDagFile, projectDirOf, typesOf, writeWorkflowsEntry } from '../dag-files';
 import { operatorActivityTypes } from '../operators/activities';
 import type { UserTaskInput } from '../operators/task/activity';
@@ -49,6 +49,8 @@ export interface DagTestResult {
   result: Record<string, unknown> & { state: string; tasks: Array<{ taskId: string; state: string }> };
   /** What each faked task was given, by task id (its last try). */
   calls: Record<string, unknown>;
+  /** The updates its tasks' outlets announced, in order: recorded, sent to no DAG. */
+  assetUpdates: Array<{ taskId: string; asset: string; partition: string }>;
 }
 
 /** What a test run does where a task is not a call of its own: a sensor finds what it waits for at once, a mail is logged. */
@@ -72,13 +74,21 @@ export async function runDagTest(file: string, options: DagTestOptions): Promise
   const dag = checkDagFile(file);
   const dir = path.dirname(path.basename(file) === 'dag.ts' ? path.dirname(file) : file);
   const calls: Record<string, unknown> = {};
+  const assetUpdates: DagTestResult['assetUpdates'] = [];
   const fake = (input: UserTaskInput & Record<string, unknown>, given: unknown) => {
     const task = options.tasks[input.taskId];
     if (!task) throw new Error(`task ${input.taskId} has no fake: give it in runDagTest's tasks`);
     calls[input.taskId] = given;
     return (task as (input: unknown) => unknown)(given);
   };
-  const activities: Record<string, (input: never) => Promise<unknown>> = { ...DEFAULTS };
+  const activities: Record<string, (input: never) => Promise<unknown>> = {
+    ...DEFAULTS,
+    announceAssetUpdates: async (input: never) => {
+      const { taskId, partition, assets } = input as AnnounceAssetsInput;
+      for (const asset of assets) assetUpdates.push({ taskId, asset, partition });
+      return { announced: [] };
+    },
+  };
   // Each task of an operator calls its operator's activity with its rendered settings.
   for (const name of operatorActivityTypes()) {
     activities[name] = async (input: never) => {
@@ -119,7 +129,7 @@ export async function runDagTest(file: string, options: DagTestOptions): Promise
         if (err instanceof WorkflowFailedError) throw new Error(`${dag.dagId} ${options.ds} failed: ${err.cause?.message ?? err.message}`);
         throw err;
       });
-    return { result: result as DagTestResult['result'], calls };
+    return { result: result as DagTestResult['result'], calls, assetUpdates };
   } finally {
     await env.teardown();
   }

@@ -4,13 +4,16 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
-import type { DagDefinition } from '../../src/dags';
+import type { CronDagDefinition } from '../../src/dags';
 import { searchAttributeTypes } from '../../src/contracts';
 import { repoRoot, temporalCli, testServerPath } from './platform';
 
 /** A DAG of no-op tasks for scheduling tests: its definition travels in each run's input. */
-export function noopDagDefinition(overrides: Partial<DagDefinition> & { dagId: string }, run: { tasks?: number; taskSleepMs?: number } = {}): DagDefinition {
-  const dag: DagDefinition = {
+export function noopDagDefinition(
+  overrides: Partial<CronDagDefinition> & { dagId: string },
+  run: { tasks?: number; taskSleepMs?: number } = {},
+): CronDagDefinition {
+  const dag: CronDagDefinition = {
     workflowType: 'noopDag',
     description: `test DAG ${overrides.dagId}`,
     schedule: '0 6 * * *',

@@ -84,6 +84,8 @@ test("an operator's definition is inside the SDK's boundary, its workflow step a
 
 test('baton/sdk exports what a DAG file is written with, and nothing else', () => {
   assert.deepEqual(exportsOf(ENTRIES.sdk), [
+    'AssetCondition',
+    'AssetSchedule',
     'BranchOutput',
     'ColumnContract',
     'ColumnSpec',
