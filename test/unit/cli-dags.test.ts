@@ -27,6 +27,7 @@ test('dags validate checks the reference pipelines and every DAG file', () => {
     ['customers_example', 4, []],
     ['fan_in_example', 4, []],
     ['fiscal_calendar_example', 4, []],
+    ['mapped_example', 3, []],
     ['orders-etl', 3, []],
     ['orders_daily_etl', 11, []],
   ]);

@@ -52,7 +52,7 @@ function reach(entry: string): Map<string, string[]> {
 const ALLOWED = [
   /^src\/sdk\//,
   /^src\/task\//,
-  /^src\/(column-contract|logical-date|timetable|zoned-time)\.ts$/,
+  /^src\/(column-contract|logical-date|mapping|timetable|zoned-time)\.ts$/,
   /^src\/operators\/(definitions|common)\.ts$/,
   /^src\/operators\/[a-z-]+\/definition\.ts$/,
 ];
