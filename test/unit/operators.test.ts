@@ -228,7 +228,7 @@ test('loadCsv: contract types as Postgres types; a target that is not schema.tab
 test('triggerDag refuses, before starting anything, a DAG this worker does not serve, a bad date and its own run', async () => {
   // A client that must not be reached: every refusal comes first.
   const client = new Proxy({}, { get: () => assert.fail('the client was used') }) as never;
-  const dags = new Map([['daily', { dagId: 'daily', workflowType: 'daily' } as DagDefinition]]);
+  const dags = new Map([['daily', { dagId: 'daily', workflowType: 'daily', schedule: '@daily', timezone: 'UTC', timetable: 'interval' } as DagDefinition]]);
   const trigger = createTriggerDagOperator(client, dags, { webUiUrl: 'http://localhost:8233', temporal: { namespace: 'default' } as never });
   const base = { dagId: 'daily', taskId: 'again', ds: '2024-05-06', attempt: 1, conf: {}, wait: true };
   await nonRetryable(trigger({ ...base, dag: 'weekly', runDs: '2024-05-06' }), 'UnknownDag', 'again: no DAG "weekly" on this worker; it serves daily');
@@ -243,7 +243,7 @@ test('triggerDag refuses, before starting anything, a DAG this worker does not s
 test('waitForDag refuses, before reading any run, a DAG this worker does not serve, a bad date and its own run', async () => {
   // A client that must not be reached: every refusal comes first.
   const client = new Proxy({}, { get: () => assert.fail('the client was used') }) as never;
-  const dags = new Map([['daily', { dagId: 'daily', workflowType: 'daily' } as DagDefinition]]);
+  const dags = new Map([['daily', { dagId: 'daily', workflowType: 'daily', schedule: '@daily', timezone: 'UTC', timetable: 'interval' } as DagDefinition]]);
   const wait = createWaitForDagOperator(client, dags);
   const base = { dagId: 'daily', taskId: 'yesterday', ds: '2024-05-06', attempt: 1 };
   await nonRetryable(wait({ ...base, dag: 'weekly', runDs: '2024-05-05' }), 'UnknownDag', 'yesterday: no DAG "weekly" on this worker; it serves daily');
@@ -272,7 +272,9 @@ test("waitForDag's run: ds (a date, or a sub-daily run's time) shifted, named by
     /^InvalidLogicalDate: shift \{"hours":-6\} moves the date 2024-03-04 off its day: a date moves by whole days \(24 hours\)$/,
   );
   assert.throws(() => waitedLogicalDate('2024-01-15T25:00:00+00:00'), /^InvalidLogicalDate: ds "2024-01-15T25:00:00\+00:00" is not a real time of day$/);
-  assert.throws(() => waitedLogicalDate('2024-01-15T13:00:00Z'), /is not a logical date \(YYYY-MM-DD\) or time/);
+  // Any offset names the instant; the run's key is written as Airflow writes ts.
+  assert.equal(waitedLogicalDate('2024-01-15T14:00:00+01:00'), '2024-01-15T13:00:00+00:00');
+  assert.throws(() => waitedLogicalDate('2024-01-15T13:00'), /ds "2024-01-15T13:00" has no offset/);
   assert.throws(() => waitedLogicalDate('../2024-01-15'), /is not a logical date \(YYYY-MM-DD\) or time/);
   assert.equal(waitedRunId('daily', '2024-02-29'), 'daily-2024-02-29');
 });
