@@ -56,7 +56,7 @@ async function backfillRate(ctx: BenchContext, dag: DagDefinition, from: string,
 }
 
 export async function mappingScenario(ctx: BenchContext): Promise<Figure[]> {
-  const sizes = ctx.quick ? [100, 600] : [1_000, 10_000];
+  const sizes = ctx.quick ? [50, 200] : [1_000, 10_000];
   const taskQueue = `bench-mapping-${randomUUID().slice(0, 8)}`;
   const worker = await startBenchWorker(ctx, taskQueue, MAX_ACTIVE + 10);
   const figures: Figure[] = [];

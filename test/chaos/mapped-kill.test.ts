@@ -2,7 +2,7 @@
  * A mapped task's fan-out survives its worker: mapped_example marks one file per partition, and
  * the worker is SIGKILLed twice while the instances run (started again each time). The run
  * succeeds and every partition is marked exactly once: as many marks as partitions, and the sum
- * of their numbers is the checksum of 0..n-1. Bounded: 1,000 partitions; full (`npm run
+ * of their numbers is the checksum of 0..n-1. Bounded: 400 partitions; full (`npm run
  * test:chaos`): 10,000.
  */
 import assert from '../support/assert';
@@ -13,7 +13,7 @@ import { findInCatalog, loadCatalog } from '../../src/dag-catalog';
 import { triggerRun, type DagRunResult } from '../../src/runs';
 import { chaosPlatform, freshDs, FULL, killWorker, report, resultThroughOutages, waitUntil } from './support';
 
-const PARTITIONS = FULL ? 10_000 : 1_000;
+const PARTITIONS = FULL ? 10_000 : 400;
 const chaos = chaosPlatform();
 const { config } = chaos;
 

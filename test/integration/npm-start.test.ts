@@ -60,6 +60,7 @@ test('npm start on a fresh home sets up everything and prints the sample run and
     'baton: schedule customers_example (0 5 * * * UTC): created paused (`baton unpause customers_example` starts it)',
     'baton: schedule fan_in_example (@daily UTC): created paused (`baton unpause fan_in_example` starts it)',
     'baton: schedule fiscal_calendar_example (@daily UTC): created',
+    'baton: schedule mapped_example (@daily UTC): created paused (`baton unpause mapped_example` starts it)',
     'baton: sample file',
     'baton: sample rows in source.orders (conn_id postgres_prod) for 2024-01-15: 1000 rows, 20 bad',
     'orders_daily_etl 2024-01-15: success',
