@@ -78,11 +78,11 @@ export async function mappingScenario(ctx: BenchContext): Promise<Figure[]> {
     const daily = noopDag(`bench_daily_${id}`, '0 6 * * *', taskQueue);
     ctx.say(
       ctx.quick
-        ? 'mapping: an hourly DAG backfilled for a day, a daily one for 24 days'
+        ? 'mapping: an hourly DAG backfilled for 6 hours, a daily one for 6 days'
         : "mapping: an hourly DAG's month (720 runs) and a daily DAG's year (365 runs), 16 at a time",
     );
-    const h = await backfillRate(ctx, hourly, '2042-11-01', ctx.quick ? '2042-11-01' : '2042-11-30');
-    const d = await backfillRate(ctx, daily, '2043-01-01', ctx.quick ? '2043-01-24' : '2043-12-31');
+    const h = await backfillRate(ctx, hourly, ctx.quick ? '2042-11-01T00:00:00Z' : '2042-11-01', ctx.quick ? '2042-11-01T05:00:00Z' : '2042-11-30');
+    const d = await backfillRate(ctx, daily, '2043-01-01', ctx.quick ? '2043-01-06' : '2043-12-31');
     const perMinute = (r: { runs: number; ms: number }) => r.runs / (r.ms / 60_000);
     figures.push({
       scenario: 'mapping',
