@@ -2,7 +2,8 @@
  * A mapped task's fan-out survives its worker: mapped_example marks one file per partition, and
  * the worker is SIGKILLed twice while the instances run (started again each time). The run
  * succeeds and every partition is marked exactly once: as many marks as partitions, and the sum
- * of their numbers is the checksum of 0..n-1. Bounded: 400 partitions; full (`npm run
+ * of their numbers is the checksum of 0..n-1. Read from the batches' histories, never more than
+ * 50 instances ran at once, and the run's own history stays small. Bounded: 400 partitions; full (`npm run
  * test:chaos`): 10,000.
  */
 import assert from '../support/assert';
@@ -55,5 +56,23 @@ test(`mapped_example over ${PARTITIONS.toLocaleString('en')} partitions survives
   let sum = 0;
   for (const f of files) sum += Number(await readFile(path.join(dir, f), 'utf8'));
   assert.equal(sum, checksum);
-  report(`mapped-kill: ${PARTITIONS} instances, 2 kills, ${seconds.toFixed(0)} s; marks ${files.length}, checksum ${sum}, lost 0, doubled 0`);
+  // maxActive 50 over all batches, from their histories (an instance's started and closed events); the run's own history small.
+  const edges: Array<[number, number]> = [];
+  for (const id of tasks.mark_partition.mapped!.batches) {
+    for (const e of (await chaos.client.workflow.getHandle(id).fetchHistory()).events ?? []) {
+      const at = Number(e.eventTime?.seconds ?? 0) * 1e9 + (e.eventTime?.nanos ?? 0);
+      if (e.activityTaskStartedEventAttributes) edges.push([at, 1]);
+      if (e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes) edges.push([at, -1]);
+    }
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, d] of edges) most = Math.max(most, (now += d));
+  assert.ok(most <= 50, `at most 50 instances at once, saw ${most}`);
+  const own = (await handle.fetchHistory()).events?.length ?? 0;
+  assert.ok(own <= 12 * tasks.mark_partition.mapped!.batches.length + 80, `the run's own history is small: ${own} events`);
+  report(
+    `mapped-kill: ${PARTITIONS} instances, 2 kills, ${seconds.toFixed(0)} s; marks ${files.length}, checksum ${sum}, lost 0, doubled 0; at most ${most} at once; the run's history ${own} events`,
+  );
 });

@@ -77,6 +77,6 @@ test('npm run bench -- --quick runs every scenario and writes one table and its 
   assert.equal(measure('flow', /0\.1M rows CSV to Parquet$/).unit, 'ms');
   assert.equal(measure('sensors', /50 poke sensors: activity slots busy/).value, 10, 'waiting pokes hold all 10 slots');
   assert.equal(measure('sensors', /50 reschedule sensors: activity slots busy/).value, 0, 'rescheduled sensors hold none');
-  assert.equal(measure('mapping', /a task mapped over 200 no-op items, 50 at once: instances per second/).unit, 'instances/s');
-  assert.match(measure('mapping', /an hourly DAG's backfill of 6 runs/).floor!.label, /a daily DAG's backfill of 6 runs/);
+  assert.equal(measure('mapping', /a task mapped over 100 no-op items, 50 at once: instances per second/).unit, 'instances/s');
+  assert.match(measure('mapping', /an hourly DAG's backfill of 3 runs/).floor!.label, /a daily DAG's backfill of 3 runs/);
 });

@@ -43,10 +43,8 @@ export const CRON_TABLE: Array<[string, string]> = [
   ['30 1 31 * *', 'Europe/London'],
   // Sub-daily: every hour follows the clock (interval entries, or calendars with the repeated hour's fires), else calendars.
   ['0 * * * *', 'Europe/Berlin'],
-  ['30 * * * *', 'America/New_York'],
-  ['0 * * * 1-5', 'Europe/Berlin'],
-  ['0 * * * *', 'Australia/Lord_Howe'],
-  ['0 6,18 * * *', 'Europe/Berlin'],
+  ['0 * * * 1-5', 'America/New_York'],
+  ['0 6,18 * * *', 'Australia/Lord_Howe'],
 ];
 
 /** The coming year, from the start of the next hour: both clock changes of every zone. */
