@@ -223,7 +223,9 @@ test("baton runs show prints a run's task table; the Web UI gets it as current d
   const history = await handle.fetchHistory();
   const summaries = (history.events ?? [])
     .filter((e) => e.activityTaskScheduledEventAttributes)
-    .map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString('utf8'));
+    .map((e) => e.userMetadata?.summary?.data && Buffer.from(e.userMetadata.summary.data).toString('utf8'))
+    // A run that waits for its slot longer than a refresh asks again, with a line of its own: how long depends on the other runs.
+    .filter((summary) => !summary?.endsWith('(still waiting)"'));
   assert.deepEqual(summaries, [
     '"max_active_runs=1: queue for a run slot"',
     `"sensor: wait for raw/orders_${ds}.csv"`,
