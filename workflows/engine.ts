@@ -10,29 +10,20 @@
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, TemporalFailure, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, TemporalFailure } from '@temporalio/workflow';
 import { CACHE_POLICIES, type CachePolicy, type DagRunInput, type FileRef, type RunSettings, type TaskRecord } from '../src/contracts';
 import type { UserTask } from '../src/operators/task/definition';
 import { userTaskArgs } from '../src/operators/task/step';
 import { paramsOf, userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
-import { render, resolveMarker } from '../src/sdk/templates';
-import {
-  argsHash,
-  DEFAULT_MAX_ACTIVE,
-  MAP_ARGS_MAX_BYTES,
-  MAP_INPUT_MAX_BYTES,
-  MAPPED_OUTPUT_MAX_BYTES,
-  MAX_MAP_LENGTH,
-  type MappedItem,
-} from '../src/mapping';
-import { runMapped } from './mapped';
+import { render } from '../src/sdk/templates';
+import { mappedTask } from './mapped';
 import { tsNodash } from '../src/logical-date';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
 import { announceOutlets } from './assets';
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
-import { alerts, DATA_TASK_HEARTBEAT_TIMEOUT } from './task-options';
+import { alerts } from './task-options';
 
 export interface DagFileRunResult {
   dagId: string;
@@ -176,93 +167,6 @@ async function runTask(
     if (isCancellation(outcome.error)) throw outcome.error;
     await callback(dag, run, task.taskId, definition.onFailure, { event: 'failure', message: outcome.message });
   }
-}
-
-/**
- * A mapped task (own.fn.expand): one instance per item of its list, in batch workflows, at most
- * maxActive at once, each retried on its own; its output is the instances' outputs in order. An
- * empty list skips it, as in Airflow; a failed instance fails it, naming the first few.
- */
-async function mappedTask(
-  dag: CompiledDag,
-  taskId: string,
-  definition: UserTask,
-  run: DagRunContext,
-  ctx: RunContext,
-  options: ResolvedOptions,
-): Promise<unknown> {
-  const map = definition.map!;
-  const list = resolveMarker(map.over, ctx);
-  if (!Array.isArray(list))
-    throw ApplicationFailure.nonRetryable(`${taskId}: expand's over must be a list, got ${list === null ? 'null' : typeof list}`, 'InvalidMapInput');
-  if (list.length > MAX_MAP_LENGTH)
-    throw ApplicationFailure.nonRetryable(
-      `${taskId}: expand's over has ${list.length} items, more than the ${MAX_MAP_LENGTH} a task is mapped over`,
-      'InvalidMapInput',
-    );
-  if (!list.length) return { skipped: 'mapped over an empty list' };
-  const items: MappedItem[] = list.map((item, index) => {
-    const args = definition.mapArgs ? definition.mapArgs(item, index, ctx) : item;
-    const size = JSON.stringify(args ?? null).length;
-    if (size > MAP_ARGS_MAX_BYTES)
-      throw ApplicationFailure.nonRetryable(
-        `${taskId}[${index}]: its args are ${size} bytes, more than the ${MAP_ARGS_MAX_BYTES} an instance takes; pass a reference`,
-        'InvalidMapInput',
-      );
-    const label = definition.mapLabel?.(item, index, ctx);
-    return { index, ...(label !== undefined ? { label: String(label).slice(0, 200) } : {}), args, hash: argsHash(args) };
-  });
-  const inputBytes = JSON.stringify(items).length;
-  if (inputBytes > MAP_INPUT_MAX_BYTES)
-    throw ApplicationFailure.nonRetryable(
-      `${taskId}: its ${items.length} instances' args and labels are ${inputBytes} bytes, more than the ${MAP_INPUT_MAX_BYTES} a run's history holds of them; pass references`,
-      'InvalidMapInput',
-    );
-  const { instances, batches } = await runMapped({
-    runWorkflowId: workflowInfo().workflowId,
-    taskQueue: workflowInfo().taskQueue,
-    maxActive: map.maxActive ?? DEFAULT_MAX_ACTIVE,
-    batch: {
-      dagId: dag.dagId,
-      taskId,
-      activityType: userActivityType(dag.dagId, definition.activity),
-      base: { dagId: dag.dagId, ds: run.ds, ...(run.key !== run.ds ? { ts: run.key } : {}), attempt: 1 },
-      attempts: options.attempts,
-      retryDelayMs: options.delayMs,
-      backoff: options.backoff,
-      maxRetryDelayMs: options.maxDelayMs,
-      timeout: String(options.timeout),
-      // As the engine's own tries: an instance on a worker that died is tried again after this.
-      heartbeatTimeout: run.settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT,
-    },
-    items,
-  });
-  const failed = instances.filter((i) => i.state === 'failed');
-  run.tasks.mapped(taskId, {
-    total: instances.length,
-    success: instances.length - failed.length,
-    failed: failed.length,
-    reused: instances.filter((i) => i.reused).length,
-    batches,
-  });
-  if (failed.length) {
-    const named = failed
-      .slice(0, 3)
-      .map((i) => `${taskId}[${i.index}]${i.label ? ` (${i.label})` : ''}: ${i.error}`)
-      .join('; ');
-    throw ApplicationFailure.nonRetryable(
-      `${failed.length} of ${instances.length} instances failed: ${named}${failed.length > 3 ? '; ...' : ''}`,
-      'MappedInstancesFailed',
-    );
-  }
-  const outputs = instances.map((i) => i.output ?? null);
-  const size = JSON.stringify(outputs).length;
-  if (size > MAPPED_OUTPUT_MAX_BYTES)
-    throw ApplicationFailure.nonRetryable(
-      `${taskId}: its ${instances.length} instances' outputs are ${size} bytes, more than the ${MAPPED_OUTPUT_MAX_BYTES} a mapped task hands on; return references and counts`,
-      'XComTooLarge',
-    );
-  return outputs;
 }
 
 /**

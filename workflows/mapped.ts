@@ -3,7 +3,8 @@
  * (src/mapping.ts), each a child workflow that runs its instances as activities, at most its
  * share of `maxActive` at once, each retried on its own by its retry policy. A batch that ran
  * before under the same workflow id (the run was run again) reuses the successes it recorded
- * for the same args, so a rerun repeats only the instances that failed. Deterministic.
+ * for the same args, so a rerun repeats only the instances that failed. `mappedTask` is the
+ * engine's step for such a task: its items from the list, the batches, its outcome. Deterministic.
  */
 import type { Duration } from '@temporalio/common';
 import {
@@ -17,7 +18,13 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import {
+  argsHash,
   batchShares,
+  DEFAULT_MAX_ACTIVE,
+  MAP_ARGS_MAX_BYTES,
+  MAP_INPUT_MAX_BYTES,
+  MAPPED_OUTPUT_MAX_BYTES,
+  MAX_MAP_LENGTH,
   instanceId,
   MAP_BATCH_SIZE,
   MAP_OUTPUT_MAX_BYTES,
@@ -27,8 +34,14 @@ import {
   type MappedInstance,
   type MappedItem,
 } from '../src/mapping';
+import type { UserTask } from '../src/operators/task/definition';
+import { userActivityType, type CompiledDag } from '../src/sdk/compile';
+import { resolveMarker } from '../src/sdk/templates';
+import type { RunContext } from '../src/sdk/types';
+import type { DagRunContext } from './dag';
+import type { ResolvedOptions } from './operator-steps';
 import { rootMessage } from './task-table';
-import { bookkeeping } from './task-options';
+import { bookkeeping, DATA_TASK_HEARTBEAT_TIMEOUT } from './task-options';
 
 export const MAPPED_BATCH_WORKFLOW = 'mappedTaskBatch';
 
@@ -151,4 +164,91 @@ export async function runMapped(run: MappedRun): Promise<{ instances: MappedInst
   if (instances.length !== run.items.length)
     throw ApplicationFailure.nonRetryable(`${run.batch.taskId}: ${instances.length} of ${run.items.length} instances reported`, 'MappedTaskIncomplete');
   return { instances, batches: ids };
+}
+
+/**
+ * A mapped task (own.fn.expand): one instance per item of its list, in batch workflows, at most
+ * maxActive at once, each retried on its own; its output is the instances' outputs in order. An
+ * empty list skips it, as in Airflow; a failed instance fails it, naming the first few.
+ */
+export async function mappedTask(
+  dag: CompiledDag,
+  taskId: string,
+  definition: UserTask,
+  run: DagRunContext,
+  ctx: RunContext,
+  options: ResolvedOptions,
+): Promise<unknown> {
+  const map = definition.map!;
+  const list = resolveMarker(map.over, ctx);
+  if (!Array.isArray(list))
+    throw ApplicationFailure.nonRetryable(`${taskId}: expand's over must be a list, got ${list === null ? 'null' : typeof list}`, 'InvalidMapInput');
+  if (list.length > MAX_MAP_LENGTH)
+    throw ApplicationFailure.nonRetryable(
+      `${taskId}: expand's over has ${list.length} items, more than the ${MAX_MAP_LENGTH} a task is mapped over`,
+      'InvalidMapInput',
+    );
+  if (!list.length) return { skipped: 'mapped over an empty list' };
+  const items: MappedItem[] = list.map((item, index) => {
+    const args = definition.mapArgs ? definition.mapArgs(item, index, ctx) : item;
+    const size = JSON.stringify(args ?? null).length;
+    if (size > MAP_ARGS_MAX_BYTES)
+      throw ApplicationFailure.nonRetryable(
+        `${taskId}[${index}]: its args are ${size} bytes, more than the ${MAP_ARGS_MAX_BYTES} an instance takes; pass a reference`,
+        'InvalidMapInput',
+      );
+    const label = definition.mapLabel?.(item, index, ctx);
+    return { index, ...(label !== undefined ? { label: String(label).slice(0, 200) } : {}), args, hash: argsHash(args) };
+  });
+  const inputBytes = JSON.stringify(items).length;
+  if (inputBytes > MAP_INPUT_MAX_BYTES)
+    throw ApplicationFailure.nonRetryable(
+      `${taskId}: its ${items.length} instances' args and labels are ${inputBytes} bytes, more than the ${MAP_INPUT_MAX_BYTES} a run's history holds of them; pass references`,
+      'InvalidMapInput',
+    );
+  const { instances, batches } = await runMapped({
+    runWorkflowId: workflowInfo().workflowId,
+    taskQueue: workflowInfo().taskQueue,
+    maxActive: map.maxActive ?? DEFAULT_MAX_ACTIVE,
+    batch: {
+      dagId: dag.dagId,
+      taskId,
+      activityType: userActivityType(dag.dagId, definition.activity),
+      base: { dagId: dag.dagId, ds: run.ds, ...(run.key !== run.ds ? { ts: run.key } : {}), attempt: 1 },
+      attempts: options.attempts,
+      retryDelayMs: options.delayMs,
+      backoff: options.backoff,
+      maxRetryDelayMs: options.maxDelayMs,
+      timeout: String(options.timeout),
+      // As the engine's own tries: an instance on a worker that died is tried again after this.
+      heartbeatTimeout: run.settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT,
+    },
+    items,
+  });
+  const failed = instances.filter((i) => i.state === 'failed');
+  run.tasks.mapped(taskId, {
+    total: instances.length,
+    success: instances.length - failed.length,
+    failed: failed.length,
+    reused: instances.filter((i) => i.reused).length,
+    batches,
+  });
+  if (failed.length) {
+    const named = failed
+      .slice(0, 3)
+      .map((i) => `${taskId}[${i.index}]${i.label ? ` (${i.label})` : ''}: ${i.error}`)
+      .join('; ');
+    throw ApplicationFailure.nonRetryable(
+      `${failed.length} of ${instances.length} instances failed: ${named}${failed.length > 3 ? '; ...' : ''}`,
+      'MappedInstancesFailed',
+    );
+  }
+  const outputs = instances.map((i) => i.output ?? null);
+  const size = JSON.stringify(outputs).length;
+  if (size > MAPPED_OUTPUT_MAX_BYTES)
+    throw ApplicationFailure.nonRetryable(
+      `${taskId}: its ${instances.length} instances' outputs are ${size} bytes, more than the ${MAPPED_OUTPUT_MAX_BYTES} a mapped task hands on; return references and counts`,
+      'XComTooLarge',
+    );
+  return outputs;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { test } from '@jest/globals';
 import { findInCatalog, loadCatalog } from '../../src/dag-catalog';
 import { triggerRun, type DagRunResult } from '../../src/runs';
+import { mostAtOnceInHistories } from '../support';
 import { chaosPlatform, freshDs, FULL, killWorker, report, resultThroughOutages, waitUntil } from './support';
 
 const PARTITIONS = FULL ? 10_000 : 400;
@@ -57,18 +58,7 @@ test(`mapped_example over ${PARTITIONS.toLocaleString('en')} partitions survives
   for (const f of files) sum += Number(await readFile(path.join(dir, f), 'utf8'));
   assert.equal(sum, checksum);
   // maxActive 50 over all batches, from their histories (an instance's started and closed events); the run's own history small.
-  const edges: Array<[number, number]> = [];
-  for (const id of tasks.mark_partition.mapped!.batches) {
-    for (const e of (await chaos.client.workflow.getHandle(id).fetchHistory()).events ?? []) {
-      const at = Number(e.eventTime?.seconds ?? 0) * 1e9 + (e.eventTime?.nanos ?? 0);
-      if (e.activityTaskStartedEventAttributes) edges.push([at, 1]);
-      if (e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes) edges.push([at, -1]);
-    }
-  }
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let most = 0;
-  for (const [, d] of edges) most = Math.max(most, (now += d));
+  const { most } = await mostAtOnceInHistories(chaos.client, tasks.mark_partition.mapped!.batches);
   assert.ok(most <= 50, `at most 50 instances at once, saw ${most}`);
   const own = (await handle.fetchHistory()).events?.length ?? 0;
   assert.ok(own <= 12 * tasks.mark_partition.mapped!.batches.length + 80, `the run's own history is small: ${own} events`);

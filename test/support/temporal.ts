@@ -87,3 +87,26 @@ export async function saveHistory(workflowId: string, runId: string, name: strin
   const json = await temporalCli(['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--output', 'json']);
   await writeFile(path.join(HISTORIES_DIR, name), json);
 }
+
+/**
+ * The most activities running at once over some workflows, read from their histories: each
+ * activity's started event up, its closed event down (a mapped task's batches: its instances).
+ */
+export async function mostAtOnceInHistories(client: Client, workflowIds: readonly string[]): Promise<{ most: number; events: number[] }> {
+  const edges: Array<[number, number]> = [];
+  const events: number[] = [];
+  for (const id of workflowIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    events.push(history.events?.length ?? 0);
+    for (const e of history.events ?? []) {
+      const at = Number(e.eventTime?.seconds ?? 0) * 1e9 + (e.eventTime?.nanos ?? 0);
+      if (e.activityTaskStartedEventAttributes) edges.push([at, 1]);
+      if (e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes) edges.push([at, -1]);
+    }
+  }
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, d] of edges) most = Math.max(most, (now += d));
+  return { most, events };
+}

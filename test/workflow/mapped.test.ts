@@ -14,7 +14,7 @@ import { createTemporalActivities } from '../../activities/temporal';
 import type { UserTaskInput } from '../../src/operators/task/activity';
 import { MAP_BATCH_SIZE, mappedBatchWorkflowId } from '../../src/mapping';
 import type { DagFileRunResult } from '../../workflows/engine';
-import { timeSkippingWorker, workflowFailure } from '../support';
+import { mostAtOnceInHistories, timeSkippingWorker, workflowFailure } from '../support';
 import { createLogger } from '../../src/logging';
 
 const taskQueue = 'mapped-tests';
@@ -70,26 +70,6 @@ const run = (ds: string, n: number) =>
   server.client.workflow.execute('engine_mapped', { taskQueue, workflowId: `engine_mapped-${ds}`, args: [{ ds, conf: { n } }] });
 const table = (tasks: TaskRecord[]) => Object.fromEntries(tasks.map((t) => [t.taskId, t.state]));
 
-/** The most instances running at once over all of a run's batches, from their histories (scheduled to closed). */
-async function overlapFromHistories(batches: string[]): Promise<{ most: number; events: number[] }> {
-  const edges: Array<[number, number]> = [];
-  const events: number[] = [];
-  for (const id of batches) {
-    const history = await server.client.workflow.getHandle(id).fetchHistory();
-    events.push(history.events?.length ?? 0);
-    for (const e of history.events ?? []) {
-      const at = Number(e.eventTime?.seconds ?? 0) * 1e9 + (e.eventTime?.nanos ?? 0);
-      if (e.activityTaskStartedEventAttributes) edges.push([at, 1]);
-      if (e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes) edges.push([at, -1]);
-    }
-  }
-  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  let now = 0;
-  let most = 0;
-  for (const [, d] of edges) most = Math.max(most, (now += d));
-  return { most, events };
-}
-
 test(`${ITEMS.toLocaleString('en')} items with maxActive 50: each runs once, in ${ITEMS / 500} batches, never more than 50 at once; the outputs go on as a list in order; the run history stays small`, async () => {
   mostAtOnce = 0;
   const result = (await run('2024-05-01', ITEMS)) as DagFileRunResult;
@@ -104,7 +84,7 @@ test(`${ITEMS.toLocaleString('en')} items with maxActive 50: each runs once, in 
   assert.equal(ids.length, ITEMS);
   assert.equal(new Set(ids).size, ITEMS, 'each item once');
   assert.ok(mostAtOnce <= 50 && mostAtOnce >= 25, `at most 50 at once in the activities, and the fan-out is wide (${mostAtOnce})`);
-  const { most, events } = await overlapFromHistories(batches);
+  const { most, events } = await mostAtOnceInHistories(server.client, batches);
   assert.ok(most <= 50, `at most 50 at once in the histories, saw ${most}`);
   assert.ok(Math.max(...events) < 4 * MAP_BATCH_SIZE + 50, `a batch's history stays under ${4 * MAP_BATCH_SIZE + 50} events: ${events.join(', ')}`);
   const parent = await server.client.workflow.getHandle('engine_mapped-2024-05-01').fetchHistory();
