@@ -140,9 +140,9 @@ const roundOrder = (rounds: number): Kind[] => Array.from({ length: rounds }, (_
 const range = (values: number[]): [number, number] | undefined => (values.length > 1 ? [Math.min(...values), Math.max(...values)] : undefined);
 
 export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
-  const sequential = ctx.quick ? 20 : 200;
-  const [burst, atOnce, rounds] = ctx.quick ? [80, 20, 2] : [500, 50, 4];
-  const warmup = ctx.quick ? 3 : 5;
+  const sequential = ctx.quick ? 10 : 200;
+  const [burst, atOnce, rounds] = ctx.quick ? [40, 20, 1] : [500, 50, 4];
+  const warmup = ctx.quick ? 2 : 5;
   const taskQueue = `bench-overhead-${randomUUID().slice(0, 8)}`;
   const worker = await startBenchWorker(ctx, taskQueue, SLOTS);
   const seq: Record<Kind, RunProfile[]> = { baton: [], engine: [], raw: [] };
