@@ -3,11 +3,12 @@
  * DAG's slot keeper) and reading the state of other runs (depends_on_past, backfill, slot
  * leaks). The orchestration's own bookkeeping, done from activities so workflows stay pure.
  */
-import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { isGrpcServiceError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import type { Logger } from 'pino';
 import {
   poolWorkflowId,
+  Queries,
   SearchAttributeKeys,
   SearchAttributeNames,
   Signals,
@@ -21,6 +22,7 @@ import {
   type PoolHoldersInput,
   type PoolHoldersResult,
   type PoolSlotRequest,
+  type RecordedRun,
   type RunStatus,
   type RunStatusInput,
   type RunStatusResult,
@@ -28,6 +30,13 @@ import {
 } from '../src/contracts';
 import { parseSlotEntry, POOL_NAME } from '../src/pools';
 import type { MappedBatchResult } from '../src/mapping';
+
+/** gRPC's UNAVAILABLE (14) or DEADLINE_EXCEEDED (4), on the error or its cause: the server or the worker not reachable now. */
+function unreachable(err: unknown): boolean {
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  const grpc = isGrpcServiceError(err) ? err : isGrpcServiceError(cause) ? cause : undefined;
+  return grpc !== undefined && (grpc.code === 14 || grpc.code === 4);
+}
 
 /** The slot entries (`<pool>|<token>|<slots>`) a run's search attributes say it holds. */
 function heldSlots(description: Pick<WorkflowExecutionDescription, 'typedSearchAttributes'>) {
@@ -73,7 +82,7 @@ export function createTemporalActivities({ client }: TemporalDeps) {
    * of the DAG run hands it to the batch's new run, whose instances that succeeded there (for
    * the same args) are not run again. Read before the new runs start, so the latest is the last.
    */
-  async function mappedBatchRuns({ workflowIds }: { workflowIds: string[] }): Promise<{ runs: Record<string, string> }> {
+  async function mappedBatchRuns({ workflowIds, always }: { workflowIds: string[]; always?: boolean }): Promise<{ runs: Record<string, string> }> {
     const runs: Record<string, string> = {};
     let failed = 0;
     await Promise.all(
@@ -90,8 +99,26 @@ export function createTemporalActivities({ client }: TemporalDeps) {
       }),
     );
     // A mapped task that succeeded last time runs every instance again (a rerun replaces what it
-    // made); one that failed keeps its instances that succeeded and runs the others.
-    return { runs: failed ? runs : {} };
+    // made); one that failed keeps its instances that succeeded and runs the others. A clear
+    // naming instances (`always`) keeps the others whatever the task's outcome.
+    return { runs: failed || always ? runs : {} };
+  }
+
+  /**
+   * What an execution of a DAG run finished (its `record` query, answered by replaying it): a
+   * cleared run keeps it. An execution whose DAG no longer replays is named, with what to do.
+   */
+  async function recordedRun({ workflowId, runId }: { workflowId: string; runId: string }): Promise<RecordedRun> {
+    try {
+      return await client.workflow.getHandle(workflowId, runId).query<RecordedRun>(Queries.record);
+    } catch (err) {
+      // The server or the worker not reachable now is tried again; a run that does not answer is named.
+      if (unreachable(err)) throw err;
+      throw ApplicationFailure.nonRetryable(
+        `run ${runId} of ${workflowId} cannot be read to keep what it finished (${(err as Error).message}); run the date again whole with \`baton runs rerun\``,
+        'RunNotReadable',
+      );
+    }
   }
 
   /** What a batch's earlier run recorded of its instances. */
@@ -177,5 +204,5 @@ export function createTemporalActivities({ client }: TemporalDeps) {
     return { holders: result };
   }
 
-  return { requestRunSlot, runStatuses, requestPoolSlot, poolHolders, holderLiveness, mappedBatchRuns, previousMappedBatch };
+  return { requestRunSlot, runStatuses, requestPoolSlot, poolHolders, holderLiveness, mappedBatchRuns, previousMappedBatch, recordedRun };
 }

@@ -27,12 +27,20 @@ export const WorkflowTypes = {
 export const Queries = {
   /** The run's task table, as Airflow's grid view shows it. */
   tasks: 'tasks',
+  /** What a DAG run finished: its conf, task table and outputs (what `baton runs clear` keeps). */
+  record: 'record',
   /** A backfill's progress. */
   progress: 'progress',
   /** An asset watcher's partitions waiting for their condition, and the runs it started. */
   assetWatcher: 'assetWatcher',
   /** An asset's last updates. */
   assetUpdates: 'assetUpdates',
+} as const;
+
+/** Updates a running DAG run takes: validated before they are accepted, then kept in its history with who sent them. */
+export const Updates = {
+  /** Sets a task's state by hand (`baton runs mark`). */
+  markTask: 'markTask',
 } as const;
 
 export const Signals = {

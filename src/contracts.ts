@@ -4,6 +4,8 @@
  * Pure types and constants: imported by the workflow bundle, so no I/O here.
  */
 
+import type { TaskRecord } from './sdk/types';
+
 export * from './constants';
 export * from './cache-contracts';
 export * from './scheduling-contracts';
@@ -24,6 +26,48 @@ export interface DagRunInput {
    * no max_active_runs slot and no pool slot (their keepers live beside the project's worker).
    */
   test?: boolean;
+  /**
+   * The run continues an earlier execution of itself (`baton runs clear`, `mark` on a finished
+   * run, `rerun`): what that execution finished is kept, except the tasks named here.
+   */
+  clear?: ClearRequest;
+}
+
+/** A task state a person may set by hand (`baton runs mark`): Airflow's mark success, mark failed, skip. */
+export const MARKABLE_STATES = ['success', 'failed', 'skipped'] as const;
+export type MarkableState = (typeof MARKABLE_STATES)[number];
+
+/** Who asked for an operation on a run, and why: recorded in the run's history. */
+export interface Operator {
+  /** The person (their login on the machine that asked, or the console's user). */
+  by: string;
+  reason?: string;
+}
+
+/** What a cleared run does again: its input, in the new execution's history. */
+export interface ClearRequest extends Operator {
+  action: 'clear' | 'mark' | 'rerun';
+  /** The execution cleared (same workflow id): what it finished is read from it. */
+  runId: string;
+  /** The tasks that run again; the others keep their recorded state and output (those that did not finish run). */
+  tasks: string[];
+  /** A mapped task's instances that run again, by index, or `failed`; a cleared mapped task not named here runs every instance. */
+  instances?: Record<string, number[] | 'failed'>;
+  /** Tasks set by hand (mark on a finished run): their state, no output. */
+  marks?: Record<string, MarkableState>;
+}
+
+/** A mark sent to a running run (the `markTask` update's argument, kept in its history). */
+export interface MarkRequest extends Operator {
+  taskId: string;
+  state: MarkableState;
+}
+
+/** What an execution of a DAG run finished, for a clear of it to keep: its conf, task table and outputs (XCom). */
+export interface RecordedRun {
+  conf: DagRunConf;
+  tasks: TaskRecord[];
+  outputs: Record<string, unknown>;
 }
 
 export type { TaskRecord, TaskState } from './sdk/types';

@@ -67,6 +67,8 @@ export interface MappedBatchInput {
   heartbeatTimeout: string;
   /** The batch's last run, when the DAG run runs again: its successes for the same args stand. */
   previousRunId?: string;
+  /** Instances (by index) that run again even though they succeeded in the last run (a clear naming them). */
+  rerun?: number[];
 }
 
 export interface MappedBatchResult {

@@ -31,7 +31,7 @@ export async function triggerRun(
   conf?: DagRunConf,
   extraInput: Record<string, unknown> = {},
   /** Where the run goes: `baton dags test` gives it a task queue and a workflow id of its own. */
-  placement: { taskQueue?: string; workflowId?: string } = {},
+  placement: { taskQueue?: string; workflowId?: string; conflict?: 'join' | 'fail' } = {},
 ): Promise<StartedRun> {
   const interval = intervalForKey(dag, key);
   const { ds } = interval;
@@ -43,7 +43,8 @@ export async function triggerRun(
     taskQueue: placement.taskQueue ?? dag.taskQueue ?? TASK_QUEUE,
     workflowId,
     args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    // A run in flight is joined; an operation continuing a finished run (a clear) refuses one.
+    workflowIdConflictPolicy: placement.conflict === 'fail' ? WorkflowIdConflictPolicy.FAIL : WorkflowIdConflictPolicy.USE_EXISTING,
     workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
     memo: { owner: dag.defaultArgs.owner, description: dag.description },
     typedSearchAttributes: [

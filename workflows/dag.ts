@@ -23,11 +23,14 @@ import {
   slotsWorkflowId,
   UNSUCCESSFUL,
   type BackfillMemo,
+  type ClearRequest,
   type DagRunConf,
   type DagRunInput,
+  type RecordedRun,
   type RunRef,
   type RunSettings,
 } from '../src/contracts';
+import { keptRecords, markedRecord } from '../src/clear';
 import { dagRunWorkflowId, type DagDefinition } from '../src/dags';
 import { releasePoolSlot, takePoolSlot } from './pools';
 import type { PoolGrant } from '../src/contracts';
@@ -58,6 +61,9 @@ export interface DagRunContext {
   tasks: TaskTable;
   /** A one-off run on a worker of its own (`baton dags test`): it takes no slot and announces no asset update. */
   test: boolean;
+  /** A cleared run: what it runs again, and what the execution it continues finished (its outputs kept). */
+  clear?: ClearRequest;
+  recorded?: RecordedRun;
 }
 
 /**
@@ -93,7 +99,15 @@ async function dagRun<R>(
 ): Promise<R> {
   const { interval, key } = logicalInterval(dag, input);
   const ds = interval.ds;
-  const conf = runConf(dag, input?.conf);
+  // A cleared run continues an earlier execution of itself: what that finished, and its conf.
+  const clear = input?.clear;
+  const recorded =
+    clear && clear.action !== 'rerun'
+      ? await bookkeeping.recordedRun.executeWithOptions({ summary: `${clear.action} by ${clear.by}: what run ${clear.runId} finished` }, [
+          { workflowId: workflowInfo().workflowId, runId: clear.runId },
+        ])
+      : undefined;
+  const conf = runConf(dag, input?.conf ?? recorded?.conf);
   checkConf?.(conf);
   upsertSearchAttributes([
     { key: SearchAttributeKeys.dag, value: dag.dagId },
@@ -111,7 +125,8 @@ async function dagRun<R>(
   const protocol = settings.protocol ?? 1;
   const pools = protocol >= 2;
   const passesWithoutPrevious = protocol >= 2;
-  const run: DagRunContext = { ds, key, interval, conf, settings, tasks, test: input?.test === true };
+  const run: DagRunContext = { ds, key, interval, conf, settings, tasks, test: input?.test === true, ...(clear ? { clear, recorded } : {}) };
+  if (clear) continueRun(taskIds, tasks, clear, recorded);
 
   const refresh = (settings.slotRefresh ?? '5 minutes') as Duration;
   if (pools && dag.taskPools && input?.test !== true) tasks.pools = { ds: key, taskPools: dag.taskPools, refresh };
@@ -152,6 +167,23 @@ async function dagRun<R>(
     if (slot && 'token' in slot) await releasePoolSlot(slot);
     else if (slot) await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(slotsWorkflowId(dag.dagId)).signal(releaseRunSlot, slot));
   }
+}
+
+/** A cleared run's task table: what the execution it continues finished is kept, the cleared tasks and those marked set apart. */
+function continueRun(taskIds: readonly (string | TaskSpec)[], tasks: TaskTable, clear: ClearRequest, recorded: RecordedRun | undefined): void {
+  const graph = taskIds.map((t) => (typeof t === 'string' ? { taskId: t, upstream: [] } : { taskId: t.taskId, upstream: t.upstream ?? [] }));
+  const ids = new Set(graph.map((t) => t.taskId));
+  const marks = Object.entries(clear.marks ?? {})
+    .filter(([taskId]) => ids.has(taskId))
+    .map(([taskId, state]) => markedRecord(taskId, state, clear.by, clear.reason));
+  tasks.restore([...keptRecords(graph, recorded?.tasks ?? [], clear), ...marks]);
+  const again = tasks
+    .list()
+    .filter((t) => t.state === 'scheduled')
+    .map((t) => t.taskId);
+  tasks.note(
+    `${clear.action} by ${clear.by}${clear.reason ? ` (${clear.reason})` : ''}, continuing run ${clear.runId}: ${again.length ? `runs again ${again.join(', ')}` : 'nothing runs again'}`,
+  );
 }
 
 /**

@@ -10,8 +10,33 @@
  */
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { ApplicationFailure, isCancellation, log, proxyActivities, sleep, TemporalFailure } from '@temporalio/workflow';
-import { CACHE_POLICIES, type CachePolicy, type DagRunInput, type FileRef, type RunSettings, type TaskRecord } from '../src/contracts';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineUpdate,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  TemporalFailure,
+} from '@temporalio/workflow';
+import { markedRecord } from '../src/clear';
+import {
+  CACHE_POLICIES,
+  MARKABLE_STATES,
+  Queries,
+  Updates,
+  type CachePolicy,
+  type DagRunInput,
+  type FileRef,
+  type MarkRequest,
+  type RecordedRun,
+  type RunSettings,
+  type TaskRecord,
+} from '../src/contracts';
 import type { UserTask } from '../src/operators/task/definition';
 import { userTaskArgs } from '../src/operators/task/step';
 import { paramsOf, userActivityType, xcomOverflow, type CompiledDag, type CompiledTask } from '../src/sdk/compile';
@@ -24,6 +49,20 @@ import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
 import { alerts } from './task-options';
+
+const recordQuery = defineQuery<RecordedRun>(Queries.record);
+const markUpdate = defineUpdate<string, [MarkRequest]>(Updates.markTask);
+
+/** Refuses a mark the run cannot take, naming why: an unknown task or state, a task already in that state, a run already settled. */
+function checkMark(dag: CompiledDag, run: DagRunContext, request: MarkRequest, settled: boolean): void {
+  if (settled) throw new Error(`${dag.dagId} ${run.key} has settled its tasks: mark a finished run with \`baton runs mark\` (it continues the run)`);
+  if (!request || typeof request.taskId !== 'string' || !dag.tasks.some((t) => t.taskId === request.taskId))
+    throw new Error(`no task ${JSON.stringify(request?.taskId)} in ${dag.dagId}; its tasks are ${dag.tasks.map((t) => t.taskId).join(', ')}`);
+  if (!MARKABLE_STATES.includes(request.state)) throw new Error(`a task is marked ${MARKABLE_STATES.join(', ')}, not ${JSON.stringify(request.state)}`);
+  if (typeof request.by !== 'string' || !request.by) throw new Error('a mark says who made it (by)');
+  const state = run.tasks.state(request.taskId);
+  if (state === request.state) throw new Error(`${request.taskId} is already ${state}`);
+}
 
 export interface DagFileRunResult {
   dagId: string;
@@ -59,19 +98,53 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
         cached: { ...cacheOutcomes },
       });
       const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
-      const inFlight = new Map<string, Promise<void>>();
+      // What a clear of this run keeps: its conf, task table and outputs, read by replaying it.
+      setHandler(recordQuery, (): RecordedRun => ({ conf: run.conf, tasks: run.tasks.list(), outputs }));
+      if (run.recorded) keepRecorded(dag, run, outputs);
+      const inFlight = new Map<string, { scope: CancellationScope; done: Promise<void> }>();
+      // Marks by hand (`baton runs mark`): a running task's work is cancelled, then it takes the state.
+      const marks = new Map<string, MarkRequest>();
+      let marked = 0;
+      const applyMark = (request: MarkRequest) => {
+        run.tasks.mark(markedRecord(request.taskId, request.state, request.by, request.reason));
+        run.tasks.note(`${request.taskId} marked ${request.state} by ${request.by}${request.reason ? ` (${request.reason})` : ''}`);
+        marked++;
+      };
+      let settled = false;
+      setHandler(
+        markUpdate,
+        (request) => {
+          marks.set(request.taskId, request);
+          const running = inFlight.get(request.taskId);
+          if (running) running.scope.cancel();
+          else applyMark(request);
+          return `${request.taskId} ${request.state}`;
+        },
+        { validator: (request) => checkMark(dag, run, request, settled) },
+      );
       for (;;) {
         for (const taskId of dag.order) {
           if (inFlight.has(taskId) || !run.tasks.ready(taskId)) continue;
           const task = byId.get(taskId)!;
-          inFlight.set(
-            taskId,
-            runTask(dag, task, run, context, outputs, cacheOutcomes).finally(() => inFlight.delete(taskId)),
-          );
+          const scope = new CancellationScope();
+          const done = scope
+            .run(() => runTask(dag, task, run, context, outputs, cacheOutcomes))
+            .catch((err) => {
+              // A task cancelled for a mark ends as marked; a cancelled run ends cancelled.
+              if (!(isCancellation(err) && marks.has(taskId))) throw err;
+            })
+            .finally(() => {
+              inFlight.delete(taskId);
+              const mark = marks.get(taskId);
+              if (mark) applyMark(mark);
+            });
+          inFlight.set(taskId, { scope, done });
         }
         if (inFlight.size === 0) break;
-        await Promise.race(inFlight.values());
+        const seen = marked;
+        await Promise.race([...[...inFlight.values()].map((t) => t.done), condition(() => marked !== seen)]);
       }
+      settled = true;
       const table = run.tasks.list();
       const stuck = table.filter((t) => t.state === 'scheduled' || t.state === 'running' || t.state === 'queued');
       if (stuck.length)
@@ -92,6 +165,20 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       params = resolveParams(dag, conf);
     },
   );
+}
+
+/**
+ * A cleared run keeps the outputs of the tasks it keeps, and what its kept branches and short
+ * circuits decided for the tasks it runs again.
+ */
+function keepRecorded(dag: CompiledDag, run: DagRunContext, outputs: Record<string, unknown>): void {
+  for (const task of dag.tasks) {
+    if (run.tasks.state(task.taskId) !== 'success' || run.clear?.marks?.[task.taskId]) continue;
+    if (!(task.taskId in run.recorded!.outputs)) continue;
+    const output = run.recorded!.outputs[task.taskId];
+    outputs[task.taskId] = output;
+    afterSuccess(dag, task, output, run);
+  }
 }
 
 /** The DAG's params from the run's conf, or the run fails before any task, naming each problem. */
@@ -199,7 +286,7 @@ const isSkip = (result: unknown): result is { skipped: unknown } => !!result && 
 function afterSuccess(dag: CompiledDag, task: CompiledTask, result: unknown, run: DagRunContext): void {
   if (task.definition.operator === 'branch') {
     const chosen = (result as { follow: string[] }).follow;
-    run.tasks.skip(...task.downstream.filter((d) => !chosen.includes(d)));
+    run.tasks.skip(...task.downstream.filter((d) => !chosen.includes(d) && run.tasks.state(d) === 'scheduled'));
   }
   if (task.definition.operator === 'shortCircuit' && (result as { condition: boolean }).condition === false) {
     run.tasks.skip(...descendants(dag, task).filter((id) => run.tasks.state(id) === 'scheduled'));

@@ -53,7 +53,8 @@ export async function mappedTaskBatch(input: MappedBatchInput): Promise<MappedBa
         { workflowId: workflowInfo().workflowId, runId: input.previousRunId },
       ])
     : undefined;
-  const done = new Map((previous?.instances ?? []).filter((i) => i.state === 'success').map((i) => [i.index, i]));
+  const rerun = new Set(input.rerun ?? []);
+  const done = new Map((previous?.instances ?? []).filter((i) => i.state === 'success' && !rerun.has(i.index)).map((i) => [i.index, i]));
   const options: ActivityOptions = {
     startToCloseTimeout: input.timeout as Duration,
     heartbeatTimeout: input.heartbeatTimeout as Duration,
@@ -129,6 +130,11 @@ export interface MappedRun {
   maxActive: number;
   batch: Omit<MappedBatchInput, 'items' | 'maxActive'>;
   items: MappedItem[];
+  /**
+   * What a batch keeps of its last run: its successes when the task failed there (a rerun), none
+   * (a cleared task), or all but the instances named (a clear naming instances).
+   */
+  reuse?: 'if-failed' | 'none' | { except: number[] };
 }
 
 /**
@@ -140,9 +146,14 @@ export async function runMapped(run: MappedRun): Promise<{ instances: MappedInst
   for (let i = 0; i < run.items.length; i += MAP_BATCH_SIZE) batches.push(run.items.slice(i, i + MAP_BATCH_SIZE));
   const ids = batches.map((_, k) => mappedBatchWorkflowId(run.runWorkflowId, run.batch.taskId, k));
   const free = batchShares(run.maxActive, batches.length);
-  const { runs: previous } = await bookkeeping.mappedBatchRuns.executeWithOptions({ summary: `${run.batch.taskId}: batches of an earlier run of this run` }, [
-    { workflowIds: ids },
-  ]);
+  const reuse = run.reuse ?? 'if-failed';
+  const { runs: previous } =
+    reuse === 'none'
+      ? { runs: {} as Record<string, string> }
+      : await bookkeeping.mappedBatchRuns.executeWithOptions({ summary: `${run.batch.taskId}: batches of an earlier run of this run` }, [
+          { workflowIds: ids, ...(typeof reuse === 'object' ? { always: true } : {}) },
+        ]);
+  const except = typeof reuse === 'object' ? new Set(reuse.except) : undefined;
   const results: MappedBatchResult[] = new Array(batches.length);
   let next = 0;
   const lane = async (share: number): Promise<void> => {
@@ -150,7 +161,15 @@ export async function runMapped(run: MappedRun): Promise<{ instances: MappedInst
       const child = await startChild<typeof mappedTaskBatch>(MAPPED_BATCH_WORKFLOW, {
         workflowId: ids[k],
         taskQueue: run.taskQueue,
-        args: [{ ...run.batch, items: batches[k], maxActive: share, ...(previous[ids[k]] ? { previousRunId: previous[ids[k]] } : {}) }],
+        args: [
+          {
+            ...run.batch,
+            items: batches[k],
+            maxActive: share,
+            ...(previous[ids[k]] ? { previousRunId: previous[ids[k]] } : {}),
+            ...(except ? { rerun: batches[k].filter((item) => except.has(item.index)).map((item) => item.index) } : {}),
+          },
+        ],
         // A rerun of the DAG run runs its batches again under the same ids (and reads their last outcome).
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
@@ -224,6 +243,7 @@ export async function mappedTask(
       heartbeatTimeout: run.settings.heartbeatTimeout ?? DATA_TASK_HEARTBEAT_TIMEOUT,
     },
     items,
+    reuse: reuseFor(run, taskId),
   });
   const failed = instances.filter((i) => i.state === 'failed');
   run.tasks.mapped(taskId, {
@@ -251,4 +271,13 @@ export async function mappedTask(
       'XComTooLarge',
     );
   return outputs;
+}
+
+/** What a mapped task's batches keep of their last run: a cleared run says, for the tasks it clears. */
+function reuseFor(run: DagRunContext, taskId: string): MappedRun['reuse'] {
+  const clear = run.clear;
+  if (!clear?.tasks.includes(taskId)) return 'if-failed';
+  const chosen = clear.instances?.[taskId];
+  if (chosen === undefined) return 'none';
+  return chosen === 'failed' ? 'if-failed' : { except: chosen };
 }

@@ -112,6 +112,8 @@ export class TaskTable {
   private readonly records = new Map<string, TaskRecord>();
   private readonly specs = new Map<string, Required<TaskSpec>>();
   private readonly notes: string[] = [];
+  /** Tasks whose state their trigger rules settled (not run, not skipped by a branch): a mark upstream settles them again. */
+  private readonly derived = new Set<string>();
 
   /**
    * Tasks in the DAG's order, with their upstream tasks and trigger rules; all start
@@ -253,6 +255,37 @@ export class TaskTable {
     }
   }
 
+  /**
+   * Seeds the table with what an earlier execution of the run finished (a cleared run): each
+   * record's state, output and error as it was; what depends on them settles as it would have.
+   */
+  restore(records: readonly TaskRecord[]): void {
+    for (const kept of records) {
+      if (!this.records.has(kept.taskId)) continue;
+      this.records.set(kept.taskId, {
+        ...kept,
+        ...(kept.output ? { output: { ...kept.output } } : {}),
+        ...(kept.mapped ? { mapped: { ...kept.mapped } } : {}),
+      });
+    }
+    this.propagate();
+    this.publish();
+  }
+
+  /**
+   * Sets a task's state by hand (a mark): its record says who set it. What its trigger rules had
+   * settled downstream is settled again, so a task marked success lets what waited on it run.
+   */
+  mark(record: TaskRecord): void {
+    this.get(record.taskId);
+    this.records.set(record.taskId, { ...record, ...(record.output ? { output: { ...record.output } } : {}) });
+    this.derived.delete(record.taskId);
+    for (const taskId of this.derived) this.get(taskId).state = 'scheduled';
+    this.derived.clear();
+    this.propagate();
+    this.publish();
+  }
+
   /** Records how a mapped task's instances ended (set before its own state, so the table shows both together). */
   mapped(taskId: string, mapped: NonNullable<TaskRecord['mapped']>): void {
     this.get(taskId).mapped = mapped;
@@ -334,6 +367,7 @@ export class TaskTable {
         const verdict = this.verdict(record.taskId);
         if (verdict === 'skipped' || verdict === 'upstream_failed') {
           record.state = verdict;
+          this.derived.add(record.taskId);
           changed = true;
         }
       }

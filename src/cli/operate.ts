@@ -1,0 +1,196 @@
+/**
+ * `baton runs clear | mark | cancel | rerun`: operating a DAG's runs. Each says what it will do
+ * before it acts, and records who asked and why (`--reason`) in the run's history.
+ */
+import type { Command } from 'commander';
+import { namedTasks, type GraphTask } from '../clear';
+import { MARKABLE_STATES, type MarkableState, type Operator } from '../contracts';
+import { loadCatalog } from '../dag-catalog';
+import type { DagDefinition } from '../dags';
+import { BackfillInputError, planBackfill } from '../backfill';
+import { cancelRun, clearRuns, currentOperator, markTask, planClears, rerunRun, type ClearTarget } from '../run-operations';
+import { dagArg, logicalArgNamed, runKey, tsArg, dsArg, withClient } from './args';
+import { DagCommandError } from './dags';
+
+/** The DAG file's graph as it is now (its tasks and their upstream); a DAG written as a workflow has none to clear. */
+function graphOf(dag: DagDefinition): GraphTask[] {
+  const file = loadCatalog().files.find((f) => f.dag.dagId === dag.dagId);
+  if (!file) throw new DagCommandError(`${dag.dagId} is a workflow of its own, not a DAG file: its runs are run again whole with \`baton trigger\``);
+  return file.dag.tasks.map((t) => ({ taskId: t.taskId, upstream: [...t.upstream] }));
+}
+
+/** The runs a command names: `--ds`/`--ts`, or every run key from `--from` to `--to`. */
+function runKeys(dag: DagDefinition, opts: { ds?: string; ts?: string; from?: string; to?: string }): string[] {
+  if (opts.from !== undefined || opts.to !== undefined) {
+    if (opts.from === undefined || opts.to === undefined) throw new DagCommandError('give both --from and --to');
+    if (opts.ds !== undefined || opts.ts !== undefined) throw new DagCommandError('give --ds (or --ts), or --from and --to, not both');
+    try {
+      return planBackfill(dag, { from: opts.from, to: opts.to, maxActive: 1, rerun: 'none', reverse: false });
+    } catch (err) {
+      if (err instanceof BackfillInputError) throw new DagCommandError(err.message);
+      throw err;
+    }
+  }
+  try {
+    return [runKey(dag, opts)];
+  } catch (err) {
+    throw new DagCommandError((err as Error).message);
+  }
+}
+
+const operatorOf = (opts: { reason?: string }): Operator => ({ by: currentOperator(), ...(opts.reason ? { reason: opts.reason } : {}) });
+
+function mapIndexArg(value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (!parts.length || parts.some((p) => !/^\d+$/.test(p)))
+    throw new DagCommandError(`--map-index takes instance indexes, 3 or 0,4,7; got ${JSON.stringify(value)}`);
+  return parts.map(Number);
+}
+
+/** One line per run: what runs again and what is kept, or why it is left alone. */
+function planLines(targets: readonly ClearTarget[]): string[] {
+  return targets.map((t) => {
+    if (t.refused) return `${t.workflowId}: left alone: ${t.refused}`;
+    const plan = t.plan!;
+    const instances = Object.entries(plan.instances ?? {}).map(([id, which]) => `${id}[${which === 'failed' ? 'failed instances' : which.join(',')}]`);
+    const kept = plan.kept.map((k) => `${k.taskId} ${k.state}`);
+    return `${t.workflowId} (${t.status.toLowerCase()}): runs again ${plan.rerun.join(', ')}${instances.length ? ` (only ${instances.join(', ')})` : ''}; keeps ${kept.length ? kept.join(', ') : 'nothing'}`;
+  });
+}
+
+const runOptions = (cmd: Command) =>
+  cmd
+    .argument('<dag>', 'DAG id', dagArg)
+    .option('--ds <date>', 'the run of this logical date, YYYY-MM-DD', dsArg)
+    .option('--ts <timestamp>', "a sub-daily DAG's run, by its logical timestamp", tsArg)
+    .option('--reason <text>', 'why: kept in the run history with who asked');
+
+export function addOperateCommands(runsCmd: Command, out: (line: string) => void): void {
+  runOptions(
+    runsCmd
+      .command('clear')
+      .description(
+        'run tasks of finished runs again, keeping what ran before them (their outputs too): one run (--ds/--ts) or every run from --from to --to; says which tasks run again before it acts',
+      ),
+  )
+    .option('--from <date>', 'first logical date (or timestamp) of a range of runs', (v) => logicalArgNamed(v, '--from'))
+    .option('--to <date>', 'last logical date (or timestamp) of a range of runs', (v) => logicalArgNamed(v, '--to'))
+    .option('--task <task_id>', 'the task (or group) to run again; every task without it')
+    .option('--downstream', 'and every task that depends on it')
+    .option('--upstream', 'and every task it depends on')
+    .option('--failed-only', 'only those that failed or did not run for a failure (a mapped task: its failed instances)')
+    .option('--map-index <indexes>', "a mapped task's instances to run again, 3 or 0,4,7 (the others keep their outcome)", mapIndexArg)
+    .option('--dry-run', 'say what would run again, change nothing')
+    .option('--json', 'print JSON')
+    .action(
+      (
+        dag: DagDefinition,
+        opts: {
+          ds?: string;
+          ts?: string;
+          from?: string;
+          to?: string;
+          task?: string;
+          downstream?: boolean;
+          upstream?: boolean;
+          failedOnly?: boolean;
+          mapIndex?: number[];
+          dryRun?: boolean;
+          reason?: string;
+          json?: boolean;
+        },
+      ) => {
+        // Bad input is named before anything is read or started.
+        const graph = graphOf(dag);
+        const keys = runKeys(dag, opts);
+        if (keys.length > 1_000) throw new DagCommandError(`${keys.length} runs is more than one clear takes (1000); split the range`);
+        if (opts.task !== undefined) {
+          try {
+            namedTasks(graph, opts.task);
+          } catch (err) {
+            throw new DagCommandError(`${dag.dagId}: ${(err as Error).message}`);
+          }
+        }
+        if (opts.mapIndex && opts.task === undefined) throw new DagCommandError('--map-index needs --task naming a mapped task');
+        const selection = {
+          ...(opts.task !== undefined ? { task: opts.task } : {}),
+          downstream: Boolean(opts.downstream),
+          upstream: Boolean(opts.upstream),
+          failedOnly: Boolean(opts.failedOnly),
+          ...(opts.mapIndex ? { mapIndexes: opts.mapIndex } : {}),
+        };
+        return withClient(async (client, config) => {
+          let targets: ClearTarget[];
+          try {
+            targets = await planClears(client, dag, graph, keys, selection);
+          } catch (err) {
+            if (err instanceof Error && /--map-index|mapped task/.test(err.message)) throw new DagCommandError(err.message);
+            throw err;
+          }
+          const clearable = targets.filter((t) => !t.refused);
+          if (opts.dryRun) {
+            if (opts.json) return out(JSON.stringify({ dryRun: true, runs: targets }, null, 2));
+            for (const line of planLines(targets)) out(line);
+            return out(`dry run: ${clearable.length} of ${targets.length} runs would be cleared; nothing was changed`);
+          }
+          if (!opts.json) for (const line of planLines(targets)) out(line);
+          const started = await clearRuns(client, config, dag, targets, operatorOf(opts));
+          if (opts.json) return out(JSON.stringify({ runs: targets, started }, null, 2));
+          for (const run of started) out(`cleared ${run.workflowId}: run ${run.runId} ${run.url}`);
+          out(`${started.length} of ${targets.length} runs cleared`);
+          if (!started.length) process.exitCode = 1;
+        });
+      },
+    );
+
+  runOptions(
+    runsCmd
+      .command('mark')
+      .description(
+        "set a task's state by hand (Airflow's mark success): in a running run at once; a finished run continues with it set, running what had not run",
+      ),
+  )
+    .requiredOption('--task <task_id>', 'the task')
+    .argument('<state>', `the state: ${MARKABLE_STATES.join(', ')}`, (v: string) => {
+      if (!(MARKABLE_STATES as readonly string[]).includes(v))
+        throw new DagCommandError(`a task is marked ${MARKABLE_STATES.join(', ')}, not ${JSON.stringify(v)}`);
+      return v as MarkableState;
+    })
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, state: MarkableState, opts: { ds?: string; ts?: string; task: string; reason?: string; json?: boolean }) => {
+      const graph = graphOf(dag);
+      const [key] = runKeys(dag, opts);
+      if (!graph.some((t) => t.taskId === opts.task))
+        throw new DagCommandError(`no task ${JSON.stringify(opts.task)} in ${dag.dagId}; its tasks are ${graph.map((t) => t.taskId).join(', ')}`);
+      return withClient(async (client, config) => {
+        const outcome = await markTask(client, config, dag, graph, key, opts.task, state, operatorOf(opts));
+        if (opts.json) return out(JSON.stringify(outcome, null, 2));
+        if (outcome.kind === 'updated') return out(`${outcome.workflowId}: ${outcome.state} (marked in the running run ${outcome.runId})`);
+        out(
+          `${outcome.run.workflowId}: ${opts.task} marked ${state}; the run continues (run ${outcome.run.runId}), running ${outcome.rerun.length ? outcome.rerun.join(', ') : 'nothing again'}`,
+        );
+        out(outcome.run.url);
+      });
+    });
+
+  runOptions(runsCmd.command('cancel').description('cancel a running run: its running tasks are cancelled and it ends cancelled'))
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, opts: { ds?: string; ts?: string; reason?: string; json?: boolean }) => {
+      const [key] = runKeys(dag, opts);
+      return withClient(async (client) => {
+        const at = await cancelRun(client, dag, key, operatorOf(opts));
+        out(opts.json ? JSON.stringify({ ...at, cancelRequested: true }) : `${at.workflowId}: cancel requested (run ${at.runId})`);
+      });
+    });
+
+  runOptions(runsCmd.command('rerun').description('run a finished run again whole, with the conf it had'))
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, opts: { ds?: string; ts?: string; reason?: string; json?: boolean }) => {
+      const graph = graphOf(dag);
+      const [key] = runKeys(dag, opts);
+      return withClient(async (client, config) => {
+        const run = await rerunRun(client, config, dag, graph, key, operatorOf(opts));
+        out(opts.json ? JSON.stringify(run) : `${run.workflowId}: running again whole (run ${run.runId})\n${run.url}`);
+      });
+    });
+}
