@@ -41,6 +41,8 @@ export const Queries = {
 export const Updates = {
   /** Sets a task's state by hand (`baton runs mark`). */
   markTask: 'markTask',
+  /** Answers an approval task (`baton runs approve|reject`). */
+  answerApproval: 'answerApproval',
 } as const;
 
 export const Signals = {

@@ -33,6 +33,10 @@ export interface DagRunInput {
   clear?: ClearRequest;
 }
 
+/** What a notifier is told of: a run or task failed, a try is retried, an empty day, a deadline passed, an approval waits, a success. */
+export const NOTIFIER_EVENTS = ['failure', 'retry', 'empty', 'deadline', 'approval', 'success'] as const;
+export type NotifierEvent = (typeof NOTIFIER_EVENTS)[number];
+
 /** A task state a person may set by hand (`baton runs mark`): Airflow's mark success, mark failed, skip. */
 export const MARKABLE_STATES = ['success', 'failed', 'skipped'] as const;
 export type MarkableState = (typeof MARKABLE_STATES)[number];
@@ -61,6 +65,16 @@ export interface ClearRequest extends Operator {
 export interface MarkRequest extends Operator {
   taskId: string;
   state: MarkableState;
+}
+
+/** An answer to an approval task (the `answerApproval` update's argument, kept in its history). */
+export interface ApprovalAnswer extends Operator {
+  taskId: string;
+  decision: 'approve' | 'reject';
+  /** A branch choice: the options chosen. */
+  choose?: string[];
+  /** A typed value, checked against the task's schema. */
+  value?: unknown;
 }
 
 /** What an execution of a DAG run finished, for a clear of it to keep: its conf, task table and outputs (XCom). */

@@ -11,6 +11,7 @@ import { temporal } from '@temporalio/proto';
 import type { Config } from './config';
 import {
   MARKABLE_STATES,
+  type ApprovalAnswer,
   Queries,
   toRunStatus,
   Updates,
@@ -179,6 +180,29 @@ export async function markTask(
   const rerun = graph.map((t) => t.taskId).filter((id) => id !== taskId && !kept.has(id));
   const run = await continueRun(client, config, dag, key, { action: 'mark', runId: at.runId!, tasks: [], marks, ...operator });
   return { kind: 'continued', run, rerun };
+}
+
+/**
+ * Answers an approval task of a running run (approve or reject, with a choice or a value); the
+ * run checks the answer before it takes it, and refuses a second one, naming the first.
+ */
+export async function answerApproval(client: Client, dag: DagDefinition, key: string, answer: ApprovalAnswer): Promise<string> {
+  const at = await runAt(client, dag, key);
+  if (at.status === 'NOT_FOUND') throw new Error(`${dag.dagId} has no run for ${key}`);
+  if (at.status !== 'RUNNING') throw new Error(`${at.workflowId} is not running (it ${at.status.toLowerCase().replace('_', ' ')}): no approval waits in it`);
+  try {
+    return await client.workflow.getHandle(at.workflowId, at.runId).executeUpdate<string, [ApprovalAnswer]>(Updates.answerApproval, { args: [answer] });
+  } catch (err) {
+    // The run's refusal (its update validator) says why: that is the message.
+    throw new Error(`${at.workflowId}: ${rootMessage(err)}`);
+  }
+}
+
+/** The innermost message of an error and its causes. */
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  while (e && typeof e === 'object' && e.cause) e = e.cause as typeof e;
+  return e?.message ?? String(err);
 }
 
 /** Cancels a running run; the request in its history names who asked and why. */

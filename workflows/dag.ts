@@ -23,6 +23,7 @@ import {
   slotsWorkflowId,
   UNSUCCESSFUL,
   type BackfillMemo,
+  type NotifierEvent,
   type ClearRequest,
   type DagRunConf,
   type DagRunInput,
@@ -33,6 +34,7 @@ import {
 import { keptRecords, markedRecord } from '../src/clear';
 import { dagRunWorkflowId, type DagDefinition } from '../src/dags';
 import { releasePoolSlot, takePoolSlot } from './pools';
+import type { Approvals } from './approvals';
 import type { PoolGrant } from '../src/contracts';
 import { parseDs, parseTs } from '../src/logical-date';
 import { recordRun } from './metrics';
@@ -64,6 +66,10 @@ export interface DagRunContext {
   /** A cleared run: what it runs again, and what the execution it continues finished (its outputs kept). */
   clear?: ClearRequest;
   recorded?: RecordedRun;
+  /** A DAG file's run: its approval tasks' answers. */
+  approvals?: Approvals;
+  /** Tells the DAG's and the task's notifiers of an event (a DAG file's run). */
+  notify?: (event: NotifierEvent, detail: { taskId?: string; state: string; message: string; error?: string }) => Promise<void>;
 }
 
 /**

@@ -45,6 +45,7 @@ import { mappedTask } from './mapped';
 import { tsNodash } from '../src/logical-date';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
 import { announceOutlets } from './assets';
+import { Approvals, type ApprovalResult } from './approvals';
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
@@ -100,6 +101,7 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
       // What a clear of this run keeps: its conf, task table and outputs, read by replaying it.
       setHandler(recordQuery, (): RecordedRun => ({ conf: run.conf, tasks: run.tasks.list(), outputs }));
+      run.approvals = new Approvals(dag, run.tasks);
       if (run.recorded) keepRecorded(dag, run, outputs);
       const inFlight = new Map<string, { scope: CancellationScope; done: Promise<void> }>();
       // Marks by hand (`baton runs mark`): a running task's work is cancelled, then it takes the state.
@@ -287,6 +289,12 @@ function afterSuccess(dag: CompiledDag, task: CompiledTask, result: unknown, run
   if (task.definition.operator === 'branch') {
     const chosen = (result as { follow: string[] }).follow;
     run.tasks.skip(...task.downstream.filter((d) => !chosen.includes(d) && run.tasks.state(d) === 'scheduled'));
+  }
+  if (task.definition.operator === 'approval') {
+    // A rejection skips what follows directly (Airflow's ApprovalOperator); a choice, the options not chosen.
+    const answer = result as ApprovalResult;
+    const follows = (id: string) => answer.approved && (answer.chosen === undefined || answer.chosen.includes(id));
+    run.tasks.skip(...task.downstream.filter((d) => !follows(d) && run.tasks.state(d) === 'scheduled'));
   }
   if (task.definition.operator === 'shortCircuit' && (result as { condition: boolean }).condition === false) {
     run.tasks.skip(...descendants(dag, task).filter((id) => run.tasks.state(id) === 'scheduled'));

@@ -286,6 +286,12 @@ export class TaskTable {
     this.publish();
   }
 
+  /** What a running task is doing, in its output column (an approval waiting, and for what). */
+  progress(taskId: string, output: NonNullable<TaskRecord['output']>): void {
+    this.get(taskId).output = { ...output };
+    this.publish();
+  }
+
   /** Records how a mapped task's instances ended (set before its own state, so the table shows both together). */
   mapped(taskId: string, mapped: NonNullable<TaskRecord['mapped']>): void {
     this.get(taskId).mapped = mapped;

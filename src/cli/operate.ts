@@ -8,7 +8,7 @@ import { MARKABLE_STATES, type MarkableState, type Operator } from '../contracts
 import { loadCatalog } from '../dag-catalog';
 import type { DagDefinition } from '../dags';
 import { BackfillInputError, planBackfill } from '../backfill';
-import { cancelRun, clearRuns, currentOperator, markTask, planClears, rerunRun, type ClearTarget } from '../run-operations';
+import { answerApproval, cancelRun, clearRuns, currentOperator, markTask, planClears, rerunRun, type ClearTarget } from '../run-operations';
 import { dagArg, logicalArgNamed, runKey, tsArg, dsArg, withClient } from './args';
 import { DagCommandError } from './dags';
 
@@ -193,4 +193,45 @@ export function addOperateCommands(runsCmd: Command, out: (line: string) => void
         out(opts.json ? JSON.stringify(run) : `${run.workflowId}: running again whole (run ${run.runId})\n${run.url}`);
       });
     });
+}
+
+/** `baton runs approve | reject`: answer an approval task of a running run. */
+export function addApprovalCommands(runsCmd: Command, out: (line: string) => void): void {
+  for (const decision of ['approve', 'reject'] as const) {
+    const cmd = runOptions(
+      runsCmd
+        .command(decision)
+        .description(
+          decision === 'approve'
+            ? 'approve an approval task that waits (with --choose for a branch choice, --value for a typed value)'
+            : 'reject an approval task that waits: what follows it directly is skipped',
+        ),
+    ).requiredOption('--task <task_id>', 'the approval task');
+    if (decision === 'approve')
+      cmd
+        .option('--choose <task_ids>', 'the options chosen, comma-separated (a branch choice)', (v) => v.split(',').map((s) => s.trim()))
+        .option('--value <json>', 'the value entered, JSON (checked against the task schema)', (v) => {
+          try {
+            return JSON.parse(v) as unknown;
+          } catch (err) {
+            throw new DagCommandError(`--value is not JSON: ${(err as Error).message}`);
+          }
+        });
+    cmd.action((dag: DagDefinition, opts: { ds?: string; ts?: string; task: string; choose?: string[]; value?: unknown; reason?: string }) => {
+      const [key] = runKeys(dag, opts);
+      const graph = graphOf(dag);
+      if (!graph.some((t) => t.taskId === opts.task))
+        throw new DagCommandError(`no task ${JSON.stringify(opts.task)} in ${dag.dagId}; its tasks are ${graph.map((t) => t.taskId).join(', ')}`);
+      return withClient(async (client) => {
+        const said = await answerApproval(client, dag, key, {
+          taskId: opts.task,
+          decision,
+          ...operatorOf(opts),
+          ...(opts.choose ? { choose: opts.choose } : {}),
+          ...(opts.value !== undefined ? { value: opts.value } : {}),
+        });
+        out(said);
+      });
+    });
+  }
 }

@@ -61,6 +61,7 @@ export const OPERATOR_ACTIVITIES = {
   sqlSensor: { shared: ['checkSql'] },
   branch: 'none',
   shortCircuit: 'none',
+  approval: { shared: ['sendAlert'] },
   notify: { shared: ['sendAlert'] },
   task: 'per DAG',
   triggerDag: ({ client, dags, config }) => createTriggerDagOperator(client, dags, config),

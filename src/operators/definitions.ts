@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { TaskBase } from '../sdk/types';
+import { approvalDefinition } from './approval/definition';
 import { branchDefinition } from './branch/definition';
 import { commandDefinition } from './command/definition';
 import { dbtDefinition } from './dbt/definition';
@@ -61,6 +62,7 @@ export const OPERATORS = byName({
   sqlSensor: sqlSensorDefinition,
   branch: branchDefinition,
   shortCircuit: shortCircuitDefinition,
+  approval: approvalDefinition,
   notify: notifyDefinition,
   task: taskDefinition,
   triggerDag: triggerDagDefinition,

@@ -12,6 +12,7 @@ import type { CompiledDag, CompiledTask } from '../sdk/compile';
 import type { RunContext } from '../sdk/types';
 import type { DagRunContext } from '../../workflows/dag';
 import type { OperatorInput } from './common';
+import { approvalStep } from './approval/step';
 import { branchStep } from './branch/step';
 import { commandStep } from './command/step';
 import type { OperatorName, TaskOfOperator } from './definitions';
@@ -57,6 +58,7 @@ export const OPERATOR_STEPS: { [K in OperatorName]: OperatorStep<K> } = {
   sqlSensor: sqlSensorStep,
   branch: branchStep,
   shortCircuit: shortCircuitStep,
+  approval: approvalStep,
   notify: notifyStep,
   task: taskStep,
   triggerDag: triggerDagStep,

@@ -279,7 +279,7 @@ export function declare(operator: data.OperatorName, localId: string, given: obj
     } else if (typeof value === 'function') {
       const fn = value as (inputs: Record<string, unknown>, run: Run) => unknown;
       definition[key] = (ctx: data.RunContext) => fn(resolveInputs(inputMarkers, ctx), runOf(ctx));
-    } else definition[key] = key === 'contract' ? value : toMarkers(value, reads);
+    } else definition[key] = key === 'contract' || key === 'schema' ? value : toMarkers(value, reads);
   }
   if (summary !== undefined) definition.summary = summary;
   if (Object.keys(inputMarkers).length) definition.inputs = inputMarkers;

@@ -18,6 +18,7 @@ export { TRIGGER_RULES } from './types';
 export type { DagFileDefinition, DefaultArgs, TaskOptions, TaskRecord, TaskState, TriggerRule } from './types';
 export type { AssetCondition, AssetSchedule } from './assets';
 // The operators (src/operators/<name>/definition.ts): each one's builder and output type.
+export { approval, type ApprovalChoiceOutput, type ApprovalEntryOutput, type ApprovalOutput } from '../operators/approval/definition';
 export { branch, type BranchOutput } from '../operators/branch/definition';
 export { command, type CommandOutput } from '../operators/command/definition';
 export { dbt, type DbtOutput } from '../operators/dbt/definition';

@@ -28,7 +28,7 @@ export const TEST_NAMESPACE = 'baton-test';
 const TIERS: Array<{ name: string; folders: string[]; workers: number; exclusive?: boolean }> = [
   { name: 'unit', folders: ['unit'], workers: 2 },
   { name: 'workflow', folders: ['workflow'], workers: 2 },
-  { name: 'replay', folders: ['replay'], workers: 1 },
+  { name: 'replay', folders: ['replay'], workers: 2 },
   { name: 'integration and chaos', folders: ['integration', 'chaos'], workers: 3 },
   { name: 'chaos, exclusive', folders: ['chaos'], workers: 1, exclusive: true },
 ];

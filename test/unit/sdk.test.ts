@@ -368,6 +368,7 @@ test("each operator's templated fields are checked before anything runs, and a r
     branch: [{ operator: 'branch', choose: () => 'r' }, 0, 'follow'],
     shortCircuit: [{ operator: 'shortCircuit', condition: () => true }, 0, 'condition'],
     notify: [{ operator: 'notify', to: ['data@example.com'], subject: bad, body: bad }, 2, 'delivered'],
+    approval: [{ operator: 'approval', subject: bad, body: bad, options: ['a', 'b'] }, 2, 'approved, by, at, reason, chosen'],
     task: [{ operator: 'task', activity: 'f', args: { day: bad }, cache: { expiresIn: '1h', policy: bad, inputFile: `raw/${bad}` } }, 3, '*'],
     empty: [{ operator: 'empty' }, 0, 'none'],
     triggerDag: [{ operator: 'triggerDag', dag: 'other', ds: bad, conf: { day: bad } }, 2, 'dagId, ds, workflowId, runId, state'],

@@ -19,7 +19,7 @@ import { createLogger } from '../../src/logging';
 
 const taskQueue = 'mapped-tests';
 /** Items of the fan-out (5 batches); test/chaos/mapped-kill.test.ts runs 10,000 on the real server with `npm run test:chaos`. */
-const ITEMS = 2_500;
+const ITEMS = 1_500;
 /** Each instance's calls, by run date and item id; which items fail (and how often) by date. */
 const calls = new Map<string, number[]>();
 const failing = new Map<string, Map<number, number>>();

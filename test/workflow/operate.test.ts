@@ -13,12 +13,12 @@ import { temporal } from '@temporalio/proto';
 import { createTemporalActivities } from '../../activities/temporal';
 import type { DagRunInput, RunSettings } from '../../src/contracts';
 import type { UserTaskInput } from '../../src/operators/task/activity';
-import { clearRuns, markTask, planClears, rerunRun } from '../../src/run-operations';
+import { answerApproval, clearRuns, markTask, planClears, rerunRun } from '../../src/run-operations';
 import { compileDag, dagDefinitionOf } from '../../src/sdk/compile';
 import { createLogger } from '../../src/logging';
 import type { DagFileRunResult } from '../../workflows/engine';
 import { timeSkippingWorker } from '../support';
-import { clearEtl, clearMapped } from './clear-probe';
+import { approvals, clearEtl, clearMapped } from './operate-probe';
 
 const taskQueue = 'clear-tests';
 /** Each task's calls: [task, day, args]. */
@@ -30,10 +30,11 @@ const failValidate = new Set<string>();
 const gates = new Map<string, Promise<void>>();
 
 const EventType = temporal.api.enums.v1.EventType;
+const mails: string[] = [];
 
 const server = timeSkippingWorker({
   taskQueue,
-  workflowsPath: require.resolve('./clear-probe'),
+  workflowsPath: require.resolve('./operate-probe'),
   activities: async () => {
     const real = createTemporalActivities({ client: plain(), logger: createLogger('silent') });
     const task =
@@ -63,6 +64,12 @@ const server = timeSkippingWorker({
       'clear_etl.publish': task('publish', (a) => ({ published: a.loaded })),
       'clear_mapped.listItems': task('list_items', (a) => Array.from({ length: a.n as number }, (_, i) => i * 10)),
       'clear_mapped.touch': task('touch', (a) => ({ id: a.id })),
+      'approvals.publish': task('publish', (a) => ({ published: a.loaded })),
+      'approvals.useLimit': task('use_limit', (a) => ({ limit: a.limit })),
+      sendAlert: async (input: { subject: string }) => {
+        mails.push(input.subject);
+        return { delivered: 'logged' };
+      },
     };
   },
 });
@@ -253,4 +260,76 @@ test('rerun runs every task again; clear --map-index runs only the chosen instan
     batches: ['clear_mapped-2024-03-14~touch~0'],
   });
   await assert.rejects(planClears(plain(), MAPPED, graph(clearMapped), [day], { task: 'touch', mapIndexes: [9] }), /--map-index 9: touch has instances 0 to 5/);
+});
+
+const APPROVALS = { ...dagDefinitionOf(approvals), taskQueue };
+/** Waits until the run's task is waiting for an answer (its state running, its output saying so). */
+async function waitingFor(workflowId: string, taskId: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const tasks = await plain().workflow.getHandle(workflowId).query<Array<{ taskId: string; state: string; output?: Record<string, unknown> }>>('tasks');
+    const task = tasks.find((t) => t.taskId === taskId)!;
+    if (task.state === 'running' && task.output?.waiting) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${taskId} never waited`);
+}
+
+test('approvals: approve, a branch choice and a typed value are checked before they are taken; a second answer is refused, naming the first', async () => {
+  const day = '2024-04-01';
+  const workflowId = `approvals-${day}`;
+  const handle = await plain().workflow.start('approvals', { taskQueue, workflowId, args: [{ ds: day }] });
+  for (const id of ['sign_off', 'pick', 'threshold']) await waitingFor(workflowId, id);
+  const answer = (taskId: string, decision: 'approve' | 'reject', extra: object = {}) =>
+    answerApproval(plain(), APPROVALS, day, { taskId, decision, by: 'lee', ...extra });
+
+  await assert.rejects(answer('publish', 'approve'), /publish is not an approval task of approvals; its approval tasks are sign_off, pick, threshold/);
+  await assert.rejects(answer('pick', 'approve', { choose: ['slow'] }), /pick is approved by choosing from fast, full; slow is not one of them/);
+  await assert.rejects(answer('pick', 'approve'), /pick is approved by choosing from fast, full/);
+  await assert.rejects(
+    answer('threshold', 'approve', { value: { limit: 0 } }),
+    /threshold: the value does not fit its schema: limit: Too small: expected number to be >=1/,
+  );
+  await assert.rejects(answer('threshold', 'approve', { value: { limit: 'ten' } }), /limit: Invalid input: expected number, received string/);
+  await assert.rejects(answer('sign_off', 'approve', { value: 3 }), /sign_off takes no value/);
+
+  assert.equal(await answer('sign_off', 'approve', { reason: 'numbers match' }), 'sign_off approved by lee');
+  await assert.rejects(answer('sign_off', 'reject'), /sign_off was already approved by lee at 20\d\d-.* \(numbers match\): a second answer is refused/);
+  assert.equal(await answer('pick', 'approve', { choose: ['full'] }), 'pick approved by lee');
+  assert.equal(await answer('threshold', 'approve', { value: { limit: 7 } }), 'threshold approved by lee');
+
+  const result = (await handle.result()) as DagFileRunResult;
+  assert.deepEqual(states(result), {
+    sign_off: 'success',
+    publish: 'success',
+    pick: 'success',
+    fast: 'skipped',
+    full: 'success',
+    threshold: 'success',
+    use_limit: 'success',
+  });
+  assert.deepEqual(calls.find(([name, d]) => name === 'use_limit' && d === day)![2], { limit: 7, by: 'lee' });
+  // A finished run takes no answer.
+  await assert.rejects(answer('sign_off', 'approve'), /approvals-2024-04-01 is not running \(it completed\): no approval waits in it/);
+});
+
+test('approvals: a rejection skips what follows; a timeout takes its default', async () => {
+  const day = '2024-04-02';
+  const workflowId = `approvals-${day}`;
+  const handle = await plain().workflow.start('approvals', { taskQueue, workflowId, args: [{ ds: day }] });
+  for (const id of ['sign_off', 'pick', 'threshold']) await waitingFor(workflowId, id);
+  await answerApproval(plain(), APPROVALS, day, { taskId: 'sign_off', decision: 'reject', by: 'lee', reason: 'revenue looks off' });
+  await answerApproval(plain(), APPROVALS, day, { taskId: 'pick', decision: 'approve', by: 'lee', choose: ['fast'] });
+  // threshold's hour passes with no answer: its onTimeout value (waiting on the test server's client lets time leap).
+  const result = (await server.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).result()) as DagFileRunResult;
+  assert.deepEqual(states(result), {
+    sign_off: 'success',
+    publish: 'skipped',
+    pick: 'success',
+    fast: 'success',
+    full: 'skipped',
+    threshold: 'success',
+    use_limit: 'success',
+  });
+  assert.deepEqual(calls.find(([name, d]) => name === 'use_limit' && d === day)![2], { limit: 5, by: 'timeout' });
+  assert.ok(!calls.some(([name, d]) => name === 'publish' && d === day));
 });

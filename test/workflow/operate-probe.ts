@@ -1,5 +1,5 @@
-/** DAG files for the workflow test of clearing and marking runs (clear.test.ts). */
-import { dag, ownTasks } from '../../src/sdk';
+/** DAG files for the workflow test of clearing and marking runs (operate.test.ts). */
+import { approval, dag, empty, ownTasks, z } from '../../src/sdk';
 import { registerDagFiles } from '../../workflows/dag-registry';
 
 export { dagFileWorkflow as default } from '../../workflows/dag-registry';
@@ -14,6 +14,7 @@ const own = ownTasks<{
   publish: (args: { day: string; loaded: number }) => Promise<{ published: number }>;
   listItems: (args: { n: number }) => Promise<number[]>;
   touch: (args: { id: number; day: string }) => Promise<{ id: number }>;
+  useLimit: (args: { limit: number; by: string }) => Promise<{ limit: number }>;
 }>();
 
 /**
@@ -30,12 +31,31 @@ export const clearEtl = dag({ dagId: 'clear_etl', schedule: '@daily', startDate:
 });
 
 /** A task mapped over list_items' ids: a clear naming instances runs only those. */
-export const clearMapped = dag(
-  { dagId: 'clear_mapped', schedule: '@daily', startDate: '2024-01-01', maxActiveRuns: null, defaultArgs: { retries: 0 } },
-  () => {
-    const items = own.listItems('list_items', { args: { n: 6 } });
-    own.touch.expand('touch', { over: items, args: (id, _index, run) => ({ id, day: run.ds }) });
+export const clearMapped = dag({ dagId: 'clear_mapped', schedule: '@daily', startDate: '2024-01-01', maxActiveRuns: null, defaultArgs: { retries: 0 } }, () => {
+  const items = own.listItems('list_items', { args: { n: 6 } });
+  own.touch.expand('touch', { over: items, args: (id, _index, run) => ({ id, day: run.ds }) });
+});
+
+/**
+ * Three approvals: sign_off gates publish (a rejection skips it), pick chooses fast or full, and
+ * threshold takes a typed limit (5 after an hour without an answer) that use_limit reads.
+ */
+export const approvals = dag(
+  { dagId: 'approvals', schedule: '@daily', startDate: '2024-01-01', maxActiveRuns: null, defaultArgs: { retries: 0 } },
+  ({ ds }) => {
+    const signOff = approval('sign_off', { subject: 'Publish {{ ds }}?', body: 'Check the numbers first.' });
+    own.publish('publish', { upstream: [signOff], args: { day: ds, loaded: 1 } });
+    const pick = approval('pick', { subject: 'Which rebuild?', options: ['fast', 'full'] });
+    empty('fast', { upstream: [pick] });
+    empty('full', { upstream: [pick] });
+    const threshold = approval('threshold', {
+      subject: 'Alert threshold for {{ ds }}?',
+      schema: z.object({ limit: z.number().int().min(1).max(100) }),
+      timeout: '1h',
+      onTimeout: { value: { limit: 5 } },
+    });
+    own.useLimit('use_limit', { args: { limit: threshold.value.limit, by: threshold.by } });
   },
 );
 
-registerDagFiles([clearEtl, clearMapped]);
+registerDagFiles([clearEtl, clearMapped, approvals]);

@@ -1,0 +1,115 @@
+/**
+ * Operating orders_daily_etl's runs from a terminal, on the real worker, dev server, Postgres and
+ * dbt: a fault in load for three dates, the fix, then `baton runs clear --task load --downstream`
+ * over the three (after a dry run that changes nothing): the new executions run load, validate
+ * and dbt_run only, one at a time (max_active_runs=1), and every partition is exact.
+ */
+import assert from '../support/assert';
+import path from 'node:path';
+import { test } from '@jest/globals';
+import { temporal } from '@temporalio/proto';
+import type { DagRunInput } from '../../src/contracts';
+import { triggerRun, waitForRun } from '../../src/runs';
+import { generateOrders } from '../../scripts/sample-orders';
+import { ordersDailyEtlDag } from '../support/reference-dags';
+import { execFileAsync, expectedPartition, integrationPlatform, partition, repoRoot } from '../support';
+
+const platform = integrationPlatform();
+const { config, pool } = platform;
+const EventType = temporal.api.enums.v1.EventType;
+
+async function baton(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, BATON_USER: 'dana' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** A run's activities as its history has them: type, when scheduled, when it closed. */
+async function activitiesOf(workflowId: string, runId: string) {
+  const events = (await platform.client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+  const scheduled = new Map<number, { type: string; scheduledAt: number; closedAt?: number }>();
+  for (const e of events) {
+    const at = Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      scheduled.set(Number(e.eventId), { type: e.activityTaskScheduledEventAttributes!.activityType!.name!, scheduledAt: at });
+    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+    if (closed) scheduled.get(Number(closed.scheduledEventId))!.closedAt = at;
+  }
+  return { activities: [...scheduled.values()], input: events[0].workflowExecutionStartedEventAttributes!.input!.payloads![0] };
+}
+
+test('a fault in load for three dates, fixed, then clear --task load --downstream: only load, validate and dbt_run run again, one run at a time, and each partition is exact', async () => {
+  const days = ['2031-06-01', '2031-06-02', '2031-06-03'];
+  const seeds = await Promise.all(
+    days.map((ds, i) => generateOrders({ ds, rows: 400, badRate: 0.02, seed: 60_100 + i, file: path.join(config.dataDir, 'raw', `orders_${ds}.csv`) })),
+  );
+  // The fault: the warehouse's publish function is missing (a migration not applied), for every try of load.
+  await pool.query('ALTER FUNCTION baton.publish_orders_day(date, bigint, bigint) RENAME TO publish_orders_day_moved');
+  const first: string[] = [];
+  try {
+    for (const ds of days) {
+      const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
+      first.push(run.runId);
+      await assert.rejects(waitForRun(platform.client, run), /task load failed: .*function baton\.publish_orders_day\(.*\) does not exist/);
+    }
+  } finally {
+    await pool.query('ALTER FUNCTION baton.publish_orders_day_moved(date, bigint, bigint) RENAME TO publish_orders_day');
+  }
+
+  const range = ['runs', 'clear', 'orders_daily_etl', '--from', days[0], '--to', days[2], '--task', 'load', '--downstream'];
+  const dry = await baton([...range, '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  const lines = dry.stdout.trim().split('\n');
+  assert.equal(lines.length, 4, dry.stdout);
+  for (const [i, ds] of days.entries()) {
+    assert.match(lines[i], new RegExp(`^orders_daily_etl-${ds} \\(failed\\): runs again load, validate, dbt_run; keeps `));
+    assert.equal(
+      lines[i].split('; keeps ')[1],
+      'choose_source success, wait_for_file success, wait_for_data skipped, extract success, extract_from_db skipped, check_data success, transform success, send_empty_alert skipped',
+    );
+  }
+  assert.equal(lines[3], 'dry run: 3 of 3 runs would be cleared; nothing was changed');
+  for (const [i, ds] of days.entries()) assert.equal((await platform.client.workflow.getHandle(`orders_daily_etl-${ds}`).describe()).runId, first[i]);
+
+  const cleared = await baton([...range, '--reason', 'publish function restored']);
+  assert.equal(cleared.code, 0, cleared.stderr);
+  assert.match(cleared.stdout, /^3 of 3 runs cleared$/m);
+  const runs = [...cleared.stdout.matchAll(/^cleared (orders_daily_etl-\S+): run (\S+) /gm)].map((m) => ({ workflowId: m[1], runId: m[2] }));
+  assert.deepEqual(
+    runs.map((r) => r.workflowId),
+    days.map((ds) => `orders_daily_etl-${ds}`),
+  );
+
+  const spans: Array<{ start: number; end: number }> = [];
+  for (const [i, run] of runs.entries()) {
+    const result = (await platform.client.workflow.getHandle(run.workflowId, run.runId).result()) as { state: string; loadedRows: number };
+    assert.equal(result.state, 'success');
+    assert.equal(result.loadedRows, seeds[i].expectedLoaded);
+    const { activities, input } = await activitiesOf(run.workflowId, run.runId);
+    const data = activities.filter((a) => a.type.startsWith('orders_daily_etl.'));
+    assert.deepEqual(
+      data.map((a) => a.type),
+      ['orders_daily_etl.load', 'orders_daily_etl.validate', 'orders_daily_etl.dbtRun'],
+    );
+    spans.push({ start: data[0].scheduledAt, end: data[2].closedAt! });
+    const started = JSON.parse(Buffer.from(input.data!).toString()) as DagRunInput;
+    assert.deepEqual(started.clear, {
+      action: 'clear',
+      runId: first[i],
+      tasks: ['load', 'validate', 'dbt_run'],
+      by: 'dana',
+      reason: 'publish function restored',
+    });
+    assert.deepEqual(await partition(pool, days[i]), expectedPartition(seeds[i]));
+  }
+  // max_active_runs=1: each run's tasks start after the one before it has finished its own.
+  spans.sort((a, b) => a.start - b.start);
+  for (let i = 1; i < spans.length; i++) assert.ok(spans[i].start >= spans[i - 1].end, `runs overlapped: ${JSON.stringify(spans)}`);
+});
