@@ -8,6 +8,7 @@ import { createCacheActivities } from './cache';
 import { createConnections, type PoolFor } from '../src/data/connections';
 import { createMailActivities } from './mail';
 import { createNoopActivities } from './noop';
+import { createNotifierActivities } from './notify';
 import { createOperatorActivities } from '../src/operators/activities';
 import { createSensorActivities } from './sensors';
 import { createSettingsActivities } from './settings';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
   const definitions = (deps.dags ?? []).map((d) => ({ ...d.dag.definition, taskQueue: deps.config.project.taskQueue }));
   return {
     ...createMailActivities(deps),
+    ...createNotifierActivities(deps),
     ...createSettingsActivities(deps),
     ...createTemporalActivities(deps),
     ...createSensorActivities({ ...deps, poolFor }),

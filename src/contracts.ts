@@ -113,6 +113,24 @@ export interface AlertInput {
   to: string[];
 }
 
+/** A webhook notifier's call: the connection, and what happened where. */
+export interface NotifierInput {
+  conn: string;
+  event: NotifierEvent;
+  dagId: string;
+  ds: string;
+  /** A sub-daily run's ts. */
+  ts?: string;
+  taskId?: string;
+  state: string;
+  message: string;
+  error?: string;
+}
+
+export interface NotifierResult {
+  status: number;
+}
+
 export interface AlertResult {
   delivered: 'logged' | 'mailed';
 }

@@ -69,7 +69,7 @@ export interface DagRunContext {
   /** A DAG file's run: its approval tasks' answers. */
   approvals?: Approvals;
   /** Tells the DAG's and the task's notifiers of an event (a DAG file's run). */
-  notify?: (event: NotifierEvent, detail: { taskId?: string; state: string; message: string; error?: string }) => Promise<void>;
+  notify?: (event: NotifierEvent, detail: { taskId?: string; state: string; message: string; error?: string }, to?: 'task' | 'dag' | 'both') => Promise<void>;
 }
 
 /**

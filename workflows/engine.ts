@@ -46,6 +46,7 @@ import { tsNodash } from '../src/logical-date';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
 import { announceOutlets } from './assets';
 import { Approvals, type ApprovalResult } from './approvals';
+import { notifierOf, watchDeadlines } from './notifiers';
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
@@ -102,6 +103,9 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       // What a clear of this run keeps: its conf, task table and outputs, read by replaying it.
       setHandler(recordQuery, (): RecordedRun => ({ conf: run.conf, tasks: run.tasks.list(), outputs }));
       run.approvals = new Approvals(dag, run.tasks);
+      const notify = notifierOf(dag, run);
+      run.notify = notify;
+      const stopDeadlines = watchDeadlines(dag, run, notify);
       if (run.recorded) keepRecorded(dag, run, outputs);
       const inFlight = new Map<string, { scope: CancellationScope; done: Promise<void> }>();
       // Marks by hand (`baton runs mark`): a running task's work is cancelled, then it takes the state.
@@ -147,12 +151,18 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
         await Promise.race([...[...inFlight.values()].map((t) => t.done), condition(() => marked !== seen)]);
       }
       settled = true;
+      stopDeadlines();
       const table = run.tasks.list();
       const stuck = table.filter((t) => t.state === 'scheduled' || t.state === 'running' || t.state === 'queued');
       if (stuck.length)
         throw ApplicationFailure.nonRetryable(`${dag.dagId}: tasks ${stuck.map((t) => t.taskId).join(', ')} could not be settled`, 'DagDefinitionError');
       const failed = table.filter((t) => t.state === 'failed' && !byId.get(t.taskId)!.teardown);
       if (failed.length) {
+        await notify(
+          'failure',
+          { taskId: failed[0].taskId, state: 'failed', message: `the run failed at ${failed.map((t) => t.taskId).join(', ')}`, error: failed[0].error },
+          'dag',
+        );
         throw ApplicationFailure.nonRetryable(failed.map((t) => `task ${t.taskId} failed: ${t.error}`).join('; '), 'TaskFailed');
       }
       // The result is the DAG's own code too: a read of what is not there fails the run, naming it.
@@ -161,6 +171,8 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
         .catch(asFailure);
       const skips = table.some((t) => t.state === 'skipped') ? 'success_with_skips' : 'success';
       const state = result.state === 'success' || result.state === 'success_with_skips' ? result.state : skips;
+      if (result.empty === true) await notify('empty', { state, message: 'an empty day: no data to process' }, 'dag');
+      await notify('success', { state, message: `succeeded (${state})` }, 'dag');
       return { ...result, dagId: dag.dagId, ds: run.ds, ...(run.key !== run.ds ? { ts: run.key } : {}), state, tasks: run.tasks.list() };
     },
     (conf) => {
@@ -212,6 +224,12 @@ async function runTask(
         if (!retryable) throw err;
         const delay = Math.min(options.delayMs * (options.backoff ? 2 ** (attempt - 1) : 1), options.maxDelayMs);
         log.warn('task failed; retrying', { taskId: task.taskId, attempt, delayMs: delay, error: rootMessage(err) });
+        await run.notify?.('retry', {
+          taskId: task.taskId,
+          state: 'up_for_retry',
+          message: `try ${attempt} of ${options.attempts} failed, retrying in ${Math.round(delay / 1000)}s`,
+          error: rootMessage(err),
+        });
         await callback(dag, run, task.taskId, definition.onRetry ?? (dag.definition.defaultArgs.emailOnRetry ? mailTo(dag) : undefined), {
           event: 'retry',
           message: `try ${attempt} of ${options.attempts} failed, retrying in ${Math.round(delay / 1000)}s: ${rootMessage(err)}`,
@@ -251,10 +269,12 @@ async function runTask(
     if (!isSkip(outcome.result)) outputs[task.taskId] = outcome.result;
     afterSuccess(dag, task, outcome.result, run);
     await callback(dag, run, task.taskId, definition.onSuccess, { event: 'success', message: 'succeeded' });
+    await run.notify?.('success', { taskId: task.taskId, state: 'success', message: 'succeeded' }, 'task');
   } else {
     // A cancelled run ends as cancelled, not as a failed task.
     if (isCancellation(outcome.error)) throw outcome.error;
     await callback(dag, run, task.taskId, definition.onFailure, { event: 'failure', message: outcome.message });
+    await run.notify?.('failure', { taskId: task.taskId, state: 'failed', message: 'failed', error: outcome.message }, 'task');
   }
 }
 

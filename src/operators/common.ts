@@ -18,6 +18,15 @@ export const runFunction = z.custom((f) => typeof f === 'function', 'a function 
 export const assetName = z.string().regex(ASSET_NAME, 'an asset name: a letter, then letters, digits, _ . : and -, 200 at most');
 const callback = z.union([z.object({ notify: z.array(z.string().email()).min(1) }).strict(), z.object({ task: z.string().min(1) }).strict()]);
 
+const NOTIFIER_EVENT = z.enum(['failure', 'retry', 'empty', 'deadline', 'approval', 'success']);
+/** A notifier (src/sdk/types.ts): a webhook on a named connection, or mail; and the events it is told of. */
+export const notifier = z.union([
+  z.object({ webhook: connName, on: z.array(NOTIFIER_EVENT).min(1) }).strict(),
+  z.object({ email: z.array(z.string().email()).min(1), on: z.array(NOTIFIER_EVENT).min(1) }).strict(),
+]);
+/** A deadline (src/sdk/types.ts): within a duration after the logical date, the interval's end or the run's start. */
+export const deadline = z.object({ after: z.enum(['logical_date', 'data_interval_end', 'run_start']), within: duration }).strict();
+
 /** What every task takes (TaskBase in src/sdk/types.ts): spread into each operator's schema. */
 export const common = {
   operator: z.string(),
@@ -42,6 +51,8 @@ export const common = {
   onFailure: callback.optional(),
   onRetry: callback.optional(),
   onSuccess: callback.optional(),
+  notifiers: z.array(notifier).optional(),
+  deadline: deadline.optional(),
 };
 
 /** What a sensor takes besides what it waits for (Airflow's BaseSensorOperator). */

@@ -11,6 +11,8 @@ import { xcomReadsIn } from './names';
 import { assetExpressionOf, assetsIn, type AssetExpression } from './assets';
 import { templateProblems, templatesIn } from './templates';
 import { TRIGGER_RULES, type DagFileDefinition, type DefaultArgs, type TaskDefinition, type TriggerRule } from './types';
+import { z } from 'zod';
+import { deadline, notifier } from '../operators/common';
 
 export class InvalidDagFile extends Error {
   override name = 'InvalidDagFile';
@@ -216,6 +218,7 @@ export function compileDag(file: DagFileDefinition, options: CompileOptions = {}
             `task ${taskId}: it updates ${asset}, which schedules this DAG: each run would start the next (a DAG does not consume its own outlets)`,
           );
   }
+  problems.push(...runSettingProblems(file));
   const order = topologicalOrder(entries);
   if (!order) problems.push(`the tasks form a cycle: ${cycleOf(entries).join(' >> ')}`);
   const tasks: CompiledTask[] = [];
@@ -301,4 +304,19 @@ function cycleOf(entries: Array<[string, TaskDefinition]>): string[] {
     if (found) return found.reverse();
   }
   return [];
+}
+
+/** The DAG's own notifiers and deadline, checked as a task's are. */
+function runSettingProblems(file: DagFileDefinition): string[] {
+  const problems: string[] = [];
+  for (const [key, schema] of [
+    ['notifiers', z.array(notifier)],
+    ['deadline', deadline],
+  ] as const) {
+    const value = (file as unknown as Record<string, unknown>)?.[key];
+    if (value === undefined) continue;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${[key, ...i.path.map(String)].join('.')}: ${i.message}`));
+  }
+  return problems;
 }

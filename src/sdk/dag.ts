@@ -132,7 +132,8 @@ export interface DagResult {
   readonly [BUILD]: { inputs: Record<string, RefMarker>; compute: (inputs: Record<string, unknown>, run: Run) => Record<string, unknown> };
 }
 
-type ResultState = { state?: 'success' | 'success_with_skips' };
+/** What a result may say of the run: its state, and whether it was an empty day (the `empty` notifiers are told). */
+type ResultState = { state?: 'success' | 'success_with_skips'; empty?: boolean };
 
 /**
  * A DAG: its settings, then `build`, which declares its tasks and may return the run's result

@@ -47,6 +47,28 @@ export interface TaskOptions {
   onFailure?: TaskCallback;
   onRetry?: TaskCallback;
   onSuccess?: TaskCallback;
+  /** Who is told of this task's failure, retries, success, deadline or approval waiting. */
+  notifiers?: readonly Notifier[];
+  /** When this task must be done: a run still before it or in it then alerts once. */
+  deadline?: Deadline;
+}
+
+/** What a notifier is told of (NOTIFIER_EVENTS): failure, retry, empty, deadline, approval, success. */
+export type NotifierEvent = 'failure' | 'retry' | 'empty' | 'deadline' | 'approval' | 'success';
+
+/**
+ * Who is told of a run's events, and of which: a webhook (a named connection, BATON_CONN_<NAME>,
+ * posted a JSON payload with a Slack-compatible `text`), or mail.
+ */
+export type Notifier = { webhook: string; on: readonly NotifierEvent[] } | { email: readonly string[]; on: readonly NotifierEvent[] };
+
+/**
+ * When a run (or a task) must be done: `within` after its logical date, its data interval's end
+ * or its start. A run still going then alerts once, naming where it is and how late it is.
+ */
+export interface Deadline {
+  after: 'logical_date' | 'data_interval_end' | 'run_start';
+  within: string;
 }
 
 /** A callback is a mail (Airflow's email_on_failure, done per task) or a user task of the DAG. */
@@ -132,6 +154,10 @@ export interface DagFileDefinition<P extends z.ZodObject = z.ZodObject> {
   /** The run's params, with their defaults; `--conf` overrides them and is validated against them. */
   params?: P;
   defaultArgs?: DefaultArgs;
+  /** Who is told of the run's events: its failure, retries, an empty day, its deadline, approvals waiting, its success. */
+  notifiers?: readonly Notifier[];
+  /** When each run must be done: one still going then alerts once. */
+  deadline?: Deadline;
   /** The workflow type its runs have; the DAG id by default. */
   workflowType?: string;
   tasks: Record<string, TaskDefinition>;
@@ -140,7 +166,7 @@ export interface DagFileDefinition<P extends z.ZodObject = z.ZodObject> {
    * `success_with_skips` when a task was skipped, unless the result says which of the two it is
    * (a branch not taken may be the run's ordinary path).
    */
-  result?: (run: RunContext) => Record<string, unknown> & { state?: 'success' | 'success_with_skips' };
+  result?: (run: RunContext) => Record<string, unknown> & { state?: 'success' | 'success_with_skips'; empty?: boolean };
 }
 
 /** A task's state in a run's task table. */

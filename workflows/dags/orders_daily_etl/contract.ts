@@ -39,6 +39,8 @@ export interface OrdersDailyEtlResult {
   dagId: string;
   ds: string;
   state: 'success' | 'success_with_skips';
+  /** The day had no orders: send_empty_alert mailed, and the notifiers that chose `empty` are told. */
+  empty: boolean;
   rowCount: number;
   loadedRows: number;
   rejectedRows: number;

@@ -121,6 +121,8 @@ export default dag(
     return result({ staged, loaded: optional(load), dbt: optional(dbtRun) }, ({ staged, loaded, dbt }, run) => ({
       // The empty day's alert is a skip worth seeing; the source not taken and skip_dbt are not.
       state: run.states.send_empty_alert === 'success' ? 'success_with_skips' : 'success',
+      // The DAG's notifiers that chose `empty` are told of it.
+      empty: run.states.send_empty_alert === 'success',
       rowCount: staged.rowCount,
       loadedRows: loaded?.loadedRows ?? 0,
       rejectedRows: loaded?.rejectedRows ?? 0,

@@ -1,0 +1,133 @@
+/**
+ * A DAG file's notifiers and deadlines in its run. Notifiers (the DAG's and each task's) are told
+ * of the events they chose: webhooks through the `notifyWebhook` activity, mail through the alert
+ * mail. A deadline is a durable timer: a run (or a task) still going when it fires alerts once,
+ * naming where the run is and how late it is; the timer and the alert are in the run's history,
+ * so a worker restart or a replay neither loses nor repeats it. Deterministic.
+ */
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { CancellationScope, isCancellation, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { BackfillMemo, NotifierEvent } from '../src/contracts';
+import type { CompiledDag } from '../src/sdk/compile';
+import type { Deadline, Notifier } from '../src/sdk/types';
+import type { DagRunContext } from './dag';
+import { rootMessage } from './task-table';
+
+/** Notifier calls: a few tries over about a minute, whatever the DAG's own retry policy. */
+const notifying = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 4, initialInterval: '2s', backoffCoefficient: 3 },
+});
+
+export interface NotifierDetail {
+  taskId?: string;
+  state: string;
+  message: string;
+  error?: string;
+}
+
+/** Whose notifiers an event goes to: the task's, the DAG's, or both (a retry, an approval waiting). */
+export type NotifierScope = 'task' | 'dag' | 'both';
+
+/** The run's notify: the task's notifiers for a task's event, and the DAG's for the events it chose. */
+export function notifierOf(dag: CompiledDag, run: DagRunContext) {
+  const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
+  return async (event: NotifierEvent, detail: NotifierDetail, to: NotifierScope = 'both'): Promise<void> => {
+    const own = detail.taskId && to !== 'dag' ? (byId.get(detail.taskId)?.definition.notifiers ?? []) : [];
+    const targets = [...own, ...(to !== 'task' ? (dag.file.notifiers ?? []) : [])].filter((n) => n.on.includes(event));
+    await CancellationScope.nonCancellable(() => Promise.all(targets.map((target) => send(dag, run, target, event, detail))));
+  };
+}
+
+async function send(dag: CompiledDag, run: DagRunContext, target: Notifier, event: NotifierEvent, detail: NotifierDetail): Promise<void> {
+  const where = `${run.key}${detail.taskId ? ` ${detail.taskId}` : ''}`;
+  try {
+    if ('webhook' in target) {
+      await notifying.notifyWebhook.executeWithOptions({ summary: `${event} to webhook ${target.webhook}` }, [
+        {
+          conn: target.webhook,
+          event,
+          dagId: dag.dagId,
+          ds: run.ds,
+          ...(run.key !== run.ds ? { ts: run.key } : {}),
+          ...(detail.taskId ? { taskId: detail.taskId } : {}),
+          state: detail.state,
+          message: detail.message,
+          ...(detail.error !== undefined ? { error: detail.error } : {}),
+        },
+      ]);
+    } else {
+      await notifying.sendAlert.executeWithOptions({ summary: `${event} mail to ${target.email.join(', ')}` }, [
+        {
+          dagId: dag.dagId,
+          ds: run.key,
+          to: [...target.email],
+          subject: `[${dag.dagId}] ${where}: ${event}`,
+          body: `${detail.message}${detail.error ? `\n\n${detail.error}` : ''}`,
+        },
+      ]);
+    }
+  } catch (err) {
+    // A notifier that cannot be reached is logged; it never fails the run.
+    log.warn(`${event} notifier failed`, { target: 'webhook' in target ? `webhook ${target.webhook}` : 'mail', error: rootMessage(err) });
+  }
+}
+
+/** When a deadline falls for this run: its reference time plus `within`, in ms since the epoch. */
+export function deadlineAt(deadline: Deadline, run: DagRunContext): number {
+  const base =
+    deadline.after === 'logical_date'
+      ? Date.parse(run.interval.dataIntervalStart)
+      : deadline.after === 'data_interval_end'
+        ? Date.parse(run.interval.dataIntervalEnd)
+        : workflowInfo().runStartTime.getTime();
+  return base + msToNumber(deadline.within as Duration);
+}
+
+/** `1h 5m`, `12m`, `40s`: how late, for people. */
+export function lateBy(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const [d, h, m] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3_600), Math.floor((s % 3_600) / 60)];
+  const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', !d && !h && !m ? `${s % 60}s` : ''].filter(Boolean);
+  return parts.join(' ');
+}
+
+const UNFINISHED = ['scheduled', 'queued', 'running'];
+
+/**
+ * Watches the run's deadlines (the DAG's and its tasks') until the run settles: each that falls
+ * while what it covers is unfinished alerts once. A backfilled run (catch-up by design) and a
+ * test run watch none. Returns a function that stops the watch.
+ */
+export function watchDeadlines(dag: CompiledDag, run: DagRunContext, notify: ReturnType<typeof notifierOf>): () => void {
+  const { backfill } = (workflowInfo().memo ?? {}) as Partial<BackfillMemo>;
+  const watched = [
+    ...(dag.file.deadline ? [{ deadline: dag.file.deadline, taskId: undefined as string | undefined }] : []),
+    ...dag.tasks.filter((t) => t.definition.deadline).map((t) => ({ deadline: t.definition.deadline!, taskId: t.taskId as string | undefined })),
+  ];
+  if (!watched.length || backfill || run.test) return () => undefined;
+  const scope = new CancellationScope();
+  const one = async ({ deadline, taskId }: (typeof watched)[number]) => {
+    const at = deadlineAt(deadline, run);
+    if (at > Date.now()) await sleep(at - Date.now());
+    const tasks = run.tasks.list();
+    if (taskId && !UNFINISHED.includes(tasks.find((t) => t.taskId === taskId)!.state)) return;
+    const at_ = tasks.filter((t) => t.state === 'running' || t.state === 'queued').map((t) => t.taskId);
+    const late = lateBy(Date.now() - at);
+    const rule = `${deadline.after} + ${deadline.within} = ${new Date(at).toISOString()}`;
+    const message = taskId
+      ? `${taskId} is not done by its deadline (${rule}): it is ${tasks.find((t) => t.taskId === taskId)!.state}, ${late} late`
+      : `the run is not done by its deadline (${rule}): ${at_.length ? `it is at ${at_.join(', ')}` : 'it is between tasks'}, ${late} late`;
+    log.warn('deadline passed', { taskId, deadline: rule, late });
+    run.tasks.note(`deadline passed: ${message}`);
+    await notify('deadline', { ...(taskId ? { taskId } : {}), state: 'running', message }, taskId ? 'task' : 'dag');
+  };
+  scope
+    .run(() => Promise.all(watched.map(one)))
+    .catch((err) => {
+      if (!isCancellation(err)) throw err;
+    });
+  return () => scope.cancel();
+}
