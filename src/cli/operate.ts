@@ -9,7 +9,8 @@ import { loadCatalog } from '../dag-catalog';
 import type { DagDefinition } from '../dags';
 import { BackfillInputError, planBackfill } from '../backfill';
 import { answerApproval, cancelRun, clearRuns, currentOperator, markTask, planClears, rerunRun, type ClearTarget } from '../run-operations';
-import { dagArg, logicalArgNamed, runKey, tsArg, dsArg, withClient } from './args';
+import { dagArg, dsArg, intArg as intArgNamed, logicalArgNamed, runKey, tsArg, withClient } from './args';
+import { gridLines, readGrid } from '../grid';
 import { DagCommandError } from './dags';
 
 /** The DAG file's graph as it is now (its tasks and their upstream); a DAG written as a workflow has none to clear. */
@@ -234,4 +235,35 @@ export function addApprovalCommands(runsCmd: Command, out: (line: string) => voi
       });
     });
   }
+}
+
+/** `baton runs grid`: the DAG's latest runs as Airflow's grid view. */
+export function addGridCommand(runsCmd: Command, out: (line: string) => void): void {
+  runsCmd
+    .command('grid')
+    .description("Airflow's grid view: the latest runs as columns (oldest first), tasks as rows, each cell the task's state; failed cells' errors below")
+    .argument('<dag>', 'DAG id', dagArg)
+    .option('--last <n>', 'how many runs', intArgNamed('--last'), 14)
+    .option('--json', 'print JSON')
+    .action((dag: DagDefinition, opts: { last: number; json?: boolean }) => {
+      if (opts.last < 1 || opts.last > 100) throw new DagCommandError(`--last takes 1 to 100 runs, got ${opts.last}`);
+      const file = loadCatalog().files.find((f) => f.dag.dagId === dag.dagId);
+      const taskIds = file ? file.dag.order.slice() : [];
+      return withClient(async (client) => {
+        const runs = await readGrid(client, dag, opts.last);
+        if (opts.json)
+          return out(
+            JSON.stringify(
+              {
+                dagId: dag.dagId,
+                runs: runs.map((r) => ({ key: r.key, workflowId: r.workflowId, status: r.status, tasks: r.tasks ?? null })),
+              },
+              null,
+              2,
+            ),
+          );
+        const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
+        for (const line of gridLines(dag.dagId, runs, taskIds, { colour })) out(line);
+      });
+    });
 }

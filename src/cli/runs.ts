@@ -19,7 +19,7 @@ import type { MappedBatchResult } from '../mapping';
 import { isSubDaily, keysBetween } from '../timetable';
 import { confArg, dagArg, dsArg, dsArgNamed, intArg, logicalArgNamed, runKey, tsArg, withClient } from './args';
 import { DagCommandError } from './dags';
-import { addApprovalCommands, addOperateCommands } from './operate';
+import { addApprovalCommands, addGridCommand, addOperateCommands } from './operate';
 
 /**
  * Refuses, before any run exists, a DAG that no live worker on its task queue serves (none runs,
@@ -197,6 +197,7 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
   const runsCmd = program.command('runs').description('runs of a DAG');
   addOperateCommands(runsCmd, out);
   addApprovalCommands(runsCmd, out);
+  addGridCommand(runsCmd, out);
   runsCmd
     .command('list')
     .description('latest runs of a DAG, newest first')
