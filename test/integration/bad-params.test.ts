@@ -50,7 +50,10 @@ test("Baton's CLI refuses bad dates, conf, DAG ids and flags with exit code 2, n
       ['backfill', 'orders_daily_etl', '--from', '2024-01-01', '--to', '2024-01-05', '--max-active', '0'],
       /--max-active must be a whole number from 1 to 100, got 0/,
     ],
-    [['trigger', 'orders_daily; rm -rf /', '--ds', '2024-01-15'], /unknown DAG "orders_daily; rm -rf \/"; known: customers_example, .*orders_daily_etl/],
+    [
+      ['trigger', 'orders_daily; rm -rf /', '--ds', '2024-01-15'],
+      /unknown DAG "orders_daily; rm -rf \/"; known: approval_example, customers_example, .*orders_daily_etl/,
+    ],
     [['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', '{"skip_dbt": tru'], /--conf is not JSON: /],
     [['trigger', 'orders_daily_etl', '--ds', '2024-01-15', '--conf', '[1, 2]'], /--conf must be a JSON object/],
     [

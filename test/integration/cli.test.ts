@@ -45,7 +45,7 @@ test('seed a file, then baton trigger --wait loads exactly the expected rows', a
 });
 
 test('baton schedules sync creates the schedule from the DAG definition, then changes nothing', async () => {
-  for (const id of ['orders_daily_etl', 'orders-etl', 'customers_example', 'fan_in_example', 'fiscal_calendar_example', 'mapped_example']) {
+  for (const id of ['orders_daily_etl', 'orders-etl', 'approval_example', 'customers_example', 'fan_in_example', 'fiscal_calendar_example', 'mapped_example']) {
     await platform.client.schedule
       .getHandle(id)
       .delete()
@@ -54,12 +54,12 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
       });
   }
   const outcomes = async () => (JSON.parse((await cli('baton', ['schedules', 'sync', '--json'])).stdout) as { outcomes: Record<string, string> }).outcomes;
-  const dagIds = ['orders_daily_etl', 'orders-etl', 'customers_example', 'fan_in_example', 'fiscal_calendar_example', 'mapped_example'];
+  const dagIds = ['orders_daily_etl', 'orders-etl', 'approval_example', 'customers_example', 'fan_in_example', 'fiscal_calendar_example', 'mapped_example'];
   assert.deepEqual(await outcomes(), Object.fromEntries(dagIds.map((id) => [id, 'created'])));
   assert.deepEqual(await outcomes(), Object.fromEntries(dagIds.map((id) => [id, 'unchanged'])));
   // pausedOnCreation: the examples that need a connection or files start paused, the others run.
   const paused = async (id: string) => (await platform.client.schedule.getHandle(id).describe()).state.paused;
-  assert.deepEqual(await Promise.all(dagIds.map(paused)), [false, false, true, true, false, true]);
+  assert.deepEqual(await Promise.all(dagIds.map(paused)), [false, false, true, true, true, false, true]);
   const schedule = await platform.client.schedule.getHandle('orders_daily_etl').describe();
   assert.equal(schedule.spec.timezone, 'UTC');
   // max_active_runs is kept by the DAG's slot keeper; the schedule itself only starts runs.
@@ -92,7 +92,7 @@ test('bad input: exit code 2 and a message that names the problem', async () => 
   assert.equal(unknown.code, 2);
   assert.match(
     unknown.stderr,
-    /unknown DAG "orders_daily"; known: customers_example, fan_in_example, fiscal_calendar_example, mapped_example, orders-etl, orders_daily_etl$/m,
+    /unknown DAG "orders_daily"; known: approval_example, customers_example, fan_in_example, fiscal_calendar_example, mapped_example, orders-etl, orders_daily_etl$/m,
   );
   const badDate = await cli('baton', ['trigger', 'orders_daily_etl', '--ds', '2024-02-30']);
   assert.equal(badDate.code, 2);
@@ -164,7 +164,7 @@ test('baton pause, unpause, dags list and runs list', async () => {
   // Every DAG file of the folder, by path.
   assert.deepEqual(
     listed.map((d) => d.dagId),
-    ['customers_example', 'fan_in_example', 'fiscal_calendar_example', 'mapped_example', 'orders-etl', 'orders_daily_etl'],
+    ['approval_example', 'customers_example', 'fan_in_example', 'fiscal_calendar_example', 'mapped_example', 'orders-etl', 'orders_daily_etl'],
   );
   const daily = listed.find((d) => d.dagId === 'orders_daily_etl')!;
   assert.equal(daily.schedule_state, 'paused');

@@ -57,6 +57,7 @@ test('npm start on a fresh home sets up everything and prints the sample run and
     'baton: worker started',
     'baton: schedule orders_daily_etl (0 6 * * * UTC): created',
     'baton: schedule orders-etl (0 7 * * * UTC): created',
+    'baton: schedule approval_example (0 7 * * * UTC): created paused (`baton unpause approval_example` starts it)',
     'baton: schedule customers_example (0 5 * * * UTC): created paused (`baton unpause customers_example` starts it)',
     'baton: schedule fan_in_example (@daily UTC): created paused (`baton unpause fan_in_example` starts it)',
     'baton: schedule fiscal_calendar_example (@daily UTC): created',

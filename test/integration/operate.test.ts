@@ -12,7 +12,7 @@ import type { DagRunInput } from '../../src/contracts';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders } from '../../scripts/sample-orders';
 import { ordersDailyEtlDag } from '../support/reference-dags';
-import { execFileAsync, expectedPartition, integrationPlatform, partition, repoRoot } from '../support';
+import { execFileAsync, expectedPartition, integrationPlatform, partition, repoRoot, workflowFailure } from '../support';
 
 const platform = integrationPlatform();
 const { config, pool } = platform;
@@ -57,7 +57,10 @@ test('a fault in load for three dates, fixed, then clear --task load --downstrea
     for (const ds of days) {
       const run = await triggerRun(platform.client, config, ordersDailyEtlDag, ds);
       first.push(run.runId);
-      await assert.rejects(waitForRun(platform.client, run), /task load failed: .*function baton\.publish_orders_day\(.*\) does not exist/);
+      assert.match(
+        (await workflowFailure(waitForRun(platform.client, run))).message,
+        /task load failed: .*function baton\.publish_orders_day\(.*\) does not exist/,
+      );
     }
   } finally {
     await pool.query('ALTER FUNCTION baton.publish_orders_day_moved(date, bigint, bigint) RENAME TO publish_orders_day');
@@ -72,7 +75,7 @@ test('a fault in load for three dates, fixed, then clear --task load --downstrea
     assert.match(lines[i], new RegExp(`^orders_daily_etl-${ds} \\(failed\\): runs again load, validate, dbt_run; keeps `));
     assert.equal(
       lines[i].split('; keeps ')[1],
-      'choose_source success, wait_for_file success, wait_for_data skipped, extract success, extract_from_db skipped, check_data success, transform success, send_empty_alert skipped',
+      'choose_source success, wait_for_file success, extract success, wait_for_data skipped, extract_from_db skipped, check_data success, transform success, send_empty_alert skipped',
     );
   }
   assert.equal(lines[3], 'dry run: 3 of 3 runs would be cleared; nothing was changed');
@@ -112,4 +115,91 @@ test('a fault in load for three dates, fixed, then clear --task load --downstrea
   // max_active_runs=1: each run's tasks start after the one before it has finished its own.
   spans.sort((a, b) => a.start - b.start);
   for (let i = 1; i < spans.length; i++) assert.ok(spans[i].start >= spans[i - 1].end, `runs overlapped: ${JSON.stringify(spans)}`);
+});
+
+/** Waits until the run's task is running (an approval: waiting for its answer). */
+async function waitingAt(workflowId: string, taskId: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const tasks = await platform.client.workflow
+      .getHandle(workflowId)
+      .query<Array<{ taskId: string; state: string }>>('tasks')
+      .catch(() => []);
+    if (tasks.find((t) => t.taskId === taskId)?.state === 'running') return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${workflowId}: ${taskId} never ran`);
+}
+
+test('approval_example: an answer that does not fit is refused; the worker restarts while sign_off waits; the approval goes on, a second answer is refused; a cancel records who and why; the grid shows both runs', async () => {
+  const day = '2031-07-01';
+  const workflowId = `approval_example-${day}`;
+  const triggered = await baton(['trigger', 'approval_example', '--ds', day]);
+  assert.equal(triggered.code, 0, triggered.stderr);
+  await waitingAt(workflowId, 'sign_off');
+
+  const bad = await baton(['runs', 'approve', 'approval_example', '--ds', day, '--task', 'sign_off', '--value', '{"flagShare": 2}']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /sign_off: the value does not fit its schema: flagShare: Too big: expected number to be <=1/);
+
+  // The worker goes away while the run waits, and another takes over: the wait is in the run's history.
+  await platform.worker.stop();
+  await platform.startWorker();
+  const approved = await baton([
+    'runs',
+    'approve',
+    'approval_example',
+    '--ds',
+    day,
+    '--task',
+    'sign_off',
+    '--value',
+    '{"flagShare": 0.02}',
+    '--reason',
+    'totals match',
+  ]);
+  assert.equal(approved.code, 0, approved.stderr);
+  assert.equal(approved.stdout.trim(), 'sign_off approved by dana');
+  const result = (await platform.client.workflow.getHandle(workflowId).result()) as {
+    state: string;
+    tasks: Array<{ taskId: string; state: string; output?: Record<string, unknown> }>;
+  };
+  assert.equal(result.state, 'success');
+  assert.equal(result.tasks.find((t) => t.taskId === 'publish')!.output?.tail, `published ${day}, flagging 0.02, signed off by dana`);
+  const again = await baton(['runs', 'reject', 'approval_example', '--ds', day, '--task', 'sign_off']);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /is not running \(it completed\): no approval waits in it/);
+
+  // A second run, cancelled while it waits: the request in its history names who asked and why.
+  const other = '2031-07-02';
+  await baton(['trigger', 'approval_example', '--ds', other]);
+  await waitingAt(`approval_example-${other}`, 'sign_off');
+  const cancelled = await baton(['runs', 'cancel', 'approval_example', '--ds', other, '--reason', 'report withdrawn']);
+  assert.equal(cancelled.code, 0, cancelled.stderr);
+  assert.match(cancelled.stdout, /^approval_example-2031-07-02: cancel requested \(run \S+\)$/m);
+  const handle = platform.client.workflow.getHandle(`approval_example-${other}`);
+  await assert.rejects(handle.result(), /cancel/i);
+  const events = (await handle.fetchHistory()).events ?? [];
+  const request = events.find(
+    (e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
+  )!.workflowExecutionCancelRequestedEventAttributes!;
+  assert.deepEqual([request.identity, request.cause], ['baton:dana', 'dana: report withdrawn']);
+
+  const grid = await baton(['runs', 'grid', 'approval_example', '--last', '2']);
+  assert.equal(grid.code, 0, grid.stderr);
+  assert.equal(
+    grid.stdout,
+    [
+      'approval_example: 2 runs, 2031-07-01 to 2031-07-02, oldest first (2031)',
+      '              07-01  07-02',
+      'run           S      C',
+      'build_report  S      S',
+      'sign_off      S      F',
+      'publish       S      U',
+      '',
+      'S success  F failed  U upstream_failed  K skipped  R running  Q queued  . scheduled  - not in the run  ? not read',
+      '',
+      '2031-07-02 sign_off: Workflow cancelled',
+      '',
+    ].join('\n'),
+  );
 });

@@ -24,6 +24,7 @@ const probe = compileDag(
 test('dags validate checks the reference pipelines and every DAG file', () => {
   const checked = checkDags().map((c) => [c.dagId, c.tasks, c.problems]);
   assert.deepEqual(checked, [
+    ['approval_example', 3, []],
     ['customers_example', 4, []],
     ['fan_in_example', 4, []],
     ['fiscal_calendar_example', 4, []],
