@@ -41,6 +41,9 @@ export type NotifierEvent = (typeof NOTIFIER_EVENTS)[number];
 export const MARKABLE_STATES = ['success', 'failed', 'skipped'] as const;
 export type MarkableState = (typeof MARKABLE_STATES)[number];
 
+/** The longest `by` and `reason` an operation records. */
+export const MAX_REASON_CHARS = 1000;
+
 /** Who asked for an operation on a run, and why: recorded in the run's history. */
 export interface Operator {
   /** The person (their login on the machine that asked, or the console's user). */

@@ -7,7 +7,7 @@
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ApplicationFailure, condition, defineUpdate, setHandler } from '@temporalio/workflow';
-import { Updates, type ApprovalAnswer } from '../src/contracts';
+import { MAX_REASON_CHARS, Updates, type ApprovalAnswer, type Operator } from '../src/contracts';
 import type { ApprovalTask } from '../src/operators/approval/definition';
 import type { CompiledDag } from '../src/sdk/compile';
 import type { TaskTable } from './task-table';
@@ -100,7 +100,7 @@ export class Approvals {
         `${answer.taskId} was already ${first.approved ? 'approved' : 'rejected'} by ${first.by} at ${first.at}${first.reason ? ` (${first.reason})` : ''}: a second answer is refused`,
       );
     if (!this.waiting.has(answer.taskId)) throw new Error(`${answer.taskId} is not waiting for an answer: it is ${this.tasks.state(answer.taskId)}`);
-    if (typeof answer.by !== 'string' || !answer.by) throw new Error('an answer says who gave it (by)');
+    checkOperator(answer);
     if (answer.decision !== 'approve' && answer.decision !== 'reject') throw new Error(`an answer approves or rejects, not ${JSON.stringify(answer.decision)}`);
     if (answer.decision === 'reject') {
       if (answer.choose !== undefined || answer.value !== undefined) throw new Error('a rejection takes no choice and no value');
@@ -125,4 +125,12 @@ export class Approvals {
         );
     } else if (answer.value !== undefined) throw new Error(`${answer.taskId} takes no value`);
   }
+}
+
+/** Refuses an operation that does not say who asked, or says too much of why. */
+export function checkOperator(operator: Operator): void {
+  if (typeof operator.by !== 'string' || !operator.by || operator.by.length > 200)
+    throw new Error('an operation says who asked (by), in 200 characters at most');
+  if (operator.reason !== undefined && (typeof operator.reason !== 'string' || operator.reason.length > MAX_REASON_CHARS))
+    throw new Error(`a reason is text of ${MAX_REASON_CHARS} characters at most`);
 }

@@ -45,7 +45,7 @@ import { mappedTask } from './mapped';
 import { tsNodash } from '../src/logical-date';
 import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types';
 import { announceOutlets } from './assets';
-import { Approvals, type ApprovalResult } from './approvals';
+import { Approvals, checkOperator, type ApprovalResult } from './approvals';
 import { notifierOf, watchDeadlines } from './notifiers';
 import { rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
@@ -61,7 +61,7 @@ function checkMark(dag: CompiledDag, run: DagRunContext, request: MarkRequest, s
   if (!request || typeof request.taskId !== 'string' || !dag.tasks.some((t) => t.taskId === request.taskId))
     throw new Error(`no task ${JSON.stringify(request?.taskId)} in ${dag.dagId}; its tasks are ${dag.tasks.map((t) => t.taskId).join(', ')}`);
   if (!MARKABLE_STATES.includes(request.state)) throw new Error(`a task is marked ${MARKABLE_STATES.join(', ')}, not ${JSON.stringify(request.state)}`);
-  if (typeof request.by !== 'string' || !request.by) throw new Error('a mark says who made it (by)');
+  checkOperator(request);
   const state = run.tasks.state(request.taskId);
   if (state === request.state) throw new Error(`${request.taskId} is already ${state}`);
 }

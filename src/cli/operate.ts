@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { namedTasks, type GraphTask } from '../clear';
-import { MARKABLE_STATES, type MarkableState, type Operator } from '../contracts';
+import { MARKABLE_STATES, MAX_REASON_CHARS, type MarkableState, type Operator } from '../contracts';
 import { loadCatalog } from '../dag-catalog';
 import type { DagDefinition } from '../dags';
 import { BackfillInputError, planBackfill } from '../backfill';
@@ -39,7 +39,12 @@ function runKeys(dag: DagDefinition, opts: { ds?: string; ts?: string; from?: st
   }
 }
 
-const operatorOf = (opts: { reason?: string }): Operator => ({ by: currentOperator(), ...(opts.reason ? { reason: opts.reason } : {}) });
+/** Who asks (BATON_USER, else the login) and why: a reason is kept in the run's history, so it is bounded. */
+function operatorOf(opts: { reason?: string }): Operator {
+  if (opts.reason !== undefined && opts.reason.length > MAX_REASON_CHARS)
+    throw new DagCommandError(`--reason is ${opts.reason.length} characters, more than the ${MAX_REASON_CHARS} a run's history keeps of one`);
+  return { by: currentOperator(), ...(opts.reason ? { reason: opts.reason } : {}) };
+}
 
 function mapIndexArg(value: string): number[] {
   const parts = value.split(',').map((p) => p.trim());
