@@ -14,6 +14,7 @@ const PURE_SRC = [
   'contracts',
   'cron',
   'dags',
+  'errors',
   'logical-date',
   'mapping',
   'orders-pipeline-contracts',

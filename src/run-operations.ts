@@ -25,6 +25,7 @@ import {
 } from './contracts';
 import { keptRecords, planClear, type ClearPlan, type ClearSelection, type GraphTask } from './clear';
 import { dagRunWorkflowId, type DagDefinition } from './dags';
+import { rootMessage } from './errors';
 import { triggerRun, type StartedRun } from './runs';
 
 /** Who asks, when the caller does not say: `BATON_USER`, else the login on this machine. */
@@ -196,13 +197,6 @@ export async function answerApproval(client: Client, dag: DagDefinition, key: st
     // The run's refusal (its update validator) says why: that is the message.
     throw new Error(`${at.workflowId}: ${rootMessage(err)}`);
   }
-}
-
-/** The innermost message of an error and its causes. */
-function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && typeof e === 'object' && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
 }
 
 /** Cancels a running run; the request in its history names who asked and why. */

@@ -12,12 +12,8 @@ import { releasePoolSlot, takePoolSlot } from './pools';
 
 export const tasksQuery = defineQuery<TaskRecord[]>(Queries.tasks);
 
-/** The innermost failure message: what actually went wrong, not "Activity task failed". */
-export function rootMessage(err: unknown): string {
-  let e = err as { message?: string; cause?: unknown } | undefined;
-  while (e && typeof e === 'object' && e.cause) e = e.cause as typeof e;
-  return e?.message ?? String(err);
-}
+export { rootMessage } from '../src/errors';
+import { rootMessage } from '../src/errors';
 
 /** When a task runs, given its upstream tasks' states (Airflow's trigger rules, src/sdk/types.ts). */
 export type { TriggerRule } from '../src/sdk/types';
