@@ -15,7 +15,7 @@ export type { DagResult, DagScope, DagSettings, Group, GroupSettings, Run, TaskC
 export { firstOf, optional } from './refs';
 export type { Inputs, InputValues, Ref, Refable, ValueOf } from './refs';
 export { TRIGGER_RULES } from './types';
-export type { DagFileDefinition, DefaultArgs, TaskOptions, TaskRecord, TaskState, TriggerRule } from './types';
+export type { DagFileDefinition, Deadline, DefaultArgs, Notifier, NotifierEvent, TaskOptions, TaskRecord, TaskState, TriggerRule } from './types';
 export type { AssetCondition, AssetSchedule } from './assets';
 // The operators (src/operators/<name>/definition.ts): each one's builder and output type.
 export { approval, type ApprovalChoiceOutput, type ApprovalEntryOutput, type ApprovalOutput } from '../operators/approval/definition';

@@ -84,6 +84,9 @@ test("an operator's definition is inside the SDK's boundary, its workflow step a
 
 test('baton/sdk exports what a DAG file is written with, and nothing else', () => {
   assert.deepEqual(exportsOf(ENTRIES.sdk), [
+    'ApprovalChoiceOutput',
+    'ApprovalEntryOutput',
+    'ApprovalOutput',
     'AssetCondition',
     'AssetSchedule',
     'BranchOutput',
@@ -95,6 +98,7 @@ test('baton/sdk exports what a DAG file is written with, and nothing else', () =
     'DagScope',
     'DagSettings',
     'DbtOutput',
+    'Deadline',
     'DefaultArgs',
     'DuckdbOutput',
     'EmptyOutput',
@@ -104,6 +108,8 @@ test('baton/sdk exports what a DAG file is written with, and nothing else', () =
     'InputValues',
     'Inputs',
     'LoadCsvOutput',
+    'Notifier',
+    'NotifierEvent',
     'NotifyOutput',
     'OwnTaskBuilder',
     'OwnTaskSettings',
@@ -128,6 +134,7 @@ test('baton/sdk exports what a DAG file is written with, and nothing else', () =
     'TriggerRule',
     'ValueOf',
     'WaitForDagOutput',
+    'approval',
     'branch',
     'command',
     'dag',

@@ -90,6 +90,7 @@ test("orders_daily_etl's branches, args, summaries and result", () => {
 
   assert.deepEqual(ordersDaily.result!(run({ ...done, xcom: { ...done.xcom, dbt_run: { models } }, states: { send_empty_alert: 'skipped' } })), {
     state: 'success',
+    empty: false,
     rowCount: 100,
     loadedRows: 97,
     rejectedRows: 3,
@@ -98,6 +99,7 @@ test("orders_daily_etl's branches, args, summaries and result", () => {
   // The empty day: no load, no models, and the alert's skip shows in the state.
   assert.deepEqual(ordersDaily.result!(run({ xcom: { extract: { ...extracted, rowCount: 0 } }, states: { send_empty_alert: 'success' } })), {
     state: 'success_with_skips',
+    empty: true,
     rowCount: 0,
     loadedRows: 0,
     rejectedRows: 0,
