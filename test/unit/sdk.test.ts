@@ -243,7 +243,7 @@ test('every problem of a DAG file is named with its task, before anything runs',
     ['task a: task activity: the name of an exported function'],
   );
   assert.deepEqual(rawProblems({ a: { operator: 'python', upstream: [] } }), [
-    'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, notify, task, triggerDag, waitForDag, empty',
+    'task a: unknown operator "python"; known: sql, loadCsv, dbt, command, http, duckdb, fileSensor, sqlSensor, branch, shortCircuit, approval, notify, task, triggerDag, waitForDag, empty',
   ]);
   assert.deepEqual(
     problems(() => {
