@@ -58,4 +58,13 @@ export const approvals = dag(
   },
 );
 
-registerDagFiles([clearEtl, clearMapped, approvals]);
+/** An hourly DAG: its runs are named and cleared by their ts. */
+export const clearHourly = dag(
+  { dagId: 'clear_hourly', schedule: '@hourly', startDate: '2024-01-01', maxActiveRuns: null, defaultArgs: { retries: 0 } },
+  ({ ts }) => {
+    const extracted = own.extract('extract', { args: { day: ts } });
+    own.transform('transform', { args: { path: extracted.path, rows: extracted.rows } });
+  },
+);
+
+registerDagFiles([clearEtl, clearMapped, approvals, clearHourly]);

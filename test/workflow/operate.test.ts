@@ -18,7 +18,7 @@ import { compileDag, dagDefinitionOf } from '../../src/sdk/compile';
 import { createLogger } from '../../src/logging';
 import type { DagFileRunResult } from '../../workflows/engine';
 import { timeSkippingWorker } from '../support';
-import { approvals, clearEtl, clearMapped } from './operate-probe';
+import { approvals, clearEtl, clearHourly, clearMapped } from './operate-probe';
 
 const taskQueue = 'clear-tests';
 /** Each task's calls: [task, day, args]. */
@@ -64,6 +64,8 @@ const server = timeSkippingWorker({
       'clear_etl.publish': task('publish', (a) => ({ published: a.loaded })),
       'clear_mapped.listItems': task('list_items', (a) => Array.from({ length: a.n as number }, (_, i) => i * 10)),
       'clear_mapped.touch': task('touch', (a) => ({ id: a.id })),
+      'clear_hourly.extract': task('extract', (a) => ({ path: `raw/${a.day}.csv`, rows: 10 })),
+      'clear_hourly.transform': task('transform', (a) => ({ clean: (a.rows as number) - 1 })),
       'approvals.publish': task('publish', (a) => ({ published: a.loaded })),
       'approvals.useLimit': task('use_limit', (a) => ({ limit: a.limit })),
       sendAlert: async (input: { subject: string }) => {
@@ -333,4 +335,21 @@ test('approvals: a rejection skips what follows; a timeout takes its default', a
   });
   assert.deepEqual(calls.find(([name, d]) => name === 'use_limit' && d === day)![2], { limit: 5, by: 'timeout' });
   assert.ok(!calls.some(([name, d]) => name === 'publish' && d === day));
+});
+
+test("a sub-daily DAG's run is cleared by its ts: the same workflow id, transform again, extract kept", async () => {
+  const ts = '2024-03-20T13:00:00+00:00';
+  const HOURLY = { ...dagDefinitionOf(clearHourly), taskQueue };
+  const first = await plain().workflow.start('clear_hourly', { taskQueue, workflowId: `clear_hourly-${ts}`, args: [{ ts }] });
+  await first.result();
+  calls.length = 0;
+  const [target] = await planClears(plain(), HOURLY, graph(clearHourly), [ts], { task: 'transform' });
+  assert.deepEqual([target.workflowId, target.plan!.rerun], [`clear_hourly-${ts}`, ['transform']]);
+  const [run] = await clearRuns(plain(), config, HOURLY, [target], operator);
+  assert.deepEqual([run.workflowId, run.ts], [`clear_hourly-${ts}`, ts]);
+  await plain().workflow.getHandle(run.workflowId, run.runId).result();
+  assert.deepEqual(
+    calls.map(([name, , args]) => `${name} ${JSON.stringify(args)}`),
+    ['transform {"path":"raw/2024-03-20T13:00:00+00:00.csv","rows":10}'],
+  );
 });
