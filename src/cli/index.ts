@@ -73,21 +73,23 @@ export function buildProgram(out: (line: string) => void = console.log): Command
   return program;
 }
 
-export async function main(argv = process.argv): Promise<number> {
+/** Runs `baton` with `argv`; its output and errors go to `io` (the terminal by default). Returns the exit code. */
+export async function main(argv = process.argv, io: { out?: (line: string) => void; err?: (line: string) => void } = {}): Promise<number> {
+  const say = io.err ?? ((line: string) => console.error(line));
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(io.out).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof BackfillInputError || err instanceof DagCommandError || err instanceof InitError) {
-      console.error(`baton: ${err.message}`);
+      say(`baton: ${err.message}`);
       return 2;
     }
     if (err instanceof WorkflowFailedError) {
-      console.error(`baton: run failed: ${err.cause?.message ?? err.message}`);
+      say(`baton: run failed: ${err.cause?.message ?? err.message}`);
       return 1;
     }
-    console.error(`baton: ${(err as Error).message}`);
+    say(`baton: ${(err as Error).message}`);
     return 1;
   }
 }

@@ -12,23 +12,24 @@ import type { DagRunInput } from '../../src/contracts';
 import { triggerRun, waitForRun } from '../../src/runs';
 import { generateOrders } from '../../scripts/sample-orders';
 import { ordersDailyEtlDag } from '../support/reference-dags';
-import { execFileAsync, expectedPartition, integrationPlatform, partition, repoRoot, workflowFailure } from '../support';
+import { main } from '../../src/cli';
+import { expectedPartition, integrationPlatform, partition, workflowFailure } from '../support';
 
 const platform = integrationPlatform();
 const { config, pool } = platform;
 const EventType = temporal.api.enums.v1.EventType;
 
+// Who the operations say asked.
+process.env.BATON_USER = 'dana';
+
+/** `baton <args>`, run in this process (as scripts/baton.js runs it), its lines captured. */
 async function baton(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, BATON_USER: 'dana' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  const out: string[] = [];
+  const err: string[] = [];
+  process.exitCode = undefined;
+  const code = await main(['node', 'baton', ...args], { out: (line) => out.push(line), err: (line) => err.push(line) });
+  process.exitCode = undefined;
+  return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.map((l) => `${l}\n`).join('') };
 }
 
 /** A run's activities as its history has them: type, when scheduled, when it closed. */
