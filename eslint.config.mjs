@@ -8,6 +8,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 
 /** The modules of src/ that workflow code may import: names, types and pure functions, no I/O. */
 const PURE_SRC = [
+  'approvals',
   'clear',
   'column-contract',
   'constants',
