@@ -15,6 +15,7 @@ const PURE_SRC = [
   'contracts',
   'cron',
   'dags',
+  'deadlines',
   'errors',
   'logical-date',
   'mapping',

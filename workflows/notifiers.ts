@@ -5,13 +5,12 @@
  * naming where the run is and how late it is; the timer and the alert are in the run's history,
  * so a worker restart or a replay neither loses nor repeats it. Deterministic.
  */
-import type { Duration } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
 import { CancellationScope, isCancellation, log, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { BackfillMemo, NotifierEvent } from '../src/contracts';
 import type { CompiledDag } from '../src/sdk/compile';
-import type { Deadline, Notifier } from '../src/sdk/types';
+import { deadlineAlert, deadlineAt } from '../src/deadlines';
+import type { Notifier } from '../src/sdk/types';
 import type { DagRunContext } from './dag';
 import { rootMessage } from './task-table';
 
@@ -75,27 +74,6 @@ async function send(dag: CompiledDag, run: DagRunContext, target: Notifier, even
   }
 }
 
-/** When a deadline falls for this run: its reference time plus `within`, in ms since the epoch. */
-export function deadlineAt(deadline: Deadline, run: DagRunContext): number {
-  const base =
-    deadline.after === 'logical_date'
-      ? Date.parse(run.interval.dataIntervalStart)
-      : deadline.after === 'data_interval_end'
-        ? Date.parse(run.interval.dataIntervalEnd)
-        : workflowInfo().runStartTime.getTime();
-  return base + msToNumber(deadline.within as Duration);
-}
-
-/** `1h 5m`, `12m`, `40s`: how late, for people. */
-export function lateBy(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const [d, h, m] = [Math.floor(s / 86_400), Math.floor((s % 86_400) / 3_600), Math.floor((s % 3_600) / 60)];
-  const parts = [d ? `${d}d` : '', h ? `${h}h` : '', m ? `${m}m` : '', !d && !h && !m ? `${s % 60}s` : ''].filter(Boolean);
-  return parts.join(' ');
-}
-
-const UNFINISHED = ['scheduled', 'queued', 'running'];
-
 /**
  * Watches the run's deadlines (the DAG's and its tasks') until the run settles: each that falls
  * while what it covers is unfinished alerts once. A backfilled run (catch-up by design) and a
@@ -110,17 +88,11 @@ export function watchDeadlines(dag: CompiledDag, run: DagRunContext, notify: Ret
   if (!watched.length || backfill || run.test) return () => undefined;
   const scope = new CancellationScope();
   const one = async ({ deadline, taskId }: (typeof watched)[number]) => {
-    const at = deadlineAt(deadline, run);
+    const at = deadlineAt(deadline, run.interval, workflowInfo().runStartTime.getTime());
     if (at > Date.now()) await sleep(at - Date.now());
-    const tasks = run.tasks.list();
-    if (taskId && !UNFINISHED.includes(tasks.find((t) => t.taskId === taskId)!.state)) return;
-    const at_ = tasks.filter((t) => t.state === 'running' || t.state === 'queued').map((t) => t.taskId);
-    const late = lateBy(Date.now() - at);
-    const rule = `${deadline.after} + ${deadline.within} = ${new Date(at).toISOString()}`;
-    const message = taskId
-      ? `${taskId} is not done by its deadline (${rule}): it is ${tasks.find((t) => t.taskId === taskId)!.state}, ${late} late`
-      : `the run is not done by its deadline (${rule}): ${at_.length ? `it is at ${at_.join(', ')}` : 'it is between tasks'}, ${late} late`;
-    log.warn('deadline passed', { taskId, deadline: rule, late });
+    const message = deadlineAlert(deadline, at, Date.now(), run.tasks.list(), taskId);
+    if (!message) return;
+    log.warn('deadline passed', { taskId, message });
     run.tasks.note(`deadline passed: ${message}`);
     await notify('deadline', { ...(taskId ? { taskId } : {}), state: 'running', message }, taskId ? 'task' : 'dag');
   };
