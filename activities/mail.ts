@@ -9,10 +9,11 @@ import type { Logger } from 'pino';
 import type { Config } from '../src/config';
 import type { AlertInput, AlertResult } from '../src/contracts';
 import { webUiRunUrl } from '../src/client';
+import { secretMasker } from './notify';
 
 export interface MailDeps {
   logger: Logger;
-  config: Pick<Config, 'mail' | 'webUiUrl' | 'temporal'>;
+  config: Pick<Config, 'mail' | 'webUiUrl' | 'temporal'> & Partial<Pick<Config, 'connections' | 'databaseUrl'>>;
 }
 
 /** The Web UI page of the run that sent the alert, when called from a workflow's activity. */
@@ -29,9 +30,13 @@ export function createMailActivities({ logger, config }: MailDeps) {
   let transport: Transporter | undefined;
   const smtp = () => (transport ??= nodemailer.createTransport(config.mail.smtpUrl));
 
-  async function sendAlert({ dagId, ds, subject, body, to }: AlertInput): Promise<AlertResult> {
+  // A task's error quoted in an alert may carry a connection's secret: masked before it is logged or mailed.
+  const mask = secretMasker(config);
+
+  async function sendAlert({ dagId, ds, subject: given, body, to }: AlertInput): Promise<AlertResult> {
     const url = callingRunUrl(config);
-    const text = url ? `${body}\n\nWeb UI: ${url}\n` : `${body}\n`;
+    const subject = mask(given);
+    const text = mask(url ? `${body}\n\nWeb UI: ${url}\n` : `${body}\n`);
     if (!config.mail.smtpUrl || to.length === 0) {
       logger.warn({ alert: true, dagId, ds, to, subject, body: text }, `alert: ${subject}`);
       return { delivered: 'logged' };

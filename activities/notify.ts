@@ -31,9 +31,9 @@ export interface WebhookPayload {
 }
 
 /** Every secret a text might quote: each connection's URL (named instead) and the passwords and tokens in them. */
-export function secretMasker(config: NotifyDeps['config']): (text: string) => string {
+export function secretMasker(config: Pick<Config, 'mail'> & Partial<Pick<Config, 'connections' | 'databaseUrl'>>): (text: string) => string {
   const urls: Array<[string, string]> = [
-    ...Object.entries(config.connections).map(([name, url]): [string, string] => [url, `BATON_CONN_${name.toUpperCase()}`]),
+    ...Object.entries(config.connections ?? {}).map(([name, url]): [string, string] => [url, `BATON_CONN_${name.toUpperCase()}`]),
     ...(config.databaseUrl ? [[config.databaseUrl, 'DATABASE_URL'] as [string, string]] : []),
     ...(config.mail.smtpUrl ? [[config.mail.smtpUrl, 'SMTP_URL'] as [string, string]] : []),
   ];
@@ -41,7 +41,15 @@ export function secretMasker(config: NotifyDeps['config']): (text: string) => st
   for (const [url] of urls) {
     try {
       const parsed = new URL(url);
-      for (const part of [parsed.password, decodeURIComponent(parsed.password), parsed.pathname.length > 12 ? parsed.pathname : '', parsed.search.slice(1)])
+      // A token may be the password, the user name when there is no password (https://TOKEN@host), the path or the query.
+      const user = parsed.password ? '' : parsed.username;
+      for (const part of [
+        parsed.password,
+        decodeURIComponent(parsed.password),
+        user,
+        parsed.pathname.length > 12 ? parsed.pathname : '',
+        parsed.search.slice(1),
+      ])
         if (part && part.length >= 4) secrets.add(part);
     } catch {
       // not a URL: masked whole below

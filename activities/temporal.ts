@@ -31,6 +31,9 @@ import {
 import { parseSlotEntry, POOL_NAME } from '../src/pools';
 import type { MappedBatchResult } from '../src/mapping';
 
+/** The most of an execution's record (task table and outputs) a cleared run carries over in one payload. */
+const MAX_RECORD_BYTES = 1_500_000;
+
 /** gRPC's UNAVAILABLE (14) or DEADLINE_EXCEEDED (4), on the error or its cause: the server or the worker not reachable now. */
 function unreachable(err: unknown): boolean {
   const cause = (err as { cause?: unknown } | undefined)?.cause;
@@ -109,8 +112,9 @@ export function createTemporalActivities({ client }: TemporalDeps) {
    * cleared run keeps it. An execution whose DAG no longer replays is named, with what to do.
    */
   async function recordedRun({ workflowId, runId }: { workflowId: string; runId: string }): Promise<RecordedRun> {
+    let record: RecordedRun;
     try {
-      return await client.workflow.getHandle(workflowId, runId).query<RecordedRun>(Queries.record);
+      record = await client.workflow.getHandle(workflowId, runId).query<RecordedRun>(Queries.record);
     } catch (err) {
       // The server or the worker not reachable now is tried again; a run that does not answer is named.
       if (unreachable(err)) throw err;
@@ -119,6 +123,14 @@ export function createTemporalActivities({ client }: TemporalDeps) {
         'RunNotReadable',
       );
     }
+    // It becomes this activity's result in the new run's history, which takes a payload of 2 MB.
+    const bytes = JSON.stringify(record).length;
+    if (bytes > MAX_RECORD_BYTES)
+      throw ApplicationFailure.nonRetryable(
+        `run ${runId} of ${workflowId} recorded ${bytes} bytes of task table and outputs, more than the ${MAX_RECORD_BYTES} a cleared run carries over; run the date again whole with \`baton runs rerun\``,
+        'RecordTooLarge',
+      );
+    return record;
   }
 
   /** What a batch's earlier run recorded of its instances. */

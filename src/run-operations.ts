@@ -30,7 +30,12 @@ import { triggerRun, type StartedRun } from './runs';
 
 /** Who asks, when the caller does not say: `BATON_USER`, else the login on this machine. */
 export function currentOperator(): string {
-  return process.env.BATON_USER || userInfo().username;
+  if (process.env.BATON_USER) return process.env.BATON_USER;
+  try {
+    return userInfo().username;
+  } catch {
+    throw new Error('this login has no name here (no passwd entry): set BATON_USER to who you are');
+  }
 }
 
 /** The identity a client's request carries into the run's history: who, through Baton. */
@@ -131,6 +136,8 @@ export async function clearRuns(
   dag: DagDefinition,
   targets: readonly ClearTarget[],
   operator: Operator,
+  /** Given, a run that cannot be cleared is noted here and the others go on; without it, the first such run throws. */
+  failures?: Array<{ workflowId: string; error: string }>,
 ): Promise<StartedRun[]> {
   const started: StartedRun[] = [];
   for (const t of targets) {
@@ -142,7 +149,12 @@ export async function clearRuns(
       ...(t.plan.instances ? { instances: t.plan.instances } : {}),
       ...operator,
     };
-    started.push(await continueRun(client, config, dag, t.key, clear));
+    try {
+      started.push(await continueRun(client, config, dag, t.key, clear));
+    } catch (err) {
+      if (!failures) throw err;
+      failures.push({ workflowId: t.workflowId, error: (err as Error).message });
+    }
   }
   return started;
 }
@@ -172,7 +184,13 @@ export async function markTask(
   if (at.status === 'NOT_FOUND') throw new Error(`${dag.dagId} has no run for ${key}`);
   if (at.status === 'RUNNING') {
     const handle = client.workflow.getHandle(at.workflowId, at.runId);
-    const result = await handle.executeUpdate<string, [MarkRequest]>(Updates.markTask, { args: [{ taskId, state, ...operator }] });
+    let result: string;
+    try {
+      result = await handle.executeUpdate<string, [MarkRequest]>(Updates.markTask, { args: [{ taskId, state, ...operator }] });
+    } catch (err) {
+      // The run's refusal (its update validator) says why.
+      throw new Error(`${at.workflowId}: ${rootMessage(err)}`);
+    }
     return { kind: 'updated', workflowId: at.workflowId, runId: at.runId!, state: result };
   }
   const record = await recordOf(client, at.workflowId, at.runId!);
@@ -228,7 +246,11 @@ export async function rerunRun(
   const at = await runAt(client, dag, key);
   if (at.status === 'NOT_FOUND') throw new Error(`${dag.dagId} has no run for ${key}: \`baton trigger\` starts one`);
   if (at.status === 'RUNNING') throw new Error(`${at.workflowId} is still running: it runs again once it ends (or \`baton runs cancel\` it first)`);
-  const conf = await startedConf(client, at.workflowId, at.runId!);
+  // The conf it ran with: a continued execution (a clear, a mark) has it from the one before, as its record says.
+  const conf = await recordOf(client, at.workflowId, at.runId!).then(
+    (record) => record.conf,
+    () => startedConf(client, at.workflowId, at.runId!),
+  );
   return continueRun(client, config, dag, key, { action: 'rerun', runId: at.runId!, tasks: graph.map((t) => t.taskId), ...operator }, conf);
 }
 

@@ -41,7 +41,9 @@ export class Approvals {
     try {
       const has = () => this.answers.has(taskId);
       const answered = task.timeout ? await condition(has, msToNumber(task.timeout as Duration)) : (await condition(has), true);
-      if (answered) return this.answers.get(taskId)!;
+      // An answer taken in the same moment the timeout fell stands: the person was told it was taken.
+      const given = this.answers.get(taskId);
+      if (answered || given) return given!;
       if (!task.onTimeout) throw ApplicationFailure.nonRetryable(`${taskId}: no answer within ${task.timeout}`, 'ApprovalTimedOut');
       const result = timeoutResult({ ...task, onTimeout: task.onTimeout }, new Date().toISOString());
       this.answers.set(taskId, result);

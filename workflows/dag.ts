@@ -8,7 +8,10 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  defineQuery,
+  defineUpdate,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   setHandler,
   sleep,
@@ -18,6 +21,9 @@ import {
 } from '@temporalio/workflow';
 import {
   MAX_CONF_BYTES,
+  Queries,
+  Updates,
+  type MarkRequest,
   runsPool,
   SearchAttributeKeys,
   slotsWorkflowId,
@@ -72,6 +78,11 @@ export interface DagRunContext {
   notify?: (event: NotifierEvent, detail: { taskId?: string; state: string; message: string; error?: string }, to?: 'task' | 'dag' | 'both') => Promise<void>;
 }
 
+/** What a DAG run finished: its conf, task table and outputs (what a clear keeps). */
+export const recordQuery = defineQuery<RecordedRun>(Queries.record);
+/** Sets a task's state by hand in a running run. */
+export const markUpdate = defineUpdate<string, [MarkRequest]>(Updates.markTask);
+
 /**
  * One DAG run, as Airflow runs it: validate the logical date and conf, label the run
  * (search attributes BatonDag/BatonDs/BatonTags, memo owner/description), wait for the
@@ -124,6 +135,14 @@ async function dagRun<R>(
   ]);
   upsertMemo({ owner: dag.defaultArgs.owner, description: dag.description });
   const tasks = new TaskTable(taskIds, dag.dagId);
+  // Until its tasks start (it may wait for the previous run or a slot), the run answers what it
+  // has, and a mark is refused at once rather than held.
+  setHandler(recordQuery, (): RecordedRun => ({ conf, tasks: tasks.list(), outputs: {} }));
+  setHandler(markUpdate, (request: MarkRequest) => request.taskId, {
+    validator: (_request: MarkRequest) => {
+      throw new Error(`${dag.dagId} ${key} has not started its tasks (it waits for the previous run or a run slot): mark a task once it runs`);
+    },
+  });
   const settings = await control.runSettings();
   // What this run does differently from runs started by earlier workers is decided by the
   // settings in its history, so a replay (or a reset) takes the same path. Protocol 2: slots
@@ -157,6 +176,18 @@ async function dagRun<R>(
   } catch (err) {
     // email_on_failure: one alert per failed run, after the task's retries are spent.
     const failed = tasks.failedTask();
+    // The DAG's notifiers that chose `failure`, however the run failed (a cancelled run did not).
+    if (run.notify && !isCancellation(err))
+      await run.notify(
+        'failure',
+        {
+          ...(failed ? { taskId: failed.taskId } : {}),
+          state: 'failed',
+          message: failed ? `the run failed at ${failed.taskId}` : 'the run failed',
+          error: failed?.error ?? rootMessage(err),
+        },
+        'dag',
+      );
     if (dag.defaultArgs.emailOnFailure && failed) {
       await CancellationScope.nonCancellable(() =>
         alerts.sendAlert({

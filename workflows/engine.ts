@@ -14,10 +14,9 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineQuery,
-  defineUpdate,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -27,8 +26,6 @@ import { markedRecord } from '../src/clear';
 import {
   CACHE_POLICIES,
   MARKABLE_STATES,
-  Queries,
-  Updates,
   type CachePolicy,
   type DagRunInput,
   type FileRef,
@@ -47,13 +44,10 @@ import type { RunContext, TaskCallback, TaskDefinition } from '../src/sdk/types'
 import { announceOutlets } from './assets';
 import { Approvals, checkOperator, type ApprovalResult } from './approvals';
 import { notifierOf, watchDeadlines } from './notifiers';
-import { rootMessage, runDag, type DagRunContext } from './dag';
+import { markUpdate, recordQuery, rootMessage, runDag, type DagRunContext } from './dag';
 import { runOperator, type ResolvedOptions } from './operator-steps';
 import { cached } from './task-cache';
 import { alerts } from './task-options';
-
-const recordQuery = defineQuery<RecordedRun>(Queries.record);
-const markUpdate = defineUpdate<string, [MarkRequest]>(Updates.markTask);
 
 /** Refuses a mark the run cannot take, naming why: an unknown task or state, a task already in that state, a run already settled. */
 function checkMark(dag: CompiledDag, run: DagRunContext, request: MarkRequest, settled: boolean): void {
@@ -102,6 +96,9 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
       // What a clear of this run keeps: its conf, task table and outputs, read by replaying it.
       setHandler(recordQuery, (): RecordedRun => ({ conf: run.conf, tasks: run.tasks.list(), outputs }));
+      // Runs started by workers before runs could be operated replay as they ran: no marks, no
+      // notifiers, no deadlines, and their tasks' promises chained as they were.
+      if (!patched('operate-runs')) return legacyRun(dag, run, context, outputs, cacheOutcomes, byId);
       run.approvals = new Approvals(dag, run.tasks);
       const notify = notifierOf(dag, run);
       run.notify = notify;
@@ -152,28 +149,7 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       }
       settled = true;
       stopDeadlines();
-      const table = run.tasks.list();
-      const stuck = table.filter((t) => t.state === 'scheduled' || t.state === 'running' || t.state === 'queued');
-      if (stuck.length)
-        throw ApplicationFailure.nonRetryable(`${dag.dagId}: tasks ${stuck.map((t) => t.taskId).join(', ')} could not be settled`, 'DagDefinitionError');
-      const failed = table.filter((t) => t.state === 'failed' && !byId.get(t.taskId)!.teardown);
-      if (failed.length) {
-        await notify(
-          'failure',
-          { taskId: failed[0].taskId, state: 'failed', message: `the run failed at ${failed.map((t) => t.taskId).join(', ')}`, error: failed[0].error },
-          'dag',
-        );
-        throw ApplicationFailure.nonRetryable(failed.map((t) => `task ${t.taskId} failed: ${t.error}`).join('; '), 'TaskFailed');
-      }
-      // The result is the DAG's own code too: a read of what is not there fails the run, naming it.
-      const result = await Promise.resolve()
-        .then(() => dag.file.result?.(context()) ?? {})
-        .catch(asFailure);
-      const skips = table.some((t) => t.state === 'skipped') ? 'success_with_skips' : 'success';
-      const state = result.state === 'success' || result.state === 'success_with_skips' ? result.state : skips;
-      if (result.empty === true) await notify('empty', { state, message: 'an empty day: no data to process' }, 'dag');
-      await notify('success', { state, message: `succeeded (${state})` }, 'dag');
-      return { ...result, dagId: dag.dagId, ds: run.ds, ...(run.key !== run.ds ? { ts: run.key } : {}), state, tasks: run.tasks.list() };
+      return settle(dag, run, context, byId, notify);
     },
     (conf) => {
       params = resolveParams(dag, conf);
@@ -191,8 +167,62 @@ function keepRecorded(dag: CompiledDag, run: DagRunContext, outputs: Record<stri
     if (!(task.taskId in run.recorded!.outputs)) continue;
     const output = run.recorded!.outputs[task.taskId];
     outputs[task.taskId] = output;
-    afterSuccess(dag, task, output, run);
+    afterSuccess(dag, task, output, run, { kept: true });
   }
+}
+
+/**
+ * A run started before runs could be operated: its tasks' promises chained as they were then, so
+ * its replay schedules what its history holds, in the same order.
+ */
+async function legacyRun(
+  dag: CompiledDag,
+  run: DagRunContext,
+  context: () => RunContext,
+  outputs: Record<string, unknown>,
+  cacheOutcomes: Record<string, string>,
+  byId: Map<string, CompiledTask>,
+): Promise<DagFileRunResult> {
+  const inFlight = new Map<string, Promise<void>>();
+  for (;;) {
+    for (const taskId of dag.order) {
+      if (inFlight.has(taskId) || !run.tasks.ready(taskId)) continue;
+      inFlight.set(
+        taskId,
+        runTask(dag, byId.get(taskId)!, run, context, outputs, cacheOutcomes).finally(() => inFlight.delete(taskId)),
+      );
+    }
+    if (inFlight.size === 0) break;
+    await Promise.race(inFlight.values());
+  }
+  return settle(dag, run, context, byId);
+}
+
+/** The run's end once its tasks settled: a failure naming the tasks that failed, or its result (and the notifiers told). */
+async function settle(
+  dag: CompiledDag,
+  run: DagRunContext,
+  context: () => RunContext,
+  byId: Map<string, CompiledTask>,
+  notify?: ReturnType<typeof notifierOf>,
+): Promise<DagFileRunResult> {
+  const table = run.tasks.list();
+  const stuck = table.filter((t) => t.state === 'scheduled' || t.state === 'running' || t.state === 'queued');
+  if (stuck.length)
+    throw ApplicationFailure.nonRetryable(`${dag.dagId}: tasks ${stuck.map((t) => t.taskId).join(', ')} could not be settled`, 'DagDefinitionError');
+  const failed = table.filter((t) => t.state === 'failed' && !byId.get(t.taskId)!.teardown);
+  if (failed.length) throw ApplicationFailure.nonRetryable(failed.map((t) => `task ${t.taskId} failed: ${t.error}`).join('; '), 'TaskFailed');
+  // The result is the DAG's own code too: a read of what is not there fails the run, naming it.
+  const result = await Promise.resolve()
+    .then(() => dag.file.result?.(context()) ?? {})
+    .catch(asFailure);
+  const skips = table.some((t) => t.state === 'skipped') ? 'success_with_skips' : 'success';
+  const state = result.state === 'success' || result.state === 'success_with_skips' ? result.state : skips;
+  if (notify) {
+    if (result.empty === true) await notify('empty', { state, message: 'an empty day: no data to process' }, 'dag');
+    await notify('success', { state, message: `succeeded (${state})` }, 'dag');
+  }
+  return { ...result, dagId: dag.dagId, ds: run.ds, ...(run.key !== run.ds ? { ts: run.key } : {}), state, tasks: run.tasks.list() };
 }
 
 /** The DAG's params from the run's conf, or the run fails before any task, naming each problem. */
@@ -224,12 +254,13 @@ async function runTask(
         if (!retryable) throw err;
         const delay = Math.min(options.delayMs * (options.backoff ? 2 ** (attempt - 1) : 1), options.maxDelayMs);
         log.warn('task failed; retrying', { taskId: task.taskId, attempt, delayMs: delay, error: rootMessage(err) });
-        await run.notify?.('retry', {
-          taskId: task.taskId,
-          state: 'up_for_retry',
-          message: `try ${attempt} of ${options.attempts} failed, retrying in ${Math.round(delay / 1000)}s`,
-          error: rootMessage(err),
-        });
+        if (run.notify)
+          await run.notify('retry', {
+            taskId: task.taskId,
+            state: 'up_for_retry',
+            message: `try ${attempt} of ${options.attempts} failed, retrying in ${Math.round(delay / 1000)}s`,
+            error: rootMessage(err),
+          });
         await callback(dag, run, task.taskId, definition.onRetry ?? (dag.definition.defaultArgs.emailOnRetry ? mailTo(dag) : undefined), {
           event: 'retry',
           message: `try ${attempt} of ${options.attempts} failed, retrying in ${Math.round(delay / 1000)}s: ${rootMessage(err)}`,
@@ -269,12 +300,12 @@ async function runTask(
     if (!isSkip(outcome.result)) outputs[task.taskId] = outcome.result;
     afterSuccess(dag, task, outcome.result, run);
     await callback(dag, run, task.taskId, definition.onSuccess, { event: 'success', message: 'succeeded' });
-    await run.notify?.('success', { taskId: task.taskId, state: 'success', message: 'succeeded' }, 'task');
+    if (run.notify) await run.notify('success', { taskId: task.taskId, state: 'success', message: 'succeeded' }, 'task');
   } else {
     // A cancelled run ends as cancelled, not as a failed task.
     if (isCancellation(outcome.error)) throw outcome.error;
     await callback(dag, run, task.taskId, definition.onFailure, { event: 'failure', message: outcome.message });
-    await run.notify?.('failure', { taskId: task.taskId, state: 'failed', message: 'failed', error: outcome.message }, 'task');
+    if (run.notify) await run.notify('failure', { taskId: task.taskId, state: 'failed', message: 'failed', error: outcome.message }, 'task');
   }
 }
 
@@ -305,10 +336,11 @@ async function throughCache(taskId: string, definition: UserTask, ctx: RunContex
 const isSkip = (result: unknown): result is { skipped: unknown } => !!result && typeof result === 'object' && 'skipped' in result;
 
 /** Branches and short circuits settle what follows them once they succeed. */
-function afterSuccess(dag: CompiledDag, task: CompiledTask, result: unknown, run: DagRunContext): void {
+function afterSuccess(dag: CompiledDag, task: CompiledTask, result: unknown, run: DagRunContext, { kept = false } = {}): void {
   if (task.definition.operator === 'branch') {
     const chosen = (result as { follow: string[] }).follow;
-    run.tasks.skip(...task.downstream.filter((d) => !chosen.includes(d) && run.tasks.state(d) === 'scheduled'));
+    // A kept branch (a cleared run) skips again only what is to run again.
+    run.tasks.skip(...task.downstream.filter((d) => !chosen.includes(d) && (!kept || run.tasks.state(d) === 'scheduled')));
   }
   if (task.definition.operator === 'approval') {
     // A rejection skips what follows directly (Airflow's ApprovalOperator); a choice, the options not chosen.

@@ -76,8 +76,8 @@ async function send(dag: CompiledDag, run: DagRunContext, target: Notifier, even
 
 /**
  * Watches the run's deadlines (the DAG's and its tasks') until the run settles: each that falls
- * while what it covers is unfinished alerts once. A backfilled run (catch-up by design) and a
- * test run watch none. Returns a function that stops the watch.
+ * while what it covers is unfinished alerts once. A backfilled run (catch-up by design), a
+ * continued one and a test run watch none. Returns a function that stops the watch.
  */
 export function watchDeadlines(dag: CompiledDag, run: DagRunContext, notify: ReturnType<typeof notifierOf>): () => void {
   const { backfill } = (workflowInfo().memo ?? {}) as Partial<BackfillMemo>;
@@ -85,7 +85,8 @@ export function watchDeadlines(dag: CompiledDag, run: DagRunContext, notify: Ret
     ...(dag.file.deadline ? [{ deadline: dag.file.deadline, taskId: undefined as string | undefined }] : []),
     ...dag.tasks.filter((t) => t.definition.deadline).map((t) => ({ deadline: t.definition.deadline!, taskId: t.taskId as string | undefined })),
   ];
-  if (!watched.length || backfill || run.test) return () => undefined;
+  // A continued run (a clear, a mark, a rerun) is an operator's: its deadline was the first execution's to watch.
+  if (!watched.length || backfill || run.test || run.clear) return () => undefined;
   const scope = new CancellationScope();
   const one = async ({ deadline, taskId }: (typeof watched)[number]) => {
     const at = deadlineAt(deadline, run.interval, workflowInfo().runStartTime.getTime());

@@ -11,6 +11,7 @@ import { BackfillInputError, planBackfill } from '../backfill';
 import { answerApproval, cancelRun, clearRuns, currentOperator, markTask, planClears, rerunRun, type ClearTarget } from '../run-operations';
 import { dagArg, dsArg, intArg as intArgNamed, logicalArgNamed, runKey, tsArg, withClient } from './args';
 import { gridLines, readGrid } from '../grid';
+import { checkOperator } from '../approvals';
 import { DagCommandError } from './dags';
 
 /** The DAG file's graph as it is now (its tasks and their upstream); a DAG written as a workflow has none to clear. */
@@ -39,11 +40,17 @@ function runKeys(dag: DagDefinition, opts: { ds?: string; ts?: string; from?: st
   }
 }
 
-/** Who asks (BATON_USER, else the login) and why: a reason is kept in the run's history, so it is bounded. */
+/** Who asks (BATON_USER, else the login) and why, checked before anything is read or sent: both are kept in the run's history. */
 function operatorOf(opts: { reason?: string }): Operator {
   if (opts.reason !== undefined && opts.reason.length > MAX_REASON_CHARS)
     throw new DagCommandError(`--reason is ${opts.reason.length} characters, more than the ${MAX_REASON_CHARS} a run's history keeps of one`);
-  return { by: currentOperator(), ...(opts.reason ? { reason: opts.reason } : {}) };
+  try {
+    const operator = { by: currentOperator(), ...(opts.reason ? { reason: opts.reason } : {}) };
+    checkOperator(operator);
+    return operator;
+  } catch (err) {
+    throw new DagCommandError((err as Error).message);
+  }
 }
 
 function mapIndexArg(value: string): number[] {
@@ -85,7 +92,7 @@ export function addOperateCommands(runsCmd: Command, out: (line: string) => void
     .option('--downstream', 'and every task that depends on it')
     .option('--upstream', 'and every task it depends on')
     .option('--failed-only', 'only those that failed or did not run for a failure (a mapped task: its failed instances)')
-    .option('--map-index <indexes>', "a mapped task's instances to run again, 3 or 0,4,7 (the others keep their outcome)", mapIndexArg)
+    .option('--map-index <indexes>', "a mapped task's instances to run again, 3 or 0,4,7 (the others that succeeded keep their outcome)", mapIndexArg)
     .option('--dry-run', 'say what would run again, change nothing')
     .option('--json', 'print JSON')
     .action(
@@ -118,6 +125,7 @@ export function addOperateCommands(runsCmd: Command, out: (line: string) => void
           }
         }
         if (opts.mapIndex && opts.task === undefined) throw new DagCommandError('--map-index needs --task naming a mapped task');
+        const operator = operatorOf(opts);
         const selection = {
           ...(opts.task !== undefined ? { task: opts.task } : {}),
           downstream: Boolean(opts.downstream),
@@ -140,11 +148,13 @@ export function addOperateCommands(runsCmd: Command, out: (line: string) => void
             return out(`dry run: ${clearable.length} of ${targets.length} runs would be cleared; nothing was changed`);
           }
           if (!opts.json) for (const line of planLines(targets)) out(line);
-          const started = await clearRuns(client, config, dag, targets, operatorOf(opts));
-          if (opts.json) return out(JSON.stringify({ runs: targets, started }, null, 2));
+          const failures: Array<{ workflowId: string; error: string }> = [];
+          const started = await clearRuns(client, config, dag, targets, operator, failures);
+          if (failures.length || !started.length) process.exitCode = 1;
+          if (opts.json) return out(JSON.stringify({ runs: targets, started, failures }, null, 2));
           for (const run of started) out(`cleared ${run.workflowId}: run ${run.runId} ${run.url}`);
+          for (const f of failures) out(`${f.workflowId}: not cleared: ${f.error}`);
           out(`${started.length} of ${targets.length} runs cleared`);
-          if (!started.length) process.exitCode = 1;
         });
       },
     );
@@ -168,8 +178,9 @@ export function addOperateCommands(runsCmd: Command, out: (line: string) => void
       const [key] = runKeys(dag, opts);
       if (!graph.some((t) => t.taskId === opts.task))
         throw new DagCommandError(`no task ${JSON.stringify(opts.task)} in ${dag.dagId}; its tasks are ${graph.map((t) => t.taskId).join(', ')}`);
+      const operator = operatorOf(opts);
       return withClient(async (client, config) => {
-        const outcome = await markTask(client, config, dag, graph, key, opts.task, state, operatorOf(opts));
+        const outcome = await markTask(client, config, dag, graph, key, opts.task, state, operator);
         if (opts.json) return out(JSON.stringify(outcome, null, 2));
         if (outcome.kind === 'updated') return out(`${outcome.workflowId}: ${outcome.state} (marked in the running run ${outcome.runId})`);
         out(
@@ -183,8 +194,9 @@ export function addOperateCommands(runsCmd: Command, out: (line: string) => void
     .option('--json', 'print JSON')
     .action((dag: DagDefinition, opts: { ds?: string; ts?: string; reason?: string; json?: boolean }) => {
       const [key] = runKeys(dag, opts);
+      const operator = operatorOf(opts);
       return withClient(async (client) => {
-        const at = await cancelRun(client, dag, key, operatorOf(opts));
+        const at = await cancelRun(client, dag, key, operator);
         out(opts.json ? JSON.stringify({ ...at, cancelRequested: true }) : `${at.workflowId}: cancel requested (run ${at.runId})`);
       });
     });
@@ -194,8 +206,9 @@ export function addOperateCommands(runsCmd: Command, out: (line: string) => void
     .action((dag: DagDefinition, opts: { ds?: string; ts?: string; reason?: string; json?: boolean }) => {
       const graph = graphOf(dag);
       const [key] = runKeys(dag, opts);
+      const operator = operatorOf(opts);
       return withClient(async (client, config) => {
-        const run = await rerunRun(client, config, dag, graph, key, operatorOf(opts));
+        const run = await rerunRun(client, config, dag, graph, key, operator);
         out(opts.json ? JSON.stringify(run) : `${run.workflowId}: running again whole (run ${run.runId})\n${run.url}`);
       });
     });
@@ -228,11 +241,12 @@ export function addApprovalCommands(runsCmd: Command, out: (line: string) => voi
       const graph = graphOf(dag);
       if (!graph.some((t) => t.taskId === opts.task))
         throw new DagCommandError(`no task ${JSON.stringify(opts.task)} in ${dag.dagId}; its tasks are ${graph.map((t) => t.taskId).join(', ')}`);
+      const operator = operatorOf(opts);
       return withClient(async (client) => {
         const said = await answerApproval(client, dag, key, {
           taskId: opts.task,
           decision,
-          ...operatorOf(opts),
+          ...operator,
           ...(opts.choose ? { choose: opts.choose } : {}),
           ...(opts.value !== undefined ? { value: opts.value } : {}),
         });

@@ -7,7 +7,8 @@ import assert from '../support/assert';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, test } from '@jest/globals';
-import { createNotifierActivities, type WebhookPayload } from '../../activities/notify';
+import { createNotifierActivities, secretMasker, type WebhookPayload } from '../../activities/notify';
+import { createMailActivities } from '../../activities/mail';
 import type { NotifierInput } from '../../src/contracts';
 import { mockActivityEnv, quietLogger } from '../support';
 
@@ -101,4 +102,21 @@ test('a refusal is named by the connection and the status, never the URL; 5xx is
   status = 200;
   const unknown = await refusal({ ...failure, conn: 'slack' });
   assert.equal(unknown.message, 'unknown connection "slack": set BATON_CONN_SLACK to the webhook\'s URL');
+});
+
+test("a token in a connection's user name is masked too, and so are secrets in an alert mail", async () => {
+  const masked = secretMasker({ connections: { api: 'https://tok-5f2a9c77e1@api.example.com/v1' }, mail: { from: 'baton@localhost' } });
+  assert.equal(masked('the API refused tok-5f2a9c77e1 at https://tok-5f2a9c77e1@api.example.com/v1'), 'the API refused *** at BATON_CONN_API');
+  const logged: Array<Record<string, unknown>> = [];
+  const logger = { warn: (fields: Record<string, unknown>) => logged.push(fields), info: () => undefined } as never;
+  const { sendAlert } = createMailActivities({ logger, config: { ...config(), mail: { smtpUrl: undefined, from: 'baton@localhost' } } as never });
+  await mockActivityEnv({ workflowExecution: { workflowId: 'w', runId: 'r' } }).run(sendAlert, {
+    dagId: 'd',
+    ds: '2024-01-15',
+    to: ['a@example.com'],
+    subject: 'load failed: s3cr3t-pw',
+    body: 'could not connect to postgres://etl:s3cr3t-pw@db.internal:5432/prod',
+  });
+  assert.equal(logged[0].subject, 'load failed: ***');
+  assert.match(String(logged[0].body), /^could not connect to BATON_CONN_POSTGRES_PROD\n/);
 });
