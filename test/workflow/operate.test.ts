@@ -18,7 +18,7 @@ import { compileDag, dagDefinitionOf } from '../../src/sdk/compile';
 import { createLogger } from '../../src/logging';
 import type { DagFileRunResult } from '../../workflows/engine';
 import { timeSkippingWorker } from '../support';
-import { approvals, clearEtl, clearHourly, clearMapped } from './operate-probe';
+import { approvals, clearEtl, clearHourly, clearMapped } from './operate-dags';
 
 const taskQueue = 'clear-tests';
 /** Each task's calls: [task, day, args]. */
