@@ -98,7 +98,14 @@ export async function runDagFile(dag: CompiledDag, input?: Partial<DagRunInput>)
       setHandler(recordQuery, (): RecordedRun => ({ conf: run.conf, tasks: run.tasks.list(), outputs }));
       // Runs started by workers before runs could be operated replay as they ran: no marks, no
       // notifiers, no deadlines, and their tasks' promises chained as they were.
-      if (!patched('operate-runs')) return legacyRun(dag, run, context, outputs, cacheOutcomes, byId);
+      if (!patched('operate-runs')) {
+        setHandler(markUpdate, (request: MarkRequest) => request.taskId, {
+          validator: (_request: MarkRequest) => {
+            throw new Error(`${dag.dagId} ${run.key} started before its tasks could be marked: mark it once it has ended (that continues it)`);
+          },
+        });
+        return legacyRun(dag, run, context, outputs, cacheOutcomes, byId);
+      }
       run.approvals = new Approvals(dag, run.tasks);
       const notify = notifierOf(dag, run);
       run.notify = notify;
