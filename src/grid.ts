@@ -5,7 +5,8 @@
  * The layout is pure; `readGrid` reads the runs and their task tables.
  */
 import type { Client } from '@temporalio/client';
-import { Queries, SearchAttributeKeys, SearchAttributeNames, type TaskRecord, type TaskState } from './contracts';
+import { Queries, type TaskRecord, type TaskState } from './contracts';
+import { runKeyOfExecution, runsQuery } from './runs';
 import type { DagDefinition } from './dags';
 
 /** One column: a run's key, its execution's status, and its task table (none when it could not be read). */
@@ -101,11 +102,9 @@ export function gridLines(dagId: string, runs: readonly GridRun[], taskIds: read
  */
 export async function readGrid(client: Client, dag: DagDefinition, last: number): Promise<GridRun[]> {
   const latest = new Map<string, { key: string; workflowId: string; runId: string; status: string; startedAt: number }>();
-  const query = `${SearchAttributeNames.dag} = '${dag.dagId}' AND WorkflowType = '${dag.workflowType}'`;
   let seen = 0;
-  for await (const run of client.workflow.list({ query, pageSize: 200 })) {
-    const key = run.typedSearchAttributes.get(SearchAttributeKeys.ts) ?? run.typedSearchAttributes.get(SearchAttributeKeys.ds);
-    const k = typeof key === 'string' ? key : run.workflowId.slice(dag.dagId.length + 1);
+  for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: 200 })) {
+    const k = runKeyOfExecution(dag, run);
     const startedAt = run.startTime.getTime();
     const known = latest.get(k);
     // A cleared or rerun run has several executions: the newest is the run.

@@ -1,7 +1,7 @@
 /**
  * Starting and following DAG runs from code: shared by `npm start`, the CLI and the tests.
  */
-import { ScheduleNotFoundError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { Config } from './config';
 import { MAX_CONF_BYTES, SearchAttributeKeys, SearchAttributeNames, TASK_QUEUE, type DagRunConf, type DagRunInput, type TaskRecord } from './contracts';
 import { dagRunWorkflowId, runInputFor, type DagDefinition } from './dags';
@@ -108,8 +108,14 @@ export function describeResult(result: DagRunResult, run: Pick<StartedRun, 'dagI
   return lines;
 }
 
+/** The key a listed execution of the DAG's runs names: its ts for a sub-daily run, else its ds. */
+export function runKeyOfExecution(dag: DagDefinition, run: Pick<WorkflowExecutionInfo, 'workflowId' | 'typedSearchAttributes'>): string {
+  const key = run.typedSearchAttributes.get(SearchAttributeKeys.ts) ?? run.typedSearchAttributes.get(SearchAttributeKeys.ds);
+  return typeof key === 'string' ? key : run.workflowId.slice(dag.dagId.length + 1);
+}
+
 /** The visibility query for a DAG's runs: its search attribute, and its workflow type (a backfill or keeper carries no BatonDag). */
-const runsQuery = (dag: DagDefinition) => `${SearchAttributeNames.dag} = '${dag.dagId}' AND WorkflowType = '${dag.workflowType}'`;
+export const runsQuery = (dag: DagDefinition) => `${SearchAttributeNames.dag} = '${dag.dagId}' AND WorkflowType = '${dag.workflowType}'`;
 
 /** Whether the DAG's schedule runs, is paused, or is not there. */
 export async function scheduleState(client: Client, dag: DagDefinition): Promise<'active' | 'paused' | 'no schedule'> {
@@ -125,11 +131,9 @@ export async function scheduleState(client: Client, dag: DagDefinition): Promise
 export async function listRuns(client: Client, dag: DagDefinition, limit: number) {
   const runs: Array<{ workflowId: string; ds: string; status: string; startTime: string; closeTime?: string; durationMs?: number }> = [];
   for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: Math.min(limit, 100) })) {
-    // A sub-daily run is shown by its ts.
-    const ds = run.typedSearchAttributes.get(SearchAttributeKeys.ts) ?? run.typedSearchAttributes.get(SearchAttributeKeys.ds);
     runs.push({
       workflowId: run.workflowId,
-      ds: typeof ds === 'string' ? ds : run.workflowId.slice(dag.dagId.length + 1),
+      ds: runKeyOfExecution(dag, run),
       status: run.status.name,
       startTime: run.startTime.toISOString(),
       ...(run.closeTime ? { closeTime: run.closeTime.toISOString(), durationMs: run.closeTime.getTime() - run.startTime.getTime() } : {}),
