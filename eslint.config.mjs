@@ -21,6 +21,7 @@ const PURE_SRC = [
   'mapping',
   'orders-pipeline-contracts',
   'pools',
+  'run-memo',
   'scheduling-contracts',
   'templates',
   'temporal-calendars',
@@ -46,6 +47,11 @@ export default tseslint.config(
       globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The console's script, run by the browser as written (no build step).
+    files: ['src/console/static/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', Element: 'readonly', console: 'readonly' } },
   },
   {
     // The determinism guard: the workflows, and the pure modules of src/ they may import (which

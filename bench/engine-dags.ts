@@ -29,6 +29,15 @@ export const engineTwoBranches = bench('bench_engine_branches', [
   ['b', 5],
 ]);
 
+/** The console scenario's DAG: 50 no-op tasks, five chains of 10, as wide and long as a grid's rows are in Airflow's reports. */
+export const engineGrid = bench('bench_console_grid', [
+  ['extract', 10],
+  ['clean', 10],
+  ['load', 10],
+  ['check', 10],
+  ['publish', 10],
+]);
+
 /** The activity that lists the mapped DAG's items: `<dag_id>.listItems`. */
 export const LIST_ACTIVITY = 'listItems';
 const mapping = ownTasks<{ listItems: (args: { n: number }) => Promise<number[]>; noopTask: (args: number) => Promise<Record<string, never>> }>();
@@ -50,4 +59,4 @@ export const engineMapped = dag(
   },
 );
 
-export const ENGINE_DAGS = [engineChain, engineOneBranch, engineTwoBranches, engineMapped];
+export const ENGINE_DAGS = [engineChain, engineOneBranch, engineTwoBranches, engineMapped, engineGrid];

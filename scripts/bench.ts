@@ -10,6 +10,7 @@ import type { BenchContext, Figure } from '../bench/harness';
 import { formatTable, machineFacts, resultsFile, writeResults } from '../bench/report';
 import { backfillScenario } from '../bench/scenarios/backfill';
 import { branchesScenario } from '../bench/scenarios/branches';
+import { consoleScenario } from '../bench/scenarios/console';
 import { datapathScenario } from '../bench/scenarios/datapath';
 import { flowScenario } from '../bench/scenarios/flow';
 import { mappingScenario } from '../bench/scenarios/mapping';
@@ -25,6 +26,7 @@ const BENCH_NAMESPACE = 'baton-bench';
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   backfill: backfillScenario,
   branches: branchesScenario,
+  console: consoleScenario,
   datapath: datapathScenario,
   flow: flowScenario,
   mapping: mappingScenario,

@@ -15,7 +15,7 @@ const SAMPLE = { ds: '2024-01-15', rows: 1000, badRate: 0.02, seed: 20240115 };
 async function main(): Promise<void> {
   const say = (line: string) => console.log(`baton: ${line}`);
   // The demo's source database (conn_id postgres_prod) is the warehouse's `source` schema unless set.
-  const { platform, config, client } = await startProject(say, (workerUrl) => ({
+  const { platform, config, client, consoleUrl } = await startProject(say, (workerUrl) => ({
     BATON_CONN_POSTGRES_PROD: process.env.BATON_CONN_POSTGRES_PROD ?? workerUrl,
   }));
   const sourceUrl = process.env.BATON_CONN_POSTGRES_PROD ?? platform.databaseUrl;
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     say(`running ${flowRun.workflowId} ...`);
     for (const line of describeResult(await waitForRun<OrdersPipelineResult>(client, flowRun), flowRun)) console.log(line);
 
-    console.log(`\nWeb UI: ${config.webUiUrl}`);
+    console.log(`\nBaton console: ${consoleUrl}`);
+    console.log(`Temporal Web UI: ${config.webUiUrl}`);
     console.log(`This run: ${run.url}`);
     console.log(`\nFrom the database source instead of the file:`);
     console.log(`  npx baton trigger orders_daily_etl --ds ${SAMPLE.ds} --conf '{"source": "db"}' --wait`);

@@ -12,6 +12,7 @@ import {
   WorkflowTypes,
   type BackfillInput,
   type BackfillProgress,
+  type Operator,
   type RerunPolicy,
   type RunStatus,
 } from './contracts';
@@ -76,7 +77,15 @@ export async function dryRun(client: Client, dag: DagDefinition, dates: string[]
 }
 
 /** Starts the backfill workflow, or attaches to the one already running for the same range. */
-export async function startBackfill(client: Client, dag: DagDefinition, request: BackfillRequest, dates: string[], datesPerRun?: number) {
+export async function startBackfill(
+  client: Client,
+  dag: DagDefinition,
+  request: BackfillRequest,
+  dates: string[],
+  datesPerRun?: number,
+  /** Who asked and why (the console's backfill button), kept in the backfill's memo. */
+  operator?: Operator,
+) {
   const input: BackfillInput = {
     dagId: dag.dagId,
     workflowType: dag.workflowType,
@@ -92,6 +101,7 @@ export async function startBackfill(client: Client, dag: DagDefinition, request:
     args: [input],
     // A killed CLI runs the same command again and follows the backfill it had started.
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    ...(operator ? { memo: { by: operator.by, ...(operator.reason ? { reason: operator.reason } : {}) } } : {}),
   });
 }
 

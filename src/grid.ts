@@ -2,10 +2,11 @@
  * `baton runs grid`: Airflow's grid view in the terminal. A DAG's latest runs are the columns
  * (oldest first), its tasks the rows, each cell the task's state in that run: a coloured letter
  * on a terminal, the plain letter otherwise. Each failed cell's first error line follows the grid.
- * The layout is pure; `readGrid` reads the runs and their task tables.
+ * The layout is pure; `readGrid` reads the runs and their task tables (the console's grid too).
  */
 import type { Client } from '@temporalio/client';
 import { Queries, type TaskRecord, type TaskState } from './contracts';
+import { readRunMemo, type RunMemo } from './run-memo';
 import { runKeyOfExecution, runsQuery } from './runs';
 import type { DagDefinition } from './dags';
 
@@ -96,34 +97,71 @@ export function gridLines(dagId: string, runs: readonly GridRun[], taskIds: read
   return lines;
 }
 
+/** A run as a page shows it: its latest execution, when it started and ended, and its task table. */
+export interface ReadRun extends GridRun {
+  runId: string;
+  startedAt: string;
+  closedAt?: string;
+  /** Lines about the run (a mark, a note of its start). */
+  notes?: string[];
+}
+
 /**
  * The DAG's latest `last` runs by key, oldest first, each its latest execution with its task
- * table (read from the run; a run that cannot answer shows `?`).
+ * table. The table comes from the run's memo, listed with it (src/run-memo.ts): no worker is
+ * asked. A run that keeps none (started before runs kept it) is asked, and shows `?` if no
+ * worker answers.
  */
-export async function readGrid(client: Client, dag: DagDefinition, last: number): Promise<GridRun[]> {
-  const latest = new Map<string, { key: string; workflowId: string; runId: string; status: string; startedAt: number }>();
+export async function readGrid(client: Client, dag: DagDefinition, last: number): Promise<ReadRun[]> {
+  const latest = new Map<string, { run: ReadRun; memo?: RunMemo }>();
+  // Executions come newest first: a cleared or rerun run has several, and the newest is the run.
+  const scan = Math.max(4 * last + 50, 200);
   let seen = 0;
-  for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: 200 })) {
-    const k = runKeyOfExecution(dag, run);
-    const startedAt = run.startTime.getTime();
-    const known = latest.get(k);
-    // A cleared or rerun run has several executions: the newest is the run.
-    if (!known || known.startedAt < startedAt) latest.set(k, { key: k, workflowId: run.workflowId, runId: run.runId, status: run.status.name, startedAt });
-    if (++seen >= 5_000) break;
+  for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: Math.min(scan, 1000) })) {
+    const key = runKeyOfExecution(dag, run);
+    const known = latest.get(key);
+    if (!known || known.run.startedAt < run.startTime.toISOString())
+      latest.set(key, {
+        run: {
+          key,
+          workflowId: run.workflowId,
+          runId: run.runId,
+          status: run.status.name,
+          startedAt: run.startTime.toISOString(),
+          ...(run.closeTime ? { closedAt: run.closeTime.toISOString() } : {}),
+        },
+        memo: readRunMemo(run.memo),
+      });
+    if (++seen >= scan) break;
   }
-  const chosen = [...latest.values()].sort((a, b) => (a.key < b.key ? -1 : 1)).slice(-last);
-  const out: GridRun[] = [];
-  for (let i = 0; i < chosen.length; i += 4) {
-    const batch = await Promise.all(
-      chosen.slice(i, i + 4).map(async (r) => {
-        const tasks = await client.workflow
-          .getHandle(r.workflowId, r.runId)
-          .query<TaskRecord[]>(Queries.tasks)
+  const chosen = [...latest.values()].sort((a, b) => (a.run.key < b.run.key ? -1 : 1)).slice(-last);
+  // A list has a run's memo as the visibility store last wrote it, which a running run outpaces:
+  // a running run's table is read from its execution (no worker needed), as a closed run's is final.
+  const running = chosen.filter((c) => c.run.status === 'RUNNING');
+  for (let i = 0; i < running.length; i += 8)
+    await Promise.all(
+      running.slice(i, i + 8).map(async (c) => {
+        const d = await client.workflow
+          .getHandle(c.run.workflowId, c.run.runId)
+          .describe()
           .catch(() => undefined);
-        return { key: r.key, workflowId: r.workflowId, status: r.status, ...(tasks ? { tasks } : {}) };
+        c.memo = readRunMemo(d?.memo) ?? c.memo;
       }),
     );
-    out.push(...batch);
-  }
-  return out;
+  // A run started before runs kept their table: a completed one has it in its result; a running
+  // one is asked (its worker answers, within 2 s); any other shows `?`. A page never waits on a worker.
+  const unkept = chosen.filter((c) => !c.memo && (c.run.status === 'COMPLETED' || c.run.status === 'RUNNING'));
+  for (let i = 0; i < unkept.length; i += 8)
+    await Promise.all(
+      unkept.slice(i, i + 8).map(async (c) => {
+        const handle = client.workflow.getHandle(c.run.workflowId, c.run.runId);
+        const tasks = await client
+          .withDeadline(Date.now() + 2_000, async () =>
+            c.run.status === 'COMPLETED' ? ((await handle.result()) as { tasks?: TaskRecord[] } | undefined)?.tasks : handle.query<TaskRecord[]>(Queries.tasks),
+          )
+          .catch(() => undefined);
+        if (Array.isArray(tasks)) c.run.tasks = tasks;
+      }),
+    );
+  return chosen.map(({ run, memo }) => ({ ...run, ...(memo ? { tasks: memo.tasks, ...(memo.notes ? { notes: memo.notes } : {}) } : {}) }));
 }

@@ -9,7 +9,7 @@ import { connectClient } from './client';
 import { loadConfig, loadServiceSettings, type Config } from './config';
 import { loadCatalog, type Catalog } from './dag-catalog';
 import { scheduleText } from './dags';
-import { startPlatform, withLock, workerDatabaseUrl, WorkerProcess, type Platform } from './platform';
+import { ConsoleProcess, startPlatform, withLock, workerDatabaseUrl, WorkerProcess, type Platform } from './platform';
 import { syncSchedules } from './schedules';
 
 export interface StartedProject {
@@ -18,6 +18,8 @@ export interface StartedProject {
   client: Client;
   catalog: Catalog;
   worker: WorkerProcess;
+  /** The web console's address (`baton ui`, started beside the worker). */
+  consoleUrl: string;
 }
 
 /** Starts everything the project needs; `workerEnv` adds to the worker's environment (connections). */
@@ -46,5 +48,8 @@ export async function startProject(say: (line: string) => void, workerEnv: (data
     say(`schedule ${dag.dagId} (${scheduleText(dag)} ${dag.timezone}): ${outcome}${paused}`);
   }
   for (const id of synced.removed) say(`schedule ${id} has no DAG in code any more; \`baton schedules sync --prune\` deletes it`);
-  return { platform, config, client, catalog, worker };
+  // The console reads runs as anyone may: with the client's settings, not the worker's database role.
+  const { state: consoleState, url: consoleUrl } = await new ConsoleProcess(settings).ensure({ ...process.env, BATON_PROJECT_DIR: settings.project.dir });
+  say(`console ${consoleState} on ${consoleUrl}`);
+  return { platform, config, client, catalog, worker, consoleUrl };
 }

@@ -33,6 +33,7 @@ export async function runTask(
   const options = taskOptions(dag, definition, run.settings);
   const tries = async (): Promise<unknown> => {
     for (let attempt = 1; ; attempt++) {
+      run.tasks.tried(task.taskId, attempt);
       try {
         const result = await runOperator(dag, task, run, context(), options, attempt).catch(asFailure);
         return checkOutput(task.taskId, result);

@@ -3,10 +3,11 @@
  * rules, branching and skips, pools and notes, answered to the `tasks` query. Deterministic.
  */
 import type { Duration } from '@temporalio/common';
-import { ApplicationFailure, defineQuery, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, patched, setCurrentDetails, setHandler, upsertMemo } from '@temporalio/workflow';
 import { Queries, type PoolGrant, type TaskRecord, type TaskState } from '../src/contracts';
 import type { TriggerRule } from '../src/sdk/types';
 import { findPool, type TaskPool } from '../src/pools';
+import { RUN_MEMO_KEY, runMemo } from '../src/run-memo';
 import { recordTask } from './metrics';
 import { releasePoolSlot, takePoolSlot } from './pools';
 import { evaluateTriggerRule, isFailed } from './trigger-rules';
@@ -42,6 +43,9 @@ export class TaskTable {
   private readonly notes: string[] = [];
   /** Tasks whose state their trigger rules settled (not run, not skipped by a branch): a mark upstream settles them again. */
   private readonly derived = new Set<string>();
+  /** The memo upsert waiting for the end of the activation, and the last memo sent. */
+  private memoDue = false;
+  private memoSent = '';
 
   /**
    * Tasks in the DAG's order, with their upstream tasks and trigger rules; all start
@@ -84,6 +88,32 @@ export class TaskTable {
     });
     const notes = this.notes.map((n) => `> ${n}\n`);
     setCurrentDetails([...notes, '| task | state | duration | output |', '| --- | --- | --- | --- |', ...rows].join('\n'));
+    this.keepInMemo();
+  }
+
+  /**
+   * The table in the run's memo (src/run-memo.ts), where a page reads it with no worker: once per
+   * activation, however many tasks changed in it, and only when it changed. Runs started before
+   * runs kept it replay without it.
+   */
+  private keepInMemo(): void {
+    if (this.memoDue) return;
+    this.memoDue = true;
+    void Promise.resolve().then(() => {
+      this.memoDue = false;
+      if (!patched('console-memo')) return;
+      const memo = runMemo(this.list(), this.notes);
+      const text = JSON.stringify(memo);
+      if (text === this.memoSent) return;
+      this.memoSent = text;
+      upsertMemo({ [RUN_MEMO_KEY]: memo });
+    });
+  }
+
+  /** The try a task is on (its record's `tries`). */
+  tried(taskId: string, attempt: number): void {
+    this.get(taskId).tries = attempt;
+    this.publish();
   }
 
   /**

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { BackfillInputError } from '../backfill';
 import { InitError } from '../init';
+import { ConsoleAccessError } from '../console/access';
 import { listRuns, scheduleState } from '../runs';
 import { formatAssetExpression } from '../sdk/assets';
 import { nextLogicalDates as logicalDatesAfter } from '../timetable';
@@ -22,11 +23,13 @@ export function nextLogicalDates(dag: DagDefinition, n: number, from = new Date(
   return logicalDatesAfter(dag, n, from);
 }
 
-export function buildProgram(out: (line: string) => void = console.log): Command {
+export function buildProgram(out: (line: string) => void = console.log, err?: (line: string) => void): Command {
   const program = new Command('baton')
     .description('Airflow-style data pipelines as durable Temporal workflows')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
+  // Commander's own errors (a bad argument, an unknown option) go where the caller's errors go.
+  if (err) program.configureOutput({ writeErr: (text) => err(text.replace(/\n$/, '')) });
 
   const dagsCmd = program.command('dags').description('DAGs defined in code');
   dagsCmd
@@ -77,11 +80,11 @@ export function buildProgram(out: (line: string) => void = console.log): Command
 export async function main(argv = process.argv, io: { out?: (line: string) => void; err?: (line: string) => void } = {}): Promise<number> {
   const say = io.err ?? ((line: string) => console.error(line));
   try {
-    await buildProgram(io.out).parseAsync(argv);
+    await buildProgram(io.out, io.err).parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof BackfillInputError || err instanceof DagCommandError || err instanceof InitError) {
+    if (err instanceof BackfillInputError || err instanceof DagCommandError || err instanceof InitError || err instanceof ConsoleAccessError) {
       say(`baton: ${err.message}`);
       return 2;
     }

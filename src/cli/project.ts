@@ -3,14 +3,15 @@
  * its DAGs' schedules.
  */
 import path from 'node:path';
-import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
 import { loadServiceSettings } from '../config';
 import { loadCatalog } from '../dag-catalog';
 import { initProject } from '../init';
 import { stopPlatform } from '../platform';
 import { syncSchedules } from '../schedules';
 import { startProject } from '../start';
-import { withClient } from './args';
+import { intArg, withClient } from './args';
 import { DagCommandError } from './dags';
 
 export function addProjectCommands(program: Command, out: (line: string) => void): void {
@@ -26,17 +27,36 @@ export function addProjectCommands(program: Command, out: (line: string) => void
     });
 
   program
+    .command('ui')
+    .description('serve the web console: the DAGs, the grid across dates, graphs, trigger forms and every operation of a run')
+    .option('--host <host>', 'the address to listen on (127.0.0.1; another needs BATON_CONSOLE_TOKEN or BATON_CONSOLE_USERS)')
+    .option('--port <n>', 'the port (8280; 0 for any free one)', intArg('--port'))
+    .addOption(new Option('--url-file <file>', "where the console's address is written once it listens (baton start)").hideHelp())
+    .action(async (opts: { host?: string; port?: number; urlFile?: string }) => {
+      const { serveConsole } = await import('../console'); // the server and its pages: only where the console runs
+      const running = await serveConsole({ host: opts.host, port: opts.port });
+      out(`Baton console: ${running.url}`);
+      if (opts.urlFile) await writeFile(opts.urlFile, `${running.url}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await running.close();
+    });
+
+  program
     .command('stop')
-    .description('stop the worker, and the Temporal dev server and Postgres cluster if `baton start` started them')
+    .description('stop the console and the worker, and the Temporal dev server and Postgres cluster if `baton start` started them')
     .action(async () => stopPlatform(loadServiceSettings(), (line) => out(`baton: ${line}`)));
 
   program
     .command('start')
     .description("start the platform (Temporal dev server, Postgres) and a worker serving this project's DAGs; sync their schedules")
     .action(async () => {
-      const { client, config, catalog } = await startProject((line) => out(`baton: ${line}`));
+      const { client, config, catalog, consoleUrl } = await startProject((line) => out(`baton: ${line}`));
       try {
-        out(`\nWeb UI: ${config.webUiUrl}`);
+        out(`\nBaton console: ${consoleUrl}`);
+        out(`Temporal Web UI: ${config.webUiUrl}`);
         const [first] = catalog.dags;
         if (first) out(`A run: npx baton trigger ${first.dagId} --ds ${first.startDate} --wait`);
       } finally {

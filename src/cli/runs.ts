@@ -2,18 +2,15 @@
  * `baton trigger`, `run`, `backfill`, `pause`/`unpause` and `runs`: starting and reading a DAG's
  * runs. A run is refused before it exists when its params are bad or no worker serves its DAG.
  */
-import { Pool } from 'pg';
 import { Option, type Command } from 'commander';
 import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { backfillProgress, dryRun, planBackfill, progressLine, startBackfill, type BackfillRequest } from '../backfill';
 import { webUiRunUrl } from '../client';
 import type { Config } from '../config';
-import { Queries, TASK_QUEUE, type BackfillProgress, type DagRunConf, type RerunPolicy, type TaskRecord } from '../contracts';
-import { loadCatalog } from '../dag-catalog';
-import { servedWorkflowTypes } from '../dag-servers';
+import { Queries, type BackfillProgress, type DagRunConf, type RerunPolicy, type TaskRecord } from '../contracts';
+import { notServed, paramProblems } from '../run-checks';
 import { dagRunWorkflowId, type DagDefinition } from '../dags';
 import { describeResult, listRuns, triggerRun, waitForRun, type DagRunResult, type StartedRun } from '../runs';
-import { paramsOf } from '../sdk/compile';
 import { instanceRecords, taskTableLines } from '../task-lines';
 import type { MappedBatchResult } from '../mapping';
 import { isSubDaily, keysBetween } from '../timetable';
@@ -21,41 +18,15 @@ import { confArg, dagArg, dsArg, dsArgNamed, intArg, logicalArgNamed, runKey, ts
 import { DagCommandError } from './dags';
 import { addApprovalCommands, addGridCommand, addOperateCommands } from './operate';
 
-/**
- * Refuses, before any run exists, a DAG that no live worker on its task queue serves (none runs,
- * or the one that runs has not loaded the file, or refused it): started anyway, the run would
- * fail with "no DAG file has workflow type ..." or wait for a worker.
- */
-async function ensureServed(config: Config, dag: DagDefinition): Promise<void> {
-  const taskQueue = dag.taskQueue ?? TASK_QUEUE;
-  const pool = new Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: 10_000 });
-  let served: Set<string>;
-  try {
-    served = await servedWorkflowTypes(pool, config.temporal.namespace, taskQueue);
-  } catch (err) {
-    // No worker has ever started on this database: the table is not there yet.
-    if ((err as { code?: string }).code === '42501')
-      throw new Error(
-        `the database role may not read baton.dag_servers, where workers say what they serve (${(err as Error).message}): apply activities/sql/worker-role.sql`,
-      );
-    if ((err as { code?: string }).code !== '42P01') throw err;
-    served = new Set();
-  } finally {
-    await pool.end();
-  }
-  if (served.has(dag.workflowType)) return;
-  throw new DagCommandError(
-    served.size
-      ? `no worker on task queue ${taskQueue} serves ${dag.dagId} (workflow type ${dag.workflowType}); they serve ${[...served].sort().join(', ')}. A worker that follows the DAGs folder (\`baton start\`) serves a new file once it validates: \`baton dags validate\` names its problems; a deployed worker serves it once restarted`
-      : `no worker is running on task queue ${taskQueue} (namespace ${config.temporal.namespace}): start one with \`baton start\` (or \`npm run worker\`), then trigger ${dag.dagId} again`,
-  );
+/** The checks before a run starts, as exit-code-2 errors: bad params, or no worker that serves the DAG. */
+function checkParams(dag: DagDefinition, conf: DagRunConf = {}): void {
+  const problems = paramProblems(dag, conf);
+  if (problems.length) throw new DagCommandError(`${dag.dagId}: bad params, nothing was started: ${problems.join('; ')}`);
 }
 
-/** Refuses a conf whose params the DAG does not take, before anything starts (the run would fail at once, naming them). */
-function checkParams(dag: DagDefinition, conf: DagRunConf = {}): void {
-  const file = loadCatalog().files.find((f) => f.dag.dagId === dag.dagId)?.dag.file;
-  const resolved = file ? paramsOf(file, conf) : { params: {} };
-  if ('problems' in resolved) throw new DagCommandError(`${dag.dagId}: bad params, nothing was started: ${resolved.problems.join('; ')}`);
+async function ensureServed(config: Config, dag: DagDefinition): Promise<void> {
+  const refusal = await notServed(config, dag);
+  if (refusal) throw new DagCommandError(refusal);
 }
 
 /** A started run, and with --wait its outcome: the task table of whatever DAG it is. */

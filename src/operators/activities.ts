@@ -10,6 +10,8 @@ import type { createMailActivities } from '../../activities/mail';
 import type { createSensorActivities } from '../../activities/sensors';
 import type { PoolFor } from '../data/connections';
 import type { DagFolders } from '../../activities/operators/dag-folder';
+import { secretMasker } from '../../activities/notify';
+import type { OperatorInput } from './common';
 import type { Config } from '../config';
 import type { DagDefinition } from '../dags';
 import { createCommandOperator } from './command/activity';
@@ -88,11 +90,29 @@ export const operatorActivityTypes = (): string[] =>
     .filter(([, activity]) => typeof activity === 'function')
     .map(([operator]) => operatorActivityType(operator));
 
-/** The operators' own activities, wired once with the worker's clients. */
+/**
+ * The operators' own activities, wired once with the worker's clients. Each try leaves one line in
+ * the worker's log naming its DAG, task, run and try, how long it took and, when it failed, why
+ * (secrets masked): the task's lines a console shows.
+ */
 export function createOperatorActivities(deps: OperatorDeps): OperatorActivities {
   const activities: Record<string, unknown> = {};
+  const mask = secretMasker({ mail: { smtpUrl: process.env.SMTP_URL, from: '' }, connections: deps.connections, databaseUrl: deps.config.databaseUrl });
   for (const [operator, activity] of Object.entries(OPERATOR_ACTIVITIES)) {
-    if (typeof activity === 'function') activities[operatorActivityType(operator)] = activity(deps);
+    if (typeof activity !== 'function') continue;
+    const run = activity(deps) as (input: OperatorInput) => Promise<unknown>;
+    activities[operatorActivityType(operator)] = async (input: OperatorInput) => {
+      const at = { dagId: input.dagId, taskId: input.taskId, ds: input.ds, ...(input.ts ? { ts: input.ts } : {}), attempt: input.attempt };
+      const started = Date.now();
+      try {
+        const result = await run(input);
+        deps.logger.info({ ...at, ms: Date.now() - started }, `${operator}: try ${input.attempt} succeeded`);
+        return result;
+      } catch (err) {
+        deps.logger.warn({ ...at, ms: Date.now() - started, error: mask((err as Error).message ?? String(err)) }, `${operator}: try ${input.attempt} failed`);
+        throw err;
+      }
+    };
   }
   return activities as OperatorActivities;
 }

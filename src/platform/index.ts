@@ -15,6 +15,7 @@ import { localDatabaseUrlFile, projectRoot, type ServiceSettings } from '../conf
 import { LocalPostgres } from './postgres';
 import { run, withLock, type Report } from './processes';
 import { LocalTemporal } from './temporal';
+import { ConsoleProcess } from './console';
 import { WorkerProcess } from './worker';
 
 /** The project venv: pinned Temporal CLI, Temporal test server and dbt. Reinstalled only when the pins change. */
@@ -114,8 +115,9 @@ export async function stopStarted(platform: Platform, report: Report): Promise<v
   if (platform.started.includes('postgres')) await platform.postgres?.stop(report);
 }
 
-/** Stops the worker, the Temporal dev server and the Postgres cluster that `npm start` started. */
+/** Stops the console, the worker, the Temporal dev server and the Postgres cluster that `npm start` started. */
 export async function stopPlatform(settings: ServiceSettings, report: Report): Promise<void> {
+  await new ConsoleProcess(settings).stop(report);
   await new WorkerProcess(settings).stop(report);
   await new LocalTemporal(settings).stop(report);
   if (!settings.externalDatabaseUrl) await new LocalPostgres(settings).stop(report);
@@ -125,3 +127,4 @@ export { LocalPostgres } from './postgres';
 export { isAlive, livePid, processStartTime, run, sleep, withLock, type Report } from './processes';
 export { LocalTemporal } from './temporal';
 export { WorkerProcess } from './worker';
+export { ConsoleProcess } from './console';

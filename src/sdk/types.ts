@@ -178,6 +178,8 @@ export interface TaskRecord {
   /** Workflow time, ISO 8601. */
   startedAt?: string;
   durationMs?: number;
+  /** How many times it was tried (more than 1: it was retried). */
+  tries?: number;
   /** The task's key output: row counts, model states. XCom's role. */
   output?: Record<string, string | number>;
   error?: string;

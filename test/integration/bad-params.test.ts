@@ -4,12 +4,12 @@
  * its first workflow task: no activity ever scheduled), and the schedule sync (nothing created).
  */
 import assert from '../support/assert';
-import path from 'node:path';
 import { test } from '@jest/globals';
 import { ScheduleNotFoundError, WorkflowFailedError } from '@temporalio/client';
 import { ordersDailyEtlDag } from '../support/reference-dags';
 import { syncSchedule } from '../../src/schedules';
-import { execFileAsync, noopDagDefinition, repoRoot, temporalCli, integrationPlatform } from '../support';
+import { noopDagDefinition, temporalCli, integrationPlatform } from '../support';
+import { baton } from '../support/cli';
 
 const platform = integrationPlatform({ migrate: false });
 const suffix = Date.now().toString(36);
@@ -22,16 +22,6 @@ const BAD_DATES: Array<[value: string, message: RegExp]> = [
   ['$(touch /tmp/baton-pwned)', /"\$\(touch \/tmp\/baton-pwned\)" is not a date in the form YYYY-MM-DD/],
   ['../../etc/passwd', /"..\/..\/etc\/passwd" is not a date in the form YYYY-MM-DD/],
 ];
-
-async function baton(...args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    await execFileAsync(process.execPath, [path.join(repoRoot, 'scripts', 'baton.js'), ...args], { cwd: repoRoot });
-    return { code: 0, stderr: '' };
-  } catch (err) {
-    const e = err as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
-  }
-}
 
 /** Workflows started since `since` (none may be, for a refused command). */
 async function startedSince(since: Date): Promise<string[]> {
@@ -71,7 +61,7 @@ test("Baton's CLI refuses bad dates, conf, DAG ids and flags with exit code 2, n
   ];
   const wrong: string[] = [];
   for (const [args, message] of cases) {
-    const { code, stderr } = await baton(...args);
+    const { code, stderr } = await baton(args);
     if (code !== 2 || !message.test(stderr)) wrong.push(`baton ${args.join(' ').slice(0, 80)}: exit ${code}, ${stderr.trim().slice(0, 200)}`);
   }
   assert.deepEqual(wrong, []);

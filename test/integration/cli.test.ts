@@ -10,16 +10,19 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { addDays } from '../../src/logical-date';
 import type { SeedSummary } from '../../scripts/sample-orders';
 import { count, execFileAsync, repoRoot, integrationPlatform } from '../support';
+import { baton, batonProcess, type CliOutcome } from '../support/cli';
 
 // A task on the worker the backfill test kills starts again after 3 s without a heartbeat (30 s by default).
 const platform = integrationPlatform({ workerEnv: () => ({ ...process.env, BATON_HEARTBEAT_TIMEOUT: '3s' }) });
 const { config, pool } = platform;
 
-async function cli(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const argv =
-    script === 'baton' ? [path.join(repoRoot, 'scripts', 'baton.js'), ...args] : ['--import', 'tsx', path.join(repoRoot, 'scripts', `${script}.ts`), ...args];
+/** `npm run seed`'s script, or `baton` (in this process; see test/support/cli.ts). */
+async function cli(script: 'seed' | 'baton', args: string[]): Promise<CliOutcome> {
+  if (script === 'baton') return baton(args);
   try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, argv, { cwd: repoRoot });
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'seed.ts'), ...args], {
+      cwd: repoRoot,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -88,13 +91,14 @@ test('baton schedules sync creates the schedule from the DAG definition, then ch
 });
 
 test('bad input: exit code 2 and a message that names the problem', async () => {
-  const unknown = await cli('baton', ['trigger', 'orders_daily', '--ds', '2024-01-15']);
+  // Processes of their own: the exit code is the one a shell sees.
+  const unknown = await batonProcess(['trigger', 'orders_daily', '--ds', '2024-01-15']);
   assert.equal(unknown.code, 2);
   assert.match(
     unknown.stderr,
     /unknown DAG "orders_daily"; known: approval_example, customers_example, fan_in_example, fiscal_calendar_example, mapped_example, orders-etl, orders_daily_etl$/m,
   );
-  const badDate = await cli('baton', ['trigger', 'orders_daily_etl', '--ds', '2024-02-30']);
+  const badDate = await batonProcess(['trigger', 'orders_daily_etl', '--ds', '2024-02-30']);
   assert.equal(badDate.code, 2);
   assert.match(badDate.stderr, /ds "2024-02-30" is not a real calendar date/);
   const traversal = await cli('seed', ['--ds', '../../etc', '--rows', '1']);

@@ -13,7 +13,7 @@ import { isAlive, LocalPostgres } from '../../src/platform';
 import { execFileAsync, repoRoot, tempDir } from '../support';
 
 let home = '';
-const ports = { pg: 54339, temporal: 7243, ui: 8243 };
+const ports = { pg: 54339, temporal: 7243, ui: 8243, console: 8293 };
 
 async function env(): Promise<NodeJS.ProcessEnv> {
   if (!home) home = await tempDir('baton-start-');
@@ -25,6 +25,7 @@ async function env(): Promise<NodeJS.ProcessEnv> {
     BATON_PG_PORT: String(ports.pg),
     TEMPORAL_ADDRESS: `localhost:${ports.temporal}`,
     BATON_UI_PORT: String(ports.ui),
+    BATON_CONSOLE_PORT: String(ports.console),
   };
 }
 
@@ -71,11 +72,18 @@ test('npm start on a fresh home sets up everything and prints the sample run and
     '  extract_data success: rows 1000, cache miss',
     '  transform_data success: kept 991, dropped 3, rejected 6',
     '  load_data success: rows 991, file processed/orders_2024-01-15.parquet',
-    `Web UI: http://localhost:${ports.ui}`,
+    `baton: console started on http://127.0.0.1:${ports.console}`,
+    `Baton console: http://127.0.0.1:${ports.console}`,
+    `Temporal Web UI: http://localhost:${ports.ui}`,
     `This run: http://localhost:${ports.ui}/namespaces/default/workflows/orders_daily_etl-2024-01-15/`,
   ]) {
     assert.ok(out.includes(expected), `missing ${JSON.stringify(expected)} in:\n${out}`);
   }
+  // The console answers with the DAGs, and the sample run's cells, read from its memo.
+  const dags = await (await fetch(`http://127.0.0.1:${ports.console}/dags`)).text();
+  assert.match(dags, /<a href="\/dags\/orders_daily_etl">orders_daily_etl<\/a>/);
+  const grid = await (await fetch(`http://127.0.0.1:${ports.console}/dags/orders_daily_etl`)).text();
+  assert.match(grid, /aria-label="dbt_run 2024-01-15: success"/);
 });
 
 test('npm start again reuses what runs and restarts a killed worker and a stopped server', async () => {
@@ -88,6 +96,7 @@ test('npm start again reuses what runs and restarts a killed worker and a stoppe
   assert.ok(!out.includes('creating a Postgres cluster'), out);
   assert.ok(out.includes(`baton: starting the Temporal dev server on localhost:${ports.temporal}`), out);
   assert.ok(out.includes('baton: worker started'), out);
+  assert.ok(out.includes(`baton: console running on http://127.0.0.1:${ports.console}`), out);
   assert.ok(out.includes('baton: schedule orders_daily_etl (0 6 * * * UTC): unchanged'), out);
   assert.ok(out.includes('  extract_data success: rows 1000, cache hit'), out);
   assert.ok(out.includes('  load success: loadedRows 980, rejectedRows 20'), out);
@@ -107,12 +116,14 @@ test('npm start again reuses what runs and restarts a killed worker and a stoppe
 
 test('npm stop stops what npm start started', async () => {
   const worker = await pidOf('worker.pid');
+  const consolePid = await pidOf('console.pid');
   const server = await pidOf('temporal/server.pid');
   const cluster = new LocalPostgres(loadServiceSettings(await env()));
   const postgres = Number((await readFile(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   const out = await npm('stop');
+  assert.ok(out.includes('baton: stopped the console'), out);
   assert.ok(out.includes('baton: stopped the worker'), out);
   assert.ok(out.includes('baton: stopped the Temporal dev server'), out);
   assert.ok(out.includes('baton: stopped Postgres'), out);
-  assert.deepEqual([isAlive(worker), isAlive(server), isAlive(postgres)], [false, false, false]);
+  assert.deepEqual([isAlive(consolePid), isAlive(worker), isAlive(server), isAlive(postgres)], [false, false, false, false]);
 });

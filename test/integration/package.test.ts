@@ -21,7 +21,7 @@ function projectEnv(): NodeJS.ProcessEnv {
   const { NODE_PATH: _p, NODE_OPTIONS: _o, BATON_PROJECT_DIR: _d, BATON_DAGS_DIR: _g, BATON_HOME: _h, BATON_DATA_DIR: _x, INIT_CWD: _i, ...rest } = process.env;
   // npm's own variables from the outer `npm test` (its prefix, its config) would point into the checkout.
   const env = Object.fromEntries(Object.entries(rest).filter(([key]) => !key.startsWith('npm_')));
-  return { ...env, BATON_METRICS_PORT: 'off', LOG_LEVEL: 'info', BATON_TEST_SERVER: process.env.BATON_TEST_SERVER };
+  return { ...env, BATON_METRICS_PORT: 'off', BATON_CONSOLE_PORT: '0', LOG_LEVEL: 'info', BATON_TEST_SERVER: process.env.BATON_TEST_SERVER };
 }
 
 async function sh(command: string, args: string[], cwd = project, timeout = 240_000): Promise<string> {

@@ -1,0 +1,255 @@
+/**
+ * The console's pure parts: the task table a run keeps in its memo, who may use the console
+ * (tokens, sessions, CSRF), the trigger form from a params schema, the DAGs page's filters, the
+ * grid's folded rows and escaping, and the graph's layout.
+ */
+import assert from '../support/assert';
+import { test } from '@jest/globals';
+import { command, dag, empty, group, z } from 'baton/sdk';
+import type { TaskRecord } from '../../src/contracts';
+import type { DagDefinition } from '../../src/dags';
+import { MAX_RUN_MEMO_BYTES, RUN_MEMO_KEY, readRunMemo, runMemo } from '../../src/run-memo';
+import { compileDag } from '../../src/sdk/compile';
+import { accessFor, csrfMatches, csrfToken, isLoopback, sessionValue, userOfSession, userOfToken } from '../../src/console/access';
+import type { DagRow } from '../../src/console/data';
+import { layoutDag } from '../../src/console/graph';
+import { paramFields, problemsByField, readTriggerForm } from '../../src/console/trigger-form';
+import { filterDags, gridFragment, gridRows } from '../../src/console/views';
+
+const base = { startDate: '2024-01-01', schedule: '@daily' } as const;
+
+test("a run's memo keeps its table whole, errors cut; a table too large keeps states and times only; a foreign memo reads as none", () => {
+  const tasks: TaskRecord[] = [
+    { taskId: 'load', state: 'success', startedAt: '2024-01-15T06:00:00.000Z', durationMs: 1200, tries: 2, output: { rows: 10 } },
+    { taskId: 'check', state: 'failed', error: 'x'.repeat(5_000) },
+  ];
+  const memo = runMemo(tasks, ['load marked success by dana']);
+  assert.deepEqual(memo.tasks[0], tasks[0]);
+  assert.equal(memo.tasks[1].error!.length, 1_000);
+  assert.ok(memo.tasks[1].error!.endsWith('…'));
+  assert.deepEqual(memo.notes, ['load marked success by dana']);
+  assert.deepEqual(readRunMemo({ [RUN_MEMO_KEY]: memo }), memo);
+
+  const many = Array.from({ length: 2_000 }, (_, i): TaskRecord => ({ taskId: `t${i}`, state: 'success', durationMs: i, output: { note: 'y'.repeat(150) } }));
+  const kept = runMemo(many);
+  assert.equal(kept.truncated, true);
+  assert.deepEqual(kept.tasks[5], { taskId: 't5', state: 'success', durationMs: 5 });
+  assert.ok(JSON.stringify(kept).length < JSON.stringify(runMemo(many.slice(0, 10))).length * 200);
+  assert.ok(JSON.stringify(runMemo(many.slice(0, 100))).length <= MAX_RUN_MEMO_BYTES);
+
+  assert.equal(readRunMemo(undefined), undefined);
+  assert.equal(readRunMemo({ owner: 'data-team' }), undefined);
+  assert.equal(readRunMemo({ [RUN_MEMO_KEY]: { v: 2, tasks: [] } }), undefined);
+  assert.deepEqual(
+    readRunMemo({
+      [RUN_MEMO_KEY]: {
+        v: 1,
+        tasks: [
+          { taskId: 'a', state: 'bogus' },
+          { taskId: 'b', state: 'running' },
+        ],
+      },
+    })?.tasks,
+    [{ taskId: 'b', state: 'running' }],
+  );
+});
+
+test('the console on another address refuses to start without a token; tokens, sessions and CSRF tokens are checked', () => {
+  const me = () => 'dana';
+  assert.deepEqual(['127.0.0.1', '127.1.2.3', '::1', 'localhost', '0.0.0.0', '10.0.0.5', '::'].map(isLoopback), [true, true, true, true, false, false, false]);
+  assert.equal(accessFor('127.0.0.1', {}, me).open, true);
+  assert.throws(() => accessFor('0.0.0.0', {}, me), /the console on 0\.0\.0\.0 would be open to the network: set BATON_CONSOLE_TOKEN/);
+  assert.throws(() => accessFor('0.0.0.0', { BATON_CONSOLE_TOKEN: 'short' }, me), /BATON_CONSOLE_TOKEN is shorter than 16 characters/);
+  assert.throws(() => accessFor('0.0.0.0', { BATON_CONSOLE_USERS: 'lee:short' }, me), /the token of lee is shorter than 16 characters/);
+  assert.throws(() => accessFor('0.0.0.0', { BATON_CONSOLE_USERS: '<b>:0123456789abcdef' }, me), /a name is letters, digits and \._@-/);
+
+  const access = accessFor(
+    '0.0.0.0',
+    { BATON_CONSOLE_USERS: 'lee:lee-token-0123456789, kim:kim-token-0123456789', BATON_CONSOLE_TOKEN: 'shared-token-0123456789' },
+    me,
+  );
+  assert.equal(access.open, false);
+  assert.deepEqual(
+    ['lee-token-0123456789', 'kim-token-0123456789', 'shared-token-0123456789', 'lee-token-012345678', ''].map((t) => userOfToken(access, t)),
+    ['lee', 'kim', 'dana', undefined, undefined],
+  );
+
+  const now = Date.UTC(2026, 11, 6);
+  const session = sessionValue(access, 'lee', now);
+  assert.equal(userOfSession(access, session, now + 3_600_000), 'lee');
+  assert.equal(userOfSession(access, session, now + 13 * 3_600_000), undefined, 'expired after 12 hours');
+  const [name, until, sig] = session.split('.');
+  assert.equal(userOfSession(access, `${Buffer.from('kim').toString('base64url')}.${until}.${sig}`, now), undefined, 'another name, same signature');
+  assert.equal(userOfSession(access, `${name}.${Number(until) + 1}.${sig}`, now), undefined, 'a longer life, same signature');
+  assert.equal(userOfSession(accessFor('0.0.0.0', { BATON_CONSOLE_TOKEN: 'shared-token-0123456789' }, me), session, now), undefined, 'signed by another start');
+
+  assert.equal(csrfMatches(access, 'cookie-id', csrfToken(access, 'cookie-id')), true);
+  assert.equal(csrfMatches(access, 'other-id', csrfToken(access, 'cookie-id')), false);
+  assert.equal(csrfMatches(access, undefined, csrfToken(access, 'cookie-id')), false);
+  assert.equal(csrfMatches(access, 'cookie-id', undefined), false);
+});
+
+const withParams = compileDag(
+  dag(
+    {
+      ...base,
+      dagId: 'params_dag',
+      params: z.object({
+        limit: z.number().int().min(1).default(10).describe('rows at most'),
+        mode: z.enum(['fast', 'full']).default('fast'),
+        dry_run: z.boolean().default(false),
+        region: z.string(),
+        extra: z.object({ a: z.number() }).optional(),
+      }),
+    },
+    () => void empty('a'),
+  ),
+);
+
+test('the trigger form has a field per param with its type, default and description; a submitted form gives the key and conf, or problems by field', () => {
+  const fields = paramFields(withParams.file.params);
+  assert.deepEqual(fields, [
+    { name: 'limit', type: 'integer', required: false, default: 10, description: 'rows at most' },
+    { name: 'mode', type: 'choice', required: false, default: 'fast', options: ['fast', 'full'] },
+    { name: 'dry_run', type: 'boolean', required: false, default: false },
+    { name: 'region', type: 'string', required: true },
+    { name: 'extra', type: 'json', required: false },
+  ]);
+  const dagDef = withParams.definition as DagDefinition;
+  assert.deepEqual(
+    readTriggerForm(dagDef, fields, {
+      date: '2024-05-06',
+      conf: '{"note": "by hand", "limit": 1}',
+      'param.limit': '25',
+      'param.mode': 'full',
+      'param.dry_run.shown': '1',
+      'param.dry_run': 'on',
+      'param.region': 'eu',
+      'param.extra': '{"a": 1}',
+    }),
+    { key: '2024-05-06', conf: { note: 'by hand', limit: 25, mode: 'full', dry_run: true, region: 'eu', extra: { a: 1 } } },
+  );
+  // An unticked box says false; an empty field is left to its default.
+  assert.deepEqual(readTriggerForm(dagDef, fields, { date: '2024-05-06', 'param.dry_run.shown': '1', 'param.limit': '' }), {
+    key: '2024-05-06',
+    conf: { dry_run: false },
+  });
+  // Not a number: passed on as written, for the schema to name in its words.
+  assert.deepEqual(readTriggerForm(dagDef, fields, { date: '2024-05-06', 'param.limit': 'ten' }), { key: '2024-05-06', conf: { limit: 'ten' } });
+  assert.deepEqual(readTriggerForm(dagDef, fields, { date: '2024-02-30', conf: '{"a": tru', 'param.extra': '{' }), {
+    problems: {
+      date: ['ds "2024-02-30" is not a real calendar date'],
+      conf: [`--conf is not JSON: ${jsonError('{"a": tru')}`],
+      extra: [`params.extra: not JSON: ${jsonError('{')}`],
+    },
+  });
+  assert.deepEqual(readTriggerForm(dagDef, fields, { date: '', conf: '[1]' }), {
+    problems: { date: ["give the run's logical date, YYYY-MM-DD"], conf: ['--conf must be a JSON object'] },
+  });
+  assert.deepEqual(problemsByField(['params.limit: Too small: expected number to be >=1 (conf gave 0)', 'params: Unrecognized key: "x"'], fields), {
+    limit: ['params.limit: Too small: expected number to be >=1 (conf gave 0)'],
+    conf: ['params: Unrecognized key: "x"'],
+  });
+});
+
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return '';
+}
+
+const grouped = compileDag(
+  dag({ ...base, dagId: 'grouped' }, () => {
+    const start = empty('start');
+    const load = group('load', () => {
+      command('eu', { upstream: [start], argv: ['true'] });
+      command('us', { upstream: [start], argv: ['true'] });
+    });
+    command('report', { upstream: [load], argv: ['true'] });
+  }),
+);
+
+test("the grid folds a group into one row with its members after it, and shows a run's cells by state, escaped", async () => {
+  assert.deepEqual(gridRows(grouped), [
+    { id: 'start' },
+    { id: 'load', members: ['load.eu', 'load.us'] },
+    { id: 'load.eu', group: 'load' },
+    { id: 'load.us', group: 'load' },
+    { id: 'report' },
+  ]);
+  const run = {
+    key: '2024-05-06',
+    workflowId: 'grouped-2024-05-06',
+    runId: 'r1',
+    status: 'FAILED',
+    startedAt: '2024-05-06T06:00:00.000Z',
+    closedAt: '2024-05-06T06:00:10.000Z',
+    tasks: [
+      { taskId: 'start', state: 'success' },
+      { taskId: 'load.eu', state: 'success' },
+      { taskId: 'load.us', state: 'failed', error: '<script>alert(1)</script>' },
+      { taskId: 'report', state: 'upstream_failed' },
+    ] as TaskRecord[],
+  };
+  const text = String(
+    await gridFragment(grouped, [run, { ...run, key: '2024-05-07', workflowId: 'grouped-2024-05-07', tasks: undefined }], { last: 25, version: 'v"1' }),
+  );
+  assert.match(text, /aria-label="load 2024-05-06: failed \(1 failed, 1 success\)"/);
+  assert.match(text, /aria-label="load\.us 2024-05-06: failed"/);
+  assert.match(text, /<tr class="member" data-row="load\.eu" data-member-of="load" hidden>/);
+  assert.match(text, /aria-label="run 2024-05-06: failed, 10\.0s"/);
+  assert.match(text, /<span class="c s-unknown" title="not read">\?<\/span>/);
+  assert.match(text, /&v=v&quot;1"/);
+  assert.ok(!text.includes('<script>'));
+});
+
+test("the DAGs page filters by id, tag, owner and state; the graph is laid out left to right with a setup's edge to its teardown marked", () => {
+  const row = (dagId: string, tags: string[], owner: string, paused: boolean, last?: string): DagRow => ({
+    dag: { dagId, tags, defaultArgs: { owner } } as unknown as DagDefinition,
+    schedule: '@daily',
+    paused,
+    lastRuns: last ? [{ key: '2024-05-06', status: last }] : [],
+  });
+  const rows = [
+    row('orders', ['etl'], 'data', false, 'FAILED'),
+    row('customers', ['etl', 'crm'], 'crm', true, 'COMPLETED'),
+    row('adhoc', [], 'data', false, 'RUNNING'),
+  ];
+  const ids = (f: Parameters<typeof filterDags>[1]) => filterDags(rows, f).map((r) => r.dag.dagId);
+  assert.deepEqual(ids({}), ['orders', 'customers', 'adhoc']);
+  assert.deepEqual(ids({ q: 'CUST' }), ['customers']);
+  assert.deepEqual(ids({ tag: 'etl' }), ['orders', 'customers']);
+  assert.deepEqual(ids({ owner: 'data' }), ['orders', 'adhoc']);
+  assert.deepEqual(ids({ state: 'paused' }), ['customers']);
+  assert.deepEqual(ids({ state: 'active' }), ['orders', 'adhoc']);
+  assert.deepEqual(ids({ state: 'failed' }), ['orders']);
+  assert.deepEqual(ids({ state: 'running' }), ['adhoc']);
+  assert.deepEqual(ids({ state: 'succeeded', tag: 'crm' }), ['customers']);
+
+  const withTeardown = compileDag(
+    dag({ ...base, dagId: 'setup_teardown' }, () => {
+      const create = command('create', { argv: ['true'], setup: true });
+      const work = command('work', { upstream: [create], argv: ['true'] });
+      command('drop', { upstream: [create, work], argv: ['true'], teardown: true });
+    }),
+  );
+  const layout = layoutDag(withTeardown, [{ taskId: 'work', state: 'failed' }]);
+  const x = Object.fromEntries(layout.nodes.map((n) => [n.taskId, n.x]));
+  assert.ok(x.create < x.work && x.work < x.drop, JSON.stringify(x));
+  assert.deepEqual(layout.edges.map((e) => `${e.from}->${e.to}${e.teardown ? ' (teardown)' : ''}`).sort(), [
+    'create->drop (teardown)',
+    'create->work',
+    'work->drop',
+  ]);
+  assert.deepEqual(
+    layout.nodes.map((n) => [n.taskId, n.state ?? '-', n.setup, n.teardown]),
+    [
+      ['create', '-', true, false],
+      ['work', 'failed', false, false],
+      ['drop', '-', false, true],
+    ],
+  );
+});
