@@ -34,15 +34,16 @@ function catalogOf(compiled: CompiledDag[], taskQueue: string): Catalog {
   };
 }
 
-/** ms of `times` fetches of `url`, after one to warm. */
-async function timed(url: string, times: number): Promise<number[]> {
-  const out: number[] = [];
+/** ms of `times` fetches of `url`, after one to warm (its time is `first`). */
+async function timed(url: string, times: number): Promise<number[] & { first?: number }> {
+  const out: number[] & { first?: number } = [];
   for (let i = 0; i <= times; i++) {
     const started = performance.now();
     const response = await fetch(url);
     const body = await response.text();
     if (response.status !== 200) throw new Error(`${url} answered ${response.status}: ${body.slice(0, 200)}`);
     if (i > 0) out.push(performance.now() - started);
+    else out.first = performance.now() - started;
   }
   return out;
 }
@@ -110,6 +111,7 @@ export async function consoleScenario(ctx: BenchContext): Promise<Figure[]> {
         spread: spread(dagsMs),
         target: '≤ 500 ms',
         met: median(dagsMs) <= 500,
+        note: `the first load ${dagsMs.first?.toFixed(0)} ms: it reads each DAG's older runs, kept a minute`,
       },
     ];
     if (ctx.quick) return figures;

@@ -26,7 +26,7 @@ import { triggerRun } from '../runs';
 import type { CompiledDag } from '../sdk/compile';
 import { isSubDaily } from '../timetable';
 import { csrfMatches, csrfToken, newCsrfId, sessionValue, userOfSession, userOfToken, type Access } from './access';
-import { dagRows, instancesOf, readRun, taskLogLines } from './data';
+import { dagRows, instancesOf, LastRuns, readRun, taskLogLines } from './data';
 import { html, type Html } from './html';
 import { assetsPage, backfillList, backfillPage, graphPage, loginPage, triggerForm, triggerPage } from './pages';
 import { clearPreview, outcome, runPanel, taskPanel } from './panels';
@@ -68,6 +68,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
   const files = staticFiles();
   const mask = secretMasker(config);
   const compiled = new Map(catalog.files.map((f) => [f.dag.dagId, f.dag]));
+  const lastRuns = new LastRuns(client);
 
   app.use(
     '*',
@@ -185,7 +186,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
   app.get('/', (c) => c.redirect('/dags'));
 
   app.get('/dags', async (c) => {
-    const rows = await dagRows(client, catalog);
+    const rows = await dagRows(client, catalog, lastRuns);
     const filters = { q: c.req.query('q'), tag: c.req.query('tag'), owner: c.req.query('owner'), state: c.req.query('state') };
     return c.html(layout(page(c), 'DAGs', dagsPage(page(c), rows, filters)));
   });
@@ -413,7 +414,7 @@ export function consoleApp(deps: ConsoleDeps): Hono<Env> {
   // ---- Assets ----
   app.get('/assets', async (c) => {
     const assets = await listAssets(client, catalog.files);
-    const rows = await dagRows(client, catalog);
+    const rows = await dagRows(client, catalog, lastRuns);
     const started = new Map(
       assets.map((a) => [
         a.asset,

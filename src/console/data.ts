@@ -8,7 +8,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { TaskRecord } from '../contracts';
+import { SearchAttributeKeys, SearchAttributeNames, type TaskRecord } from '../contracts';
 import type { Catalog } from '../dag-catalog';
 import type { DagDefinition } from '../dags';
 import { dagRunWorkflowId } from '../dags';
@@ -44,20 +44,73 @@ async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: 
   return out;
 }
 
+/** How many executions the one query for every DAG's latest runs reads. */
+const RECENT_SCAN = 1000;
+/** How long a DAG's older runs (read by a query of its own) are kept before they are read again. */
+const OLDER_RUNS_MS = 60_000;
+
+/**
+ * Every DAG's last runs, fast with many DAGs: one visibility query for the newest executions of
+ * all DAGs, and, only for a DAG with fewer runs there than a row shows, a query of its own whose
+ * answer is kept for a minute (those runs are older than every run the first query saw, so a new
+ * run or a change of state shows through the first query at once). Derived from Temporal and
+ * rebuilt from it: losing it loses nothing.
+ */
+export class LastRuns {
+  private readonly older = new Map<string, { at: number; runs: DagRow['lastRuns'] }>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly perDag = 8,
+  ) {}
+
+  async of(dags: readonly DagDefinition[]): Promise<Map<string, DagRow['lastRuns']>> {
+    const byId = new Map(dags.map((d) => [d.dagId, d]));
+    const found = new Map<string, DagRow['lastRuns']>(dags.map((d) => [d.dagId, []]));
+    let seen = 0;
+    for await (const run of this.client.workflow.list({ query: `${SearchAttributeNames.dag} IS NOT NULL`, pageSize: RECENT_SCAN })) {
+      const dagId = run.typedSearchAttributes.get(SearchAttributeKeys.dag);
+      const dag = typeof dagId === 'string' ? byId.get(dagId) : undefined;
+      if (dag && run.type === dag.workflowType) add(found.get(dag.dagId)!, runKeyOfExecution(dag, run), run.status.name, this.perDag);
+      if (++seen >= RECENT_SCAN) break;
+    }
+    // Every execution was seen: each DAG's runs are all there.
+    if (seen < RECENT_SCAN) return found;
+    const short = dags.filter((d) => found.get(d.dagId)!.length < this.perDag);
+    const now = Date.now();
+    await inBatches(short, 16, async (dag) => {
+      let kept = this.older.get(dag.dagId);
+      if (!kept || now - kept.at > OLDER_RUNS_MS) {
+        const runs: DagRow['lastRuns'] = [];
+        for await (const run of this.client.workflow.list({ query: runsQuery(dag), pageSize: this.perDag * 2 })) {
+          add(runs, runKeyOfExecution(dag, run), run.status.name, this.perDag);
+          if (runs.length >= this.perDag) break;
+        }
+        kept = { at: now, runs };
+        this.older.set(dag.dagId, kept);
+      }
+      const runs = found.get(dag.dagId)!;
+      for (const r of kept.runs) add(runs, r.key, r.status, this.perDag);
+    });
+    return found;
+  }
+}
+
+/** Adds a run's key (its newest execution's status) to a DAG's last runs, up to `max`. */
+function add(runs: DagRow['lastRuns'], key: string, status: string, max: number): void {
+  if (runs.length < max && !runs.some((r) => r.key === key)) runs.push({ key, status });
+}
+
 /** Every DAG of the catalog with its schedule, next run, pause state and last runs. */
-export async function dagRows(client: Client, catalog: Catalog, lastRuns = 8): Promise<DagRow[]> {
+export async function dagRows(client: Client, catalog: Catalog, lastRuns: LastRuns): Promise<DagRow[]> {
   const paused = new Map<string, boolean>();
   for await (const s of client.schedule.list({ pageSize: 1000 })) paused.set(s.scheduleId, s.state.paused);
-  return inBatches(catalog.dags, 16, async (dag): Promise<DagRow> => {
-    const runs: DagRow['lastRuns'] = [];
-    for await (const run of client.workflow.list({ query: runsQuery(dag), pageSize: lastRuns })) {
-      const key = runKeyOfExecution(dag, run);
-      if (!runs.some((r) => r.key === key)) runs.push({ key, status: run.status.name });
-      if (runs.length >= lastRuns) break;
-    }
+  const runs = await lastRuns.of(catalog.dags);
+  const now = new Date();
+  return catalog.dags.map((dag): DagRow => {
     let nextRun: string | undefined;
     try {
-      nextRun = nextLogicalDates(dag, 1, new Date())[0];
+      nextRun = nextLogicalDates(dag, 1, now)[0];
     } catch {
       nextRun = undefined;
     }
@@ -66,7 +119,7 @@ export async function dagRows(client: Client, catalog: Catalog, lastRuns = 8): P
       schedule: scheduleText(dag),
       ...(nextRun ? { nextRun } : {}),
       paused: paused.has(dag.dagId) ? paused.get(dag.dagId)! : 'no schedule',
-      lastRuns: runs,
+      lastRuns: runs.get(dag.dagId) ?? [],
     };
   });
 }

@@ -8,7 +8,7 @@ import { html, type Html } from './html';
 import type { TaskRecord } from '../contracts';
 import type { CompiledDag } from '../sdk/compile';
 
-const NODE = { width: 190, height: 46 };
+const NODE = { width: 240, height: 46 };
 
 export interface GraphNode {
   taskId: string;

@@ -128,13 +128,13 @@ test('trigger: a bad param is named beside its field and nothing starts; a good 
     await page.goto(`${console_.url}/dags/orders_daily_etl/trigger`);
     await page.locator('#date').fill(bad);
     await page.locator('input[name="param.max_rejected_ratio"]').fill('2');
-    await page.screenshot({ path: path.join(artifacts, 'trigger.png') });
     await page.locator('form#trigger button[type="submit"]').click();
     const error = page.locator('[data-field="max_rejected_ratio"] .field-error');
     await error.waitFor();
     // The CLI's words: `baton trigger orders_daily_etl --conf '{"max_rejected_ratio": 2}'`.
     assert.match(await error.innerText(), /^params\.max_rejected_ratio: .* \(conf gave 2\)$/);
     assert.equal(await page.locator('input[name="param.max_rejected_ratio"]').getAttribute('aria-invalid'), 'true');
+    await page.screenshot({ path: path.join(artifacts, 'trigger.png') });
 
     await page.locator('#date').fill('2024-02-30');
     await page.locator('input[name="param.max_rejected_ratio"]').fill('');
