@@ -1,67 +1,62 @@
 /**
  * The task table a run keeps in its memo, so a page can show any run, going or finished, from one
  * visibility list and no query to a worker: each task's state, times, tries, key output and error.
- * The run upserts it when its table changes (workflows/task-table.ts); Temporal returns it with
- * every listed execution. Bounded: a long error is cut, and a table too large for a memo keeps
- * only its states. Pure.
+ * Each task is a memo key of its own (`batonTask:<task_id>`), and the run upserts only the tasks
+ * that changed, once per activation (workflows/task-table.ts): a run's history grows with its
+ * changes, not with its table times its changes. Temporal merges the keys and returns them with
+ * every listed execution. Bounded: a long error or output value is cut. Pure.
  */
 import type { TaskRecord, TaskState } from './sdk/types';
 
-/** The memo key the task table is kept under. */
-export const RUN_MEMO_KEY = 'batonTasks';
+/** The memo key of a task's record; the run's notes are under RUN_MEMO_NOTES. */
+export const RUN_MEMO_PREFIX = 'batonTask:';
+export const RUN_MEMO_NOTES = 'batonNotes';
 
-/** The largest table kept whole; above it the memo keeps each task's state and times only. */
-export const MAX_RUN_MEMO_BYTES = 96 * 1024;
 const MAX_ERROR_CHARS = 1_000;
 const MAX_VALUE_CHARS = 200;
+const MAX_BATCHES = 20;
 
 export interface RunMemo {
-  v: 1;
   tasks: TaskRecord[];
   /** Lines about the run (a mark, a depends_on_past that passed without a previous run). */
   notes?: string[];
-  /** The table was too large to keep whole: outputs and errors are left out. */
-  truncated?: true;
 }
 
 const STATES: readonly TaskState[] = ['scheduled', 'queued', 'running', 'success', 'failed', 'skipped', 'upstream_failed'];
 
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-/** The memo for a run's table and notes. */
-export function runMemo(tasks: readonly TaskRecord[], notes: readonly string[] = []): RunMemo {
-  const whole: RunMemo = {
-    v: 1,
-    tasks: tasks.map((t) => ({
-      ...t,
-      ...(t.error ? { error: cut(t.error, MAX_ERROR_CHARS) } : {}),
-      ...(t.output ? { output: Object.fromEntries(Object.entries(t.output).map(([k, v]) => [k, typeof v === 'string' ? cut(v, MAX_VALUE_CHARS) : v])) } : {}),
-      ...(t.mapped ? { mapped: { ...t.mapped, batches: t.mapped.batches.slice(0, 20) } } : {}),
-    })),
-    ...(notes.length ? { notes: notes.slice(-20).map((n) => cut(n, MAX_VALUE_CHARS)) } : {}),
-  };
-  if (JSON.stringify(whole).length <= MAX_RUN_MEMO_BYTES) return whole;
+/** A task's record as its memo key holds it: a long error or output value cut. */
+export function memoRecord(t: TaskRecord): TaskRecord {
   return {
-    v: 1,
-    tasks: tasks.map((t) => ({
-      taskId: t.taskId,
-      state: t.state,
-      ...(t.startedAt ? { startedAt: t.startedAt } : {}),
-      ...(t.durationMs !== undefined ? { durationMs: t.durationMs } : {}),
-    })),
-    truncated: true,
+    ...t,
+    ...(t.error ? { error: cut(t.error, MAX_ERROR_CHARS) } : {}),
+    ...(t.output ? { output: Object.fromEntries(Object.entries(t.output).map(([k, v]) => [k, typeof v === 'string' ? cut(v, MAX_VALUE_CHARS) : v])) } : {}),
+    ...(t.mapped ? { mapped: { ...t.mapped, batches: t.mapped.batches.slice(0, MAX_BATCHES) } } : {}),
   };
 }
 
-/** The task table in a listed execution's memo, or undefined for a run that keeps none (one started before runs kept it). */
-export function readRunMemo(memo: Record<string, unknown> | undefined): RunMemo | undefined {
-  const value = memo?.[RUN_MEMO_KEY] as Partial<RunMemo> | undefined;
-  if (!value || value.v !== 1 || !Array.isArray(value.tasks)) return undefined;
-  const tasks = value.tasks.filter((t): t is TaskRecord => !!t && typeof t.taskId === 'string' && STATES.includes(t.state));
+/** The memo's notes: the last 20, each cut. */
+export const memoNotes = (notes: readonly string[]) => notes.slice(-20).map((n) => cut(n, MAX_VALUE_CHARS));
+
+/** The memo keys for a whole table and its notes (what a run that changed everything upserts). */
+export function runMemo(tasks: readonly TaskRecord[], notes: readonly string[] = []): Record<string, unknown> {
   return {
-    v: 1,
-    tasks,
-    ...(Array.isArray(value.notes) ? { notes: value.notes.filter((n) => typeof n === 'string') } : {}),
-    ...(value.truncated ? { truncated: true } : {}),
+    ...Object.fromEntries(tasks.map((t) => [`${RUN_MEMO_PREFIX}${t.taskId}`, memoRecord(t)])),
+    ...(notes.length ? { [RUN_MEMO_NOTES]: memoNotes(notes) } : {}),
   };
+}
+
+/** The task table in a listed execution's memo, in the order the run wrote it, or undefined for a run that keeps none (one started before runs kept it). */
+export function readRunMemo(memo: Record<string, unknown> | undefined): RunMemo | undefined {
+  if (!memo) return undefined;
+  const tasks: TaskRecord[] = [];
+  for (const [key, value] of Object.entries(memo)) {
+    if (!key.startsWith(RUN_MEMO_PREFIX)) continue;
+    const t = value as Partial<TaskRecord> | null;
+    if (t && typeof t.taskId === 'string' && STATES.includes(t.state as TaskState)) tasks.push(t as TaskRecord);
+  }
+  if (!tasks.length) return undefined;
+  const notes = memo[RUN_MEMO_NOTES];
+  return { tasks, ...(Array.isArray(notes) ? { notes: notes.filter((n): n is string => typeof n === 'string') } : {}) };
 }

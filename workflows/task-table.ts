@@ -3,11 +3,11 @@
  * rules, branching and skips, pools and notes, answered to the `tasks` query. Deterministic.
  */
 import type { Duration } from '@temporalio/common';
-import { ApplicationFailure, defineQuery, patched, setCurrentDetails, setHandler, upsertMemo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, defineQuery, patched, setCurrentDetails, setHandler, upsertMemo } from '@temporalio/workflow';
 import { Queries, type PoolGrant, type TaskRecord, type TaskState } from '../src/contracts';
 import type { TriggerRule } from '../src/sdk/types';
 import { findPool, type TaskPool } from '../src/pools';
-import { RUN_MEMO_KEY, runMemo } from '../src/run-memo';
+import { memoNotes, memoRecord, RUN_MEMO_NOTES, RUN_MEMO_PREFIX } from '../src/run-memo';
 import { recordTask } from './metrics';
 import { releasePoolSlot, takePoolSlot } from './pools';
 import { evaluateTriggerRule, isFailed } from './trigger-rules';
@@ -43,9 +43,8 @@ export class TaskTable {
   private readonly notes: string[] = [];
   /** Tasks whose state their trigger rules settled (not run, not skipped by a branch): a mark upstream settles them again. */
   private readonly derived = new Set<string>();
-  /** The memo upsert waiting for the end of the activation, and the last memo sent. */
-  private memoDue = false;
-  private memoSent = '';
+  /** What the run's memo holds of each task and of the notes. */
+  private readonly memoSent = new Map<string, string>();
 
   /**
    * Tasks in the DAG's order, with their upstream tasks and trigger rules; all start
@@ -92,22 +91,24 @@ export class TaskTable {
   }
 
   /**
-   * The table in the run's memo (src/run-memo.ts), where a page reads it with no worker: once per
-   * activation, however many tasks changed in it, and only when it changed. Runs started before
-   * runs kept it replay without it.
+   * The table in the run's memo (src/run-memo.ts), where a page reads it with no worker: the tasks
+   * that changed since it was last written, at once. Runs started before runs kept it replay
+   * without it.
    */
   private keepInMemo(): void {
-    if (this.memoDue) return;
-    this.memoDue = true;
-    void Promise.resolve().then(() => {
-      this.memoDue = false;
-      if (!patched('console-memo')) return;
-      const memo = runMemo(this.list(), this.notes);
-      const text = JSON.stringify(memo);
-      if (text === this.memoSent) return;
-      this.memoSent = text;
-      upsertMemo({ [RUN_MEMO_KEY]: memo });
-    });
+    if (!patched('console-memo')) return;
+    // A cancelled run ends in this activation: its memo keeps the table as it was before.
+    if (CancellationScope.current().consideredCancelled) return;
+    const changed: Record<string, unknown> = {};
+    const keep = (key: string, value: unknown) => {
+      const text = JSON.stringify(value);
+      if (this.memoSent.get(key) === text) return;
+      this.memoSent.set(key, text);
+      changed[key] = value;
+    };
+    for (const record of this.records.values()) keep(`${RUN_MEMO_PREFIX}${record.taskId}`, memoRecord(record));
+    if (this.notes.length) keep(RUN_MEMO_NOTES, memoNotes(this.notes));
+    if (Object.keys(changed).length) upsertMemo(changed);
   }
 
   /** The try a task is on (its record's `tries`). */

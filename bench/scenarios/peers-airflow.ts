@@ -3,6 +3,8 @@ import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadServiceSettings } from '../../src/config';
 import { LocalPostgres, run } from '../../src/platform';
+import { chromium } from 'playwright-core';
+import { ensureChromium } from '../../src/test-runner/debian-tools';
 import { median, waitFor, type BenchContext } from '../harness';
 import { freePort, logTail, runGroup, startGroup } from '../peers/python';
 
@@ -74,6 +76,7 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
   await mkdir(dags, { recursive: true });
   await copyFile(path.join(PEERS_DIR, 'noop_dag.py'), path.join(dags, 'noop_dag.py'));
   await copyFile(path.join(PEERS_DIR, 'branches_dag.py'), path.join(dags, 'branches_dag.py'));
+  await copyFile(path.join(PEERS_DIR, 'grid_dag.py'), path.join(dags, 'grid_dag.py'));
   const [apiPort, logPort, triggerLogPort] = [await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -91,6 +94,8 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
     AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT: String(triggerLogPort),
     // No usage reports from a benchmark (and no network to send them to).
     AIRFLOW__USAGE_DATA_COLLECTION__ENABLED: 'False',
+    // Every request is an admin's: the grid is timed without a sign-in in the way.
+    AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS: 'True',
     SCARF_ANALYTICS: 'false',
     DO_NOT_TRACK: '1',
   };
@@ -151,11 +156,71 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
       }
     }
     ctx.say(`peers: Airflow: two branches of 5 ${median(branches.two).toFixed(0)} ms, one branch ${median(branches.one).toFixed(0)} ms`);
-    return { ...timed, startupMs, branches };
+    const grid = await airflowGrid(ctx, env, venv, airflowHome, `http://127.0.0.1:${apiPort}`);
+    return { ...timed, startupMs, branches, grid };
   } finally {
     ctx.say('peers: stopping Airflow standalone');
     await standalone.stop();
   }
+}
+
+/** The runs the grid comparison shows, as the console scenario's. */
+export const GRID_RUNS = 100;
+
+/**
+ * Airflow 3's grid of the console scenario's DAG shape (bench/peers/grid_dag.py: 50 tasks) over
+ * 100 finished runs: the three requests its grid page makes (the DAG's structure and its runs,
+ * then every run's task states), timed at the API server, and the page in headless Chromium
+ * until its task states have arrived and painted.
+ */
+async function airflowGrid(ctx: BenchContext, env: NodeJS.ProcessEnv, venv: string, airflowHome: string, base: string) {
+  const out = path.join(airflowHome, 'grid.json');
+  await runGroup(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'airflow_grid.py'), String(GRID_RUNS), out], {
+    env,
+    log: path.join(airflowHome, 'grid.log'),
+    timeoutMs: 600_000,
+  });
+  const { run_ids: runIds } = JSON.parse(await readFile(out, 'utf8')) as { run_ids: string[] };
+  const get = async (url: string) => {
+    const response = await fetch(`${base}${url}`);
+    const body = await response.text();
+    if (!response.ok) throw new Error(`Airflow ${url} answered ${response.status}: ${body.slice(0, 300)}`);
+    return body;
+  };
+  const serverMs: number[] = [];
+  for (let i = 0; i <= 10; i++) {
+    const started = performance.now();
+    await Promise.all([get('/ui/grid/structure/peers_grid?limit=100&order_by=-run_after'), get('/ui/grid/runs/peers_grid?limit=100&order_by=-run_after')]);
+    const states = await get(`/ui/grid/ti_summaries/peers_grid?${runIds.map((id) => `run_ids=${encodeURIComponent(id)}`).join('&')}`);
+    const lines = states.trim().split('\n').length;
+    if (lines !== GRID_RUNS) throw new Error(`Airflow's grid streamed ${lines} runs, not ${GRID_RUNS}`);
+    if (i > 0) serverMs.push(performance.now() - started);
+  }
+  const browser = await chromium.launch({
+    executablePath: await ensureChromium(ctx.say),
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const paintMs: number[] = [];
+  try {
+    for (let i = 0; i <= 5; i++) {
+      const tab = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      const started = performance.now();
+      const statesArrived = tab.waitForResponse((r) => r.url().includes('/ui/grid/ti_summaries/peers_grid'), { timeout: 120_000 }).then((r) => r.finished());
+      await tab.goto(`${base}/dags/peers_grid`, { waitUntil: 'load' });
+      await statesArrived;
+      // The frame after the states arrived: the grid painted with them.
+      await tab.evaluate(() => {
+        const frame = (globalThis as unknown as { requestAnimationFrame: (f: () => void) => void }).requestAnimationFrame;
+        return new Promise<void>((resolve) => frame(() => frame(resolve)));
+      });
+      if (i > 0) paintMs.push(performance.now() - started);
+      await tab.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  ctx.say(`peers: Airflow's grid of 50 tasks x ${GRID_RUNS} runs: server ${median(serverMs).toFixed(0)} ms, painted after ${median(paintMs).toFixed(0)} ms`);
+  return { serverMs, paintMs };
 }
 
 // ---- The scenario --------------------------------------------------------------------------

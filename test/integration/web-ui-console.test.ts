@@ -18,6 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { addDays } from '../../src/logical-date';
 import { findInCatalog, loadCatalog } from '../../src/dag-catalog';
 import { triggerRun } from '../../src/runs';
+import { syncSchedule } from '../../src/schedules';
 import { serveConsole, type RunningConsole } from '../../src/console';
 import { integrationPlatform, launchChromium, repoRoot } from '../support';
 
@@ -114,10 +115,30 @@ test('repair a failed run: its failed cell shows the error, a clear with downstr
     assert.match(await page.locator('#op-result .ok').innerText(), /^cleared fan_in_example-\d{4}-\d{2}-\d{2}: fetch_rate, report, cleanup run again/);
     // The grid refreshes itself: the cells turn green as the run goes on.
     for (const task of ['weekday', 'fetch_rate', 'report', 'cleanup']) await page.locator(`${cell(ds, task)}.s-success`).waitFor({ timeout: 60_000 });
+
+    // Mark a task of the finished run by hand: the run continues with it so.
+    await page.locator(cell(ds, 'report')).click();
+    const mark = page.locator('#panel form[action$="/mark"]');
+    await mark.locator('select[name="state"]').selectOption('failed');
+    await mark.locator('input[name="reason"]').fill('the rate was stale');
+    await mark.locator('button').click();
+    assert.match(await page.locator('#op-result .ok').innerText(), /^marked report failed; the run continues/);
+    await page.locator(`${cell(ds, 'report')}.s-failed`).waitFor({ timeout: 60_000 });
+    // Arrow keys move between cells: from report, up to fetch_rate.
+    await page.locator(cell(ds, 'report')).focus();
+    await page.keyboard.press('ArrowUp');
+    assert.equal(
+      await page.evaluate(() =>
+        (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string } } }).document.activeElement.getAttribute('data-task'),
+      ),
+      'fetch_rate',
+    );
   }, 'repair');
-  assert.equal(await runStatus(`fan_in_example-${ds}`), 'COMPLETED');
-  // The clear is the new execution's input: who asked and why.
-  const { events } = await platform.client.workflow.getHandle(`fan_in_example-${ds}`).fetchHistory();
+  // The clear is its execution's input, who asked and why; the mark continued it again.
+  const executions: string[] = [];
+  for await (const w of platform.client.workflow.list({ query: `WorkflowId = 'fan_in_example-${ds}'` })) executions.push(w.runId);
+  assert.equal(executions.length, 3);
+  const { events } = await platform.client.workflow.getHandle(`fan_in_example-${ds}`, executions[1]).fetchHistory();
   const input = JSON.stringify(events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.map((p) => Buffer.from(p.data!).toString('utf8')));
   assert.match(input, /\\"by\\":\\"dana\\",\\"reason\\":\\"the rates API is back\\"/);
 }, 180_000);
@@ -203,7 +224,13 @@ test("cancel from a run's bar records who and why; the graph shows the run's sta
       'report',
       'cleanup',
     ]);
-    assert.equal(await page.locator('svg.graph .graph-task[data-task="report"] rect').getAttribute('class'), 'node s-success');
+    // report was marked failed by hand (the first test); the others succeeded.
+    assert.deepEqual(await page.locator('svg.graph .graph-task rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('class'))), [
+      'node s-success',
+      'node s-success',
+      'node s-failed',
+      'node s-success',
+    ]);
     assert.equal(await page.locator('svg.graph path.edge').count(), 3);
     await page.screenshot({ path: path.join(artifacts, 'graph.png') });
     await page.goto(`${console_.url}/dags/fan_in_example/graph`);
@@ -213,6 +240,42 @@ test("cancel from a run's bar records who and why; the graph shows the run's sta
   const asked = events?.find((e) => e.workflowExecutionCancelRequestedEventAttributes)?.workflowExecutionCancelRequestedEventAttributes;
   assert.deepEqual([asked?.identity, asked?.cause], ['baton:dana', 'dana: not needed this day']);
 }, 180_000);
+
+test('a backfill from its form shows its progress to the end; pause and unpause ask why and leave it in the schedule', async () => {
+  const from = addDays(base, 10);
+  const to = addDays(base, 11);
+  await withPage(async (page) => {
+    await page.goto(`${console_.url}/dags/fan_in_example/backfill`);
+    const form = page.locator('form.backfill');
+    await form.locator('input[name="from"]').fill(from);
+    await form.locator('input[name="to"]').fill('2024-13-01');
+    await form.locator('input[name="reason"]').fill('two days of rates');
+    await form.locator('button').click();
+    await page.locator('#backfill-result .error', { hasText: '"2024-13-01" is not a real calendar date' }).waitFor();
+    await form.locator('input[name="to"]').fill(to);
+    await form.locator('button').click();
+    await page.locator('#backfill-result .ok', { hasText: `started baton-backfill-fan_in_example-${from}-${to}: 2 dates` }).waitFor();
+    const row = page.locator(`tr[data-backfill="baton-backfill-fan_in_example-${from}-${to}"]`);
+    await row.locator('.r-completed').waitFor({ timeout: 60_000 });
+    assert.match(await row.innerText(), /2\/2: 2 succeeded, 0 failed, 0 skipped/);
+
+    // The schedule, paused as the DAG asks on creation: unpaused, then paused again, each with a reason.
+    await syncSchedule(platform.client, dagOf('fan_in_example'));
+    await platform.client.schedule.getHandle('fan_in_example').pause('the test starts from a paused schedule');
+    await page.goto(`${console_.url}/dags`);
+    const toggle = page.locator('tr[data-dag="fan_in_example"] form.pause');
+    await toggle.locator('input[name="reason"]').fill('the API is up');
+    await toggle.locator('button', { hasText: 'Unpause' }).click();
+    await page.locator('tr[data-dag="fan_in_example"] .state.active').waitFor();
+    await toggle.locator('input[name="reason"]').fill('the API moves tonight');
+    await toggle.locator('button', { hasText: 'Pause' }).click();
+    await page.locator('tr[data-dag="fan_in_example"] .state.paused').waitFor();
+  }, 'backfill-pause');
+  const { memo } = await platform.client.workflow.getHandle(`baton-backfill-fan_in_example-${from}-${to}`).describe();
+  assert.deepEqual(memo, { by: 'dana', reason: 'two days of rates' });
+  const schedule = await platform.client.schedule.getHandle('fan_in_example').describe();
+  assert.deepEqual([schedule.state.paused, schedule.state.note], [true, 'paused by dana in the console: the API moves tonight']);
+}, 120_000);
 
 test('on a non-loopback address the console refuses to start without a token, and no page or action works without it', async () => {
   await assert.rejects(
@@ -229,6 +292,7 @@ test('on a non-loopback address the console refuses to start without a token, an
       assert.equal((await fetch(`${url}${action}`, { method: 'POST', body: new URLSearchParams({ reason: 'x' }) })).status, 401, action);
     assert.equal((await fetch(`${url}/dags`, { headers: { Authorization: 'Bearer not-the-token-0123456789' }, redirect: 'manual' })).status, 302);
     assert.equal((await fetch(`${url}/dags`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+    assert.match(await (await fetch(`${url}/assets`, { headers: { Authorization: `Bearer ${token}` } })).text(), /<h1>Assets<\/h1>/);
     await withPage(async (page) => {
       await page.goto(`${url}/dags`);
       assert.match(page.url(), /\/login$/);

@@ -8,7 +8,7 @@ import { test } from '@jest/globals';
 import { command, dag, empty, group, z } from 'baton/sdk';
 import type { TaskRecord } from '../../src/contracts';
 import type { DagDefinition } from '../../src/dags';
-import { MAX_RUN_MEMO_BYTES, RUN_MEMO_KEY, readRunMemo, runMemo } from '../../src/run-memo';
+import { readRunMemo, RUN_MEMO_NOTES, RUN_MEMO_PREFIX, runMemo } from '../../src/run-memo';
 import { compileDag } from '../../src/sdk/compile';
 import { accessFor, csrfMatches, csrfToken, isLoopback, sessionValue, userOfSession, userOfToken } from '../../src/console/access';
 import type { DagRow } from '../../src/console/data';
@@ -18,38 +18,31 @@ import { filterDags, gridFragment, gridRows } from '../../src/console/views';
 
 const base = { startDate: '2024-01-01', schedule: '@daily' } as const;
 
-test("a run's memo keeps its table whole, errors cut; a table too large keeps states and times only; a foreign memo reads as none", () => {
+test("a run's memo keeps each task under a key of its own, a long error cut; a foreign memo reads as none", () => {
   const tasks: TaskRecord[] = [
-    { taskId: 'load', state: 'success', startedAt: '2024-01-15T06:00:00.000Z', durationMs: 1200, tries: 2, output: { rows: 10 } },
+    { taskId: 'load', state: 'success', startedAt: '2024-01-15T06:00:00.000Z', durationMs: 1200, tries: 2, output: { rows: 10, note: 'n'.repeat(300) } },
     { taskId: 'check', state: 'failed', error: 'x'.repeat(5_000) },
   ];
   const memo = runMemo(tasks, ['load marked success by dana']);
-  assert.deepEqual(memo.tasks[0], tasks[0]);
-  assert.equal(memo.tasks[1].error!.length, 1_000);
-  assert.ok(memo.tasks[1].error!.endsWith('…'));
-  assert.deepEqual(memo.notes, ['load marked success by dana']);
-  assert.deepEqual(readRunMemo({ [RUN_MEMO_KEY]: memo }), memo);
-
-  const many = Array.from({ length: 2_000 }, (_, i): TaskRecord => ({ taskId: `t${i}`, state: 'success', durationMs: i, output: { note: 'y'.repeat(150) } }));
-  const kept = runMemo(many);
-  assert.equal(kept.truncated, true);
-  assert.deepEqual(kept.tasks[5], { taskId: 't5', state: 'success', durationMs: 5 });
-  assert.ok(JSON.stringify(kept).length < JSON.stringify(runMemo(many.slice(0, 10))).length * 200);
-  assert.ok(JSON.stringify(runMemo(many.slice(0, 100))).length <= MAX_RUN_MEMO_BYTES);
+  assert.deepEqual(Object.keys(memo), [`${RUN_MEMO_PREFIX}load`, `${RUN_MEMO_PREFIX}check`, RUN_MEMO_NOTES]);
+  const load = memo[`${RUN_MEMO_PREFIX}load`] as TaskRecord;
+  assert.equal(String(load.output!.note).length, 200);
+  assert.deepEqual({ ...load, output: { rows: load.output!.rows } }, { ...tasks[0], output: { rows: 10 } });
+  const check = memo[`${RUN_MEMO_PREFIX}check`] as TaskRecord;
+  assert.equal(check.error!.length, 1_000);
+  assert.ok(check.error!.endsWith('…'));
+  // What a list gives back: the run's keys merged with the memo it was started with.
+  const read = readRunMemo({ owner: 'data-team', description: 'x', ...memo });
+  assert.deepEqual(
+    read?.tasks.map((t) => `${t.taskId}:${t.state}`),
+    ['load:success', 'check:failed'],
+  );
+  assert.deepEqual(read?.notes, ['load marked success by dana']);
 
   assert.equal(readRunMemo(undefined), undefined);
   assert.equal(readRunMemo({ owner: 'data-team' }), undefined);
-  assert.equal(readRunMemo({ [RUN_MEMO_KEY]: { v: 2, tasks: [] } }), undefined);
   assert.deepEqual(
-    readRunMemo({
-      [RUN_MEMO_KEY]: {
-        v: 1,
-        tasks: [
-          { taskId: 'a', state: 'bogus' },
-          { taskId: 'b', state: 'running' },
-        ],
-      },
-    })?.tasks,
+    readRunMemo({ [`${RUN_MEMO_PREFIX}a`]: { taskId: 'a', state: 'bogus' }, [`${RUN_MEMO_PREFIX}b`]: { taskId: 'b', state: 'running' } })?.tasks,
     [{ taskId: 'b', state: 'running' }],
   );
 });
