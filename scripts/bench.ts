@@ -16,6 +16,7 @@ import { flowScenario } from '../bench/scenarios/flow';
 import { mappingScenario } from '../bench/scenarios/mapping';
 import { overheadScenario } from '../bench/scenarios/overhead';
 import { peersScenario } from '../bench/scenarios/peers';
+import { peersGridScenario } from '../bench/scenarios/peers-grid';
 import { sensorsScenario } from '../bench/scenarios/sensors';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
@@ -34,7 +35,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   sensors: sensorsScenario,
 };
 /** Only with --peers, never in CI: installs Airflow 3 and Prefect 3 in a venv of their own and runs them beside Baton. */
-const PEER_SCENARIOS: typeof SCENARIOS = { peers: peersScenario };
+const PEER_SCENARIOS: typeof SCENARIOS = { peers: peersScenario, 'peers-grid': peersGridScenario };
 
 async function main(): Promise<void> {
   const opts = new Command('bench')

@@ -48,8 +48,9 @@ export async function startProject(say: (line: string) => void, workerEnv: (data
     say(`schedule ${dag.dagId} (${scheduleText(dag)} ${dag.timezone}): ${outcome}${paused}`);
   }
   for (const id of synced.removed) say(`schedule ${id} has no DAG in code any more; \`baton schedules sync --prune\` deletes it`);
-  // The console reads runs as anyone may: with the client's settings, not the worker's database role.
-  const { state: consoleState, url: consoleUrl } = await new ConsoleProcess(settings).ensure({ ...process.env, BATON_PROJECT_DIR: settings.project.dir });
+  // The console gets the worker's connections too: it masks each of them wherever a page quotes an error.
+  const { BATON_WATCH_DAGS: _watch, ...consoleEnv } = env;
+  const { state: consoleState, url: consoleUrl } = await new ConsoleProcess(settings).ensure(consoleEnv);
   say(`console ${consoleState} on ${consoleUrl}`);
   return { platform, config, client, catalog, worker, consoleUrl };
 }

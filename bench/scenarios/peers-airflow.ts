@@ -70,7 +70,17 @@ export async function airflowDatabase(ctx: BenchContext, airflowHome: string): P
   return `postgresql+psycopg2://${url.username}:${url.password}@${url.host}/airflow_peers`;
 }
 
-export async function airflowSide(ctx: BenchContext, venv: string, peersHome: string, runs: number) {
+/**
+ * Airflow standalone (LocalExecutor) on its own metadata database with the peers' DAG files,
+ * ready (its scheduler, dag processor and triggerer heartbeat, and its API server answers); `work`
+ * runs with its environment and API address, then it stops.
+ */
+export async function withAirflow<T>(
+  ctx: BenchContext,
+  venv: string,
+  peersHome: string,
+  work: (airflow: { env: NodeJS.ProcessEnv; home: string; base: string; startupMs: number; log: string }) => Promise<T>,
+): Promise<T> {
   const airflowHome = path.join(peersHome, 'airflow');
   const dags = path.join(airflowHome, 'dags');
   await mkdir(dags, { recursive: true });
@@ -120,6 +130,16 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
       500,
     );
     const startupMs = performance.now() - started;
+    return await work({ env, home: airflowHome, base: `http://127.0.0.1:${apiPort}`, startupMs, log: standalone.log });
+  } finally {
+    ctx.say('peers: stopping Airflow standalone');
+    await standalone.stop();
+  }
+}
+
+/** Airflow's side of the peers scenario: its no-op DAG's hand-offs and runs, and its branches. */
+export async function airflowSide(ctx: BenchContext, venv: string, peersHome: string, runs: number) {
+  return withAirflow(ctx, venv, peersHome, async ({ env, home: airflowHome, startupMs, log }) => {
     ctx.say(`peers: Airflow ready after ${(startupMs / 1000).toFixed(0)} s; ${runs + 1} runs of peers_noop, one after another`);
     const out = path.join(airflowHome, 'runs.json');
     await runGroup(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'airflow_runs.py'), 'peers_noop', String(runs + 1), '600', out], {
@@ -131,7 +151,7 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
     const timed: Timed = { gaps: [], durations: [] };
     for (const run of report.runs.slice(1)) {
       if (run.state !== 'success' || run.tasks.length !== TASKS)
-        throw new Error(`Airflow run ${run.run_id} ended ${run.state} with ${run.tasks.length} tasks; see ${standalone.log}`);
+        throw new Error(`Airflow run ${run.run_id} ended ${run.state} with ${run.tasks.length} tasks; see ${log}`);
       timed.gaps.push(...handOffs(run.tasks.map((t) => ({ start: ms(t.start_date), end: ms(t.end_date) }))));
       timed.durations.push(ms(run.end_date) - ms(run.start_date));
     }
@@ -156,12 +176,8 @@ export async function airflowSide(ctx: BenchContext, venv: string, peersHome: st
       }
     }
     ctx.say(`peers: Airflow: two branches of 5 ${median(branches.two).toFixed(0)} ms, one branch ${median(branches.one).toFixed(0)} ms`);
-    const grid = await airflowGrid(ctx, env, venv, airflowHome, `http://127.0.0.1:${apiPort}`);
-    return { ...timed, startupMs, branches, grid };
-  } finally {
-    ctx.say('peers: stopping Airflow standalone');
-    await standalone.stop();
-  }
+    return { ...timed, startupMs, branches };
+  });
 }
 
 /** The runs the grid comparison shows, as the console scenario's. */
@@ -173,7 +189,7 @@ export const GRID_RUNS = 100;
  * then every run's task states), timed at the API server, and the page in headless Chromium
  * until its task states have arrived and painted.
  */
-async function airflowGrid(ctx: BenchContext, env: NodeJS.ProcessEnv, venv: string, airflowHome: string, base: string) {
+export async function airflowGrid(ctx: BenchContext, env: NodeJS.ProcessEnv, venv: string, airflowHome: string, base: string) {
   const out = path.join(airflowHome, 'grid.json');
   await runGroup(path.join(venv, 'bin', 'python'), [path.join(PEERS_DIR, 'airflow_grid.py'), String(GRID_RUNS), out], {
     env,

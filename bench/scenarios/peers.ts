@@ -27,7 +27,7 @@ import { median, sleep, spread, startBenchWorker, type BenchContext, type Figure
 import { ensurePeersVenv, pinnedVersion, startConversation, type Conversation } from '../peers/python';
 import { engineOneBranch, engineTwoBranches } from '../engine-dags';
 import { noopPolicy, runTimings } from '../runs';
-import { airflowMapped, airflowSide, GRID_RUNS, handOffs, ms, PEERS_DIR, TASKS, triggerRulesAgainstTable, type Timed } from './peers-airflow';
+import { airflowMapped, airflowSide, handOffs, ms, PEERS_DIR, TASKS, triggerRulesAgainstTable, type Timed } from './peers-airflow';
 import { mappedRun, MAX_ACTIVE } from './mapping';
 
 /** The compared file (no bad rows) and the flow scenario's kind (1 % bad rows), both seed 7. */
@@ -283,22 +283,6 @@ export async function peersScenario(ctx: BenchContext): Promise<Figure[]> {
       spread: spread(af.branches.two),
       ...ratioTo(median(af.branches.two), median(af.branches.one), 'one branch of 5'),
       note: `one branch ${median(af.branches.one).toFixed(0)} ms; Baton's two branches ${median(baton.branches.two).toFixed(0)} ms`,
-    },
-    {
-      scenario: 'peers',
-      measure: `Airflow ${airflow}'s grid, 50 tasks x ${GRID_RUNS} runs: server time (structure, runs, then every run's task states)`,
-      value: median(af.grid.serverMs),
-      unit: 'ms',
-      spread: spread(af.grid.serverMs),
-      note: "Baton's: the console scenario's grid page, in the same bench run",
-    },
-    {
-      scenario: 'peers',
-      measure: `Airflow ${airflow}'s grid page, 50 x ${GRID_RUNS}: painted with every task's state (Chromium)`,
-      value: median(af.grid.paintMs),
-      unit: 'ms',
-      spread: spread(af.grid.paintMs),
-      note: "Baton's: the console scenario's first paint, in the same bench run",
     },
     {
       scenario: 'peers',

@@ -44,7 +44,8 @@ beforeAll(async () => {
   // One try per task: the failure shows at once.
   await platform.startWorker({ ...process.env, BATON_CONN_EXAMPLE_API: apiUrl, BATON_RETRY_ATTEMPTS: '1' });
   process.env.BATON_USER = 'dana';
-  console_ = await serveConsole({ host: '127.0.0.1', port: 0, logsDir });
+  // The console knows the connection (as `baton start` gives it the worker's): a page never shows its URL.
+  console_ = await serveConsole({ host: '127.0.0.1', port: 0, logsDir, env: { ...process.env, BATON_CONN_EXAMPLE_API: apiUrl } });
   browser = await launchChromium();
   await mkdir(artifacts, { recursive: true });
 }, 120_000);
@@ -91,8 +92,9 @@ test('repair a failed run: its failed cell shows the error, a clear with downstr
     await panel.waitFor();
     assert.match(
       await panel.locator('pre.error-text').innerText(),
-      /^http: GET http:\/\/127\.0\.0\.1:\d+\/v1\/rates\/\d{4}-\d{2}-\d{2} answered 503: rates are being recomputed$/,
+      /^http: GET BATON_CONN_EXAMPLE_API\/rates\/\d{4}-\d{2}-\d{2} answered 503: rates are being recomputed$/,
     );
+    assert.ok(!(await page.content()).includes(apiUrl), 'the connection URL is on no page');
     assert.equal(await panel.locator('[data-state]').innerText(), 'failed');
     assert.match(
       await panel.locator('pre.log').innerText(),
