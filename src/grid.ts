@@ -107,6 +107,30 @@ export interface ReadRun extends GridRun {
 }
 
 /**
+ * The table of a run its memo does not hold as it ended, or undefined: a run started before runs
+ * kept their table (a completed one has it in its result; a running one is asked), and a
+ * cancelled run, whose memo holds the table as it was before the cancel (its tasks settle in the
+ * activation it ends in; a worker replaying it answers). Asked within 2 s: a page never waits on a
+ * worker, and shows the memo (or `?`) when none answers.
+ */
+export async function unkeptTable(
+  client: Client,
+  run: Pick<ReadRun, 'workflowId' | 'runId' | 'status'>,
+  memo: RunMemo | undefined,
+): Promise<TaskRecord[] | undefined> {
+  const unsettled = memo?.tasks.some((t) => t.state === 'running' || t.state === 'queued');
+  const ask = memo ? run.status === 'CANCELLED' && unsettled : run.status === 'COMPLETED' || run.status === 'RUNNING' || run.status === 'CANCELLED';
+  if (!ask) return undefined;
+  const handle = client.workflow.getHandle(run.workflowId, run.runId);
+  const tasks = await client
+    .withDeadline(Date.now() + 2_000, async () =>
+      run.status === 'COMPLETED' ? ((await handle.result()) as { tasks?: TaskRecord[] } | undefined)?.tasks : handle.query<TaskRecord[]>(Queries.tasks),
+    )
+    .catch(() => undefined);
+  return Array.isArray(tasks) ? tasks : undefined;
+}
+
+/**
  * The DAG's latest `last` runs by key, oldest first, each its latest execution with its task
  * table. The table comes from the run's memo, listed with it (src/run-memo.ts): no worker is
  * asked. A run that keeps none (started before runs kept it) is asked, and shows `?` if no
@@ -148,19 +172,11 @@ export async function readGrid(client: Client, dag: DagDefinition, last: number)
         c.memo = readRunMemo(d?.memo) ?? c.memo;
       }),
     );
-  // A run started before runs kept their table: a completed one has it in its result; a running
-  // one is asked (its worker answers, within 2 s); any other shows `?`. A page never waits on a worker.
-  const unkept = chosen.filter((c) => !c.memo && (c.run.status === 'COMPLETED' || c.run.status === 'RUNNING'));
-  for (let i = 0; i < unkept.length; i += 8)
+  for (let i = 0; i < chosen.length; i += 8)
     await Promise.all(
-      unkept.slice(i, i + 8).map(async (c) => {
-        const handle = client.workflow.getHandle(c.run.workflowId, c.run.runId);
-        const tasks = await client
-          .withDeadline(Date.now() + 2_000, async () =>
-            c.run.status === 'COMPLETED' ? ((await handle.result()) as { tasks?: TaskRecord[] } | undefined)?.tasks : handle.query<TaskRecord[]>(Queries.tasks),
-          )
-          .catch(() => undefined);
-        if (Array.isArray(tasks)) c.run.tasks = tasks;
+      chosen.slice(i, i + 8).map(async (c) => {
+        const tasks = await unkeptTable(client, c.run, c.memo);
+        if (tasks) c.memo = { ...c.memo, tasks };
       }),
     );
   return chosen.map(({ run, memo }) => ({ ...run, ...(memo ? { tasks: memo.tasks, ...(memo.notes ? { notes: memo.notes } : {}) } : {}) }));

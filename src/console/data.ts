@@ -18,7 +18,7 @@ import { runKeyOfExecution, runsQuery } from '../runs';
 import { scheduleText } from '../dags';
 import { instanceRecords } from '../task-lines';
 import { nextLogicalDates } from '../timetable';
-import type { ReadRun } from '../grid';
+import { unkeptTable, type ReadRun } from '../grid';
 
 export interface DagRow {
   dag: DagDefinition;
@@ -129,7 +129,9 @@ export async function readRun(client: Client, dag: DagDefinition, key: string): 
   const workflowId = dagRunWorkflowId(dag.dagId, key);
   try {
     const d = await client.workflow.getHandle(workflowId).describe();
-    const memo = readRunMemo(d.memo);
+    let memo = readRunMemo(d.memo);
+    const settled = await unkeptTable(client, { workflowId, runId: d.runId, status: d.status.name }, memo);
+    if (settled) memo = { ...memo, tasks: settled };
     return {
       key,
       workflowId,

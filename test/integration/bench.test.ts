@@ -11,7 +11,7 @@ import { afterAll, test } from '@jest/globals';
 import type { Figure } from '../../bench/harness';
 import { execFileAsync, repoRoot, tempDir } from '../support';
 
-const SCENARIOS = ['backfill', 'branches', 'datapath', 'flow', 'mapping', 'overhead', 'sensors'];
+const SCENARIOS = ['backfill', 'branches', 'console', 'datapath', 'flow', 'mapping', 'overhead', 'sensors'];
 let dir = '';
 
 afterAll(async () => {
@@ -76,6 +76,8 @@ test('npm run bench -- --quick runs every scenario and writes one table and its 
   assert.equal(measure('datapath', /0\.1M rows: the four stages, to the psql script$/).target, '<= 1.2x');
   assert.equal(measure('flow', /0\.1M rows CSV to Parquet$/).unit, 'ms');
   assert.equal(measure('sensors', /20 poke sensors: activity slots busy/).value, 10, 'waiting pokes hold all 10 slots');
+  // The console's grid of 10 runs was read whole (the scenario counts its 500 green cells) and timed.
+  assert.ok(measure('console', /^grid page, 50 tasks x 10 runs: server time$/).value > 0);
   assert.equal(measure('sensors', /20 reschedule sensors: activity slots busy/).value, 0, 'rescheduled sensors hold none');
   assert.equal(measure('mapping', /a task mapped over 100 no-op items, 50 at once: instances per second/).unit, 'instances/s');
   assert.match(measure('mapping', /an hourly DAG's backfill of 3 runs/).floor!.label, /a daily DAG's backfill of 3 runs/);

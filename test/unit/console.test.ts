@@ -14,7 +14,10 @@ import { accessFor, csrfMatches, csrfToken, isLoopback, sessionValue, userOfSess
 import type { DagRow } from '../../src/console/data';
 import { layoutDag } from '../../src/console/graph';
 import { paramFields, problemsByField, readTriggerForm } from '../../src/console/trigger-form';
-import { filterDags, gridFragment, gridRows } from '../../src/console/views';
+import { raw } from '../../src/console/html';
+import { dagsPage, filterDags, gridFragment, gridRows, layout } from '../../src/console/views';
+import { outcome, runPanel, taskPanel } from '../../src/console/panels';
+import { assetsPage, backfillList, backfillPage, loginPage, triggerForm, triggerPage } from '../../src/console/pages';
 
 const base = { startDate: '2024-01-01', schedule: '@daily' } as const;
 
@@ -245,4 +248,108 @@ test("the DAGs page filters by id, tag, owner and state; the graph is laid out l
       ['drop', '-', false, true],
     ],
   );
+});
+
+const ctx = { csrf: 'tok"en', webUiUrl: 'http://localhost:8233', namespace: 'default' };
+
+test('the pages escape what they show: the DAGs page, a task panel (a mapped task, an approval that waits), the trigger form with its problems, backfills, assets, sign-in', async () => {
+  const text = async (fragment: unknown) => String(await fragment);
+  const row = (dagId: string, paused: boolean | 'no schedule'): DagRow => ({
+    dag: { dagId, tags: ['<b>tag</b>'], defaultArgs: { owner: 'o&o' }, timezone: 'UTC' } as unknown as DagDefinition,
+    schedule: '@daily',
+    nextRun: '2024-05-07',
+    paused,
+    lastRuns: [{ key: '2024-05-06', status: 'FAILED' }],
+  });
+  const dags = await text(dagsPage({ ...ctx, user: 'lee' }, [row('a', true), row('b', 'no schedule')], { q: '<x>' }));
+  assert.match(dags, /<p class="count">0 of 2 DAGs<\/p>/);
+  assert.match(dags, /value="&lt;x&gt;"/);
+  const all = await text(dagsPage(ctx, [row('a', true), row('b', false)], {}));
+  assert.match(all, /&lt;b&gt;tag&lt;\/b&gt;/);
+  assert.match(all, /<button type="submit">Unpause<\/button>/);
+  assert.match(all, /<button type="submit">Pause<\/button>/);
+  assert.match(await text(layout({ ...ctx, user: 'lee' }, 't', raw(dags))), /hx-headers='\{"X-CSRF-Token": "tok&quot;en"\}'/);
+
+  const run = { key: '2024-05-06', workflowId: 'w-2024-05-06', runId: 'r', status: 'RUNNING', startedAt: '2024-05-06T06:00:00.000Z', notes: ['<i>note</i>'] };
+  const approval = { taskId: 'sign_off', definition: { operator: 'approval', options: ['a', 'b'], schema: {} }, triggerRule: 'all_success' } as never;
+  const waiting = await text(
+    taskPanel(
+      ctx,
+      'd',
+      run,
+      approval,
+      { taskId: 'sign_off', state: 'running', output: { waiting: '<script>x</script>' } },
+      { logLines: ['l<1>'], mask: (t) => t },
+    ),
+  );
+  assert.match(waiting, /<form class="op approval"/);
+  assert.match(waiting, /value="a"/);
+  assert.match(waiting, /<textarea name="value"/);
+  assert.match(waiting, /&lt;script&gt;x&lt;\/script&gt;/);
+  assert.match(waiting, /l&lt;1&gt;/);
+  assert.ok(!waiting.includes('action="/dags/d/runs/2024-05-06/tasks/sign_off/clear"'), 'a running run is not cleared');
+  const mapped = await text(
+    taskPanel(
+      ctx,
+      'd',
+      { ...run, status: 'COMPLETED' },
+      undefined,
+      { taskId: 'each', state: 'failed', error: 'secret://u:p@h', mapped: { total: 3, success: 2, failed: 1, reused: 0, batches: [] } },
+      { instances: [{ taskId: 'each[2]', state: 'failed', error: 'boom' }], logLines: [], mask: (t) => t.replace('u:p@', '***@') },
+    ),
+  );
+  assert.match(mapped, /2 succeeded, 1 failed, 0 kept, of 3/);
+  assert.match(mapped, /each\[2\] failed — boom/);
+  assert.match(mapped, /secret:\/\/\*\*\*@h/);
+  assert.match(mapped, /No lines in this machine's worker logs/);
+  assert.match(await text(runPanel(ctx, 'd', run)), /Cancel the run/);
+  assert.match(await text(runPanel(ctx, 'd', { ...run, status: 'FAILED', closedAt: '2024-05-06T06:01:00.000Z' })), /Run it again whole/);
+  assert.match(await text(outcome(false, ['<no>'])), /<div class="error" role="alert"><p>&lt;no&gt;<\/p><\/div>/);
+
+  const fields = paramFields(withParams.file.params);
+  const form = await text(
+    triggerForm(
+      ctx,
+      withParams,
+      fields,
+      { date: '<d>', 'param.mode': 'full', 'param.dry_run': 'on' },
+      { date: ['bad <date>'], limit: ['too big'], run: ['no worker'] },
+      true,
+    ),
+  );
+  assert.match(form, /Logical timestamp/);
+  assert.match(form, /value="&lt;d&gt;"/);
+  assert.match(form, /<p class="field-error" id="err-date" role="alert">bad &lt;date&gt;<\/p>/);
+  assert.match(form, /aria-invalid="true" aria-describedby="err-limit"/);
+  assert.match(form, /<option value="full" selected>full<\/option>/);
+  assert.match(form, /name="param.dry_run"\s+checked/);
+  assert.match(form, /<textarea id="param.extra"/);
+  assert.match(form, /<p>no worker<\/p>/);
+  assert.match(await text(triggerPage(withParams, raw(form))), /<h1>Trigger params_dag<\/h1>/);
+
+  const progress = { total: 4, done: 3, succeeded: 2, failed: 1, skipped: 0, running: ['2024-05-04'], failedDates: [], startedAt: 0 };
+  assert.match(
+    (await text(backfillList([{ workflowId: 'b1', status: 'RUNNING', progress }]))).replace(/\s+/g, ' '),
+    /3\/4: 2 succeeded, 1 failed, 0 skipped, running 2024-05-04/,
+  );
+  assert.match(await text(backfillList([])), /No backfills yet/);
+  assert.match(await text(backfillPage(ctx, withParams, [], outcome(true, ['ok']))), /<div class="ok" role="status"><p>ok<\/p><\/div>/);
+  const assets = await text(
+    assetsPage(
+      [
+        {
+          asset: 'orders<1>',
+          producers: [{ dagId: 'p', taskId: 't' }],
+          consumers: [{ dagId: 'c', condition: 'orders' }],
+          updates: 2,
+          lastUpdate: { id: 'u', asset: 'orders<1>', partition: '2024-05-06', at: '2024-05-06T07:00:00.000Z', source: { dagId: 'p' } as never },
+        },
+      ],
+      new Map([['orders<1>', [{ dagId: 'c', key: '2024-05-06', status: 'COMPLETED' }]]]),
+    ),
+  );
+  assert.match(assets, /<code>orders&lt;1&gt;<\/code>/);
+  assert.match(assets, /2024-05-06 07:00:00 <span class="muted">partition 2024-05-06<\/span>/);
+  assert.match(assets, /class="mark r-completed"/);
+  assert.match(await text(loginPage('c"s', true)), /value="c&quot;s"[\s\S]*That token is not one of this console's/);
 });
