@@ -111,10 +111,10 @@ export class TaskTable {
     if (Object.keys(changed).length) upsertMemo(changed);
   }
 
-  /** The try a task is on (its record's `tries`). */
+  /** The try a task is on (its record's `tries`): a retry is shown at once, a first try with the task's next change. */
   tried(taskId: string, attempt: number): void {
     this.get(taskId).tries = attempt;
-    this.publish();
+    if (attempt > 1) this.publish();
   }
 
   /**
