@@ -33,6 +33,8 @@ const artifacts = path.join(repoRoot, '.baton', 'artifacts', 'console');
 const logsDir = path.join(repoRoot, '.baton', 'artifacts', 'console-logs');
 // Dates of their own on every run: the dev server keeps every earlier run of a workflow id.
 const base = addDays('2400-01-01', (Math.floor(Date.now() / 1000) % 20_000) * 3);
+// approval_example's runs come before 2031: the operate tests read its two latest runs, in 2031.
+const approvalBase = addDays('2025-01-01', (Math.floor(Date.now() / 1000) % 900) * 2);
 
 beforeAll(async () => {
   api = createServer((_req, res) => {
@@ -166,21 +168,22 @@ test('trigger: a bad param is named beside its field and nothing starts; a good 
   }, 'trigger-bad');
   await assert.rejects(platform.client.workflow.getHandle(`orders_daily_etl-${bad}`).describe(), WorkflowNotFoundError);
 
-  const good = addDays(base, 2);
+  const good = approvalBase;
   await withPage(async (page) => {
     await page.goto(`${console_.url}/dags/approval_example/trigger`);
     await page.locator('#date').fill(good);
     await Promise.all([page.waitForURL(/\/dags\/approval_example\?started=/), page.locator('form#trigger button[type="submit"]').click()]);
+    await page.goto(`${console_.url}/dags/approval_example?last=1000`);
     await page.locator(`#grid button.run[data-run="${good}"]`).waitFor();
     await page.locator(`${cell(good, 'sign_off')}.s-running`).waitFor({ timeout: 60_000 });
   }, 'trigger-good');
 }, 180_000);
 
 test('approvals: a value that does not fit is refused; an approval whose reason holds HTML is taken and shown as text', async () => {
-  const ds = addDays(base, 2); // triggered by the test before
+  const ds = approvalBase; // triggered by the test before
   const hostile = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
   await withPage(async (page) => {
-    await page.goto(`${console_.url}/dags/approval_example`);
+    await page.goto(`${console_.url}/dags/approval_example?last=1000`);
     await page.locator(`${cell(ds, 'sign_off')}.s-running`).waitFor({ timeout: 60_000 });
     await page.locator(cell(ds, 'sign_off')).click();
     const form = page.locator('#panel form.approval');
@@ -207,10 +210,10 @@ test('approvals: a value that does not fit is refused; an approval whose reason 
 }, 180_000);
 
 test("cancel from a run's bar records who and why; the graph shows the run's states and the DAG's structure", async () => {
-  const ds = addDays(base, 3);
+  const ds = addDays(approvalBase, 1);
   await triggerRun(platform.client, platform.config, dagOf('approval_example'), ds);
   await withPage(async (page) => {
-    await page.goto(`${console_.url}/dags/approval_example`);
+    await page.goto(`${console_.url}/dags/approval_example?last=1000`);
     await page.locator(`${cell(ds, 'sign_off')}.s-running`).waitFor({ timeout: 60_000 });
     await page.locator(`#grid button.run[data-run="${ds}"]`).click();
     const form = page.locator('#panel form[action$="/cancel"]');
