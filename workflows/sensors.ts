@@ -16,7 +16,7 @@ import type { Activities } from '../activities';
 import type { FileCheckInput, SensorCheckResult, SqlCheckInput } from '../activities/sensors';
 import type { RunSettings } from '../src/contracts';
 import type { WaitForDagCheckInput } from '../src/operators/wait-for-dag/activity';
-import { parameterizeSql, renderDataPath, templateValues } from '../src/sdk/templates';
+import { parameterizeSql, renderDataPath, templateValues } from '../src/sdk/plain-templates';
 import type { DagRunContext } from './dag';
 
 export interface SensorOptions {

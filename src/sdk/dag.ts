@@ -4,41 +4,24 @@
  * `with DAG(...):` block). An operator returns a reference to its task's output: pass it (or
  * a field of it) to the tasks that read it, in args, inputs or a template string, and tsc
  * checks the read against the output's type while the edge follows from it. `upstream` is for
- * edges that carry no data. `group(id, () => ...)` declares tasks under a prefix (Airflow's
- * TaskGroup): `load.region_eu`; it returns what its function returns, typed, and stands for its
- * tasks as one upstream. What `dag` returns is the DAG as data (types.ts), which the engine
- * (workflows/engine.ts) runs and `baton dags validate` checks. The operators' builders
- * (`sql(...)`, `loadCsv(...)`) are in their folders (src/operators/<name>/definition.ts) and
- * declare their tasks here. Pure: bundled into the workflow sandbox.
+ * edges that carry no data. Groups of tasks (`group(id, () => ...)`, Airflow's TaskGroup) are
+ * in group.ts, and the DAG being built, which tasks are declared into, in building.ts. What
+ * `dag` returns is the DAG as data (types.ts), which the engine (workflows/engine.ts) runs and
+ * `baton dags validate` checks. The operators' builders (`sql(...)`, `loadCsv(...)`) are in
+ * their folders (src/operators/<name>/definition.ts) and declare their tasks here. Pure: bundled into the workflow sandbox.
  */
 import type { z } from 'zod';
 import type { OwnTaskBuilder } from '../operators/task/definition';
-import { isMarker, isRef, makeRef, taskIdOf, toMarkers, type Inputs, type InputValues, type Ref, type RefMarker } from './refs';
+import { isMarker, makeRef, toMarkers, type Inputs, type InputValues, type Ref, type RefMarker } from './refs';
 import { resolveMarker } from './templates';
 import type { TaskContext } from '../task/context';
 import type * as data from './types';
+import { BUILD, building as current, whileBuilding, type AnyTask, type Building } from './building';
+import { upstreamIds, type Upstream } from './group';
 
-declare const TASK: unique symbol;
-/** A task that declares no inputs. */
-export type NoInputs = Record<string, never>;
-/** A task of the DAG: a reference to its output that is also an upstream for `upstream: [...]`. */
-export type TaskOf<O> = Ref<O> & { readonly [TASK]: true };
-type AnyTask = { readonly [TASK]: true };
-
-/** What marks a group's handle, with its id: a symbol, so no name its function returns can clash with it. */
-const GROUP: unique symbol = Symbol.for('baton.group');
-type AnyGroup = { readonly [GROUP]: string };
-/**
- * A group of tasks (Airflow's TaskGroup): what its function returned (its tasks' outputs and
- * inner groups, typed, `load.eu.rows`), and an upstream for `upstream: [load]` that stands for
- * every task of the group nothing else in it follows (its leaves).
- */
-export type Group<T> = (T extends object ? T : unknown) & AnyGroup;
-/** What a task may run after: a task, or a group (its leaves). */
-export type Upstream = AnyTask | AnyGroup;
-
-/** A task id, or the id of a group: letters, digits and _, starting with a letter. */
-const ID = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+export type { NoInputs, TaskOf } from './building';
+export type { Group, GroupSettings, Upstream } from './group';
+export { group } from './group';
 
 /** What a task's functions (choose, condition, skipIf, args, a result) see of the run besides their inputs. */
 export interface Run {
@@ -96,19 +79,6 @@ export type Settings<T, I extends Inputs, O> = Own<T> & TaskSettings<I, O>;
  */
 export type DecidingSettings<I extends Inputs, O, F extends string, R> = TaskSettings<I, O> & { [K in F]: (inputs: InputValues<I>, run: Run) => R };
 
-const BUILD = Symbol.for('baton.dag-build');
-interface Building {
-  dagId: string;
-  tasks: Record<string, data.TaskDefinition>;
-  /** Each task's upstream tasks as the file names them, and the tasks whose outputs it reads. */
-  edges: Map<string, { named: string[]; reads: Set<string> }>;
-  /** The ids of the groups being built, outermost first: the prefix of the tasks declared now. */
-  path: string[];
-  /** Each group's tasks, by the group's full id, in the order they were declared (inner groups' included). */
-  groups: Map<string, string[]>;
-}
-const globalState = globalThis as { [BUILD]?: Building };
-
 /** The settings a DAG takes besides its tasks: the DAG as data without them (types.ts), its default_args without callbacks. */
 export type DagSettings<P extends z.ZodObject> = Omit<data.DagFileDefinition<P>, 'tasks' | 'result' | 'defaultArgs'> & {
   defaultArgs?: Omit<data.DefaultArgs, 'onFailure' | 'onRetry' | 'onSuccess'>;
@@ -143,13 +113,10 @@ export function dag<P extends z.ZodObject = z.ZodObject<Record<string, never>>>(
   settings: DagSettings<P>,
   build: (scope: DagScope<P>) => DagResult | (Record<string, unknown> & ResultState) | void,
 ): data.DagFileDefinition<P> {
-  if (globalState[BUILD]) throw new Error(`dag(${JSON.stringify(settings?.dagId)}) inside the build of DAG ${globalState[BUILD].dagId}`);
-  const tasks: Record<string, data.TaskDefinition> = {};
-  const edges: Building['edges'] = new Map();
-  globalState[BUILD] = { dagId: settings?.dagId, tasks, edges, path: [], groups: new Map() };
-  let returned: ReturnType<typeof build>;
-  try {
-    returned = build({
+  const { tasks, edges, returned } = whileBuilding(settings?.dagId, ({ tasks, edges }) => ({
+    tasks,
+    edges,
+    returned: build({
       ds: makeRef([['ds']]) as Ref<string>,
       ds_nodash: makeRef([['ds_nodash']]) as Ref<string>,
       ts: makeRef([['ts']]) as Ref<string>,
@@ -158,10 +125,8 @@ export function dag<P extends z.ZodObject = z.ZodObject<Record<string, never>>>(
       data_interval_end: makeRef([['data_interval_end']]) as Ref<string>,
       params: makeRef([['params']]) as Ref<z.output<P>>,
       conf: makeRef([['conf']]) as Ref<Record<string, unknown>>,
-    });
-  } finally {
-    globalState[BUILD] = undefined;
-  }
+    }),
+  }));
   for (const [taskId, upstream] of upstreamOf(edges)) if (upstream.length) (tasks[taskId] as { upstream?: string[] }).upstream = upstream;
   const { defaultArgs, ...rest } = settings;
   return { ...rest, ...(defaultArgs ? { defaultArgs } : {}), tasks, ...(returned ? { result: resultOf(returned) } : {}) };
@@ -254,7 +219,7 @@ export const OWN_TASK = Symbol.for('baton.own-task');
  */
 export function declare(operator: data.OperatorName, localId: string, given: object = {}): AnyTask {
   const settings = given as Record<string, unknown>;
-  const building = globalState[BUILD];
+  const building = current();
   if (!building) throw new Error(`${operator}(${JSON.stringify(localId)}) is called outside a DAG: declare tasks inside dag({...}, () => { ... })`);
   if (typeof localId !== 'string') throw new Error(`DAG ${JSON.stringify(building.dagId)}: ${operator}(...) takes the task id first, then its settings`);
   // Inside group('load', ...), task region_eu is load.region_eu.
@@ -288,89 +253,6 @@ export function declare(operator: data.OperatorName, localId: string, given: obj
   building.tasks[taskId] = definition as unknown as data.TaskDefinition;
   for (let depth = 1; depth <= building.path.length; depth++) building.groups.get(building.path.slice(0, depth).join('.'))!.push(taskId);
   return makeRef([['xcom', taskId]]) as unknown as AnyTask;
-}
-
-/** The task ids an `upstream` list names: a task's own, a group's leaves. */
-function upstreamIds(building: Building, at: string, upstream: unknown): string[] {
-  const ids = ((upstream as unknown[] | undefined) ?? []).flatMap((u, i) => {
-    const groupId = (u as Partial<AnyGroup> | undefined)?.[GROUP];
-    if (typeof groupId === 'string') {
-      const members = building.groups.get(groupId);
-      if (!members) throw new Error(`${at}: upstream[${i}] is group ${groupId} of another DAG`);
-      return leavesOf(building, members);
-    }
-    const id = taskIdOf(u);
-    if (!id) throw new Error(`${at}: upstream[${i}] is not a task or a group (pass what an operator or group(...) returned)`);
-    return [id];
-  });
-  return [...new Set(ids)];
-}
-
-/** A group's tasks that no other task of the group follows, named or by a read (Airflow's leaves). */
-function leavesOf(building: Building, members: readonly string[]): string[] {
-  const followed = new Set(members.flatMap((m) => upstreamWithin(building, m, members)));
-  return members.filter((m) => !followed.has(m));
-}
-
-/** The tasks of `members` that a task runs after directly. */
-function upstreamWithin(building: Building, taskId: string, members: readonly string[]): string[] {
-  const { named, reads } = building.edges.get(taskId)!;
-  return [...named, ...reads].filter((u) => u !== taskId && members.includes(u));
-}
-
-/** A group's settings: what its tasks run after, as one. */
-export interface GroupSettings {
-  /** Tasks (or groups) the group runs after: each of its roots (its tasks that follow no other of its tasks) runs after them. */
-  upstream?: readonly Upstream[];
-}
-
-/**
- * Declares tasks under a group id (Airflow's TaskGroup): inside `build`, task `region_eu` is
- * `load.region_eu`, and groups nest (`load.eu.orders`). `build` returns the group's tasks (and
- * inner groups) by name, or nothing; the group returns them, typed, and stands for its leaves
- * as an upstream: `sql('report', { upstream: [load] })`. With `upstream`, its roots run after those.
- *
- *   const load = group('load', { upstream: [extract] }, () => {
- *     const eu = sql('region_eu', { ... });
- *     const us = sql('region_us', { ... });
- *     return { eu, us };
- *   });
- *   command('report', { argv: ['report', `${load.eu.rows}`], upstream: [load] });
- */
-export function group<T extends object | void = void>(groupId: string, build: () => T): Group<T>;
-export function group<T extends object | void = void>(groupId: string, settings: GroupSettings, build: () => T): Group<T>;
-export function group(groupId: string, ...args: [() => unknown] | [GroupSettings, () => unknown]): AnyGroup {
-  const building = globalState[BUILD];
-  if (!building) throw new Error(`group(${JSON.stringify(groupId)}) is called outside a DAG: declare groups inside dag({...}, () => { ... })`);
-  const [settings, build] = args.length === 1 ? [{}, args[0]] : args;
-  const dagAt = `DAG ${JSON.stringify(building.dagId)}`;
-  if (typeof groupId !== 'string' || typeof build !== 'function')
-    throw new Error(`${dagAt}: group(...) takes the group id, its settings if any, then the function that declares its tasks`);
-  const fullId = [...building.path, groupId].join('.');
-  const at = `${dagAt}: group ${JSON.stringify(fullId)}`;
-  if (!ID.test(groupId))
-    throw new Error(`${at}: a group id is letters, digits and _, starting with a letter (a group inside a group is declared inside its function)`);
-  if (building.groups.has(fullId)) throw new Error(`${at} is declared twice`);
-  if (Object.prototype.hasOwnProperty.call(building.tasks, fullId)) throw new Error(`${at}: its id is also a task's`);
-  const upstream = upstreamIds(building, at, settings.upstream);
-  const members: string[] = [];
-  building.groups.set(fullId, members);
-  building.path.push(groupId);
-  let returned: unknown;
-  try {
-    returned = build();
-  } finally {
-    building.path.pop();
-  }
-  if (!members.length) throw new Error(`${at} declares no tasks`);
-  const plain = returned !== null && typeof returned === 'object' && !isRef(returned) && Object.getPrototypeOf(returned) === Object.prototype;
-  if (returned !== undefined && !plain) throw new Error(`${at}: its function returns its tasks by name (return { eu, us }) or nothing`);
-  // Airflow's `extract >> group`: each root of the group runs after the group's upstream.
-  for (const root of members.filter((m) => !upstreamWithin(building, m, members).length)) {
-    const edges = building.edges.get(root)!;
-    edges.named.push(...upstream.filter((u) => !edges.named.includes(u)));
-  }
-  return { ...(returned as object | undefined), [GROUP]: fullId };
 }
 
 function callbackOf(at: string, key: string, value: unknown): data.TaskCallback {

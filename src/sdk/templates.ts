@@ -5,18 +5,16 @@
  * An expression is a dotted name or a macro call on names, quoted strings and integers: no
  * code runs. Every placeholder is checked against what the task can see before anything runs
  * (`templateProblems`), and rendering a name that is not there fails, naming it. Pure.
- *
- * The hand-written reference workflows' sensors (runs started before the pipelines were DAG
- * files) keep the plain names of the data interval: `templateValues`, `renderDataPath` and
- * `parameterizeSql` at the end.
+ * ds_format's strftime fields are in strftime.ts. The hand-written reference workflows' sensors
+ * (runs started before the pipelines were DAG files) keep the plain names of the data interval:
+ * plain-templates.ts.
  */
-import { addDays, formatTs, parseDs, tsNodash } from '../logical-date';
+import { addDays, parseDs } from '../logical-date';
+import { formatDate, parseWithFormat, TemplateError } from './strftime';
 import { formatName, parseName } from './names';
 import { isMarker, type RefMarker } from './refs';
 
-export class TemplateError extends Error {
-  override name = 'TemplateError';
-}
+export { TemplateError };
 
 /** What a task's templates see at run time. */
 export interface TemplateContext {
@@ -269,95 +267,4 @@ export function parameterize(sql: string, context: TemplateContext): { text: str
     return `$${values.length}`;
   });
   return { text, values };
-}
-
-// ---- strftime's date fields, for ds_format ---------------------------------------------------
-
-const FIELDS: Record<string, { pattern: string; set?: (d: { y: number; m: number; d: number }, v: string) => void }> = {
-  Y: { pattern: '(\\d{4})', set: (d, v) => (d.y = Number(v)) },
-  y: { pattern: '(\\d{2})', set: (d, v) => (d.y = 2000 + Number(v)) },
-  m: { pattern: '(\\d{1,2})', set: (d, v) => (d.m = Number(v)) },
-  d: { pattern: '(\\d{1,2})', set: (d, v) => (d.d = Number(v)) },
-  '%': { pattern: '%' },
-};
-
-function parseWithFormat(value: string, format: string): string {
-  const setters: Array<(d: { y: number; m: number; d: number }, v: string) => void> = [];
-  let pattern = '';
-  for (let i = 0; i < format.length; i++) {
-    const ch = format[i];
-    if (ch !== '%') {
-      pattern += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      continue;
-    }
-    const field = FIELDS[format[++i]];
-    if (!field) throw new TemplateError(`macros.ds_format: %${format[i] ?? ''} is not supported (use %Y, %y, %m, %d)`);
-    pattern += field.pattern;
-    if (field.set) setters.push(field.set);
-  }
-  const match = new RegExp(`^${pattern}$`).exec(value);
-  if (!match) throw new TemplateError(`macros.ds_format: ${JSON.stringify(value)} does not match the format ${JSON.stringify(format)}`);
-  const date = { y: 0, m: 1, d: 1 };
-  setters.forEach((set, i) => set(date, match[i + 1]));
-  return parseDs(`${String(date.y).padStart(4, '0')}-${String(date.m).padStart(2, '0')}-${String(date.d).padStart(2, '0')}`);
-}
-
-function formatDate(ds: string, format: string): string {
-  const [y, m, d] = ds.split('-');
-  const day = Date.UTC(Number(y), Number(m) - 1, Number(d));
-  const yday = String(Math.round((day - Date.UTC(Number(y), 0, 1)) / 86_400_000) + 1).padStart(3, '0');
-  const values: Record<string, string> = { Y: y, y: y.slice(2), m, d, j: yday, '%': '%' };
-  return format.replace(/%(.)/g, (_, f: string) => {
-    if (!(f in values)) throw new TemplateError(`macros.ds_format: %${f} is not supported (use %Y, %y, %m, %d, %j)`);
-    return values[f];
-  });
-}
-
-// ---- The data interval's plain names (`{{ ds }}`, `{{ ds_nodash }}`, ...), for sensors ---------
-
-const PLAIN_NAME = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-
-export function templateValues(interval: { ds: string; ts?: string; dataIntervalStart: string; dataIntervalEnd: string }): Record<string, string> {
-  const ts = interval.ts ?? formatTs(Date.parse(interval.dataIntervalStart));
-  return {
-    ds: interval.ds,
-    ds_nodash: interval.ds.replace(/-/g, ''),
-    ts,
-    ts_nodash: tsNodash(ts),
-    data_interval_start: interval.dataIntervalStart,
-    data_interval_end: interval.dataIntervalEnd,
-  };
-}
-
-export function renderTemplate(template: string, values: Record<string, string>): string {
-  const unknown = [...template.matchAll(PLAIN_NAME)].map((m) => m[1]).filter((name) => !(name in values));
-  if (unknown.length)
-    throw new TemplateError(`unknown placeholder {{ ${unknown[0]} }} in ${JSON.stringify(template)}; known: ${Object.keys(values).join(', ')}`);
-  const rendered = template.replace(PLAIN_NAME, (_, name: string) => values[name]);
-  if (/\{\{|\}\}/.test(rendered)) throw new TemplateError(`malformed placeholder in ${JSON.stringify(template)}`);
-  return rendered;
-}
-
-/** A template for a path under the data directory: relative, and never climbing out of it. */
-export function renderDataPath(template: string, values: Record<string, string>): string {
-  const rendered = renderTemplate(template, values);
-  if (rendered.startsWith('/') || rendered.split('/').some((part) => part === '..') || rendered.includes('\0')) {
-    throw new TemplateError(`path ${JSON.stringify(rendered)} leaves the data directory: use a relative path without ..`);
-  }
-  return rendered;
-}
-
-/**
- * An Airflow-templated SQL statement as a parameterized one: each `{{ name }}` (quoted as
- * `'{{ ds }}'` or not) becomes a bound parameter `$n`, never text spliced into the SQL.
- */
-export function parameterizeSql(sql: string, values: Record<string, string>): { text: string; params: string[] } {
-  const params: string[] = [];
-  const text = sql.replace(/'?\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}'?/g, (_, name: string) => {
-    if (!(name in values)) throw new TemplateError(`unknown placeholder {{ ${name} }} in the SQL; known: ${Object.keys(values).join(', ')}`);
-    params.push(values[name]);
-    return `$${params.length}`;
-  });
-  if (/\{\{|\}\}/.test(text)) throw new TemplateError('malformed placeholder in the SQL');
-  return { text, params };
 }

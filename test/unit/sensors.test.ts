@@ -3,7 +3,7 @@ import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, test } from '@jest/globals';
 import { createSensorActivities, type PokeResult, type SensorCheckResult } from '../../activities/sensors';
-import { parameterizeSql } from '../../src/sdk/templates';
+import { parameterizeSql } from '../../src/sdk/plain-templates';
 import { tempDir, testPool, mockActivityEnv } from '../support';
 
 const pool = testPool();
