@@ -141,7 +141,7 @@ const range = (values: number[]): [number, number] | undefined => (values.length
 
 export async function overheadScenario(ctx: BenchContext): Promise<Figure[]> {
   const sequential = ctx.quick ? 10 : 200;
-  const [burst, atOnce, rounds] = ctx.quick ? [40, 20, 1] : [500, 50, 4];
+  const [burst, atOnce, rounds] = ctx.quick ? [20, 10, 1] : [500, 50, 4];
   const warmup = ctx.quick ? 2 : 5;
   const taskQueue = `bench-overhead-${randomUUID().slice(0, 8)}`;
   const worker = await startBenchWorker(ctx, taskQueue, SLOTS);

@@ -31,7 +31,7 @@ export async function sensorsScenario(ctx: BenchContext): Promise<Figure[]> {
   const sensors = ctx.quick ? 20 : SENSORS;
   const settleMs = ctx.quick ? 1_000 : 12_000;
   const cpuWindowMs = ctx.quick ? 1_000 : 20_000;
-  const runCapMs = ctx.quick ? 5_000 : 30_000;
+  const runCapMs = ctx.quick ? 3_000 : 30_000;
   const repeats = ctx.quick ? 1 : 7;
   const results: ModeResult[] = [];
 

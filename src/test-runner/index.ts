@@ -17,18 +17,18 @@ import { ensureChromium, ensureDockerCompose } from './debian-tools';
 export const TEST_NAMESPACE = 'baton-test';
 
 /**
- * The tiers, in order, and how many files of each run at once. Files run at once each get a lane
- * of their own (LANES): a namespace (so their workers never share a task queue), a database (so
- * their warehouses and dbt models never meet) and a data folder. The integration and chaos tiers
- * share one Jest run over the lanes: a chaos file breaks only what is its own (its workers, its
- * dbt, its sessions, a Temporal server of its own). A file whose docblock says `@exclusive`
- * breaks what every lane shares (it crashes the Postgres cluster) and runs after, on its own.
- * `chaos` runs bounded here, in full with `npm run test:chaos` (BATON_CHAOS=full).
+ * The tiers' runs, in order, and how many files of each run at once. Files run at once each get
+ * a lane of their own (LANES): a namespace (so their workers never share a task queue), a
+ * database (so their warehouses and dbt models never meet) and a data folder. The unit, workflow
+ * and replay tiers share one Jest run, as the integration and chaos tiers share another: one
+ * Jest start each, and no lane idles at the end of one tier while the next waits. A chaos file
+ * breaks only what is its own (its workers, its dbt, its sessions, a Temporal server of its own).
+ * A file whose docblock says `@exclusive` breaks what every lane shares (it crashes the Postgres
+ * cluster) and runs after, on its own. `chaos` runs bounded here, in full with `npm run
+ * test:chaos` (BATON_CHAOS=full).
  */
 const TIERS: Array<{ name: string; folders: string[]; workers: number; exclusive?: boolean }> = [
-  { name: 'unit', folders: ['unit'], workers: 2 },
-  { name: 'workflow', folders: ['workflow'], workers: 2 },
-  { name: 'replay', folders: ['replay'], workers: 2 },
+  { name: 'unit, workflow and replay', folders: ['unit', 'workflow', 'replay'], workers: 3 },
   { name: 'integration and chaos', folders: ['integration', 'chaos'], workers: 3 },
   { name: 'chaos, exclusive', folders: ['chaos'], workers: 1, exclusive: true },
 ];
@@ -93,6 +93,7 @@ export async function runTests(
   jestArgs: string[] = [],
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<number> {
+  const begun = Date.now();
   const tiers = TIERS.map((t) => ({ ...t, files: tierFiles(t, filter) })).filter((t) => t.files.length > 0);
   const files = tiers.flatMap((t) => t.files);
   if (!files.length) {
@@ -183,10 +184,13 @@ export async function runTests(
         '--runTestsByPath',
         ...selected,
       ];
+      const started = Date.now();
       if ((await runInherited(process.execPath, args, env)) !== 0) failed++;
+      report(`${name}: ${Math.round((Date.now() - started) / 1000)} s`);
     }
     // A subset's coverage is a subset's: the floor holds for the whole suite.
     const coverageOk = await checkCoverage(coverageRoot, report, { enforceFloor: !filter && failed === 0 });
+    report(`${failed === 0 && coverageOk ? 'passed' : 'failed'} in ${Math.round((Date.now() - begun) / 1000)} s`);
     return failed === 0 && coverageOk ? 0 : 1;
   } finally {
     await stopStarted(platform, report);
