@@ -19,16 +19,18 @@ export const TEST_NAMESPACE = 'baton-test';
 /**
  * The tiers' runs, in order, and how many files of each run at once. Files run at once each get
  * a lane of their own (LANES): a namespace (so their workers never share a task queue), a
- * database (so their warehouses and dbt models never meet) and a data folder. The unit, workflow
- * and replay tiers share one Jest run, as the integration and chaos tiers share another: one
- * Jest start each, and no lane idles at the end of one tier while the next waits. A chaos file
+ * database (so their warehouses and dbt models never meet) and a data folder. The workflow and
+ * replay tiers share one Jest run (both bundle workflows), as the integration and chaos tiers
+ * share another. The unit tier runs alone: a Jest worker that has bundled workflows is heavy, and
+ * every light file after it in that worker pays for it in coverage and collection. A chaos file
  * breaks only what is its own (its workers, its dbt, its sessions, a Temporal server of its own).
  * A file whose docblock says `@exclusive` breaks what every lane shares (it crashes the Postgres
  * cluster) and runs after, on its own. `chaos` runs bounded here, in full with `npm run
  * test:chaos` (BATON_CHAOS=full).
  */
 const TIERS: Array<{ name: string; folders: string[]; workers: number; exclusive?: boolean }> = [
-  { name: 'unit, workflow and replay', folders: ['unit', 'workflow', 'replay'], workers: 3 },
+  { name: 'unit', folders: ['unit'], workers: 2 },
+  { name: 'workflow and replay', folders: ['workflow', 'replay'], workers: 2 },
   { name: 'integration and chaos', folders: ['integration', 'chaos'], workers: 3 },
   { name: 'chaos, exclusive', folders: ['chaos'], workers: 1, exclusive: true },
 ];

@@ -164,15 +164,16 @@ test('a run that never comes: the time-out fails one waiter after its checks, an
   assert.deepEqual(table(tasks), { hard: 'failed', soft: 'skipped', after_soft: 'skipped' });
   assert.deepEqual(tasks.find((t) => t.taskId === 'soft')!.output, { checks: 4, skipped: `sensor timed out after 300s and 4 checks: ${reason}` });
   assert.deepEqual([checksOf('2024-05-01', 'hard').length, checksOf('2024-05-01', 'soft').length], [6, 4]);
-  // hard checks every minute; soft after 1, 2, then the 2 minutes left; each last wait is what is left of the 5 minutes, to the second.
+  // hard checks every minute; soft after 1, 2, then the 2 minutes left. Each last wait is what is
+  // left of the 5 minutes: the checks' own time (real time, on a loaded machine a second or so)
+  // comes off it.
   const { events } = await waiter.fetchHistory();
   const timers = (events ?? []).flatMap((e) => {
     const after = e.timerStartedEventAttributes?.startToFireTimeout;
-    return after ? [Math.round(Number(after.seconds) + (after.nanos ?? 0) / 1e9)] : [];
+    return after ? [Number(after.seconds) + (after.nanos ?? 0) / 1e9] : [];
   });
-  assert.deepEqual(
-    timers.sort((a, b) => a - b),
-    [60, 60, 60, 60, 60, 60, 120, 120],
-  );
+  const expected = [60, 60, 60, 60, 60, 60, 120, 120];
+  assert.equal(timers.length, expected.length, `timers: ${timers.join(', ')}`);
+  timers.sort((a, b) => a - b).forEach((seconds, i) => assert.ok(seconds > expected[i] - 5 && seconds <= expected[i], `timers: ${timers.join(', ')}`));
   assert.deepEqual(commandsOf('2024-05-01'), []);
 });
