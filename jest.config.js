@@ -20,6 +20,10 @@ module.exports = {
   // Tests start Temporal servers, workers, dbt and Postgres, and wait for runs: Jest's 5 s is for
   // in-process code; every tier gets ten minutes a test (a stuck test still fails, naming itself).
   testTimeout: 600_000,
+  // A worker that has run a file holding Temporal workers keeps what their workflow bundles loaded
+  // (each file adds a few hundred MB of heap), and every file after it there runs slower, its
+  // coverage taken over all of it: such a worker is replaced before its next file.
+  workerIdleMemoryLimit: '300MB',
   collectCoverageFrom: ['src/**/*.ts', 'workflows/**/*.ts', 'activities/**/*.ts'],
   coverageProvider: 'v8',
 };

@@ -67,7 +67,7 @@ interface RunBreakdown {
 
 export async function backfillScenario(ctx: BenchContext): Promise<Figure[]> {
   const cases: Case[] = [
-    { label: 'without dbt', from: '2041-01-01', to: ctx.quick ? '2041-01-08' : '2041-12-31', dbt: false, maxActive: 4 },
+    { label: 'without dbt', from: '2041-01-01', to: ctx.quick ? '2041-01-04' : '2041-12-31', dbt: false, maxActive: 4 },
     { label: 'with dbt', from: '2040-01-01', to: ctx.quick ? '2040-01-01' : '2040-01-30', dbt: true, maxActive: 1 },
   ];
   const pool = new Pool({ connectionString: ctx.config.databaseUrl, max: 4 });

@@ -52,8 +52,8 @@ export async function consoleScenario(ctx: BenchContext): Promise<Figure[]> {
   const taskQueue = `bench-console-${randomUUID().slice(0, 8)}`;
   const grid = compileDag(engineGrid);
   const gridDag: DagDefinition = { ...grid.definition, taskQueue };
-  const runs = ctx.quick ? 10 : RUNS;
-  const dags = ctx.quick ? 20 : DAGS;
+  const runs = ctx.quick ? 5 : RUNS;
+  const dags = ctx.quick ? 10 : DAGS;
   const worker = await startBenchWorker(ctx, taskQueue, 10);
   let browser: Browser | undefined;
   let running: RunningConsole | undefined;
