@@ -31,12 +31,12 @@ export const TEST_NAMESPACE = 'baton-test';
 const TIERS: Array<{ name: string; folders: string[]; workers: number; exclusive?: boolean }> = [
   { name: 'unit', folders: ['unit'], workers: 2 },
   { name: 'workflow and replay', folders: ['workflow', 'replay'], workers: 2 },
-  { name: 'integration and chaos', folders: ['integration', 'chaos'], workers: 3 },
+  { name: 'integration and chaos', folders: ['integration', 'chaos'], workers: 4 },
   { name: 'chaos, exclusive', folders: ['chaos'], workers: 1, exclusive: true },
 ];
 
 /** The lanes: the first is the one a single file (and every exclusive file) runs in. */
-const LANES = [1, 2, 3].map((n) => ({
+const LANES = [1, 2, 3, 4].map((n) => ({
   namespace: n === 1 ? TEST_NAMESPACE : `${TEST_NAMESPACE}-${n}`,
   database: n === 1 ? 'baton_test' : `baton_test_${n}`,
   dataFolder: n === 1 ? 'test-data' : `test-data-${n}`,
