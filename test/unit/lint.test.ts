@@ -1,23 +1,45 @@
 import assert from '../support/assert';
 import path from 'node:path';
-import { test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, test } from '@jest/globals';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { repoRoot } from '../support';
 
 /**
- * ESLint's verdict on `code` as a file of workflows/ (or of `file`). The CLI in a child process:
- * its flat config is an ES module, which Jest's module system does not load.
+ * ESLint in one child process for the whole file, linting each text it is sent as the file it
+ * names: its flat config is an ES module, which Jest's module system does not load, and one
+ * ESLint start (the TypeScript parser loaded once) serves every case.
  */
+const SERVER = `
+import { ESLint } from 'eslint';
+import { createInterface } from 'node:readline';
+const eslint = new ESLint({ cwd: process.cwd() });
+for await (const line of createInterface({ input: process.stdin })) {
+  const { code, file } = JSON.parse(line);
+  const [result] = await eslint.lintText(code, { filePath: file });
+  process.stdout.write(JSON.stringify(result.messages.map((m) => m.ruleId + ': ' + m.message)) + '\\n');
+}
+`;
+let server: ChildProcessWithoutNullStreams;
+let answers: AsyncIterator<string>;
+let stderr = '';
+
+beforeAll(() => {
+  server = spawn(process.execPath, ['--input-type=module', '-e', SERVER], { cwd: repoRoot });
+  server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  answers = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
+});
+
+afterAll(() => {
+  server.stdin.end();
+});
+
+/** ESLint's verdict on `code` as a file of workflows/ (or of `file`). */
 async function lintWorkflow(code: string, file = path.join('workflows', 'example.ts')): Promise<string[]> {
-  const eslint = path.join(repoRoot, 'node_modules', '.bin', 'eslint');
-  const { stdout, stderr, status } = spawnSync(eslint, ['--format', 'json', '--stdin', '--stdin-filename', path.join(repoRoot, file)], {
-    cwd: repoRoot,
-    input: code,
-    encoding: 'utf8',
-  });
-  if (status !== 0 && status !== 1) throw new Error(`eslint exited ${status}: ${stderr}`);
-  const [result] = JSON.parse(stdout) as Array<{ messages: Array<{ ruleId: string; message: string }> }>;
-  return result.messages.map((m) => `${m.ruleId}: ${m.message}`);
+  server.stdin.write(`${JSON.stringify({ code, file: path.join(repoRoot, file) })}\n`);
+  const { value, done } = await answers.next();
+  if (done) throw new Error(`eslint ended: ${stderr}`);
+  return JSON.parse(value) as string[];
 }
 
 test('ESLint keeps non-deterministic imports out of workflows/', async () => {
