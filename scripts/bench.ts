@@ -17,6 +17,7 @@ import { mappingScenario } from '../bench/scenarios/mapping';
 import { overheadScenario } from '../bench/scenarios/overhead';
 import { peersScenario } from '../bench/scenarios/peers';
 import { peersGridScenario } from '../bench/scenarios/peers-grid';
+import { readerScenario } from '../bench/scenarios/reader';
 import { sensorsScenario } from '../bench/scenarios/sensors';
 import { connectClient } from '../src/client';
 import { loadConfig, loadServiceSettings } from '../src/config';
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure[]>> = {
   flow: flowScenario,
   mapping: mappingScenario,
   overhead: overheadScenario,
+  reader: readerScenario,
   sensors: sensorsScenario,
 };
 /** Only with --peers, never in CI: installs Airflow 3 and Prefect 3 in a venv of their own and runs them beside Baton. */

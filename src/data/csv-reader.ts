@@ -1,7 +1,15 @@
 /** The CSV reader's state machine: bytes in, records and malformed lines out (see src/data/csv.ts for its rules). */
 import { isUtf8 } from 'node:buffer';
 import * as csv from './csv-record';
-import { COMMA, CR, LF, NUL, QUOTE, type MalformedKind } from './csv-record';
+import type { MalformedKind } from './csv-record';
+
+// The bytes the reader looks at, as constants of this module: imported, they would be read
+// through the module object (a getter call per byte under a CommonJS transform such as tsx's).
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const NUL = 0x00;
 
 const NEED_MORE = -1;
 

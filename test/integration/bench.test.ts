@@ -11,7 +11,7 @@ import { afterAll, test } from '@jest/globals';
 import type { Figure } from '../../bench/harness';
 import { execFileAsync, repoRoot, tempDir } from '../support';
 
-const SCENARIOS = ['backfill', 'branches', 'console', 'datapath', 'flow', 'mapping', 'overhead', 'sensors'];
+const SCENARIOS = ['backfill', 'branches', 'console', 'datapath', 'flow', 'mapping', 'overhead', 'reader', 'sensors'];
 let dir = '';
 
 afterAll(async () => {
@@ -81,4 +81,7 @@ test('npm run bench -- --quick runs every scenario and writes one table and its 
   assert.equal(measure('sensors', /20 reschedule sensors: activity slots busy/).value, 0, 'rescheduled sensors hold none');
   assert.equal(measure('mapping', /a task mapped over 100 no-op items, 50 at once: instances per second/).unit, 'instances/s');
   assert.match(measure('mapping', /an hourly DAG's backfill of 3 runs/).floor!.label, /a daily DAG's backfill of 3 runs/);
+  // The reader read every record of both files (the scenario checks its counts) against DuckDB's read of the same bytes.
+  assert.equal(measure('reader', /^0\.1M rows, 1% bad rows: Baton reader, reading only, MB\/s per core$/).floor?.label, 'DuckDB read_csv, 1 thread');
+  assert.equal(measure('reader', /^0\.1M rows, clean: DuckDB read_csv, 2 threads, MB\/s per core$/).unit, 'MB/s');
 });
