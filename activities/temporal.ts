@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isGrpcServiceError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Logger } from 'pino';
 import {
   poolWorkflowId,
@@ -51,9 +52,51 @@ export interface TemporalDeps {
   logger: Logger;
 }
 
-export function createTemporalActivities({ client }: TemporalDeps) {
+/** A poller seen longer ago than this has stopped: a live one polls again within its 60 s long poll. */
+const POLLER_GONE_MS = 90_000;
+
+export function createTemporalActivities({ client, logger }: TemporalDeps) {
+  /**
+   * A keeper (of a pool, or of a DAG's run slots) runs on the task queue of the worker that
+   * started it. When no worker polls that queue any more (the DAG moved to another task queue,
+   * or the project was renamed), every request queued there would wait forever: the DAG would
+   * stop starting runs. Such a keeper is ended, and the request starts it again here; the new
+   * keeper rebuilds its holders from the running runs' search attributes, and the runs still
+   * waiting ask again at their next refresh. A keeper on another queue that a worker polls is
+   * left alone: a pool may be shared by DAGs of several task queues.
+   */
+  async function adoptOrphanedKeeper(workflowId: string, taskQueue: string): Promise<void> {
+    let keeper: WorkflowExecutionDescription;
+    try {
+      keeper = await client.workflow.getHandle(workflowId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return;
+      throw err;
+    }
+    if (keeper.status.name !== 'RUNNING' || keeper.taskQueue === taskQueue) return;
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: keeper.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    const now = Date.now();
+    const live = (pollers ?? []).some((p) => {
+      const seconds = Number(p.lastAccessTime?.seconds ?? 0);
+      return now - seconds * 1000 < POLLER_GONE_MS;
+    });
+    if (live) return;
+    logger.warn({ workflowId, taskQueue: keeper.taskQueue, movedTo: taskQueue }, 'a keeper whose task queue no worker polls is started again on this worker');
+    await client.workflow
+      .getHandle(workflowId, keeper.runId)
+      .terminate(`no worker polls its task queue ${keeper.taskQueue}; started again on ${taskQueue}`)
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      });
+  }
+
   /** Queues the run at its DAG's slot keeper, starting the keeper if it is not running. */
   async function requestRunSlot(request: SlotRequest): Promise<void> {
+    await adoptOrphanedKeeper(slotsWorkflowId(request.dagId), Context.current().info.taskQueue);
     await client.workflow.signalWithStart(WorkflowTypes.dagRunSlots, {
       workflowId: slotsWorkflowId(request.dagId),
       // The keeper runs where this worker polls: its project's task queue.
@@ -147,6 +190,7 @@ export function createTemporalActivities({ client }: TemporalDeps) {
     const { workflowExecution, activityId } = Context.current().info;
     const token = request.token ?? `${workflowExecution?.runId ?? request.holder.runId}.${activityId}`;
     const holder: PoolHolder = { ...request.holder, token };
+    await adoptOrphanedKeeper(poolWorkflowId(request.pool), Context.current().info.taskQueue);
     await client.workflow.signalWithStart(WorkflowTypes.poolSlots, {
       workflowId: poolWorkflowId(request.pool),
       // The keeper runs where this worker polls: its project's task queue.

@@ -120,3 +120,15 @@ test('one pool shared by three DAGs, 10 runs each: at most its slots are held at
   assert.ok(peak <= size, `at most ${size} slots held, found ${peak}`);
   assert.ok(peak >= size - 1, `the pool was used to its size (peak ${peak})`);
 });
+
+test("a keeper left on a task queue no worker polls is started again where the DAG's runs are: the DAG does not stop starting runs", async () => {
+  const dag = noopDagDefinition({ dagId: id('moved'), maxActiveRuns: 1 }, { tasks: 1 });
+  const pool = runsPool(dag.dagId);
+  // As a worker of the DAG's old task queue left it: running, on a queue no worker polls any more.
+  await platform.client.workflow.start('poolSlots', { taskQueue: `gone_${suffix}`, workflowId: poolWorkflowId(pool), args: [{ pool }] });
+  const [a, b] = (await Promise.all([start(dag, '2024-05-01').then((h) => h.result()), start(dag, '2024-05-02').then((h) => h.result())])) as NoopDagResult[];
+  assert.deepEqual([a.tasks[0].state, b.tasks[0].state], ['success', 'success']);
+  const keeper = await platform.client.workflow.getHandle(poolWorkflowId(pool)).describe();
+  assert.equal(keeper.taskQueue, 'etl');
+  assert.equal(keeper.status.name, 'RUNNING');
+});
