@@ -54,7 +54,8 @@ async function duckdbRead(file: string, threads: number, rows: number): Promise<
   try {
     const reader = await connection.runAndReadAll(
       `SELECT count(*) AS n, max(length(order_id)) + max(length(customer_id)) + max(length(order_date)) + max(length(amount)) + max(length(status)) AS w
-       FROM read_csv('${file.replace(/'/g, "''")}', header = true, all_varchar = true, null_padding = true, ignore_errors = true)`,
+       FROM read_csv($1, header = true, all_varchar = true, null_padding = true, ignore_errors = true)`,
+      [file],
     );
     const n = Number(reader.getRowObjects()[0].n);
     if (n < rows * 0.98) throw new Error(`DuckDB read ${n} rows of ${rows}`);
