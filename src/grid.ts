@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { Queries, type TaskRecord, type TaskState } from './contracts';
+import { inBatches } from './in-batches';
 import { readRunMemo, type RunMemo } from './run-memo';
 import { runKeyOfExecution, runsQuery } from './runs';
 import type { DagDefinition } from './dags';
@@ -162,22 +163,16 @@ export async function readGrid(client: Client, dag: DagDefinition, last: number)
   // A list has a run's memo as the visibility store last wrote it, which a running run outpaces:
   // a running run's table is read from its execution (no worker needed), as a closed run's is final.
   const running = chosen.filter((c) => c.run.status === 'RUNNING');
-  for (let i = 0; i < running.length; i += 8)
-    await Promise.all(
-      running.slice(i, i + 8).map(async (c) => {
-        const d = await client.workflow
-          .getHandle(c.run.workflowId, c.run.runId)
-          .describe()
-          .catch(() => undefined);
-        c.memo = readRunMemo(d?.memo) ?? c.memo;
-      }),
-    );
-  for (let i = 0; i < chosen.length; i += 8)
-    await Promise.all(
-      chosen.slice(i, i + 8).map(async (c) => {
-        const tasks = await unkeptTable(client, c.run, c.memo);
-        if (tasks) c.memo = { ...c.memo, tasks };
-      }),
-    );
+  await inBatches(running, 8, async (c) => {
+    const d = await client.workflow
+      .getHandle(c.run.workflowId, c.run.runId)
+      .describe()
+      .catch(() => undefined);
+    c.memo = readRunMemo(d?.memo) ?? c.memo;
+  });
+  await inBatches(chosen, 8, async (c) => {
+    const tasks = await unkeptTable(client, c.run, c.memo);
+    if (tasks) c.memo = { ...c.memo, tasks };
+  });
   return chosen.map(({ run, memo }) => ({ ...run, ...(memo ? { tasks: memo.tasks, ...(memo.notes ? { notes: memo.notes } : {}) } : {}) }));
 }

@@ -19,6 +19,7 @@ import { scheduleText } from '../dags';
 import { instanceRecords } from '../task-lines';
 import { nextLogicalDates } from '../timetable';
 import { unkeptTable, type ReadRun } from '../grid';
+import { inBatches } from '../in-batches';
 
 export interface DagRow {
   dag: DagDefinition;
@@ -27,21 +28,6 @@ export interface DagRow {
   paused: boolean | 'no schedule';
   /** Newest first. */
   lastRuns: Array<{ key: string; status: string }>;
-}
-
-/** Runs `work` over `items`, `limit` at a time, in order. */
-async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await work(items[i]);
-      }
-    }),
-  );
-  return out;
 }
 
 /** How many executions the one query for every DAG's latest runs reads. */
