@@ -73,7 +73,9 @@ export function stagedFiles(root: string) {
     task: string,
     what: string,
   ): Promise<void> {
-    const actual = await db.parquetColumns(file);
+    const actual = await db.parquetColumns(file).catch((err: Error) => {
+      throw nonRetryable(`${task}: ${relative(file)} is not ${what}: not a Parquet file (${err.message.split('\n')[0]})`, 'WrongSchema');
+    });
     const wrong = expected.filter(([name, type]) => actual.get(name) !== type);
     if (wrong.length) {
       const found = [...actual].map(([n, t]) => `${n} ${t}`).join(', ');
@@ -85,20 +87,22 @@ export function stagedFiles(root: string) {
   }
 
   /**
-   * A written file made durable and moved into place: fsync, sha256, then rename to the name
+   * A written file made durable and moved into place: fsync, sha256 (or the one its writer
+   * computed while writing `known.bytes`, checked against the size), then rename to the name
    * `finalName` gives for its hash (a content-named staged file, or a fixed output name), and
    * fsync of the folder so the rename survives a crash. Readers see the old file or the new
    * one, never a part.
    */
-  async function publish(tmp: string, finalName: (sha256: string) => string, rows: number): Promise<FileRef> {
+  async function publish(tmp: string, finalName: (sha256: string) => string, rows: number, known?: { bytes: number; sha256: string }): Promise<FileRef> {
     const handle = await open(tmp, 'r');
     try {
       await handle.sync();
     } finally {
       await handle.close();
     }
-    const sha256 = await sha256File(tmp);
     const { size } = await stat(tmp);
+    if (known && known.bytes !== size) throw new Error(`${relative(tmp)} has ${size} bytes, ${known.bytes} were written`);
+    const sha256 = known?.sha256 ?? (await sha256File(tmp));
     const file = finalName(sha256);
     await rename(tmp, file);
     const folder = await open(path.dirname(file), 'r');

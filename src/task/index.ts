@@ -18,7 +18,7 @@ export { tracked, whileHeartbeating, type Progress } from '../data/heartbeat';
 export { openDataFile, sha256File, waitUntilSettled, type OpenedFile } from '../data/data-dir';
 export { mostCommonRejects, stageCsv, type StageCsvOptions, type StagedCsv } from '../data/csv-load';
 export { DEFAULT_MAX_RECORD_BYTES } from '../data/csv-record';
-export { writeNumberedCsv } from '../data/csv-file';
+export { numberedCsvSql, writeNumberedCsv, type NumberedFile, type NumberedLayout } from '../data/csv-file';
 export { DUCKDB_LIMITS, sqlString, withDuckdb, type DuckdbLimits, type DuckdbSession } from '../data/duckdb-session';
 export { stagedFiles } from '../data/staged-files';
 

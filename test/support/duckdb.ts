@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll } from '@jest/globals';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import pino from 'pino';
-import { createOrdersEtlTasks, type FileRef } from '../../workflows/dags/orders-etl/tasks';
+import { createOrdersEtlTasks, type FileRef, type StagedExtract } from '../../workflows/dags/orders-etl/tasks';
+import { numberedCsvSql } from '../../src/data/csv-file';
 import assert from './assert';
 import { tempDir } from './platform';
 
@@ -18,10 +19,20 @@ export const REJECTS_HEADER = 'source_line,reason,order_id,customer_id,order_dat
 
 /** A Parquet file's columns (name and DuckDB type) and rows in source_line order, BIGINTs as numbers. */
 export async function readParquet(file: string): Promise<{ schema: string[][]; rows: Record<string, Json>[] }> {
+  return readRows('SELECT * FROM read_parquet($1) ORDER BY source_line', file);
+}
+
+/** extractOrders' staged numbered CSV as transformOrders reads it (by the layout its reference gives). */
+export async function readStaged(file: string, ref: StagedExtract): Promise<{ schema: string[][]; rows: Record<string, Json>[] }> {
+  const layout = { fields: ref.fields ?? 5, positions: ref.positions ?? [0, 1, 2, 3, 4] };
+  return readRows(`SELECT * FROM (${numberedCsvSql(layout, ['order_id', 'customer_id', 'order_date', 'amount', 'status'])}) ORDER BY source_line`, file);
+}
+
+async function readRows(sql: string, file: string): Promise<{ schema: string[][]; rows: Record<string, Json>[] }> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    const reader = await conn.runAndReadAll('SELECT * FROM read_parquet($1) ORDER BY source_line', [file]);
+    const reader = await conn.runAndReadAll(sql, [file]);
     const types = reader.columnTypes().map(String);
     const names = reader.columnNames();
     const rows = reader

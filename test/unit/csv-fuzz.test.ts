@@ -10,7 +10,11 @@ import assert from '../support/assert';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from '@jest/globals';
+import { isUtf8 } from 'node:buffer';
 import { readCsv, type CsvLineAccount } from '../../src/data/csv';
+import { numberedCsvSql, writeNumberedCsv } from '../../src/data/csv-file';
+import { writePlainLines } from '../../src/data/plain-lines';
+import { query } from '../support/duckdb';
 import { prng } from '../../scripts/sample-orders';
 import { execFileAsync, tempDir, testNote } from '../support';
 
@@ -321,3 +325,243 @@ test('readCsv on a header whose quote never closes', async () => {
   const { failures } = await compare(cases, prng(SEED));
   assert.equal(failures.length, 0, report(failures));
 });
+
+// ---- The fast path for plain files ---------------------------------------------------------
+
+/** Words with no quote, CR or NUL: what a plain file is made of (text, blanks, spaces, every width). */
+const PLAIN_WORDS = WORDS.filter((w) => !w.includes('"'));
+/** What makes a file not plain, put somewhere in an otherwise plain file. */
+const NOT_PLAIN: ReadonlyArray<[string, () => Buffer]> = [
+  ['a quote', () => b('"')],
+  ['a quoted field', () => b('"x,\ny"')],
+  ['a CR', () => b('\r')],
+  ['a CRLF', () => b('\r\n')],
+  ['a NUL', () => Buffer.from([0])],
+  ['invalid UTF-8', () => Buffer.from([0xc3])],
+];
+/** The limit the fast path is run with here: lines longer than it are left to the reader. */
+const PLAIN_MAX = 2048;
+
+/** A file of plain lines (blank lines, a BOM, other field counts, long lines), now and then with one thing that is not plain. */
+function generatePlain(r: Random): { data: Buffer; kind: string; damage?: string } {
+  const columns = chance(r, 0.15) ? 1 : int(r, 2, 6);
+  const rows = chance(r, 0.05) ? 0 : int(r, 10, 80);
+  const word = () =>
+    chance(r, 0.02)
+      ? b(pick(r, [() => '😀'.repeat(int(r, 450, 510)), () => 'é'.repeat(int(r, 900, 1020)), () => 'x'.repeat(int(r, 900, 1100))])()) // a malformed line's raw text is cut at 1000 UTF-16 units
+      : b(pick(r, PLAIN_WORDS));
+  const line = (n: number) => Buffer.concat(Array.from({ length: n }, (_, i) => (i > 0 ? [b(','), word()] : [word()])).flat());
+  const parts: Buffer[] = [];
+  if (chance(r, 0.2)) parts.push(Buffer.from([0xef, 0xbb, 0xbf]));
+  for (let n = chance(r, 0.1) ? int(r, 1, 3) : 0; n > 0; n--) parts.push(b('\n'));
+  parts.push(
+    Buffer.concat(Array.from({ length: columns }, (_, i) => (i > 0 ? [b(','), b(pick(r, [...PLAIN_WORDS, ' amount ', `c${i}`]))] : [b(`c${i}`)])).flat()),
+  );
+  for (let i = 0; i < rows; i++) {
+    parts.push(b('\n'));
+    for (; chance(r, 0.05);) parts.push(b('\n'));
+    parts.push(line(chance(r, 0.1) ? Math.max(1, columns + pick(r, [-2, -1, 1, 3])) : columns));
+  }
+  const end = r();
+  if (end < 0.6) parts.push(b('\n'));
+  else if (end < 0.75) parts.push(b('\n\n'));
+  let damage: string | undefined;
+  if (chance(r, 0.2)) {
+    const data = Buffer.concat(parts);
+    const at = int(r, 0, data.length);
+    if (chance(r, 0.15)) {
+      damage = 'a line longer than the limit';
+      return {
+        data: Buffer.concat([data.subarray(0, at), b('\n'), b('y'.repeat(PLAIN_MAX + int(r, 1, 100))), b('\n'), data.subarray(at)]),
+        kind: 'plain, then damaged',
+        damage,
+      };
+    }
+    const [name, make] = pick(r, NOT_PLAIN);
+    damage = name;
+    return { data: Buffer.concat([data.subarray(0, at), make(), data.subarray(at)]), kind: 'plain, then damaged', damage };
+  }
+  return { data: Buffer.concat(parts), kind: `plain, ${columns} columns, ${rows} rows` };
+}
+
+/** The fast path's reading of a file: numbered in chunks, then read back by DuckDB as transformOrders reads it. */
+async function readPlain(
+  data: Buffer,
+  sizes: number[],
+  dir: string,
+  bufferSize?: number,
+): Promise<(Read & { bytes: number; rejects: string[] }) | { notPlain: string }> {
+  const output = path.join(dir, 'numbered.csv');
+  let header: Rec | null = null;
+  const result = await writePlainLines(chunks(data, sizes), output, {
+    maxRecordBytes: PLAIN_MAX,
+    header(fields, line) {
+      header = { line, lines: 1, fields };
+    },
+  });
+  if (!result.plain) return { notPlain: result.reason };
+  const fields = result.header.length;
+  const records: Rec[] = [];
+  const malformed: Read['malformed'] = [];
+  const rejects: string[] = [];
+  if (fields > 0) {
+    const names = Array.from({ length: fields }, (_, i) => `c${i}`);
+    // Each text after a marker character: the client's UTF-8 decoding would drop a BOM that starts a value.
+    const sql = `SELECT source_line, malformed_reason, chr(1) || malformed_raw AS malformed_raw, ${names.map((n) => `chr(1) || ${n} AS ${n}`).join(', ')}
+                 FROM (${numberedCsvSql({ fields, positions: names.map((_, i) => i) }, names, { maxRecordBytes: PLAIN_MAX, bufferSize })}) ORDER BY source_line`;
+    for (const row of await query(sql, [output])) {
+      if (row.malformed_reason !== null) {
+        malformed.push({ line: Number(row.source_line), kind: 'field count' });
+        rejects.push(`${row.source_line}: ${row.malformed_reason}: ${(row.malformed_raw as string).slice(1)}`);
+      } else records.push({ line: Number(row.source_line), lines: 1, fields: names.map((n) => ((row[n] ?? '\u0001') as string).slice(1)) });
+    }
+  }
+  return { header, records, malformed, rejects, account: result.account, bytes: result.bytes };
+}
+
+/** The CSV reader's malformed records of a file: line, reason and raw text, as a numbered CSV carries them. */
+async function readerRejects(data: Buffer): Promise<string[]> {
+  const rejects: string[] = [];
+  await readCsv([data], { header() {}, record() {}, malformed: (line, _kind, reason, raw) => rejects.push(`${line}: ${reason}: ${raw}`) });
+  return rejects;
+}
+
+test('the fast path for plain files agrees with the Python csv reference, and leaves every other file to the reader', async () => {
+  const r = prng(SEED + 1);
+  const cases = Array.from({ length: 250 }, () => generatePlain(r));
+  // The generated files of the reader's own test that happen to be plain are read this way too.
+  const r0 = prng(SEED);
+  cases.push(...Array.from({ length: FILES }, (_, i) => generate(r0, i)));
+  const dir = await tempDir('baton-csv-plain-');
+  try {
+    const files = cases.map((_, i) => path.join(dir, `f${String(i).padStart(4, '0')}.csv`));
+    await Promise.all(cases.map((c, i) => writeFile(files[i], c.data)));
+    const { stdout } = await execFileAsync('python3', [REFERENCE, ...files], { maxBuffer: 256 << 20, timeout: 60_000 });
+    const expected = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Read);
+    const failures: string[] = [];
+    let plain = 0;
+    let records = 0;
+    let malformed = 0;
+    for (const [i, c] of cases.entries()) {
+      const describe = (what: string) => `file #${i} (${c.kind}), ${what}\ncontent (as UTF-8, JSON): ${JSON.stringify(c.data.toString('utf8'))}`;
+      const notPlainBytes = c.data.includes('"') || c.data.includes('\r') || c.data.includes(0) || !isUtf8(c.data);
+      const longLine = c.data
+        .toString('latin1')
+        .split('\n')
+        .some((l) => Buffer.byteLength(l, 'latin1') > PLAIN_MAX + (l.startsWith('\xef\xbb\xbf') ? 3 : 0));
+      const sizes = chunking(r, c.data.length);
+      for (const [how, s, bufferSize] of [
+        ['one chunk', c.data.length > 0 ? [c.data.length] : [], undefined],
+        [`chunks of ${JSON.stringify(sizes)} bytes, DuckDB reading 4 KiB buffers`, sizes, 4096 + 2 * PLAIN_MAX + 4096],
+      ] as const) {
+        const actual = await readPlain(c.data, [...s], dir, bufferSize);
+        if ('notPlain' in actual) {
+          if (!notPlainBytes && !longLine) failures.push(describe(`read in ${how}: left to the reader (${actual.notPlain}), but it is plain`));
+          continue;
+        }
+        if (notPlainBytes || longLine) {
+          failures.push(describe(`read in ${how}: read as plain, but it holds a quote, CR, NUL, invalid UTF-8 or a long line`));
+          continue;
+        }
+        if (actual.bytes !== c.data.length) failures.push(describe(`read in ${how}: bytes ${actual.bytes}, the file has ${c.data.length}`));
+        for (const part of ['header', 'records', 'malformed', 'account'] as const) {
+          try {
+            assert.deepStrictEqual(actual[part], expected[i][part]);
+          } catch (e) {
+            failures.push(describe(`read in ${how}: ${part} differs (actual: the fast path, expected: the reference)\n${(e as Error).message}`));
+          }
+        }
+        if (how === 'one chunk') {
+          // The reasons and raw texts the reader gives, to the character.
+          try {
+            assert.deepStrictEqual(actual.rejects, await readerRejects(c.data));
+          } catch (e) {
+            failures.push(describe(`malformed lines' reasons or raw texts differ (actual: the fast path, expected: readCsv)\n${(e as Error).message}`));
+          }
+          plain++;
+          records += actual.records.length;
+          malformed += actual.malformed.length;
+        }
+      }
+    }
+    assert.equal(failures.length, 0, report(failures));
+    assert.ok(plain >= 150 && records >= 5000 && malformed >= 300, `plain files ${plain}, records ${records}, malformed ${malformed}`);
+    testNote(`fast path: ${plain} plain files of ${cases.length}, ${records} records, ${malformed} malformed lines`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 300_000);
+
+/**
+ * Files built so that what is not plain sits on the boundary of the 1 MiB chunks a data file is
+ * read in: each goes through writeNumberedCsv (the fast path gives up, the reader reads it from
+ * the start) and DuckDB reads the numbered rows back, which must be the reference's records and
+ * malformed lines.
+ */
+test('files with a quoted line break, a stray quote, a CRLF or a record over 1 MiB on a chunk boundary read as the reference reads them', async () => {
+  const CHUNK = 1 << 20;
+  const header = 'c0,c1,c2,c3,c4\n';
+  /** Plain rows up to `at` bytes into the file (the header included). */
+  const plainUpTo = (at: number) => {
+    const rows: string[] = [header];
+    let length = header.length;
+    for (let i = 1; length < at - 40; i++) {
+      const row = `${i},customer ${i % 97},2024-01-15,${i % 1000}.25,shipped\n`;
+      rows.push(row);
+      length += row.length;
+    }
+    const filler = at - length - 1; // one last row fills the gap exactly: `<n>,x,x,x,<filler>\n`
+    rows.push(`0,x,x,x,${'f'.repeat(Math.max(0, filler - 8))}\n`);
+    return rows.join('');
+  };
+  const tail = '7,after,2024-01-15,1,shipped\n8,after,2024-01-15,2,shipped\n';
+  const cases: Array<{ kind: string; data: Buffer }> = [
+    { kind: 'a quoted line break across the boundary', data: b(`${plainUpTo(CHUNK - 6)}9,"a\nb",x,1,y\n${tail}`) },
+    { kind: 'a stray quote as the last byte of the first chunk', data: b(`${plainUpTo(CHUNK - 3)}9"x,y,z,1,w\n${tail}`) },
+    { kind: 'a CR last in the first chunk, its LF first in the second', data: b(`${plainUpTo(CHUNK - 12)}9,a,b,1,c\r\n${tail}`) },
+    { kind: 'a record over 1 MiB across the boundary', data: b(`${plainUpTo(CHUNK - 100)}9,${'r'.repeat(CHUNK + 10)},b,1,c\n${tail}`) },
+  ];
+  const dir = await tempDir('baton-csv-boundary-');
+  try {
+    const files = cases.map((_, i) => path.join(dir, `b${i}.csv`));
+    await Promise.all(cases.map((c, i) => writeFile(files[i], c.data)));
+    const { stdout } = await execFileAsync('python3', [REFERENCE, ...files], { maxBuffer: 256 << 20, timeout: 60_000 });
+    const expected = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Read);
+    const names = ['c0', 'c1', 'c2', 'c3', 'c4'];
+    const contract = { header: 'exact' as const, columns: names.map((name) => ({ name, type: 'text' as const, required: false, trim: false })) };
+    for (const [i, c] of cases.entries()) {
+      const sizes = Array.from({ length: Math.ceil(c.data.length / CHUNK) }, (_, k) => Math.min(CHUNK, c.data.length - k * CHUNK));
+      const output = path.join(dir, `b${i}.numbered.csv`);
+      const written = await writeNumberedCsv(() => chunks(c.data, sizes), output, contract, files[i]);
+      assert.notEqual(written.path, 'plain', `${c.kind}: read as plain`);
+      const rows = await query(
+        `SELECT source_line, malformed_reason IS NOT NULL AS bad, ${names.map((n) => `chr(1) || ${n} AS ${n}`).join(', ')} FROM (${numberedCsvSql(written, names)}) ORDER BY source_line`,
+        [output],
+      );
+      // The reference has no record limit: a record over 1 MiB is one of its records, and malformed ('too long') here.
+      const ref = expected[i];
+      const tooLong = ref.records.filter((r) => Buffer.byteLength(r.fields.join(',')) > CHUNK).map((r) => r.line);
+      const short = (text: string) => (text.length > 100 ? `${text.slice(0, 20)}... (${text.length} characters)` : text);
+      assert.deepStrictEqual(
+        rows.filter((r) => !r.bad).map((r) => ({ line: Number(r.source_line), fields: names.map((n) => short((r[n] as string).slice(1))) })),
+        ref.records.filter((r) => !tooLong.includes(r.line)).map((r) => ({ line: r.line, fields: r.fields.map(short) })),
+        c.kind,
+      );
+      assert.deepStrictEqual(
+        rows.filter((r) => r.bad).map((r) => Number(r.source_line)),
+        [...ref.malformed.map((m) => m.line), ...tooLong].sort((x, y) => x - y),
+        c.kind,
+      );
+      assert.equal(written.rows, ref.records.length + ref.malformed.length, c.kind);
+      assert.equal(tooLong.length, c.kind.includes('over 1 MiB') ? 1 : 0, c.kind);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 120_000);

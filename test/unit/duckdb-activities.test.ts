@@ -10,7 +10,7 @@ import { test } from '@jest/globals';
 import { type FileRef } from '../../workflows/dags/orders-etl/tasks';
 import { generateOrders } from '../../scripts/sample-orders';
 import { runActivity, testNote } from '../support';
-import { duckdbDataDir, HEADER, LOADED_SCHEMA, query, readParquet, REJECTS_HEADER, STAGED_SCHEMA } from '../support/duckdb';
+import { duckdbDataDir, HEADER, LOADED_SCHEMA, query, readParquet, readStaged, REJECTS_HEADER, STAGED_SCHEMA } from '../support/duckdb';
 
 const files = duckdbDataDir();
 
@@ -42,9 +42,11 @@ test('known bad rows: dropped, rejected with line and reason, the rest loaded; c
 
   const extracted = await runActivity(files.acts.extractOrders, { startDate });
   assert.equal(extracted.rows, 17);
-  assert.match(extracted.path, /^staging\/orders-etl\/2030-01-01\/extract-[0-9a-f]{16}\.parquet$/);
-  assert.equal(extracted.path.slice(-24, -8), extracted.sha256.slice(0, 16));
-  const staged = await readParquet(await files.assertRef(extracted));
+  // Quoted fields and CRLF: the CSV reader numbered this file, the contract's five columns in order.
+  assert.match(extracted.path, /^staging\/orders-etl\/2030-01-01\/extract-[0-9a-f]{16}\.csv$/);
+  assert.equal(extracted.path.slice(-20, -4), extracted.sha256.slice(0, 16));
+  assert.deepEqual([extracted.fields, extracted.positions], [5, [0, 1, 2, 3, 4]]);
+  const staged = await readStaged(await files.assertRef(extracted), extracted);
   assert.deepEqual(staged.schema, STAGED_SCHEMA);
   assert.deepEqual(
     staged.rows.map((r) => r.source_line),
@@ -105,7 +107,7 @@ test('a header-only file gives empty files with the full schema all the way thro
     await files.writeRaw(startDate, body);
     const extracted = await runActivity(files.acts.extractOrders, { startDate });
     assert.equal(extracted.rows, 0);
-    assert.deepEqual(await readParquet(await files.assertRef(extracted)), { schema: STAGED_SCHEMA, rows: [] });
+    assert.deepEqual(await readStaged(await files.assertRef(extracted), extracted), { schema: STAGED_SCHEMA, rows: [] });
     const t = await runActivity(files.acts.transformOrders, { input: extracted, target });
     assert.deepEqual([t.rowsIn, t.kept, t.dropped, t.rejected], [0, 0, 0, 0]);
     assert.equal(await readFile(await files.assertRef(t.rejects), 'utf8'), `${REJECTS_HEADER}\n`);

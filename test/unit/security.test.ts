@@ -69,12 +69,21 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
   'src/data/duckdb-session.ts': {
     'sqlString(root + path.sep)': 'SET takes no parameters: the data directory from config, quoted',
   },
-  'workflows/dags/orders-etl/schema.ts': { PANDAS_NA: "pandas' constant list of missing values, each quoted" },
-  'workflows/dags/orders-etl/tasks.ts': {
-    struct: 'the fixed column names and types of the orders CSV, quoted',
-    ROW_GROUP_SIZE: 'a numeric constant',
-    NUMBERED_LINE_BYTES: 'a numeric constant',
+  'workflows/dags/orders-etl/schema.ts': {
     PANDAS_NA: "pandas' constant list of missing values, each quoted",
+    PLAIN_AMOUNT: 'a constant regular expression',
+    source: "a query of the flow's own making (numberedCsvSql or read_parquet of a bound path)",
+  },
+  'workflows/dags/orders-etl/tasks.ts': {
+    ROW_GROUP_SIZE: 'a numeric constant',
+    'judgedSql(extracted)': "the flow's constant judging SQL around numberedCsvSql or read_parquet of a bound path",
+    'judgedSql(maybeNotKeptSql(extracted))': 'the same, with a constant filter',
+  },
+  'src/data/csv-file.ts': {
+    projection: "fields f<integer> (positions checked as integers in range) as the caller's column names, quoted as identifiers",
+    struct: 'fixed column names f<integer> with fixed types',
+    maxLine: 'a number computed from the record limit',
+    buffer: 'empty, or buffer_size with an integer',
   },
   'src/operators/load-csv/activity.ts': {
     't.target': "the task's table, checked against ^schema.table$ of lower-case identifiers (loadTables)",

@@ -13,6 +13,16 @@ export interface FileRef {
   sha256: string;
 }
 
+/**
+ * extractOrders' staged file: a numbered CSV (or, from earlier versions, a Parquet file) and how
+ * its rows are laid out: `line, <fields>, malformed_reason, malformed_raw`, the orders columns
+ * at `positions`.
+ */
+export interface StagedExtract extends FileRef {
+  fields?: number;
+  positions?: number[];
+}
+
 export interface OrdersPipelineResult {
   flow: 'orders-etl';
   startDate: string;

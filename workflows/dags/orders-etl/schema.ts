@@ -4,7 +4,6 @@
  * or rejected.
  */
 import type { ColumnContract } from 'baton/sdk';
-import { DEFAULT_MAX_RECORD_BYTES } from 'baton/task';
 
 /** Rows per Parquet row group: DuckDB's default (122,880) buffers four times as much per thread. */
 export const ROW_GROUP_SIZE = 32_768;
@@ -43,9 +42,6 @@ export const PANDAS_NA_VALUES = [
 ];
 export const PANDAS_NA = PANDAS_NA_VALUES.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
 
-/** The longest numbered line: a record of at most the reader's limit with every byte a doubled quote, plus its line. */
-export const NUMBERED_LINE_BYTES = 2 * DEFAULT_MAX_RECORD_BYTES + 4096;
-
 /** The flow's five columns, read by name as text: Prefect's flow judges them itself (transformOrders). */
 export const ORDERS_COLUMNS = ['order_id', 'customer_id', 'order_date', 'amount', 'status'];
 export const FLOW_CONTRACT: ColumnContract = {
@@ -53,7 +49,7 @@ export const FLOW_CONTRACT: ColumnContract = {
   columns: ORDERS_COLUMNS.map((name) => ({ name, type: 'text', required: false, trim: false })),
 };
 
-/** extractOrders' staged file: the CSV's fields as text, each record with the line it starts on. */
+/** The staged extract's rows: the CSV's fields as text, each record with the line it starts on (a Parquet file of earlier versions). */
 export const EXTRACT_SCHEMA = [
   ['source_line', 'BIGINT'],
   ...ORDERS_COLUMNS.map((name) => [name, 'VARCHAR'] as const),
@@ -63,8 +59,12 @@ export const EXTRACT_SCHEMA = [
 
 export const TARGET = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
+/** An amount in its commonest form, digits with an optional fraction: a finite number (cast as it is). */
+const PLAIN_AMOUNT = String.raw`[0-9]+(\.[0-9]*)?`;
+
 /**
- * Sorts each staged row, in SQL, into kept, dropped or rejected (the first that applies):
+ * Sorts each staged row of `source` (a query of EXTRACT_SCHEMA's columns), in SQL, into kept,
+ * dropped or rejected (the first that applies):
  *   rejected  a malformed CSV record, with its reason
  *   dropped   order_id missing: one of pandas' missing values ('', NA, N/A, NULL, None, nan,
  *             NaN, #N/A, <NA>, ...), as Prefect's dropna(subset=["order_id"])
@@ -72,8 +72,7 @@ export const TARGET = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
  *   kept      everything else; an amount pandas reads as NaN is kept as NULL
  * Kept rows keep their text as written (no trimming): only `amount` changes type.
  */
-export const JUDGED_MACRO = String.raw`
-  CREATE TEMP MACRO judged(src) AS TABLE
+export const judgedSql = (source: string) => String.raw`
   SELECT *,
     CASE
       WHEN malformed_reason IS NOT NULL THEN 'reject'
@@ -90,7 +89,17 @@ export const JUDGED_MACRO = String.raw`
   FROM (
     SELECT *,
       NOT (amount IS NULL OR amount IN (${PANDAS_NA})) AS amount_given,
-      CASE WHEN regexp_full_match(amount, '\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*')
+      CASE WHEN regexp_full_match(amount, '${PLAIN_AMOUNT}') THEN TRY_CAST(amount AS DOUBLE)
+           WHEN regexp_full_match(amount, '\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*')
            THEN TRY_CAST(regexp_replace(amount, '^\s+|\s+$', '', 'g') AS DOUBLE) END AS amount_value
-    FROM read_parquet(src)
+    FROM (${source})
   )`;
+
+/**
+ * The rows of `source` that may not be kept: every row judgedSql keeps is outside it (well-formed,
+ * an order_id, a plain amount), so the few others are judged without reading the rest twice.
+ */
+export const maybeNotKeptSql = (source: string) => `
+  SELECT * FROM (${source})
+  WHERE NOT (malformed_reason IS NULL AND order_id IS NOT NULL AND order_id NOT IN (${PANDAS_NA})
+             AND coalesce(regexp_full_match(amount, '${PLAIN_AMOUNT}'), false))`;

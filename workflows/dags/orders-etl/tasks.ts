@@ -1,16 +1,16 @@
 /**
- * DuckDB: the files of the Prefect flow `orders-etl`. Each task reads one file under the data
- * directory and writes another with DuckDB `COPY (SELECT ...) TO ... (FORMAT parquet)`: rows
- * never become JS objects (only extract's line numbering streams the raw bytes, 1 MiB at a
- * time) and memory stays within DUCKDB_LIMITS whatever the file's size. Tasks hand each other
- * a FileRef (path, rows, bytes, sha256), never the data.
+ * DuckDB: the files of the Prefect flow `orders-etl`. Tasks hand each other a FileRef (path,
+ * rows, bytes, sha256), never the data, and rows never become JS objects: memory stays within a
+ * chunk and DUCKDB_LIMITS whatever the file's size.
  *
  *   raw/orders_<startDate>.csv
- *     extractOrders   -> staging/orders-etl/<startDate>/extract-<sha16>.parquet   every field as text, with its source line
- *     transformOrders -> staging/orders-etl/<target>/clean-<sha16>.parquet        rows kept, amount as DOUBLE
- *                      + processed/<target>.rejects.csv                           rows refused, with line and reason
- *     loadOrders      -> processed/<target>.parquet                               replaced atomically
+ *     extractOrders   -> staging/orders-etl/<startDate>/extract-<sha16>.csv    each record after its line, fields as text
+ *     transformOrders -> staging/orders-etl/<target>/clean-<sha16>.parquet     rows kept, amount as DOUBLE
+ *                      + processed/<target>.rejects.csv                        rows refused, with line and reason
+ *     loadOrders      -> processed/<target>.parquet                            replaced atomically
  *
+ * The CSV is parsed once, by DuckDB in transformOrders: extract only numbers a plain file's
+ * lines (the CSV reader reads any other), and the rows are written once, as the clean Parquet.
  * Staged files are named by their content, so a retry that writes the same rows writes the
  * same file, and a FileRef can never point at different rows than it was made from.
  */
@@ -22,28 +22,19 @@ import {
   failTask,
   openDataFile,
   parseDs,
-  sqlString,
   stagedFiles,
+  numberedCsvSql,
   tracked,
   waitUntilSettled,
   withDuckdb,
   writeNumberedCsv,
   type DuckdbLimits,
+  type DuckdbSession,
 } from 'baton/task';
-import type { FileRef } from './contract';
-import {
-  EXTRACT_SCHEMA,
-  FLOW_CONTRACT,
-  JUDGED_MACRO,
-  NUMBERED_LINE_BYTES,
-  ORDERS_COLUMNS,
-  ORDERS_PARQUET_SCHEMA,
-  PANDAS_NA,
-  ROW_GROUP_SIZE,
-  TARGET,
-} from './schema';
+import type { FileRef, StagedExtract } from './contract';
+import { EXTRACT_SCHEMA, FLOW_CONTRACT, judgedSql, maybeNotKeptSql, ORDERS_COLUMNS, ORDERS_PARQUET_SCHEMA, ROW_GROUP_SIZE, TARGET } from './schema';
 
-export type { FileRef };
+export type { FileRef, StagedExtract };
 
 const nonRetryable = (message: string, type: string) => failTask(message, type);
 
@@ -67,7 +58,7 @@ export interface ExtractOrdersInput {
 
 export interface TransformOrdersInput {
   /** extractOrders' staged file. */
-  input: FileRef;
+  input: StagedExtract;
   /** The output's name: `processed/<target>.parquet` and `processed/<target>.rejects.csv`. */
   target: string;
 }
@@ -113,22 +104,23 @@ export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }:
   }
 
   /**
-   * extract_data: `raw/orders_<startDate>.csv` to a staged Parquet file of text columns.
+   * extract_data: `raw/orders_<startDate>.csv` to a staged numbered CSV: each record after the
+   * line it starts on, its fields as text, and each malformed record as a row with its reason.
    *
-   * The file is read once, settled and unchanged, by the CSV reader both pipelines share
-   * (Baton's, as loadCsv's), columns matched by name as pandas reads them (a header field
-   * `"note, internal"` is one column; others than the five are left out). It writes every record
-   * as `line,<the five fields>,,` and every malformed one as `line,,,,,,reason,raw` into a numbered
-   * CSV, which DuckDB reads (well-formed by construction) and COPYs to Parquet. rows = records:
-   * the header and blank lines are not rows; every line of the file is accounted for.
+   * The file is read once, settled and unchanged. A plain file (no quote, CR or NUL) is numbered
+   * line by line, its records copied as they are; any other is read by the CSV reader both
+   * pipelines share (Baton's, as loadCsv's), and that is the only difference: the fuzz test holds
+   * both to Python's csv. Columns are matched by name as pandas reads them (a header field
+   * `"note, internal"` is one column; others than the five are left out). rows = records +
+   * malformed: the header and blank lines are not rows; every line of the file is accounted for.
    */
-  async function extractOrders({ startDate: value, settleSeconds = 0 }: ExtractOrdersInput): Promise<FileRef> {
+  async function extractOrders({ startDate: value, settleSeconds = 0 }: ExtractOrdersInput): Promise<StagedExtract> {
     const startDate = checkStartDate(value);
     const relativeFile = rawPath(startDate);
     const notFound = (file: string) => `input file not found: ${file} (orders-etl reads <data dir>/raw/orders_<startDate>.csv)`;
     const started = Date.now();
     const outDir = path.join(root, 'staging', 'orders-etl', startDate);
-    const ref = await tracked(async (progress) => {
+    const { ref, path: readBy } = await tracked(async (progress) => {
       if (settleSeconds > 0) {
         progress.step('wait for a settled file');
         await waitUntilSettled(root, relativeFile, settleSeconds * 1000, notFound);
@@ -139,45 +131,42 @@ export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }:
         if (opened.info.size === 0) throw nonRetryable(`${file} is empty: not even a header`, 'EmptyFile');
         await mkdir(outDir, { recursive: true });
         logger.info({ startDate, file }, `Extracting from ${startDate}`);
-        return await withWorkDir(async (work) => {
+        const tmp = tempBeside(outDir, 'extract');
+        try {
           progress.step('read records');
-          const numbered = path.join(work, 'numbered.csv');
           progress.percent = () => Math.round((100 * opened.bytesRead()) / Math.max(1, opened.info.size));
-          const read = await writeNumberedCsv(opened.chunks(), numbered, FLOW_CONTRACT, file);
+          const read = await writeNumberedCsv(() => opened.chunks(), tmp, FLOW_CONTRACT, file);
           await opened.checkUnchanged();
           const extra = read.header.filter((name) => !ORDERS_COLUMNS.includes(name));
           if (extra.length) logger.warn({ file, extra }, 'extractOrders: ignoring columns that are not part of the orders schema');
-
-          return withDuckdb(root, path.join(work, 'duckdb'), limits, async (db) => {
-            progress.percent = db.percent;
-            const tmp = tempBeside(outDir, 'extract');
-            try {
-              progress.step('read_csv to parquet');
-              const struct = EXTRACT_SCHEMA.map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`).join(', ');
-              const rows = await db.copy(
-                `COPY (
-                   SELECT * FROM read_csv($1, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
-                                          new_line = '\\n', columns = {${struct}}, strict_mode = true,
-                                          max_line_size = ${NUMBERED_LINE_BYTES})
-                 ) TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
-                [numbered, tmp],
-              );
-              if (rows !== read.rows) {
-                throw nonRetryable(`extractOrders: ${file} has ${read.rows} records but ${rows} were staged`, 'CountMismatch');
-              }
-              progress.step('publish');
-              return await publish(tmp, (sha) => path.join(outDir, `extract-${sha.slice(0, 16)}.parquet`), rows);
-            } finally {
-              await rm(tmp, { force: true });
-            }
-          });
-        });
+          progress.step('publish');
+          const staged = await publish(tmp, (sha) => path.join(outDir, `extract-${sha.slice(0, 16)}.csv`), read.rows, read.written);
+          return { ref: { ...staged, fields: read.fields, positions: read.positions }, path: read.path };
+        } finally {
+          await rm(tmp, { force: true });
+        }
       } finally {
         await opened.handle.close();
       }
     });
-    logger.info({ startDate, file: relativeFile, staged: ref.path, rows: ref.rows, ms: Date.now() - started }, 'extractOrders: staged');
+    logger.info({ startDate, file: relativeFile, staged: ref.path, rows: ref.rows, readBy, ms: Date.now() - started }, 'extractOrders: staged');
     return ref;
+  }
+
+  /**
+   * The staged extract's rows as a query of EXTRACT_SCHEMA's columns, the file bound as $1: a
+   * numbered CSV read by its layout, or the Parquet file an earlier version staged.
+   */
+  async function extractedRows(db: DuckdbSession, file: string, input: StagedExtract): Promise<string> {
+    if (input.path.endsWith('.parquet')) {
+      await checkParquetSchema(db, file, EXTRACT_SCHEMA, 'transformOrders', 'a staged extract');
+      return 'SELECT * FROM read_parquet($1)';
+    }
+    try {
+      return numberedCsvSql({ fields: input.fields ?? ORDERS_COLUMNS.length, positions: input.positions ?? ORDERS_COLUMNS.map((_, i) => i) }, ORDERS_COLUMNS);
+    } catch (err) {
+      throw nonRetryable(`transformOrders: ${input.path}: ${(err as Error).message}`, 'InvalidFileRef');
+    }
   }
 
   /**
@@ -200,36 +189,37 @@ export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }:
       return withWorkDir((work) =>
         withDuckdb(root, path.join(work, 'duckdb'), limits, async (db) => {
           progress.percent = db.percent;
-          await checkParquetSchema(db, source, EXTRACT_SCHEMA, 'transformOrders', 'a staged extract');
-          await db.rows(JUDGED_MACRO);
+          const extracted = await extractedRows(db, source, input);
           const cleanTmp = tempBeside(stagingDir, 'clean');
           const rejectsTmp = tempBeside(processedDir, `${target}.rejects.csv`);
           try {
             progress.step('write clean rows');
             const kept = await db.copy(
               `COPY (SELECT order_id, customer_id, order_date, amount_value AS amount, status, source_line
-                     FROM judged($1) WHERE verdict = 'keep') TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
+                     FROM (${judgedSql(extracted)}) WHERE verdict = 'keep') TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
               [source, cleanTmp],
             );
+            // The rows not kept, judged the same way from a second read that passes over every row
+            // that is surely kept (a few of the file's rows, held by DuckDB within its limits).
             progress.step('write rejects');
-            const rejected = await db.copy(
-              `COPY (SELECT source_line, reason, order_id, customer_id, order_date, amount, status, malformed_raw AS raw
-                     FROM judged($1) WHERE verdict = 'reject') TO $2 (FORMAT csv, HEADER true)`,
-              [source, rejectsTmp],
-            );
-            progress.step('count');
-            // The drops, counted apart from the two COPYs on the two columns that decide them (no
-            // amount parsing): rows in = kept + dropped + rejected must then hold by itself.
-            const [c] = await db.rows(
-              `SELECT count(*) AS rows_in, count(*) FILTER (WHERE malformed_reason IS NULL AND (order_id IS NULL OR order_id IN (${PANDAS_NA}))) AS dropped
-               FROM read_parquet($1)`,
+            await db.rows(
+              `CREATE TEMP TABLE not_kept AS
+               SELECT source_line, verdict, reason, order_id, customer_id, order_date, amount, status, malformed_raw
+               FROM (${judgedSql(maybeNotKeptSql(extracted))}) WHERE verdict <> 'keep'`,
               [source],
             );
+            const rejected = await db.copy(
+              `COPY (SELECT source_line, reason, order_id, customer_id, order_date, amount, status, malformed_raw AS raw
+                     FROM not_kept WHERE verdict = 'reject' ORDER BY source_line) TO $1 (FORMAT csv, HEADER true)`,
+              [rejectsTmp],
+            );
+            const [c] = await db.rows(`SELECT count(*) AS not_kept, count(*) FILTER (WHERE verdict = 'drop') AS dropped FROM not_kept`);
+            // Every row the extract counted is kept, dropped or rejected, once: the two reads agree with it.
             const rowsIn = input.rows;
             const dropped = Number(c.dropped);
-            if (Number(c.rows_in) !== rowsIn || rowsIn !== kept + dropped + rejected) {
+            if (rowsIn !== kept + dropped + rejected || Number(c.not_kept) !== dropped + rejected) {
               throw nonRetryable(
-                `transformOrders: rows do not reconcile for ${input.path}: rowsIn ${rowsIn} (file has ${c.rows_in}) != kept ${kept} + dropped ${dropped} + rejected ${rejected}`,
+                `transformOrders: rows do not reconcile for ${input.path}: rowsIn ${rowsIn} != kept ${kept} + dropped ${dropped} + rejected ${rejected}`,
                 'CountMismatch',
               );
             }
@@ -282,11 +272,12 @@ export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }:
           }
           const tmp = tempBeside(processedDir, `${target}.parquet`);
           try {
-            // transform_data wrote the clean file in this very schema: loading is publishing a copy of it.
+            // transform_data wrote the clean file in this very schema: loading is publishing a copy
+            // of it, whose bytes (and so hash) are the ones just checked against its reference.
             progress.step('copy parquet');
             await copyFile(source, tmp);
             progress.step('publish');
-            return await publish(tmp, () => path.join(processedDir, `${target}.parquet`), rows);
+            return await publish(tmp, () => path.join(processedDir, `${target}.parquet`), rows, { bytes: input.bytes, sha256: input.sha256 });
           } finally {
             await rm(tmp, { force: true });
           }
