@@ -22,6 +22,10 @@ export interface CacheDeps {
   config: Pick<Config, 'dataDir'>;
 }
 
+/** A FileRef-shaped value: a path and a size. */
+const isFileRef = (value: unknown): value is FileRef =>
+  typeof value === 'object' && value !== null && typeof (value as FileRef).path === 'string' && typeof (value as FileRef).bytes === 'number';
+
 /** JSON with object keys sorted, so equal inputs always hash alike. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
@@ -62,9 +66,13 @@ export function createCacheActivities({ pool, logger, config }: CacheDeps) {
     if (!entry) return { ...base, status: 'miss', reason: 'no entry' };
     const stored = { storedAt: entry.stored_at.toISOString(), expiresAt: entry.expires_at.toISOString() };
     if (entry.expires_at.getTime() <= now) return { ...base, ...stored, status: 'expired', reason: `expired at ${stored.expiresAt}` };
-    const cachedFile = await stat(resolve(entry.result.path)).catch(() => undefined);
-    if (!cachedFile || cachedFile.size !== entry.result.bytes) {
-      return { ...base, ...stored, status: 'vanished', reason: `cached file ${entry.result.path} is ${cachedFile ? 'changed' : 'gone'}` };
+    // The result's file, and any file it refers to beside it (a FileRef among its fields).
+    const refs = [entry.result, ...Object.values(entry.result).filter(isFileRef)];
+    for (const ref of refs) {
+      const cachedFile = await stat(resolve(ref.path)).catch(() => undefined);
+      if (!cachedFile || cachedFile.size !== ref.bytes) {
+        return { ...base, ...stored, status: 'vanished', reason: `cached file ${ref.path} is ${cachedFile ? 'changed' : 'gone'}` };
+      }
     }
     return { ...base, ...stored, status: 'hit', result: entry.result };
   }

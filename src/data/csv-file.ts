@@ -39,6 +39,18 @@ export interface NumberedFile extends NumberedLayout {
   written: { bytes: number; sha256: string };
   /** `plain` when the file was numbered line by line; otherwise why the reader read it. */
   path: 'plain' | string;
+  /** The plain path's second output (options.unsure): its rows, size and sha256. */
+  unsure?: { rows: number; written: { bytes: number; sha256: string } };
+}
+
+export interface NumberedCsvOptions {
+  maxRecordBytes?: number;
+  /**
+   * On the plain path, the rows that need a closer look written again to `output`: every record
+   * `sure` does not vouch for (given the record's bytes and the spans of the contract's columns,
+   * in its order) and every malformed one. The reader's path writes none.
+   */
+  unsure?: { output: string; sure(buf: Buffer, starts: Int32Array, ends: Int32Array): boolean };
 }
 
 /** A text as one quoted CSV field. */
@@ -66,7 +78,7 @@ export async function writeNumberedCsv(
   output: string,
   contract: ColumnContract,
   name: string,
-  maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+  { maxRecordBytes = DEFAULT_MAX_RECORD_BYTES, unsure }: NumberedCsvOptions = {},
 ): Promise<NumberedFile> {
   let path = 'the source can be read only once';
   if (typeof source === 'function') {
@@ -76,7 +88,9 @@ export async function writeNumberedCsv(
       signal: cancellationSignal(),
       header(fields) {
         positions = positionsOf(contract, fields.map((h) => h.trim()), name);
+        return positions;
       },
+      ...(unsure ? { unsure } : {}),
     });
     if (plain.plain) {
       if (plain.account.header === 0) throw ApplicationFailure.nonRetryable(`${name} is empty: not even a header`, 'EmptyFile');

@@ -41,14 +41,25 @@ export type PlainLinesResult =
       malformed: number;
       /** The output's size and sha256, computed while writing it. */
       written: { bytes: number; sha256: string };
+      /** The rows `unsure.sure` did not vouch for, and the malformed ones, written again to `unsure.output`. */
+      unsure?: { rows: number; written: { bytes: number; sha256: string } };
     }
   | { plain: false; reason: string };
 
 export interface PlainLinesOptions {
   maxRecordBytes?: number;
   signal?: AbortSignal;
-  /** The header's fields as written, and its line, once it is read: throw to refuse it before a row is written. */
-  header(fields: string[], line: number): void;
+  /**
+   * The header's fields as written, and its line, once it is read: throw to refuse it before a
+   * row is written. Returns the fields (by index) that `unsure.sure` looks at, in its order.
+   */
+  header(fields: string[], line: number): number[] | void;
+  /**
+   * A second output of the same rows for the few that need a closer look: each record `sure`
+   * does not vouch for (it is given the record's bytes and the spans of the header's chosen
+   * fields), and each malformed line.
+   */
+  unsure?: { output: string; sure(buf: Buffer, starts: Int32Array, ends: Int32Array): boolean };
 }
 
 class NotPlain extends Error {}
@@ -63,8 +74,12 @@ const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
  */
 export async function writePlainLines(source: AsyncIterable<Buffer>, output: string, options: PlainLinesOptions): Promise<PlainLinesResult> {
   const handle = await open(output, 'w');
+  const unsure = options.unsure ? await open(options.unsure.output, 'w').catch(async (err: unknown) => {
+    await handle.close();
+    throw err;
+  }) : undefined;
   try {
-    const writer = new PlainLinesWriter(handle, options);
+    const writer = new PlainLinesWriter(handle, options, unsure);
     for await (const chunk of source) {
       if (options.signal?.aborted) throw cancelledError(options.signal);
       await writer.push(chunk);
@@ -77,6 +92,42 @@ export async function writePlainLines(source: AsyncIterable<Buffer>, output: str
     throw err;
   } finally {
     await handle.close();
+    await unsure?.close();
+  }
+}
+
+/** An output file written from a growing buffer, hashed as it is written. */
+class Output {
+  buf = Buffer.allocUnsafe(1 << 16);
+  length = 0;
+  rows = 0;
+  private written = 0;
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(private readonly handle: FileHandle) {}
+
+  append(src: Buffer, from: number, to: number): void {
+    const n = to - from;
+    if (this.length + n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    this.length += src.copy(this.buf, this.length, from, to);
+    this.rows++;
+  }
+
+  async flush(): Promise<void> {
+    if (!this.length) return;
+    this.hash.update(this.buf.subarray(0, this.length));
+    let at = 0;
+    while (at < this.length) at += (await this.handle.write(this.buf, at, this.length - at)).bytesWritten;
+    this.written += this.length;
+    this.length = 0;
+  }
+
+  result() {
+    return { rows: this.rows, written: { bytes: this.written, sha256: this.hash.digest('hex') } };
   }
 }
 
@@ -103,13 +154,22 @@ class PlainLinesWriter {
   private readonly account: CsvLineAccount = { lines: 0, header: 0, blank: 0, records: 0, recordLines: 0, malformed: 0 };
   private written = 0;
   private readonly hash: Hash = createHash('sha256');
+  /** The current record's field spans in `out` (as far as the header's count), and the ones `sure` is given. */
+  private starts = new Int32Array(1);
+  private ends = new Int32Array(1);
+  private picks: number[] = [];
+  private pickStarts = new Int32Array(0);
+  private pickEnds = new Int32Array(0);
+  private readonly unsure: Output | undefined;
 
   constructor(
     private readonly handle: FileHandle,
     private readonly options: PlainLinesOptions,
+    unsure: FileHandle | undefined,
   ) {
     this.max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.digits[19] = ZERO + 1;
+    this.unsure = unsure && new Output(unsure);
   }
 
   async push(input: Buffer): Promise<void> {
@@ -154,6 +214,7 @@ class PlainLinesWriter {
       rows: account.records + account.malformed,
       malformed: account.malformed,
       written: { bytes: this.written, sha256: this.hash.digest('hex') },
+      ...(this.unsure ? { unsure: this.unsure.result() } : {}),
     };
   }
 
@@ -196,6 +257,7 @@ class PlainLinesWriter {
         for (let d = this.digitsFrom; d < 20; d++) out[o++] = digits[d];
         out[o++] = COMMA;
         this.textStart = o;
+        this.starts[0] = o;
         commas = 0;
       }
       // The line's bytes up to its LF (or the chunk's end), copied and their commas counted in one loop.
@@ -206,9 +268,18 @@ class PlainLinesWriter {
         this.room(end - s + 8);
         out = this.out;
       }
+      const starts = this.starts;
+      const ends = this.ends;
+      const cap = this.fields - 1;
       for (let j = s; j < end; j++) {
         const b = chunk[j];
-        if (b === COMMA) commas++;
+        if (b === COMMA) {
+          if (commas < cap) {
+            ends[commas] = o;
+            starts[commas + 1] = o + 1;
+          }
+          commas++;
+        }
         out[o++] = b;
       }
       if (o - this.textStart > this.max) throw new NotPlain(`a line longer than ${this.max} bytes`);
@@ -216,11 +287,13 @@ class PlainLinesWriter {
       s = lf + 1;
       if (commas + 1 === this.fields && this.header !== undefined) {
         // A record: the common line, ended here.
+        this.ends[commas] = o;
         out[o++] = COMMA;
         out[o++] = COMMA;
         out[o++] = LF;
         this.account.records++;
         this.account.recordLines++;
+        if (this.unsure && !this.vouched(out)) this.unsure.append(out, this.rowStart, o);
         this.nextLine();
       } else {
         this.o = o;
@@ -246,7 +319,11 @@ class PlainLinesWriter {
       this.header = text.toString('utf8').split(',');
       this.fields = found;
       this.emptyFields = ','.repeat(found);
-      this.options.header(this.header, this.line);
+      this.picks = this.options.header(this.header, this.line) ?? [];
+      this.starts = new Int32Array(found);
+      this.ends = new Int32Array(found);
+      this.pickStarts = new Int32Array(this.picks.length);
+      this.pickEnds = new Int32Array(this.picks.length);
       this.account.header = 1;
       this.o = this.rowStart; // the header is not a row
     } else if (found === this.fields) {
@@ -265,9 +342,20 @@ class PlainLinesWriter {
       this.o = this.rowStart;
       this.room(row.length);
       this.o += row.copy(this.out, this.o);
+      this.unsure?.append(this.out, this.rowStart, this.o);
       this.account.malformed++;
     }
     this.nextLine();
+  }
+
+  /** Whether `unsure.sure` vouches for the record just ended in `out`. */
+  private vouched(out: Buffer): boolean {
+    const { picks, pickStarts, pickEnds, starts, ends } = this;
+    for (let k = 0; k < picks.length; k++) {
+      pickStarts[k] = starts[picks[k]];
+      pickEnds[k] = ends[picks[k]];
+    }
+    return this.options.unsure!.sure(out, pickStarts, pickEnds);
   }
 
   private nextLine(): void {
@@ -283,6 +371,7 @@ class PlainLinesWriter {
   /** Writes the complete rows (all of them at the end), checked as UTF-8 and hashed. */
   private async flush(all: boolean): Promise<void> {
     const end = all || this.atLineStart ? this.o : this.rowStart;
+    await this.unsure?.flush(); // its rows are among the ones checked below
     if (end === 0) return;
     const rows = this.out.subarray(0, end);
     if (!isUtf8(rows)) throw new NotPlain('invalid UTF-8');
@@ -294,5 +383,10 @@ class PlainLinesWriter {
     this.o -= end;
     this.rowStart -= end;
     this.textStart -= end;
+    // The spans of the line still being written move with it.
+    for (let k = 0; k < this.starts.length; k++) {
+      this.starts[k] -= end;
+      this.ends[k] -= end;
+    }
   }
 }

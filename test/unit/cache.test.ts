@@ -106,6 +106,14 @@ test('an entry past its expiry is expired; a vanished or changed result file is 
   assert.deepEqual(pick(await lookup({ now }), 'status', 'reason'), { status: 'vanished', reason: `cached file ${result.path} is changed` });
   await rm(path.join(dataDir, result.path));
   assert.deepEqual(pick(await lookup({ now }), 'status', 'reason'), { status: 'vanished', reason: `cached file ${result.path} is gone` });
+
+  // A file the result refers to beside its own (a staged extract's doubtful rows): gone, the entry is too.
+  const main = await storedResult('e.csv', 'rows');
+  const beside = await storedResult('e-unsure.csv', 'few rows');
+  await store({ key, policy: 'inputs+file', inputs: { startDate: '2024-06-01' }, result: { ...main, unsure: beside } as FileRef, now, expiresInMs: HOUR });
+  assert.equal((await lookup({ now })).status, 'hit');
+  await rm(path.join(dataDir, beside.path));
+  assert.deepEqual(pick(await lookup({ now }), 'status', 'reason'), { status: 'vanished', reason: `cached file ${beside.path} is gone` });
 });
 
 test('--refresh-cache bypasses the entry but keeps the key, so the fresh result replaces it', async () => {

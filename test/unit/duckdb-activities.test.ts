@@ -117,6 +117,73 @@ test('a header-only file gives empty files with the full schema all the way thro
   }
 });
 
+/** transform's outputs for a day: the clean rows and the rejects file's text. */
+async function sorted(startDate: string, target: string) {
+  const extracted = await runActivity(files.acts.extractOrders, { startDate });
+  const t = await runActivity(files.acts.transformOrders, { input: extracted, target });
+  return {
+    extracted,
+    counts: [t.rowsIn, t.kept, t.dropped, t.rejected],
+    clean: (await readParquet(await files.assertRef(t.clean))).rows,
+    rejects: await readFile(await files.assertRef(t.rejects), 'utf8'),
+  };
+}
+
+test('a plain file takes the fast path, its doubtful rows staged apart, and sorts exactly as the reader would read it', async () => {
+  const lines = [
+    `\ufeff${HEADER.split(',').reverse().join(',')}`, // 1: a BOM, the columns in another order
+    'shipped,10.50,2030-02-01,10,1', // 2 kept, surely
+    'shipped,1.00,2030-02-01,11,', // 3 dropped: no order_id
+    'shipped,1.00,2030-02-01,11,NA', // 4 dropped: pandas' NA
+    'shipped,twelve,2030-02-01,13,5', // 5 rejected
+    'pending,,2030-02-01,13,6', // 6 kept, amount NULL, surely
+    '', // 7 blank
+    'shipped,1.00,2030-02-01', // 8 malformed: 3 fields
+    'shipped, 2.5 ,2030-02-01,16,10', // 9 kept: not surely (spaces), judged in SQL
+    `shipped,${'9'.repeat(400)},2030-02-01,16,11`, // 10 rejected: out of range for a DOUBLE
+    'shipped,NaN,2030-02-01,16,12', // 11 kept, amount NULL, not surely
+    'shipped,5.,2030-02-01,16,13', // 12 kept, surely
+    'returned,-3,2030-02-01,17,14', // 13 kept, not surely
+    'shipped,7,2030-02-01,18,  ', // 14 kept: '  ' is an order_id
+    'x,1,2,3,4,5', // 15 malformed: 6 fields
+  ];
+  await files.writeRaw('2030-02-01', lines.join('\n'));
+  // The same rows with one field quoted: the reader's path.
+  await files.writeRaw('2030-02-02', lines.map((line, i) => (i === 1 ? line.replace('shipped', '"shipped"') : line)).join('\n'));
+
+  const plain = await sorted('2030-02-01', 'orders_plain');
+  const read = await sorted('2030-02-02', 'orders_read');
+  assert.deepEqual([plain.extracted.fields, plain.extracted.positions], [5, [4, 3, 2, 1, 0]]);
+  assert.deepEqual([read.extracted.fields, read.extracted.positions, read.extracted.unsure], [5, [0, 1, 2, 3, 4], undefined]);
+  // Not vouched for: the two without an order_id, 'twelve', ' 2.5 ', 400 nines, NaN, -3, and the two malformed lines.
+  assert.equal(plain.extracted.unsure?.rows, 9);
+  assert.deepEqual(plain.counts, [13, 7, 2, 4]);
+  assert.deepEqual(read.counts, plain.counts);
+  assert.deepEqual(read.clean, plain.clean);
+  assert.equal(read.rejects, plain.rejects);
+  assert.deepEqual(
+    plain.clean.map((r) => [r.source_line, r.order_id, r.amount]),
+    [
+      [2, '1', 10.5],
+      [6, '6', null],
+      [9, '10', 2.5],
+      [11, '12', null],
+      [12, '13', 5],
+      [13, '14', -3],
+      [14, '  ', 7],
+    ],
+  );
+  assert.deepEqual(
+    plain.rejects
+      .trimEnd()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[0]),
+    ['5', '8', '10', '15'],
+  );
+  await files.assertNoLeftovers();
+});
+
 test('columns are matched by name: a reordered header with an extra column loads the same rows', async () => {
   const startDate = '2030-01-04';
   await files.writeRaw(startDate, 'status,amount,order_id,note,order_date,customer_id\nshipped,1.25,1,"a, note",2030-01-04,10\n');

@@ -21,6 +21,8 @@ export interface FileRef {
 export interface StagedExtract extends FileRef {
   fields?: number;
   positions?: number[];
+  /** The rows extract could not vouch would be kept (and the malformed ones), again: a plain file's. */
+  unsure?: FileRef;
 }
 
 export interface OrdersPipelineResult {

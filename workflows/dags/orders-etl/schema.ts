@@ -96,10 +96,37 @@ export const judgedSql = (source: string) => String.raw`
   )`;
 
 /**
- * The rows of `source` that may not be kept: every row judgedSql keeps is outside it (well-formed,
- * an order_id, a plain amount), so the few others are judged without reading the rest twice.
+ * The rows of `source` that may not be kept: every row outside it is one judgedSql keeps
+ * (well-formed, an order_id, a plain amount short enough to be finite), so the few others are
+ * judged without judging the rest twice.
  */
 export const maybeNotKeptSql = (source: string) => `
   SELECT * FROM (${source})
   WHERE NOT (malformed_reason IS NULL AND order_id IS NOT NULL AND order_id NOT IN (${PANDAS_NA})
-             AND coalesce(regexp_full_match(amount, '${PLAIN_AMOUNT}'), false))`;
+             AND coalesce(regexp_full_match(amount, '${PLAIN_AMOUNT}') AND strlen(amount) <= 300, false))`;
+
+const NA_TEXTS = new Set(PANDAS_NA_VALUES);
+const isDigit = (b: number) => b >= 0x30 && b <= 0x39;
+
+/**
+ * Whether a record's order_id and amount (the spans at 0 and 3, the contract's order) make it
+ * surely kept by judgedSql: an order_id that is not one of pandas' missing values, and an amount
+ * left empty or written as PLAIN_AMOUNT (short enough to be finite). extract writes the others
+ * again, for transform to judge without a second read of every row; a record this vouches for
+ * wrongly would break transform's count, never slip through.
+ */
+export function surelyKept(buf: Buffer, starts: Int32Array, ends: Int32Array): boolean {
+  const idStart = starts[0];
+  const idEnd = ends[0];
+  if (idEnd === idStart || (idEnd - idStart <= 8 && NA_TEXTS.has(buf.toString('latin1', idStart, idEnd)))) return false;
+  let i = starts[3];
+  const end = ends[3];
+  if (i === end) return true;
+  if (end - i > 300 || !isDigit(buf[i])) return false;
+  while (i < end && isDigit(buf[i])) i++;
+  if (i < end && buf[i] === 0x2e) {
+    i++;
+    while (i < end && isDigit(buf[i])) i++;
+  }
+  return i === end;
+}

@@ -32,7 +32,7 @@ import {
   type DuckdbSession,
 } from 'baton/task';
 import type { FileRef, StagedExtract } from './contract';
-import { EXTRACT_SCHEMA, FLOW_CONTRACT, judgedSql, maybeNotKeptSql, ORDERS_COLUMNS, ORDERS_PARQUET_SCHEMA, ROW_GROUP_SIZE, TARGET } from './schema';
+import { EXTRACT_SCHEMA, FLOW_CONTRACT, judgedSql, maybeNotKeptSql, ORDERS_COLUMNS, ORDERS_PARQUET_SCHEMA, ROW_GROUP_SIZE, surelyKept, TARGET } from './schema';
 
 export type { FileRef, StagedExtract };
 
@@ -132,18 +132,22 @@ export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }:
         await mkdir(outDir, { recursive: true });
         logger.info({ startDate, file }, `Extracting from ${startDate}`);
         const tmp = tempBeside(outDir, 'extract');
+        const unsureTmp = tempBeside(outDir, 'unsure');
         try {
           progress.step('read records');
           progress.percent = () => Math.round((100 * opened.bytesRead()) / Math.max(1, opened.info.size));
-          const read = await writeNumberedCsv(() => opened.chunks(), tmp, FLOW_CONTRACT, file);
+          const read = await writeNumberedCsv(() => opened.chunks(), tmp, FLOW_CONTRACT, file, { unsure: { output: unsureTmp, sure: surelyKept } });
           await opened.checkUnchanged();
           const extra = read.header.filter((name) => !ORDERS_COLUMNS.includes(name));
           if (extra.length) logger.warn({ file, extra }, 'extractOrders: ignoring columns that are not part of the orders schema');
           progress.step('publish');
           const staged = await publish(tmp, (sha) => path.join(outDir, `extract-${sha.slice(0, 16)}.csv`), read.rows, read.written);
-          return { ref: { ...staged, fields: read.fields, positions: read.positions }, path: read.path };
+          const unsure =
+            read.unsure && (await publish(unsureTmp, (sha) => path.join(outDir, `unsure-${sha.slice(0, 16)}.csv`), read.unsure.rows, read.unsure.written));
+          return { ref: { ...staged, fields: read.fields, positions: read.positions, ...(unsure ? { unsure } : {}) }, path: read.path };
         } finally {
           await rm(tmp, { force: true });
+          await rm(unsureTmp, { force: true });
         }
       } finally {
         await opened.handle.close();
@@ -179,7 +183,10 @@ export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }:
     const started = Date.now();
     const result = await tracked(async (progress) => {
       progress.step('verify input');
-      const source = await stagedFile(input, 'transformOrders');
+      const [source, unsure] = await Promise.all([
+        stagedFile(input, 'transformOrders'),
+        input.unsure === undefined ? undefined : stagedFile(input.unsure, 'transformOrders'),
+      ]);
       logger.info({ target, input: input.path }, `Transforming ${input.rows} rows`);
       const stagingDir = path.join(root, 'staging', 'orders-etl', target);
       const processedDir = path.join(root, 'processed');
@@ -199,14 +206,15 @@ export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }:
                      FROM (${judgedSql(extracted)}) WHERE verdict = 'keep') TO $2 (FORMAT parquet, ROW_GROUP_SIZE ${ROW_GROUP_SIZE})`,
               [source, cleanTmp],
             );
-            // The rows not kept, judged the same way from a second read that passes over every row
-            // that is surely kept (a few of the file's rows, held by DuckDB within its limits).
+            // The rows not kept, judged the same way: from the rows extract was not sure of, or from a
+            // second read that passes over every row that is surely kept (a few of the file's rows,
+            // held by DuckDB within its limits).
             progress.step('write rejects');
             await db.rows(
               `CREATE TEMP TABLE not_kept AS
                SELECT source_line, verdict, reason, order_id, customer_id, order_date, amount, status, malformed_raw
-               FROM (${judgedSql(maybeNotKeptSql(extracted))}) WHERE verdict <> 'keep'`,
-              [source],
+               FROM (${judgedSql(unsure ? extracted : maybeNotKeptSql(extracted))}) WHERE verdict <> 'keep'`,
+              [unsure ?? source],
             );
             const rejected = await db.copy(
               `COPY (SELECT source_line, reason, order_id, customer_id, order_date, amount, status, malformed_raw AS raw
