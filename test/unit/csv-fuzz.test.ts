@@ -9,18 +9,31 @@
 import assert from '../support/assert';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from '@jest/globals';
+import { afterAll, beforeAll, test } from '@jest/globals';
 import { isUtf8 } from 'node:buffer';
 import { readCsv, type CsvLineAccount } from '../../src/data/csv';
 import { numberedCsvSql, writeNumberedCsv } from '../../src/data/csv-file';
 import { writePlainLines } from '../../src/data/plain-lines';
-import { query } from '../support/duckdb';
+import { DuckDBInstance, type DuckDBConnection, type Json } from '@duckdb/node-api';
 import { prng } from '../../scripts/sample-orders';
 import { execFileAsync, tempDir, testNote } from '../support';
 
 const FILES = 400;
 const SEED = 20240115;
 const REFERENCE = path.join(__dirname, '..', 'fixtures', 'reference_csv.py');
+
+/** One DuckDB for every numbered file read back here. */
+let duckdb: DuckDBInstance;
+let connection: DuckDBConnection;
+beforeAll(async () => {
+  duckdb = await DuckDBInstance.create(':memory:', { threads: '2' });
+  connection = await duckdb.connect();
+});
+afterAll(() => {
+  connection?.closeSync();
+  duckdb?.closeSync();
+});
+const query = async (sql: string, params: string[]): Promise<Record<string, Json>[]> => (await connection.runAndReadAll(sql, params)).getRowObjectsJson();
 
 interface Rec {
   line: number;
