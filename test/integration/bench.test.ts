@@ -84,4 +84,6 @@ test('npm run bench -- --quick runs every scenario and writes one table and its 
   // The reader read every record of both files (the scenario checks its counts) against DuckDB's read of the same bytes.
   assert.equal(measure('reader', /^0\.1M rows, 1% bad rows: Baton reader, reading only, MB\/s per core$/).floor?.label, 'DuckDB read_csv, 1 thread');
   assert.equal(measure('reader', /^0\.1M rows, clean: DuckDB read_csv, 2 threads, MB\/s per core$/).unit, 'MB/s');
+  // extract's way: the plain file numbered line by line (the scenario fails unless it took the plain path).
+  assert.equal(measure('reader', /^0\.1M rows, 1% bad rows: Baton, numbering a plain file \(extract\), MB\/s per core$/).unit, 'MB/s');
 });

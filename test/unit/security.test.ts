@@ -77,7 +77,7 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
   'workflows/dags/orders-etl/tasks.ts': {
     ROW_GROUP_SIZE: 'a numeric constant',
     'judgedSql(extracted)': "the flow's constant judging SQL around numberedCsvSql or read_parquet of a bound path",
-    'judgedSql(maybeNotKeptSql(extracted))': 'the same, with a constant filter',
+    doubtful: 'the same, over the same kind of query (and a constant filter)',
   },
   'src/data/csv-file.ts': {
     projection: "fields f<integer> (positions checked as integers in range) as the caller's column names, quoted as identifiers",

@@ -210,10 +210,11 @@ export function createOrdersEtlTasks({ logger, config, limits = DUCKDB_LIMITS }:
             // second read that passes over every row that is surely kept (a few of the file's rows,
             // held by DuckDB within its limits).
             progress.step('write rejects');
+            const doubtful = judgedSql(unsure ? extracted : maybeNotKeptSql(extracted));
             await db.rows(
               `CREATE TEMP TABLE not_kept AS
                SELECT source_line, verdict, reason, order_id, customer_id, order_date, amount, status, malformed_raw
-               FROM (${judgedSql(unsure ? extracted : maybeNotKeptSql(extracted))}) WHERE verdict <> 'keep'`,
+               FROM (${doubtful}) WHERE verdict <> 'keep'`,
               [unsure ?? source],
             );
             const rejected = await db.copy(
