@@ -73,6 +73,8 @@ async function startPrefect(ctx: BenchContext, venv: string, peersHome: string):
     // Every run extracts, as Baton's runs here do (refreshCache); the result is still cached, as written.
     PREFECT_TASKS_REFRESH_CACHE: 'true',
     PREFECT_SERVER_ANALYTICS_ENABLED: 'false',
+    // Its ephemeral API gets 20 s to start by default, which a busy 2-core machine can miss on the first start (migrations).
+    PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: '120',
     DO_NOT_TRACK: '1',
     // orders_pipeline.py is imported from bench/peers: no __pycache__ in the work tree.
     PYTHONDONTWRITEBYTECODE: '1',
