@@ -48,6 +48,7 @@ const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
   'workflows/dags/orders_daily_etl/activities.ts': {
     index: 'a fixed index name with the digits of a validated ds',
     seek: 'a fixed index name with the digits of a validated ds',
+    repeated: 'a fixed staging table name with the digits of a validated ds',
     't.raw': 'stagingTables(ds)',
     't.clean': 'stagingTables(ds)',
     't.rejected': 'stagingTables(ds)',
