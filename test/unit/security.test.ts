@@ -45,16 +45,20 @@ test('no shell strings: child processes get argument arrays, never a command lin
  * until it is reviewed and listed here with its reason.
  */
 const SQL_INTERPOLATIONS: Record<string, Record<string, string>> = {
-  'workflows/dags/orders_daily_etl/activities.ts': {
+  'workflows/dags/orders_daily_etl/key-rule.ts': {
     index: 'a fixed index name with the digits of a validated ds',
     seek: 'a fixed index name with the digits of a validated ds',
     repeated: 'a fixed staging table name with the digits of a validated ds',
+    't.clean': 'stagingTables(ds)',
+    't.rejected': 'stagingTables(ds)',
+    'KEEP.order': "ASC or DESC, from the contract's key rule",
+    'KEEP.word': "first or last, from the contract's key rule",
+  },
+  'workflows/dags/orders_daily_etl/activities.ts': {
     't.raw': 'stagingTables(ds)',
     't.clean': 'stagingTables(ds)',
     't.rejected': 'stagingTables(ds)',
     't.legacyClean': 'stagingTables(ds)',
-    'KEEP.order': "ASC or DESC, from the contract's key rule",
-    'KEEP.word': "first or last, from the contract's key rule",
   },
   'workflows/dags/orders_daily_etl/warehouse.ts': {
     table: "createDayTable's table: stagingTables(ds).clean, a fixed name with the digits of a validated ds",

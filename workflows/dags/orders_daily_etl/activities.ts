@@ -34,6 +34,7 @@ import {
   type ValidateInput,
   type ValidateResult,
 } from './contract';
+import { applyKeyRule } from './key-rule';
 import { createDayTable, rawPath, stagingTables } from './warehouse';
 
 /** ds validated for a task: bad input is a non-retryable failure that names the value. */
@@ -47,10 +48,6 @@ function activityDs(value: unknown): string {
 
 /** A share as a refused load states it: `66.7%`. */
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
-
-/** The contract's key rule: which record of a repeated order_id stays. The key itself is warehouse.orders' primary key (ds, order_id). */
-const KEEP = ORDERS_CONTRACT.key?.keep === 'last' ? { order: 'DESC', word: 'last' } : { order: 'ASC', word: 'first' };
-if (ORDERS_CONTRACT.key?.columns.join(',') !== 'order_id') throw new Error('ORDERS_CONTRACT.key must be order_id: warehouse.orders is keyed by (ds, order_id)');
 
 async function count(client: PoolClient, sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await client.query<{ n: string }>(sql, params);
@@ -175,9 +172,6 @@ export async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects 
   const pool = context.connection('warehouse');
   const ds = activityDs(dsIn);
   const t = stagingTables(ds);
-  const index = `orders_${ds.replace(/-/g, '')}_key`;
-  const seek = `orders_${ds.replace(/-/g, '')}_seek`;
-  const repeated = `staging.orders_repeated_${ds.replace(/-/g, '')}`;
   return withClient(pool, (client) =>
     whileHeartbeating(
       inTransaction(client, async () => {
@@ -198,42 +192,7 @@ export async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects 
           );
         }
         let duplicates = dupesBefore;
-        if (!(await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`staging.${index}`])).rows[0].ok) {
-          // Repeated ids, found in order_id's order: an index built for the search (a sort, as the
-          // unique index's own build is) read by one index-only scan, faster than a hash aggregate
-          // over every id of the day. The day's statistics then let the planner reach the few
-          // repeated records through that index and delete by tid, where without them it hashed
-          // the whole day twice. Of each repeated id, the first record stays and the others are
-          // rejected; the search index goes before the unique one is built.
-          await client.query("SET LOCAL work_mem = '256MB'");
-          await client.query("SET LOCAL maintenance_work_mem = '256MB'");
-          await client.query(`CREATE INDEX ${seek} ON ${t.clean} (order_id)`);
-          await client.query(`ANALYZE ${t.clean}`);
-          await client.query('SET LOCAL enable_hashagg = off');
-          await client.query(`DROP TABLE IF EXISTS ${repeated}`);
-          await client.query(`CREATE UNLOGGED TABLE ${repeated} AS SELECT order_id FROM ${t.clean} GROUP BY order_id HAVING count(*) > 1`);
-          await client.query('RESET enable_hashagg');
-          await client.query(`ANALYZE ${repeated}`);
-          const moved = await client.query(
-            `WITH ranked AS (
-               SELECT c.ctid AS row_id, c.order_id, c.source_line, c.source_lines,
-                      concat_ws(',', c.order_id, c.customer_id, c.order_date, c.amount, c.status) AS raw,
-                      first_value(c.source_line) OVER (PARTITION BY c.order_id ORDER BY c.source_line ${KEEP.order}) AS kept_line
-               FROM ${t.clean} c JOIN ${repeated} USING (order_id)
-             ), gone AS (
-               DELETE FROM ${t.clean} c USING ranked r WHERE c.ctid = r.row_id AND r.source_line <> r.kept_line
-               RETURNING r.order_id, r.source_line, r.source_lines, r.raw, r.kept_line
-             )
-             INSERT INTO ${t.rejected} (line, lines, rule, reason, raw)
-             SELECT source_line, source_lines, 'order_id: unique key',
-                    format('duplicate order_id %s (${KEEP.word} at line %s)', quote_literal(order_id), kept_line), left(raw, 1000)
-             FROM gone`,
-          );
-          duplicates += moved.rowCount ?? 0;
-          await client.query(`DROP TABLE ${repeated}`);
-          await client.query(`DROP INDEX staging.${seek}`);
-          await client.query(`CREATE UNIQUE INDEX ${index} ON ${t.clean} (ds, order_id)`);
-        }
+        duplicates += await applyKeyRule(client, ds);
         const cleanRows = good - (duplicates - dupesBefore);
         const rejectedRows = bad + duplicates;
         logger.info({ ds, clean: cleanRows, rejected: rejectedRows, duplicates }, 'transform: key rule applied');
