@@ -15,7 +15,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ColumnContract } from '../column-contract';
 import { HeaderError, matchHeader } from './contract';
 import { CopyWriter } from './copy-writer';
-import { DEFAULT_MAX_RECORD_BYTES, readCsv, type CsvLineAccount, type CsvRecord } from './csv';
+import { DEFAULT_MAX_RECORD_BYTES, quotedField, readCsv, type CsvLineAccount, type CsvRecord } from './csv';
 import { cancellationSignal } from './heartbeat';
 import { writePlainLines } from './plain-lines';
 
@@ -53,8 +53,6 @@ export interface NumberedCsvOptions {
   unsure?: { output: string; sure(buf: Buffer, starts: Int32Array, ends: Int32Array): boolean };
 }
 
-/** A text as one quoted CSV field. */
-const quoted = (text: string) => `"${text.replace(/"/g, '""')}"`;
 
 /** The header matched by the contract; a wrong one is a non-retryable failure naming the file. */
 function positionsOf(contract: ColumnContract, header: string[], name: string): number[] {
@@ -158,7 +156,7 @@ async function readNumbered(
       malformed(line, _kind, reason, raw) {
         rows++;
         malformed++;
-        rowsOut.utf8(`${line}${empties},${quoted(reason)},${quoted(raw)}\n`);
+        rowsOut.utf8(`${line}${empties},${quotedField(reason)},${quotedField(raw)}\n`);
       },
       async drain() {
         if (!rowsOut.length) return;

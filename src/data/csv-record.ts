@@ -117,6 +117,9 @@ export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** A malformed record's raw text keeps at most this many characters. */
 export const MAX_RAW_CHARS = 1000;
 
+/** A text as one quoted CSV field. */
+export const quotedField = (text: string) => `"${text.replace(/"/g, '""')}"`;
+
 export const mib = (bytes: number) => (bytes >= 1 << 20 ? `${Math.round((bytes / (1 << 20)) * 10) / 10} MiB` : `${bytes} bytes`);
 
 /** Why a record is malformed, in the words of a reject (its first line, the fields the header has, the reader's limit). */
