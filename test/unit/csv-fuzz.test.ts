@@ -256,6 +256,19 @@ interface Case {
   kind: string;
 }
 
+/** Writes the cases into `dir` and reads them all with the Python reference, in one run: the files and its reads, in order. */
+async function referenceReads(dir: string, cases: Case[]): Promise<{ files: string[]; expected: Read[] }> {
+  const files = cases.map((_, i) => path.join(dir, `f${String(i).padStart(4, '0')}.csv`));
+  await Promise.all(cases.map((c, i) => writeFile(files[i], c.data)));
+  const { stdout } = await execFileAsync('python3', [REFERENCE, ...files], { maxBuffer: 256 << 20, timeout: 60_000 });
+  const expected = stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Read);
+  assert.equal(expected.length, cases.length, 'one reference result per file');
+  return { files, expected };
+}
+
 /**
  * Writes the files, runs the reference once over all of them, reads each with readCsv in one
  * chunk and in random chunks, and returns every disagreement (with the file's content, so that
@@ -264,14 +277,7 @@ interface Case {
 async function compare(cases: Case[], r: Random): Promise<{ failures: string[]; records: number; byKind: Record<string, number> }> {
   const dir = await tempDir('baton-csv-fuzz-');
   try {
-    const files = cases.map((_, i) => path.join(dir, `f${String(i).padStart(4, '0')}.csv`));
-    await Promise.all(cases.map((c, i) => writeFile(files[i], c.data)));
-    const { stdout } = await execFileAsync('python3', [REFERENCE, ...files], { maxBuffer: 256 << 20, timeout: 60_000 });
-    const expected = stdout
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Read);
-    assert.equal(expected.length, cases.length, 'one reference result per file');
+    const { expected } = await referenceReads(dir, cases);
 
     const failures: string[] = [];
     const found = { records: 0, byKind: {} as Record<string, number> };
@@ -447,13 +453,7 @@ test('the fast path for plain files agrees with the Python csv reference, and le
   cases.push(...Array.from({ length: FILES }, (_, i) => generate(r0, i)));
   const dir = await tempDir('baton-csv-plain-');
   try {
-    const files = cases.map((_, i) => path.join(dir, `f${String(i).padStart(4, '0')}.csv`));
-    await Promise.all(cases.map((c, i) => writeFile(files[i], c.data)));
-    const { stdout } = await execFileAsync('python3', [REFERENCE, ...files], { maxBuffer: 256 << 20, timeout: 60_000 });
-    const expected = stdout
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Read);
+    const { expected } = await referenceReads(dir, cases);
     const failures: string[] = [];
     let plain = 0;
     let records = 0;
@@ -539,13 +539,7 @@ test('files with a quoted line break, a stray quote, a CRLF or a record over 1 M
   ];
   const dir = await tempDir('baton-csv-boundary-');
   try {
-    const files = cases.map((_, i) => path.join(dir, `b${i}.csv`));
-    await Promise.all(cases.map((c, i) => writeFile(files[i], c.data)));
-    const { stdout } = await execFileAsync('python3', [REFERENCE, ...files], { maxBuffer: 256 << 20, timeout: 60_000 });
-    const expected = stdout
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Read);
+    const { files, expected } = await referenceReads(dir, cases);
     const names = ['c0', 'c1', 'c2', 'c3', 'c4'];
     const contract = { header: 'exact' as const, columns: names.map((name) => ({ name, type: 'text' as const, required: false, trim: false })) };
     for (const [i, c] of cases.entries()) {
