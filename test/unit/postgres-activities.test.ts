@@ -71,6 +71,21 @@ test('every kind of bad row is rejected with its line and reason; good rows load
   assert.deepEqual([transformed.cleanRows, transformed.rejectedRows, transformed.duplicates], [5, 12, 1]);
   const loaded = await runActivity(acts.load, { ds, rowCount: 17, cleanRows: 5, rejectedRows: 12, maxRejectedRatio: 1 });
   assert.deepEqual(loaded, { loadedRows: 5, rejectedRows: 12, replacedRows: 0 });
+  // The day's primary key is the one transform built, taken over by warehouse.orders' own: one index, none built twice.
+  const { rows: indexes } = await pool.query<{ name: string; parent: string | null }>(
+    `SELECT c.relname AS name, p.relname AS parent FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+     LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid LEFT JOIN pg_class p ON p.oid = h.inhparent
+     WHERE i.indrelid = 'warehouse.orders_20300101'::regclass`,
+  );
+  assert.deepEqual(indexes, [{ name: 'orders_20300101_key', parent: 'orders_pkey' }]);
+  // A day published before then has a spare unique index as well: the DAG's setup drops it, and only it.
+  await pool.query('CREATE UNIQUE INDEX orders_20300101_spare ON warehouse.orders_20300101 (ds, order_id)');
+  await pool.query("DELETE FROM baton.migrations WHERE name = 'dag:orders_daily_etl'");
+  await migrateWarehouse(pool);
+  const { rows: after } = await pool.query<{ name: string }>(
+    "SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = 'warehouse.orders_20300101'::regclass",
+  );
+  assert.deepEqual(after, [{ name: 'warehouse.orders_20300101_key' }]);
   assert.deepEqual(await runActivity(acts.validate, { ds, rowCount: 17, lines: extracted.lines }), { checksPassed: 5 });
 
   const { rows: rejected } = await pool.query('SELECT line, lines, rule, reason FROM warehouse.orders_rejected WHERE ds = $1 ORDER BY line', [ds]);

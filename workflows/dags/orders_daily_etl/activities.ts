@@ -164,7 +164,7 @@ export async function extractFromDb({ ds: dsIn, connId = 'warehouse' }: ExtractF
 
 /**
  * The key rule: of several records of one order_id the first (by line) stays, the others move
- * to the rejects, and the day's table gets the unique index its partition needs. Checks first
+ * to the rejects, and the day's table gets the primary key its partition needs. Checks first
  * that staging holds what extract staged.
  */
 export async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects }: TransformInput, context: TaskContext): Promise<TransformResult> {

@@ -1,8 +1,8 @@
 /**
  * The orders contract's key rule on a day's staged rows: of each repeated order_id, one record
  * stays (the first, or the last if the contract says so) and the others move to the day's
- * rejects with the line of the one kept; then the day's table gets the unique index
- * (ds, order_id) its partition of warehouse.orders needs.
+ * rejects with the line of the one kept; then the day's table gets the primary key (ds, order_id)
+ * its partition of warehouse.orders needs.
  */
 import type { PoolClient } from 'pg';
 import { ORDERS_CONTRACT } from './contract';
@@ -14,7 +14,7 @@ if (ORDERS_CONTRACT.key?.columns.join(',') !== 'order_id') throw new Error('ORDE
 
 /**
  * Applies the key rule to the staged day `ds` (a validated date), in the caller's transaction,
- * unless its unique index is there already (the rule was applied): how many records it moved.
+ * unless its primary key is there already (the rule was applied): how many records it moved.
  */
 export async function applyKeyRule(client: PoolClient, ds: string): Promise<number> {
   const t = stagingTables(ds);
@@ -24,10 +24,10 @@ export async function applyKeyRule(client: PoolClient, ds: string): Promise<numb
   const repeated = `staging.orders_repeated_${digits}`;
   if ((await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`staging.${index}`])).rows[0].ok) return 0;
   // Repeated ids, found in order_id's order: an index built for the search (a sort, as the
-  // unique index's own build is) read by one index-only scan, faster than a hash aggregate
+  // primary key's own build is) read by one index-only scan, faster than a hash aggregate
   // over every id of the day. The day's statistics then let the planner reach the few
   // repeated records through that index and delete by tid, where without them it hashed
-  // the whole day twice. The search index goes before the unique one is built.
+  // the whole day twice. The search index goes before the primary key is built.
   await client.query("SET LOCAL work_mem = '256MB'");
   await client.query("SET LOCAL maintenance_work_mem = '256MB'");
   await client.query(`CREATE INDEX ${seek} ON ${t.clean} (order_id)`);
@@ -54,6 +54,8 @@ export async function applyKeyRule(client: PoolClient, ds: string): Promise<numb
   );
   await client.query(`DROP TABLE ${repeated}`);
   await client.query(`DROP INDEX staging.${seek}`);
-  await client.query(`CREATE UNIQUE INDEX ${index} ON ${t.clean} (ds, order_id)`);
+  // A primary key, not a bare unique index: ATTACH PARTITION takes a partition's index for the
+  // parent's primary key only if a constraint owns it, and otherwise builds a second one.
+  await client.query(`ALTER TABLE ${t.clean} ADD CONSTRAINT ${index} PRIMARY KEY (ds, order_id)`);
   return moved.rowCount ?? 0;
 }

@@ -102,3 +102,23 @@ BEGIN
   RETURN NEXT;
 END $$;
 REVOKE ALL ON FUNCTION baton.publish_orders_day(date, bigint, bigint) FROM PUBLIC;
+
+-- A day published before transform made its key a primary key carries two indexes on
+-- (ds, order_id): transform's bare unique index and the one ATTACH PARTITION built for
+-- warehouse.orders' primary key. The bare one goes; the primary key's stays.
+DO $$
+DECLARE
+  spare regclass;
+BEGIN
+  FOR spare IN
+    SELECT i.indexrelid::regclass
+    FROM pg_inherits h JOIN pg_index i ON i.indrelid = h.inhrelid
+    WHERE h.inhparent = 'warehouse.orders'::regclass AND i.indisunique
+      AND NOT EXISTS (SELECT FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+      AND NOT EXISTS (SELECT FROM pg_inherits p WHERE p.inhrelid = i.indexrelid)
+      AND EXISTS (SELECT FROM pg_index k JOIN pg_inherits p ON p.inhrelid = k.indexrelid
+                  WHERE k.indrelid = i.indrelid AND p.inhparent = 'warehouse.orders_pkey'::regclass)
+  LOOP
+    EXECUTE format('DROP INDEX %s', spare);
+  END LOOP;
+END $$;
