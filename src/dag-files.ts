@@ -116,13 +116,15 @@ export function loadDagFile(entry: DagFile, types?: DagFileTypes): LoadedDag {
 export interface LoadOptions {
   /** Run tsc over the files first (its errors are the DAGs' problems; its output types check templates): yes by default. */
   typecheck?: boolean;
+  /** Run tsc in a child process (for a process that goes on running: a worker), so that its memory goes with it. */
+  isolateTypecheck?: boolean;
 }
 
 /** tsc's findings for each DAG file of `dir`, cached under the project's .baton/typecheck/. */
 export function typesOf(files: readonly DagFile[], dir: string, options: LoadOptions = {}): Map<string, DagFileTypes> {
   if (options.typecheck === false || !files.length) return new Map();
   const projectDir = projectDirOf(dir);
-  return typecheckDags(files, projectDir, path.join(projectDir, '.baton', 'typecheck'));
+  return typecheckDags(files, projectDir, path.join(projectDir, '.baton', 'typecheck'), { isolate: options.isolateTypecheck });
 }
 
 /** The project a DAGs folder belongs to: the nearest folder above it with a package.json. */

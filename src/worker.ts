@@ -173,7 +173,7 @@ async function closeShared(shared: WorkerShared): Promise<void> {
 
 export async function createWorker(config: Config, logger: Logger, options: WorkerOptions = {}) {
   // Every DAG file loads and compiles, and its tasks' activities exist, or the worker does not start.
-  const dags = loadDags(config.project.dagsDir);
+  const dags = loadDags(config.project.dagsDir, { isolateTypecheck: true });
   const shared = await connectShared(config, logger, options);
   const worker = await dagWorker(shared, dags, options.workflowBundle);
   if (!config.mail.smtpUrl) logger.warn('SMTP_URL is not set: alerts (email_on_failure, send_empty_alert) are written to this log instead of mailed');
@@ -223,7 +223,7 @@ function folderFingerprint(dir: string): string {
 
 /** The DAG files of the folder that validate, and the problems of those that do not, loaded afresh. */
 function servableDags(config: Config): { dags: LoadedDag[]; problems: string[]; broken: string[] } {
-  const { dags, broken } = loadValidDags(config.project.dagsDir, { fresh: true });
+  const { dags, broken } = loadValidDags(config.project.dagsDir, { fresh: true, isolateTypecheck: true });
   return { dags, problems: broken.map((b) => b.message), broken: broken.map((b) => b.file) };
 }
 

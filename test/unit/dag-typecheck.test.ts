@@ -43,6 +43,14 @@ test("tsc's errors name their task, and each task's output fields come from its 
   await writeFile(path.join(dir, 'checked', 'dag.ts'), DAG);
   const fixed = typecheckDags([entry], dir, cache).get(entry.file)!;
   assert.deepEqual(fixed.problems, ["Property 'tial' does not exist on type 'TaskOf<CommandOutput>'. (line 8)"]);
+  // A worker checks in a child process (its memory goes with it): the same findings, the same cache.
+  const isolated = path.join(dir, '.isolated');
+  assert.deepEqual(typecheckDags([entry], dir, isolated, { isolate: true }).get(entry.file), fixed);
+  assert.equal((await readdir(isolated)).length, 1);
+  // A tsconfig the project adds is part of the check's key: the check runs again under it.
+  await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, skipLibCheck: true } }));
+  assert.deepEqual(typecheckDags([entry], dir, isolated, { isolate: true }).get(entry.file), fixed);
+  assert.equal((await readdir(isolated)).length, 2);
 });
 
 test('a module that does not resolve is named, and not cached: it may be there next time', async () => {
