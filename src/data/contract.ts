@@ -44,6 +44,11 @@ export interface CompiledContract {
    * reject otherwise (and writes nothing).
    */
   write(record: CsvRecord, out: CopyWriter): ContractReject | undefined;
+  /**
+   * For a key of text columns: where the last record written put each key column's COPY text
+   * in `out`, as [start, end) pairs in the key's order (the bytes Postgres stores).
+   */
+  keyText?: Int32Array;
 }
 
 /** A header that does not match the contract; `type` is the failure type it becomes. */
@@ -90,16 +95,29 @@ export function compileContract(contract: ColumnContract, header: string[], ds: 
   const positions = matchHeader(contract, header);
   const checks = contract.columns.map((column) => columnCheck(column, ds));
   const n = checks.length;
+  const keyColumns = (contract.key?.columns ?? []).map((name) => contract.columns.findIndex((c) => c.name === name));
+  const textKey = keyColumns.length > 0 && keyColumns.every((c) => parseColumnType(contract.columns[c].type).kind === 'text');
+  const keyText = textKey ? new Int32Array(2 * keyColumns.length) : undefined;
+  // Each column's place in keyText, or -1.
+  const keySlot = new Int32Array(n).fill(-1);
+  if (textKey) keyColumns.forEach((c, k) => (keySlot[c] = 2 * k));
   return {
     positions,
+    keyText,
     write(record, out) {
       const mark = out.length;
       for (let c = 0; c < n; c++) {
         const f = positions[c];
+        const start = out.length;
         const reject = checks[c](record.source(f), record.starts[f], record.ends[f], out);
         if (reject) {
           out.length = mark;
           return reject;
+        }
+        const slot = keySlot[c];
+        if (slot >= 0) {
+          keyText![slot] = start;
+          keyText![slot + 1] = out.length;
         }
         out.byte(TAB);
       }

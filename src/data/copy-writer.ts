@@ -118,6 +118,11 @@ export class CopyWriter {
     this.ascii('\\N');
   }
 
+  /** The buffer written into: its first `length` bytes are the rows so far (until the next write). */
+  get bytes(): Buffer {
+    return this.buf;
+  }
+
   /** The rows written so far, and an empty writer. */
   take(): Buffer {
     const out = Buffer.from(this.buf.subarray(0, this.length));

@@ -13,6 +13,7 @@ import { validateContract, type ColumnContract } from '../column-contract';
 import { compileContract, HeaderError, writeReject, type CompiledContract } from './contract';
 import { CopyWriter } from './copy-writer';
 import { readCsv, type CsvLineAccount } from './csv';
+import { RepeatedKeys } from './repeated-keys';
 import { inTransaction, withClient } from './connections';
 import { cancellationSignal } from './heartbeat';
 
@@ -26,6 +27,8 @@ export interface StagedCsv {
   rejected: number;
   loadedLines: number;
   rejectedLines: number;
+  /** Rows written to `keyCandidates`' table; absent when none was asked for, or the search was given up (RepeatedKeys). */
+  keyCandidates?: number;
 }
 
 export interface StageCsvOptions {
@@ -39,6 +42,13 @@ export interface StageCsvOptions {
   goodTable: { name: string; create: (client: PoolClient) => Promise<void> };
   /** The rejects' table: line, lines, rule, reason, raw. */
   rejectsTable: string;
+  /**
+   * For a contract with a key of text columns: a table made (in the good rows' transaction) of
+   * the good records' keys that may repeat an earlier one's, byte for byte. Every repeated key is
+   * there, with a few that are not; a key rule searches for those keys only. Its columns are the
+   * key's, as the good rows' table has them.
+   */
+  keyCandidates?: string;
   maxRecordBytes?: number;
   /** Called with the bytes read so far, for the heartbeat. */
   onProgress?: (bytes: number) => void;
@@ -104,6 +114,7 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
   validateContract(contract); // its column names go into the COPY statement below
   const columns = [...contract.columns.map((c) => c.name), 'source_line', 'source_lines'].join(', ');
   let compiled: CompiledContract | undefined;
+  let repeatedKeys: RepeatedKeys | undefined;
   const good = new CopyWriter();
   const bad = new CopyWriter();
   let loaded = 0;
@@ -121,7 +132,9 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
           const goodSink = new CopySink(goodClient, `COPY ${options.goodTable.name} (${columns}) FROM STDIN WITH (FREEZE)`);
           const badSink = new CopySink(badClient, `COPY ${options.rejectsTable} ${REJECTS_COLUMNS} FROM STDIN WITH (FREEZE)`);
           try {
-            return await copyThrough(goodSink, badSink);
+            const staged = await copyThrough(goodSink, badSink);
+            if (options.keyCandidates) staged.keyCandidates = await stageKeyCandidates(goodClient, options.keyCandidates);
+            return staged;
           } catch (err) {
             await Promise.all([goodSink.abort(err as Error), badSink.abort(err as Error)]);
             throw err;
@@ -130,6 +143,19 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
       ),
     ),
   );
+
+  async function stageKeyCandidates(client: PoolClient, table: string): Promise<number | undefined> {
+    await client.query(`DROP TABLE IF EXISTS ${table}`);
+    const found = repeatedKeys?.keys();
+    if (!found) return undefined;
+    const keyColumns = contract.key!.columns.join(', ');
+    await client.query(`CREATE TABLE ${table} AS SELECT ${keyColumns} FROM ${options.goodTable.name} WITH NO DATA`);
+    const sink = new CopySink(client, `COPY ${table} (${keyColumns}) FROM STDIN WITH (FREEZE)`);
+    await sink.write(found.rows);
+    const rows = await sink.end();
+    if (rows !== found.count) throw new Error(`${table}: ${rows} key candidates staged of ${found.count}`);
+    return rows;
+  }
 
   async function copyThrough(goodSink: CopySink, badSink: CopySink): Promise<StagedCsv> {
     let bytes = 0;
@@ -148,6 +174,7 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
         if (problem) throw ApplicationFailure.nonRetryable(`${name}: line ${line}: the header is malformed: ${problem}`, 'WrongHeader');
         try {
           compiled = compileContract(contract, record.texts(), ds);
+          if (options.keyCandidates && compiled.keyText) repeatedKeys = new RepeatedKeys();
         } catch (err) {
           if (err instanceof HeaderError) throw ApplicationFailure.nonRetryable(`${name}: line ${line}: ${err.message}`, err.type);
           throw err;
@@ -156,6 +183,7 @@ export async function stageCsv(options: StageCsvOptions): Promise<StagedCsv> {
       record(record) {
         const reject = compiled!.write(record, good);
         if (reject === undefined) {
+          repeatedKeys?.add(good.bytes, compiled!.keyText!);
           loaded++;
           loadedLines += record.lines;
         } else {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { migrateWarehouse } from '../../activities/warehouse';
 import * as ordersTasks from '../../workflows/dags/orders_daily_etl/activities';
-import { seedSourceOrders } from '../../scripts/sample-orders';
+import { prng, seedSourceOrders } from '../../scripts/sample-orders';
 import { count, nonRetryable, quietLogger, runActivity, tempDir, testConfig, testPool, mockActivityEnv } from '../support';
 import { boundTasks } from '../support/own-tasks';
 
@@ -67,7 +67,9 @@ test('every kind of bad row is rejected with its line and reason; good rows load
     [extracted.rowCount, extracted.stagedRows, extracted.stagedRejects, extracted.stagingTable, extracted.lines],
     [17, 6, 11, 'staging.orders_20300101', { lines: 18, header: 1, blank: 0, records: 16, recordLines: 16, malformed: 1 }],
   );
-  const transformed = await runActivity(acts.transform, { ds, rowCount: 17, stagedRows: 6, stagedRejects: 11 });
+  // Extract saw order_id 1 twice: the one id transform searches for.
+  assert.equal(extracted.keyCandidates, 1);
+  const transformed = await runActivity(acts.transform, { ds, rowCount: 17, stagedRows: 6, stagedRejects: 11, keyCandidates: 1 });
   assert.deepEqual([transformed.cleanRows, transformed.rejectedRows, transformed.duplicates], [5, 12, 1]);
   const loaded = await runActivity(acts.load, { ds, rowCount: 17, cleanRows: 5, rejectedRows: 12, maxRejectedRatio: 1 });
   assert.deepEqual(loaded, { loadedRows: 5, rejectedRows: 12, replacedRows: 0 });
@@ -186,6 +188,54 @@ test('bad input fails before any side effect, naming the problem', async () => {
   assert.equal(await count(pool, "SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'staging' AND tablename LIKE '%20300107'"), 0);
 });
 
+test("the key rule's two searches agree: extract's candidate ids, with ids that do not repeat among them, and every id of the day", async () => {
+  // 6,000 records of 2,500 ids: ids seen once, twice and up to seven times, in no order.
+  const random = prng(17);
+  const rows = Array.from({ length: 6000 }, (_, i) => `K-${Math.floor(random() * 2500)},c${i},DS,${(i % 97) + 0.5},shipped`);
+  const ds = '2030-01-12';
+  await writeRaw(ds, [HEADER, ...rows.map((r) => r.replace('DS', ds)), ''].join('\n'));
+  const outcome = async (keyCandidates?: number) => {
+    const extracted = await runActivity(acts.extract, { ds });
+    const args = { ds, rowCount: extracted.rowCount, stagedRows: extracted.stagedRows, stagedRejects: extracted.stagedRejects };
+    const transformed = await runActivity(acts.transform, { ...args, keyCandidates: keyCandidates ?? extracted.keyCandidates });
+    const day = await pool.query('SELECT order_id, source_line FROM staging.orders_20300112 ORDER BY source_line');
+    const rejects = await pool.query('SELECT line, rule, reason, raw FROM staging.orders_rejected_20300112 ORDER BY line');
+    return { extracted, transformed, day: day.rows, rejects: rejects.rows };
+  };
+  const repeats = new Map<string, number>();
+  for (const r of rows) repeats.set(r.split(',')[0], (repeats.get(r.split(',')[0]) ?? 0) + 1);
+  const later = [...repeats.values()].reduce((n, k) => n + k - 1, 0);
+
+  const searched = await outcome();
+  // Every later record of an id is a candidate (a filter that misses none); a false one is rare.
+  assert.ok(searched.extracted.keyCandidates! >= later && searched.extracted.keyCandidates! <= later + 5, `${searched.extracted.keyCandidates} of ${later}`);
+  assert.equal(searched.transformed.duplicates, later);
+  assert.equal(searched.day.length, repeats.size);
+  assert.equal(await count(pool, 'SELECT count(*) AS n FROM pg_tables WHERE schemaname = $1 AND tablename = $2', ['staging', 'orders_keys_20300112']), 0);
+
+  // Every id of the day, searched in order_id's order (extract's count unknown, as in a run started before it was passed).
+  const everyId = await outcome(-1);
+  assert.deepEqual(everyId.transformed, searched.transformed);
+  assert.deepEqual([everyId.day, everyId.rejects], [searched.day, searched.rejects]);
+  // That search left extract's candidates unread (validate drops them with the rest of staging).
+  assert.equal(await count(pool, 'SELECT count(*) AS n FROM pg_tables WHERE schemaname = $1 AND tablename = $2', ['staging', 'orders_keys_20300112']), 1);
+
+  // Candidates that do not repeat (a filter's false ones) come along and stay.
+  const extracted = await runActivity(acts.extract, { ds });
+  await pool.query('INSERT INTO staging.orders_keys_20300112 (order_id) SELECT order_id FROM staging.orders_20300112 WHERE source_line < 40');
+  const withFalse = await runActivity(acts.transform, {
+    ds,
+    rowCount: extracted.rowCount,
+    stagedRows: extracted.stagedRows,
+    stagedRejects: extracted.stagedRejects,
+    keyCandidates: extracted.keyCandidates! + (await count(pool, 'SELECT count(*) AS n FROM staging.orders_20300112 WHERE source_line < 40')),
+  });
+  assert.deepEqual(withFalse, searched.transformed);
+  const rejects = await pool.query('SELECT line, rule, reason, raw FROM staging.orders_rejected_20300112 ORDER BY line');
+  assert.deepEqual(rejects.rows, searched.rejects);
+  assert.ok(searched.rejects.some((r: { reason: string }) => /^duplicate order_id 'K-[0-9]+' \(first at line [0-9]+\)$/.test(r.reason)));
+});
+
 test('a header-only file stages zero rows', async () => {
   const ds = '2030-01-08';
   await writeRaw(ds, `${HEADER}\n`);
@@ -218,6 +268,7 @@ test("extract_from_db: the day's rows of source.orders on a named connection go 
     rowCount: extracted.rowCount,
     stagedRows: extracted.stagedRows,
     stagedRejects: extracted.stagedRejects,
+    keyCandidates: extracted.keyCandidates,
   });
   assert.deepEqual([transformed.cleanRows, transformed.rejectedRows], [980, 20]);
   const loaded = await runActivity(acts.load, { ds, rowCount: 1000, cleanRows: 980, rejectedRows: 20 });

@@ -66,6 +66,7 @@ function extractResult(staged: StagedCsv, file: string, stagingTable: string): E
     lines: staged.account,
     loadedLines: staged.loadedLines,
     rejectedLines: staged.rejectedLines,
+    ...(staged.keyCandidates !== undefined ? { keyCandidates: staged.keyCandidates } : {}),
   };
 }
 
@@ -93,6 +94,7 @@ export async function extract({ ds: dsIn }: PartitionInput, context: TaskContext
         ds,
         goodTable: { name: t.clean, create: (client) => createDayTable(client, ds, t.clean) },
         rejectsTable: t.rejected,
+        keyCandidates: t.keys,
       }),
       () => ({ bytes: opened.bytesRead(), of: opened.info.size }),
     );
@@ -142,6 +144,7 @@ export async function extractFromDb({ ds: dsIn, connId = 'warehouse' }: ExtractF
           ds,
           goodTable: { name: t.clean, create: (client) => createDayTable(client, ds, t.clean) },
           rejectsTable: t.rejected,
+          keyCandidates: t.keys,
           onProgress: (b) => (bytes = b),
         }),
         () => ({ bytes }),
@@ -167,7 +170,10 @@ export async function extractFromDb({ ds: dsIn, connId = 'warehouse' }: ExtractF
  * to the rejects, and the day's table gets the primary key its partition needs. Checks first
  * that staging holds what extract staged.
  */
-export async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects }: TransformInput, context: TaskContext): Promise<TransformResult> {
+export async function transform(
+  { ds: dsIn, rowCount, stagedRows, stagedRejects, keyCandidates }: TransformInput,
+  context: TaskContext,
+): Promise<TransformResult> {
   const { logger } = context;
   const pool = context.connection('warehouse');
   const ds = activityDs(dsIn);
@@ -192,7 +198,7 @@ export async function transform({ ds: dsIn, rowCount, stagedRows, stagedRejects 
           );
         }
         let duplicates = dupesBefore;
-        duplicates += await applyKeyRule(client, ds);
+        duplicates += await applyKeyRule(client, ds, keyCandidates);
         const cleanRows = good - (duplicates - dupesBefore);
         const rejectedRows = bad + duplicates;
         logger.info({ ds, clean: cleanRows, rejected: rejectedRows, duplicates }, 'transform: key rule applied');
@@ -284,7 +290,7 @@ export async function validate({ ds: dsIn, rowCount, lines }: ValidateInput, con
     if (failures.length) {
       throw failTask(`validation of orders ${ds} failed ${failures.length} of 5 checks: ${failures.join('; ')}`, 'ValidationFailed');
     }
-    await client.query(`DROP TABLE IF EXISTS ${t.clean}, ${t.rejected}, ${t.raw}, ${t.legacyClean}`);
+    await client.query(`DROP TABLE IF EXISTS ${t.clean}, ${t.rejected}, ${t.keys}, ${t.raw}, ${t.legacyClean}`);
     logger.info({ ds, loaded: r.loaded, rejected: r.rejected, lines: lines?.lines }, 'validate: 5 checks passed');
     return { checksPassed: 5 };
   });

@@ -71,6 +71,8 @@ export interface ExtractResult {
   lines?: LineAccount;
   loadedLines?: number;
   rejectedLines?: number;
+  /** order_ids staged that may repeat an earlier one's, for transform's search (absent: it searches every row). */
+  keyCandidates?: number;
 }
 
 export interface TransformInput {
@@ -80,6 +82,8 @@ export interface TransformInput {
   /** What extract staged (absent in runs started before they were passed). */
   stagedRows?: number;
   stagedRejects?: number;
+  /** extract's keyCandidates: how many order_ids it staged for the search of repeated ones. */
+  keyCandidates?: number;
 }
 
 export interface TransformResult {

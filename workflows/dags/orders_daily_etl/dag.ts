@@ -84,7 +84,7 @@ export default dag(
     const transform = own.transform('transform', {
       upstream: [checkData],
       doc: 'one row per order_id of the records staged',
-      args: { ds, rowCount: staged.rowCount, stagedRows: staged.stagedRows, stagedRejects: staged.stagedRejects },
+      args: { ds, rowCount: staged.rowCount, stagedRows: staged.stagedRows, stagedRejects: staged.stagedRejects, keyCandidates: staged.keyCandidates },
       summary: (r) => ({ cleanRows: r.cleanRows, rejectedRows: r.rejectedRows }),
     });
     // Write, audit, publish: load refuses a day with too many rejects and swaps in the audited one.

@@ -15,47 +15,71 @@ if (ORDERS_CONTRACT.key?.columns.join(',') !== 'order_id') throw new Error('ORDE
 /**
  * Applies the key rule to the staged day `ds` (a validated date), in the caller's transaction,
  * unless its primary key is there already (the rule was applied): how many records it moved.
+ * `keyCandidates` is extract's count of the order_ids it staged that may repeat an earlier one
+ * (every repeated id is among them): when the table holds them all, only those ids are
+ * searched; otherwise every id of the day is.
  */
-export async function applyKeyRule(client: PoolClient, ds: string): Promise<number> {
+export async function applyKeyRule(client: PoolClient, ds: string, keyCandidates?: number): Promise<number> {
   const t = stagingTables(ds);
   const digits = ds.replace(/-/g, '');
   const index = `orders_${digits}_key`;
-  const seek = `orders_${digits}_seek`;
-  const repeated = `staging.orders_repeated_${digits}`;
+  const hits = `orders_hits_${digits}`;
   if ((await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`staging.${index}`])).rows[0].ok) return 0;
-  // Repeated ids, found in order_id's order: an index built for the search (a sort, as the
-  // primary key's own build is) read by one index-only scan, faster than a hash aggregate
-  // over every id of the day. The day's statistics then let the planner reach the few
-  // repeated records through that index and delete by tid, where without them it hashed
-  // the whole day twice. The search index goes before the primary key is built.
   await client.query("SET LOCAL work_mem = '256MB'");
   await client.query("SET LOCAL maintenance_work_mem = '256MB'");
-  await client.query(`CREATE INDEX ${seek} ON ${t.clean} (order_id)`);
-  await client.query(`ANALYZE ${t.clean}`);
-  await client.query('SET LOCAL enable_hashagg = off');
-  await client.query(`DROP TABLE IF EXISTS ${repeated}`);
-  await client.query(`CREATE UNLOGGED TABLE ${repeated} AS SELECT order_id FROM ${t.clean} GROUP BY order_id HAVING count(*) > 1`);
-  await client.query('RESET enable_hashagg');
-  await client.query(`ANALYZE ${repeated}`);
+  // Every record of a repeated id, with its tid: a small table, whatever the day's size.
+  const candidates = keyCandidates !== undefined && (await stagedCandidates(client, t.keys, keyCandidates));
+  const record = `SELECT c.ctid AS row_id, c.order_id, c.source_line, c.source_lines,
+                         concat_ws(',', c.order_id, c.customer_id, c.order_date, c.amount, c.status) AS raw
+                  FROM ${t.clean} c`;
+  if (candidates) {
+    // One scan of the day against the few candidate ids (a hash of them): the candidates that
+    // do not repeat come along and rank first, alone, and stay.
+    await client.query(`ANALYZE ${t.keys}`);
+    await client.query(`CREATE TEMP TABLE ${hits} ON COMMIT DROP AS ${record} WHERE c.order_id IN (SELECT order_id FROM ${t.keys})`);
+  } else {
+    // Repeated ids, found in order_id's order: an index built for the search (a sort, as the
+    // primary key's own build is) read by one index-only scan, faster than a hash aggregate
+    // over every id of the day; then their records through that index.
+    const seek = `orders_${digits}_seek`;
+    await client.query(`CREATE INDEX ${seek} ON ${t.clean} (order_id)`);
+    await client.query(`ANALYZE ${t.clean}`);
+    const repeated = `orders_repeated_${digits}`;
+    await client.query('SET LOCAL enable_hashagg = off');
+    await client.query(`CREATE TEMP TABLE ${repeated} ON COMMIT DROP AS SELECT order_id FROM ${t.clean} GROUP BY order_id HAVING count(*) > 1`);
+    await client.query('RESET enable_hashagg');
+    // With the few repeated ids counted, the planner reaches their records through the index.
+    await client.query(`ANALYZE ${repeated}`);
+    await client.query(`CREATE TEMP TABLE ${hits} ON COMMIT DROP AS ${record} WHERE c.order_id IN (SELECT order_id FROM ${repeated})`);
+    await client.query(`DROP TABLE ${repeated}`);
+    await client.query(`DROP INDEX staging.${seek}`);
+  }
+  await client.query(`ANALYZE ${hits}`);
+  // The later records (by line) of each id go to the rejects and out of the day, by tid.
   const moved = await client.query(
     `WITH ranked AS (
-       SELECT c.ctid AS row_id, c.order_id, c.source_line, c.source_lines,
-              concat_ws(',', c.order_id, c.customer_id, c.order_date, c.amount, c.status) AS raw,
-              first_value(c.source_line) OVER (PARTITION BY c.order_id ORDER BY c.source_line ${KEEP.order}) AS kept_line
-       FROM ${t.clean} c JOIN ${repeated} USING (order_id)
+       SELECT h.*, first_value(h.source_line) OVER (PARTITION BY h.order_id ORDER BY h.source_line ${KEEP.order}) AS kept_line FROM ${hits} h
+     ), doomed AS (
+       SELECT * FROM ranked WHERE source_line <> kept_line
      ), gone AS (
-       DELETE FROM ${t.clean} c USING ranked r WHERE c.ctid = r.row_id AND r.source_line <> r.kept_line
-       RETURNING r.order_id, r.source_line, r.source_lines, r.raw, r.kept_line
+       DELETE FROM ${t.clean} c WHERE c.ctid = ANY (ARRAY(SELECT row_id FROM doomed)) RETURNING c.ctid
      )
      INSERT INTO ${t.rejected} (line, lines, rule, reason, raw)
-     SELECT source_line, source_lines, 'order_id: unique key',
-            format('duplicate order_id %s (${KEEP.word} at line %s)', quote_literal(order_id), kept_line), left(raw, 1000)
-     FROM gone`,
+     SELECT d.source_line, d.source_lines, 'order_id: unique key',
+            format('duplicate order_id %s (${KEEP.word} at line %s)', quote_literal(d.order_id), d.kept_line), left(d.raw, 1000)
+     FROM doomed d JOIN gone g ON g.ctid = d.row_id`,
   );
-  await client.query(`DROP TABLE ${repeated}`);
-  await client.query(`DROP INDEX staging.${seek}`);
+  await client.query(`DROP TABLE ${hits}`);
+  if (candidates) await client.query(`DROP TABLE ${t.keys}`);
   // A primary key, not a bare unique index: ATTACH PARTITION takes a partition's index for the
   // parent's primary key only if a constraint owns it, and otherwise builds a second one.
   await client.query(`ALTER TABLE ${t.clean} ADD CONSTRAINT ${index} PRIMARY KEY (ds, order_id)`);
   return moved.rowCount ?? 0;
+}
+
+/** Whether extract's table of candidate ids is there and holds the `count` it staged. */
+async function stagedCandidates(client: PoolClient, table: string, count: number): Promise<boolean> {
+  if (!(await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0].ok) return false;
+  const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  return Number(rows[0].n) === count;
 }

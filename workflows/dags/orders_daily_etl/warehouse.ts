@@ -17,6 +17,8 @@ export function stagingTables(ds: string) {
   return {
     clean: `staging.orders_${suffix}`,
     rejected: `staging.orders_rejected_${suffix}`,
+    /** The order_ids extract saw that may repeat an earlier one's (stageCsv's keyCandidates). */
+    keys: `staging.orders_keys_${suffix}`,
     partition: `warehouse.orders_${suffix}`,
     raw: `staging.orders_raw_${suffix}`,
     legacyClean: `staging.orders_clean_${suffix}`,
