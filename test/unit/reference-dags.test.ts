@@ -33,7 +33,7 @@ const run = (over: Partial<RunContext> = {}): RunContext => ({
   cached: {},
   ...over,
 });
-const extracted = { rowCount: 100, file: 'f', bytes: 4200, stagingTable: 's', stagedRows: 98, stagedRejects: 2, lines: { lines: 102 } };
+const extracted = { rowCount: 100, file: 'f', bytes: 4200, stagingTable: 's', stagedRows: 98, stagedRejects: 2, keyCandidates: 3, lines: { lines: 102 } };
 const transformed = { cleanRows: 97, rejectedRows: 3, cleanTable: 'c', rejectedTable: 'r' };
 type Fn = (value: never) => unknown;
 const fn = (task: TaskDefinition, key: 'summary' | 'skipIf' | 'choose') => (task as unknown as Record<string, Fn>)[key] as (value: unknown) => unknown;
@@ -72,7 +72,7 @@ test("orders_daily_etl's branches, args, summaries and result", () => {
   assert.equal(fn(t.check_data, 'choose')(run({ xcom: { extract_from_db: { ...extracted, rowCount: 0 } } })), 'send_empty_alert');
 
   const done = run({ xcom: { extract: extracted, transform: transformed, load: { loadedRows: 97, rejectedRows: 3, replacedRows: 0 } } });
-  assert.deepEqual(argsOf(t.transform)(done), { ds, rowCount: 100, stagedRows: 98, stagedRejects: 2 });
+  assert.deepEqual(argsOf(t.transform)(done), { ds, rowCount: 100, stagedRows: 98, stagedRejects: 2, keyCandidates: 3 });
   assert.deepEqual(argsOf(t.load)(done), { ds, rowCount: 100, cleanRows: 97, rejectedRows: 3, maxRejectedRatio: 0.05 });
   assert.deepEqual(argsOf(t.validate)(done), { ds, rowCount: 100, lines: { lines: 102 } });
   assert.equal(fn(t.dbt_run, 'skipIf')(done), false);
