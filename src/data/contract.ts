@@ -45,8 +45,8 @@ export interface CompiledContract {
    */
   write(record: CsvRecord, out: CopyWriter): ContractReject | undefined;
   /**
-   * For a key of text columns: where the last record written put each key column's COPY text
-   * in `out`, as [start, end) pairs in the key's order (the bytes Postgres stores).
+   * For a key of required text columns: where the last record written put each key column's
+   * COPY text in `out`, as [start, end) pairs in the key's order (the bytes Postgres stores).
    */
   keyText?: Int32Array;
 }
@@ -96,7 +96,10 @@ export function compileContract(contract: ColumnContract, header: string[], ds: 
   const checks = contract.columns.map((column) => columnCheck(column, ds));
   const n = checks.length;
   const keyColumns = (contract.key?.columns ?? []).map((name) => contract.columns.findIndex((c) => c.name === name));
-  const textKey = keyColumns.length > 0 && keyColumns.every((c) => parseColumnType(contract.columns[c].type).kind === 'text');
+  // Text stored as written, never NULL: equal keys are equal bytes.
+  const textKey =
+    keyColumns.length > 0 &&
+    keyColumns.every((c) => parseColumnType(contract.columns[c].type).kind === 'text' && contract.columns[c].required !== false);
   const keyText = textKey ? new Int32Array(2 * keyColumns.length) : undefined;
   // Each column's place in keyText, or -1.
   const keySlot = new Int32Array(n).fill(-1);

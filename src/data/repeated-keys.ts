@@ -14,8 +14,6 @@ const WORDS = 1 << 21;
 const MASK = WORDS - 1;
 const TAB = 0x09;
 const LF = 0x0a;
-const BACKSLASH = 0x5c;
-const N = 0x4e;
 
 /** At most this many bytes of candidate keys (COPY text) are kept; past it the search is given up. */
 export const MAX_BYTES = 16 << 20;
@@ -30,7 +28,7 @@ export class RepeatedKeys {
 
   /**
    * Adds a record's key: `spans` holds [start, end) of each key column's COPY text in `src`
-   * (one column after the other). A key with a NULL (`\N`) is no key: NULLs never repeat one.
+   * (one column after the other; a key's columns are required, never NULL).
    */
   add(src: Buffer, spans: Int32Array): void {
     if (!this.candidates) return;
@@ -39,7 +37,6 @@ export class RepeatedKeys {
     for (let k = 0; k < spans.length; k += 2) {
       const s = spans[k];
       const e = spans[k + 1];
-      if (e - s === 2 && src[s] === BACKSLASH && src[s + 1] === N) return;
       for (let i = s; i < e; i++) h = Math.imul(h ^ src[i], 0x01000193);
       h = Math.imul(h ^ TAB, 0x01000193);
     }

@@ -178,6 +178,28 @@ test('the contract checks each field where the reader split it and writes COPY t
   ]);
 });
 
+test("the key's COPY text is found where write put it: trimmed and escaped, as Postgres stores it; a key that may be NULL or is not text has none", async () => {
+  const keys: string[] = [];
+  let compiled: ReturnType<typeof compileContract> | undefined;
+  const writer = new CopyWriter();
+  await readCsv([Buffer.from('id,n,amount,day,at,flag\n A-17 ,1,1,2024-01-15,,\n"a\\b\tc",,2,2024-01-15,,\n')], {
+    header: (r) => (compiled = compileContract(contract, r.texts(), '2024-01-15')),
+    record: (r) => {
+      assert.equal(compiled!.write(r, writer), undefined);
+      keys.push(writer.bytes.toString('utf8', compiled!.keyText![0], compiled!.keyText![1]));
+      writer.take();
+    },
+    malformed: () => undefined,
+  });
+  assert.deepEqual(keys, ['A-17', 'a\\\\b\\tc']);
+  const optional = { ...contract, columns: contract.columns.map((c) => (c.name === 'id' ? { ...c, required: false } : c)) };
+  assert.equal(compileContract(optional, ['id', 'n', 'amount', 'day', 'at', 'flag'], '2024-01-15').keyText, undefined);
+  assert.equal(
+    compileContract({ ...contract, key: { columns: ['id', 'day'], keep: 'first' } }, ['id', 'n', 'amount', 'day', 'at', 'flag'], '2024-01-15').keyText,
+    undefined,
+  );
+});
+
 test('every reject names the column, the value and the rule', async () => {
   const rows = await checked(
     [

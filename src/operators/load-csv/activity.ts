@@ -55,7 +55,7 @@ export function loadTables(table: string) {
     );
   // Each try stages into tables of its own: a load of the same table and day beside it never reads them.
   const stage = `staging.load_${randomUUID().replace(/-/g, '')}`;
-  return { schema: m[1], target: table, rejects: `${table}_rejected`, stage, stageRejects: `${stage}_rejected` };
+  return { schema: m[1], target: table, rejects: `${table}_rejected`, stage, stageRejects: `${stage}_rejected`, stageKeys: `${stage}_keys` };
 }
 
 export function createLoadCsvOperator(pool: Pool, dataDir: string) {
@@ -91,6 +91,7 @@ export function createLoadCsvOperator(pool: Pool, dataDir: string) {
             },
           },
           rejectsTable: t.stageRejects,
+          keyCandidates: contract.key ? t.stageKeys : undefined,
         }),
         () => ({ bytes: opened.bytesRead(), of: opened.info.size }),
       );
@@ -108,7 +109,7 @@ export function createLoadCsvOperator(pool: Pool, dataDir: string) {
           inTransaction(client, async () => {
             // Two loads of one table and day take turns; a load of another day goes on beside.
             await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`baton:loadCsv:${t.target}:${partition ? ds : ''}`]);
-            const duplicates = contract.key ? await applyKey(client, t, contract.key, columns) : 0;
+            const duplicates = contract.key ? await applyKey(client, t, contract.key, columns, staged.keyCandidates !== undefined) : 0;
             const loaded = staged.loaded - duplicates;
             const rejected = staged.rejected + duplicates;
             const records = loaded + rejected;
@@ -150,7 +151,7 @@ export function createLoadCsvOperator(pool: Pool, dataDir: string) {
       throw err;
     } finally {
       await opened.handle.close();
-      await pool.query(`DROP TABLE IF EXISTS ${t.stage}, ${t.stageRejects}`).catch(() => undefined);
+      await pool.query(`DROP TABLE IF EXISTS ${t.stage}, ${t.stageRejects}, ${t.stageKeys}`).catch(() => undefined);
     }
   };
 }
@@ -175,21 +176,34 @@ async function ensureSchema(client: PoolClient, schema: string): Promise<void> {
   }
 }
 
-/** The key rule: of the records of one key the first (or last) by line stays, the others become rejects. */
-async function applyKey(client: PoolClient, t: ReturnType<typeof loadTables>, key: NonNullable<ColumnContract['key']>, columns: string[]): Promise<number> {
+/**
+ * The key rule: of the records of one key the first (or last) by line stays, the others become
+ * rejects. With the keys stageCsv saw more than once (`candidates`: every repeated key is among
+ * them), only their records are ranked; otherwise every record is.
+ */
+async function applyKey(
+  client: PoolClient,
+  t: ReturnType<typeof loadTables>,
+  key: NonNullable<ColumnContract['key']>,
+  columns: string[],
+  candidates: boolean,
+): Promise<number> {
   const keys = key.columns.join(', ');
   const order = key.keep === 'last' ? 'DESC' : 'ASC';
+  if (candidates) await client.query(`ANALYZE ${t.stageKeys}`);
   const moved = await client.query(
     `WITH ranked AS (
        SELECT ctid AS row_id, source_line, source_lines, concat_ws(',', ${columns.join(', ')}) AS raw,
               first_value(source_line) OVER (PARTITION BY ${keys} ORDER BY source_line ${order}) AS kept_line
-       FROM ${t.stage}
+       FROM ${t.stage}${candidates ? ` WHERE (${keys}) IN (SELECT ${keys} FROM ${t.stageKeys})` : ''}
+     ), doomed AS (
+       SELECT * FROM ranked WHERE source_line <> kept_line
      ), gone AS (
-       DELETE FROM ${t.stage} s USING ranked r WHERE s.ctid = r.row_id AND r.source_line <> r.kept_line
-       RETURNING r.source_line, r.source_lines, r.raw, r.kept_line
+       DELETE FROM ${t.stage} s WHERE s.ctid = ANY (ARRAY(SELECT row_id FROM doomed)) RETURNING s.ctid
      )
      INSERT INTO ${t.stageRejects} (line, lines, rule, reason, raw)
-     SELECT source_line, source_lines, $1, format('duplicate %s (kept line %s)', $2::text, kept_line), left(raw, 1000) FROM gone`,
+     SELECT d.source_line, d.source_lines, $1, format('duplicate %s (kept line %s)', $2::text, d.kept_line), left(d.raw, 1000)
+     FROM doomed d JOIN gone g ON g.ctid = d.row_id`,
     [`${keys}: unique key`, keys],
   );
   return moved.rowCount ?? 0;
