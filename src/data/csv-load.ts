@@ -43,10 +43,11 @@ export interface StageCsvOptions {
   /** The rejects' table: line, lines, rule, reason, raw. */
   rejectsTable: string;
   /**
-   * For a contract with a key of text columns: a table made (in the good rows' transaction) of
-   * the good records' keys that may repeat an earlier one's, byte for byte. Every repeated key is
-   * there, with a few that are not; a key rule searches for those keys only. Its columns are the
-   * key's, as the good rows' table has them.
+   * A table made (in the good rows' transaction) of the good records' keys that may repeat an
+   * earlier one's, byte for byte, for a contract whose key is of required text columns. Every
+   * repeated key is there, with a few that are not; a key rule searches for those keys only. Its
+   * columns are the key's, as the good rows' table has them. For any other key, or once the
+   * search is given up, the table is dropped and `keyCandidates` is absent from the result.
    */
   keyCandidates?: string;
   maxRecordBytes?: number;

@@ -3,7 +3,7 @@
  * bytes of each good record's key (8 MiB, one 32-bit word a key, three bits in it). A key whose
  * three bits are all set already is a candidate: every key that repeats an earlier one is among
  * the candidates (a Bloom filter has no false negatives), with a few that do not (about 1 in
- * 10,000 keys at a million, 1 in 100 at five million). A key rule then searches the day's rows
+ * 3,000 keys at a million, 1 in 150 at five million). A key rule then searches the day's rows
  * for the candidates only, instead of sorting or hashing every key. Past `maxBytes` of
  * candidates (a file of tens of millions of rows, where the filter fills) the search is given
  * up: `keys()` is undefined and the key rule searches every row, as it would without it.
