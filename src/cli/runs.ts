@@ -115,15 +115,24 @@ export function addRunCommands(program: Command, out: (line: string) => void): v
           const handle = await startBackfill(client, dag, request, dates);
           const tty = process.stderr.isTTY && !opts.json;
           let last: BackfillProgress | undefined;
-          const timer = setInterval(async () => {
-            last = (await backfillProgress(client, handle.workflowId)) ?? last;
-            if (tty && last) process.stderr.write(`\r${progressLine(last)}`);
+          // One progress query at a time, and none left when the connection closes: a query the
+          // client is retrying (a busy server) would otherwise retry on a closed channel, and
+          // throw outside any promise.
+          let asking: Promise<void> | undefined;
+          const timer = setInterval(() => {
+            asking ??= backfillProgress(client, handle.workflowId)
+              .then((progress) => {
+                last = progress ?? last;
+                if (tty && last) process.stderr.write(`\r${progressLine(last)}`);
+              })
+              .finally(() => (asking = undefined));
           }, 500);
           let summary: BackfillProgress;
           try {
             summary = (await client.workflow.getHandle(handle.workflowId).result()) as BackfillProgress;
           } finally {
             clearInterval(timer);
+            await asking;
           }
           if (tty) process.stderr.write(`\r${progressLine(summary)}\n`);
           const wallSeconds = Math.round(((summary.finishedAt ?? Date.now()) - summary.startedAt) / 100) / 10;
