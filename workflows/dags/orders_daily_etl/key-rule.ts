@@ -27,33 +27,33 @@ export async function applyKeyRule(client: PoolClient, ds: string, keyCandidates
   if ((await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`staging.${index}`])).rows[0].ok) return 0;
   await client.query("SET LOCAL work_mem = '256MB'");
   await client.query("SET LOCAL maintenance_work_mem = '256MB'");
-  // Every record of a repeated id, with its tid: a small table, whatever the day's size.
   const candidates = keyCandidates !== undefined && (await stagedCandidates(client, t.keys, keyCandidates));
-  const record = `SELECT c.ctid AS row_id, c.order_id, c.source_line, c.source_lines,
-                         concat_ws(',', c.order_id, c.customer_id, c.order_date, c.amount, c.status) AS raw
-                  FROM ${t.clean} c`;
-  if (candidates) {
-    // One scan of the day against the few candidate ids (a hash of them): the candidates that
-    // do not repeat come along and rank first, alone, and stay.
-    await client.query(`ANALYZE ${t.keys}`);
-    await client.query(`CREATE TEMP TABLE ${hits} ON COMMIT DROP AS ${record} WHERE c.order_id IN (SELECT order_id FROM ${t.keys})`);
-  } else {
-    // Repeated ids, found in order_id's order: an index built for the search (a sort, as the
-    // primary key's own build is) read by one index-only scan, faster than a hash aggregate
-    // over every id of the day; then their records through that index.
-    const seek = `orders_${digits}_seek`;
+  // The ids to look at: extract's candidates, or else the day's repeated ids, found in
+  // order_id's order: an index built for the search (a sort, as the primary key's own build is)
+  // read by one index-only scan, faster than a hash aggregate over every id of the day.
+  let ids = t.keys;
+  const seek = `orders_${digits}_seek`;
+  if (!candidates) {
+    ids = `orders_repeated_${digits}`;
     await client.query(`CREATE INDEX ${seek} ON ${t.clean} (order_id)`);
     await client.query(`ANALYZE ${t.clean}`);
-    const repeated = `orders_repeated_${digits}`;
     await client.query('SET LOCAL enable_hashagg = off');
-    await client.query(`CREATE TEMP TABLE ${repeated} ON COMMIT DROP AS SELECT order_id FROM ${t.clean} GROUP BY order_id HAVING count(*) > 1`);
+    await client.query(`CREATE TEMP TABLE ${ids} ON COMMIT DROP AS SELECT order_id FROM ${t.clean} GROUP BY order_id HAVING count(*) > 1`);
     await client.query('RESET enable_hashagg');
-    // With the few repeated ids counted, the planner reaches their records through the index.
-    await client.query(`ANALYZE ${repeated}`);
-    await client.query(`CREATE TEMP TABLE ${hits} ON COMMIT DROP AS ${record} WHERE c.order_id IN (SELECT order_id FROM ${repeated})`);
-    await client.query(`DROP TABLE ${repeated}`);
-    await client.query(`DROP INDEX staging.${seek}`);
   }
+  // Every record of those ids, with its tid: a small table, whatever the day's size. With the
+  // ids counted, the planner takes one scan of the day against a hash of the candidates, or
+  // reaches the few repeated ids' records through the search index. Candidates that do not
+  // repeat come along, rank first, alone, and stay.
+  await client.query(`ANALYZE ${ids}`);
+  await client.query(
+    `CREATE TEMP TABLE ${hits} ON COMMIT DROP AS
+     SELECT c.ctid AS row_id, c.order_id, c.source_line, c.source_lines,
+            concat_ws(',', c.order_id, c.customer_id, c.order_date, c.amount, c.status) AS raw
+     FROM ${t.clean} c WHERE c.order_id IN (SELECT order_id FROM ${ids})`,
+  );
+  await client.query(`DROP TABLE ${ids}`);
+  if (!candidates) await client.query(`DROP INDEX staging.${seek}`);
   await client.query(`ANALYZE ${hits}`);
   // The later records (by line) of each id go to the rejects and out of the day, by tid.
   const moved = await client.query(
@@ -70,7 +70,6 @@ export async function applyKeyRule(client: PoolClient, ds: string, keyCandidates
      FROM doomed d JOIN gone g ON g.ctid = d.row_id`,
   );
   await client.query(`DROP TABLE ${hits}`);
-  if (candidates) await client.query(`DROP TABLE ${t.keys}`);
   // A primary key, not a bare unique index: ATTACH PARTITION takes a partition's index for the
   // parent's primary key only if a constraint owns it, and otherwise builds a second one.
   await client.query(`ALTER TABLE ${t.clean} ADD CONSTRAINT ${index} PRIMARY KEY (ds, order_id)`);
