@@ -23,15 +23,36 @@ const EMPTY = Buffer.alloc(0);
 /** What ends the fast path: the file is not plain, and the reader reads it. */
 export class NotPlain extends Error {}
 
-/** An output file written from a growing buffer, hashed as it is written. */
-class Output {
-  buf = Buffer.allocUnsafe(1 << 16);
-  length = 0;
-  rows = 0;
+/** A file written from buffers, each hashed as it is written. */
+class HashedFile {
   private written = 0;
   private readonly hash: Hash = createHash('sha256');
 
   constructor(private readonly handle: FileHandle) {}
+
+  /** Writes `buf[0, end)` whole. */
+  async write(buf: Buffer, end: number): Promise<void> {
+    this.hash.update(buf.subarray(0, end));
+    let at = 0;
+    while (at < end) at += (await this.handle.write(buf, at, end - at)).bytesWritten;
+    this.written += end;
+  }
+
+  result() {
+    return { bytes: this.written, sha256: this.hash.digest('hex') };
+  }
+}
+
+/** An output file written from a growing buffer of whole rows. */
+class Output {
+  buf = Buffer.allocUnsafe(1 << 16);
+  length = 0;
+  rows = 0;
+  private readonly file: HashedFile;
+
+  constructor(handle: FileHandle) {
+    this.file = new HashedFile(handle);
+  }
 
   append(src: Buffer, from: number, to: number): void {
     const n = to - from;
@@ -46,15 +67,12 @@ class Output {
 
   async flush(): Promise<void> {
     if (!this.length) return;
-    this.hash.update(this.buf.subarray(0, this.length));
-    let at = 0;
-    while (at < this.length) at += (await this.handle.write(this.buf, at, this.length - at)).bytesWritten;
-    this.written += this.length;
+    await this.file.write(this.buf, this.length);
     this.length = 0;
   }
 
   result() {
-    return { rows: this.rows, written: { bytes: this.written, sha256: this.hash.digest('hex') } };
+    return { rows: this.rows, written: this.file.result() };
   }
 }
 
@@ -79,8 +97,7 @@ export class PlainLinesWriter {
   private fields = 0;
   private emptyFields = '';
   private readonly account: CsvLineAccount = { lines: 0, header: 0, blank: 0, records: 0, recordLines: 0, malformed: 0 };
-  private written = 0;
-  private readonly hash: Hash = createHash('sha256');
+  private readonly file: HashedFile;
   /** The current record's field spans in `out` (as far as the header's count), and the ones `sure` is given. */
   private starts = new Int32Array(1);
   private ends = new Int32Array(1);
@@ -90,10 +107,11 @@ export class PlainLinesWriter {
   private readonly unsure: Output | undefined;
 
   constructor(
-    private readonly handle: FileHandle,
+    handle: FileHandle,
     private readonly options: PlainLinesOptions,
     unsure: FileHandle | undefined,
   ) {
+    this.file = new HashedFile(handle);
     this.max = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     this.digits[19] = ZERO + 1;
     this.unsure = unsure && new Output(unsure);
@@ -140,7 +158,7 @@ export class PlainLinesWriter {
       bytes: this.bytes,
       rows: account.records + account.malformed,
       malformed: account.malformed,
-      written: { bytes: this.written, sha256: this.hash.digest('hex') },
+      written: this.file.result(),
       ...(this.unsure ? { unsure: this.unsure.result() } : {}),
     };
   }
@@ -302,10 +320,7 @@ export class PlainLinesWriter {
     if (end === 0) return;
     const rows = this.out.subarray(0, end);
     if (!isUtf8(rows)) throw new NotPlain('invalid UTF-8');
-    this.hash.update(rows);
-    let at = 0;
-    while (at < end) at += (await this.handle.write(this.out, at, end - at)).bytesWritten;
-    this.written += end;
+    await this.file.write(this.out, end);
     this.out.copyWithin(0, end, this.o);
     this.o -= end;
     this.rowStart -= end;
