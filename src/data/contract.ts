@@ -6,7 +6,7 @@
  */
 import { parseColumnType, parseRule, validateContract, type ColumnContract, type ColumnSpec, type ParsedRule, type ParsedType } from '../column-contract';
 import type { CopyWriter } from './copy-writer';
-import { MAX_RAW_CHARS, type CsvRecord } from './csv';
+import { MAX_RAW_CHARS, type CsvRecord } from './csv-record';
 
 import {
   FALSE,

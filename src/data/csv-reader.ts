@@ -34,6 +34,23 @@ export class Reader {
 
   constructor(private readonly options: csv.CsvReaderOptions) {
     this.max = options.maxRecordBytes ?? csv.DEFAULT_MAX_RECORD_BYTES;
+    if (options.resume) {
+      // Part of a file read from a record start on: no BOM there, the header read before it.
+      this.bomChecked = true;
+      this.headerSeen = true;
+      this.fields = options.resume.fields;
+      this.line = options.resume.line;
+    }
+  }
+
+  /** The line the next record starts on. */
+  get nextLine(): number {
+    return this.line;
+  }
+
+  /** Whether every byte pushed so far belongs to a decided record: the next one starts at the next byte. */
+  atRecordStart(): boolean {
+    return this.start === this.length && !this.skipping && this.headerSeen;
   }
 
   push(chunk: Buffer): void {

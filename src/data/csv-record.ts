@@ -111,6 +111,25 @@ export interface CsvReaderOptions {
   malformed(line: number, kind: MalformedKind, reason: string, raw: string): void;
   /** After each chunk's records: where the caller writes its output and waits for its streams. */
   drain?(): Promise<void>;
+  /**
+   * Reading part of a file from a record start on (src/data/csv-split.ts): the line it starts
+   * on and the header's field count. No BOM is looked for and no header is read; the result
+   * accounts for this part's lines only.
+   */
+  resume?: { line: number; fields: number };
+  /**
+   * Asked when the input ends: true when it was the first part of a file read in two parts
+   * (src/data/csv-split.ts). The reader is then not at the file's end: it must be at a record
+   * start, or readCsv throws SplitMismatch.
+   */
+  endsAtSplit?(): boolean;
+}
+
+/** The first part of a split file did not end at a record start (src/data/csv-split.ts). */
+export class SplitMismatch extends Error {
+  constructor(line: number) {
+    super(`the file's first part did not end at a record start (line ${line})`);
+  }
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;

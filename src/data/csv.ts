@@ -21,7 +21,7 @@
  * only when it turns out malformed, and never further than `maxRecordBytes`.
  */
 import { cancelledError } from './heartbeat';
-import type { CsvReaderOptions, CsvReadResult } from './csv-record';
+import { SplitMismatch, type CsvReaderOptions, type CsvReadResult } from './csv-record';
 import { Reader } from './csv-reader';
 
 export * from './csv-record';
@@ -39,7 +39,9 @@ export async function readCsv(
     );
     if (options.drain) await options.drain();
   }
-  reader.finish();
+  if (options.endsAtSplit?.()) {
+    if (!reader.atRecordStart()) throw new SplitMismatch(reader.nextLine);
+  } else reader.finish();
   if (options.drain) await options.drain();
   return reader.result();
 }

@@ -7,6 +7,7 @@ import { constants, type Stats } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import type { SplittableFile } from './csv-load';
 import { cancellationSignal, cancelledError } from './heartbeat';
 
 /**
@@ -45,13 +46,17 @@ export async function confinedPath(dataDir: string, relative: string): Promise<s
 }
 
 /** A data file opened for one consistent read. */
-export interface OpenedFile {
+export interface OpenedFile extends SplittableFile {
   /** The path as the run names it (under the data directory). */
   file: string;
   handle: FileHandle;
   info: Stats;
-  /** Streams the file's bytes from the start, 1 MiB at a time, in one reused buffer: a chunk is valid until the next is read. */
-  chunks(): AsyncIterable<Buffer>;
+  /**
+   * Streams the file's bytes from `from` (its start) to `to` (its end), 1 MiB at a time, in one
+   * reused buffer: a chunk is valid until the next is read. As stageCsv's source, a large file
+   * is read in two parts at once.
+   */
+  chunks(from?: number, to?: number): AsyncIterable<Buffer>;
   /** Bytes handed out so far. */
   bytesRead(): number;
   /**
@@ -79,18 +84,24 @@ export async function openDataFile(dataDir: string, relative: string, notFound: 
       file,
       handle,
       info,
+      fd: handle.fd,
+      size: info.size,
       bytesRead: () => read,
-      /** The file from its first byte (each call reads it again). */
-      async *chunks() {
-        read = 0;
+      counted: (bytes: number) => (read += bytes),
+      /** The file's bytes from `from` to `to` (each call from 0 reads it again). */
+      async *chunks(from = 0, to = info.size) {
+        if (from === 0) read = 0;
         const signal = cancellationSignal();
         // One buffer for the whole read: each chunk is valid until the next one is asked for (the CSV reader copies it).
         const buffer = Buffer.allocUnsafe(1 << 20);
-        for (;;) {
+        // Past `to` when it is the file's end: a file that grew since it was opened is read to its end, and checkUnchanged refuses it.
+        const end = to === info.size ? Infinity : to;
+        for (let position = from; position < end; ) {
           if (signal.aborted) return;
-          const { bytesRead } = await handle.read(buffer, 0, buffer.length, read);
+          const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - position), position);
           if (bytesRead === 0) return;
           read += bytesRead;
+          position += bytesRead;
           yield buffer.subarray(0, bytesRead);
         }
       },

@@ -18,10 +18,25 @@ const LF = 0x0a;
 /** At most this many bytes of candidate keys (COPY text) are kept; past it the search is given up. */
 export const MAX_BYTES = 16 << 20;
 
-export class RepeatedKeys {
-  private readonly words = new Int32Array(WORDS);
+/** The filter's words in memory that threads share (a file read in two parts, src/data/csv-split.ts). */
+export const sharedFilter = (): SharedArrayBuffer => new SharedArrayBuffer(WORDS * 4);
 
-  constructor(private readonly maxBytes = MAX_BYTES) {}
+export class RepeatedKeys {
+  private readonly words: Int32Array;
+  private readonly shared: boolean;
+
+  /**
+   * `filter`: words shared with another thread's RepeatedKeys reading another part of the same
+   * input. Each key's bits are then set by one atomic OR that returns the word as it was, so of
+   * two threads adding one key, the second sees all its bits set: no repeat is missed.
+   */
+  constructor(
+    private readonly maxBytes = MAX_BYTES,
+    filter?: SharedArrayBuffer,
+  ) {
+    this.words = filter ? new Int32Array(filter) : new Int32Array(WORDS);
+    this.shared = filter !== undefined;
+  }
 
   private candidates: CopyWriter | undefined = new CopyWriter();
   private count = 0;
@@ -46,10 +61,14 @@ export class RepeatedKeys {
     w ^= w >>> 16;
     const bits = (1 << (h & 31)) | (1 << ((h >>> 5) & 31)) | (1 << ((h >>> 10) & 31));
     const at = w & MASK;
-    const word = this.words[at];
-    if ((word & bits) !== bits) {
-      this.words[at] = word | bits;
-      return;
+    if (this.shared) {
+      if ((Atomics.or(this.words, at, bits) & bits) !== bits) return;
+    } else {
+      const word = this.words[at];
+      if ((word & bits) !== bits) {
+        this.words[at] = word | bits;
+        return;
+      }
     }
     const out = this.candidates;
     for (let k = 0; k < spans.length; k += 2) {
@@ -59,6 +78,11 @@ export class RepeatedKeys {
     out.byte(LF);
     this.count++;
     if (out.length > this.maxBytes) this.candidates = undefined;
+  }
+
+  /** Whether the search was given up (past `maxBytes` of candidates). */
+  get givenUp(): boolean {
+    return this.candidates === undefined;
   }
 
   /** The candidates as COPY text rows (the key's columns), and how many; undefined once given up. */

@@ -11,7 +11,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, test } from '@jest/globals';
 import { isUtf8 } from 'node:buffer';
-import { readCsv, type CsvLineAccount } from '../../src/data/csv';
+import { isDeepStrictEqual } from 'node:util';
+import { readCsv, SplitMismatch, type CsvLineAccount, type CsvRecord } from '../../src/data/csv';
+import { findSplit, windowBytes } from '../../src/data/csv-split';
 import { numberedCsvSql, writeNumberedCsv } from '../../src/data/csv-file';
 import { writePlainLines } from '../../src/data/plain-lines';
 import { DuckDBInstance, type DuckDBConnection, type Json } from '@duckdb/node-api';
@@ -230,11 +232,12 @@ async function* chunks(data: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   }
 }
 
-async function readTs(data: Buffer, sizes: number[]): Promise<Read & { bytes: number }> {
+async function readTs(data: Buffer, sizes: number[], maxRecordBytes?: number): Promise<Read & { bytes: number }> {
   let header: Rec | null = null;
   const records: Rec[] = [];
   const malformed: Read['malformed'] = [];
   const result = await readCsv(chunks(data, sizes), {
+    maxRecordBytes,
     header(rec) {
       header = { line: rec.line, lines: rec.lines, fields: rec.texts() };
     },
@@ -572,3 +575,133 @@ test('files with a quoted line break, a stray quote, a CRLF or a record over 1 M
     await rm(dir, { recursive: true, force: true });
   }
 }, 120_000);
+
+// ---- Reading in two parts (src/data/csv-split.ts) -------------------------------------------
+
+/**
+ * readCsv of `data` in two parts split at the line start `at`: the first part read up to it and
+ * checked to end at a record start, the second read from it on the line after the LFs before
+ * it, their records and accounts put together. Undefined when the first part did not end at a
+ * record start (stageCsv then reads the file in one part).
+ */
+async function readTwoParts(data: Buffer, at: number, maxRecordBytes?: number): Promise<(Read & { bytes: number }) | undefined> {
+  let header: Rec | null = null;
+  const records: Rec[] = [];
+  const malformed: Read['malformed'] = [];
+  const record = (rec: CsvRecord) => records.push({ line: rec.line, lines: rec.lines, fields: rec.texts() });
+  const bad = (line: number, kind: string) => malformed.push({ line, kind });
+  let first;
+  try {
+    first = await readCsv([data.subarray(0, at)], {
+      maxRecordBytes,
+      header: (rec) => (header = { line: rec.line, lines: rec.lines, fields: rec.texts() }),
+      record,
+      malformed: bad,
+      endsAtSplit: () => true,
+    });
+  } catch (err) {
+    if (err instanceof SplitMismatch) return undefined;
+    throw err;
+  }
+  let line = 1;
+  for (let i = data.indexOf(0x0a); i !== -1 && i < at; i = data.indexOf(0x0a, i + 1)) line++;
+  const second = await readCsv([data.subarray(at)], {
+    maxRecordBytes,
+    resume: { line, fields: (header as Rec | null)!.fields.length },
+    header: () => assert.fail('a header in the second part'),
+    record,
+    malformed: bad,
+  });
+  const keys = ['lines', 'header', 'blank', 'records', 'recordLines', 'malformed'] as const;
+  const account = Object.fromEntries(keys.map((k) => [k, first[k] + second[k]])) as unknown as CsvLineAccount;
+  return { header, records, malformed, account, bytes: first.bytes + second.bytes };
+}
+
+/** Every line start of a file but its first byte and its end: where a split may be tried. */
+const lineStarts = (data: Buffer) => {
+  const starts: number[] = [];
+  for (let i = data.indexOf(0x0a); i !== -1 && i + 1 < data.length; i = data.indexOf(0x0a, i + 1)) starts.push(i + 1);
+  return starts;
+};
+
+test('a file read in two parts at any line start where the first part ends at a record start agrees with the Python csv reference', async () => {
+  const r = prng(SEED);
+  const cases = Array.from({ length: FILES }, (_, i) => generate(r, i));
+  const dir = await tempDir('baton-csv-split-');
+  try {
+    const { expected } = await referenceReads(dir, cases);
+    const failures: string[] = [];
+    let tried = 0;
+    let split = 0;
+    for (const [i, c] of cases.entries()) {
+      for (const at of lineStarts(c.data)) {
+        tried++;
+        const two = await readTwoParts(c.data, at);
+        if (!two) continue;
+        split++;
+        for (const part of ['header', 'records', 'malformed', 'account'] as const) {
+          try {
+            assert.deepStrictEqual(two[part], expected[i][part]);
+          } catch (e) {
+            failures.push(
+              `file #${i} (${c.kind}) split at byte ${at}: ${part} differs\n${(e as Error).message}\ncontent: ${JSON.stringify(c.data.toString('latin1'))}`,
+            );
+          }
+        }
+      }
+    }
+    assert.equal(failures.length, 0, report(failures));
+    // Most line starts are record starts; a quoted line break or a stray quote before one is not.
+    assert.ok(split > 5000 && split < tried, `${split} of ${tried} line starts split`);
+    testNote(`${split} of ${tried} line starts of ${cases.length} files read in two parts, each as the reference reads the file`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 300_000);
+
+test('findSplit picks the first line start past a window without quotes, and there the two parts always agree with one read', async () => {
+  const r = prng(SEED + 1);
+  // The mixed files, and files with few quotes or none (plain lines, some damaged), where windows are common.
+  const cases = [...Array.from({ length: FILES }, (_, i) => generate(r, i)), ...Array.from({ length: FILES / 2 }, () => generatePlain(r))];
+  // A small limit, so that files of a few hundred bytes have windows: records longer than it are rejected in both reads alike.
+  const max = 24;
+  const window = windowBytes(max);
+  const failures: string[] = [];
+  let ruled = 0;
+  let found = 0;
+  for (const [i, c] of cases.entries()) {
+    const one = await readTs(
+      c.data,
+      [c.data.length].filter((n) => n > 0),
+      max,
+    );
+    if (!one.header || one.header.lines !== 1) continue;
+    // The header's line ends at its line's LF: the header.line-th LF of the file.
+    const lineEnds = lineStarts(Buffer.concat([c.data, b('x')]));
+    const headerEnd = lineEnds[one.header.line - 1] ?? -1;
+    const holds = (at: number) => headerEnd !== -1 && headerEnd <= at - window && c.data.subarray(at - window, at).indexOf(0x22) === -1;
+    const starts = lineStarts(c.data);
+    for (const at of starts.filter(holds)) {
+      ruled++;
+      const two = await readTwoParts(c.data, at, max);
+      if (!two) failures.push(`file #${i} (${c.kind}): the first part does not end at a record start at ${at}, past a window without quotes`);
+      else if (!isDeepStrictEqual({ ...two, bytes: 0 }, { ...one, bytes: 0 })) failures.push(`file #${i} (${c.kind}) split at ${at}: differs from one read`);
+    }
+    const from = Math.floor(c.data.length / 2);
+    const read = async (buffer: Buffer, position: number) => c.data.copy(buffer, 0, position, Math.min(c.data.length, position + buffer.length));
+    const point = await findSplit(read, c.data.length, { from, until: c.data.length, maxRecordBytes: max, headerLine: one.header.line }, 7);
+    const first = starts.find((at) => at >= from && holds(at));
+    if (point?.at !== first)
+      failures.push(
+        `file #${i} (${c.kind}): findSplit from ${from} gave ${JSON.stringify(point)}, the first line start past a window without quotes is ${first}`,
+      );
+    if (point) {
+      found++;
+      const lfs = c.data.subarray(0, point.at).toString('latin1').split('\n').length;
+      if (point.line !== lfs) failures.push(`file #${i}: findSplit's line ${point.line}, the LFs before it make ${lfs}`);
+    }
+  }
+  assert.equal(failures.length, 0, report(failures));
+  assert.ok(ruled > 3000 && found > 300, `${ruled} line starts past a window, ${found} split points found`);
+  testNote(`${ruled} line starts past a window without quotes, all read in two parts as in one; findSplit found ${found}`);
+}, 300_000);

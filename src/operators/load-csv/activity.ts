@@ -77,7 +77,7 @@ export function createLoadCsvOperator(pool: Pool, dataDir: string) {
       const staged = await whileHeartbeating(
         stageCsv({
           pool,
-          source: opened.chunks(),
+          source: opened,
           name: opened.file,
           contract,
           ds,

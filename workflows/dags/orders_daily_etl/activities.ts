@@ -88,7 +88,7 @@ export async function extract({ ds: dsIn }: PartitionInput, context: TaskContext
     const staged = await whileHeartbeating(
       stageCsv({
         pool,
-        source: opened.chunks(),
+        source: opened,
         name: opened.file,
         contract: ORDERS_CONTRACT,
         ds,
