@@ -172,6 +172,8 @@ function columnCheck(column: ColumnSpec, ds: string): Check {
     reason: `${name} ${shown(value(src, s, e))} does not fit ${typeName} ${detail}`,
   });
   const typed = type.kind === 'text' ? undefined : typeCheck(type, ds, rules, typeReject, rangeReject, ruleReject, name);
+  const isText = type.kind === 'text';
+  const maxLength = column.maxLength ?? Infinity;
 
   return (src, s0, e0, out) => {
     let s = s0;
@@ -188,16 +190,17 @@ function columnCheck(column: ColumnSpec, ds: string): Check {
       out.null();
       return undefined;
     }
-    if (type.kind === 'text') {
-      if (column.maxLength !== undefined) {
-        // Characters, not bytes: every byte that is not a UTF-8 continuation byte starts one.
+    if (isText) {
+      // Characters, not bytes: every byte that is not a UTF-8 continuation byte starts one. No
+      // more bytes than the maximum are no more characters, so only a longer value is counted.
+      if (e - s > maxLength) {
         let chars = 0;
         for (let j = s; j < e; j++) if ((src[j] & 0xc0) !== 0x80) chars++;
-        if (chars > column.maxLength) {
+        if (chars > maxLength) {
           return {
             column: name,
-            rule: `${name}: max length ${column.maxLength}`,
-            reason: `${name} ${shown(value(src, s, Math.min(e, s + 160)))} is ${chars} characters long, more than its maximum of ${column.maxLength}`,
+            rule: `${name}: max length ${maxLength}`,
+            reason: `${name} ${shown(value(src, s, Math.min(e, s + 160)))} is ${chars} characters long, more than its maximum of ${maxLength}`,
           };
         }
       }

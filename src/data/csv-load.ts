@@ -14,7 +14,7 @@ import { validateContract, type ColumnContract } from '../column-contract';
 import { compileContract, HeaderError } from './contract';
 import { DEFAULT_MAX_RECORD_BYTES, readCsv, SplitMismatch, type CsvLineAccount } from './csv';
 import { SecondPart, windowBytes, type SecondPartResult, type SplitPoint } from './csv-split';
-import { MAX_BYTES, RepeatedKeys, sharedFilter } from './repeated-keys';
+import { filterWords, MAX_BYTES, RepeatedKeys, sharedFilter } from './repeated-keys';
 import { StagingPart, type PartCounts } from './staging-part';
 import { inTransaction, withClient } from './connections';
 import { cancellationSignal } from './heartbeat';
@@ -160,7 +160,9 @@ async function stageOnce(options: StageCsvOptions, split: boolean): Promise<Stag
   const { contract, ds, name } = options;
   const columns = [...contract.columns.map((c) => c.name), 'source_line', 'source_lines'].join(', ');
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  const filter = split && options.keyCandidates ? sharedFilter() : undefined;
+  // The key filter sized to the file (a stream's size is unknown: the largest), shared by both parts of a split file.
+  const words = filterWords(isSplittable(options.source) ? options.source.size : undefined);
+  const filter = split && options.keyCandidates ? sharedFilter(words) : undefined;
   let part: StagingPart | undefined;
   let second: SecondPart | undefined;
   let secondKeys: SecondPartResult['keys'];
@@ -259,7 +261,7 @@ async function stageOnce(options: StageCsvOptions, split: boolean): Promise<Stag
         try {
           const texts = record.texts();
           const compiled = compileContract(contract, texts, ds);
-          const keys = options.keyCandidates && compiled.keyText ? new RepeatedKeys(options.keyCandidatesMaxBytes ?? MAX_BYTES, filter) : undefined;
+          const keys = options.keyCandidates && compiled.keyText ? new RepeatedKeys(options.keyCandidatesMaxBytes ?? MAX_BYTES, filter ?? words) : undefined;
           part = new StagingPart(compiled, keys);
           if (second && !headerSent) second.header(record.lines === 1 ? { texts, line, fields: texts.length } : undefined);
           headerSent = true;

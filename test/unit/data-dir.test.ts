@@ -324,3 +324,63 @@ test("a cancelled activity hashing a file fails with CancelledFailure, not the s
     },
   );
 });
+
+test("CopyWriter writes a whole number's digits at every width, and a taken buffer stays as it was taken", () => {
+  const values = [0, 7, 9, 10, 11, 99, 100, 999, 1000, 65535, 99999, 100000, 999999, 1000000, 9999999, 10000000, 123456789, 999999999];
+  values.push(1000000000, 2147483647, 2147483648, 4294967296, 9007199254740991);
+  const writer = new CopyWriter();
+  for (const n of values) {
+    writer.uint(n);
+    writer.byte(0x0a);
+  }
+  assert.equal(writer.take().toString(), values.map((n) => `${n}\n`).join(''));
+  // A full buffer is handed over, not copied: writing on cannot change it.
+  const line = Buffer.from('x'.repeat(99) + '\n');
+  for (let i = 0; i < 2000; i++) writer.plain(line, 0, line.length);
+  const taken = writer.take();
+  for (let i = 0; i < 2000; i++) writer.plain(Buffer.from('y'.repeat(99) + '\n'), 0, 100);
+  assert.equal(taken.length, 200000);
+  assert.equal(taken.toString(), line.toString().repeat(2000));
+  assert.equal(writer.take().toString(), ('y'.repeat(99) + '\n').repeat(2000));
+  assert.equal(writer.take().length, 0);
+});
+
+test('CopyWriter escapes backslash, tab, LF and CR as COPY reads them, in short fields and long ones', () => {
+  const pieces = ['a', '\\', '\t', '\n', '\r', '\u0001', '\u000b', '\u000c', '\u001f', ' ', 'é', '日本', '😀', '~'];
+  const expected = (text: string) => text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  const writer = new CopyWriter();
+  let want = '';
+  for (const length of [0, 1, 2, 5, 30, 63, 64, 65, 200]) {
+    for (let round = 0; round < 20; round++) {
+      let text = '';
+      for (let i = 0; text.length < length; i++) text += pieces[(i * 7 + round * 3 + length) % pieces.length];
+      const bytes = Buffer.from(`[${text}]`);
+      writer.escaped(bytes, 1, bytes.length - 1);
+      writer.byte(0x0a);
+      want += `${expected(text)}\n`;
+    }
+  }
+  assert.equal(writer.take().toString(), want);
+});
+
+test('a text maximum counts characters, not bytes: at the maximum passes, one more is refused', async () => {
+  const rows = await checked(
+    [
+      '12345678,1,1,2024-01-15,,',
+      '123456789,1,1,2024-01-15,,',
+      'éééééééé,1,1,2024-01-15,,',
+      'é日😀éé日😀é,1,1,2024-01-15,,',
+      'éééééééééé,1,1,2024-01-15,,',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    rows.map((r) => r.split('\t')[0]),
+    [
+      '2: 12345678',
+      "3: id '123456789' is 9 characters long, more than its maximum of 8 [id: max length 8]",
+      '4: éééééééé',
+      '5: é日😀éé日😀é',
+      "6: id 'éééééééééé' is 10 characters long, more than its maximum of 8 [id: max length 8]",
+    ],
+  );
+});

@@ -5,7 +5,7 @@
 import assert from '../support/assert';
 import { test } from '@jest/globals';
 import { CopyWriter } from '../../src/data/copy-writer';
-import { MAX_BYTES, RepeatedKeys } from '../../src/data/repeated-keys';
+import { filterWords, MAX_BYTES, RepeatedKeys, sharedFilter } from '../../src/data/repeated-keys';
 import { prng } from '../../scripts/sample-orders';
 
 /** Adds each key (its columns as COPY text) and returns the candidates' rows. */
@@ -81,4 +81,32 @@ test('past its limit the filter gives up: no candidates, not some', () => {
     10,
   );
   assert.equal(MAX_BYTES, 16 << 20);
+});
+
+test('the filter is sized to the input, and a small one full of keys still misses no repeat', () => {
+  assert.deepEqual(
+    [undefined, 0, 10 << 20, 47_530_428, 237_000_000, 10 * 2 ** 30].map((bytes) => filterWords(bytes)),
+    [1 << 21, 1 << 16, 1 << 17, 1 << 19, 1 << 21, 1 << 21],
+  );
+  // 200,000 keys in the smallest filter: three keys a word, and every repeat still found.
+  const random = prng(9);
+  const keys = Array.from({ length: 200_000 }, () => [`K${Math.floor(random() * 150_000)}`]);
+  const found = candidates(keys, new RepeatedKeys(MAX_BYTES, filterWords(0)))!;
+  const times = new Map<string, number>();
+  for (const [k] of keys) times.set(k, (times.get(k) ?? 0) + 1);
+  const foundTimes = new Map<string, number>();
+  for (const k of found) foundTimes.set(k, (foundTimes.get(k) ?? 0) + 1);
+  assert.deepEqual(
+    [...times].filter(([k, n]) => (foundTimes.get(k) ?? 0) < n - 1),
+    [],
+  );
+  const repeats = keys.length - times.size;
+  assert.ok(found.length > repeats, `${found.length} candidates, ${repeats} repeats`);
+});
+
+test('two filters on shared words (two parts of one file) find a key the other part saw', () => {
+  const words = sharedFilter(filterWords(0));
+  const first = candidates([['a'], ['b'], ['a']], new RepeatedKeys(MAX_BYTES, words));
+  const second = candidates([['b'], ['c'], ['c']], new RepeatedKeys(MAX_BYTES, words));
+  assert.deepEqual([first, second], [['a'], ['b', 'c']]);
 });
