@@ -63,54 +63,37 @@ export class CopyWriter {
 
   /** Text with COPY's escapes for backslash, tab, LF and CR. */
   escaped(src: Buffer, s: number, e: number): void {
-    if (e - s <= 64) {
-      // A short field (most are): copied in the same pass that looks for what needs escaping.
-      this.room(2 * (e - s));
-      const out = this.buf;
-      let at = this.length;
-      for (let k = s; k < e; k++) {
-        const b = src[k];
-        if (b > CR && b !== BACKSLASH) out[at++] = b;
-        else if (b === BACKSLASH) {
-          out[at++] = BACKSLASH;
-          out[at++] = BACKSLASH;
-        } else if (b === TAB) {
-          out[at++] = BACKSLASH;
-          out[at++] = 0x74;
-        } else if (b === LF) {
-          out[at++] = BACKSLASH;
-          out[at++] = 0x6e;
-        } else if (b === CR) {
-          out[at++] = BACKSLASH;
-          out[at++] = 0x72;
-        } else out[at++] = b;
+    if (e - s > 64) {
+      // A long field: when nothing in it needs escaping, one native copy of the whole.
+      let j = s;
+      for (; j < e; j++) {
+        const b = src[j];
+        if (b === BACKSLASH || b === TAB || b === LF || b === CR) break;
       }
-      this.length = at;
-      return;
+      if (j === e) return this.plain(src, s, e);
     }
-    let j = s;
-    for (; j < e; j++) {
-      const b = src[j];
-      if (b === BACKSLASH || b === TAB || b === LF || b === CR) break;
-    }
-    if (j === e) return this.plain(src, s, e);
+    // Otherwise (and for a short field, most are) copied in the pass that escapes.
     this.room(2 * (e - s));
+    const out = this.buf;
+    let at = this.length;
     for (let k = s; k < e; k++) {
       const b = src[k];
-      if (b === BACKSLASH) {
-        this.buf[this.length++] = BACKSLASH;
-        this.buf[this.length++] = BACKSLASH;
+      if (b > CR && b !== BACKSLASH) out[at++] = b;
+      else if (b === BACKSLASH) {
+        out[at++] = BACKSLASH;
+        out[at++] = BACKSLASH;
       } else if (b === TAB) {
-        this.buf[this.length++] = BACKSLASH;
-        this.buf[this.length++] = 0x74;
+        out[at++] = BACKSLASH;
+        out[at++] = 0x74;
       } else if (b === LF) {
-        this.buf[this.length++] = BACKSLASH;
-        this.buf[this.length++] = 0x6e;
+        out[at++] = BACKSLASH;
+        out[at++] = 0x6e;
       } else if (b === CR) {
-        this.buf[this.length++] = BACKSLASH;
-        this.buf[this.length++] = 0x72;
-      } else this.buf[this.length++] = b;
+        out[at++] = BACKSLASH;
+        out[at++] = 0x72;
+      } else out[at++] = b;
     }
+    this.length = at;
   }
 
   /** A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a quote, comma or line break. */

@@ -151,8 +151,8 @@ export const SPLIT_FROM_BYTES = 16 << 20;
 
 /**
  * Two parts need a core each and Postgres one more to take their rows: on fewer than 4 cores the
- * second thread only competes with Postgres and the read is slower (measured on 2 cores: 1.47 s
- * in one part, 1.67 s in two, for 1M rows; bench/README.md), so a file is read in one part there.
+ * second thread only competes with Postgres and the read is slower (measured on 2 cores: 1.12–1.29 s
+ * in one part, 1.54–1.61 s in two, for 1M rows; bench/README.md), so a file is read in one part there.
  */
 export const defaultSplitFromBytes = () => (availableParallelism() >= 4 ? SPLIT_FROM_BYTES : Infinity);
 
@@ -249,7 +249,11 @@ async function stageOnce(options: StageCsvOptions, split: boolean): Promise<Stag
       yield* f.chunks(0, from);
       if (!headerSent) second!.header(undefined);
       splitAt = await second!.split;
-      if (second!.error) throw second!.error;
+      if (!splitAt) {
+        // No split point (or a thread that could not start): this part reads on to the end alone.
+        await second!.close();
+        second = undefined;
+      }
       yield* f.chunks(from, splitAt?.at);
     }
     const result = await readCsv(counted(), {
