@@ -276,7 +276,7 @@ async function stageOnce(options: StageCsvOptions, split: boolean): Promise<Stag
       },
       record: (record) => part!.record(record),
       malformed(line, kind, reason, raw) {
-        // A record before the header is no case: the header is the first record.
+        // The reader reads the header first, so `part` is there before any record.
         part!.malformed(line, kind, reason, raw);
       },
       async drain() {
