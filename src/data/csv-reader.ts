@@ -1,5 +1,9 @@
-/** The CSV reader's state machine: bytes in, records and malformed lines out (see src/data/csv.ts for its rules). */
+/**
+ * The CSV reader's state machine: records and malformed lines out of its input window
+ * (src/data/csv-input.ts); see src/data/csv.ts for its rules.
+ */
 import { isUtf8 } from 'node:buffer';
+import { CsvInput } from './csv-input';
 import * as csv from './csv-record';
 import type { MalformedKind } from './csv-record';
 
@@ -13,17 +17,8 @@ const NUL = 0x00;
 
 const NEED_MORE = -1;
 
-export class Reader {
-  private data: Buffer = Buffer.alloc(1 << 20);
-  /** Bytes of `data` in use; `start` is where the next record begins (always a line start). */
-  private length = 0;
-  private start = 0;
-  /** Records ending before this offset of `data` are known to be valid UTF-8. */
-  private utf8Until = 0;
+export class Reader extends CsvInput {
   private line = 1;
-  private bytes = 0;
-  private bomChecked = false;
-  private eof = false;
   /** Discarding the rest of an over-long single line. */
   private skipping = false;
   private headerSeen = false;
@@ -33,6 +28,7 @@ export class Reader {
   private readonly account: csv.CsvLineAccount = { lines: 0, header: 0, blank: 0, records: 0, recordLines: 0, malformed: 0 };
 
   constructor(private readonly options: csv.CsvReaderOptions) {
+    super();
     this.max = options.maxRecordBytes ?? csv.DEFAULT_MAX_RECORD_BYTES;
     if (options.resume) {
       // Part of a file read from a record start on: no BOM there, the header read before it.
@@ -53,54 +49,11 @@ export class Reader {
     return this.start === this.length && !this.skipping && this.headerSeen;
   }
 
-  push(chunk: Buffer): void {
-    this.bytes += chunk.length;
-    if (this.start > 0) {
-      this.data.copyWithin(0, this.start, this.length);
-      this.length -= this.start;
-      this.utf8Until = Math.max(0, this.utf8Until - this.start);
-      this.start = 0;
-    }
-    if (this.length + chunk.length > this.data.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.data.length * 2, this.length + chunk.length));
-      this.data.copy(bigger, 0, 0, this.length);
-      this.data = bigger;
-    }
-    chunk.copy(this.data, this.length);
-    this.length += chunk.length;
-    if (!this.bomChecked) {
-      if (this.length < 3 && !this.eof) return;
-      this.bomChecked = true;
-      if (this.data[0] === 0xef && this.data[1] === 0xbb && this.data[2] === 0xbf) this.start = 3;
-    }
-    this.checkUtf8();
-    this.parse();
-  }
-
-  finish(): void {
-    this.eof = true;
-    if (!this.bomChecked) {
-      this.bomChecked = true;
-      if (this.length >= 3 && this.data[0] === 0xef && this.data[1] === 0xbb && this.data[2] === 0xbf) this.start = 3;
-    }
-    this.checkUtf8();
-    this.parse();
-  }
-
   result(): csv.CsvReadResult {
     return { ...this.account, bytes: this.bytes };
   }
 
-  /** One isUtf8 over every complete line in the buffer; records are checked one by one only where it fails. */
-  private checkUtf8(): void {
-    if (this.length === 0) return; // (lastIndexOf from -1 would search the stale bytes past `length`)
-    const end = this.eof ? this.length : this.data.lastIndexOf(LF, this.length - 1) + 1;
-    if (end <= this.start || end <= this.utf8Until) return;
-    const from = Math.max(this.start, this.utf8Until);
-    this.utf8Until = isUtf8(this.data.subarray(from, end)) ? end : from;
-  }
-
-  private parse(): void {
+  protected parse(): void {
     const d = this.data;
     while (this.start < this.length) {
       if (this.skipping) {
